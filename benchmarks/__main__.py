@@ -1,0 +1,41 @@
+"""Run the benchmarks: ``python -m benchmarks [NAME…]`` (names: see ``--list``).
+
+Each benchmark prints its figures next to an anchor measured in the same run, as a ratio;
+machines here are shared and noisy, so only ratios within one run mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+BENCHMARKS = {
+    "matching": "benchmarks.bench_matching",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(BENCHMARKS))
+        return 0
+    names = args.names or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 1
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        print(f"== {name}")
+        code: int = module.main()
+        if code:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

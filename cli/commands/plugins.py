@@ -1,0 +1,17 @@
+"""`plugins`: Manage secrets engine plugins (not built yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from docker_pass.cli.commands._stub import fail
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "plugins",
+        help="Manage secrets engine plugins",
+        description="Manage secrets engine plugins.",
+    )
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(handler=fail)

@@ -1,0 +1,95 @@
+"""The ``docker-pass`` command: argument parsing, dispatch, and the one place errors are printed.
+
+Only light modules are imported here; each verb imports what it needs when it runs, so
+``version``, ``get``, ``ls`` and ``run`` never pay for Textual, Rich or the 1Password SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from docker_pass.cli import commands
+from docker_pass.cli.plugin_protocol import (
+    METADATA_COMMAND,
+    print_metadata,
+    program_name,
+    running_under_docker,
+)
+from docker_pass.core.errors import DockerPassError
+
+DEBUG_ENV = "DOCKER_PASS_DEBUG"
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    """The full argument parser; each verb module adds its own subparser."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(
+            "Manage secrets in your OS keychain and other stores, and resolve se:// references "
+            "into a command's environment. Compatible with Docker's `docker pass`."
+        ),
+        epilog=f"Run '{prog} COMMAND --help' for more information on a command.",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show tracebacks and diagnostics on stderr (also: {DEBUG_ENV}=1)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module in commands.all_verbs():
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == [METADATA_COMMAND]:
+        print_metadata()
+        return 0
+    under_docker = running_under_docker(args_list)
+    if under_docker:
+        args_list = args_list[1:]  # docker passes the plugin's name first
+    parser = build_parser(program_name(under_docker))
+    args = parser.parse_args(args_list)
+    debug = bool(args.debug) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        code: int = handler(args)
+    except DockerPassError as exc:
+        if debug:
+            raise
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (``docker pass ls | head``): not an error of ours.
+        _silence_stdout()
+        return 0
+    except Exception as exc:
+        if debug:
+            raise
+        # An unexpected error's text may come from a library and could hold data; show its kind.
+        print(
+            f"Error: internal error ({type(exc).__name__}); run with --debug for details",
+            file=sys.stderr,
+        )
+        return 1
+    return code
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

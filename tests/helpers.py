@@ -1,0 +1,27 @@
+"""Helpers shared by tests that drive the real `docker-pass` executable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXECUTABLE = Path(sys.executable).parent / "docker-pass"
+
+
+def docker_pass(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the installed ``docker-pass`` console script with the test's environment."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [str(EXECUTABLE), *args],
+        input=input if input is not None else b"",
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
