@@ -1,0 +1,619 @@
+"""The age-encrypted file store: where the ``docker-pass`` plugin keeps secrets when no Secret
+Service answers (headless Linux, CI, WSL) or when configured to.
+
+Layout of the store directory (default ``$XDG_DATA_HOME/docker-pass/store``; every directory the
+store creates is 0700 and every file 0600, created with those modes)::
+
+    .lock                     target of ``flock``: writers exclusive, readers shared
+    <sha256(id)>.json         the record: ID, metadata, times, and which value slot is live
+    <sha256(id)>.a.age        the value, in the age format (slot ``a``) ...
+    <sha256(id)>.b.age        ... or slot ``b``: a save writes the slot that is not live
+
+Design choices, and why:
+
+- **Metadata is plain JSON, not encrypted.**  Docker's keychain store writes metadata as Secret
+  Service attributes, which the spec says are not secret (they are stored and searched in the
+  clear), and Docker's own age store keeps ``metadata.json`` public too.  The ID is in the same
+  class of data.  Plain records let ``list`` work without key material: no identity, no
+  passphrase, no decryption (with a passphrase, each decryption is a ~1 s scrypt).
+- **Filenames are the SHA-256 of the ID.**  IDs may hold ``..`` and ``.`` components, may differ
+  only in case (and macOS/Windows file systems fold case), and may be longer than a file name
+  can be; a fixed-length lowercase hex digest has none of those problems and can never name a
+  path outside the store.  The record holds the ID itself.
+- **Two value slots.**  A save encrypts into the slot that is not live, then atomically replaces
+  the record, which is the single commit point, then removes the old slot.  A crash at any
+  moment leaves a record that names a complete value file (old or new), never a mix of the new
+  value and old metadata.
+- **Key material.**  An age X25519 identity file (what ``age-keygen`` writes; the ``age`` CLI
+  decrypts the value files with ``age -d -i identity.txt``), created 0600 on first save; or a
+  passphrase (age's scrypt recipient) from ``DOCKER_PASS_FILE_PASSPHRASE``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from docker_pass.core.envelope import Envelope, SecretInfo
+from docker_pass.core.errors import SecretNotFoundError, StoreError, StoreUnavailableError
+from docker_pass.core.ids import ID, Pattern, is_valid_id
+from docker_pass.core.store import xdg_dir
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows; the constructor says why the store cannot run
+    _HAVE_FCNTL = False
+else:
+    _HAVE_FCNTL = True
+
+#: The environment variable that switches the store from the identity file to a passphrase.
+PASSPHRASE_ENV = "DOCKER_PASS_FILE_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+
+_RECORD_FORMAT = 1
+_LOCK_NAME = ".lock"
+_TEMP_PREFIX = ".tmp-"
+_SLOTS = ("a", "b")
+_RECORD_NAME = re.compile(r"[0-9a-f]{64}\.json")
+_AGE_MAGIC = b"age-encryption.org/v1\n"
+_IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
+# O_NOFOLLOW: nothing inside the 0700 store should be a symlink; refuse to follow one rather
+# than read or write through it.  O_CLOEXEC: no spawned process (``run``) inherits our fds.
+_OPEN_FLAGS = os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """The plain part of one secret: everything but the value."""
+
+    id: ID
+    slot: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    created: str = ""
+    updated: str = ""
+
+    def created_at(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.created) if self.created else None
+        except ValueError:
+            return None
+
+
+class FileStore:
+    """Secrets in age-encrypted files, one value file and one plain metadata record per secret.
+
+    ``root`` defaults to ``xdg_dir("data") / "store"``.  Without ``passphrase`` the values are
+    encrypted to the X25519 identity at ``identity_path`` (default ``xdg_dir("data") /
+    "identity.txt"``, created on the first save); with it, to the passphrase.  Use
+    :meth:`from_environment` to take the passphrase from ``DOCKER_PASS_FILE_PASSPHRASE``.
+
+    ``values_read`` counts value decryptions (listing never adds to it).
+    Raises :class:`StoreUnavailableError` where POSIX file locking is missing.
+    """
+
+    kind = "file"
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        identity_path: Path | None = None,
+        passphrase: str | None = None,
+    ) -> None:
+        if not _HAVE_FCNTL:
+            raise StoreUnavailableError(
+                "the file store needs POSIX file locking (fcntl), which this platform lacks"
+            )
+        if passphrase == "":
+            raise StoreError("the file store passphrase is empty; set a non-empty passphrase")
+        data = xdg_dir("data")
+        self.root = root if root is not None else data / "store"
+        self.identity_path = identity_path if identity_path is not None else data / "identity.txt"
+        self._passphrase = passphrase
+        self._identities: builtins.list[Any] | None = None
+        self._swept = False
+        #: How many values this store has decrypted (instrumentation for tests and benchmarks).
+        self.values_read = 0
+
+    @classmethod
+    def from_environment(
+        cls,
+        root: Path | None = None,
+        identity_path: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> FileStore:
+        """A store keyed by ``DOCKER_PASS_FILE_PASSPHRASE`` when it is set (and not empty), by
+        the identity file otherwise."""
+        env = os.environ if environ is None else environ
+        return cls(root, identity_path, passphrase=env.get(PASSPHRASE_ENV) or None)
+
+    @property
+    def key_mode(self) -> Literal["identity", "passphrase"]:
+        """Which key material encrypts new values: the identity file or a passphrase."""
+        return "passphrase" if self._passphrase is not None else "identity"
+
+    def location(self) -> str:
+        """The store directory and the key material, for ``plugins ls`` and the TUI."""
+        if self._passphrase is not None:
+            return f"file store {self.root} (age, passphrase)"
+        return f"file store {self.root} (age, identity {self.identity_path})"
+
+    def __repr__(self) -> str:
+        # Spelled out so that the passphrase can never show up in a repr.
+        return f"FileStore(root={str(self.root)!r}, key_mode={self.key_mode!r})"
+
+    # -- the SecretStore protocol ------------------------------------------------------------
+
+    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
+        """Encrypt ``value`` and store it with ``metadata``, replacing any earlier version."""
+        meta = dict(metadata)
+        name = _file_name(id_)
+        try:
+            # Encrypt before taking the lock: a passphrase costs a ~1 s scrypt, and other
+            # writers need not wait for it.
+            ciphertext = self._encrypt(value)
+            with self._locked(exclusive=True):
+                self._sweep_temp_files()
+                try:
+                    old = self._read_record(name)
+                except StoreError:
+                    old = None  # a damaged record is replaced, not an obstacle to saving
+                slot = "b" if old is not None and old.slot == "a" else "a"
+                now = _now()
+                record = {
+                    "format": _RECORD_FORMAT,
+                    "id": id_.value,
+                    "metadata": meta,
+                    "created": old.created if old is not None and old.created else now,
+                    "updated": now,
+                    "value": f"{name}.{slot}.age",
+                }
+                self._write_atomically(f"{name}.{slot}.age", ciphertext)
+                # The commit point: from here on the record names the new value.
+                self._write_atomically(f"{name}.json", _dump_record(record))
+                for other in _SLOTS:
+                    if other != slot:
+                        self._unlink(f"{name}.{other}.age")
+        except OSError as exc:
+            raise StoreError(f"file store: cannot save {id_.value}: {_describe(exc)}") from exc
+
+    def get(self, id_: ID) -> Envelope:
+        """Decrypt the secret ``id_``; raise :class:`SecretNotFoundError` if there is none."""
+        name = _file_name(id_)
+        if not self.root.is_dir():
+            raise SecretNotFoundError()
+        try:
+            with self._locked(exclusive=False):
+                record = self._read_record(name)
+                if record is None:
+                    raise SecretNotFoundError()
+                ciphertext = self._read_value_file(record)
+        except OSError as exc:
+            raise StoreError(f"file store: cannot read {id_.value}: {_describe(exc)}") from exc
+        return self._envelope(record, ciphertext)
+
+    def list(self, pattern: Pattern) -> list[SecretInfo]:
+        """IDs and metadata of the secrets matching ``pattern``, sorted by ID; decrypts nothing."""
+        if not self.root.is_dir():
+            return []
+        try:
+            with self._locked(exclusive=False):
+                records = self._scan(pattern)
+        except OSError as exc:
+            raise StoreError(f"file store: cannot list {self.root}: {_describe(exc)}") from exc
+        return [SecretInfo(r.id, metadata=dict(r.metadata)) for r in records]
+
+    def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
+        """Decrypted envelopes of the secrets matching ``pattern``, sorted by ID."""
+        if not self.root.is_dir():
+            return []
+        try:
+            # Read every file under one shared lock, so the answer is one consistent snapshot;
+            # decrypt after releasing it.
+            with self._locked(exclusive=False):
+                loaded = [(r, self._read_value_file(r)) for r in self._scan(pattern)]
+        except OSError as exc:
+            raise StoreError(f"file store: cannot read {self.root}: {_describe(exc)}") from exc
+        return [self._envelope(record, ciphertext) for record, ciphertext in loaded]
+
+    def delete(self, id_: ID) -> bool:
+        """Remove ``id_``; ``True`` if it existed."""
+        name = _file_name(id_)
+        if not self.root.is_dir():
+            return False
+        try:
+            with self._locked(exclusive=True):
+                # Removing the record is the commit point; the value files go after it.
+                existed = self._unlink(f"{name}.json")
+                for slot in _SLOTS:
+                    self._unlink(f"{name}.{slot}.age")
+        except OSError as exc:
+            raise StoreError(f"file store: cannot delete {id_.value}: {_describe(exc)}") from exc
+        return existed
+
+    def close(self) -> None:
+        """Forget the loaded identity; the store holds no open files between calls."""
+        self._identities = None
+
+    # -- interop -----------------------------------------------------------------------------
+
+    def value_path(self, id_: ID) -> Path:
+        """The age file holding the value of ``id_`` now (``age -d -i IDENTITY FILE`` reads it).
+
+        Raises :class:`SecretNotFoundError` if there is no such secret.
+        """
+        if not self.root.is_dir():
+            raise SecretNotFoundError()
+        try:
+            with self._locked(exclusive=False):
+                record = self._read_record(_file_name(id_))
+        except OSError as exc:
+            raise StoreError(f"file store: cannot read {id_.value}: {_describe(exc)}") from exc
+        if record is None:
+            raise SecretNotFoundError()
+        return self.root / f"{_file_name(id_)}.{record.slot}.age"
+
+    # -- records and files ------------------------------------------------------------------
+
+    def _scan(self, pattern: Pattern) -> builtins.list[_Record]:
+        records: builtins.list[_Record] = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if _RECORD_NAME.fullmatch(entry.name) is None:
+                    continue
+                record = self._read_record(entry.name[: -len(".json")])
+                if record is not None and pattern.matches(record.id):
+                    records.append(record)
+        records.sort(key=lambda r: r.id.value)
+        return records
+
+    def _read_record(self, name: str) -> _Record | None:
+        """The record stored under ``name`` (a digest), ``None`` if absent; StoreError if bad."""
+        path = self.root / f"{name}.json"
+        try:
+            raw = self._read_file(path)
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise StoreError(f"file store: {path} is damaged (not JSON)") from None
+        problem = _record_problem(data, name)
+        if problem:
+            raise StoreError(f"file store: {path} is damaged ({problem})")
+        return _Record(
+            id=ID(data["id"]),
+            slot=data["value"][len(name) + 1 : len(name) + 2],
+            metadata=dict(data["metadata"]),
+            created=data.get("created", ""),
+            updated=data.get("updated", ""),
+        )
+
+    def _read_value_file(self, record: _Record) -> bytes:
+        path = self.root / f"{_file_name(record.id)}.{record.slot}.age"
+        try:
+            return self._read_file(path)
+        except FileNotFoundError:
+            raise StoreError(
+                f"file store: the value file of {record.id.value} is missing ({path})"
+            ) from None
+
+    @staticmethod
+    def _read_file(path: Path) -> bytes:
+        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
+
+    def _write_atomically(self, name: str, data: bytes) -> None:
+        """Write ``data`` to ``root/name`` so that readers see the old file or the new, whole.
+
+        The temporary file is created 0600 with O_EXCL (so no umask or chmod is involved and no
+        other file is reused), fsynced, renamed over the target, then the directory is fsynced
+        so that the rename survives a crash.
+        """
+        tmp = self.root / f"{_TEMP_PREFIX}{os.urandom(8).hex()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.root / name)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(self.root)
+
+    def _unlink(self, name: str) -> bool:
+        try:
+            os.unlink(self.root / name)
+        except FileNotFoundError:
+            return False
+        _fsync_dir(self.root)
+        return True
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temporary files a crashed writer left (once per store object).
+
+        Safe because it runs under the exclusive lock, and every temporary file in the store
+        is written under that lock: none of them can belong to a live writer.
+        """
+        if self._swept:
+            return
+        self._swept = True
+        with os.scandir(self.root) as entries:
+            stale = [e.name for e in entries if e.name.startswith(_TEMP_PREFIX)]
+        for name in stale:
+            with suppress(FileNotFoundError):
+                os.unlink(self.root / name)
+
+    @contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        """Hold ``flock`` on the store's lock file: exclusive for writes, shared for reads.
+
+        A fresh descriptor per call (closing it releases the lock) makes the lock exclude
+        threads of this process as well as other processes.
+        """
+        _make_private_dirs(self.root)
+        fd = os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT | _OPEN_FLAGS, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    # -- encryption --------------------------------------------------------------------------
+
+    def _encrypt(self, value: bytes) -> bytes:
+        # pyrage is imported where it is used: listing never pays for it.
+        import pyrage
+
+        if self._passphrase is not None:
+            ciphertext: bytes = pyrage.passphrase.encrypt(value, self._passphrase)
+        else:
+            ciphertext = pyrage.encrypt(value, [self._recipient()])
+        return ciphertext
+
+    def _envelope(self, record: _Record, ciphertext: bytes) -> Envelope:
+        value = self._decrypt(record, ciphertext)
+        return Envelope(
+            record.id, value, created_at=record.created_at(), metadata=dict(record.metadata)
+        )
+
+    def _decrypt(self, record: _Record, ciphertext: bytes) -> bytes:
+        import pyrage
+
+        path = self.root / f"{_file_name(record.id)}.{record.slot}.age"
+        stanza = _first_stanza(ciphertext)
+        what = f"cannot decrypt {record.id.value} ({path})"
+        if self._passphrase is not None:
+            if stanza != "scrypt":
+                raise StoreError(
+                    f"file store: {what}: it is encrypted to an age identity, not a passphrase; "
+                    f"unset {PASSPHRASE_ENV} to read it with the identity file"
+                )
+            try:
+                value: bytes = pyrage.passphrase.decrypt(ciphertext, self._passphrase)
+            except pyrage.DecryptError:
+                raise StoreError(
+                    f"file store: {what}: wrong passphrase (check {PASSPHRASE_ENV})"
+                ) from None
+        else:
+            if stanza == "scrypt":
+                raise StoreError(
+                    f"file store: {what}: it is encrypted with a passphrase; "
+                    f"set {PASSPHRASE_ENV} to read it"
+                )
+            identities = self._load_identities()
+            try:
+                value = pyrage.decrypt(ciphertext, identities)
+            except pyrage.DecryptError:
+                raise StoreError(
+                    f"file store: {what}: the identity in {self.identity_path} does not "
+                    "match it, or the file is damaged"
+                ) from None
+        self.values_read += 1
+        return value
+
+    def _recipient(self) -> Any:
+        """The public key new values are encrypted to; creates the identity on first use."""
+        if not self.identity_path.exists():
+            self._refuse_new_identity_over_old_values()
+            self._create_identity()
+        return self._load_identities()[0].to_public()
+
+    def _refuse_new_identity_over_old_values(self) -> None:
+        """A missing identity next to values encrypted to it means the key was lost or moved.
+
+        Making a fresh one would silently split the store in two; say what happened instead.
+        """
+        if not self.root.is_dir():
+            return
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".age"):
+                    continue
+                with open(entry.path, "rb") as handle:
+                    if _first_stanza(handle.read(4096)) == "X25519":
+                        raise StoreError(
+                            f"file store: the age identity {self.identity_path} is missing but "
+                            f"{self.root} holds values encrypted to an identity; restore the "
+                            "identity file (or point the store at it)"
+                        )
+
+    def _create_identity(self) -> None:
+        """Write a new X25519 identity in the format of ``age-keygen``, 0600, never overwriting.
+
+        The file is written under a temporary name and published with ``link``, which fails if
+        another process published one first; then everyone uses that one.
+        """
+        import pyrage
+
+        identity = pyrage.x25519.Identity.generate()
+        text = (f"# created: {_now()}\n# public key: {identity.to_public()}\n{identity}\n").encode()
+        path = self.identity_path
+        _make_private_dirs(path.parent)
+        tmp = path.parent / f".{path.name}.{os.urandom(8).hex()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+        try:
+            try:
+                os.write(fd, text)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process created it meanwhile: use theirs
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    raise
+                # No hard links on this file system: create the final name exclusively.
+                with suppress(FileExistsError):
+                    final = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+                    try:
+                        os.write(final, text)
+                        os.fsync(final)
+                    finally:
+                        os.close(final)
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+        _fsync_dir(path.parent)
+
+    def _load_identities(self) -> builtins.list[Any]:
+        """The identities in the identity file (``age-keygen`` format); StoreError if unusable.
+
+        Messages name the file and line, never the line's text: it is key material.
+        """
+        if self._identities is not None:
+            return self._identities
+        import pyrage
+
+        path = self.identity_path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise StoreError(
+                f"file store: the age identity {path} is missing; the store cannot decrypt "
+                f"without it (restore it, or set {PASSPHRASE_ENV} if the store uses a passphrase)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreError(f"file store: cannot read the age identity {path}: {exc}") from None
+        identities = []
+        for number, raw_line in enumerate(text.splitlines(), start=1):
+            line = raw_line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not line.startswith(_IDENTITY_PREFIX):
+                raise StoreError(
+                    f"file store: {path} line {number} is not an age X25519 identity "
+                    "(plugin and SSH identities are not supported)"
+                )
+            try:
+                identities.append(pyrage.x25519.Identity.from_str(line))
+            except pyrage.IdentityError:
+                raise StoreError(
+                    f"file store: {path} line {number} is not a valid age identity"
+                ) from None
+        if not identities:
+            raise StoreError(f"file store: {path} holds no age identity")
+        self._identities = identities
+        return identities
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _file_name(id_: ID) -> str:
+    """The file name stem of ``id_``: a digest, so no ID can name a path outside the store."""
+    return hashlib.sha256(id_.value.encode("utf-8")).hexdigest()
+
+
+def _record_problem(data: object, name: str) -> str:
+    """What is wrong with a parsed record stored under ``name``; empty if nothing."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if data.get("format") != _RECORD_FORMAT:
+        return f"unknown format {data.get('format')!r}"
+    raw_id = data.get("id")
+    if not isinstance(raw_id, str) or not is_valid_id(raw_id):
+        return "no valid ID"
+    if hashlib.sha256(raw_id.encode("utf-8")).hexdigest() != name:
+        return "its ID does not match its file name"
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        return "metadata is not a map of strings"
+    # The value file must be one of the two slots of this very record: a record edited to
+    # point elsewhere (``../../etc/x``) is damaged, not followed.
+    if data.get("value") not in {f"{name}.{slot}.age" for slot in _SLOTS}:
+        return "it names no valid value file"
+    for key in ("created", "updated"):
+        if not isinstance(data.get(key, ""), str):
+            return f"{key} is not a string"
+    return ""
+
+
+def _dump_record(record: Mapping[str, object]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _first_stanza(ciphertext: bytes) -> str | None:
+    """The type of the first recipient stanza of an age file (``X25519``, ``scrypt``), if any."""
+    if not ciphertext.startswith(_AGE_MAGIC):
+        return None
+    line = ciphertext[len(_AGE_MAGIC) :].split(b"\n", 1)[0]
+    if not line.startswith(b"-> "):
+        return None
+    parts = line[3:].split(b" ", 1)
+    return parts[0].decode("ascii", "replace") if parts[0] else None
+
+
+def _make_private_dirs(path: Path) -> None:
+    """Create ``path`` and each missing parent with mode 0700 (the umask can only narrow it)."""
+    if path.is_dir():
+        return
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        with suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(path))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _describe(exc: OSError) -> str:
+    """An OSError as ``reason (path)``: the strerror and file name, which never hold a value."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

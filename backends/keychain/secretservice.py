@@ -1,0 +1,640 @@
+"""The freedesktop Secret Service store (gnome-keyring, KWallet, KeePassXC) over D-Bus.
+
+Items are the ones Docker's own ``docker pass`` writes: attributes ``service:group``,
+``service:name``, ``id`` and ``x_<key>`` per metadata key, label ``item_label(id)``, in the
+``login`` collection when there is one and in the ``default`` alias's collection otherwise.
+
+This store is on the CLI's fast path (``docker pass get``), so it speaks D-Bus with jeepney's
+blocking connection and message builders directly: ``secretstorage`` would import
+``cryptography`` (about 50 ms) for an encrypted session we do not need (see
+:meth:`SecretServiceStore._prepare`), and listing pipelines its per-item requests instead of
+waiting for each reply in turn.
+"""
+
+from __future__ import annotations
+
+import _thread
+import builtins
+import contextlib
+import os
+import time
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+# jeepney is pure Python and imports in about 10 ms (most of it the stdlib's socket module); it is
+# the one dependency every use of this module needs, the availability probe included.
+from jeepney import (
+    AuthenticationError,
+    DBusAddress,
+    HeaderFields,
+    MatchRule,
+    Message,
+    MessageType,
+    message_bus,
+    new_method_call,
+)
+from jeepney.bus import get_connectable_addresses
+from jeepney.io.blocking import DBusConnection, prep_socket
+
+from docker_pass.core.envelope import Envelope, SecretInfo
+from docker_pass.core.errors import (
+    PromptDismissedError,
+    SecretNotFoundError,
+    StoreError,
+    StoreUnavailableError,
+)
+from docker_pass.core.ids import ID, Pattern, is_valid_id
+from docker_pass.core.store import METADATA_PREFIX, SERVICE_GROUP, SERVICE_NAME, item_label
+
+__all__ = ["LOGIN_COLLECTION", "SECRETS_BUS_NAME", "SecretServiceStore", "secret_service_available"]
+
+#: The well-known bus name of every Secret Service implementation.
+SECRETS_BUS_NAME = "org.freedesktop.secrets"
+#: The collection PAM-unlocked desktop sessions have; Docker's tool prefers it over the alias.
+LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
+
+_SERVICE_PATH = "/org/freedesktop/secrets"
+# The spec's "no object" path: ReadAlias answers it for an unset alias, methods for "no prompt".
+_NULL_PATH = "/"
+_SERVICE_IFACE = "org.freedesktop.Secret.Service"
+_COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
+_ITEM_IFACE = "org.freedesktop.Secret.Item"
+_PROMPT_IFACE = "org.freedesktop.Secret.Prompt"
+_PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
+_CONTENT_TYPE = "text/plain"
+
+# libdbus's default reply timeout; a healthy keyring answers in well under a millisecond.
+_CALL_TIMEOUT = 25.0
+# Connecting and authenticating to a local bus takes about a millisecond.
+_CONNECT_TIMEOUT = 2.0
+# Requests in flight at once while pipelining.  Buses cap the replies a connection may await
+# (``max_replies_per_connection``: 50,000 on session buses, as low as 128 elsewhere); a window
+# far below that still keeps the service busy all the time.
+_PIPELINE_WINDOW = 100
+# Error text from the service is quoted to the user; it never holds a value, but keep it short.
+_MAX_ERROR_TEXT = 200
+
+# The search that finds every item of docker-pass (and of Docker's own tool).
+_OUR_ITEMS = MappingProxyType({"service:group": SERVICE_GROUP, "service:name": SERVICE_NAME})
+# D-Bus errors that mean "there is no Secret Service here" rather than "this operation failed".
+_UNAVAILABLE_ERRORS = frozenset(
+    {
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner",
+        "org.freedesktop.DBus.Error.Disconnected",
+    }
+)
+# Errors an item answers with when it was deleted between our search and our request.
+_GONE_ERRORS = frozenset(
+    {
+        "org.freedesktop.DBus.Error.UnknownObject",
+        "org.freedesktop.DBus.Error.UnknownMethod",
+        "org.freedesktop.Secret.Error.NoSuchObject",
+    }
+)
+
+
+def secret_service_available(
+    timeout: float = 2.0, *, bus_address: str | None = None
+) -> tuple[bool, str]:
+    """Whether a Secret Service runs on the session bus, and why (not).
+
+    Asks the bus ``NameHasOwner("org.freedesktop.secrets")``, which neither starts an
+    activatable service nor unlocks or creates anything; the whole probe takes at most about
+    ``timeout`` seconds.  ``bus_address`` defaults to ``$DBUS_SESSION_BUS_ADDRESS``.  A service
+    that is only activatable (installed but not running) counts as unavailable.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        connection = _connect(bus_address, timeout)
+    except StoreUnavailableError as exc:
+        return False, str(exc)
+    try:
+        reply = connection.send_and_get_reply(
+            message_bus.NameHasOwner(SECRETS_BUS_NAME), timeout=_remaining(deadline)
+        )
+    except TimeoutError:
+        return False, f"the session bus did not answer within {timeout:g} s"
+    except OSError as exc:
+        return False, f"lost the connection to the session bus: {_describe_os_error(exc)}"
+    finally:
+        connection.close()
+    if reply.header.message_type is MessageType.error:
+        return False, f"the session bus refused the question: {_error_summary(reply)}"
+    if reply.body[0]:
+        return True, f"{SECRETS_BUS_NAME} is running on the session bus"
+    return False, f"no Secret Service runs on the session bus ({SECRETS_BUS_NAME} has no owner)"
+
+
+class SecretServiceStore:
+    """Secrets in the freedesktop Secret Service, as the same items Docker's tool writes.
+
+    Connects on first use to ``bus_address`` (default ``$DBUS_SESSION_BUS_ADDRESS``).  A locked
+    collection is unlocked through the service's prompt, waiting at most ``prompt_timeout``
+    seconds for the person to answer.  One store may be shared between threads.
+
+    Raises :class:`StoreUnavailableError` when the bus or the service cannot be reached,
+    :class:`PromptDismissedError` when an unlock prompt is dismissed or times out, and
+    :class:`StoreError` for any other failure of the service.
+    """
+
+    kind = "secret-service"
+
+    def __init__(
+        self,
+        bus_address: str | None = None,
+        prompt_timeout: float = 120.0,
+        *,
+        call_timeout: float = _CALL_TIMEOUT,
+    ) -> None:
+        #: How many secret values this store has fetched (tests check that listing reads none).
+        self.values_read = 0
+        self._bus_address = bus_address
+        self._prompt_timeout = prompt_timeout
+        self._call_timeout = call_timeout
+        # jeepney ships no type information, so its objects are Any here.
+        self._connection: Any = None
+        self._collection: str | None = None
+        self._session: str | None = None
+        # One connection carries requests and their replies in order; threads take turns.
+        # (_thread's lock is threading.Lock itself, without importing threading: ~1 ms.)
+        self._lock = _thread.allocate_lock()
+
+    def __repr__(self) -> str:
+        return f"SecretServiceStore(collection={self._collection!r})"
+
+    # -- the SecretStore protocol -------------------------------------------------------------
+
+    def location(self) -> str:
+        """The collection in use, by label and object path (connects if needed)."""
+        with self._lock:
+            collection = self._ensure_collection()
+            (label,) = self._call_many(
+                [_get_property(collection, _COLLECTION_IFACE, "Label")], "read the collection label"
+            )
+        # gnome-keyring's "session" collection has an empty label; its path still names it.
+        name = _variant_value(label) or collection.rsplit("/", 1)[-1]
+        return f"Secret Service collection '{name}' ({collection})"
+
+    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
+        """Create or replace the item of ``id_``, leaving exactly one item with that ID."""
+        attributes = _id_attributes(id_)
+        attributes.update({METADATA_PREFIX + key: text for key, text in metadata.items()})
+        properties = {
+            f"{_ITEM_IFACE}.Label": ("s", item_label(id_)),
+            f"{_ITEM_IFACE}.Attributes": ("a{ss}", attributes),
+        }
+        with self._lock:
+            collection, session, existing = self._prepare(_id_attributes(id_))
+            secret = (session, b"", value, _CONTENT_TYPE)
+            ((item, prompt),) = self._call_many(
+                [
+                    new_method_call(
+                        _address(collection, _COLLECTION_IFACE),
+                        "CreateItem",
+                        "a{sv}(oayays)b",
+                        (properties, secret, True),
+                    )
+                ],
+                "store the secret",
+            )
+            if prompt != _NULL_PATH:
+                item = _variant_value(
+                    self._run_prompt(prompt, "keyring prompt to store the secret")
+                )
+            # replace=True only replaces an item whose attributes all equal the new ones, so
+            # changed metadata (or an item another tool made) would leave a second item behind.
+            self._delete_items([path for path in existing if path != item])
+
+    def get(self, id_: ID) -> Envelope:
+        """The secret ``id_``; raise :class:`SecretNotFoundError` when there is none."""
+        with self._lock:
+            _collection, session, paths = self._prepare(_id_attributes(id_))
+            if not paths:
+                raise SecretNotFoundError()
+            path = paths[0]
+            attributes_reply, secrets_reply = self._call_many(
+                [_get_property(path, _ITEM_IFACE, "Attributes"), _get_secrets([path], session)],
+                "read the secret",
+            )
+            secrets: dict[str, tuple[str, bytes, bytes, str]] = secrets_reply[0]
+            if path not in secrets:
+                raise SecretNotFoundError()  # deleted between our search and our read
+            self.values_read += 1
+            return Envelope(
+                id_, bytes(secrets[path][2]), metadata=_metadata(_variant_value(attributes_reply))
+            )
+
+    def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
+        """IDs and metadata of the items matching ``pattern``, sorted by ID; reads no value."""
+        with self._lock:
+            _collection, _session, paths = self._prepare(_OUR_ITEMS)
+            found = self._select(paths, pattern)
+        return [SecretInfo(id_, metadata=_metadata(attributes)) for id_, _path, attributes in found]
+
+    def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
+        """Envelopes of the items matching ``pattern``, sorted by ID, read in one request."""
+        with self._lock:
+            _collection, session, paths = self._prepare(_OUR_ITEMS)
+            found = self._select(paths, pattern)
+            if not found:
+                return []
+            (reply,) = self._call_many(
+                [_get_secrets([path for _id, path, _attributes in found], session)],
+                "read the secrets",
+            )
+            secrets: dict[str, tuple[str, bytes, bytes, str]] = reply[0]
+            self.values_read += len(secrets)
+        return [
+            Envelope(id_, bytes(secrets[path][2]), metadata=_metadata(attributes))
+            for id_, path, attributes in found
+            if path in secrets  # an item deleted since the listing is simply not there
+        ]
+
+    def delete(self, id_: ID) -> bool:
+        """Remove every item of ``id_``; whether there was any."""
+        with self._lock:
+            _collection, _session, paths = self._prepare(_id_attributes(id_))
+            self._delete_items(paths)
+        return bool(paths)
+
+    def close(self) -> None:
+        """Close the D-Bus connection (the service ends our session with it)."""
+        with self._lock:
+            self._disconnect()
+
+    # -- steps shared by the operations -------------------------------------------------------
+
+    def _prepare(self, attributes: Mapping[str, str]) -> tuple[str, str, builtins.list[str]]:
+        """The collection (unlocked), our session, and the paths of its items with ``attributes``.
+
+        Every operation starts here, so the common case asks for all of it in one round trip:
+        the first time, it assumes the ``login`` collection while asking which collections
+        exist, and only when ``login`` is missing asks again about the ``default`` alias's.
+        """
+        known = self._collection is not None
+        collection = self._collection or LOGIN_COLLECTION
+        requests = [
+            _get_property(collection, _COLLECTION_IFACE, "Locked"),
+            _search_items(collection, attributes),
+        ]
+        if self._session is None:
+            # "plain" sends values unencrypted over the bus socket.  The session bus is private
+            # to this user, and anything that can read it runs as the user and could ask the
+            # keyring for the values anyway; the "dh-ietf1024-sha256-aes128-cbc-pkcs7" session
+            # would add nothing here but an import of `cryptography` to every command.
+            requests.append(
+                new_method_call(
+                    _address(_SERVICE_PATH, _SERVICE_IFACE),
+                    "OpenSession",
+                    "sv",
+                    ("plain", ("s", "")),
+                )
+            )
+        if not known:
+            requests.append(_get_property(_SERVICE_PATH, _SERVICE_IFACE, "Collections"))
+        replies = self._exchange(requests)
+        if self._session is None:
+            self._session = str(_body(replies[2], "open a session")[1])
+        if not known:
+            collections = _variant_value(_body(replies[-1], "list the collections"))
+            if LOGIN_COLLECTION not in collections:
+                # The guess was wrong and its answers are errors; ask the right collection.
+                self._collection = self._read_default_alias()
+                return self._prepare(attributes)
+            self._collection = LOGIN_COLLECTION
+        if _variant_value(_body(replies[0], "open the collection")):
+            self._unlock(collection)
+            # Search again: a locked collection may not show (the attributes of) all its items.
+            ((paths,),) = self._call_many(
+                [_search_items(collection, attributes)], "search the collection"
+            )
+        else:
+            (paths,) = _body(replies[1], "search the collection")
+        return collection, self._session, [str(path) for path in paths]
+
+    def _ensure_collection(self) -> str:
+        """The collection to use: ``login`` when it exists, else the ``default`` alias."""
+        if self._collection is None:
+            (collections,) = self._call_many(
+                [_get_property(_SERVICE_PATH, _SERVICE_IFACE, "Collections")],
+                "list the collections",
+            )
+            if LOGIN_COLLECTION in _variant_value(collections):
+                self._collection = LOGIN_COLLECTION
+            else:
+                self._collection = self._read_default_alias()
+        return self._collection
+
+    def _read_default_alias(self) -> str:
+        """The collection the ``default`` alias names; :class:`StoreError` if it names none."""
+        ((alias,),) = self._call_many(
+            [
+                new_method_call(
+                    _address(_SERVICE_PATH, _SERVICE_IFACE), "ReadAlias", "s", ("default",)
+                )
+            ],
+            "read the default collection",
+        )
+        if alias == _NULL_PATH:
+            raise StoreError(
+                "the Secret Service has no 'login' collection and no default collection: "
+                "create a keyring and make it the default (for example in Seahorse)"
+            )
+        return str(alias)
+
+    def _unlock(self, collection: str) -> None:
+        """Unlock ``collection``, through the service's prompt when it asks for one."""
+        ((unlocked, prompt),) = self._call_many(
+            [
+                new_method_call(
+                    _address(_SERVICE_PATH, _SERVICE_IFACE), "Unlock", "ao", ([collection],)
+                )
+            ],
+            "unlock the collection",
+        )
+        if prompt != _NULL_PATH:
+            self._run_prompt(prompt, "keyring unlock prompt")
+        elif collection not in unlocked:
+            raise StoreError(f"the Secret Service did not unlock the collection {collection}")
+
+    def _select(
+        self, paths: Sequence[str], pattern: Pattern
+    ) -> builtins.list[tuple[ID, str, dict[str, str]]]:
+        """(ID, item path, attributes) of the items at ``paths`` matching ``pattern``, by ID.
+
+        Every item's attributes are requested back to back, without waiting for each answer
+        (Docker's tool waits for each in turn, which is most of its ``ls`` time).
+        """
+        replies = self._exchange([_get_property(path, _ITEM_IFACE, "Attributes") for path in paths])
+        by_id: dict[str, tuple[str, dict[str, str]]] = {}
+        for path, reply in zip(paths, replies, strict=True):
+            if _error_name(reply) in _GONE_ERRORS:
+                continue  # deleted since the search
+            attributes: dict[str, str] = _variant_value(_body(reply, "read the item attributes"))
+            raw_id = attributes.get("id")
+            # Items made by other tools may lack an ID or hold one we cannot represent.
+            if raw_id is None or not is_valid_id(raw_id):
+                continue
+            by_id.setdefault(raw_id, (path, attributes))
+        return [(ID(raw), *by_id[raw]) for raw in sorted(pattern.filter(by_id))]
+
+    def _delete_items(self, paths: Sequence[str]) -> None:
+        """Delete the items at ``paths``, answering any prompt the service asks for."""
+        if not paths:
+            return
+        replies = self._exchange(
+            [new_method_call(_address(path, _ITEM_IFACE), "Delete") for path in paths]
+        )
+        for reply in replies:
+            if _error_name(reply) in _GONE_ERRORS:
+                continue  # someone else deleted it first
+            (prompt,) = _body(reply, "delete the secret")
+            if prompt != _NULL_PATH:
+                self._run_prompt(prompt, "keyring prompt to delete the secret")
+
+    # -- D-Bus plumbing -----------------------------------------------------------------------
+
+    def _ensure_connection(self) -> Any:
+        if self._connection is None:
+            self._connection = _connect(self._bus_address, _CONNECT_TIMEOUT, self._call_timeout)
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        self._session = None
+        self._collection = None
+
+    def _call_many(self, messages: Sequence[Message], what: str) -> builtins.list[tuple[Any, ...]]:
+        """The bodies of the replies to ``messages`` (pipelined); raise on any error reply."""
+        return [_body(reply, what) for reply in self._exchange(messages)]
+
+    def _exchange(self, messages: Sequence[Message]) -> builtins.list[Message]:
+        """Send ``messages`` without waiting for each reply; return the replies in order.
+
+        At most ``_PIPELINE_WINDOW`` requests are in flight; messages that answer nothing we
+        asked (the bus's ``NameAcquired`` signal, a late reply) are dropped.
+        """
+        connection = self._ensure_connection()
+        replies: builtins.list[Message | None] = [None] * len(messages)
+        pending: dict[int, int] = {}
+        deadline = time.monotonic() + self._call_timeout
+        sent = 0
+        try:
+            while sent < len(messages) or pending:
+                while sent < len(messages) and len(pending) < _PIPELINE_WINDOW:
+                    serial = next(connection.outgoing_serial)
+                    connection.send(messages[sent], serial=serial)
+                    pending[serial] = sent
+                    sent += 1
+                incoming = connection.receive(timeout=_remaining(deadline))
+                index = pending.pop(incoming.header.fields.get(HeaderFields.reply_serial, 0), None)
+                if index is not None:
+                    replies[index] = incoming
+        except TimeoutError:
+            # Replies may still be on their way; a fresh connection next time is simplest.
+            self._disconnect()
+            raise StoreError(
+                f"the Secret Service did not answer within {self._call_timeout:g} s"
+            ) from None
+        except OSError as exc:
+            self._disconnect()
+            raise StoreUnavailableError(
+                f"lost the connection to the session bus: {_describe_os_error(exc)}"
+            ) from None
+        return [reply for reply in replies if reply is not None]
+
+    def _run_prompt(self, prompt: str, purpose: str) -> tuple[str, Any]:
+        """Show the service's prompt and wait (bounded) for its ``Completed`` signal.
+
+        Returns the prompt's result variant; raises :class:`PromptDismissedError` when the
+        person dismisses it (or the prompter cannot show it) or nobody answers in time.
+        """
+        connection = self._ensure_connection()
+        # Signals reach us only through a match rule; add it before the prompt can complete.
+        rule = MatchRule(
+            type="signal",
+            sender=SECRETS_BUS_NAME,
+            interface=_PROMPT_IFACE,
+            member="Completed",
+            path=prompt,
+        )
+        self._call_many([message_bus.AddMatch(rule)], "watch the keyring prompt")
+        prompt_address = _address(prompt, _PROMPT_IFACE)
+        deadline = time.monotonic() + self._prompt_timeout
+        try:
+            serial = next(connection.outgoing_serial)
+            # The empty window id: we have no window for the prompter to attach to.
+            connection.send(new_method_call(prompt_address, "Prompt", "s", ("",)), serial=serial)
+            while True:
+                try:
+                    incoming = connection.receive(timeout=_remaining(deadline))
+                except TimeoutError:
+                    # Take the prompt off the screen: nobody is going to answer it.
+                    with contextlib.suppress(OSError):
+                        connection.send(new_method_call(prompt_address, "Dismiss"))
+                    raise PromptDismissedError(
+                        f"the {purpose} got no answer within {self._prompt_timeout:g} s"
+                    ) from None
+                fields = incoming.header.fields
+                if fields.get(HeaderFields.reply_serial) == serial:
+                    if incoming.header.message_type is MessageType.error:
+                        raise _store_error(incoming, f"show the {purpose}")
+                    continue
+                if (
+                    incoming.header.message_type is MessageType.signal
+                    and fields.get(HeaderFields.path) == prompt
+                    and fields.get(HeaderFields.member) == "Completed"
+                ):
+                    dismissed, result = incoming.body
+                    if dismissed:
+                        raise PromptDismissedError(f"the {purpose} was dismissed")
+                    return (str(result[0]), result[1])
+        except OSError as exc:
+            self._disconnect()
+            raise StoreUnavailableError(
+                f"lost the connection to the session bus: {_describe_os_error(exc)}"
+            ) from None
+        finally:
+            if self._connection is not None:
+                # Fire and forget: its reply is dropped like any other we did not wait for.
+                with contextlib.suppress(OSError):
+                    self._connection.send(message_bus.RemoveMatch(rule))
+
+
+class _BoundedConnection(DBusConnection):  # type: ignore[misc]  # jeepney is untyped
+    """jeepney's blocking connection with a default time limit on every plain call.
+
+    ``DBusConnection.__init__`` says ``Hello`` to the bus without any limit; a socket that
+    authenticates but never answers would hang the CLI and the availability probe.
+    """
+
+    def __init__(self, sock: Any, call_timeout: float) -> None:
+        self._default_timeout = call_timeout
+        super().__init__(sock)
+
+    def send_and_get_reply(self, message: Message, *, timeout: float | None = None) -> Message:
+        limit = self._default_timeout if timeout is None else timeout
+        return super().send_and_get_reply(message, timeout=limit)
+
+
+def _connect(bus_address: str | None, timeout: float, call_timeout: float | None = None) -> Any:
+    """An authenticated connection to the session bus; :class:`StoreUnavailableError` if none."""
+    address = bus_address or os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+    if not address:
+        raise StoreUnavailableError(
+            "DBUS_SESSION_BUS_ADDRESS is not set, so there is no session bus to reach "
+            "a Secret Service on"
+        )
+    try:
+        socket_address = next(get_connectable_addresses(address))
+    except (RuntimeError, ValueError) as exc:
+        raise StoreUnavailableError(
+            f"cannot use the session bus address {address}: {exc}"
+        ) from None
+    deadline = time.monotonic() + timeout
+    try:
+        sock = prep_socket(socket_address, enable_fds=False, timeout=timeout)
+    except (OSError, AuthenticationError) as exc:
+        raise StoreUnavailableError(
+            f"cannot reach the session bus at {address}: {_describe_os_error(exc)}"
+        ) from None
+    try:
+        return _BoundedConnection(sock, call_timeout or _remaining(deadline))
+    except OSError as exc:
+        sock.close()
+        raise StoreUnavailableError(
+            f"the session bus at {address} did not greet us: {_describe_os_error(exc)}"
+        ) from None
+
+
+# -- message builders and reply readers --------------------------------------------------------
+
+
+def _address(path: str, interface: str) -> DBusAddress:
+    return DBusAddress(path, bus_name=SECRETS_BUS_NAME, interface=interface)
+
+
+def _get_property(path: str, interface: str, name: str) -> Message:
+    return new_method_call(_address(path, _PROPERTIES_IFACE), "Get", "ss", (interface, name))
+
+
+def _search_items(collection: str, attributes: Mapping[str, str]) -> Message:
+    return new_method_call(
+        _address(collection, _COLLECTION_IFACE), "SearchItems", "a{ss}", (dict(attributes),)
+    )
+
+
+def _get_secrets(paths: Sequence[str], session: str) -> Message:
+    return new_method_call(
+        _address(_SERVICE_PATH, _SERVICE_IFACE), "GetSecrets", "aoo", (list(paths), session)
+    )
+
+
+def _body(reply: Message, what: str) -> tuple[Any, ...]:
+    """The body of a reply to a request meant to ``what``; raise if it is an error."""
+    if reply.header.message_type is MessageType.error:
+        raise _store_error(reply, what)
+    body: tuple[Any, ...] = reply.body
+    return body
+
+
+def _variant_value(body: tuple[Any, ...]) -> Any:
+    """The value inside the variant a ``Properties.Get`` (or prompt) reply carries."""
+    ((_signature, value),) = body
+    return value
+
+
+def _id_attributes(id_: ID) -> dict[str, str]:
+    """The attributes that single out the item of ``id_`` (Docker's naming)."""
+    return {"service:group": SERVICE_GROUP, "service:name": SERVICE_NAME, "id": id_.value}
+
+
+def _metadata(attributes: Mapping[str, str]) -> dict[str, str]:
+    """Metadata from ``x_<key>`` attributes; every other attribute (``xdg:schema``…) is not ours."""
+    cut = len(METADATA_PREFIX)
+    return {
+        key[cut:]: value
+        for key, value in attributes.items()
+        if key.startswith(METADATA_PREFIX) and len(key) > cut
+    }
+
+
+def _error_name(reply: Message) -> str:
+    """The D-Bus error name of an error reply; ``""`` for any other reply."""
+    if reply.header.message_type is not MessageType.error:
+        return ""
+    return str(reply.header.fields.get(HeaderFields.error_name, "unknown error"))
+
+
+def _error_summary(reply: Message) -> str:
+    """``name: text`` of a D-Bus error reply, the text cut short."""
+    body = reply.body
+    text = body[0] if body and isinstance(body[0], str) else ""
+    if len(text) > _MAX_ERROR_TEXT:
+        text = text[: _MAX_ERROR_TEXT - 1] + "…"
+    return f"{_error_name(reply)}: {text}" if text else _error_name(reply)
+
+
+def _store_error(reply: Message, what: str) -> StoreError | StoreUnavailableError:
+    """The exception for a D-Bus error reply to a request meant to ``what``."""
+    name = _error_name(reply)
+    if name in _UNAVAILABLE_ERRORS or name.startswith("org.freedesktop.DBus.Error.Spawn."):
+        return StoreUnavailableError(
+            f"no Secret Service answers on the session bus ({_error_summary(reply)}); "
+            "start gnome-keyring, KeePassXC or KWallet, or use the file store"
+        )
+    return StoreError(f"the Secret Service could not {what}: {_error_summary(reply)}")
+
+
+def _describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _remaining(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)

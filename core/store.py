@@ -1,0 +1,82 @@
+"""The storage protocol behind the ``docker-pass`` plugin, and where a store keeps its files.
+
+Three stores implement it: the freedesktop Secret Service (Linux keychain), the age-encrypted file
+store, and the ``keyring`` store (macOS Keychain / Windows Credential Manager).  Each store's
+tests subclass the shared contract in ``tests/backends/contract.py``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from docker_pass.core.envelope import Envelope, SecretInfo
+from docker_pass.core.ids import ID, Pattern
+
+# Docker's keychain naming: every item of `docker pass` carries these attributes.
+SERVICE_GROUP = "com.docker.docker-pass"
+SERVICE_NAME = "docker-pass-cli"
+METADATA_PREFIX = "x_"
+
+
+def item_label(id_: ID) -> str:
+    """The label Docker's tool gives the keychain item of ``id_``."""
+    return f"{SERVICE_GROUP}:{SERVICE_NAME}:{id_.value}"
+
+
+@runtime_checkable
+class SecretStore(Protocol):
+    """A place the ``docker-pass`` plugin keeps secrets.
+
+    Values are bytes; metadata maps ``str`` keys (``[A-Za-z0-9_.-]+``) to ``str`` values.
+    Errors: :class:`~docker_pass.core.errors.SecretNotFoundError` from :meth:`get` for a missing
+    ID; :class:`~docker_pass.core.errors.StoreError` (or a subclass) for any failure of the store
+    itself.  No error message ever holds a value.
+    """
+
+    #: Short name of the storage kind: ``secret-service``, ``file`` or ``keyring``.
+    kind: str
+
+    def location(self) -> str:
+        """Where secrets live, for people (``Secret Service collection 'Login'``, a path)."""
+        ...
+
+    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
+        """Create or replace the secret ``id_`` (never leaving two copies of it)."""
+        ...
+
+    def get(self, id_: ID) -> Envelope:
+        """The secret ``id_`` with its value and metadata; raise ``SecretNotFoundError``."""
+        ...
+
+    def list(self, pattern: Pattern) -> list[SecretInfo]:
+        """IDs and metadata of the secrets matching ``pattern``, sorted by ID; reads no value."""
+        ...
+
+    def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
+        """Envelopes (with values) of the secrets matching ``pattern``, sorted by ID."""
+        ...
+
+    def delete(self, id_: ID) -> bool:
+        """Remove ``id_``; ``True`` if it existed, ``False`` if there was nothing to remove."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and locks; the store is not used afterwards."""
+        ...
+
+
+def xdg_dir(kind: str) -> Path:
+    """``$XDG_<KIND>_HOME/docker-pass`` (kind: config, data, state or cache)."""
+    defaults = {
+        "config": ".config",
+        "data": ".local/share",
+        "state": ".local/state",
+        "cache": ".cache",
+    }
+    base = os.environ.get(f"XDG_{kind.upper()}_HOME")
+    root = Path(base) if base else Path.home() / defaults[kind]
+    return root / "docker-pass"
