@@ -1,13 +1,72 @@
-"""`set`: Set a secret (not built yet)."""
+"""`set id[=value]`: store a secret in the keychain (aliases: store, save)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from docker_pass.cli.commands._stub import fail
+from docker_pass.core.errors import UsageError
+from docker_pass.core.ids import ID
+
+EXAMPLES = """\
+examples:
+  # the value on the command line (it lands in your shell history):
+  docker pass set POSTGRES_PASSWORD=my-secret-password
+  # the value on stdin, byte for byte (so mind echo's newline):
+  printf %s "$TOKEN" | docker pass set gh/token
+  # JSON on stdin with metadata:
+  echo '{"secret": "s3cr3t", "metadata": {"env": "prod"}}' | docker pass set db/prod
+  # no value and a terminal: you are prompted (no echo) and asked to confirm
+  docker pass set db/prod --metadata owner=alice
+
+Setting an ID that exists replaces its value and metadata, with or without --force
+(as Docker's own tool does on Linux)."""
+
+METADATA_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("set", help="Set a secret", description="Set a secret.")
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=fail)
+    parser = sub.add_parser(
+        "set",
+        aliases=["store", "save"],
+        help="Set a secret",
+        description="Set a secret. Without '=value', the value is read from stdin.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("secret", metavar="id[=value]", help="the secret's ID, optionally =value")
+    parser.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata to store with the secret (repeatable; wins over JSON metadata)",
+    )
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="replace an existing secret (the default)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.cli.secret_input import parse_metadata_pairs, read_secret_from_stdin
+
+    raw_id, has_value, inline_value = str(args.secret).partition("=")
+    id_ = ID.parse(raw_id)
+    flag_metadata = parse_metadata_pairs(args.metadata)
+    if has_value:
+        value = inline_value.encode()
+        metadata: dict[str, str] = {}
+    else:
+        value, metadata = read_secret_from_stdin(sys.stdin)
+    metadata.update(flag_metadata)
+    for key in metadata:
+        if not key or not set(key) <= METADATA_KEY_CHARS:
+            raise UsageError(f"invalid metadata key {key!r} (use A-Z a-z 0-9 _ . -)")
+    keychain = open_keychain()
+    try:
+        keychain.save(id_, value, metadata)
+    finally:
+        keychain.stop()
+    return 0

@@ -1,0 +1,69 @@
+"""The user's configuration file and small atomic writes shared by config and state.
+
+``$XDG_CONFIG_HOME/docker-pass/config.json`` holds settings a person chooses (which storage the
+``docker-pass`` plugin uses, plugin patterns, enabled flags).  Precedence everywhere is
+environment, then config file, then the best available default, and every resolver reports
+which of them won.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from docker_pass.core.errors import DockerPassError
+from docker_pass.core.store import xdg_dir
+
+CONFIG_FILE = "config.json"
+
+
+def config_path() -> Path:
+    """Where the configuration file lives."""
+    return xdg_dir("config") / CONFIG_FILE
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The configuration as a dict; ``{}`` when there is no file."""
+    path = path or config_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise DockerPassError(f"reading config {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DockerPassError(f"reading config {path}: invalid JSON at line {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise DockerPassError(f"reading config {path}: expected a JSON object")
+    return data
+
+
+def save_config(data: dict[str, Any], path: Path | None = None) -> None:
+    """Write the configuration atomically."""
+    write_json_atomic(path or config_path(), data)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write ``data`` as JSON to ``path`` by temp file, fsync and rename, in a 0700 directory."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
