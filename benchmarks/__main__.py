@@ -12,6 +12,7 @@ import sys
 
 BENCHMARKS = {
     "matching": "benchmarks.bench_matching",
+    "keychain": "benchmarks.bench_keychain",
 }
 
 

@@ -23,8 +23,8 @@ from docker_pass.core.errors import DockerPassError
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
 
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    """The full argument parser; each verb module adds its own subparser."""
+def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; each verb module adds its own subparser (``only``: just that one)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(
@@ -39,7 +39,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help=f"show tracebacks and diagnostics on stderr (also: {DEBUG_ENV}=1)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in commands.all_verbs():
+    for module in commands.load([only] if only else None):
         module.register(sub)
     return parser
 
@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     under_docker = running_under_docker(args_list)
     if under_docker:
         args_list = args_list[1:]  # docker passes the plugin's name first
-    parser = build_parser(program_name(under_docker))
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(program_name(under_docker), commands.verb_for(first) if first else None)
     args = parser.parse_args(args_list)
     debug = bool(args.debug) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     handler = getattr(args, "handler", None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,8 @@ def save_config(data: dict[str, Any], path: Path | None = None) -> None:
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Write ``data`` as JSON to ``path`` by temp file, fsync and rename, in a 0700 directory."""
+    import tempfile  # ~5 ms (shutil, random): only writers pay it
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -3,36 +3,101 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
 from docker_pass.core.ids import ID
+from docker_pass.core.value import FrozenValue
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class SecretInfo:
+class SecretInfo(FrozenValue):
     """What a listing knows of a secret, without its value."""
 
+    __slots__ = ("id", "metadata", "provider")
     id: ID
-    provider: str = ""
-    metadata: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    provider: str
+    metadata: Mapping[str, str]
+
+    def __init__(self, id: ID, provider: str = "", metadata: Mapping[str, str] = _EMPTY) -> None:
+        self._set("id", id)
+        self._set("provider", provider)
+        self._set("metadata", metadata)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.id, self.provider, tuple(sorted(self.metadata.items())))
+
+    def __repr__(self) -> str:
+        return f"SecretInfo({self.id.value!r}, {self.provider!r}, {dict(self.metadata)!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(FrozenValue):
     """A resolved secret.  ``repr`` and ``str`` never show the value."""
 
+    __slots__ = (
+        "created_at",
+        "expires_at",
+        "id",
+        "metadata",
+        "provider",
+        "resolved_at",
+        "value",
+        "version",
+    )
     id: ID
-    value: bytes = field(repr=False)
-    provider: str = ""
-    version: str = ""
-    created_at: datetime | None = None
-    resolved_at: datetime | None = None
-    expires_at: datetime | None = None
-    metadata: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    value: bytes
+    provider: str
+    version: str
+    created_at: datetime | None
+    resolved_at: datetime | None
+    expires_at: datetime | None
+    metadata: Mapping[str, str]
+
+    def __init__(
+        self,
+        id: ID,
+        value: bytes,
+        provider: str = "",
+        version: str = "",
+        created_at: datetime | None = None,
+        resolved_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        metadata: Mapping[str, str] = _EMPTY,
+    ) -> None:
+        self._set("id", id)
+        self._set("value", value)
+        self._set("provider", provider)
+        self._set("version", version)
+        self._set("created_at", created_at)
+        self._set("resolved_at", resolved_at)
+        self._set("expires_at", expires_at)
+        self._set("metadata", metadata)
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.id,
+            self.value,
+            self.provider,
+            self.version,
+            self.created_at,
+            self.resolved_at,
+            self.expires_at,
+            tuple(sorted(self.metadata.items())),
+        )
+
+    def stamped(self, provider: str, resolved_at: datetime | None = None) -> Envelope:
+        """A copy that names its provider (and when it was resolved)."""
+        return Envelope(
+            self.id,
+            self.value,
+            provider,
+            self.version,
+            self.created_at,
+            resolved_at or self.resolved_at,
+            self.expires_at,
+            self.metadata,
+        )
 
     def __repr__(self) -> str:
         return (

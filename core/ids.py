@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from docker_pass.core.errors import ExpandError, InvalidIdentifierError, InvalidPatternError
+from docker_pass.core.value import FrozenValue
 
 _ID_RE = re.compile(r"[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*")
 _COMPONENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
@@ -32,15 +32,22 @@ def is_valid_id(value: str) -> bool:
     return _ID_RE.fullmatch(value) is not None
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ID:
-    """A valid secret identifier such as ``docker/auth/hub/alice``."""
+class ID(FrozenValue):
+    """A valid secret identifier such as ``docker/auth/hub/alice``; IDs sort by their text."""
 
+    __slots__ = ("value",)
     value: str
 
-    def __post_init__(self) -> None:
-        if _ID_RE.fullmatch(self.value) is None:
-            raise InvalidIdentifierError(self.value)
+    def __init__(self, value: str) -> None:
+        if _ID_RE.fullmatch(value) is None:
+            raise InvalidIdentifierError(value)
+        self._set("value", value)
+
+    def __lt__(self, other: ID) -> bool:
+        return self.value < other.value
+
+    def __repr__(self) -> str:
+        return f"ID({self.value!r})"
 
     @classmethod
     def parse(cls, value: str) -> ID:
@@ -62,23 +69,31 @@ class ID:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(FrozenValue):
     """A valid pattern such as ``docker/auth/**`` or ``*/db/*/password``.
 
-    Every ID is also a pattern (one that matches only itself).
+    Every ID is also a pattern (one that matches only itself).  The pattern compiles itself once
+    on construction.
     """
 
+    __slots__ = ("_components", "_fullmatch", "_matches_all", "value")
     value: str
-    _components: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _fullmatch: Callable[[str], object] = field(init=False, repr=False, compare=False)
-    _matches_all: bool = field(init=False, repr=False, compare=False)
+    _components: tuple[str, ...]
+    _fullmatch: Callable[[str], object]
+    _matches_all: bool
 
-    def __post_init__(self) -> None:
-        components = _validate_pattern(self.value)
-        object.__setattr__(self, "_components", components)
-        object.__setattr__(self, "_fullmatch", _compile(components).fullmatch)
-        object.__setattr__(self, "_matches_all", all(c == "**" for c in components))
+    def __init__(self, value: str) -> None:
+        components = _validate_pattern(value)
+        self._set("value", value)
+        self._set("_components", components)
+        self._set("_fullmatch", _compile(components).fullmatch)
+        self._set("_matches_all", all(c == "**" for c in components))
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.value,)
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.value!r})"
 
     @classmethod
     def parse(cls, value: str) -> Pattern:

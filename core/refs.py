@@ -5,10 +5,9 @@ Only a value that *starts with* ``se://`` is a reference: ``postgres://u:se://x@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from docker_pass.core.errors import InvalidIdentifierError
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.value import FrozenValue
 
 SCHEME = "se://"
 
@@ -18,11 +17,17 @@ def is_reference(value: str) -> bool:
     return value.startswith(SCHEME)
 
 
-@dataclass(frozen=True, slots=True)
-class SecretReference:
+class SecretReference(FrozenValue):
     """A parsed ``se://<id|pattern>`` reference."""
 
+    __slots__ = ("target",)
     target: Pattern
+
+    def __init__(self, target: Pattern) -> None:
+        self._set("target", target)
+
+    def __repr__(self) -> str:
+        return f"SecretReference({self.target.value!r})"
 
     @classmethod
     def parse(cls, value: str) -> SecretReference:

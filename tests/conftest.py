@@ -24,3 +24,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("DOCKER_PASS_DEBUG", raising=False)
     monkeypatch.delenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", raising=False)
     return home
+
+
+# The private D-Bus + gnome-keyring fixtures (keyring_bus, keyring_address) for every test.
+from tests.keyring_session import keyring_address, keyring_bus  # noqa: E402
+
+__all__ = ["isolated_home", "keyring_address", "keyring_bus"]

@@ -17,7 +17,6 @@ import builtins
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
@@ -26,17 +25,25 @@ from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import INTERNAL_REALM
 from docker_pass.core.store import SecretStore
+from docker_pass.core.value import FrozenValue
 
 STORE_ENV = "DOCKER_PASS_STORE"
 STORE_KINDS = ("auto", "secret-service", "keyring", "file")
 
 
-@dataclass(frozen=True, slots=True)
-class StoreChoice:
+class StoreChoice(FrozenValue):
     """Which store was chosen, and what chose it (for ``plugins ls`` and the TUI)."""
 
+    __slots__ = ("kind", "source")
     kind: str
     source: str
+
+    def __init__(self, kind: str, source: str) -> None:
+        self._set("kind", kind)
+        self._set("source", source)
+
+    def __repr__(self) -> str:
+        return f"StoreChoice({self.kind!r}, {self.source!r})"
 
 
 def choose_store() -> StoreChoice:
@@ -148,7 +155,7 @@ class KeychainPlugin:
         return self.store.delete(id_)
 
     def _stamp(self, envelope: Envelope) -> Envelope:
-        return envelope if envelope.provider == self.name else replace(envelope, provider=self.name)
+        return envelope if envelope.provider == self.name else envelope.stamped(self.name)
 
     def _stamp_info(self, info: SecretInfo) -> SecretInfo:
         return info if info.provider == self.name else SecretInfo(info.id, self.name, info.metadata)

@@ -1,22 +1,41 @@
-"""One module per CLI verb; each has ``register(subparsers)`` and keeps its imports light."""
+"""One module per CLI verb; each has ``register(subparsers)`` and keeps its imports light.
+
+The parser registers only the verb being run when it can tell which one that is, so
+``docker pass get`` imports and builds one subparser, not nine (a few ms of each command's
+start-up); ``--help`` and unknown verbs get them all.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from types import ModuleType
+
+#: Verb module names with the aliases they answer to, in the order ``--help`` lists them.
+VERBS: dict[str, tuple[str, ...]] = {
+    "set": ("store", "save"),
+    "get": (),
+    "ls": ("list",),
+    "rm": ("delete", "erase", "remove"),
+    "run": (),
+    "plugins": (),
+    "ui": (),
+    "version": (),
+    "install": (),
+}
+_BY_NAME = {alias: verb for verb, aliases in VERBS.items() for alias in (verb, *aliases)}
+
+
+def verb_for(token: str) -> str | None:
+    """The verb module a command-line word names (verb or alias), if any."""
+    return _BY_NAME.get(token)
+
+
+def load(verbs: list[str] | None = None) -> list[ModuleType]:
+    """The modules of ``verbs`` (default: all), in ``--help`` order."""
+    names = verbs if verbs is not None else list(VERBS)
+    return [import_module(f"docker_pass.cli.commands.{name}") for name in names]
 
 
 def all_verbs() -> list[ModuleType]:
-    """The verb modules, in the order ``--help`` lists them."""
-    from docker_pass.cli.commands import (
-        get,
-        install,
-        ls,
-        plugins,
-        rm,
-        run,
-        set,
-        ui,
-        version,
-    )
-
-    return [set, get, ls, rm, run, plugins, ui, version, install]
+    """Every verb module."""
+    return load()

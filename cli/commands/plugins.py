@@ -1,17 +1,78 @@
-"""`plugins`: Manage secrets engine plugins (not built yet)."""
+"""`plugins ls|enable|disable`: see and change the health of the secrets engine's plugins."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
-from docker_pass.cli.commands._stub import fail
+ENABLE_HINT = "docker pass plugins enable {name}"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "plugins",
         help="Manage secrets engine plugins",
-        description="Manage secrets engine plugins.",
+        description="List plugins and their health; enable or disable configurable ones.",
     )
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=fail)
+    verbs = parser.add_subparsers(dest="plugins_command", metavar="COMMAND", title="commands")
+    ls = verbs.add_parser(
+        "ls", aliases=["list"], help="List plugins", description="List plugins and their status."
+    )
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(handler=run_ls)
+    for verb, text in (("enable", "Enable"), ("disable", "Disable")):
+        cmd = verbs.add_parser(
+            verb,
+            help=f"{text} a configurable plugin",
+            description=f"{text} a configurable plugin"
+            + (" (also clears a crash and starts it again)." if verb == "enable" else "."),
+        )
+        cmd.add_argument("name", metavar="NAME", help="the plugin's name (see 'plugins ls')")
+        cmd.set_defaults(handler=run_enable if verb == "enable" else run_disable)
+    parser.set_defaults(handler=lambda _args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from docker_pass.core.engine import Engine
+
+    with Engine() as engine:
+        statuses = engine.plugins()
+    if args.json:
+        print(json.dumps([s.to_json() for s in statuses], indent=2))
+        return 0
+    rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
+    for s in statuses:
+        detail = s.message or s.storage
+        if s.message and s.status in ("crashed", "retries-exceeded"):
+            detail = f"{s.message} (then: {ENABLE_HINT.format(name=s.name)})"
+        rows.append(
+            (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print(("  ".join(cells) + "  " + row[-1]).rstrip())
+    return 0
+
+
+def run_enable(args: argparse.Namespace) -> int:
+    from docker_pass.core.engine import Engine
+
+    with Engine() as engine:
+        status = engine.enable(args.name)
+    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
+    return 0 if status.status == "running" else 1
+
+
+def run_disable(args: argparse.Namespace) -> int:
+    from docker_pass.core.engine import Engine
+
+    with Engine() as engine:
+        status = engine.disable(args.name)
+    print(f"{status.name}: {status.status}")
+    return 0

@@ -1,17 +1,87 @@
-"""`run`: Run a command with se:// environment references resolved (not built yet)."""
+"""`run [--env-file FILE]… -- CMD [ARGS…]`: run a command with se:// references resolved."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 
-from docker_pass.cli.commands._stub import fail
+from docker_pass.core.errors import UsageError
+
+EXAMPLES = """\
+examples:
+  GH_TOKEN=se://gh-token docker pass run -- gh repo list
+  docker pass run --env-file .env -- ./deploy.sh
+  docker pass run --explain --env-file .env -- true
+
+Only values that start with se:// are references; each must name one ID and resolve to exactly
+one value, or the command does not start. Exit status: the command's own, 128+N if signal N
+killed it, 1 if a reference could not be resolved or the command could not be started."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "run",
         help="Run a command with se:// environment references resolved",
-        description="Run a command with se:// environment references resolved.",
+        description=(
+            "Run a command with every environment variable whose value is se://<id> replaced "
+            "by the secret. The environment is this process's, then each --env-file in order "
+            "(later files override earlier ones)."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=fail)
+    parser.add_argument(
+        "--env-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="read variables from a dotenv file (repeatable)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help=(
+            "print how each reference resolves (plugins asked, which answered, the provider "
+            "used; never the value) and exit without running the command"
+        ),
+    )
+    parser.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from docker_pass.core.engine import Engine
+    from docker_pass.core.run import (
+        load_environment,
+        references,
+        resolve_references,
+        run_child,
+    )
+
+    argv = list(args.command_argv)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv and not args.explain:
+        raise UsageError("run needs a command: run [--env-file FILE]... -- CMD [ARGS...]")
+    env = load_environment(args.env_file, os.environb)
+    if references(env):
+        with Engine() as engine:
+            env, report = resolve_references(env, engine.resolve)
+    else:
+        report = []
+    if args.explain:
+        if not report:
+            print("no se:// references in the environment", file=sys.stderr)
+        for item in report:
+            print(
+                f"{item.variable}: se://{item.id.value} -> provider {item.provider} "
+                f"(asked: {', '.join(item.asked)}; answered: {', '.join(item.answered)}"
+                + (f"; errors: {item.errors}" if item.errors else "")
+                + ")",
+                file=sys.stderr,
+            )
+        return 0
+    return run_child(argv, env)

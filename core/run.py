@@ -1,0 +1,218 @@
+"""``run``: resolve ``se://`` references in an environment, then run a child with it.
+
+Every reference is resolved before the child starts; any failure means the child never runs.
+The child gets its own process group (and the terminal's foreground, when there is one, so an
+interactive child can read it without SIGTTIN); SIGINT, SIGTERM and SIGHUP are forwarded to
+that group; the exit code is the child's, or 128+N when signal N killed it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from pathlib import Path
+
+from docker_pass.core.engine import Resolution
+from docker_pass.core.errors import DockerPassError
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.refs import SCHEME
+from docker_pass.core.value import FrozenValue
+
+SCHEME_BYTES = SCHEME.encode()
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class RunError(DockerPassError):
+    """Raised when ``run`` cannot prepare the environment or start the child."""
+
+
+class ReferenceResult(FrozenValue):
+    """How one variable's reference resolved (never the value), for ``run --explain``."""
+
+    __slots__ = ("answered", "asked", "errors", "id", "provider", "variable")
+    variable: str
+    id: ID
+    asked: list[str]
+    answered: list[str]
+    provider: str
+    errors: dict[str, str]
+
+    def __init__(
+        self,
+        variable: str,
+        id_: ID,
+        asked: list[str],
+        answered: list[str],
+        provider: str,
+        errors: dict[str, str],
+    ) -> None:
+        self._set("variable", variable)
+        self._set("id", id_)
+        self._set("asked", asked)
+        self._set("answered", answered)
+        self._set("provider", provider)
+        self._set("errors", errors)
+
+    def __repr__(self) -> str:
+        return f"ReferenceResult({self.variable!r}, {self.id.value!r}, {self.provider!r})"
+
+
+def load_environment(env_files: Sequence[Path], base: Mapping[bytes, bytes]) -> dict[bytes, bytes]:
+    """``base`` then each env file in order (later ones override earlier ones)."""
+    env = dict(base)
+    for path in env_files:
+        for key, value in read_env_file(path).items():
+            env[os.fsencode(key)] = os.fsencode(value)
+    return env
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a dotenv file with python-dotenv; a bad file is an error naming it and the line."""
+    from dotenv.parser import parse_stream  # ~50 ms: only paid when --env-file is given
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RunError(f"reading env-file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RunError(f"reading env-file {path}: not UTF-8 text") from None
+    import io
+
+    values: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            line = binding.original.line
+            raise RunError(f"reading env-file {path}: cannot parse line {line}")
+        if binding.key is None:
+            continue
+        if binding.value is None:
+            # `KEY` alone: take it from the environment, as docker's --env-file does.
+            inherited = os.environ.get(binding.key)
+            if inherited is not None:
+                values[binding.key] = inherited
+            continue
+        values[binding.key] = binding.value
+    return values
+
+
+def references(env: Mapping[bytes, bytes]) -> list[tuple[str, ID]]:
+    """``(variable, ID)`` for each value that starts with ``se://``, sorted by variable.
+
+    A reference must name one ID: a wildcard raises the invalid-identifier error.
+    """
+    found = []
+    for key, value in env.items():
+        if value.startswith(SCHEME_BYTES):
+            name = os.fsdecode(key)
+            raw = os.fsdecode(value[len(SCHEME_BYTES) :])
+            try:
+                found.append((name, ID.parse(raw)))
+            except DockerPassError as exc:
+                raise RunError(f"resolving {name}: {exc}") from None
+    return sorted(found, key=lambda item: item[0])
+
+
+def resolve_references(
+    env: dict[bytes, bytes], resolve: Callable[[Pattern], Resolution]
+) -> tuple[dict[bytes, bytes], list[ReferenceResult]]:
+    """Replace every reference in ``env`` with its value; each must resolve to exactly one."""
+    out = dict(env)
+    report = []
+    for name, id_ in references(env):
+        result = resolve(Pattern.parse(id_.value))
+        envelopes, errors = result.envelopes, result.errors
+        if not envelopes:
+            if errors:
+                plugin, message = next(iter(errors.items()))
+                raise RunError(f"resolving {name}: {plugin}: {message}")
+            raise RunError(f"resolving {name}: secret not found")
+        if len(envelopes) > 1:
+            providers = ", ".join(e.provider for e in envelopes)
+            raise RunError(
+                f"resolving {name}: {len(envelopes)} secrets matched {id_.value} ({providers})"
+            )
+        value = envelopes[0].value
+        if b"\0" in value:
+            raise RunError(
+                f"resolving {name}: the value of {id_.value} holds a NUL byte, "
+                "which an environment variable cannot carry"
+            )
+        out[os.fsencode(name)] = value
+        report.append(
+            ReferenceResult(
+                name, id_, result.asked, result.answered, envelopes[0].provider, dict(errors)
+            )
+        )
+    return out, report
+
+
+def run_child(argv: Sequence[str], env: Mapping[bytes, bytes]) -> int:
+    """Run ``argv`` with ``env`` in its own process group; return its exit code."""
+    tty_fd = _terminal_fd()
+
+    def become_foreground() -> None:  # runs in the child between fork and exec
+        os.setpgid(0, 0)
+        if tty_fd is not None:
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            with suppress(OSError):
+                os.tcsetpgrp(tty_fd, os.getpgrp())
+            signal.signal(signal.SIGTTOU, old)
+
+    try:
+        # preexec_fn is how a child takes the terminal, as shells do; our resolver threads
+        # have all finished by now.
+        child = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            preexec_fn=become_foreground,  # noqa: PLW1509
+            close_fds=True,
+        )
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RunError(f"starting child: {argv[0]}: {reason}") from None
+
+    def forward(signum: int, _frame: object) -> None:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        while True:
+            try:
+                code = child.wait()
+                break
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if tty_fd is not None:
+            _take_terminal_back(tty_fd)
+    return 128 - code if code < 0 else code
+
+
+def _terminal_fd() -> int | None:
+    """stdin's fd when it is our controlling terminal and we are in its foreground."""
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+    if not os.isatty(fd):
+        return None
+    try:
+        return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
+    except OSError:
+        return None
+
+
+def _take_terminal_back(fd: int) -> None:
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        with suppress(OSError):
+            os.tcsetpgrp(fd, os.getpgrp())
+    finally:
+        signal.signal(signal.SIGTTOU, old)
