@@ -6,7 +6,7 @@ returning a result object that the CLI renders as text or JSON and the TUI posts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,7 +175,7 @@ class Engine:
     def __init__(
         self,
         specs: dict[str, str] | None = None,
-        factories: dict[str, Callable[[], Plugin]] | None = None,
+        factories: Mapping[str, Callable[[], Plugin]] | None = None,
     ) -> None:
         """``specs`` (name -> ``module:attr``) default to the entry-point registry;
         ``factories`` supply ready-made plugin constructors (tests, the TUI's demo)."""

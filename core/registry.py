@@ -7,10 +7,14 @@ and isolates each failure.
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from importlib import import_module
 
 from docker_pass.core.errors import DockerPassError, UnknownPluginError
 from docker_pass.core.plugin import Plugin
+from docker_pass.core.store import xdg_dir
 
 ENTRY_POINT_GROUP = "docker_pass.plugins"
 
@@ -26,11 +30,46 @@ def plugin_specs(*, third_party: bool = True) -> dict[str, str]:
     """Plugin names mapped to ``module:attribute``, built-ins first, nothing imported."""
     specs = dict(BUILTIN_PLUGINS)
     if third_party:
-        from importlib.metadata import entry_points
-
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            specs.setdefault(ep.name, ep.value)
+        for name, value in _entry_point_specs().items():
+            specs.setdefault(name, value)
     return specs
+
+
+def _entry_point_specs() -> dict[str, str]:
+    """The entry points of the group, from a cache while no ``sys.path`` folder has changed.
+
+    Scanning every installed distribution's metadata takes ~90 ms, too much for ``run``;
+    installing or removing a distribution changes its site folder's modification time, which
+    invalidates the cache.
+    """
+    key = _path_key()
+    cache = xdg_dir("cache") / "plugins.json"
+    try:
+        doc = json.loads(cache.read_text(encoding="utf-8"))
+        if doc.get("key") == key and isinstance(doc.get("specs"), dict):
+            return {str(k): str(v) for k, v in doc["specs"].items()}
+    except (OSError, ValueError, AttributeError):
+        pass  # no cache, or an unreadable one: scan
+    from importlib.metadata import entry_points
+
+    specs = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    try:
+        from docker_pass.core.config import write_json_atomic
+
+        write_json_atomic(cache, {"key": key, "specs": specs})
+    except OSError:
+        pass  # a read-only cache dir costs speed, not correctness
+    return specs
+
+
+def _path_key() -> list[list[object]]:
+    key: list[list[object]] = []
+    for entry in sys.path:
+        try:
+            key.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            key.append([entry, None])
+    return key
 
 
 def load_plugin_class(name: str, specs: dict[str, str] | None = None) -> type[Plugin]:
