@@ -25,3 +25,22 @@ def docker_pass(
         timeout=timeout,
         check=False,
     )
+
+
+def docker_plugin_env(root: Path) -> dict[str, str]:
+    """An environment whose DOCKER_CONFIG adds a plugin dir holding a link to docker-pass.
+
+    The real docker client then runs this checkout's docker-pass for ``docker pass …``, through
+    ``cliPluginsExtraDirs``, without touching the person's own ~/.docker.
+    """
+    import json
+
+    plugins = root / "plugins"
+    plugins.mkdir()
+    (plugins / "docker-pass").symlink_to(EXECUTABLE)
+    config = root / "docker-config"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": [str(plugins)]}))
+    env = dict(os.environ)
+    env["DOCKER_CONFIG"] = str(config)
+    return env

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXECUTABLE
+from tests.helpers import docker_plugin_env
 
 DOCKER = shutil.which("docker")
 pytestmark = [
@@ -22,15 +20,7 @@ pytestmark = [
 @pytest.fixture
 def docker_env(tmp_path: Path) -> dict[str, str]:
     """A DOCKER_CONFIG whose config.json adds a plugin dir holding a link to docker-pass."""
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "docker-pass").symlink_to(EXECUTABLE)
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    (config / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": [str(plugins)]}))
-    env = dict(os.environ)
-    env["DOCKER_CONFIG"] = str(config)
-    return env
+    return docker_plugin_env(tmp_path)
 
 
 def docker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

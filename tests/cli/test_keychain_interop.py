@@ -4,14 +4,13 @@ real docker client running docker-pass as its `pass` plugin."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXECUTABLE, docker_pass
+from tests.helpers import docker_pass, docker_plugin_env
 from tests.keyring_session import PrivateBus
 
 pytestmark = pytest.mark.integration
@@ -77,14 +76,7 @@ def test_secret_tool_items_are_listed_and_read(keyring_bus: PrivateBus) -> None:
 def docker_env(tmp_path: Path, keyring_bus: PrivateBus) -> dict[str, str]:
     if shutil.which("docker") is None:
         pytest.skip("the docker client is not installed on this machine")
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "docker-pass").symlink_to(EXECUTABLE)
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    (config / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": [str(plugins)]}))
-    env = dict(os.environ)
-    env["DOCKER_CONFIG"] = str(config)
+    env = docker_plugin_env(tmp_path)
     env["DBUS_SESSION_BUS_ADDRESS"] = keyring_bus.address
     return env
 
