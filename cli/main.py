@@ -41,7 +41,20 @@ def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in commands.load([only] if only else None):
         module.register(sub)
+    _accept_debug_anywhere(sub)
     return parser
+
+
+def _accept_debug_anywhere(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Let ``--debug`` follow the verb too (``docker pass get x --debug``)."""
+    for parser in set(sub.choices.values()):
+        if "--debug" not in parser._option_string_actions:
+            parser.add_argument(
+                "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            )
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_debug_anywhere(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,3 +104,11 @@ def test_unbuilt_verbs_fail_and_say_so(verb: str) -> None:
     result = docker_pass(verb)
     assert result.returncode == 1
     assert result.stderr == f"Error: '{verb}' is not implemented yet\n".encode()
+
+
+def test_debug_flag_may_follow_the_verb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
+    result = docker_pass("get", "missing", "--debug")
+    assert result.returncode == 1
+    assert b"Traceback" in result.stderr
+    assert b"SecretNotFoundError: secret not found" in result.stderr
