@@ -145,10 +145,8 @@ def test_two_plugins_answering_the_same_id(memory_plugin: Path) -> None:
     docker_pass("set", "shared/token=from-keychain")
     memory_plugin.write_text(json.dumps({"shared/token": "from-memory", "only/mem": "m"}))
     listed = json.loads(docker_pass("plugins", "ls", "--json").stdout)
-    assert {p["name"]: p["status"] for p in listed} == {
-        "docker-pass": "running",
-        "memory": "running",
-    }
+    statuses = {p["name"]: p["status"] for p in listed}
+    assert statuses["docker-pass"] == statuses["memory"] == "running"
     clash = docker_pass("run", "--", "true", env={"T": "se://shared/token"})
     assert clash.returncode == 1
     assert (
