@@ -108,7 +108,7 @@ class PluginStatus(FrozenValue):
 class Resolution(FrozenValue):
     """The outcome of resolving one pattern across plugins (envelopes carry values)."""
 
-    __slots__ = ("answered", "asked", "envelopes", "errors", "pattern")
+    __slots__ = ("answered", "asked", "down", "envelopes", "errors", "pattern")
     pattern: Pattern
     envelopes: list[Envelope]
     #: plugins whose pattern overlaps the request, in the order they were asked
@@ -117,6 +117,8 @@ class Resolution(FrozenValue):
     answered: list[str]
     #: plugin name -> error message, for plugins that failed this request
     errors: dict[str, str]
+    #: plugin name -> why, for enabled plugins that serve the pattern but are down (crashed…)
+    down: dict[str, str]
 
     def __init__(
         self,
@@ -125,12 +127,14 @@ class Resolution(FrozenValue):
         asked: list[str],
         answered: list[str],
         errors: dict[str, str] | None = None,
+        down: dict[str, str] | None = None,
     ) -> None:
         self._set("pattern", pattern)
         self._set("envelopes", envelopes)
         self._set("asked", asked)
         self._set("answered", answered)
         self._set("errors", errors or {})
+        self._set("down", down or {})
 
     def __repr__(self) -> str:
         return (
@@ -234,9 +238,9 @@ class Engine:
         Raises :class:`NoPluginMatchesError` when no plugin's pattern overlaps.  Per-plugin
         failures are reported in the result; the other plugins still answer.
         """
-        targets = self._targets(pattern)
+        targets, down = self._targets_and_down(pattern)
         if not targets:
-            raise NoPluginMatchesError(pattern.value)
+            raise NoPluginMatchesError(pattern.value).with_hints(*down_hints(down))
         now = datetime.now(UTC)
         envelopes: list[Envelope] = []
         answered: list[str] = []
@@ -255,7 +259,8 @@ class Engine:
                     continue
                 envelopes.append(env.stamped(slot.name, now))
         envelopes.sort(key=lambda e: (e.id.value, e.provider))
-        return Resolution(pattern, envelopes, [s.name for s, _ in targets], answered, errors)
+        asked = [s.name for s, _ in targets]
+        return Resolution(pattern, envelopes, asked, answered, errors, down)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Envelopes for ``pattern``; ``secret not found`` when there are none.
@@ -267,7 +272,7 @@ class Engine:
             if result.errors:
                 name, message = next(iter(result.errors.items()))
                 raise PluginError(f"{name}: {message}")
-            raise SecretNotFoundError()
+            raise SecretNotFoundError().with_hints(*down_hints(result.down))
         return result.envelopes
 
     def list_secrets(self, pattern: Pattern) -> Listing:
@@ -381,18 +386,30 @@ class Engine:
         return instance
 
     def _targets(self, pattern: Pattern) -> list[tuple[_Slot, Pattern]]:
+        return self._targets_and_down(pattern)[0]
+
+    def _targets_and_down(
+        self, pattern: Pattern
+    ) -> tuple[list[tuple[_Slot, Pattern]], dict[str, str]]:
+        """Running plugins serving part of ``pattern``, and the enabled ones that are down."""
         targets = []
+        down: dict[str, str] = {}
         for slot in self._slots.values():
             self._load(slot)
-            if not slot.enabled or slot.pattern is None:
+            if not slot.enabled:
+                continue
+            if slot.pattern is None:  # it could not even be loaded: it might have served this
+                down[slot.name] = f"{CRASHED}: {slot.load_error}"
                 continue
             narrowed = slot.pattern.narrow(pattern)
             if narrowed is None:
                 continue
             if self._ensure_started(slot) is None:
+                state = load_run_states().get(slot.name, RunState())
+                down[slot.name] = f"{state.status}: {slot.load_error or state.message}"
                 continue
             targets.append((slot, narrowed))
-        return targets
+        return targets, down
 
     def _fan_out(
         self,
@@ -475,6 +492,14 @@ class Engine:
             writable=bool(getattr(instance, "writable", False)),
             changed_at=state.changed_at,
         )
+
+
+def down_hints(down: Mapping[str, str]) -> list[str]:
+    """Hint lines for plugins that would have been asked but are down."""
+    return [
+        f"plugin {name} is {why} (docker pass plugins enable {name})"
+        for name, why in down.items()
+    ]
 
 
 def _set(state: RunState, status: str, message: str) -> None:

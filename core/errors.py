@@ -11,7 +11,17 @@ ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
 
 
 class DockerPassError(Exception):
-    """Base class of every error docker-pass raises on purpose."""
+    """Base class of every error docker-pass raises on purpose.
+
+    ``hints`` are extra lines a front may show under the message (what to check or run next).
+    """
+
+    hints: tuple[str, ...] = ()
+
+    def with_hints(self, *hints: str) -> DockerPassError:
+        """This error, carrying ``hints``; returns itself for ``raise err.with_hints(…)``."""
+        self.hints = tuple(hints)
+        return self
 
 
 class InvalidIdentifierError(DockerPassError, ValueError):

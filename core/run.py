@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from docker_pass.core.engine import Resolution
+from docker_pass.core.engine import Resolution, down_hints
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.refs import SCHEME
@@ -129,7 +129,8 @@ def resolve_references(
             if errors:
                 plugin, message = next(iter(errors.items()))
                 raise RunError(f"resolving {name}: {plugin}: {message}")
-            raise RunError(f"resolving {name}: secret not found")
+            hints = down_hints(result.down)
+            raise RunError(f"resolving {name}: secret not found").with_hints(*hints)
         if len(envelopes) > 1:
             providers = ", ".join(e.provider for e in envelopes)
             raise RunError(

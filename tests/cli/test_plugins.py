@@ -65,3 +65,14 @@ def test_crashed_plugin_shows_message_and_fix(memory_plugin: Path, tmp_path: Pat
     # The keychain plugin keeps working.
     assert docker_pass("set", "k=v").returncode == 0
     assert docker_pass("run", "--", "true", env={"K": "se://k"}).returncode == 0
+
+
+def test_a_crashed_plugin_is_named_when_a_reference_is_not_found(memory_plugin: Path) -> None:
+    site = Path(str(memory_plugin.parent)) / "site"
+    (site / "memory_plugin_mod.py").write_text("raise ImportError('needs libfoo')\n")
+    result = docker_pass("run", "--", "true", env={"M": "se://only/mem"})
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert lines[0] == "Error: resolving M: secret not found"
+    assert lines[1].startswith("Hint: plugin memory is crashed: plugin memory: cannot load")
+    assert lines[1].endswith("(docker pass plugins enable memory)")
