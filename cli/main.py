@@ -38,6 +38,11 @@ def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help=f"show tracebacks and diagnostics on stderr (also: {DEBUG_ENV}=1)",
     )
+    parser.add_argument(
+        "--no-daemon",
+        action="store_true",
+        help="use an embedded engine even when the engine daemon runs",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in commands.load([only] if only else None):
         module.register(sub)
@@ -80,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"Error: {exc}", file=sys.stderr)
+        for hint in exc.hints:
+            print(f"Hint: {hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)

@@ -23,6 +23,8 @@ ENTRY_POINT_GROUP = "docker_pass.plugins"
 #: table and skip scanning every installed distribution's metadata, which costs ~90 ms.
 BUILTIN_PLUGINS: dict[str, str] = {
     "docker-pass": "docker_pass.backends.keychain:KeychainPlugin",
+    "1password-cli": "docker_pass.backends.onepassword.cli_plugin:OnePasswordCliPlugin",
+    "1password-sdk": "docker_pass.backends.onepassword.sdk_plugin:OnePasswordSdkPlugin",
 }
 
 

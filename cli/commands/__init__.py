@@ -18,6 +18,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "rm": ("delete", "erase", "remove"),
     "run": (),
     "plugins": (),
+    "engine": ("daemon",),
     "ui": (),
     "version": (),
     "install": (),

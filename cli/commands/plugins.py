@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         )
         cmd.add_argument("name", metavar="NAME", help="the plugin's name (see 'plugins ls')")
         cmd.set_defaults(handler=run_enable if verb == "enable" else run_disable)
+    from docker_pass.cli.commands import onepassword  # `plugins 1password setup|purge`
+
+    onepassword.register(verbs)
     parser.set_defaults(handler=lambda _args: _help(parser))
 
 
@@ -38,9 +41,9 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import engine_for
 
-    with Engine() as engine:
+    with engine_for(args) as engine:
         statuses = engine.plugins()
     if args.json:
         print(json.dumps([s.to_json() for s in statuses], indent=2))
@@ -48,8 +51,9 @@ def run_ls(args: argparse.Namespace) -> int:
     rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
     for s in statuses:
         detail = s.message or s.storage
-        if s.message and s.status in ("crashed", "retries-exceeded"):
-            detail = f"{s.message} (then: {ENABLE_HINT.format(name=s.name)})"
+        hint = ENABLE_HINT.format(name=s.name)
+        if s.message and s.status in ("crashed", "retries-exceeded") and hint not in s.message:
+            detail = f"{s.message} (then: {hint})"
         rows.append(
             (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
         )
@@ -61,18 +65,18 @@ def run_ls(args: argparse.Namespace) -> int:
 
 
 def run_enable(args: argparse.Namespace) -> int:
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import engine_for
 
-    with Engine() as engine:
+    with engine_for(args) as engine:
         status = engine.enable(args.name)
     print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
     return 0 if status.status == "running" else 1
 
 
 def run_disable(args: argparse.Namespace) -> int:
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import engine_for
 
-    with Engine() as engine:
+    with engine_for(args) as engine:
         status = engine.disable(args.name)
     print(f"{status.name}: {status.status}")
     return 0

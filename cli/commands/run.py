@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import engine_for
     from docker_pass.core.run import (
         load_environment,
         references,
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("run needs a command: run [--env-file FILE]... -- CMD [ARGS...]")
     env = load_environment(args.env_file, os.environb)
     if references(env):
-        with Engine() as engine:
+        with engine_for(args) as engine:
             env, report = resolve_references(env, engine.resolve)
     else:
         report = []

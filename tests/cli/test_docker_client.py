@@ -52,6 +52,7 @@ def test_docker_pass_version_reaches_our_code(docker_env: dict[str, str]) -> Non
 
 
 def test_errors_pass_through_docker_with_exit_1(docker_env: dict[str, str]) -> None:
-    result = docker(docker_env, "pass", "ui")
+    docker_env["DOCKER_PASS_STORE"] = "file"
+    result = docker(docker_env, "pass", "get", "missing/secret")
     assert result.returncode == 1
-    assert "Error: 'ui' is not implemented yet" in result.stderr
+    assert result.stderr == "Error: secret not found\n"

@@ -1,0 +1,244 @@
+"""`engine run|status|stop`: the optional engine daemon, and how other verbs choose an engine.
+
+``engine run`` serves the secrets engine API on a Unix socket in the foreground (for a terminal
+or ``systemd --user``; with ``Type=notify`` it reports ready once plugins are up).  While it
+runs, ``run`` and ``plugins …`` use it unless ``--no-daemon`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from docker_pass.core.daemon.front import EngineFront
+    from docker_pass.core.engine import PluginStatus
+
+SYSTEMD_UNIT = """\
+example systemd user unit (~/.config/systemd/user/docker-pass-engine.service):
+  [Service]
+  Type=notify
+  ExecStart=%h/.local/bin/docker-pass engine run
+  [Install]
+  WantedBy=default.target"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "engine",
+        aliases=["daemon"],
+        help="Run the secrets engine daemon, or show or stop it",
+        description=(
+            "The secrets engine daemon keeps plugins warm and serves Docker's secrets engine "
+            "API on a Unix socket ($DOCKER_PASS_ENGINE_SOCKET, config engine.socket, or "
+            "~/.cache/docker-secrets-engine/engine.sock). While it runs, 'run' and 'plugins' "
+            "use it; '--no-daemon' makes them use an embedded engine."
+        ),
+    )
+    verbs = parser.add_subparsers(dest="engine_command", metavar="COMMAND", title="commands")
+    run = verbs.add_parser(
+        "run",
+        help="Run the engine in the foreground",
+        description="Run the engine in the foreground until SIGTERM or Ctrl-C.",
+        epilog=SYSTEMD_UNIT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--refresh-interval",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how often plugins that cache (1Password) refresh (default: config "
+        "engine.refresh_interval, or 300)",
+    )
+    run.set_defaults(handler=run_engine)
+    status = verbs.add_parser(
+        "status", help="Show whether the engine runs", description="Show the engine's status."
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=run_status)
+    stop = verbs.add_parser("stop", help="Stop the engine", description="Stop the engine.")
+    stop.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for it to stop (default: 10)",
+    )
+    stop.set_defaults(handler=run_stop)
+    parser.set_defaults(handler=lambda _args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def engine_for(args: argparse.Namespace) -> EngineFront:
+    """The engine a command uses: the daemon's when it answers, else an embedded one.
+
+    ``--no-daemon`` forces the embedded engine; under ``--debug`` one line on stderr says why
+    the embedded engine is used when a daemon was looked for.
+    """
+    from docker_pass.core.daemon.front import open_engine
+
+    return open_engine(
+        no_daemon=bool(getattr(args, "no_daemon", False)),
+        on_fallback=_print_fallback if _debug(args) else None,
+    )
+
+
+def _debug(args: argparse.Namespace) -> bool:
+    from docker_pass.cli.main import DEBUG_ENV
+
+    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _print_fallback(reason: str) -> None:
+    print(f"docker-pass: {reason}; using the embedded engine", file=sys.stderr)
+
+
+# -- engine run ---------------------------------------------------------------------------------
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    import logging
+
+    from docker_pass.core.config import load_config
+    from docker_pass.core.daemon.endpoint import socket_location
+    from docker_pass.core.daemon.server import DEFAULT_REFRESH_INTERVAL
+    from docker_pass.core.daemon.server import run_engine as serve
+    from docker_pass.core.errors import UsageError
+
+    debug = _debug(args)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # uvicorn's own start-up chatter repeats what the engine logs; keep its warnings.
+    logging.getLogger("uvicorn").setLevel(logging.DEBUG if debug else logging.WARNING)
+    interval = args.refresh_interval
+    if interval is None:
+        section = load_config().get("engine", {})
+        configured = section.get("refresh_interval") if isinstance(section, dict) else None
+        interval = float(configured) if configured is not None else DEFAULT_REFRESH_INTERVAL
+    if interval <= 0:
+        raise UsageError("--refresh-interval must be a positive number of seconds")
+    serve(socket_location(), refresh_interval=interval, on_ready=_ready)
+    return 0
+
+
+def _ready(statuses: list[PluginStatus]) -> None:
+    import logging
+
+    log = logging.getLogger("docker_pass.engine")
+    for status in statuses:
+        detail = f": {status.message}" if status.message else ""
+        log.info("plugin %s %s %s%s", status.name, status.version, status.status, detail)
+    _notify_systemd()
+
+
+def _notify_systemd() -> None:
+    """Tell systemd (``Type=notify``) the engine is ready: plugins up, socket listening."""
+    import socket
+
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # an abstract socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.sendto(b"READY=1", address)
+        except OSError:
+            return  # systemd still sees the process run; readiness is a courtesy
+
+
+# -- engine status ------------------------------------------------------------------------------
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from docker_pass.core.daemon.endpoint import lock_holder, socket_location
+    from docker_pass.core.daemon.front import find_daemon
+
+    location = socket_location()
+    client, reason = find_daemon(timeout=2.0)
+    doc: dict[str, Any] = {
+        "running": client is not None,
+        "socket": str(location.path),
+        "source": location.source,
+    }
+    if client is None:
+        holder = lock_holder()
+        if holder is not None:
+            # The lock is held but nothing answers yet: plugins are still starting.
+            doc["starting"] = True
+            doc["pid"] = holder.get("pid")
+        doc["reason"] = reason
+    else:
+        with client:
+            info = client.info()
+            plugins = client.plugins()
+        doc.update(
+            version=info.version,
+            pid=info.pid,
+            started_at=info.started_at.isoformat() if info.started_at else None,
+            requests=info.requests,
+            plugins={p.name: p.status for p in plugins},
+        )
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0 if client is not None else 1
+    if client is None:
+        state = "starting" if doc.get("starting") else "not running"
+        print(f"engine: {state}")
+        print(f"socket: {location.path} ({location.source})")
+        return 1
+    print(f"engine: running (pid {doc['pid']}, {doc['version']})")
+    print(f"socket: {location.path} ({location.source})")
+    if doc["started_at"]:
+        print(f"started: {doc['started_at']}")
+    total = sum(info.requests.values())
+    by_method = ", ".join(
+        f"{path.rpartition('/')[2]} {count}" for path, count in sorted(info.requests.items())
+    )
+    print(f"requests: {total}" + (f" ({by_method})" if by_method else ""))
+    print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
+    return 0
+
+
+# -- engine stop --------------------------------------------------------------------------------
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    import signal
+
+    from docker_pass.core.daemon.endpoint import lock_holder
+    from docker_pass.core.errors import DockerPassError
+
+    # The lock names the engine's pid, and is held only while that very process lives (the
+    # kernel drops an flock with its holder), so the pid cannot be a stale one.
+    holder = lock_holder()
+    pid = holder.get("pid") if holder is not None else None
+    if not isinstance(pid, int):
+        print("engine: not running")
+        return 0
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        print("engine: not running")
+        return 0
+    except PermissionError:
+        raise DockerPassError(f"the engine (pid {pid}) belongs to another user") from None
+    deadline = time.monotonic() + args.timeout
+    while lock_holder() is not None:
+        if time.monotonic() > deadline:
+            raise DockerPassError(f"the engine (pid {pid}) did not stop within {args.timeout:g} s")
+        time.sleep(0.05)
+    print(f"engine: stopped (pid {pid})")
+    return 0

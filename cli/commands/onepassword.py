@@ -1,0 +1,130 @@
+"""`plugins 1password setup|purge`: the service account token of the ``1password-sdk`` plugin.
+
+``setup`` reads the token from stdin (or a prompt that does not echo, on a terminal), stores it
+with the ``docker-pass`` keychain plugin under the internal realm, replacing any earlier token,
+and enables ``1password-sdk``.  ``purge`` disables the plugin and removes the token.  The token
+never appears in argv, output or errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from docker_pass.core.errors import UsageError
+
+SDK_PLUGIN = "1password-sdk"
+#: Where the token is kept; the same as ``docker_pass.backends.onepassword.sdk_plugin.TOKEN_ID``
+#: (a test checks they agree: the CLI reaches backends only through the plugin registry).
+TOKEN_ID = "docker/secrets-engine/plugins/1password-sdk/service-account-token"  # noqa: S105
+SETUP_EXAMPLE = 'echo "$OP_SERVICE_ACCOUNT_TOKEN" | docker pass plugins 1password setup'
+
+EPILOG = f"""\
+examples:
+  {SETUP_EXAMPLE}
+  docker pass plugins 1password purge
+
+The token is read from stdin only (never from the command line). It is stored in the OS keychain
+by the docker-pass plugin, replacing any earlier token."""
+
+
+def register(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``1password`` (with ``setup`` and ``purge``) to the ``plugins`` verbs."""
+    parser = verbs.add_parser(
+        "1password",
+        help="Set up or remove the 1Password service account plugin (1password-sdk)",
+        description="Store or remove the service account token of the 1password-sdk plugin.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="onepassword_command", metavar="COMMAND", title="commands")
+    setup = sub.add_parser(
+        "setup",
+        help="Store a service account token (from stdin) and enable 1password-sdk",
+        description=(
+            "Read a 1Password service account token from stdin, store it in the OS keychain "
+            "(replacing any earlier one) and enable the 1password-sdk plugin."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    setup.set_defaults(handler=run_setup)
+    purge = sub.add_parser(
+        "purge",
+        help="Disable 1password-sdk and remove its token",
+        description="Disable the 1password-sdk plugin and remove its stored token.",
+    )
+    purge.set_defaults(handler=run_purge)
+    parser.set_defaults(handler=lambda _args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def read_token(stdin: TextIO) -> str:
+    """The token from stdin, or typed at a prompt that does not echo when stdin is a terminal."""
+    if stdin.isatty():
+        import getpass
+
+        raw = getpass.getpass("1Password service account token: ")
+    else:
+        try:
+            raw = stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("the token on stdin is not UTF-8 text") from None
+    token = raw.strip()
+    if not token:
+        raise UsageError(f"no token given: pipe it on stdin, as in: {SETUP_EXAMPLE}")
+    if any(char.isspace() for char in token):
+        raise UsageError("stdin holds more than one word: give exactly one service account token")
+    return token
+
+
+def run_setup(args: argparse.Namespace) -> int:
+    """Store the token, then enable the plugin; exit 1 if the plugin does not come up."""
+    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.core.engine import Engine
+    from docker_pass.core.ids import ID, Pattern
+
+    token = read_token(sys.stdin)
+    keychain = open_keychain()
+    try:
+        replaced = bool(keychain.list(Pattern(TOKEN_ID)))
+        keychain.save(ID(TOKEN_ID), token.encode(), {})
+        where = keychain.storage()
+    finally:
+        keychain.stop()
+    print(
+        "Stored the 1Password service account token"
+        + (", replacing the earlier one," if replaced else "")
+        + f" with the docker-pass plugin: {where}"
+    )
+    with Engine() as engine:
+        status = engine.enable(SDK_PLUGIN)
+    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
+    return 0 if status.status == "running" else 1
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    """Disable the plugin, then remove the token."""
+    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.core.engine import Engine
+    from docker_pass.core.ids import ID
+
+    with Engine() as engine:
+        status = engine.disable(SDK_PLUGIN)
+    print(f"{status.name}: {status.status}")
+    keychain = open_keychain()
+    try:
+        removed = keychain.delete(ID(TOKEN_ID))
+    finally:
+        keychain.stop()
+    print(
+        "Removed the 1Password service account token."
+        if removed
+        else "No 1Password service account token was stored."
+    )
+    return 0

@@ -1,0 +1,172 @@
+"""Where the engine daemon listens, and reaching it safely: the Unix socket and its peers.
+
+Standard library only, so every command can ask "is an engine running?" without importing
+protobuf or Connect.  The socket's path comes, first to last, from ``$DOCKER_PASS_ENGINE_SOCKET``,
+the config file's ``engine.socket``, or ``<user cache dir>/docker-secrets-engine/engine.sock``
+(where Docker's own secrets engine puts it), and :func:`socket_location` reports which won.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from docker_pass.core.errors import DockerPassError
+from docker_pass.core.value import FrozenValue
+
+SOCKET_ENV = "DOCKER_PASS_ENGINE_SOCKET"
+LOCK_FILE = "engine.lock"
+SOCKET_DIR_NAME = "docker-secrets-engine"
+SOCKET_NAME = "engine.sock"
+#: ``sockaddr_un.sun_path`` holds 108 bytes with its NUL; longer paths go through /proc.
+_MAX_SUN_PATH = 107
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+class SocketLocation(FrozenValue):
+    """The engine socket's path and which setting chose it (``env``, ``config`` or ``default``)."""
+
+    __slots__ = ("path", "source")
+    path: Path
+    source: str
+
+    def __init__(self, path: Path, source: str) -> None:
+        self._set("path", path)
+        self._set("source", source)
+
+    def __repr__(self) -> str:
+        return f"SocketLocation({str(self.path)!r}, {self.source!r})"
+
+
+class PeerCredentials(FrozenValue):
+    """The process at the other end of a Unix socket, as the kernel reports it (SO_PEERCRED)."""
+
+    __slots__ = ("gid", "pid", "uid")
+    pid: int
+    uid: int
+    gid: int
+
+    def __init__(self, pid: int, uid: int, gid: int) -> None:
+        self._set("pid", pid)
+        self._set("uid", uid)
+        self._set("gid", gid)
+
+    def __repr__(self) -> str:
+        return f"PeerCredentials(pid={self.pid}, uid={self.uid}, gid={self.gid})"
+
+    def trusted(self) -> bool:
+        """Whether this peer is the same user as us, or root."""
+        return self.uid in (os.getuid(), 0)
+
+
+class PeerRefusedError(DockerPassError, ConnectionError):
+    """Raised when the process at the other end of the socket is another (non-root) user."""
+
+
+def default_socket_path() -> Path:
+    """``$XDG_CACHE_HOME/docker-secrets-engine/engine.sock`` (``~/.cache/…`` without it)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / SOCKET_DIR_NAME / SOCKET_NAME
+
+
+def socket_location() -> SocketLocation:
+    """The socket path by precedence: environment, then config file, then the default."""
+    from_env = os.environ.get(SOCKET_ENV, "")
+    if from_env:
+        return SocketLocation(Path(from_env).expanduser(), "env")
+    from docker_pass.core.config import config_path, load_config
+
+    section = load_config().get("engine", {})
+    if not isinstance(section, dict):
+        raise DockerPassError(f"config {config_path()}: 'engine' must be an object")
+    configured = section.get("socket")
+    if configured:
+        return SocketLocation(Path(str(configured)).expanduser(), "config")
+    return SocketLocation(default_socket_path(), "default")
+
+
+def peer_credentials(sock: socket.socket) -> PeerCredentials:
+    """Who is at the other end of a connected Unix socket (Linux SO_PEERCRED)."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+    pid, uid, gid = _PEERCRED.unpack(raw)
+    return PeerCredentials(pid, uid, gid)
+
+
+@contextmanager
+def addressable(path: Path) -> Iterator[str]:
+    """A path to ``bind``/``connect`` that fits in ``sun_path``.
+
+    A deep ``$XDG_CACHE_HOME`` (pytest's temporary folders, home directories on network
+    mounts) can make the real path longer than 107 bytes; then the socket's directory is
+    opened and named through ``/proc/self/fd/N``, which the kernel resolves like any path.
+    """
+    if len(os.fsencode(path)) <= _MAX_SUN_PATH:
+        yield str(path)
+        return
+    dir_fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{dir_fd}/{path.name}"
+    finally:
+        os.close(dir_fd)
+
+
+def connect_unix(path: Path, timeout: float | None) -> socket.socket:
+    """A socket connected to the engine at ``path``, checked to be ours (same user or root).
+
+    Raises ``OSError`` (``FileNotFoundError``, ``ConnectionRefusedError`` for a stale socket
+    file, ``TimeoutError``) or :class:`PeerRefusedError`.
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        with addressable(path) as address:
+            sock.connect(address)
+        peer = peer_credentials(sock)
+    except BaseException:
+        sock.close()
+        raise
+    if not peer.trusted():
+        # Someone else's process owns this socket: never send it a request.
+        sock.close()
+        raise PeerRefusedError(f"the engine socket {path} belongs to another user (uid {peer.uid})")
+    return sock
+
+
+# -- the per-user engine lock ------------------------------------------------------------------
+
+
+def lock_path() -> Path:
+    """The lock a running engine holds (flock), naming its pid and socket: one engine per user."""
+    from docker_pass.core.store import xdg_dir
+
+    return xdg_dir("state") / LOCK_FILE
+
+
+def lock_holder() -> dict[str, object] | None:
+    """What the lock says about the engine holding it, or ``None`` when no engine holds it."""
+    import fcntl
+    import json
+
+    try:
+        fd = os.open(lock_path(), os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: an engine runs
+        else:
+            return None
+        try:
+            doc = json.loads(os.read(fd, 65536) or b"{}")
+        except ValueError:
+            doc = {}
+        return doc if isinstance(doc, dict) else {}
+    finally:
+        os.close(fd)

@@ -1,0 +1,195 @@
+"""Choosing the engine a command talks to: the daemon's, when one answers, or an embedded one.
+
+:func:`open_engine` is what ``run``, ``plugins …`` and the TUI call.  It costs nothing when no
+daemon runs: if the socket file is missing it returns an embedded :class:`Engine` without
+importing protobuf or Connect; if the file is there, a connect and a ``GetVersion`` call must
+each succeed within :data:`PROBE_TIMEOUT`, or the embedded engine is used after all.  If the
+daemon goes away in the middle of a command, the command finishes on an embedded engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from docker_pass.core.errors import DockerPassError
+
+if TYPE_CHECKING:
+    from docker_pass.core.daemon.client import DaemonClient
+    from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.ids import Pattern
+
+T = TypeVar("T")
+
+#: Seconds the socket gets to accept a connection, and then to answer GetVersion.
+PROBE_TIMEOUT = 0.2
+
+
+class EngineFront(Protocol):
+    """What the fronts call on an engine: an embedded :class:`Engine` or a daemon's client."""
+
+    def plugins(self, *, start: bool = True) -> list[PluginStatus]:
+        """Every plugin's status."""
+        ...
+
+    def enable(self, name: str) -> PluginStatus:
+        """Enable a configurable plugin (and clear a crash)."""
+        ...
+
+    def disable(self, name: str) -> PluginStatus:
+        """Disable a configurable plugin."""
+        ...
+
+    def resolve(self, pattern: Pattern) -> Resolution:
+        """Envelopes for ``pattern`` with who was asked, who answered and who failed."""
+        ...
+
+    def resolve_all(self, pattern: Pattern) -> list[Envelope]:
+        """Envelopes for ``pattern``; ``secret not found`` when there are none."""
+        ...
+
+    def list_secrets(self, pattern: Pattern) -> Listing:
+        """IDs and metadata, never values."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine (or the connection) holds."""
+        ...
+
+    def __enter__(self) -> EngineFront: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, str]:
+    """A client of the running daemon, or ``None`` and the reason there is none."""
+    from docker_pass.core.daemon.endpoint import connect_unix, socket_location
+
+    try:
+        location = socket_location()
+    except DockerPassError as exc:
+        return None, str(exc)
+    path = location.path
+    if not path.exists():
+        return None, f"no engine daemon (no socket at {path})"
+    try:
+        connect_unix(path, timeout).close()
+    except ConnectionRefusedError:
+        return None, f"no engine daemon answers on {path} (stale socket)"
+    except TimeoutError:
+        return None, f"the engine daemon at {path} did not accept a connection in time"
+    except DockerPassError as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot reach the engine daemon at {path}: {exc.strerror or exc}"
+    # Only now is protobuf imported (~0.1 s): a socket accepted a connection.
+    from docker_pass.core.daemon.client import DaemonClient
+
+    client = DaemonClient(path)
+    try:
+        client.version(timeout=timeout)
+    except DockerPassError as exc:
+        client.close()
+        return None, str(exc)
+    return client, ""
+
+
+def open_engine(
+    *, no_daemon: bool = False, on_fallback: Callable[[str], None] | None = None
+) -> EngineFront:
+    """The daemon's engine if one answers (unless ``no_daemon``), else an embedded one.
+
+    ``on_fallback`` hears, once, why the embedded engine is used (the CLI prints it under
+    ``--debug``); it is not called when ``no_daemon`` asked for it.
+    """
+    from docker_pass.core.engine import Engine
+
+    if no_daemon:
+        return Engine()
+    client, reason = find_daemon()
+    if client is None:
+        if on_fallback is not None:
+            on_fallback(reason)
+        return Engine()
+    return DaemonOrEmbedded(client, on_fallback)
+
+
+class DaemonOrEmbedded:
+    """The daemon's engine, replaced by an embedded one if the daemon goes away mid-command.
+
+    Every method is safe to repeat on the embedded engine after a failed attempt: resolving
+    and listing only read, and enabling or disabling twice leaves the same state.  Threads
+    (the TUI's workers) may share one: the switch happens once.
+    """
+
+    def __init__(
+        self, client: DaemonClient, on_fallback: Callable[[str], None] | None = None
+    ) -> None:
+        self.client = client
+        self._on_fallback = on_fallback
+        self._embedded: Engine | None = None
+        self._switch = threading.Lock()
+
+    @property
+    def using_daemon(self) -> bool:
+        """Whether calls still go to the daemon."""
+        return self._embedded is None
+
+    def plugins(self, *, start: bool = True) -> list[PluginStatus]:
+        """Every plugin's status."""
+        return self._call(lambda engine: engine.plugins(start=start))
+
+    def enable(self, name: str) -> PluginStatus:
+        """Enable a configurable plugin (and clear a crash)."""
+        return self._call(lambda engine: engine.enable(name))
+
+    def disable(self, name: str) -> PluginStatus:
+        """Disable a configurable plugin."""
+        return self._call(lambda engine: engine.disable(name))
+
+    def resolve(self, pattern: Pattern) -> Resolution:
+        """Envelopes for ``pattern`` with who was asked, who answered and who failed."""
+        return self._call(lambda engine: engine.resolve(pattern))
+
+    def resolve_all(self, pattern: Pattern) -> list[Envelope]:
+        """Envelopes for ``pattern``; ``secret not found`` when there are none."""
+        return self._call(lambda engine: engine.resolve_all(pattern))
+
+    def list_secrets(self, pattern: Pattern) -> Listing:
+        """IDs and metadata, never values."""
+        return self._call(lambda engine: engine.list_secrets(pattern))
+
+    def close(self) -> None:
+        """Close the connection, and the embedded engine if one was needed."""
+        self.client.close()
+        if self._embedded is not None:
+            self._embedded.close()
+
+    def __enter__(self) -> DaemonOrEmbedded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, work: Callable[[EngineFront], T]) -> T:
+        if self._embedded is None:
+            from docker_pass.core.daemon.client import DaemonUnavailableError
+
+            try:
+                return work(self.client)
+            except DaemonUnavailableError as exc:
+                self._fall_back(f"the engine daemon went away ({exc})")
+        assert self._embedded is not None  # noqa: S101 - set by _fall_back
+        return work(self._embedded)
+
+    def _fall_back(self, reason: str) -> None:
+        from docker_pass.core.engine import Engine
+
+        with self._switch:
+            if self._embedded is not None:
+                return  # another thread switched first
+            if self._on_fallback is not None:
+                self._on_fallback(reason)
+            self._embedded = Engine()

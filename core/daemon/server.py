@@ -1,0 +1,601 @@
+"""The engine daemon: one warm :class:`Engine` per user, served with Connect over a Unix socket.
+
+- Services: ``resolver.v1.ResolverService``, ``plugins.v1.PluginManagementService`` and
+  ``health.v1.VersionService`` exactly as Docker's secrets engine offers them, plus
+  ``dockerpass.v1.ListingService`` (IDs without values, for the TUI).  Both codecs
+  (``application/proto`` and ``application/json``) and Connect's error format come from
+  ``connectrpc``; uvicorn speaks HTTP/1.1 on the socket.
+- Security: the socket's directory is 0700 and the socket is created 0600 (never chmod'ed
+  afterwards); every connection's peer is checked with SO_PEERCRED and dropped unless it is the
+  same user or root.
+- Warm plugins: they are started once, before the socket appears, and stay up; a plugin may
+  define ``refresh()`` (for example to re-read a 1Password item list), which is called every
+  ``refresh_interval`` seconds.  All engine calls run on one thread, so plugins never see two
+  requests at once, and a crash recorded by one request is what every later client sees.
+- One engine per user: a lock in ``$XDG_STATE_HOME/docker-pass/engine.lock`` (holding the pid
+  and socket path) is taken before anything else; a socket file left by a killed engine is
+  removed, one that still answers is never touched.
+
+Nothing here logs or returns a secret value: requests are logged by method and pattern, errors
+by their docker-pass message or, for anything else, by exception type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import stat
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from connectrpc.request import RequestContext
+from protobuf.wkt import Timestamp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from docker_pass.core.config import config_path
+from docker_pass.core.daemon.endpoint import (
+    SOCKET_DIR_NAME,
+    SocketLocation,
+    addressable,
+    connect_unix,
+    lock_path,
+    peer_credentials,
+)
+from docker_pass.core.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
+from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.core.daemon.gen.health.v1 import api_connect as health_connect
+from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
+from docker_pass.core.daemon.gen.plugins.v1 import api_connect as plugins_connect
+from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
+from docker_pass.core.daemon.gen.resolver.v1 import api_connect as resolver_connect
+from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
+from docker_pass.core.daemon.protocol import (
+    ENGINE_HEADER,
+    ENGINE_VERSION,
+    PLUGINS_HEADER,
+    RESOLUTION_HEADER,
+    connect_error,
+    encode_header,
+    envelope_message,
+    info_message,
+    plugin_detail,
+    plugin_message,
+    resolution_message,
+)
+from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
+from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
+from docker_pass.core.ids import Pattern
+from docker_pass.core.registry import plugin_specs
+
+log = logging.getLogger("docker_pass.engine")
+
+T = TypeVar("T")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Seconds between ``refresh()`` calls on plugins that define one.
+DEFAULT_REFRESH_INTERVAL = 300.0
+#: Pending connections the kernel queues: many clients may start at once (``docker compose up``).
+BACKLOG = 1024
+#: Seconds in-flight requests get to finish after SIGTERM.
+GRACEFUL_SHUTDOWN = 5
+
+
+class EngineAlreadyRunningError(DockerPassError):
+    """Raised by ``engine run`` when this user's engine is already running (or the socket
+    path is served by another program); the message says which and where."""
+
+
+class WarmEngine(Engine):
+    """An engine that keeps its plugins up and refreshes the ones that can be refreshed."""
+
+    def refresh_plugins(self) -> list[str]:
+        """Call ``refresh()`` on every running plugin that has one; return their names.
+
+        A failure is recorded exactly as a failed request would be (a fatal one crashes the
+        plugin for every client), and never stops the others from refreshing.
+        """
+        refreshed = []
+        for slot in self._slots.values():
+            refresh = getattr(slot.instance, "refresh", None)
+            if not callable(refresh):
+                continue
+            try:
+                refresh()
+            except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
+                message = self._record_failure(slot, exc)
+                log.warning("plugin %s: refresh failed: %s", slot.name, message)
+                continue
+            refreshed.append(slot.name)
+        return refreshed
+
+
+class EngineHost:
+    """Owns the daemon's engine and runs every call to it on one worker thread.
+
+    One thread because plugins are written for one caller at a time (a D-Bus connection, a
+    1Password session); requests queue for it in arrival order.  The engine is rebuilt when the
+    config file changes behind the daemon's back (a person edited it, or ran
+    ``--no-daemon plugins enable``), so enabled flags and patterns never go stale.
+    """
+
+    def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
+        self._factory = factory
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self._engine: Engine | None = None
+        self._config_seen: tuple[int, int, int] | None = None
+        #: Plugins not shipped with docker-pass (``external`` in the API).
+        self.external = {
+            name for name, spec in plugin_specs().items() if not spec.startswith("docker_pass.")
+        }
+
+    def start(self) -> list[PluginStatus]:
+        """Build the engine and start every enabled plugin (blocking; call before serving)."""
+        statuses: list[PluginStatus] = self._executor.submit(
+            self._run, lambda engine: engine.plugins(), False
+        ).result()
+        return statuses
+
+    async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
+        """Run ``work`` with the engine on the engine thread.
+
+        ``writes_config``: the work changes the config file itself (enable, disable), which
+        must not look like a change made behind the daemon's back.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, work, writes_config)
+
+    def close(self) -> None:
+        """Stop the plugins and the engine thread."""
+        self._executor.submit(self._close_engine).result()
+        self._executor.shutdown(wait=True)
+
+    def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
+        seen = _config_signature()
+        if self._engine is None or seen != self._config_seen:
+            if self._engine is not None:
+                log.info("config %s changed: reloading plugins", config_path())
+            self._close_engine()
+            self._engine = self._factory()
+            self._engine.plugins()  # warm again at once, as at start
+        self._config_seen = seen
+        try:
+            return work(self._engine)
+        finally:
+            if writes_config:
+                self._config_seen = _config_signature()
+
+    def _close_engine(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def _config_signature() -> tuple[int, int, int] | None:
+    try:
+        st = config_path().stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+# -- the services -------------------------------------------------------------------------------
+
+
+class ResolverServiceHandler(resolver_connect.ResolverService):
+    """``resolver.v1.ResolverService``: secrets by ID or pattern."""
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+    async def get_secrets(
+        self,
+        request: resolver_pb.GetSecretsRequest,
+        ctx: RequestContext[resolver_pb.GetSecretsRequest, resolver_pb.GetSecretsResponse],
+    ) -> resolver_pb.GetSecretsResponse:
+        """Every envelope matching the pattern; ``not_found`` when there is none."""
+        try:
+            pattern = Pattern.parse(request.pattern)
+            result: Resolution = await self._host.call(lambda engine: engine.resolve(pattern))
+        except NoPluginMatchesError as exc:
+            # Asked nobody: the header says so, and the client can tell it from a miss.
+            nobody = dockerpass_pb.Resolution(pattern=pattern.value)
+            ctx.response_headers[RESOLUTION_HEADER] = encode_header(nobody)
+            raise connect_error(exc) from None
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise connect_error(exc) from None
+        ctx.response_headers[RESOLUTION_HEADER] = encode_header(resolution_message(result))
+        log.debug(
+            "GetSecrets %s: %d envelope(s); asked %s; errors from %s",
+            pattern.value,
+            len(result.envelopes),
+            ", ".join(result.asked) or "none",
+            ", ".join(result.errors) or "none",
+        )
+        if not result.envelopes:
+            if result.errors:
+                name, message = next(iter(result.errors.items()))
+                raise ConnectError(Code.UNAVAILABLE, f"{name}: {message}")
+            raise ConnectError(Code.NOT_FOUND, "secret not found")
+        return resolver_pb.GetSecretsResponse(
+            envelopes=[envelope_message(env) for env in result.envelopes]
+        )
+
+
+class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
+    """``plugins.v1.PluginManagementService``: list, enable and disable plugins."""
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+    async def list_plugins(
+        self,
+        request: plugins_pb.ListPluginsRequest,
+        ctx: RequestContext[plugins_pb.ListPluginsRequest, plugins_pb.ListPluginsResponse],
+    ) -> plugins_pb.ListPluginsResponse:
+        """Every plugin and its status (the header adds storage and when the status changed)."""
+        try:
+            statuses = await self._host.call(lambda engine: engine.plugins())
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise connect_error(exc) from None
+        details = dockerpass_pb.PluginDetails(plugins={s.name: plugin_detail(s) for s in statuses})
+        ctx.response_headers[PLUGINS_HEADER] = encode_header(details)
+        return plugins_pb.ListPluginsResponse(
+            plugins=[plugin_message(s, external=s.name in self._host.external) for s in statuses]
+        )
+
+    async def enable_plugin(
+        self,
+        request: plugins_pb.EnablePluginRequest,
+        ctx: RequestContext[plugins_pb.EnablePluginRequest, plugins_pb.EnablePluginResponse],
+    ) -> plugins_pb.EnablePluginResponse:
+        """Enable a configurable plugin, clear a crash and start it (its status: ListPlugins)."""
+        try:
+            status = await self._host.call(
+                lambda engine: engine.enable(request.name), writes_config=True
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise connect_error(exc) from None
+        log.info("plugin %s enabled: %s %s", status.name, status.status, status.message)
+        return plugins_pb.EnablePluginResponse()
+
+    async def disable_plugin(
+        self,
+        request: plugins_pb.DisablePluginRequest,
+        ctx: RequestContext[plugins_pb.DisablePluginRequest, plugins_pb.DisablePluginResponse],
+    ) -> plugins_pb.DisablePluginResponse:
+        """Disable a configurable plugin and stop it."""
+        try:
+            status = await self._host.call(
+                lambda engine: engine.disable(request.name), writes_config=True
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise connect_error(exc) from None
+        log.info("plugin %s disabled", status.name)
+        return plugins_pb.DisablePluginResponse()
+
+
+class VersionServiceHandler(health_connect.VersionService):
+    """``health.v1.VersionService``: answers without waiting for the engine thread, so a slow
+    plugin never makes the daemon look dead to a client's version check."""
+
+    def __init__(self, started_at: datetime, requests: Counter[str]) -> None:
+        self._started_at = started_at
+        self._requests = requests
+
+    async def get_version(
+        self,
+        request: health_pb.GetVersionRequest,
+        ctx: RequestContext[health_pb.GetVersionRequest, health_pb.GetVersionResponse],
+    ) -> health_pb.GetVersionResponse:
+        """The engine's ``v``-prefixed version (the header adds pid and request counts)."""
+        info = dockerpass_pb.EngineInfo(
+            pid=os.getpid(),
+            started_at=Timestamp.from_datetime(self._started_at),
+            requests=dict(self._requests),
+        )
+        ctx.response_headers[ENGINE_HEADER] = encode_header(info)
+        return health_pb.GetVersionResponse(version=ENGINE_VERSION)
+
+
+class ListingServiceHandler(dockerpass_connect.ListingService):
+    """``dockerpass.v1.ListingService``: IDs and metadata across plugins, never values."""
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+    async def list_secrets(
+        self,
+        request: dockerpass_pb.ListSecretsRequest,
+        ctx: RequestContext[dockerpass_pb.ListSecretsRequest, dockerpass_pb.ListSecretsResponse],
+    ) -> dockerpass_pb.ListSecretsResponse:
+        """The listing for a pattern, with the errors of plugins that failed it."""
+        try:
+            pattern = Pattern.parse(request.pattern)
+            listing: Listing = await self._host.call(lambda e: e.list_secrets(pattern))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise connect_error(exc) from None
+        return dockerpass_pb.ListSecretsResponse(
+            secrets=[info_message(info) for info in listing.infos], errors=dict(listing.errors)
+        )
+
+
+class EngineApplication:
+    """The ASGI application: routes each request to its service and counts requests."""
+
+    def __init__(self, host: EngineHost) -> None:
+        self.started_at = datetime.now(UTC)
+        #: Requests received, by path (what ``engine status`` shows).
+        self.requests: Counter[str] = Counter()
+        apps: list[Any] = [
+            resolver_connect.ResolverServiceASGIApplication(ResolverServiceHandler(host)),
+            plugins_connect.PluginManagementServiceASGIApplication(
+                PluginManagementServiceHandler(host)
+            ),
+            health_connect.VersionServiceASGIApplication(
+                VersionServiceHandler(self.started_at, self.requests)
+            ),
+            dockerpass_connect.ListingServiceASGIApplication(ListingServiceHandler(host)),
+        ]
+        self._by_service: dict[str, Any] = {app.path: app for app in apps}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # lifespan is off; websockets are not offered
+        path = str(scope.get("path", ""))
+        app = self._by_service.get(path.rpartition("/")[0])
+        if app is None:
+            await _unimplemented(send, path)
+            return
+        self.requests[path] += 1
+        await app(scope, receive, send)
+
+
+async def _unimplemented(send: Send, path: str) -> None:
+    """Connect's answer for an unknown service: HTTP 404 with code ``unimplemented``."""
+    body = json.dumps({"code": "unimplemented", "message": f"no such service: {path}"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 404,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class PeerCheckedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, serving only peers of the same user (or root)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        try:
+            peer = peer_credentials(sock)
+        except OSError as exc:
+            log.warning("refused a connection: cannot read its credentials (%s)", exc.strerror)
+            transport.abort()
+            return
+        if not peer.trusted():
+            log.warning("refused a connection from pid %d (uid %d)", peer.pid, peer.uid)
+            transport.abort()
+
+
+# -- running the daemon -------------------------------------------------------------------------
+
+
+class EngineLock:
+    """This user's engine lock, held (flock) for the daemon's lifetime, naming pid and socket."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock; raise :class:`EngineAlreadyRunningError` if an engine holds it."""
+        import fcntl
+
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = _read_lock(self.path)
+            where = f" (pid {holder.get('pid')}, socket {holder.get('socket')})" if holder else ""
+            raise EngineAlreadyRunningError(f"an engine is already running{where}") from None
+        self._fd = fd
+
+    def record(self, location: SocketLocation) -> None:
+        """Write who holds the lock, for ``engine status`` and a refused second start."""
+        assert self._fd is not None  # noqa: S101 - acquire() comes first
+        doc = {"pid": os.getpid(), "socket": str(location.path), "started_at": time.time()}
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, json.dumps(doc).encode(), 0)
+
+    def release(self) -> None:
+        """Clear and release the lock."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+
+def _read_lock(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create the socket's directory 0700; tighten our default one if something loosened it."""
+    created = not directory.exists()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = directory.stat()
+    if st.st_uid != os.getuid() and st.st_uid != 0:
+        raise DockerPassError(f"socket directory {directory} belongs to another user")
+    if (created or directory.name == SOCKET_DIR_NAME) and st.st_uid == os.getuid():
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.chmod(directory, 0o700)  # a directory, not a secret: tightening it is safe
+    elif stat.S_IMODE(st.st_mode) & 0o022 and not st.st_mode & stat.S_ISVTX:
+        log.warning("socket directory %s is writable by others", directory)
+
+
+def clear_stale_socket(path: Path) -> None:
+    """Remove a socket file no engine answers on; refuse if one does or if it is not a socket."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise DockerPassError(f"{path} exists and is not a socket; move it away first")
+    try:
+        probe = connect_unix(path, timeout=1.0)
+    except ConnectionRefusedError:
+        log.info("removing stale socket %s", path)
+        path.unlink(missing_ok=True)
+        return
+    except OSError as exc:
+        raise DockerPassError(f"cannot check socket {path}: {exc.strerror or exc}") from None
+    probe.close()
+    raise EngineAlreadyRunningError(f"another program is serving {path}")
+
+
+def bind_socket(path: Path) -> socket.socket:
+    """A listening Unix socket at ``path``, created 0600 (umask at bind time, no chmod)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        with addressable(path) as address:
+            sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    finally:
+        os.umask(old_umask)
+    sock.listen(BACKLOG)
+    sock.setblocking(False)
+    return sock
+
+
+@contextmanager
+def _ignoring_exit_signals() -> Iterator[None]:
+    """Handlers uvicorn restores and re-raises into after its graceful shutdown.
+
+    uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    handlers that would kill the process before the socket is removed and plugins stopped.
+    """
+
+    def note(signum: int, _frame: object) -> None:
+        log.debug("signal %d after shutdown", signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+async def _refresh_forever(host: EngineHost, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            names = await host.call(
+                lambda engine: engine.refresh_plugins() if isinstance(engine, WarmEngine) else []
+            )
+        except Exception as exc:  # noqa: BLE001 - the next interval tries again
+            log.warning("refreshing plugins failed: %s", connect_error(exc).message)
+            continue
+        if names:
+            log.debug("refreshed %s", ", ".join(names))
+
+
+def run_engine(
+    location: SocketLocation,
+    *,
+    refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+    factory: Callable[[], Engine] = WarmEngine,
+    on_ready: Callable[[list[PluginStatus]], None] | None = None,
+) -> None:
+    """Run the engine in the foreground until SIGTERM or SIGINT.
+
+    Raises :class:`EngineAlreadyRunningError` if this user's engine runs already.
+    """
+    import uvicorn
+
+    lock = EngineLock(lock_path())
+    lock.acquire()
+    host: EngineHost | None = None
+    sock: socket.socket | None = None
+    bound = -1
+    try:
+        lock.record(location)
+        prepare_directory(location.path.parent)
+        clear_stale_socket(location.path)
+        host = EngineHost(factory)
+        statuses = host.start()  # plugins warm before any client can connect
+        sock = bind_socket(location.path)
+        bound = location.path.lstat().st_ino
+        app = EngineApplication(host)
+        config = uvicorn.Config(
+            app,
+            http=PeerCheckedH11Protocol,
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            backlog=BACKLOG,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+            server_header=False,
+            date_header=False,
+        )
+        server = uvicorn.Server(config)
+        log.info(
+            "engine %s (pid %d) listening on %s (%s)",
+            ENGINE_VERSION,
+            os.getpid(),
+            location.path,
+            location.source,
+        )
+        if on_ready is not None:
+            on_ready(statuses)
+
+        async def serve() -> None:
+            refresher = asyncio.create_task(_refresh_forever(host, refresh_interval))
+            try:
+                await server.serve(sockets=[sock])
+            finally:
+                refresher.cancel()
+
+        with _ignoring_exit_signals():
+            asyncio.run(serve())
+        log.info("engine stopped after %d request(s)", sum(app.requests.values()))
+    finally:
+        if sock is not None:
+            sock.close()
+            # Only our own socket file: a newer engine may have replaced it meanwhile.
+            with suppress(OSError):
+                if location.path.lstat().st_ino == bound:
+                    location.path.unlink()
+        if host is not None:
+            host.close()
+        lock.release()

@@ -1,0 +1,136 @@
+"""Running the real engine daemon (``docker-pass engine run``) in tests, and a plugin with state.
+
+The ``snapshot`` plugin reads its data file once, in ``start()``, and serves that snapshot: a
+secret added to the file later is known only to instances started afterwards, which is how the
+tests tell a warm daemon's answer from an embedded engine's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from docker_pass.core.daemon.client import DaemonClient
+from docker_pass.core.daemon.front import find_daemon
+from tests.helpers import EXECUTABLE
+
+SNAPSHOT_MODULE = '''
+"""A third-party plugin whose secrets are whatever its data file held when it started."""
+import json, os
+from docker_pass.core import ID, Envelope, Pattern, SecretInfo
+from docker_pass.core.errors import FatalPluginError
+
+class SnapshotPlugin:
+    name = "snapshot"
+    version = "1.0.0"
+    pattern = Pattern("**")
+    configurable = True
+    enabled_by_default = True
+    writable = False
+
+    def start(self):
+        with open(os.environ["SNAPSHOT_DATA"]) as f:
+            self._data = {k: v.encode() for k, v in json.load(f).items()}
+        with open(os.environ["SNAPSHOT_DATA"] + ".starts", "a") as f:
+            f.write(f"{os.getpid()}\\n")
+
+    def refresh(self):
+        with open(os.environ["SNAPSHOT_DATA"] + ".refreshes", "a") as f:
+            f.write(f"{os.getpid()}\\n")
+
+    def stop(self): pass
+    def storage(self): return "snapshot at start"
+
+    def list(self, pattern):
+        return [
+            SecretInfo(ID(k), metadata={"kind": "snap"}) for k in self._data if pattern.matches(k)
+        ]
+
+    def resolve(self, pattern):
+        if pattern.value.endswith("crash/now"):
+            raise FatalPluginError(
+                "snapshot broke on purpose; run: docker pass plugins enable snapshot"
+            )
+        return [
+            Envelope(ID(k), v, metadata={"kind": "snap"})
+            for k, v in self._data.items() if pattern.matches(k)
+        ]
+'''
+
+
+def install_snapshot_plugin(root: Path, data: dict[str, str]) -> dict[str, str]:
+    """Write the plugin's dist under ``root``; the environment that makes processes load it."""
+    site = root / "site"
+    dist = site / "snapshot_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: snapshot-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[docker_pass.plugins]\nsnapshot = snapshot_plugin_mod:SnapshotPlugin\n"
+    )
+    (site / "snapshot_plugin_mod.py").write_text(SNAPSHOT_MODULE)
+    data_file = root / "snapshot.json"
+    data_file.write_text(json.dumps(data))
+    return {"PYTHONPATH": str(site), "SNAPSHOT_DATA": str(data_file)}
+
+
+class RunningEngine:
+    """One ``docker-pass engine run`` process and its log (stderr)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log: Path, socket: Path) -> None:
+        self.proc = proc
+        self.log_path = log
+        self.socket = socket
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def client(self) -> DaemonClient:
+        return DaemonClient(self.socket)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, as systemd and ``engine stop`` send; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up (the socket file stays behind)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=20)
+
+
+def start_engine(log: Path, *args: str, timeout: float = 30) -> RunningEngine:
+    """Start the daemon with the test's environment; return once it answers GetVersion."""
+    handle = log.open("ab")
+    proc = subprocess.Popen(
+        [str(EXECUTABLE), "--debug", "engine", "run", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=handle,
+        stderr=handle,
+        env=dict(os.environ),
+    )
+    handle.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        client, reason = find_daemon(timeout=1.0)
+        if client is not None:
+            path = client.path
+            client.close()
+            return RunningEngine(proc, log, path)
+        if proc.poll() is not None:
+            raise AssertionError(f"engine exited with {proc.returncode}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(
+                f"engine did not answer in {timeout} s ({reason}):\n{log.read_text()}"
+            )
+        time.sleep(0.05)
