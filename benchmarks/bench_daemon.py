@@ -13,8 +13,10 @@ of ``benchmarks/.venv``; every value is checked, so a failing call cannot look f
 - per command, slow-start plugin: the same, for IDs served by a plugin whose ``start()`` takes
   0.25 s and whose lookups are instant: a stand-in for a 1Password plugin that signs in and
   fetches the item list at start, which is what the daemon keeps warm.
-- CLI: ``docker-pass run -- true`` with one reference, whole process, daemon vs ``--no-daemon``;
-  the daemon's client imports Connect and protobuf (~0.15 s) that the embedded path never loads.
+- CLI: ``docker-pass run -- true`` with one ``se://`` reference, whole process (interpreter,
+  imports, daemon check, resolve, child), through the daemon vs ``--no-daemon``.  The daemon's
+  client is standard library only (Connect's JSON codec on a plain socket): before it, the
+  client imported connectrpc, pyqwest and protobuf, ~0.25 s that made this row ~3x the anchor.
 
 The anchor of every row is the embedded engine, measured in the same run; only ratios mean
 anything on these shared machines.

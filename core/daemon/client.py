@@ -1,56 +1,74 @@
-"""A client of the engine daemon with the engine's own methods, for the CLI and the TUI.
+"""A client of the engine daemon with the engine's own methods, in the standard library alone.
 
 :class:`DaemonClient` offers what the fronts call on an :class:`~docker_pass.core.engine.Engine`
 (``resolve``, ``resolve_all``, ``list_secrets``, ``plugins``, ``enable``, ``disable``) and
-returns the same result objects, so a command does not care which one it holds.  It is a plain
-client of the secrets engine API (Connect's generated stubs, binary protobuf codec); the
-``docker-pass-*-bin`` headers, when the daemon is docker-pass's, add what ``run --explain`` and
-``plugins ls`` show beyond the public messages.
+returns the same result objects, so a command does not care which one it holds.
 
-Transport: ``connectrpc``'s clients send through a ``pyqwest`` transport; :class:`UnixTransport`
-is one that speaks HTTP/1.1 on the engine's Unix socket with ``http.client`` (keeping
-connections alive between calls), checking the server's peer credentials on every connection.
+It speaks Connect's unary protocol with the JSON codec (``POST /<package>.<Service>/<Method>``,
+``Content-Type: application/json``, ``Connect-Protocol-Version: 1``; errors as Connect's JSON
+error) and reads messages with :mod:`.wire`; the ``docker-pass-*`` response headers, when the
+daemon is docker-pass's, add what ``run --explain`` and ``plugins ls`` show beyond the public
+messages.  A daemon that is not docker-pass's still works: the envelopes say who answered.
 
-Errors: a daemon that cannot be reached (gone, stale socket, timed out) raises
+Why no Connect library: this client exists to make ``docker pass run`` fast, and connectrpc,
+pyqwest (asyncio, OpenTelemetry) and protobuf cost ~0.25 s of imports, twice what the whole
+embedded ``run`` takes.  Why not ``http.client`` either: its ``email`` and ``ssl`` imports cost
+another ~30 ms.  So HTTP/1.1 goes over the Unix socket directly (request line, headers and a
+``Content-Length`` body out; status, headers and a ``Content-Length``, chunked or
+until-close body back), connections kept alive between calls, and every connection's peer
+checked to be the same user or root (:func:`~.endpoint.connect_unix`).
+
+Errors: a daemon that cannot be reached, does not answer in time or answers garbage raises
 :class:`DaemonUnavailableError`, so a caller can fall back to the embedded engine; an answer
-that is an error raises the docker-pass error it stands for, with the daemon's message.
+that is a Connect error raises :class:`DaemonError` (or the docker-pass error it stands for)
+with the daemon's message.  No error text ever holds an answer's content: an envelope carries a
+secret value.
 """
 
 from __future__ import annotations
 
-import http.client
+import io
+import json
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
-from connectrpc.client import ResponseMetadata
-from connectrpc.code import Code
-from connectrpc.errors import ConnectError
-from pyqwest import Headers, SyncClient, SyncRequest, SyncResponse
-from pyqwest._pyqwest import get_sync_timeout
-
+from docker_pass.core import __version__
 from docker_pass.core.daemon.endpoint import connect_unix
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.gen.health.v1 import api_connect as health_connect
-from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
-from docker_pass.core.daemon.gen.plugins.v1 import api_connect as plugins_connect
-from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
-from docker_pass.core.daemon.gen.resolver.v1 import api_connect as resolver_connect
-from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
-from docker_pass.core.daemon.protocol import (
+from docker_pass.core.daemon.wire import (
+    CANCELED,
+    DEADLINE_EXCEEDED,
+    DISABLE_PLUGIN,
+    ENABLE_PLUGIN,
     ENGINE_HEADER,
+    GET_SECRETS,
+    GET_VERSION,
+    HINTS_HEADER,
+    HTTP_STATUS_CODES,
+    LIST_PLUGINS,
+    LIST_SECRETS,
+    NOT_FOUND,
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
-    decode_header,
-    envelope_from_message,
-    error_hints,
-    info_from_message,
+    UNAVAILABLE,
+    MalformedMessageError,
+    ResolutionReport,
+    envelope_from_json,
     is_engine_version,
-    status_from_message,
+    plugin_status_from_json,
+    read_int,
+    read_int_map,
+    read_objects,
+    read_string,
+    read_string_list,
+    read_string_map,
+    read_timestamp,
+    resolution_report_from_json,
+    secret_info_from_json,
 )
 from docker_pass.core.engine import Listing, PluginStatus, Resolution, down_hints
 from docker_pass.core.envelope import Envelope
@@ -63,25 +81,31 @@ from docker_pass.core.errors import (
 from docker_pass.core.ids import Pattern
 from docker_pass.core.value import FrozenValue
 
-R = TypeVar("R")
-
-#: The URL's host is only the HTTP ``Host`` header: the socket decides where requests go.
-BASE_URL = "http://localhost"
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.
 CALL_TIMEOUT = 60.0
+#: Seconds a new connection gets to be accepted (the call's own timeout, if shorter, wins).
+CONNECT_TIMEOUT = 1.0
+#: Limits on an answer, against a daemon gone wrong (never met by a healthy one).
+MAX_LINE = 64 * 1024
+MAX_HEADERS = 100
+MAX_BODY = 64 * 1024 * 1024
+
+Headers = dict[str, str]
 
 
 class DaemonUnavailableError(DockerPassError):
-    """Raised when the engine daemon cannot be reached or did not answer in time (the caller
-    may use the embedded engine instead)."""
+    """Raised when the engine daemon cannot be reached, did not answer in time, or answered
+    something that is not Connect (the caller may use the embedded engine instead)."""
 
 
 class DaemonError(DockerPassError):
-    """Raised when the engine daemon answers a request with an error; ``code`` is Connect's
-    code (``not_found``, ``invalid_argument``, …) and the message is the daemon's."""
+    """Raised when the engine daemon answers a request with a Connect error; ``code`` is
+    Connect's code (``not_found``, ``invalid_argument``, …), the message is the daemon's and
+    ``headers`` are the answer's (docker-pass's report rides in them)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, headers: Headers | None = None) -> None:
         self.code = code
+        self.headers: Headers = headers or {}
         super().__init__(message)
 
 
@@ -107,73 +131,209 @@ class EngineInfo(FrozenValue):
         return f"EngineInfo({self.version!r}, pid={self.pid})"
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client`` over the engine's Unix socket, refusing a server of another user."""
-
-    def __init__(self, path: Path, timeout: float | None) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        self.sock = connect_unix(self._path, self.timeout)
+# -- HTTP/1.1 on the Unix socket ------------------------------------------------------------------
 
 
-class UnixTransport:
-    """A ``pyqwest`` sync transport: HTTP/1.1 on a Unix socket, connections kept alive.
+class _PeerClosedError(Exception):
+    """The daemon closed the connection before answering (an idle keep-alive one, usually)."""
 
-    Thread-safe: each call takes an idle connection or opens one, so TUI workers may share
-    one client.
+
+class _GarbledError(Exception):
+    """The answer is not HTTP/1.1 as this client reads it; the text says what, never content."""
+
+
+class HttpAnswer:
+    """One HTTP response: status, headers (names in lower case), and the whole body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"HttpAnswer({self.status}, {len(self.body)} bytes)"  # never the body
+
+
+class _Connection:
+    """One HTTP/1.1 connection to the daemon, and the buffered reader of its answers."""
+
+    __slots__ = ("reader", "sock", "used")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader: io.BufferedReader = sock.makefile("rb")
+        #: Answered a request before: the daemon may have closed it since (keep-alive timeout).
+        self.used = False
+
+    def exchange(self, request: bytes, timeout: float) -> tuple[HttpAnswer, bool]:
+        """Send one request; the answer and whether the connection may be used again."""
+        self.sock.settimeout(timeout)
+        self.sock.sendall(request)
+        answered = _read_answer(self.reader)
+        self.used = True
+        return answered
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+def _read_line(reader: io.BufferedReader) -> bytes:
+    line = reader.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise _GarbledError("a line is too long")
+    return line
+
+
+def _read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
+    while True:
+        line = _read_line(reader)
+        if not line:
+            raise _PeerClosedError
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+            raise _GarbledError("no HTTP/1.x status line")
+        status = int(parts[1])
+        headers = _read_headers(reader)
+        if not 100 <= status < 200:
+            break  # 1xx: interim answers, the real one follows
+    body, delimited = _read_body(reader, status, headers)
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        import zlib  # only for a daemon that compresses although asked not to
+
+        try:
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        except zlib.error:
+            raise _GarbledError("a gzip body does not inflate") from None
+    elif encoding not in ("", "identity"):
+        raise _GarbledError(f"unsupported content-encoding {encoding!r}")
+    keep_alive = (
+        delimited
+        and parts[0] == b"HTTP/1.1"
+        and "close" not in headers.get("connection", "").lower()
+    )
+    return HttpAnswer(status, headers, body), keep_alive
+
+
+def _read_headers(reader: io.BufferedReader) -> Headers:
+    headers: Headers = {}
+    for _ in range(MAX_HEADERS + 1):
+        line = _read_line(reader)
+        if line in (b"\r\n", b"\n"):
+            return headers
+        if not line:
+            raise _GarbledError("the answer ended in its headers")
+        name, colon, value = line.decode("latin-1").partition(":")
+        if not colon:
+            raise _GarbledError("a header line without a colon")
+        key = name.strip().lower()
+        value = value.strip()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    raise _GarbledError("too many headers")
+
+
+def _read_body(reader: io.BufferedReader, status: int, headers: Headers) -> tuple[bytes, bool]:
+    """The body, and whether its end was marked (else the connection had to close)."""
+    if status in (204, 304):
+        return b"", True
+    transfer = headers.get("transfer-encoding", "").lower()
+    if transfer:
+        if transfer.rsplit(",", 1)[-1].strip() != "chunked":
+            raise _GarbledError(f"unsupported transfer-encoding {transfer!r}")
+        return _read_chunked(reader), True
+    length_text = headers.get("content-length")
+    if length_text is None:
+        body = reader.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise _GarbledError("the body is too large")
+        return body, False
+    if not length_text.isdigit() or int(length_text) > MAX_BODY:
+        raise _GarbledError("a bad content-length")
+    length = int(length_text)
+    body = reader.read(length)
+    if len(body) != length:
+        raise _GarbledError("the answer ended in its body")
+    return body, True
+
+
+def _read_chunked(reader: io.BufferedReader) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        size_text = _read_line(reader).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _GarbledError("a bad chunk size") from None
+        if size == 0:
+            break
+        total += size
+        if size < 0 or total > MAX_BODY:
+            raise _GarbledError("the body is too large")
+        chunk = reader.read(size)
+        if len(chunk) != size or _read_line(reader) not in (b"\r\n", b"\n"):
+            raise _GarbledError("the answer ended in a chunk")
+        chunks.append(chunk)
+    while _read_line(reader) not in (b"\r\n", b"\n", b""):
+        pass  # trailers: Connect unary sends none worth reading
+    return b"".join(chunks)
+
+
+class UnixHttpTransport:
+    """HTTP/1.1 POSTs to the daemon's Unix socket, connections kept alive between calls.
+
+    Thread-safe: each call takes an idle connection or opens one, so the TUI's workers may
+    share one client.
     """
 
-    def __init__(self, path: Path, *, connect_timeout: float = 1.0) -> None:
+    def __init__(self, path: Path, *, sock: socket.socket | None = None) -> None:
         self._path = path
-        self._connect_timeout = connect_timeout
-        self._idle: list[_UnixHTTPConnection] = []
+        self._idle: list[_Connection] = [_Connection(sock)] if sock is not None else []
         self._lock = threading.Lock()
 
-    def execute_sync(self, request: SyncRequest) -> SyncResponse:
-        """Send one request and read the whole response."""
-        limit = get_sync_timeout()
-        timeout = limit.total_seconds() if limit is not None else None
-        body = request.content
-        content = body if isinstance(body, bytes) else b"".join(body)
-        target = urlsplit(request.url)
-        path = target.path + (f"?{target.query}" if target.query else "")
-        headers = dict(request.headers.items())
-        for attempt in (1, 2):
-            conn, reused = self._checkout()
-            conn.timeout = timeout
+    def post(self, target: str, headers: Headers, body: bytes, timeout: float) -> HttpAnswer:
+        """Send one POST and read the whole answer, waiting at most ``timeout`` seconds for
+        each step (connect, send, every read)."""
+        lines = [f"POST {target} HTTP/1.1", "Host: localhost"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        conn = self._checkout(timeout, reuse=True)
+        while True:
             try:
-                if conn.sock is None:
-                    # Connect with the short bound; the call's own timeout applies after.
-                    conn.timeout = min(timeout or self._connect_timeout, self._connect_timeout)
-                    conn.connect()
-                    conn.timeout = timeout
-                conn.sock.settimeout(timeout)
-                conn.request(request.method, path, body=content, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                answer, keep_alive = conn.exchange(request, timeout)
+            except (_PeerClosedError, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
-                if reused and attempt == 1:
-                    continue  # the server closed an idle keep-alive connection: try a new one
+                if conn.used:
+                    # The daemon closed an idle keep-alive connection (and likely the other
+                    # idle ones): the request never reached it, so send it on a new one.
+                    self.close()
+                    conn = self._checkout(timeout, reuse=False)
+                    continue
                 raise DaemonUnavailableError(
-                    f"the engine daemon closed the connection ({type(exc).__name__})"
+                    f"the engine daemon at {self._path} closed the connection"
                 ) from exc
             except TimeoutError:
                 conn.close()
-                raise
-            except (OSError, http.client.HTTPException) as exc:
+                raise DaemonUnavailableError(
+                    f"the engine daemon at {self._path} did not answer within {timeout:g} s"
+                ) from None
+            except _GarbledError as exc:
                 conn.close()
-                raise DaemonUnavailableError(_reason(self._path, exc)) from exc
-            if response.will_close:
+                raise DaemonUnavailableError(
+                    f"the engine daemon at {self._path} sent a malformed HTTP answer ({exc})"
+                ) from None
+            except OSError as exc:
                 conn.close()
-            else:
+                raise DaemonUnavailableError(_reason(self._path, exc)) from None
+            if keep_alive:
                 self._checkin(conn)
-            return SyncResponse(
-                status=response.status, headers=Headers(response.getheaders()), content=data
-            )
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            else:
+                conn.close()
+            return answer
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -182,49 +342,90 @@ class UnixTransport:
         for conn in idle:
             conn.close()
 
-    def _checkout(self) -> tuple[_UnixHTTPConnection, bool]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
-        return _UnixHTTPConnection(self._path, self._connect_timeout), False
+    def _checkout(self, timeout: float, *, reuse: bool) -> _Connection:
+        if reuse:
+            with self._lock:
+                if self._idle:
+                    return self._idle.pop()
+        try:
+            return _Connection(connect_unix(self._path, min(timeout, CONNECT_TIMEOUT)))
+        except TimeoutError:
+            raise DaemonUnavailableError(
+                f"the engine daemon at {self._path} did not accept a connection in time"
+            ) from None
+        except DockerPassError as exc:
+            raise DaemonUnavailableError(str(exc)) from None
+        except OSError as exc:
+            raise DaemonUnavailableError(_reason(self._path, exc)) from None
 
-    def _checkin(self, conn: _UnixHTTPConnection) -> None:
+    def _checkin(self, conn: _Connection) -> None:
         with self._lock:
             self._idle.append(conn)
 
 
-def _reason(path: Path, exc: BaseException) -> str:
+def _reason(path: Path, exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"no engine socket at {path}"
     if isinstance(exc, ConnectionRefusedError):
         return f"no engine answers on {path} (stale socket)"
-    if isinstance(exc, DockerPassError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
+    if exc.strerror:
         return f"cannot reach the engine at {path}: {exc.strerror}"
     return f"cannot reach the engine at {path}: {type(exc).__name__}"
 
 
+# -- the engine's methods -------------------------------------------------------------------------
+
+
 class DaemonClient:
-    """The engine daemon at ``path``, with the engine's methods and result objects."""
+    """The engine daemon at ``path``, with the engine's methods and result objects.
 
-    def __init__(self, path: Path, *, timeout: float = CALL_TIMEOUT) -> None:
+    ``sock``: a connection to the daemon already made (and peer-checked), used first; the
+    daemon check in :func:`~.front.find_daemon` hands over the one it probed with.
+    """
+
+    def __init__(
+        self, path: Path, *, timeout: float = CALL_TIMEOUT, sock: socket.socket | None = None
+    ) -> None:
         self.path = path
-        self._transport = UnixTransport(path)
-        self._http = SyncClient(self._transport)
-        options: dict[str, Any] = {
-            "http_client": self._http,
-            # Compression buys nothing on a local socket, and the transport does not inflate.
-            "accept_compression": (),
-            "send_compression": None,
-            "timeout_ms": int(timeout * 1000),
-        }
-        self._resolver = resolver_connect.ResolverServiceClientSync(BASE_URL, **options)
-        self._plugins = plugins_connect.PluginManagementServiceClientSync(BASE_URL, **options)
-        self._health = health_connect.VersionServiceClientSync(BASE_URL, **options)
-        self._listing = dockerpass_connect.ListingServiceClientSync(BASE_URL, **options)
+        self._timeout = timeout
+        self._transport = UnixHttpTransport(path, sock=sock)
 
-    # -- health ---------------------------------------------------------------------------------
+    def call(
+        self, method: str, request: dict[str, Any], *, timeout: float | None = None
+    ) -> tuple[dict[str, Any], Headers]:
+        """One unary call with the JSON codec: the answer's message and headers.
+
+        Raises :class:`DaemonError` for a Connect error answer (with its hints), and
+        :class:`DaemonUnavailableError` when no usable answer came.
+        """
+        limit = timeout or self._timeout
+        answer = self._transport.post(
+            method,
+            {
+                "Content-Type": "application/json",
+                "Connect-Protocol-Version": "1",
+                # The daemon gives up when the client would: no work for nobody.
+                "Connect-Timeout-Ms": str(int(limit * 1000)),
+                "Accept-Encoding": "identity",
+                "User-Agent": f"docker-pass/{__version__}",
+            },
+            json.dumps(request, separators=(",", ":")).encode(),
+            limit,
+        )
+        if answer.status != 200:
+            raise _connect_error(self.path, answer)
+        if answer.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise DaemonUnavailableError(
+                f"the engine daemon at {self.path} did not answer {method} with JSON"
+            )
+        doc = _json_object(answer.body)
+        if doc is None:
+            raise DaemonUnavailableError(
+                f"the engine daemon at {self.path} sent a malformed answer to {method}"
+            )
+        return doc, answer.headers
+
+    # -- health -----------------------------------------------------------------------------------
 
     def version(self, *, timeout: float | None = None) -> str:
         """The engine's version; raise :class:`DaemonUnavailableError` unless it is a
@@ -233,44 +434,44 @@ class DaemonClient:
 
     def info(self, *, timeout: float | None = None) -> EngineInfo:
         """Version, pid, start time and request counts of the running engine."""
-        with ResponseMetadata() as meta:
-            reply = _call(
-                lambda: self._health.get_version(
-                    health_pb.GetVersionRequest(), timeout_ms=_ms(timeout)
-                )
-            )
-        if not is_engine_version(reply.version):
+        doc, headers = self.call(GET_VERSION, {}, timeout=timeout)
+        with _reading(self.path, GET_VERSION):
+            version = read_string(doc, "version")
+        if not is_engine_version(version):
             raise DaemonUnavailableError(
-                f"the engine at {self.path} answered version {reply.version!r}, "
+                f"the engine at {self.path} answered version {version!r}, "
                 "not a v-prefixed semantic version"
             )
-        detail = decode_header(meta.headers.get(ENGINE_HEADER), dockerpass_pb.EngineInfo)
+        detail = _header_object(headers, ENGINE_HEADER)
         if detail is None:
-            return EngineInfo(reply.version, 0, None, {})
-        started = detail.started_at.to_datetime() if detail.started_at is not None else None
-        return EngineInfo(reply.version, detail.pid, started, dict(detail.requests))
+            return EngineInfo(version, 0, None, {})
+        try:
+            return EngineInfo(
+                version,
+                read_int(detail, "pid"),
+                read_timestamp(detail, "startedAt"),
+                read_int_map(detail, "requests"),
+            )
+        except MalformedMessageError:
+            return EngineInfo(version, 0, None, {})  # an extra, not the answer: do without
 
-    # -- resolution -----------------------------------------------------------------------------
+    # -- resolution -------------------------------------------------------------------------------
 
     def resolve(self, pattern: Pattern) -> Resolution:
         """Like :meth:`Engine.resolve`: envelopes plus who was asked and who failed."""
-        request = resolver_pb.GetSecretsRequest(pattern=pattern.value)
-        with ResponseMetadata() as meta:
-            try:
-                reply = _call(lambda: self._resolver.get_secrets(request))
-            except DaemonError as exc:
-                report = decode_header(
-                    meta.headers.get(RESOLUTION_HEADER), dockerpass_pb.Resolution
-                )
-                if exc.code == Code.NOT_FOUND.value and report is not None and not report.asked:
-                    raise NoPluginMatchesError(pattern.value).with_hints(*exc.hints) from None
-                if exc.code in (Code.NOT_FOUND.value, Code.UNAVAILABLE.value):
-                    # Nothing found (and maybe plugins failed): a result, as the engine gives.
-                    return _resolution(pattern, [], report, exc)
-                raise
-        envelopes = [envelope_from_message(env) for env in reply.envelopes]
-        report = decode_header(meta.headers.get(RESOLUTION_HEADER), dockerpass_pb.Resolution)
-        return _resolution(pattern, envelopes, report, None)
+        try:
+            doc, headers = self.call(GET_SECRETS, {"pattern": pattern.value})
+        except DaemonError as exc:
+            report = _report(exc.headers)
+            if exc.code == NOT_FOUND and report is not None and not report.asked:
+                raise NoPluginMatchesError(pattern.value).with_hints(*exc.hints) from None
+            if exc.code in (NOT_FOUND, UNAVAILABLE):
+                # Nothing found (and maybe plugins failed): a result, as the engine gives.
+                return _resolution(pattern, [], report, exc)
+            raise
+        with _reading(self.path, GET_SECRETS):
+            envelopes = [envelope_from_json(env) for env in read_objects(doc, "envelopes")]
+        return _resolution(pattern, envelopes, _report(headers), None)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Like :meth:`Engine.resolve_all`: the envelopes, or ``secret not found``."""
@@ -284,37 +485,46 @@ class DaemonClient:
 
     def list_secrets(self, pattern: Pattern) -> Listing:
         """Like :meth:`Engine.list_secrets`: IDs and metadata, never values."""
-        request = dockerpass_pb.ListSecretsRequest(pattern=pattern.value)
-        reply = _call(lambda: self._listing.list_secrets(request))
-        return Listing([info_from_message(info) for info in reply.secrets], dict(reply.errors))
+        doc, _ = self.call(LIST_SECRETS, {"pattern": pattern.value})
+        with _reading(self.path, LIST_SECRETS):
+            infos = [secret_info_from_json(info) for info in read_objects(doc, "secrets")]
+            return Listing(infos, read_string_map(doc, "errors"))
 
-    # -- plugins --------------------------------------------------------------------------------
+    # -- plugins ----------------------------------------------------------------------------------
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status (the daemon's plugins are started already; ``start`` is moot)."""
-        with ResponseMetadata() as meta:
-            reply = _call(lambda: self._plugins.list_plugins(plugins_pb.ListPluginsRequest()))
-        details = decode_header(meta.headers.get(PLUGINS_HEADER), dockerpass_pb.PluginDetails)
-        known = details.plugins if details is not None else {}
-        return [status_from_message(p, known.get(p.name)) for p in reply.plugins]
+        doc, headers = self.call(LIST_PLUGINS, {})
+        details = _header_object(headers, PLUGINS_HEADER)
+        known = details.get("plugins") if details is not None else None
+        if not isinstance(known, dict):
+            known = {}
+        with _reading(self.path, LIST_PLUGINS):
+            statuses = []
+            for plugin in read_objects(doc, "plugins"):
+                detail = known.get(read_string(plugin, "name"))
+                statuses.append(
+                    plugin_status_from_json(plugin, detail if isinstance(detail, dict) else None)
+                )
+            return statuses
 
     def enable(self, name: str) -> PluginStatus:
         """Enable a configurable plugin, clear a crash and start it; its status afterwards."""
-        _call(lambda: self._plugins.enable_plugin(plugins_pb.EnablePluginRequest(name=name)))
+        self.call(ENABLE_PLUGIN, {"name": name})
         return self._status_of(name)
 
     def disable(self, name: str) -> PluginStatus:
         """Disable a configurable plugin; its status afterwards."""
-        _call(lambda: self._plugins.disable_plugin(plugins_pb.DisablePluginRequest(name=name)))
+        self.call(DISABLE_PLUGIN, {"name": name})
         return self._status_of(name)
 
     def _status_of(self, name: str) -> PluginStatus:
         for status in self.plugins():
             if status.name == name:
                 return status
-        raise DaemonError(Code.NOT_FOUND.value, f"plugin {name} is gone from the engine")
+        raise DaemonError(NOT_FOUND, f"plugin {name} is gone from the engine")
 
-    # -- lifetime -------------------------------------------------------------------------------
+    # -- lifetime ---------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the connections (the daemon and its plugins keep running)."""
@@ -327,56 +537,82 @@ class DaemonClient:
         self.close()
 
 
-def _ms(seconds: float | None) -> int | None:
-    return int(seconds * 1000) if seconds is not None else None
-
-
-def _call(send: Callable[[], R]) -> R:
-    """Run one RPC; turn Connect errors into docker-pass errors."""
+@contextmanager
+def _reading(path: Path, method: str) -> Iterator[None]:
+    """Turn a message that does not read (:class:`MalformedMessageError`) into
+    :class:`DaemonUnavailableError`, naming the method and the field, never the content."""
     try:
-        result: R = send()
-    except ConnectError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, DaemonUnavailableError):
-            raise DaemonUnavailableError(str(cause)) from None
-        if exc.code in (Code.DEADLINE_EXCEEDED, Code.CANCELED) or isinstance(
-            cause, TimeoutError | OSError
-        ):
-            raise DaemonUnavailableError(
-                f"the engine daemon did not answer ({exc.code.value}: {exc.message})"
-            ) from None
-        error = DaemonError(exc.code.value, exc.message)
-        error.with_hints(*error_hints(exc))
-        raise error from None
-    return result
+        yield
+    except MalformedMessageError as exc:
+        raise DaemonUnavailableError(
+            f"the engine daemon at {path} sent a malformed answer to {method}: {exc}"
+        ) from None
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object in ``raw``, or ``None`` when it is not one."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _header_object(headers: Headers, name: str) -> dict[str, Any] | None:
+    """The JSON object in a ``docker-pass-*`` header, or ``None`` if absent or garbled."""
+    value = headers.get(name)
+    return _json_object(value.encode("latin-1")) if value else None
+
+
+def _report(headers: Headers) -> ResolutionReport | None:
+    doc = _header_object(headers, RESOLUTION_HEADER)
+    if doc is None:
+        return None
+    try:
+        return resolution_report_from_json(doc)
+    except MalformedMessageError:
+        return None
+
+
+def _connect_error(path: Path, answer: HttpAnswer) -> DockerPassError:
+    """The error a non-200 answer stands for (Connect's JSON error, or just an HTTP status)."""
+    doc = _json_object(answer.body) or {}
+    code = doc.get("code")
+    message = doc.get("message")
+    if not isinstance(code, str) or not code:
+        code = HTTP_STATUS_CODES.get(answer.status, "unknown")
+    if not isinstance(message, str):
+        message = f"HTTP status {answer.status}"
+    if code in (DEADLINE_EXCEEDED, CANCELED):
+        return DaemonUnavailableError(f"the engine daemon at {path} did not answer ({code})")
+    error = DaemonError(code, message, answer.headers)
+    hints = _header_object(answer.headers, HINTS_HEADER)
+    if hints is not None:
+        with suppress(MalformedMessageError):  # hints are a courtesy: the message stands alone
+            error.with_hints(*read_string_list(hints, "hints"))
+    return error
 
 
 def _resolution(
     pattern: Pattern,
     envelopes: list[Envelope],
-    report: dockerpass_pb.Resolution | None,
+    report: ResolutionReport | None,
     error: DaemonError | None,
 ) -> Resolution:
     if report is None:
         # A daemon other than docker-pass's: the envelopes say who answered.
         providers = list(dict.fromkeys(env.provider for env in envelopes))
-        errors = {"engine": str(error)} if error and error.code != Code.NOT_FOUND.value else {}
+        errors = {"engine": str(error)} if error and error.code != NOT_FOUND else {}
         return Resolution(pattern, envelopes, providers, providers, errors)
-    return Resolution(
-        pattern,
-        envelopes,
-        list(report.asked),
-        list(report.answered),
-        dict(report.errors),
-        dict(report.down),
-    )
+    return Resolution(pattern, envelopes, report.asked, report.answered, report.errors, report.down)
 
 
 __all__ = [
-    "BASE_URL",
+    "CALL_TIMEOUT",
     "DaemonClient",
     "DaemonError",
     "DaemonUnavailableError",
     "EngineInfo",
-    "UnixTransport",
+    "HttpAnswer",
+    "UnixHttpTransport",
 ]

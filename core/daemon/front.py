@@ -1,10 +1,11 @@
 """Choosing the engine a command talks to: the daemon's, when one answers, or an embedded one.
 
-:func:`open_engine` is what ``run``, ``plugins …`` and the TUI call.  It costs nothing when no
-daemon runs: if the socket file is missing it returns an embedded :class:`Engine` without
-importing protobuf or Connect; if the file is there, a connect and a ``GetVersion`` call must
-each succeed within :data:`PROBE_TIMEOUT`, or the embedded engine is used after all.  If the
-daemon goes away in the middle of a command, the command finishes on an embedded engine.
+:func:`open_engine` is what ``run``, ``plugins …`` and the TUI call.  It costs little when no
+daemon runs: if the socket file is missing it returns an embedded :class:`Engine`; if the file
+is there, a connect and a ``GetVersion`` call must each succeed within :data:`PROBE_TIMEOUT`,
+or the embedded engine is used after all.  If the daemon goes away in the middle of a command,
+the command finishes on an embedded engine.  Either way only the standard library is imported:
+the daemon's client (:mod:`.client`) speaks Connect's JSON codec without Connect or protobuf.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, st
     if not path.exists():
         return None, f"no engine daemon (no socket at {path})"
     try:
-        connect_unix(path, timeout).close()
+        sock = connect_unix(path, timeout)
     except ConnectionRefusedError:
         return None, f"no engine daemon answers on {path} (stale socket)"
     except TimeoutError:
@@ -84,10 +85,10 @@ def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, st
         return None, str(exc)
     except OSError as exc:
         return None, f"cannot reach the engine daemon at {path}: {exc.strerror or exc}"
-    # Only now is protobuf imported (~0.1 s): a socket accepted a connection.
     from docker_pass.core.daemon.client import DaemonClient
 
-    client = DaemonClient(path)
+    # The probe's connection carries the version check, and then the command's calls.
+    client = DaemonClient(path, sock=sock)
     try:
         client.version(timeout=timeout)
     except DockerPassError as exc:

@@ -4,7 +4,9 @@
   ``health.v1.VersionService`` exactly as Docker's secrets engine offers them, plus
   ``dockerpass.v1.ListingService`` (IDs without values, for the TUI).  Both codecs
   (``application/proto`` and ``application/json``) and Connect's error format come from
-  ``connectrpc``; uvicorn speaks HTTP/1.1 on the socket.
+  ``connectrpc``; uvicorn speaks HTTP/1.1 on the socket.  What docker-pass's own fronts show
+  beyond the public messages (who was asked, plugin storage, hints) rides in ``docker-pass-*``
+  response headers as JSON (:mod:`.wire`), readable without protobuf and ignored by others.
 - Security: the socket's directory is 0700 and the socket is created 0600 (never chmod'ed
   afterwards); every connection's peer is checked with SO_PEERCRED and dropped unless it is the
   same user or root.
@@ -62,17 +64,20 @@ from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.core.daemon.gen.resolver.v1 import api_connect as resolver_connect
 from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from docker_pass.core.daemon.protocol import (
-    ENGINE_HEADER,
-    ENGINE_VERSION,
-    PLUGINS_HEADER,
-    RESOLUTION_HEADER,
     connect_error,
-    encode_header,
     envelope_message,
     info_message,
+    json_header,
     plugin_detail,
     plugin_message,
     resolution_message,
+)
+from docker_pass.core.daemon.wire import (
+    ENGINE_HEADER,
+    ENGINE_VERSION,
+    HINTS_HEADER,
+    PLUGINS_HEADER,
+    RESOLUTION_HEADER,
 )
 from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
@@ -196,6 +201,19 @@ def _config_signature() -> tuple[int, int, int] | None:
 # -- the services -------------------------------------------------------------------------------
 
 
+def failure(ctx: RequestContext[Any, Any], exc: BaseException) -> ConnectError:
+    """The Connect error a failed request answers with (see :func:`connect_error`).
+
+    Its hints travel twice: as the error's ``dockerpass.v1.Hints`` detail, for Connect
+    clients, and as JSON in the ``docker-pass-hints`` header, for docker-pass's own client,
+    which reads no protobuf.
+    """
+    error = connect_error(exc)
+    if isinstance(exc, DockerPassError) and exc.hints:
+        ctx.response_headers[HINTS_HEADER] = json_header(dockerpass_pb.Hints(hints=list(exc.hints)))
+    return error
+
+
 class ResolverServiceHandler(resolver_connect.ResolverService):
     """``resolver.v1.ResolverService``: secrets by ID or pattern."""
 
@@ -214,11 +232,11 @@ class ResolverServiceHandler(resolver_connect.ResolverService):
         except NoPluginMatchesError as exc:
             # Asked nobody: the header says so, and the client can tell it from a miss.
             nobody = dockerpass_pb.Resolution(pattern=pattern.value)
-            ctx.response_headers[RESOLUTION_HEADER] = encode_header(nobody)
-            raise connect_error(exc) from None
+            ctx.response_headers[RESOLUTION_HEADER] = json_header(nobody)
+            raise failure(ctx, exc) from None
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
-            raise connect_error(exc) from None
-        ctx.response_headers[RESOLUTION_HEADER] = encode_header(resolution_message(result))
+            raise failure(ctx, exc) from None
+        ctx.response_headers[RESOLUTION_HEADER] = json_header(resolution_message(result))
         log.debug(
             "GetSecrets %s: %d envelope(s); asked %s; errors from %s",
             pattern.value,
@@ -251,9 +269,9 @@ class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
         try:
             statuses = await self._host.call(lambda engine: engine.plugins())
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
-            raise connect_error(exc) from None
+            raise failure(ctx, exc) from None
         details = dockerpass_pb.PluginDetails(plugins={s.name: plugin_detail(s) for s in statuses})
-        ctx.response_headers[PLUGINS_HEADER] = encode_header(details)
+        ctx.response_headers[PLUGINS_HEADER] = json_header(details)
         return plugins_pb.ListPluginsResponse(
             plugins=[plugin_message(s, external=s.name in self._host.external) for s in statuses]
         )
@@ -269,7 +287,7 @@ class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
                 lambda engine: engine.enable(request.name), writes_config=True
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
-            raise connect_error(exc) from None
+            raise failure(ctx, exc) from None
         log.info("plugin %s enabled: %s %s", status.name, status.status, status.message)
         return plugins_pb.EnablePluginResponse()
 
@@ -284,7 +302,7 @@ class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
                 lambda engine: engine.disable(request.name), writes_config=True
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
-            raise connect_error(exc) from None
+            raise failure(ctx, exc) from None
         log.info("plugin %s disabled", status.name)
         return plugins_pb.DisablePluginResponse()
 
@@ -308,7 +326,7 @@ class VersionServiceHandler(health_connect.VersionService):
             started_at=Timestamp.from_datetime(self._started_at),
             requests=dict(self._requests),
         )
-        ctx.response_headers[ENGINE_HEADER] = encode_header(info)
+        ctx.response_headers[ENGINE_HEADER] = json_header(info)
         return health_pb.GetVersionResponse(version=ENGINE_VERSION)
 
 
@@ -328,7 +346,7 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
             pattern = Pattern.parse(request.pattern)
             listing: Listing = await self._host.call(lambda e: e.list_secrets(pattern))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
-            raise connect_error(exc) from None
+            raise failure(ctx, exc) from None
         return dockerpass_pb.ListSecretsResponse(
             secrets=[info_message(info) for info in listing.infos], errors=dict(listing.errors)
         )

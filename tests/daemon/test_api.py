@@ -1,7 +1,8 @@
-"""Every method of the daemon's API, with both codecs, from clients that are not ours.
+"""Every method of the daemon's API, with both codecs, from clients that are not ours, and ours.
 
-JSON goes through curl, an independent HTTP client; binary protobuf through curl too (bodies
-encoded and decoded with the generated messages) and through our own ``DaemonClient``.
+JSON goes through curl, an independent HTTP client, and through connectrpc's generated client;
+binary protobuf through curl too (bodies encoded and decoded with the generated messages) and
+through connectrpc's client.  Our own ``DaemonClient`` speaks JSON with the standard library.
 """
 
 from __future__ import annotations
@@ -15,14 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from connectrpc.code import Code
+from connectrpc.codec import Codec, proto_binary_codec, proto_json_codec
+from connectrpc.errors import ConnectError
 
 from docker_pass.core import ID, Pattern
+from docker_pass.core.daemon.client import HttpAnswer
 from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
 from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
-from docker_pass.core.daemon.protocol import PLUGINS_HEADER, RESOLUTION_HEADER, decode_header
+from docker_pass.core.daemon.wire import PLUGINS_HEADER, RESOLUTION_HEADER
 from docker_pass.core.errors import NoPluginMatchesError
+from tests.daemon.connect_client import connect_clients
 from tests.daemon.engines import RunningEngine
 from tests.helpers import docker_pass
 
@@ -121,10 +127,17 @@ def test_json_errors_have_connect_format(engine: RunningEngine, tmp_path: Path) 
     missing = call_json(engine, tmp_path, GET_SECRETS, {"pattern": "no/such"})
     assert missing.status == 404
     assert missing.json() == {"code": "not_found", "message": "secret not found"}
-    # docker-pass's report rides along in a header Docker's clients ignore.
-    report = decode_header(missing.headers.get(RESOLUTION_HEADER), dockerpass_pb.Resolution)
-    assert report is not None
-    assert list(report.asked) == ["docker-pass", "snapshot"]
+    # docker-pass's report rides along in a header Docker's clients ignore: the compact JSON
+    # of a dockerpass.v1.Resolution.
+    report = json.loads(missing.headers[RESOLUTION_HEADER])
+    assert report == {
+        "asked": ["docker-pass", "snapshot"],
+        "answered": ["docker-pass", "snapshot"],
+        "pattern": "no/such",
+    }
+    assert dockerpass_pb.Resolution.from_json(missing.headers[RESOLUTION_HEADER]).pattern == (
+        "no/such"
+    )
 
     invalid = call_json(engine, tmp_path, GET_SECRETS, {"pattern": "a//b"})
     assert invalid.status == 400
@@ -218,8 +231,7 @@ def test_proto_codec_with_curl(engine: RunningEngine, tmp_path: Path) -> None:
     plugins = {p.name: p for p in plugins_pb.ListPluginsResponse.from_binary(reply.body).plugins}
     assert plugins["snapshot"].run_status == plugins_pb.RunStatus.RUNNING
     assert plugins["snapshot"].external is True
-    details = decode_header(reply.headers.get(PLUGINS_HEADER), dockerpass_pb.PluginDetails)
-    assert details is not None
+    details = dockerpass_pb.PluginDetails.from_json(reply.headers[PLUGINS_HEADER])
     assert details.plugins["snapshot"].storage == "snapshot at start"
 
     assert call(DISABLE, plugins_pb.DisablePluginRequest(name="snapshot")).status == 200
@@ -233,21 +245,82 @@ def test_proto_codec_with_curl(engine: RunningEngine, tmp_path: Path) -> None:
     assert info.id == "shared/x"
 
 
-def test_proto_codec_with_our_client(engine: RunningEngine, keychain_secret: None) -> None:
+@pytest.mark.parametrize("codec", [proto_binary_codec(), proto_json_codec()], ids=["proto", "json"])
+def test_a_connect_library_client(engine: RunningEngine, codec: Codec) -> None:
+    with connect_clients(engine.socket, codec) as clients:
+        reply = clients.resolver.get_secrets(resolver_pb.GetSecretsRequest(pattern="app/db"))
+        (env,) = reply.envelopes
+        assert (env.id, env.value, env.provider) == ("app/db", b"db-secret-1", "snapshot")
+        assert dict(env.metadata) == {"kind": "snap"}
+        with pytest.raises(ConnectError) as missing:
+            clients.resolver.get_secrets(resolver_pb.GetSecretsRequest(pattern="no/such"))
+        assert (missing.value.code, missing.value.message) == (Code.NOT_FOUND, "secret not found")
+        with pytest.raises(ConnectError) as invalid:
+            clients.resolver.get_secrets(resolver_pb.GetSecretsRequest(pattern="a//b"))
+        assert invalid.value.code == Code.INVALID_ARGUMENT
+
+        plugins = {
+            p.name: p for p in clients.plugins.list_plugins(plugins_pb.ListPluginsRequest()).plugins
+        }
+        assert plugins["snapshot"].run_status == plugins_pb.RunStatus.RUNNING
+        clients.plugins.disable_plugin(plugins_pb.DisablePluginRequest(name="snapshot"))
+        plugins = {
+            p.name: p for p in clients.plugins.list_plugins(plugins_pb.ListPluginsRequest()).plugins
+        }
+        assert plugins["snapshot"].disabled is True
+        clients.plugins.enable_plugin(plugins_pb.EnablePluginRequest(name="snapshot"))
+        with pytest.raises(ConnectError) as unknown:
+            clients.plugins.enable_plugin(plugins_pb.EnablePluginRequest(name="nope"))
+        assert unknown.value.code == Code.NOT_FOUND
+
+        version = clients.health.get_version(health_pb.GetVersionRequest()).version
+        assert SEMVER.fullmatch(version)
+        listing = clients.listing.list_secrets(dockerpass_pb.ListSecretsRequest(pattern="app/*"))
+        assert [info.id for info in listing.secrets] == ["app/api", "app/db"]
+    expected = "application/proto" if codec.name() == "proto" else "application/json"
+    assert set(clients.transport.content_types) == {expected}
+
+
+def test_hints_reach_connect_clients_and_ours(
+    engine: RunningEngine, tmp_path: Path, isolated_home: Path
+) -> None:
+    config = isolated_home / ".config/docker-pass/config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    narrowed = {"docker-pass": {"pattern": "kc/**"}, "snapshot": {"pattern": "app/**"}}
+    config.write_text(json.dumps({"plugins": narrowed}))
+    crash = call_json(engine, tmp_path, GET_SECRETS, {"pattern": "app/crash/now"})
+    assert crash.json()["code"] == "unavailable"
+    # Only the crashed plugin serves app/**: no plugin matches, and a hint names it.
+    reply = call_json(engine, tmp_path, GET_SECRETS, {"pattern": "app/db"})
+    assert reply.json()["code"] == "not_found"
+    # A Connect error detail, for Connect clients (binary inside, JSON only as "debug")...
+    (detail,) = reply.json()["details"]
+    assert detail["type"] == "dockerpass.v1.Hints"
+    hints = dockerpass_pb.Hints.from_binary(base64.b64decode(detail["value"] + "=="))
+    # ...and a JSON header, for ours.
+    assert json.loads(reply.headers["docker-pass-hints"]) == {"hints": list(hints.hints)}
+    assert hints.hints[0].startswith("plugin snapshot is crashed: snapshot broke on purpose")
+
+
+def test_our_client_speaks_json(engine: RunningEngine, keychain_secret: None) -> None:
     seen: list[str] = []
     with engine.client() as client:
         transport = client._transport
-        send = transport.execute_sync
+        post = transport.post
 
-        def recording(request: Any) -> Any:
-            seen.append(request.headers.get("content-type"))
-            return send(request)
+        def recording(
+            target: str, headers: dict[str, str], body: bytes, timeout: float
+        ) -> HttpAnswer:
+            seen.append(headers["Content-Type"])
+            return post(target, headers, body, timeout)
 
-        transport.execute_sync = recording  # type: ignore[method-assign]
+        transport.post = recording  # type: ignore[method-assign]
         result = client.resolve(Pattern.parse("app/db"))
         assert [(e.id, e.value, e.provider) for e in result.envelopes] == [
             (ID("app/db"), b"db-secret-1", "snapshot")
         ]
+        assert result.envelopes[0].resolved_at is not None
+        assert result.envelopes[0].metadata == {"kind": "snap"}
         assert (result.asked, result.answered, result.errors) == (
             ["docker-pass", "snapshot"],
             ["docker-pass", "snapshot"],
@@ -268,9 +341,10 @@ def test_proto_codec_with_our_client(engine: RunningEngine, keychain_secret: Non
         assert client.enable("snapshot").status == "running"
         info = client.info()
         assert info.pid == engine.pid
+        assert info.started_at is not None
         assert info.requests["/resolver.v1.ResolverService/GetSecrets"] >= 3
     assert seen
-    assert set(seen) == {"application/proto"}
+    assert set(seen) == {"application/json"}
 
 
 def test_a_pattern_no_plugin_serves(

@@ -20,18 +20,18 @@ from docker_pass.core import ID, Envelope
 from docker_pass.core.daemon import open_engine
 from docker_pass.core.daemon.front import find_daemon
 from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
 from docker_pass.core.daemon.protocol import (
-    ENGINE_VERSION,
     connect_error,
-    decode_header,
-    encode_header,
-    envelope_from_message,
     envelope_message,
-    is_engine_version,
+    json_header,
     plugin_detail,
     plugin_message,
-    status_from_message,
+)
+from docker_pass.core.daemon.wire import (
+    ENGINE_VERSION,
+    envelope_from_json,
+    is_engine_version,
+    plugin_status_from_json,
 )
 from docker_pass.core.engine import Engine, PluginStatus
 from docker_pass.core.errors import (
@@ -46,10 +46,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_envelope_round_trip() -> None:
+    # The daemon writes with protobuf-py's canonical JSON; the client reads with the standard
+    # library: the two must agree.
     when = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     env = Envelope(ID("a/b"), b"\x00\xff s3cr3t", "p", "7", when, when, None, {"k": "v"})
-    message = envelope_message(env)
-    again = envelope_from_message(type(message).from_binary(message.to_binary()))
+    again = envelope_from_json(json.loads(envelope_message(env).to_json()))
     assert again == env
     assert "s3cr3t" not in repr(again)
 
@@ -68,21 +69,23 @@ def test_plugin_status_round_trip(state: str) -> None:
         writable=True,
         changed_at=1_700_000_000.25,
     )
-    message = plugin_message(status, external=True)
-    detail = decode_header(encode_header(plugin_detail(status)), dockerpass_pb.PluginDetail)
-    assert status_from_message(message, detail) == status
+    message = json.loads(plugin_message(status, external=True).to_json())
+    detail = json.loads(json_header(plugin_detail(status)))
+    assert plugin_status_from_json(message, detail) == status
     # Without docker-pass's header (another engine's answer), the public fields still map.
-    bare = status_from_message(message)
+    bare = plugin_status_from_json(message)
     assert (bare.status, bare.pattern, bare.storage) == (state, "app/**", "")
 
 
-def test_headers_tolerate_padding_and_garbage() -> None:
-    report = dockerpass_pb.Resolution(asked=["a"], pattern="x")
-    value = encode_header(report)
-    assert not value.endswith("=")
-    assert decode_header(value + "=" * (-len(value) % 4), dockerpass_pb.Resolution) == report
-    assert decode_header("%%%", dockerpass_pb.Resolution) is None
-    assert decode_header(None, dockerpass_pb.Resolution) is None
+def test_json_headers_are_compact_ascii() -> None:
+    report = dockerpass_pb.Resolution(
+        asked=["a"], errors={"a": "caf\u00e9 \u2014 down\n"}, pattern="x"
+    )
+    value = json_header(report)
+    assert value.isascii()
+    assert value == json.dumps(json.loads(value), separators=(",", ":"))  # compact
+    assert "\n" not in value  # a header value cannot hold a line break
+    assert dockerpass_pb.Resolution.from_json(value) == report
 
 
 def test_errors_keep_only_our_own_messages() -> None:
@@ -116,9 +119,9 @@ class _FakeEngine(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
-        body = health_pb.GetVersionResponse(version=self.version).to_binary()
+        body = json.dumps({"version": self.version}).encode()
         self.send_response(200)
-        self.send_header("content-type", "application/proto")
+        self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -165,7 +168,21 @@ def _modules_after(code: str) -> set[str]:
     return {m.split(".")[0] for m in json.loads(out.stdout.splitlines()[-1])}
 
 
-HEAVY = {"protobuf", "connectrpc", "pyqwest", "uvicorn", "h11", "asyncio"}
+#: What no front may import: Connect, its HTTP client pyqwest (which brings asyncio and
+#: OpenTelemetry), protobuf-py (modules ``protobuf`` and ``protobuf_ext``), Google's protobuf,
+#: the daemon's server, and ``http`` (http.client's email and ssl imports cost ~30 ms).
+HEAVY = {
+    "asyncio",
+    "connectrpc",
+    "google",
+    "h11",
+    "http",
+    "opentelemetry",
+    "protobuf",
+    "protobuf_ext",
+    "pyqwest",
+    "uvicorn",
+}
 
 
 def test_light_imports_when_no_daemon_runs(socket_path: Path) -> None:
@@ -207,5 +224,5 @@ def test_a_hung_daemon_is_not_waited_on(socket_path: Path) -> None:
     finally:
         silent.close()
     assert client is None
-    assert reason == "the engine daemon did not answer (deadline_exceeded: Request timed out)"
+    assert reason == f"the engine daemon at {socket_path} did not answer within 0.2 s"
     assert elapsed < 2.0  # PROBE_TIMEOUT is 0.2 s; generous for a loaded machine

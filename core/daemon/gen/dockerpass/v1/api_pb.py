@@ -24,7 +24,7 @@ _ResolutionFields: TypeAlias = Literal["asked", "answered", "errors", "pattern",
 
 class Resolution(Message[_ResolutionFields]):
     """
-    How one GetSecrets call was answered: the `docker-pass-resolution-bin` response header,
+    How one GetSecrets call was answered: the `docker-pass-resolution` response header,
     sent on success and on error, for `docker pass run --explain` and precise error messages.
 
     ```proto
@@ -90,7 +90,8 @@ _HintsFields: TypeAlias = Literal["hints"]
 
 class Hints(Message[_HintsFields]):
     """
-    What to check or run next, under an error's message: a detail of Connect errors.
+    What to check or run next, under an error's message: a detail of Connect errors, and the
+    `docker-pass-hints` response header of the same errors.
 
     ```proto
     message dockerpass.v1.Hints
@@ -120,7 +121,7 @@ _PluginDetailsFields: TypeAlias = Literal["plugins"]
 
 class PluginDetails(Message[_PluginDetailsFields]):
     """
-    What `plugins ls` shows beyond plugins.v1.Plugin: the `docker-pass-plugins-bin` header of
+    What `plugins ls` shows beyond plugins.v1.Plugin: the `docker-pass-plugins` header of
     ListPlugins.
 
     ```proto
@@ -199,7 +200,7 @@ _EngineInfoFields: TypeAlias = Literal["pid", "started_at", "requests"]
 
 class EngineInfo(Message[_EngineInfoFields]):
     """
-    About the running engine process: the `docker-pass-engine-bin` header of GetVersion.
+    About the running engine process: the `docker-pass-engine` header of GetVersion.
 
     ```proto
     message dockerpass.v1.EngineInfo
