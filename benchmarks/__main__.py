@@ -13,6 +13,8 @@ import sys
 BENCHMARKS = {
     "matching": "benchmarks.bench_matching",
     "keychain": "benchmarks.bench_keychain",
+    "tui": "benchmarks.bench_tui",
+    "daemon": "benchmarks.bench_daemon",
 }
 
 

@@ -497,8 +497,7 @@ class Engine:
 def down_hints(down: Mapping[str, str]) -> list[str]:
     """Hint lines for plugins that would have been asked but are down."""
     return [
-        f"plugin {name} is {why} (docker pass plugins enable {name})"
-        for name, why in down.items()
+        f"plugin {name} is {why} (docker pass plugins enable {name})" for name, why in down.items()
     ]
 
 

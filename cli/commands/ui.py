@@ -1,17 +1,81 @@
-"""`ui`: Browse and edit secrets in a terminal UI (not built yet)."""
+"""`ui [--demo [--demo-dir DIR]]`: browse and edit secrets and plugins in a terminal UI."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from docker_pass.cli.commands._stub import fail
+from docker_pass.core.errors import UsageError
+
+EXAMPLES = """\
+keys: ? shows every key; ctrl+p the command palette; q quits.
+
+examples:
+  docker pass ui
+  docker pass ui --demo     # a demo store of made-up secrets; never touches your keychain
+
+Key bindings can be remapped in the config file, by binding id:
+  {"tui": {"keymap": {"main.reveal": "v", "app.quit": "ctrl+q"}}}"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "ui",
         help="Browse and edit secrets in a terminal UI",
-        description="Browse and edit secrets in a terminal UI.",
+        description=(
+            "Browse and edit secrets in a terminal UI: a realm tree, a detail pane with "
+            "masked values, a live pattern preview and the plugins panel."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    parser.set_defaults(handler=fail)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help=(
+            "open a demo file store of made-up secrets (created and seeded on first use); "
+            "your keychain and configuration are not touched"
+        ),
+    )
+    parser.add_argument(
+        "--demo-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the demo store lives (default: $XDG_DATA_HOME/docker-pass-demo)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.demo_dir is not None and not args.demo:
+        raise UsageError("--demo-dir goes with --demo")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the terminal UI needs a terminal (stdin and stdout must be a TTY)")
+    subtitle = ""
+    if args.demo:
+        from docker_pass.tui.demo import default_demo_dir, enter_demo
+
+        root = (args.demo_dir or default_demo_dir()).expanduser().resolve()
+        enter_demo(root)
+        subtitle = "demo store"  # where it lives: the plugins panel's storage column
+
+    from docker_pass.core.config import load_config
+
+    # Read before Textual starts: the keymap must be in place for the first frame.
+    settings = load_config().get("tui", {})
+    keymap = settings.get("keymap", {}) if isinstance(settings, dict) else {}
+
+    # Textual (~150 ms of imports) loads here, and only for this verb.
+    from docker_pass.core.daemon.front import open_engine
+    from docker_pass.tui.app import DockerPassApp
+    from docker_pass.tui.keys import parse_keymap
+
+    no_daemon = bool(getattr(args, "no_daemon", False))
+    app = DockerPassApp(
+        subtitle=subtitle,
+        keymap=parse_keymap(keymap),
+        front_factory=lambda: open_engine(no_daemon=no_daemon),
+    )
+    app.run()
+    return 0 if app.return_code in (None, 0) else int(app.return_code or 1)

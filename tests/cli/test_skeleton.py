@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import EXECUTABLE, docker_pass
 
 
@@ -97,18 +95,3 @@ def test_install_refuses_to_clobber_a_foreign_plugin(isolated_home: Path) -> Non
     forced = docker_pass("install", "--force")
     assert forced.returncode == 0
     assert link.is_symlink()
-
-
-@pytest.mark.parametrize("verb", ["ui"])
-def test_unbuilt_verbs_fail_and_say_so(verb: str) -> None:
-    result = docker_pass(verb)
-    assert result.returncode == 1
-    assert result.stderr == f"Error: '{verb}' is not implemented yet\n".encode()
-
-
-def test_debug_flag_may_follow_the_verb(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
-    result = docker_pass("get", "missing", "--debug")
-    assert result.returncode == 1
-    assert b"Traceback" in result.stderr
-    assert b"SecretNotFoundError: secret not found" in result.stderr

@@ -1,0 +1,35 @@
+"""The TUI's gateway reads through a running engine daemon, and writes in-process."""
+
+from __future__ import annotations
+
+from docker_pass.core import ID, SecretInfo
+from docker_pass.core.daemon.front import open_engine
+from docker_pass.core.engine import Engine
+from docker_pass.tui.gateway import SecretDraft, SecretsGateway
+from tests.daemon.engines import RunningEngine
+
+LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
+LIST_PLUGINS = "/plugins.v1.PluginManagementService/ListPlugins"
+
+
+def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> None:
+    gateway = SecretsGateway(Engine, front_factory=open_engine)
+    try:
+        before = engine.client().info().requests
+        names = {p.name: p.status for p in gateway.plugins()}
+        # The snapshot plugin is installed only for the daemon's process: seeing it running
+        # proves the answer came from the daemon.
+        assert names["snapshot"] == "running"
+        listing = [i.id.value for i in gateway.list_secrets().infos]
+        assert "app/db" in listing
+        value = gateway.read_value(SecretInfo(ID("app/db"), "snapshot"))
+        assert value == b"db-secret-1"
+        after = engine.client().info().requests
+        assert after.get(LIST_SECRETS, 0) > before.get(LIST_SECRETS, 0)
+        assert after.get(LIST_PLUGINS, 0) > before.get(LIST_PLUGINS, 0)
+        # Writes go to the keychain plugin in this process, and the daemon lists them.
+        gateway.save(SecretDraft(ID("ui/new"), b"typed", {"k": "v"}))
+        assert "ui/new" in [i.id.value for i in gateway.list_secrets().infos]
+        assert gateway.read_value(SecretInfo(ID("ui/new"), "docker-pass")) == b"typed"
+    finally:
+        gateway.close()

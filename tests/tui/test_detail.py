@@ -1,0 +1,150 @@
+"""The detail pane: masked values, reveal on request (and hiding again), copying."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.tui.messages import ValueFetched
+from docker_pass.tui.widgets.detail.detail_pane import MASK, DetailPane
+from docker_pass.tui.widgets.status.status_line import StatusLine
+from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
+from tests.tui.fakes import crashing_class, keychain_class
+
+ALICE = "docker/auth/hub/alice"
+ALICE_VALUE = "dckr_pat_demo-alice-not-a-real-token"
+
+
+def detail_of(pilot: Pilot[None]) -> DetailPane:
+    return pilot.app.screen.query_one(DetailPane)
+
+
+def status_of(pilot: Pilot[None]) -> str:
+    return app_of(pilot).status_message.text
+
+
+def screen_text(pilot: Pilot[None]) -> str:
+    return pilot.app.export_screenshot().replace("&#160;", " ")
+
+
+def test_detail_shows_id_provider_reference_metadata_and_a_masked_value() -> None:
+    keychain = keychain_class()
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        detail = detail_of(pilot)
+        assert isinstance(detail.subject, SecretInfo)
+        assert detail.subject.id.value == ALICE
+        assert detail.subject.metadata["username"] == "alice"
+        assert detail.revealed is None
+        text = screen_text(pilot)
+        for part in (ALICE, "docker-pass", f"se://{ALICE}", MASK, "username", "docker login"):
+            assert part in text
+        assert ALICE_VALUE not in text
+        assert keychain.reads == 0
+        assert not seen.of(ValueFetched)
+
+    run(make_app({"docker-pass": keychain}), scenario)
+
+
+def test_r_reveals_the_value_read_only_then_and_hides_it_on_moving_away() -> None:
+    keychain = keychain_class()
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("r")
+        await settle(pilot)
+        assert keychain.reads == 1
+        fetched = seen.of(ValueFetched)
+        assert [(m.info.id.value, m.purpose) for m in fetched] == [(ALICE, "reveal")]
+        assert detail_of(pilot).revealed == ALICE_VALUE
+        assert ALICE_VALUE in screen_text(pilot)
+        assert "hidden again in 20 s" in status_of(pilot)
+        line = pilot.app.screen.query_one(StatusLine)
+        assert line.message == app_of(pilot).status_message
+        assert line.has_class("-warning")
+        await pilot.press("j")  # moving away hides it
+        await settle(pilot)
+        assert detail_of(pilot).revealed is None
+        assert app_of(pilot).revealed_for is None
+        assert ALICE_VALUE not in screen_text(pilot)
+
+    run(make_app({"docker-pass": keychain}), scenario)
+
+
+def test_r_again_hides_and_a_timeout_hides_too() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("r")
+        await settle(pilot)
+        assert detail_of(pilot).revealed == ALICE_VALUE
+        await pilot.press("r")
+        assert detail_of(pilot).revealed is None
+        assert status_of(pilot) == "Value hidden."
+        await pilot.press("r")
+        await settle(pilot)
+        assert detail_of(pilot).revealed == ALICE_VALUE
+        await pilot.pause(1.3)  # the reveal timeout (1 s here) passes
+        assert detail_of(pilot).revealed is None
+
+    run(make_app(reveal_seconds=1.0), scenario)
+
+
+def test_c_copies_the_value_and_clears_the_clipboard_after_the_timeout() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await select(pilot, ALICE)
+        await pilot.press("c")
+        await settle(pilot)
+        assert [m.purpose for m in seen.of(ValueFetched)] == ["copy"]
+        assert app.clipboard == ALICE_VALUE
+        assert detail_of(pilot).revealed is None  # copying does not show it
+        message = status_of(pilot)
+        assert "OSC 52" in message
+        assert "cleared in 1 s" in message
+        await pilot.pause(1.3)
+        assert app.clipboard == ""
+        assert "Clipboard cleared" in status_of(pilot)
+
+    run(make_app(clipboard_seconds=1.0), scenario)
+
+
+def test_y_copies_the_reference_which_the_value_timeout_leaves_alone() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await select(pilot, ALICE)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("y")
+        assert app.clipboard == f"se://{ALICE}"
+        assert status_of(pilot) == f"Copied se://{ALICE} to the clipboard (OSC 52)."
+        await pilot.pause(1.3)
+        assert app.clipboard == f"se://{ALICE}"  # not the value: nothing to clear
+
+    run(make_app(clipboard_seconds=1.0), scenario)
+
+
+def test_binary_values_are_shown_as_base64_and_not_copied() -> None:
+    keychain = keychain_class({"bin/key": (b"\xff\x00\xfe", {})})
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await select(pilot, "bin/key")
+        await pilot.press("r")
+        await settle(pilot)
+        assert detail_of(pilot).revealed == "(binary, 3 bytes, base64) /wD+"
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.clipboard == ""
+        assert "binary data" in status_of(pilot)
+
+    run(make_app({"docker-pass": keychain}), scenario)
+
+
+def test_keys_on_a_realm_say_what_to_do_instead() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await pilot.press("j", "r")  # on the realm aws/
+        assert status_of(pilot) == "Put the cursor on a secret first."
+        assert not seen.of(ValueFetched)
+
+    run(make_app({"docker-pass": keychain_class(), "1password-cli": crashing_class()}), scenario)

@@ -1,0 +1,156 @@
+"""The live pattern preview: narrowing, counts, routing, invalid patterns, Escape, big listings."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from docker_pass.tui.messages import PreviewComputed
+from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
+from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
+from tests.tui.fakes import crashing_class, keychain_class, many_secrets, readonly_class
+
+
+def summary(pilot: Pilot[None]) -> str:
+    return str(pilot.app.screen.query_one("#pattern-summary", Static).render())
+
+
+def field(pilot: Pilot[None]) -> Input:
+    return pilot.app.screen.query_one("#pattern-input", Input)
+
+
+def leaves(pilot: Pilot[None]) -> list[str]:
+    tree = pilot.app.screen.query_one(RealmTree)
+    out = []
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and not node.allow_expand:
+            out.append(str(node.label))
+    return out
+
+
+def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await pilot.press("slash")
+        assert app.focused is field(pilot)
+        await pilot.press(*"**/token")
+        await settle(pilot)
+        assert app.preview.text == "**/token"
+        assert app.preview.matched == 2
+        assert summary(pilot) == (
+            "2 of 15 match · routed to docker-pass, 1password-sdk · not running: 1password-cli"
+        )
+        # Small results open every realm; the matching component is highlighted.
+        assert leaves(pilot) == [
+            "✖ 1password-cli: crashed",
+            "token  docker-pass",
+            "token  docker-pass",
+        ]
+        tree = pilot.app.screen.query_one(RealmTree)
+        assert tree.content is not None
+        assert tree.content.literals == {"token"}
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await settle(pilot)
+        assert app.preview.text == "**/"
+        assert app.preview.error == "a pattern cannot end with /"
+
+    classes = {
+        "docker-pass": keychain_class(),
+        "1password-cli": crashing_class(),
+        "1password-sdk": readonly_class(items={}),
+    }
+    run(make_app(classes), scenario)
+
+
+def test_an_invalid_pattern_marks_the_field_and_says_which_rule_broke() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "docker/a")
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert field(pilot).has_class("-invalid")
+        assert summary(pilot) == "✗ a component mixes * with other characters"
+        assert app.preview.error == "a component mixes * with other characters"
+        assert pilot.app.screen.query_one("#pattern-summary").has_class("-error")
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert not field(pilot).has_class("-invalid")
+        assert summary(pilot).startswith("0 of 15 match")  # docker/a is valid, matches nothing
+
+    run(make_app(), scenario)
+
+
+def test_escape_clears_the_pattern_and_returns_to_the_tree() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "myapp/*/postgres/*")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.focused, RealmTree)  # enter keeps the filter
+        assert app.preview.matched == 3
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert field(pilot).value == ""
+        assert app.preview.pattern is None
+        assert isinstance(app.focused, RealmTree)
+        assert summary(pilot).startswith("15 secrets")
+        # Escape on the tree clears a pattern too.
+        app.screen.query_one(PatternBar).set_text("gh/**")
+        await settle(pilot)
+        assert app.preview.matched == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.preview.pattern is None
+
+    run(make_app(), scenario)
+
+
+def test_a_pattern_no_running_plugin_serves_says_so() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await pilot.press("slash")
+        await type_text(pilot, "x/**")
+        await settle(pilot)
+        assert (
+            summary(pilot)
+            == "0 of 0 match · no running plugin serves it · not running: 1password-cli"
+        )
+
+    classes = {"1password-cli": crashing_class()}
+    run(make_app(classes), scenario)
+
+
+def test_large_listings_are_matched_off_the_event_loop_and_keys_coalesce() -> None:
+    secrets = many_secrets(20_000)
+    expected = sum(1 for id_ in secrets if id_.startswith("payments/prod/"))
+    typed = "payments/prod/**"
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        assert len(app.secrets_index) == 20_000
+        # Keys arriving faster than matching: every edit is queued before any result is back.
+        bar = app.screen.query_one(PatternBar)
+        for end in range(1, len(typed) + 1):
+            bar.set_text(typed[:end])
+        await settle(pilot)
+        computed = seen.of(PreviewComputed)
+        assert computed, "a big listing is matched in a worker"
+        assert len(computed) <= 3, "edits typed meanwhile are folded into one computation"
+        assert computed[-1].preview.text == typed
+        assert app.preview.text == typed
+        assert app.preview.matched == expected
+        assert summary(pilot).startswith(f"{expected:,} of 20,000 match")
+        # Typed key by key, every step still ends in the preview of what is in the field.
+        await pilot.press("slash", "end", *["backspace"] * 7)
+        await type_text(pilot, "dev/**")
+        await settle(pilot)
+        assert app.preview.text == "payments/dev/**"
+        assert summary(pilot).startswith(
+            f"{sum(1 for i in secrets if i.startswith('payments/dev/')):,} of 20,000"
+        )
+
+    app = make_app({"docker-pass": keychain_class(secrets)}, inline_preview_limit=5_000)
+    run(app, scenario)

@@ -1,0 +1,149 @@
+"""Snapshots of every screen and important state (pytest-textual-snapshot).
+
+Fixed data (the demo secrets in an in-memory keychain, a crashed 1password-cli), fixed terminal
+sizes, cursor blink off.  Values appear only in the one snapshot that reveals a demo value.
+Update after checking the pictures: ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from textual.pilot import Pilot
+
+from docker_pass.tui.app import DockerPassApp
+from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from tests.tui.conftest import make_app, settle, type_text
+
+SIZE = (100, 30)
+ALICE = "docker/auth/hub/alice"
+
+
+class SnapCompare(Protocol):
+    def __call__(
+        self,
+        app: DockerPassApp,
+        press: tuple[str, ...] = (),
+        terminal_size: tuple[int, int] = ...,
+        run_before: Callable[[Pilot[None]], Awaitable[None]] | None = None,
+    ) -> bool: ...
+
+
+def demo_app() -> DockerPassApp:
+    return make_app()
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+
+
+async def on_alice(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    tree = pilot.app.screen.query_one(RealmTree)
+    assert tree.show_secret(ALICE)
+    tree.focus()
+    await settle(pilot)
+
+
+def test_main_screen(snap_compare: SnapCompare) -> None:
+    """You should see the realm tree (aws, docker, gh, myapp, registry:5000 with counts) under
+    an inline "1password-cli: crashed" line, the crash message in the detail pane, and the
+    footer keys."""
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=loaded)
+
+
+def test_pattern_with_matches(snap_compare: SnapCompare) -> None:
+    """You should see the pattern myapp/*/postgres/** typed, "3 of 15 match · routed to
+    docker-pass · not running: 1password-cli", and the tree opened down to the three postgres
+    secrets with "myapp" and "postgres" highlighted."""
+
+    async def typed(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "myapp/*/postgres/**")
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=typed)
+
+
+def test_invalid_pattern(snap_compare: SnapCompare) -> None:
+    """You should see the pattern docker/a* in a field tinted red and, under it, "✗ a component
+    mixes * with other characters"; the tree is unchanged."""
+
+    async def typed(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "docker/a*")
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=typed)
+
+
+def test_revealed_value(snap_compare: SnapCompare) -> None:
+    """You should see docker/auth/hub/alice selected with its metadata table and its (demo)
+    value dckr_pat_demo-alice-not-a-real-token revealed, and the status line saying it is
+    hidden again in 20 s."""
+
+    async def revealed(pilot: Pilot[None]) -> None:
+        await on_alice(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=revealed)
+
+
+def test_editor(snap_compare: SnapCompare) -> None:
+    """You should see the editor over the main screen for docker/auth/hub/alice: the ID (not
+    editable), an empty masked value field ("leave empty to keep the current value"), three
+    metadata rows (created-by, registry, username), and Save / Cancel."""
+
+    async def editing(pilot: Pilot[None]) -> None:
+        await on_alice(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=editing)
+
+
+def test_delete_confirmation(snap_compare: SnapCompare) -> None:
+    """You should see a red-bordered dialog "Delete secret" asking to delete
+    docker/auth/hub/alice from docker-pass, with "Delete (y)" and a focused "Cancel (n)"."""
+
+    async def deleting(pilot: Pilot[None]) -> None:
+        await on_alice(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=deleting)
+
+
+def test_plugins_panel_with_a_crashed_plugin(snap_compare: SnapCompare) -> None:
+    """You should see the plugins table (docker-pass running with its file store,
+    1password-cli crashed in red), the cursor on 1password-cli, and below it the crash message
+    with "Fix: …" and how to re-enable it."""
+
+    async def panel(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=panel)
+
+
+def test_help_screen(snap_compare: SnapCompare) -> None:
+    """You should see "docker pass: keys" with two columns of sections: Secrets, Pattern field,
+    Anywhere on the left; Realm tree, Editor, Plugins panel on the right."""
+
+    async def helped(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=helped)
+
+
+def test_main_screen_at_80x24(snap_compare: SnapCompare) -> None:
+    """You should see the whole main screen in 80x24: pattern bar, tree and detail side by
+    side with docker/auth/hub/alice selected (value masked), status line and footer keys."""
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=on_alice)

@@ -1,0 +1,111 @@
+"""End to end: the real ``docker-pass ui --demo`` in tmux, driven by keys, read by capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EXECUTABLE
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+SESSION = "ui"
+DEADLINE = 20.0
+
+
+class Tmux:
+    """A private tmux server (its own socket, no user config) running one command."""
+
+    def __init__(self, socket: Path, env: dict[str, str]) -> None:
+        self.base = ["tmux", "-S", str(socket), "-f", "/dev/null"]
+        self.env = env
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.base, *args], env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", SESSION)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self("send-keys", "-t", SESSION, *(["-l"] if literal else []), *keys)
+
+    def wait_until_still(self, quiet: float = 0.3) -> str:
+        """Wait until the screen stops changing (start-up done: terminal set up, data drawn)."""
+        deadline = time.monotonic() + DEADLINE
+        last, since = self.screen(), time.monotonic()
+        while time.monotonic() - since < quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the screen never settled:\n{last}")
+            time.sleep(0.05)
+            now = self.screen()
+            if now != last:
+                last, since = now, time.monotonic()
+        return last
+
+    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
+        """Poll the screen until ``check`` holds (the app repaints asynchronously)."""
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            text = self.screen()
+            if check(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; the screen:\n{text}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path, isolated_home: Path) -> Iterator[Tmux]:
+    env = dict(os.environ)
+    env.pop("TMUX", None)
+    env["TERM"] = "xterm-256color"
+    env["DOCKER_PASS_OP_PATH"] = str(tmp_path / "no-op-here")  # the demo's 1password-cli crashes
+    server = Tmux(tmp_path / "tmux.sock", env)
+    command = f"{EXECUTABLE} ui --demo --demo-dir {tmp_path / 'demo'}; echo EXITED=$?; sleep 60"
+    server("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
+    server("set-option", "-s", "escape-time", "0")  # Escape reaches the app at once
+    try:
+        yield server
+    finally:
+        subprocess.run([*server.base, "kill-server"], env=env, capture_output=True, check=False)
+
+
+def test_the_real_ui_in_tmux(tmux: Tmux) -> None:
+    seen: list[str] = []
+    seen.append(tmux.wait_for(lambda s: "docker/ 6" in s, "the realm tree"))
+    seen.append(tmux.wait_until_still())
+    assert "✖ 1password-cli: crashed" in seen[-1]
+    assert "15 secrets" in seen[-1]
+
+    tmux.keys("/")
+    # The footer changes when the pattern field has the keys.
+    seen.append(tmux.wait_for(lambda s: "Clear pattern" in s, "the pattern field"))
+    tmux.keys("myapp/*/postgres/**", literal=True)
+    seen.append(tmux.wait_for(lambda s: "3 of 15 match" in s, "the pattern preview"))
+    assert "routed to docker-pass" in seen[-1]
+    assert "postgres/ 2" in seen[-1]
+
+    tmux.keys("Escape")
+    seen.append(tmux.wait_for(lambda s: "press / and type a pattern" in s, "the cleared pattern"))
+
+    tmux.keys("p")
+    seen.append(tmux.wait_for(lambda s: "Storage / message" in s, "the plugins panel"))
+    panel = seen[-1]
+    assert "● running" in panel
+    assert "✖ crashed" in panel
+    assert "1password-sdk" in panel
+
+    tmux.keys("q")
+    seen.append(tmux.wait_for(lambda s: "EXITED=" in s, "the app to quit"))
+    assert "EXITED=0" in seen[-1]
+    # No secret value was ever on the screen.
+    assert not any("not-a-real" in screen or "demo-prod-pg" in screen for screen in seen)

@@ -1,0 +1,621 @@
+"""The ``docker pass ui`` app: it holds the data, runs the workers, and routes results down.
+
+Widgets get data as attributes (``tree.content``, ``detail.subject``, ``bar.preview``) and
+answer with messages (``RealmTree.SecretHighlighted``, ``PatternBar.Edited``); the app is
+where the two meet.  Blocking calls live in :mod:`docker_pass.tui.workers`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import SystemCommand
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from docker_pass.core.engine import Engine, PluginStatus
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.errors import DockerPassError
+from docker_pass.core.refs import reference_for
+from docker_pass.core.state import RUNNING
+from docker_pass.tui.clipboard import ClipboardGuard
+from docker_pass.tui.commands import palette_commands
+from docker_pass.tui.gateway import KEYCHAIN_PLUGIN, SecretsGateway
+from docker_pass.tui.keys import KeyHelp, help_sections
+from docker_pass.tui.messages import (
+    PluginsLoaded,
+    PluginStateChanged,
+    PluginToggled,
+    PreviewComputed,
+    SecretDeleted,
+    SecretSaved,
+    SecretsLoaded,
+    ValueFetched,
+)
+from docker_pass.tui.preview import Preview, compute_preview
+from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.screens.confirm import ConfirmScreen
+from docker_pass.tui.screens.editor import EditorScreen
+from docker_pass.tui.screens.help import HelpScreen
+from docker_pass.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from docker_pass.core.daemon.front import EngineFront
+from docker_pass.tui.screens.plugins import PluginsScreen
+from docker_pass.tui.widgets.detail.detail_pane import DetailPane, RealmSummary
+from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
+from docker_pass.tui.widgets.plugins.plugin_table import PluginTable, is_down
+from docker_pass.tui.widgets.status.status_line import StatusLine, StatusMessage
+from docker_pass.tui.widgets.tree.realm_tree import Notice, RealmTree, TreeContent
+from docker_pass.tui.workers import WORK_LABELS, EngineWorkers
+
+REVEAL_SECONDS = 20.0
+CLIPBOARD_SECONDS = 30.0
+POLL_SECONDS = 1.0
+#: Up to this many secrets a preview is computed right in the key handler (well under a
+#: frame); above it, in a thread worker, so typing never waits for matching.
+INLINE_PREVIEW_LIMIT = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class MainWidgets:
+    """The main screen's widgets the app sets data on."""
+
+    tree: RealmTree
+    detail: DetailPane
+    bar: PatternBar
+
+
+class DockerPassApp(EngineWorkers):
+    """Browse, edit and delete secrets; watch and toggle plugins."""
+
+    TITLE = "docker pass"
+    CSS_PATH = "app.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("p", "plugins", "Plugins", id="app.plugins"),
+    ]
+
+    def __init__(
+        self,
+        engine_factory: Callable[[], Engine] = Engine,
+        *,
+        front_factory: Callable[[], EngineFront] | None = None,
+        subtitle: str = "",
+        keymap: Mapping[str, str] | None = None,
+        reveal_seconds: float = REVEAL_SECONDS,
+        clipboard_seconds: float = CLIPBOARD_SECONDS,
+        poll_seconds: float | None = POLL_SECONDS,
+        inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
+        cursor_blink: bool = True,
+    ) -> None:
+        """``engine_factory`` builds the engine (in a worker, on first use); ``poll_seconds``
+        ``None`` turns off watching other processes' plugin changes (tests trigger it)."""
+        super().__init__()
+        self.gateway = SecretsGateway(engine_factory, front_factory)
+        self.user_keymap = dict(keymap or {})
+        self.reveal_seconds = reveal_seconds
+        self.clipboard_seconds = clipboard_seconds
+        self.poll_seconds = poll_seconds
+        self.inline_preview_limit = inline_preview_limit
+        self.cursor_blink = cursor_blink
+        self.subtitle = subtitle
+        #: Every listed secret (all plugins), and the plugins that failed to list.
+        self.secrets_index = RealmIndex([])
+        self.listing_errors: Mapping[str, str] = {}
+        self.listing_loaded = False
+        self.plugin_statuses: tuple[PluginStatus, ...] = ()
+        self.plugins_loaded = False
+        self.preview = Preview("", None)
+        #: The secret under the cursor, and the one whose value is shown (if any).
+        self.selected: SecretInfo | None = None
+        self.revealed_for: SecretInfo | None = None
+        self.status_message = StatusMessage("Loading…")
+        self._reveal_timer: Timer | None = None
+        self.clipboard_guard = ClipboardGuard(self, clipboard_seconds, self._clipboard_cleared)
+        self._wanted_pattern = ""
+        self._preview_running = False
+        self._after_preview: list[Callable[[], None]] = []
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    def on_ready(self) -> None:
+        # "Ready" comes once the main screen is composed (on_mount is too early for queries).
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.sub_title = self.subtitle
+        self._show_tree()
+        self._broadcast_status()
+        self.load_everything()
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.check_plugin_state)
+
+    def on_unmount(self) -> None:
+        self.gateway.close()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
+        if not self.cursor_blink and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
+
+    # -- what the workers report ------------------------------------------------------------
+
+    def on_plugins_loaded(self, message: PluginsLoaded) -> None:
+        self.plugin_statuses = tuple(message.plugins)
+        self.plugins_loaded = True
+        for screen in self.screen_stack:
+            if isinstance(screen, PluginsScreen):
+                screen.plugins = self.plugin_statuses
+        if not self.listing_loaded:
+            self._show_tree()
+        self._update_subtitle()
+
+    def on_secrets_loaded(self, message: SecretsLoaded) -> None:
+        # The engine returns its listing sorted by (id, provider), as the index keeps it.
+        self.secrets_index = RealmIndex(message.listing.infos, presorted=True)
+        self.listing_errors = message.listing.errors
+        first = not self.listing_loaded
+        self.listing_loaded = True
+        self._schedule_preview(self._wanted_pattern)
+        self._update_subtitle()
+        if first:
+            noun = "secret" if len(self.secrets_index) == 1 else "secrets"
+            self.set_status(f"{len(self.secrets_index):,} {noun}. ? shows every key.")
+
+    def on_value_fetched(self, message: ValueFetched) -> None:
+        info = message.info
+        if message.purpose == "copy":
+            self._copy_value(info, message.value)
+        elif info == self.selected:
+            self._show_value(info, message.value)
+
+    def on_secret_saved(self, message: SecretSaved) -> None:
+        info = message.info
+        self.secrets_index = self.secrets_index.with_entry(info)
+        self._after_preview.append(lambda: self._select_after_change(info))
+        self._schedule_preview(self._wanted_pattern)
+        if isinstance(self.screen, EditorScreen):
+            self.screen.dismiss(info)
+        verb = "Created" if message.created else "Saved"
+        self.set_status(f"{verb} {info.id.value} in {info.provider}.", "success")
+
+    def on_secret_deleted(self, message: SecretDeleted) -> None:
+        info = message.info
+        self.secrets_index = self.secrets_index.without(info)
+        if self.revealed_for == info:
+            self._hide_value()
+        self._schedule_preview(self._wanted_pattern)
+        if message.existed:
+            self.set_status(f"Deleted {info.id.value} from {info.provider}.", "success")
+        else:
+            self.set_status(f"{info.id.value} was already gone from {info.provider}.", "warning")
+
+    def on_plugin_toggled(self, message: PluginToggled) -> None:
+        status = message.status
+        detail = f": {status.message}" if status.message else ""
+        level = "error" if is_down(status) else "success"
+        self.set_status(f"{status.name} is {status.status}{detail}", level)
+        # Its secrets appear or disappear: list again (with the same engine).
+        self.load_everything()
+
+    def on_plugin_state_changed(self, _message: PluginStateChanged) -> None:
+        self.set_status("Plugin state changed in another process: reloading.", "warning")
+        self.load_everything(reload=True)
+
+    def on_preview_computed(self, message: PreviewComputed) -> None:
+        self._preview_running = False
+        current = message.source is self.secrets_index
+        if current and message.preview.text == self._wanted_pattern:
+            self._apply_preview(message.preview)
+        else:
+            self._schedule_preview(self._wanted_pattern)  # typed on, or the listing changed
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes a visible message."""
+        if event.state != WorkerState.ERROR:
+            return
+        group = event.worker.group
+        reason = describe_error(event.worker.error)
+        self.set_status(f"{WORK_LABELS.get(group, 'A background task')} failed: {reason}", "error")
+        if group == "save" and isinstance(self.screen, EditorScreen):
+            self.screen.error = reason
+            self.screen.saving = False
+        elif group == "listing":
+            self.listing_loaded = self.plugins_loaded = True
+            self.listing_errors = {"engine": reason}
+            self._show_tree()
+        elif group == "preview":
+            self._preview_running = False
+
+    # -- what the widgets report ------------------------------------------------------------
+
+    def on_realm_tree_secret_highlighted(self, message: RealmTree.SecretHighlighted) -> None:
+        self._select(message.info)
+
+    def on_realm_tree_realm_highlighted(self, message: RealmTree.RealmHighlighted) -> None:
+        self._select(RealmSummary(message.path, message.count))
+
+    def on_realm_tree_notice_highlighted(self, message: RealmTree.NoticeHighlighted) -> None:
+        self._select(message.notice)
+
+    def on_pattern_bar_edited(self, message: PatternBar.Edited) -> None:
+        self._wanted_pattern = message.text
+        if message.error:
+            invalid = Preview(
+                message.text, None, error=message.error, total=len(self.secrets_index)
+            )
+            self.preview = invalid
+            message.bar.preview = invalid
+            return
+        self._schedule_preview(message.text)
+
+    def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
+        self.save_secret(message.draft, message.created)
+
+    def on_plugin_table_toggle_requested(self, message: PluginTable.ToggleRequested) -> None:
+        self.request_toggle(message.status)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def action_plugins(self) -> None:
+        """Open the plugins panel (and refresh what it shows)."""
+        if isinstance(self.screen, PluginsScreen):
+            return
+        self.push_screen(PluginsScreen(self.plugin_statuses))
+        self.call_after_refresh(self._broadcast_status)
+        self.load_plugins()
+
+    def action_reload(self) -> None:
+        """Start afresh: a new engine, plugin statuses and listing."""
+        self.set_status("Reloading…")
+        self.load_everything(reload=True)
+
+    def action_reveal(self) -> None:
+        """Show the selected secret's value (read now), or hide it again."""
+        info = self._selected_or_say()
+        if info is None:
+            return
+        if self.revealed_for == info:
+            self._hide_value()
+            self.set_status("Value hidden.")
+            return
+        self.set_status(f"Reading the value of {info.id.value}…")
+        self.fetch_value_to_reveal(info)
+
+    def action_copy_value(self) -> None:
+        """Copy the selected secret's value to the clipboard, cleared after a while."""
+        info = self._selected_or_say()
+        if info is not None:
+            self.set_status(f"Reading the value of {info.id.value} to copy it…")
+            self.fetch_value_to_copy(info)
+
+    def action_copy_reference(self) -> None:
+        """Copy ``se://<id>`` of the selected secret."""
+        info = self._selected_or_say()
+        if info is None:
+            return
+        reference = reference_for(info.id)
+        self.copy_to_clipboard(reference)
+        self.set_status(f"Copied {reference} to the clipboard (OSC 52).", "success")
+
+    def action_new_secret(self) -> None:
+        """Open the editor for a new secret in the keychain plugin."""
+        keychain = self._plugin(KEYCHAIN_PLUGIN)
+        if keychain is None or keychain.status != RUNNING:
+            self.set_status(f"{KEYCHAIN_PLUGIN} is not running: nowhere to save.", "error")
+            return
+        self.push_screen(
+            EditorScreen(provider=KEYCHAIN_PLUGIN, storage=keychain.storage, exists=self._exists)
+        )
+
+    def action_edit_secret(self) -> None:
+        """Open the editor on the selected secret (value and metadata)."""
+        info = self._selected_or_say()
+        if info is None or not self._check_writable(info):
+            return
+        self._hide_value()
+        status = self._plugin(info.provider)
+        self.push_screen(EditorScreen(info, storage=status.storage if status else ""))
+
+    def action_delete_secret(self) -> None:
+        """Ask, then delete the selected secret."""
+        info = self._selected_or_say()
+        if info is None or not self._check_writable(info):
+            return
+        body = Text.assemble(
+            "Delete ",
+            (info.id.value, "bold"),
+            f" from {info.provider}?\nThis cannot be undone.",
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.set_status(f"Deleting {info.id.value}…")
+                self.delete_secret(info)
+            else:
+                self.set_status("Nothing deleted.")
+
+        self.push_screen(ConfirmScreen("Delete secret", body, "Delete", danger=True), answered)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
+        # may a palette command pop the dialog away.
+        in_dialog = isinstance(self.screen, EditorScreen | ConfirmScreen)
+        return not (in_dialog and action in ("quit", "help", "plugins", "command_palette"))
+
+    # -- used by the command palette and the plugins panel ----------------------------------
+
+    def request_toggle(self, status: PluginStatus) -> None:
+        """Enable, disable or (after asking) re-enable a plugin."""
+        if not status.configurable:
+            self.set_status(f"{status.name} is always on: it is not configurable.", "warning")
+            return
+        if is_down(status):
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.set_status(f"Re-enabling {status.name}…")
+                    self.toggle_plugin(status.name, True)
+
+            body = Text.assemble(
+                (status.message, "red"),
+                "\n\nRe-enable it now? It starts again; if the cause is still there, it "
+                "crashes again and says so.",
+            )
+            title = f"{status.name} is {status.status}"
+            self.push_screen(ConfirmScreen(title, body, "Re-enable"), answered)
+            return
+        enable = not status.enabled
+        self.set_status(f"{'Enabling' if enable else 'Disabling'} {status.name}…")
+        self.toggle_plugin(status.name, enable)
+
+    def jump_to_realm(self, path: str) -> None:
+        """Show the main screen with the cursor on realm ``path`` (clearing a filter if needed)."""
+        self._to_main_screen()
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_realm(path):
+            main.tree.focus()
+            return
+        self._after_preview.append(lambda: self._show_realm_later(path))
+        main.bar.set_text("")
+
+    def run_on_main(self, action: Callable[[], None]) -> None:
+        """Run a secret action from anywhere (the palette): on the main screen."""
+        self._to_main_screen()
+        action()
+
+    def focus_pattern(self) -> None:
+        """Put the cursor in the pattern field."""
+        self._to_main_screen()
+        main = self._main()
+        if main is not None:
+            main.bar.focus_field()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from palette_commands(self)
+
+    def help_sections(self) -> list[tuple[str, list[KeyHelp]]]:
+        """Every key, by where it works, with the keymap applied."""
+        return help_sections(self.BINDINGS, self.user_keymap)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def set_status(self, text: str, level: str = "info") -> None:
+        """Show ``text`` in the status line of every screen."""
+        self.status_message = StatusMessage(text, level)
+        self._broadcast_status()
+
+    def _broadcast_status(self) -> None:
+        for screen in self.screen_stack:
+            for line in screen.query(StatusLine):
+                line.message = self.status_message
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _main(self) -> MainWidgets | None:
+        """The main screen's widgets; ``None`` once the app is closing (results still arrive)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                try:
+                    return MainWidgets(
+                        screen.query_one(RealmTree),
+                        screen.query_one(DetailPane),
+                        screen.query_one(PatternBar),
+                    )
+                except NoMatches:
+                    return None
+        return None
+
+    def _to_main_screen(self) -> None:
+        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def _plugin(self, name: str) -> PluginStatus | None:
+        return next((s for s in self.plugin_statuses if s.name == name), None)
+
+    def _exists(self, id_text: str) -> bool:
+        return self.secrets_index.find(id_text, KEYCHAIN_PLUGIN) is not None
+
+    def _selected_or_say(self) -> SecretInfo | None:
+        if self.selected is None:
+            self.set_status("Put the cursor on a secret first.", "warning")
+        return self.selected
+
+    def _check_writable(self, info: SecretInfo) -> bool:
+        status = self._plugin(info.provider)
+        if status is not None and status.writable:
+            return True
+        self.set_status(
+            f"{info.provider} is read-only: change {info.id.value} where it lives "
+            f"(docker pass writes only to {KEYCHAIN_PLUGIN}).",
+            "warning",
+        )
+        return False
+
+    def _select(self, subject: SecretInfo | RealmSummary | Notice) -> None:
+        self.selected = subject if isinstance(subject, SecretInfo) else None
+        if self.revealed_for is not None and self.revealed_for != self.selected:
+            self._hide_value()  # moving away hides a shown value
+        main = self._main()
+        if main is None:
+            return
+        detail = main.detail
+        detail.subject = subject
+        if isinstance(subject, SecretInfo):
+            status = self._plugin(subject.provider)
+            detail.read_only = status is not None and not status.writable
+
+    def _show_value(self, info: SecretInfo, value: bytes) -> None:
+        main = self._main()
+        if main is None:
+            return
+        main.detail.revealed = display_value(value)
+        self.revealed_for = info
+        if self._reveal_timer is not None:
+            self._reveal_timer.stop()
+        self._reveal_timer = self.set_timer(self.reveal_seconds, self._hide_value)
+        self.set_status(
+            f"Showing {info.id.value}: hidden again in {self.reveal_seconds:g} s or on moving.",
+            "warning",
+        )
+
+    def _hide_value(self) -> None:
+        if self._reveal_timer is not None:
+            self._reveal_timer.stop()
+            self._reveal_timer = None
+        self.revealed_for = None
+        main = self._main()
+        if main is not None:
+            main.detail.revealed = None
+
+    def _copy_value(self, info: SecretInfo, value: bytes) -> None:
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            self.set_status(
+                f"{info.id.value} holds binary data: it cannot be copied as text.", "error"
+            )
+            return
+        self.clipboard_guard.copy_value(text)
+        self.set_status(
+            f"Copied the value of {info.id.value} to the clipboard (OSC 52); "
+            f"it is cleared in {self.clipboard_seconds:g} s.",
+            "success",
+        )
+
+    def _clipboard_cleared(self) -> None:
+        self.set_status(
+            f"Clipboard cleared ({self.clipboard_seconds:g} s after copying the value)."
+        )
+
+    def _schedule_preview(self, text: str) -> None:
+        """Compute the preview of ``text`` now (small listings) or in a worker, coalescing keys."""
+        self._wanted_pattern = text
+        index = self.secrets_index
+        if len(index) <= self.inline_preview_limit or not text:
+            self._apply_preview(compute_preview(text, index, self.plugin_statuses))
+        elif not self._preview_running:
+            # One computation at a time; keys typed meanwhile are folded into the next one.
+            self._preview_running = True
+            self.compute_preview_in_thread(text, index, self.plugin_statuses)
+
+    def _apply_preview(self, preview: Preview) -> None:
+        self.preview = preview
+        main = self._main()
+        if main is None:
+            return
+        main.bar.preview = preview
+        self._show_tree()
+        callbacks, self._after_preview = self._after_preview, []
+        for callback in callbacks:
+            callback()
+
+    def _show_tree(self) -> None:
+        preview = self.preview
+        index = preview.index if preview.index is not None else self.secrets_index
+        main = self._main()
+        if main is None:
+            return
+        main.tree.content = TreeContent(
+            index,
+            literals=preview.literals,
+            notices=self._notices(),
+            filtered=preview.pattern is not None,
+        )
+        if not self.listing_loaded:
+            main.bar.preview = None
+
+    def _notices(self) -> tuple[Notice, ...]:
+        notices: list[Notice] = []
+        if not self.plugins_loaded:
+            notices.append(Notice("loading", "plugins", "starting…"))
+        for status in self.plugin_statuses:
+            if is_down(status):
+                message = f"{status.status}: {status.message}"
+                notices.append(Notice("error", status.name, message, status.status))
+            elif not self.listing_loaded and status.status == RUNNING:
+                notices.append(Notice("loading", status.name, "listing…"))
+        for name, error in self.listing_errors.items():
+            notices.append(Notice("error", name, error, "listing failed"))
+        return tuple(notices)
+
+    def _select_after_change(self, info: SecretInfo) -> None:
+        main = self._main()
+        if main is not None and not main.tree.show_secret(info.id.value, info.provider):
+            self.set_status(f"Saved {info.id.value}; the current pattern hides it.", "success")
+
+    def _show_realm_later(self, path: str) -> None:
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_realm(path):
+            main.tree.focus()
+        else:
+            self.set_status(f"No realm {path}.", "warning")
+
+    def _update_subtitle(self) -> None:
+        parts = [self.subtitle] if self.subtitle else []
+        if self.listing_loaded:
+            parts.append(f"{len(self.secrets_index):,} secrets")
+        down = [s.name for s in self.plugin_statuses if is_down(s)]
+        if self.plugin_statuses:
+            parts.append(
+                f"{len(self.plugin_statuses)} plugins" + (f", {len(down)} down" if down else "")
+            )
+        self.sub_title = " · ".join(parts)
+
+
+def describe_error(error: BaseException | None) -> str:
+    """A worker's error for the status line; other errors by kind only (they may hold data)."""
+    if isinstance(error, DockerPassError):
+        return str(error)
+    return f"internal error ({type(error).__name__})" if error is not None else "unknown error"
+
+
+def display_value(value: bytes) -> str:
+    """A value as text to show; binary values as base64, said so."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"(binary, {len(value)} bytes, base64) {base64.b64encode(value).decode()}"

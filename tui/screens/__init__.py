@@ -1,0 +1,1 @@
+"""The app's screens: main (tree and detail), plugins, editor, confirmation, help."""

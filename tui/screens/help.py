@@ -1,0 +1,60 @@
+"""The help screen: every key, grouped by where it works."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from docker_pass.tui.keys import KeyHelp
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys by section, in two columns (first half of the sections on the left).
+
+    ``?``, ``q`` or Escape closes it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close", id="help.close"),
+    ]
+
+    def __init__(self, sections: Sequence[tuple[str, Sequence[KeyHelp]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Static(Text("docker pass: keys"), id="help-title")
+            half = (len(self.sections) + 1) // 2
+            with Horizontal(id="help-keys"):
+                for column in (self.sections[:half], self.sections[half:]):
+                    with Vertical(classes="help-column"):
+                        for title, keys in column:
+                            yield Static(section_table(title, keys), classes="help-section")
+            yield Static(
+                Text("ctrl+p: the command palette, with the same actions.  esc closes this."),
+                id="help-footer",
+            )
+
+    def action_close(self) -> None:
+        """Close the help screen."""
+        self.dismiss(None)
+
+
+def section_table(title: str, keys: Sequence[KeyHelp]) -> Table:
+    """One section: its title, then a key and what it does per line."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True, min_width=8)
+    table.add_column()
+    table.add_row(Text(title, style="bold underline"), "")
+    for item in keys:
+        table.add_row(Text(item.keys), Text(item.description))
+    return table

@@ -1,0 +1,102 @@
+"""The main screen: pattern bar, realm tree on the left, detail pane on the right."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from docker_pass.tui.widgets.detail.detail_pane import DetailPane
+from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
+from docker_pass.tui.widgets.status.status_line import StatusLine
+from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+
+
+class MainScreen(Screen[None]):
+    """Browse secrets; the secret actions run on the app, which holds the data and workers."""
+
+    # "app." actions: the app owns the selection, the workers and the timers.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "focus_pattern",
+            "Filter",
+            tooltip="Filter the tree by a pattern",
+            id="main.pattern",
+        ),
+        Binding(
+            "r",
+            "app.reveal",
+            "Reveal",
+            tooltip="Reveal the value (hidden again later)",
+            id="main.reveal",
+        ),
+        Binding(
+            "c",
+            "app.copy_value",
+            "Copy",
+            tooltip="Copy the value (cleared later)",
+            id="main.copy",
+        ),
+        Binding(
+            "y",
+            "app.copy_reference",
+            "Copy ref",
+            show=False,
+            tooltip="Copy the se:// reference",
+            id="main.copy_reference",
+        ),
+        Binding("n", "app.new_secret", "New", tooltip="New secret", id="main.new"),
+        Binding("e", "app.edit_secret", "Edit", tooltip="Edit value and metadata", id="main.edit"),
+        Binding(
+            "d", "app.delete_secret", "Delete", tooltip="Delete (asks first)", id="main.delete"
+        ),
+        Binding(
+            "escape",
+            "clear_pattern",
+            "Clear",
+            show=False,
+            tooltip="Clear the pattern",
+            id="main.clear_pattern",
+        ),
+        Binding(
+            "ctrl+r",
+            "app.reload",
+            "Reload",
+            show=False,
+            tooltip="Ask every plugin again",
+            id="main.reload",
+        ),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PatternBar(id="pattern-bar")
+        with Horizontal(id="main-body"):
+            yield RealmTree(id="realm-tree")
+            yield DetailPane(id="detail-pane")
+        yield StatusLine(id="status-line")
+        # The palette's key is on the help screen; the footer keeps room for the verbs.
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(RealmTree).focus()
+
+    def action_focus_pattern(self) -> None:
+        """Put the cursor in the pattern field."""
+        self.query_one(PatternBar).focus_field()
+
+    def action_clear_pattern(self) -> None:
+        """Clear the pattern (Escape on the tree)."""
+        bar = self.query_one(PatternBar)
+        if bar.text:
+            bar.set_text("")
+
+    def on_pattern_bar_finished(self, event: PatternBar.Finished) -> None:
+        # Enter keeps the filter, Escape cleared it; either way the keys go back to the tree,
+        # at once (keys typed meanwhile are for the tree, not the field).
+        self.set_focus(self.query_one(RealmTree))

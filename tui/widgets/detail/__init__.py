@@ -1,0 +1,1 @@
+"""The detail pane on the right of the main screen."""

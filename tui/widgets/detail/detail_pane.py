@@ -1,0 +1,129 @@
+"""The detail pane: what the cursor is on, with the value masked unless revealed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import DataTable, Label, Static
+
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.refs import reference_for
+from docker_pass.tui.widgets.tree.realm_tree import Notice
+
+MASK = "••••••••"
+
+
+@dataclass(frozen=True, slots=True)
+class RealmSummary:
+    """A realm as the detail pane describes it."""
+
+    path: str
+    count: int
+
+
+Subject = SecretInfo | RealmSummary | Notice | None
+
+
+class DetailPane(VerticalScroll, can_focus=False):
+    """Shows a secret (ID, provider, reference, masked value, metadata), a realm or a notice."""
+
+    DEFAULT_CSS = """
+    DetailPane {
+        padding: 0 1;
+        #detail-title { text-style: bold; color: $text-accent; margin-bottom: 1; }
+        #detail-metadata-label { margin-top: 1; text-style: bold; }
+        #detail-metadata { height: auto; max-height: 12; }
+        #detail-hint { margin-top: 1; color: $text-muted; }
+        .-hidden { display: none; }
+    }
+    """
+
+    #: What the cursor is on; the app sets it.
+    subject: reactive[Subject] = reactive(None, init=False)
+    #: The value as text while revealed, ``None`` while masked; the app sets it.
+    revealed: reactive[str | None] = reactive(None, init=False)
+    #: Whether the subject's plugin is read-only; the app sets it.
+    read_only: reactive[bool] = reactive(False, init=False)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="detail-title")
+        yield Static("", id="detail-fields")
+        yield Label("Metadata", id="detail-metadata-label")
+        table: DataTable[str] = DataTable(
+            id="detail-metadata", cursor_type="none", zebra_stripes=True, show_cursor=False
+        )
+        table.can_focus = False
+        yield table
+        yield Static("", id="detail-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-metadata", DataTable).add_columns("Key", "Value")
+        self._render_subject()
+
+    def watch_subject(self) -> None:
+        self._render_subject()
+
+    def watch_revealed(self) -> None:
+        self._render_subject()
+
+    def watch_read_only(self) -> None:
+        self._render_subject()
+
+    def _render_subject(self) -> None:
+        subject = self.subject
+        title = self.query_one("#detail-title", Static)
+        fields = self.query_one("#detail-fields", Static)
+        hint = self.query_one("#detail-hint", Static)
+        metadata = self.query_one("#detail-metadata", DataTable)
+        show_metadata = isinstance(subject, SecretInfo)
+        for widget in (metadata, self.query_one("#detail-metadata-label")):
+            widget.set_class(not show_metadata, "-hidden")
+        metadata.clear()
+        if isinstance(subject, SecretInfo):
+            title.update(Text(subject.id.value))
+            fields.update(self._secret_fields(subject))
+            for key, value in sorted(subject.metadata.items()):
+                metadata.add_row(Text(key), Text(value))
+            if not subject.metadata:
+                metadata.add_row(Text("(none)", style="dim"), Text(""))
+            if self.read_only:
+                hint.update(
+                    f"{subject.provider} is read-only here: r reveal · c copy · y copy reference"
+                )
+            else:
+                hint.update("r reveal · c copy value · y copy reference · e edit · d delete")
+        elif isinstance(subject, RealmSummary):
+            title.update(Text(f"{subject.path}/"))
+            noun = "secret" if subject.count == 1 else "secrets"
+            fields.update(Text(f"Realm with {subject.count:,} {noun} under it."))
+            hint.update("l or → opens it · / filters by pattern · n adds a secret")
+        elif isinstance(subject, Notice):
+            title.update(Text(subject.plugin or "docker pass"))
+            fields.update(Text(subject.message))
+            hint.update(
+                "p opens the plugins panel (enter there re-enables a crashed plugin)"
+                if subject.plugin
+                else "n adds a secret"
+            )
+        else:
+            title.update("")
+            fields.update(Text("Nothing selected."))
+            hint.update("")
+
+    def _secret_fields(self, info: SecretInfo) -> Table:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row("ID", Text(info.id.value))
+        grid.add_row("Provider", Text(info.provider))
+        grid.add_row("Reference", Text(reference_for(info.id)))
+        if self.revealed is None:
+            grid.add_row("Value", Text(MASK))
+        else:
+            grid.add_row("Value", Text(self.revealed, style="bold reverse"))
+        return grid

@@ -1,0 +1,83 @@
+"""The editor's metadata: key/value rows that can be added and removed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input
+
+#: Metadata keys use the same characters as ``docker pass set --metadata`` accepts.
+KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+class MetadataRow(Horizontal):
+    """One key and value, with a button that removes the row."""
+
+    DEFAULT_CSS = """
+    MetadataRow {
+        height: 1;
+        margin-bottom: 1;
+        Input { background: $boost; }
+        .metadata-key { width: 2fr; margin-right: 1; }
+        .metadata-value { width: 3fr; margin-right: 1; }
+        Button { min-width: 3; width: 3; height: 1; border: none; }
+    }
+    """
+
+    def __init__(self, key: str = "", value: str = "") -> None:
+        super().__init__()
+        self._key = key
+        self._value = value
+
+    def compose(self) -> ComposeResult:
+        yield Input(self._key, placeholder="key", compact=True, classes="metadata-key")
+        yield Input(self._value, placeholder="value", compact=True, classes="metadata-value")
+        yield Button("✕", classes="metadata-remove", compact=True, tooltip="Remove this row")
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """The row's key (trimmed) and value."""
+        key, value = self.query(Input)
+        return key.value.strip(), value.value
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.remove()
+
+
+class MetadataRows(Vertical):
+    """Any number of metadata rows."""
+
+    DEFAULT_CSS = """
+    MetadataRows { height: auto; }
+    """
+
+    def __init__(self, metadata: dict[str, str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._initial = metadata
+
+    def compose(self) -> ComposeResult:
+        for key, value in sorted(self._initial.items()):
+            yield MetadataRow(key, value)
+
+    def add_row(self) -> None:
+        """Add an empty row and put the cursor in its key."""
+        row = MetadataRow()
+        self.mount(row)
+        self.call_after_refresh(lambda: row.query(Input).first().focus())
+
+    def collect(self) -> tuple[dict[str, str], str]:
+        """The metadata, or an empty dict and the reason it is not valid."""
+        out: dict[str, str] = {}
+        for row in self.query(MetadataRow):
+            key, value = row.pair
+            if not key and not value:
+                continue  # an untouched row
+            if not key:
+                return {}, "a metadata row has a value but no key"
+            if not set(key) <= KEY_CHARS:
+                return {}, f"invalid metadata key {key!r} (use A-Z a-z 0-9 _ . -)"
+            if key in out:
+                return {}, f"metadata key {key!r} appears twice"
+            out[key] = value
+        return out, ""

@@ -1,0 +1,1 @@
+"""The pattern bar above the realm tree."""

@@ -1,0 +1,1 @@
+"""The plugins panel's table and detail."""

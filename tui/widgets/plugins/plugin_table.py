@@ -1,0 +1,182 @@
+"""The plugins table (one row per plugin, with a status badge) and the selected plugin's detail."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Static
+
+from docker_pass.core.engine import DISABLED, PluginStatus
+from docker_pass.core.state import CRASHED, DOWN_STATUSES, RETRIES_EXCEEDED, RUNNING, STOPPED
+
+BADGES: dict[str, tuple[str, str]] = {
+    RUNNING: ("● running", "bold green"),
+    DISABLED: ("○ disabled", "dim"),
+    STOPPED: ("■ stopped", "yellow"),
+    CRASHED: ("✖ crashed", "bold red"),
+    RETRIES_EXCEEDED: ("✖ retries exceeded", "bold red"),
+}
+ENABLE_COMMAND = "docker pass plugins enable {name}"
+STORAGE_WIDTH = 44
+
+
+def badge(status: str) -> Text:
+    """The coloured status badge of a plugin."""
+    label, style = BADGES.get(status, (status, ""))
+    return Text(label, style=style)
+
+
+def tilde(text: str) -> str:
+    """``text`` with the home directory shortened to ``~`` (paths are long, screens narrow)."""
+    home = os.path.expanduser("~")
+    return text.replace(home + "/", "~/") if home not in ("", "/") else text
+
+
+def is_down(status: PluginStatus) -> bool:
+    """Whether the plugin stays down until someone re-enables it."""
+    return status.status in DOWN_STATUSES
+
+
+class PluginTable(DataTable[Text]):
+    """Plugins as rows; space or enter asks to toggle the one under the cursor."""
+
+    DEFAULT_CSS = """
+    PluginTable {
+        /* A narrow terminal clips the last column; the detail below shows it in full. */
+        scrollbar-size-horizontal: 0;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "space,enter",
+            "toggle_plugin",
+            "Enable/disable",
+            tooltip="Enable, disable, re-enable",
+            id="plugins.toggle",
+        ),
+        Binding("j", "cursor_down", "Down", show=False, tooltip="Next plugin", id="plugins.down"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="Previous plugin", id="plugins.up"),
+    ]
+
+    #: Every plugin's status; the app sets it.
+    plugins: reactive[tuple[PluginStatus, ...]] = reactive((), always_update=True, init=False)
+
+    class ToggleRequested(Message):
+        """Space or enter on a plugin: enable, disable or re-enable it."""
+
+        def __init__(self, table: PluginTable, status: PluginStatus) -> None:
+            super().__init__()
+            self.table = table
+            self.status = status
+
+        @property
+        def control(self) -> PluginTable:
+            """The table."""
+            return self.table
+
+    class Highlighted(Message):
+        """The cursor moved to a plugin."""
+
+        def __init__(self, table: PluginTable, status: PluginStatus) -> None:
+            super().__init__()
+            self.table = table
+            self.status = status
+
+        @property
+        def control(self) -> PluginTable:
+            """The table."""
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.add_columns("Name", "Version", "Status", "Config.", "Pattern", "Storage / message")
+
+    @property
+    def current(self) -> PluginStatus | None:
+        """The plugin under the cursor."""
+        if not self.plugins or self.cursor_row < 0 or self.cursor_row >= len(self.plugins):
+            return None
+        return self.plugins[self.cursor_row]
+
+    def watch_plugins(self, plugins: tuple[PluginStatus, ...]) -> None:
+        row = self.cursor_row
+        self.clear()
+        for status in plugins:
+            detail = status.message or status.storage
+            if len(detail) > STORAGE_WIDTH:
+                detail = tilde(detail)[: STORAGE_WIDTH - 1] + "…"
+            self.add_row(
+                Text(status.name, style="bold"),
+                Text(status.version),
+                badge(status.status),
+                Text("yes" if status.configurable else "no"),
+                Text(status.pattern),
+                Text(tilde(detail), style="red" if is_down(status) else ""),
+                key=status.name,
+            )
+        if plugins:
+            self.move_cursor(row=min(max(row, 0), len(plugins) - 1))
+            current = self.current
+            if current is not None:
+                self.post_message(self.Highlighted(self, current))
+
+    def action_toggle_plugin(self) -> None:
+        """Ask the app to toggle the plugin under the cursor."""
+        current = self.current
+        if current is not None:
+            self.post_message(self.ToggleRequested(self, current))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        current = self.current
+        if current is not None:
+            self.post_message(self.Highlighted(self, current))
+
+
+class PluginDetail(Static):
+    """The selected plugin in full: status, message and how to fix it, storage."""
+
+    DEFAULT_CSS = """
+    PluginDetail {
+        height: auto;
+        padding: 1 1 0 1;
+    }
+    """
+
+    plugin: reactive[PluginStatus | None] = reactive(None, init=False, always_update=True)
+
+    def watch_plugin(self, status: PluginStatus | None) -> None:
+        self.update(describe_plugin(status) if status is not None else Text(""))
+
+
+def describe_plugin(status: PluginStatus) -> Text:
+    """A plugin's status for people, with the fix when it is down."""
+    text = Text.assemble((status.name, "bold"), f" {status.version}  ", badge(status.status))
+    if status.message:
+        text.append("\n")
+        text.append(tilde(status.message), style="red" if is_down(status) else "")
+    if is_down(status):
+        text.append("\nFix: ", style="bold")
+        text.append(
+            "do what the message says, then press enter here to re-enable it "
+            f"(or run {ENABLE_COMMAND.format(name=status.name)})."
+        )
+    elif status.configurable:
+        action = "enable" if status.status == DISABLED else "disable"
+        text.append(f"\nspace or enter: {action} it", style="dim")
+    else:
+        text.append("\nAlways on: not configurable.", style="dim")
+    text.append(
+        f"\nPattern: {status.pattern or '-'}   Writable: {'yes' if status.writable else 'no'}"
+    )
+    if status.storage:
+        text.append(f"\nStorage: {tilde(status.storage)}")
+    return text

@@ -1,0 +1,1 @@
+"""The status line at the bottom of every screen."""

@@ -1,0 +1,43 @@
+"""The status line: the last thing that happened, coloured by how much it matters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+LEVELS = ("info", "success", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMessage:
+    """One status: its text and level (info, success, warning or error)."""
+
+    text: str
+    level: str = "info"
+
+
+class StatusLine(Static):
+    """One line above the footer; the app sets ``message`` on every screen's status line."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+        &.-success { color: $text-success; }
+        &.-warning { color: $text-warning; }
+        &.-error { color: $text-error; text-style: bold; }
+    }
+    """
+
+    message: reactive[StatusMessage] = reactive(StatusMessage(""), init=False)
+
+    def watch_message(self, message: StatusMessage) -> None:
+        for level in LEVELS:
+            self.set_class(level == message.level, f"-{level}")
+        # Text, not markup: messages hold IDs and plugin output, which may contain "[".
+        self.update(Text(message.text, no_wrap=True, overflow="ellipsis"))

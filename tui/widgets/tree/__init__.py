@@ -1,0 +1,1 @@
+"""The realm tree on the left of the main screen."""

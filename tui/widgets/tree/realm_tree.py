@@ -1,0 +1,349 @@
+"""The realm tree: secrets grouped by ID components, with counts, built lazily on expand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.tui.realms import RealmIndex
+
+#: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
+EXPAND_ALL_LIMIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class RealmNode:
+    """A realm line: its path (``docker/auth``) and how many secrets lie under it."""
+
+    path: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A line that is not a secret: a plugin still answering, a failure, or an empty tree."""
+
+    #: "loading", "error" or "empty"
+    kind: str
+    plugin: str
+    message: str
+    #: A few words for the tree line ("crashed", "listing failed"); the message is the detail.
+    title: str = ""
+
+
+NodeData = RealmNode | SecretInfo | Notice
+
+
+@dataclass(frozen=True, slots=True)
+class TreeContent:
+    """What the tree shows; the app sets a new one whenever the listing or filter changes."""
+
+    index: RealmIndex
+    literals: frozenset[str] = frozenset()
+    notices: tuple[Notice, ...] = ()
+    filtered: bool = False
+
+
+class RealmTree(Tree[NodeData]):
+    """Realms and secrets; moving the cursor reports what it is on."""
+
+    DEFAULT_CSS = """
+    RealmTree {
+        /* Long IDs are clipped rather than scrolled: the detail pane shows them whole. */
+        scrollbar-size-horizontal: 0;
+        & > .realm-tree--count { color: $text-muted; }
+        & > .realm-tree--provider { color: $text-muted; text-style: italic; }
+        & > .realm-tree--match { color: $text-accent; text-style: bold underline; }
+        & > .realm-tree--notice { color: $text-warning; text-style: italic; }
+        & > .realm-tree--error { color: $text-error; }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "realm-tree--count",
+        "realm-tree--provider",
+        "realm-tree--match",
+        "realm-tree--notice",
+        "realm-tree--error",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, tooltip="Next line", id="tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="Previous line", id="tree.up"),
+        Binding("h,left", "collapse_or_parent", "Collapse / parent", show=False, id="tree.left"),
+        Binding("l,right", "expand_or_child", "Expand / child", show=False, id="tree.right"),
+        Binding("g,home", "scroll_home", "First line", show=False, id="tree.first"),
+        Binding("G,end", "scroll_end", "Last line", show=False, id="tree.last"),
+    ]
+
+    #: What to show; the app sets it (a new value rebuilds the tree).
+    content: reactive[TreeContent | None] = reactive(None, always_update=True, init=False)
+
+    class SecretHighlighted(Message):
+        """The cursor is on a secret."""
+
+        def __init__(self, tree: RealmTree, info: SecretInfo) -> None:
+            super().__init__()
+            self.tree = tree
+            self.info = info
+
+        @property
+        def control(self) -> RealmTree:
+            """The tree."""
+            return self.tree
+
+    class RealmHighlighted(Message):
+        """The cursor is on a realm."""
+
+        def __init__(self, tree: RealmTree, path: str, count: int) -> None:
+            super().__init__()
+            self.tree = tree
+            self.path = path
+            self.count = count
+
+        @property
+        def control(self) -> RealmTree:
+            """The tree."""
+            return self.tree
+
+    class NoticeHighlighted(Message):
+        """The cursor is on a notice (loading, failure, empty)."""
+
+        def __init__(self, tree: RealmTree, notice: Notice) -> None:
+            super().__init__()
+            self.tree = tree
+            self.notice = notice
+
+        @property
+        def control(self) -> RealmTree:
+            """The tree."""
+            return self.tree
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("secrets", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        # Enter on a realm toggles it (Tree's auto_expand does that already).
+        self.auto_expand = True
+
+    # -- what the app sets ------------------------------------------------------------------
+
+    def watch_content(self, content: TreeContent | None) -> None:
+        if content is None:
+            return
+        keep = self._cursor_key()
+        self.clear()
+        for notice in content.notices:
+            self.root.add_leaf(self._notice_label(notice), notice)
+        self._populate(self.root, "")
+        loading = any(n.kind == "loading" for n in content.notices)
+        if not len(content.index) and not loading:
+            hint = (
+                "No secret matches this pattern"
+                if content.filtered
+                else "No secrets yet: n adds one"
+            )
+            empty = Notice("empty", "", hint)
+            self.root.add_leaf(self._notice_label(empty), empty)
+        elif content.filtered and len(content.index) <= EXPAND_ALL_LIMIT:
+            self._expand_all(self.root)
+        target = self._node_for_key(keep) if keep else None
+        self._place_cursor(target)
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def action_collapse_or_parent(self) -> None:
+        """Collapse an open realm; otherwise go to the parent realm."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def action_expand_or_child(self) -> None:
+        """Open a closed realm; on an open one, go to its first child."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            self._ensure_children(node)
+            node.expand()
+        elif node.children:
+            self._fresh_lines()
+            self.move_cursor(node.children[0])
+
+    def show_realm(self, path: str) -> bool:
+        """Open the realms down to ``path`` and put the cursor on it; whether it exists."""
+        node = self._open_path(path)
+        if node is None:
+            return False
+        self._place_cursor(node)
+        return True
+
+    def show_secret(self, id_: str, provider: str = "") -> bool:
+        """Open the realms above a secret and put the cursor on it; whether it is listed."""
+        node = self._node_for_key(("secret", id_, provider))
+        if node is None:
+            return False
+        self._place_cursor(node)
+        return True
+
+    @property
+    def highlighted(self) -> NodeData | None:
+        """What the cursor is on."""
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    # -- events -----------------------------------------------------------------------------
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        event.stop()
+        self._ensure_children(event.node)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeData]) -> None:
+        event.stop()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        event.stop()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        event.stop()
+        self._announce(event.node)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _announce(self, node: TreeNode[NodeData] | None) -> None:
+        data = node.data if node is not None else None
+        if isinstance(data, SecretInfo):
+            self.post_message(self.SecretHighlighted(self, data))
+        elif isinstance(data, RealmNode):
+            self.post_message(self.RealmHighlighted(self, data.path, data.count))
+        elif isinstance(data, Notice):
+            self.post_message(self.NoticeHighlighted(self, data))
+
+    def _populate(self, node: TreeNode[NodeData], realm: str) -> None:
+        content = self.content
+        if content is None:
+            return
+        realms, leaves = content.index.children(realm)
+        for child in realms:
+            node.add(self._realm_label(child.path, child.count), RealmNode(child.path, child.count))
+        for info in leaves:
+            node.add_leaf(self._leaf_label(info), info)
+
+    def _ensure_children(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        if isinstance(data, RealmNode) and not node.children:
+            self._populate(node, data.path)
+
+    def _expand_all(self, node: TreeNode[NodeData]) -> None:
+        for child in node.children:
+            if isinstance(child.data, RealmNode):
+                self._ensure_children(child)
+                child.expand()
+                self._expand_all(child)
+
+    def _open_path(self, path: str) -> TreeNode[NodeData] | None:
+        """Expand the realms along ``path``; the realm node itself, or None if absent."""
+        node = self.root
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            found = None
+            for child in node.children:
+                if isinstance(child.data, RealmNode) and child.data.path == prefix:
+                    found = child
+                    break
+            if found is None:
+                return None
+            self._ensure_children(found)
+            if depth < len(parts):
+                found.expand()
+            node = found
+        return node
+
+    def _node_for_key(self, key: tuple[str, str, str]) -> TreeNode[NodeData] | None:
+        kind, name, provider = key
+        if kind == "realm":
+            return self._open_path(name)
+        parent_path, _, _ = name.rpartition("/")
+        parent = self.root
+        if parent_path:
+            found = self._open_path(parent_path)
+            if found is None:
+                return None
+            found.expand()
+            parent = found
+        for child in parent.children:
+            data = child.data
+            if not isinstance(data, SecretInfo) or data.id.value != name:
+                continue
+            if not provider or data.provider == provider:
+                return child
+        return None
+
+    def _cursor_key(self) -> tuple[str, str, str] | None:
+        data = self.highlighted
+        if isinstance(data, SecretInfo):
+            return ("secret", data.id.value, data.provider)
+        if isinstance(data, RealmNode):
+            return ("realm", data.path, "")
+        return None
+
+    def _fresh_lines(self) -> None:
+        # Node line numbers are computed when the tree's lines are next built; asking for
+        # the last line builds them now, so ``move_cursor`` gets a current line number.
+        _ = self.last_line
+
+    def _place_cursor(self, node: TreeNode[NodeData] | None) -> None:
+        self._fresh_lines()
+        if node is None:
+            self.cursor_line = 0
+            node = self.get_node_at_line(0)
+        else:
+            self.move_cursor(node)
+        # A rebuilt tree may keep the cursor's line number while the node under it changed,
+        # which Tree does not report: say what the cursor is on now.
+        self._announce(node)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"realm-tree--{name}", partial=True)
+
+    def _label_name(self, name: str) -> Text:
+        content = self.content
+        if content is not None and name in content.literals:
+            return Text(name, style=self._style("match"))
+        return Text(name)
+
+    def _realm_label(self, path: str, count: int) -> Text:
+        name = path.rpartition("/")[2]
+        return Text.assemble(
+            self._label_name(name),
+            ("/", self._style("count")),
+            (f" {count:,}", self._style("count")),
+        )
+
+    def _leaf_label(self, info: SecretInfo) -> Text:
+        name = info.id.value.rpartition("/")[2]
+        return Text.assemble(
+            self._label_name(name), (f"  {info.provider}", self._style("provider"))
+        )
+
+    def _notice_label(self, notice: Notice) -> Text:
+        # Short: the detail pane shows the whole message when the cursor is on it.
+        if notice.kind == "loading":
+            return Text(f"… {notice.plugin}: {notice.message}", style=self._style("notice"))
+        if notice.kind == "error":
+            return Text(f"✖ {notice.plugin}: {notice.title}", style=self._style("error"))
+        return Text(notice.message, style=self._style("notice"))
