@@ -51,12 +51,13 @@ def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _accept_debug_anywhere(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Let ``--debug`` follow the verb too (``docker pass get x --debug``)."""
+    """Let the global flags follow the verb too (``docker pass run --no-daemon -- …``)."""
     for parser in set(sub.choices.values()):
-        if "--debug" not in parser._option_string_actions:
-            parser.add_argument(
-                "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-            )
+        for flag in ("--debug", "--no-daemon"):
+            if flag not in parser._option_string_actions:
+                parser.add_argument(
+                    flag, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+                )
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _accept_debug_anywhere(action)
