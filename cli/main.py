@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from docker_pass.cli import commands
 from docker_pass.cli.plugin_protocol import (
@@ -23,9 +24,48 @@ from docker_pass.core.errors import DockerPassError
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it, without importing shutil
+    (argparse imports it for every parser it builds: a few ms of every command's start-up)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = width if width is not None else _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _RawFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help formatters measure the terminal without shutil."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        chosen = kwargs.get("formatter_class", argparse.HelpFormatter)
+        raw = issubclass(chosen, argparse.RawDescriptionHelpFormatter)
+        kwargs["formatter_class"] = _RawFormatter if raw else _Formatter
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; each verb module adds its own subparser (``only``: just that one)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description=(
             "Manage secrets in your OS keychain and other stores, and resolve se:// references "
@@ -50,7 +90,7 @@ def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _accept_debug_anywhere(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _accept_debug_anywhere(sub: argparse._SubParsersAction[Any]) -> None:
     """Let the global flags follow the verb too (``docker pass run --no-daemon -- …``)."""
     for parser in set(sub.choices.values()):
         for flag in ("--debug", "--no-daemon"):

@@ -7,7 +7,6 @@ Docker finds ``docker-pass`` in a ``cli-plugins`` directory, asks it for metadat
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -32,6 +31,8 @@ def metadata() -> dict[str, str]:
 
 def print_metadata() -> None:
     """Print the metadata as docker expects it: one JSON object on stdout."""
+    import json
+
     print(json.dumps(metadata(), indent=2))
 
 

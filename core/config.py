@@ -8,13 +8,14 @@ which of them won.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.errors import DockerPassError
-from docker_pass.core.store import xdg_dir
+from docker_pass.core.store import xdg_dir, xdg_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_FILE = "config.json"
 
@@ -26,19 +27,23 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
     """The configuration as a dict; ``{}`` when there is no file."""
-    path = path or config_path()
+    where = str(path) if path is not None else os.path.join(xdg_path("config"), CONFIG_FILE)
     try:
-        raw = path.read_text(encoding="utf-8")
+        with open(where, encoding="utf-8") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise DockerPassError(f"reading config {path}: {exc.strerror}") from None
+        raise DockerPassError(f"reading config {where}: {exc.strerror}") from None
+    import json  # only when there is a file to read
+
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise DockerPassError(f"reading config {path}: invalid JSON at line {exc.lineno}") from None
+        message = f"reading config {where}: invalid JSON at line {exc.lineno}"
+        raise DockerPassError(message) from None
     if not isinstance(data, dict):
-        raise DockerPassError(f"reading config {path}: expected a JSON object")
+        raise DockerPassError(f"reading config {where}: expected a JSON object")
     return data
 
 
@@ -49,6 +54,7 @@ def save_config(data: dict[str, Any], path: Path | None = None) -> None:
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Write ``data`` as JSON to ``path`` by temp file, fsync and rename, in a 0700 directory."""
+    import json
     import tempfile  # ~5 ms (shutil, random): only writers pay it
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from docker_pass.core.ids import ID
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import sys
 
 from docker_pass.core.ids import ID
@@ -39,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         keychain.stop()
     if args.json:
+        import base64
+        import json
+
         doc: dict[str, object] = {
             "id": envelope.id.value,
             "provider": envelope.provider,
