@@ -7,7 +7,6 @@ and isolates each failure.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from importlib import import_module
@@ -44,6 +43,8 @@ def _entry_point_specs() -> dict[str, str]:
     installing or removing a distribution changes its site folder's modification time, which
     invalidates the cache.
     """
+    import json  # only `run`, `plugins` and the TUI scan for plugins
+
     key = _path_key()
     cache = xdg_dir("cache") / "plugins.json"
     try:
