@@ -57,6 +57,18 @@ def main() -> int:
             target=2.5,
             anchor_label="secret-tool lookup",
         )
+        # What no Python command can beat here: the interpreter plus the two libraries `get`
+        # needs (argparse, jeepney), importing and doing nothing.
+        python = str(bin_dir / "python")
+        compare(
+            "floor: python + argparse + jeepney",
+            lambda: time_command(
+                [python, "-c", "import argparse, jeepney.io.blocking"], env, lambda out: True
+            ),
+            lambda: time_command([*LOOKUP, target_id], env, lambda out: out == b"value-0"),
+            runs=RUNS,
+            anchor_label="secret-tool lookup",
+        )
         run_env = dict(env, BENCH_REF=f"se://{target_id}")
         compare(
             "docker-pass run -- true (1 ref)",

@@ -110,10 +110,13 @@ def update_run_state(name: str, change: Callable[[RunState], None]) -> RunState:
     """Apply ``change`` to plugin ``name``'s run state under the lock, and persist it."""
     with locked():
         states = load_run_states()
+        known = name in states
         state = states.setdefault(name, RunState())
-        before = (state.status, state.message)
+        before = (state.status, state.message, state.failures)
         change(state)
-        if (state.status, state.message) != before:
+        if known and (state.status, state.message, state.failures) == before:
+            return state  # nothing to record: every `run` would otherwise rewrite the file
+        if (state.status, state.message) != before[:2]:
             state.changed_at = time.time()
         write_json_atomic(state_path(), {n: s.to_json() for n, s in states.items()})
         return state
