@@ -228,7 +228,15 @@ def _validate_pattern(value: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)
 def _compile(components: tuple[str, ...]) -> re.Pattern[str]:
-    """Translate pattern components into one regular expression over ID strings."""
+    return re.compile(regex_source(components))
+
+
+def regex_source(components: tuple[str, ...], *, group_literals: bool = False) -> str:
+    """The regular expression (over ID strings) that pattern ``components`` translate to.
+
+    With ``group_literals`` each literal component is a capture group (the 1Password plugin
+    uses this to respell case-insensitive matches).
+    """
     out = ""
     pending_globstar = False
     started = False
@@ -236,7 +244,10 @@ def _compile(components: tuple[str, ...]) -> re.Pattern[str]:
         if component == "**":
             pending_globstar = True
             continue
-        piece = "[^/]+" if component == "*" else re.escape(component)
+        if component == "*":
+            piece = "[^/]+"
+        else:
+            piece = f"({re.escape(component)})" if group_literals else re.escape(component)
         if not started:
             out = ("(?:[^/]+/)*" + piece) if pending_globstar else piece
             started = True
@@ -245,7 +256,7 @@ def _compile(components: tuple[str, ...]) -> re.Pattern[str]:
         pending_globstar = False
     if pending_globstar:
         out = (out + "(?:/[^/]+)*") if started else "[^/]+(?:/[^/]+)*"
-    return re.compile(out)
+    return out
 
 
 def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from docker_pass.core.errors import PluginError
-from docker_pass.core.ids import Pattern, is_valid_id
+from docker_pass.core.ids import Pattern, is_valid_id, regex_source
 from docker_pass.core.value import FrozenValue
 
 PASSWORD_PURPOSE = "PASSWORD"  # noqa: S105 - a field purpose, not a password
@@ -248,23 +248,7 @@ def field_suffixes(fields: Iterable[Field]) -> dict[str, Field]:
 @lru_cache(maxsize=256)
 def _insensitive(components: tuple[str, ...]) -> re.Pattern[str]:
     """The pattern as a case-insensitive regex with one group per literal component."""
-    out = ""
-    pending_globstar = False
-    started = False
-    for component in components:
-        if component == "**":
-            pending_globstar = True
-            continue
-        piece = "[^/]+" if component == "*" else f"({re.escape(component)})"
-        if not started:
-            out = ("(?:[^/]+/)*" + piece) if pending_globstar else piece
-            started = True
-        else:
-            out += ("(?:/[^/]+)*/" + piece) if pending_globstar else ("/" + piece)
-        pending_globstar = False
-    if pending_globstar:
-        out = (out + "(?:/[^/]+)*") if started else "[^/]+(?:/[^/]+)*"
-    return re.compile(out, re.IGNORECASE)
+    return re.compile(regex_source(components, group_literals=True), re.IGNORECASE)
 
 
 def spelled_match(pattern: Pattern, candidate: str) -> str | None:
