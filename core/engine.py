@@ -136,6 +136,16 @@ class Resolution(FrozenValue):
         self._set("errors", errors or {})
         self._set("down", down or {})
 
+    def envelopes_or_raise(self) -> list[Envelope]:
+        """The envelopes; ``secret not found`` when there are none, or the error of a plugin
+        that failed (naming the plugins that were down, as hints)."""
+        if not self.envelopes:
+            if self.errors:
+                name, message = next(iter(self.errors.items()))
+                raise PluginError(f"{name}: {message}")
+            raise SecretNotFoundError().with_hints(*down_hints(self.down))
+        return self.envelopes
+
     def __repr__(self) -> str:
         return (
             f"Resolution({self.pattern.value!r}, {len(self.envelopes)} envelopes, "
@@ -267,13 +277,7 @@ class Engine:
 
         If nothing was found and some plugin failed, its error is raised instead.
         """
-        result = self.resolve(pattern)
-        if not result.envelopes:
-            if result.errors:
-                name, message = next(iter(result.errors.items()))
-                raise PluginError(f"{name}: {message}")
-            raise SecretNotFoundError().with_hints(*down_hints(result.down))
-        return result.envelopes
+        return self.resolve(pattern).envelopes_or_raise()
 
     def list_secrets(self, pattern: Pattern) -> Listing:
         """IDs and metadata across plugins (no values), sorted by ID then provider."""

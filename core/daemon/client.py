@@ -70,13 +70,11 @@ from docker_pass.core.daemon.wire import (
     resolution_report_from_json,
     secret_info_from_json,
 )
-from docker_pass.core.engine import Listing, PluginStatus, Resolution, down_hints
+from docker_pass.core.engine import Listing, PluginStatus, Resolution
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.errors import (
     DockerPassError,
     NoPluginMatchesError,
-    PluginError,
-    SecretNotFoundError,
 )
 from docker_pass.core.ids import Pattern
 from docker_pass.core.value import FrozenValue
@@ -475,13 +473,7 @@ class DaemonClient:
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Like :meth:`Engine.resolve_all`: the envelopes, or ``secret not found``."""
-        result = self.resolve(pattern)
-        if not result.envelopes:
-            if result.errors:
-                name, message = next(iter(result.errors.items()))
-                raise PluginError(f"{name}: {message}")
-            raise SecretNotFoundError().with_hints(*down_hints(result.down))
-        return result.envelopes
+        return self.resolve(pattern).envelopes_or_raise()
 
     def list_secrets(self, pattern: Pattern) -> Listing:
         """Like :meth:`Engine.list_secrets`: IDs and metadata, never values."""
