@@ -204,8 +204,11 @@ class ScriptedServer:
                 answer = self.respond(request)
                 if answer is None:
                     return
+                # Read the flag before answering: the test changes it only once it has the
+                # answer, so this request's answer and this decision always agree.
+                close = self.close_after_answer
                 conn.sendall(answer)
-                if self.close_after_answer:
+                if close:
                     return
         except OSError:
             return
