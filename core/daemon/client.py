@@ -56,7 +56,6 @@ from docker_pass.core.daemon.wire import (
     RESOLUTION_HEADER,
     UNAVAILABLE,
     MalformedMessageError,
-    ResolutionReport,
     envelope_from_json,
     is_engine_version,
     plugin_status_from_json,
@@ -67,7 +66,6 @@ from docker_pass.core.daemon.wire import (
     read_string_list,
     read_string_map,
     read_timestamp,
-    resolution_report_from_json,
     secret_info_from_json,
 )
 from docker_pass.core.engine import Listing, PluginStatus, Resolution
@@ -460,16 +458,17 @@ class DaemonClient:
         try:
             doc, headers = self.call(GET_SECRETS, {"pattern": pattern.value})
         except DaemonError as exc:
-            report = _report(exc.headers)
-            if exc.code == NOT_FOUND and report is not None and not report.asked:
+            reported = _reported(pattern, [], exc.headers)
+            if exc.code == NOT_FOUND and reported is not None and not reported.asked:
                 raise NoPluginMatchesError(pattern.value).with_hints(*exc.hints) from None
             if exc.code in (NOT_FOUND, UNAVAILABLE):
                 # Nothing found (and maybe plugins failed): a result, as the engine gives.
-                return _resolution(pattern, [], report, exc)
+                return reported if reported is not None else _unreported(pattern, [], exc)
             raise
         with _reading(self.path, GET_SECRETS):
             envelopes = [envelope_from_json(env) for env in read_objects(doc, "envelopes")]
-        return _resolution(pattern, envelopes, _report(headers), None)
+        reported = _reported(pattern, envelopes, headers)
+        return reported if reported is not None else _unreported(pattern, envelopes, None)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Like :meth:`Engine.resolve_all`: the envelopes, or ``secret not found``."""
@@ -556,12 +555,21 @@ def _header_object(headers: Headers, name: str) -> dict[str, Any] | None:
     return _json_object(value.encode("latin-1")) if value else None
 
 
-def _report(headers: Headers) -> ResolutionReport | None:
+def _reported(pattern: Pattern, envelopes: list[Envelope], headers: Headers) -> Resolution | None:
+    """The resolution as docker-pass's daemon reports it (``dockerpass.v1.Resolution`` in a
+    header): who was asked, who answered, who failed, who was down; ``None`` without one."""
     doc = _header_object(headers, RESOLUTION_HEADER)
     if doc is None:
         return None
     try:
-        return resolution_report_from_json(doc)
+        return Resolution(
+            pattern,
+            envelopes,
+            read_string_list(doc, "asked"),
+            read_string_list(doc, "answered"),
+            read_string_map(doc, "errors"),
+            read_string_map(doc, "down"),
+        )
     except MalformedMessageError:
         return None
 
@@ -585,18 +593,13 @@ def _connect_error(path: Path, answer: HttpAnswer) -> DockerPassError:
     return error
 
 
-def _resolution(
-    pattern: Pattern,
-    envelopes: list[Envelope],
-    report: ResolutionReport | None,
-    error: DaemonError | None,
+def _unreported(
+    pattern: Pattern, envelopes: list[Envelope], error: DaemonError | None
 ) -> Resolution:
-    if report is None:
-        # A daemon other than docker-pass's: the envelopes say who answered.
-        providers = list(dict.fromkeys(env.provider for env in envelopes))
-        errors = {"engine": str(error)} if error and error.code != NOT_FOUND else {}
-        return Resolution(pattern, envelopes, providers, providers, errors)
-    return Resolution(pattern, envelopes, report.asked, report.answered, report.errors, report.down)
+    """A daemon other than docker-pass's: the envelopes say who answered."""
+    providers = list(dict.fromkeys(env.provider for env in envelopes))
+    errors = {"engine": str(error)} if error and error.code != NOT_FOUND else {}
+    return Resolution(pattern, envelopes, providers, providers, errors)
 
 
 __all__ = [

@@ -30,7 +30,6 @@ from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import InvalidIdentifierError
 from docker_pass.core.ids import ID
 from docker_pass.core.state import CRASHED, RETRIES_EXCEEDED, RUNNING, STOPPED
-from docker_pass.core.value import FrozenValue
 
 #: What GetVersion answers: a ``v``-prefixed semantic version, as Docker's clients require.
 ENGINE_VERSION = f"v{__version__}"
@@ -102,38 +101,6 @@ def is_engine_version(version: str) -> bool:
 class MalformedMessageError(ValueError):
     """Raised when JSON does not have the shape of the message it should hold; the text names
     the field, never its content."""
-
-
-class ResolutionReport(FrozenValue):
-    """How the engine answered one GetSecrets call (``dockerpass.v1.Resolution``), no values."""
-
-    __slots__ = ("answered", "asked", "down", "errors", "pattern")
-    pattern: str
-    #: plugins whose pattern overlaps the request, in the order they were asked
-    asked: list[str]
-    #: plugins that answered without an error (possibly with nothing)
-    answered: list[str]
-    #: plugin name -> error message, for plugins that failed this request
-    errors: dict[str, str]
-    #: plugin name -> why, for enabled plugins that serve the pattern but are down
-    down: dict[str, str]
-
-    def __init__(
-        self,
-        pattern: str,
-        asked: list[str],
-        answered: list[str],
-        errors: dict[str, str],
-        down: dict[str, str],
-    ) -> None:
-        self._set("pattern", pattern)
-        self._set("asked", asked)
-        self._set("answered", answered)
-        self._set("errors", errors)
-        self._set("down", down)
-
-    def __repr__(self) -> str:
-        return f"ResolutionReport({self.pattern!r}, asked={self.asked}, errors={self.errors})"
 
 
 # -- fields ---------------------------------------------------------------------------------------
@@ -346,17 +313,6 @@ def plugin_status_from_json(
     )
 
 
-def resolution_report_from_json(doc: dict[str, Any]) -> ResolutionReport:
-    """The report a ``dockerpass.v1.Resolution`` holds."""
-    return ResolutionReport(
-        read_string(doc, "pattern"),
-        read_string_list(doc, "asked"),
-        read_string_list(doc, "answered"),
-        read_string_map(doc, "errors"),
-        read_string_map(doc, "down"),
-    )
-
-
 __all__ = [
     "CANCELED",
     "DEADLINE_EXCEEDED",
@@ -376,7 +332,6 @@ __all__ = [
     "RUN_STATUS_NUMBERS",
     "UNAVAILABLE",
     "MalformedMessageError",
-    "ResolutionReport",
     "envelope_from_json",
     "field",
     "is_engine_version",
@@ -392,6 +347,5 @@ __all__ = [
     "read_string_list",
     "read_string_map",
     "read_timestamp",
-    "resolution_report_from_json",
     "secret_info_from_json",
 ]
