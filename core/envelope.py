@@ -14,6 +14,16 @@ if TYPE_CHECKING:
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
+#: What a metadata key may hold: it becomes the Secret Service attribute ``x_<key>``.
+METADATA_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def metadata_key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be a metadata key, or ``None`` when it can."""
+    if not key or not set(key) <= METADATA_KEY_CHARS:
+        return f"invalid metadata key {key!r} (use A-Z a-z 0-9 _ . -)"
+    return None
+
 
 class SecretInfo(FrozenValue):
     """What a listing knows of a secret, without its value."""

@@ -22,8 +22,6 @@ examples:
 Setting an ID that exists replaces its value and metadata, with or without --force
 (as Docker's own tool does on Linux)."""
 
-METADATA_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
@@ -61,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         value, metadata = read_secret_from_stdin(sys.stdin)
     metadata.update(flag_metadata)
+    from docker_pass.core.envelope import metadata_key_problem
+
     for key in metadata:
-        if not key or not set(key) <= METADATA_KEY_CHARS:
-            raise UsageError(f"invalid metadata key {key!r} (use A-Z a-z 0-9 _ . -)")
+        problem = metadata_key_problem(key)
+        if problem:
+            raise UsageError(problem)
     keychain = open_keychain()
     try:
         keychain.save(id_, value, metadata)

@@ -6,8 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input
 
-#: Metadata keys use the same characters as ``docker pass set --metadata`` accepts.
-KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+from docker_pass.core.envelope import metadata_key_problem
 
 
 class MetadataRow(Horizontal):
@@ -75,8 +74,9 @@ class MetadataRows(Vertical):
                 continue  # an untouched row
             if not key:
                 return {}, "a metadata row has a value but no key"
-            if not set(key) <= KEY_CHARS:
-                return {}, f"invalid metadata key {key!r} (use A-Z a-z 0-9 _ . -)"
+            problem = metadata_key_problem(key)
+            if problem:
+                return {}, problem
             if key in out:
                 return {}, f"metadata key {key!r} appears twice"
             out[key] = value
