@@ -40,7 +40,7 @@ def test_children_are_built_only_when_a_realm_opens() -> None:
         docker = next(n for n in tree.root.children if n.data == RealmNode("docker", 6))
         assert not docker.children  # nothing built for a closed realm
         tree.focus()
-        await pilot.press("j", "j", "l")  # onto docker, open it
+        await pilot.press("j", "l")  # from aws (the cursor starts on the first realm) onto docker
         await settle(pilot)
         assert docker.is_expanded
         assert [str(c.label) for c in docker.children] == ["auth/ 3", "mcp/ 3"]

@@ -309,8 +309,20 @@ class RealmTree(Tree[NodeData]):
     def _place_cursor(self, node: TreeNode[NodeData] | None) -> None:
         self._fresh_lines()
         if node is None:
-            self.cursor_line = 0
-            node = self.get_node_at_line(0)
+            # The first realm or secret, not a plugin's notice row (a crash, "listing…"):
+            # that is where a person starts moving from.
+            line = next(
+                (
+                    n
+                    for n in range(self.last_line + 1)
+                    if isinstance(
+                        getattr(self.get_node_at_line(n), "data", None), (RealmNode, SecretInfo)
+                    )
+                ),
+                0,
+            )
+            self.cursor_line = line
+            node = self.get_node_at_line(line)
         else:
             self.move_cursor(node)
         # A rebuilt tree may keep the cursor's line number while the node under it changed,
