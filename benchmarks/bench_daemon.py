@@ -173,7 +173,7 @@ def wait_for_daemon(python: Path, env: dict[str, str], log: Path) -> None:
     probe = [
         str(python),
         "-c",
-        "import sys; from docker_pass.core.daemon import find_daemon; "
+        "import sys; from docker_pass.core.remote import find_daemon; "
         "sys.exit(0 if find_daemon(1.0)[0] else 1)",
     ]
     while subprocess.run(probe, env=env, check=False).returncode != 0:

@@ -41,7 +41,7 @@ from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import Plugin
 from docker_pass.core.registry import BUILTIN_PLUGINS
 from docker_pass.tui.app import DockerPassApp
-from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
+from docker_pass.tui.widgets.pattern_bar import PatternBar
 
 START_TARGET = 1.0
 KEY_TARGETS = {10_000: 0.050, 100_000: 0.200}

@@ -49,13 +49,14 @@ from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
-    from docker_pass.core.daemon.front import EngineFront
+    from docker_pass.core.remote.front import EngineFront
+from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.widgets.detail.detail_pane import DetailPane, RealmSummary
-from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
-from docker_pass.tui.widgets.plugins.plugin_table import PluginTable, is_down
-from docker_pass.tui.widgets.status.status_line import StatusLine, StatusMessage
-from docker_pass.tui.widgets.tree.realm_tree import Notice, RealmTree, TreeContent
+from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
+from docker_pass.tui.widgets.pattern_bar import PatternBar
+from docker_pass.tui.widgets.plugin_table import PluginTable, is_down
+from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
+from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
 from docker_pass.tui.workers import WORK_LABELS, EngineWorkers
 
 REVEAL_SECONDS = 20.0

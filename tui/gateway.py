@@ -26,7 +26,7 @@ from docker_pass.core.plugin import INTERNAL_REALM, WritablePlugin
 from docker_pass.core.state import load_run_states, state_path
 
 if TYPE_CHECKING:
-    from docker_pass.core.daemon.front import EngineFront
+    from docker_pass.core.remote.front import EngineFront
 
 KEYCHAIN_PLUGIN = "docker-pass"
 EVERYTHING = Pattern("**")

@@ -14,9 +14,9 @@ from textual.binding import Binding, BindingType
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
-from docker_pass.tui.widgets.plugins.plugin_table import PluginTable
-from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from docker_pass.tui.widgets.pattern_bar import PatternBar
+from docker_pass.tui.widgets.plugin_table import PluginTable
+from docker_pass.tui.widgets.realm_tree import RealmTree
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,3 +118,15 @@ class RealmIndex:
         """A copy without the entry of ``info``'s ID and provider."""
         key = (info.id, info.provider)
         return RealmIndex([e for e in self.entries if (e.id, e.provider) != key], presorted=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A line that is not a secret: a plugin still answering, a failure, or an empty tree."""
+
+    #: "loading", "error" or "empty"
+    kind: str
+    plugin: str
+    message: str
+    #: A few words for the tree line ("crashed", "listing failed"); the message is the detail.
+    title: str = ""

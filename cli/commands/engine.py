@@ -15,8 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from docker_pass.core.daemon.front import EngineFront
     from docker_pass.core.engine import PluginStatus
+    from docker_pass.core.remote.front import EngineFront
 
 SYSTEMD_UNIT = """\
 example systemd user unit (~/.config/systemd/user/docker-pass-engine.service):
@@ -84,7 +84,7 @@ def engine_for(args: argparse.Namespace) -> EngineFront:
     ``--no-daemon`` forces the embedded engine; under ``--debug`` one line on stderr says why
     the embedded engine is used when a daemon was looked for.
     """
-    from docker_pass.core.daemon.front import open_engine
+    from docker_pass.core.remote.front import open_engine
 
     return open_engine(
         no_daemon=bool(getattr(args, "no_daemon", False)),
@@ -109,10 +109,10 @@ def run_engine(args: argparse.Namespace) -> int:
     import logging
 
     from docker_pass.core.config import load_config
-    from docker_pass.core.daemon.endpoint import socket_location
-    from docker_pass.core.daemon.server import DEFAULT_REFRESH_INTERVAL
-    from docker_pass.core.daemon.server import run_engine as serve
     from docker_pass.core.errors import UsageError
+    from docker_pass.core.remote.endpoint import socket_location
+    from docker_pass.daemon.server import DEFAULT_REFRESH_INTERVAL
+    from docker_pass.daemon.server import run_engine as serve
 
     debug = _debug(args)
     logging.basicConfig(
@@ -163,8 +163,8 @@ def _notify_systemd() -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from docker_pass.core.daemon.endpoint import lock_holder, socket_location
-    from docker_pass.core.daemon.front import find_daemon
+    from docker_pass.core.remote.endpoint import lock_holder, socket_location
+    from docker_pass.core.remote.front import find_daemon
 
     location = socket_location()
     client, reason = find_daemon(timeout=2.0)
@@ -218,8 +218,8 @@ def run_status(args: argparse.Namespace) -> int:
 def run_stop(args: argparse.Namespace) -> int:
     import signal
 
-    from docker_pass.core.daemon.endpoint import lock_holder
     from docker_pass.core.errors import DockerPassError
+    from docker_pass.core.remote.endpoint import lock_holder
 
     # The lock names the engine's pid, and is held only while that very process lives (the
     # kernel drops an flock with its holder), so the pid cannot be a stale one.

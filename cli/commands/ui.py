@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     keymap = settings.get("keymap", {}) if isinstance(settings, dict) else {}
 
     # Textual (~150 ms of imports) loads here, and only for this verb.
-    from docker_pass.core.daemon.front import open_engine
+    from docker_pass.core.remote.front import open_engine
     from docker_pass.tui.app import DockerPassApp
     from docker_pass.tui.keys import parse_keymap
 

@@ -19,11 +19,11 @@ from connectrpc.codec import Codec
 from pyqwest import Headers, SyncClient, SyncRequest, SyncResponse
 from pyqwest._pyqwest import get_sync_timeout
 
-from docker_pass.core.daemon.endpoint import connect_unix
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
-from docker_pass.core.daemon.gen.health.v1 import api_connect as health_connect
-from docker_pass.core.daemon.gen.plugins.v1 import api_connect as plugins_connect
-from docker_pass.core.daemon.gen.resolver.v1 import api_connect as resolver_connect
+from docker_pass.core.remote.endpoint import connect_unix
+from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
+from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
+from docker_pass.daemon.gen.plugins.v1 import api_connect as plugins_connect
+from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
 
 #: The URL's host is only the HTTP ``Host`` header: the socket decides where requests go.
 BASE_URL = "http://localhost"

@@ -14,8 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from docker_pass.core.daemon.client import DaemonClient
-from docker_pass.core.daemon.front import find_daemon
+from docker_pass.core.remote.client import DaemonClient
+from docker_pass.core.remote.front import find_daemon
 from tests.helpers import EXECUTABLE
 
 SNAPSHOT_MODULE = '''

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from docker_pass.core import Pattern
-from docker_pass.core.daemon.client import DaemonClient
-from docker_pass.core.daemon.front import DaemonOrEmbedded, EngineFront, find_daemon, open_engine
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.remote.client import DaemonClient
+from docker_pass.core.remote.front import DaemonOrEmbedded, EngineFront, find_daemon, open_engine
 
 
 class Tally:

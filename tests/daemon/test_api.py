@@ -21,13 +21,13 @@ from connectrpc.codec import Codec, proto_binary_codec, proto_json_codec
 from connectrpc.errors import ConnectError
 
 from docker_pass.core import ID, Pattern
-from docker_pass.core.daemon.client import HttpAnswer
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
-from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
-from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
-from docker_pass.core.daemon.wire import PLUGINS_HEADER, RESOLUTION_HEADER
 from docker_pass.core.errors import NoPluginMatchesError
+from docker_pass.core.remote.client import HttpAnswer
+from docker_pass.core.remote.wire import PLUGINS_HEADER, RESOLUTION_HEADER
+from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.daemon.gen.health.v1 import api_pb as health_pb
+from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
+from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from tests.daemon.connect_client import connect_clients
 from tests.daemon.engines import RunningEngine
 from tests.helpers import docker_pass

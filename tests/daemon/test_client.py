@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 
 from docker_pass.core import ID, Pattern
-from docker_pass.core.daemon.client import DaemonClient, DaemonError, DaemonUnavailableError
-from docker_pass.core.daemon.wire import (
+from docker_pass.core.errors import NoPluginMatchesError
+from docker_pass.core.remote.client import DaemonClient, DaemonError, DaemonUnavailableError
+from docker_pass.core.remote.wire import (
     GET_SECRETS,
     GET_VERSION,
     LIST_PLUGINS,
@@ -34,7 +35,6 @@ from docker_pass.core.daemon.wire import (
     read_int,
     read_timestamp,
 )
-from docker_pass.core.errors import NoPluginMatchesError
 from tests.daemon.engines import RunningEngine
 from tests.daemon.test_units import HEAVY
 
@@ -42,7 +42,7 @@ from tests.daemon.test_units import HEAVY
 
 LEAN_FRONTS = """
 import json, os, sys
-from docker_pass.core.daemon.front import DaemonOrEmbedded, open_engine
+from docker_pass.core.remote.front import DaemonOrEmbedded, open_engine
 from docker_pass.core import Pattern
 
 with open_engine() as engine:

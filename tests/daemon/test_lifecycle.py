@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from docker_pass.core.daemon.endpoint import (
+from docker_pass.core.remote.endpoint import (
     SOCKET_ENV,
     default_socket_path,
     lock_holder,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from docker_pass.core import ID, SecretInfo
-from docker_pass.core.daemon.front import open_engine
 from docker_pass.core.engine import Engine
+from docker_pass.core.remote.front import open_engine
 from docker_pass.tui.gateway import SecretDraft, SecretsGateway
 from tests.daemon.engines import RunningEngine
 

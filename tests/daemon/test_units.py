@@ -17,22 +17,6 @@ from pathlib import Path
 import pytest
 
 from docker_pass.core import ID, Envelope
-from docker_pass.core.daemon import open_engine
-from docker_pass.core.daemon.front import find_daemon
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.protocol import (
-    connect_error,
-    envelope_message,
-    json_header,
-    plugin_detail,
-    plugin_message,
-)
-from docker_pass.core.daemon.wire import (
-    ENGINE_VERSION,
-    envelope_from_json,
-    is_engine_version,
-    plugin_status_from_json,
-)
 from docker_pass.core.engine import Engine, PluginStatus
 from docker_pass.core.errors import (
     FatalPluginError,
@@ -40,6 +24,22 @@ from docker_pass.core.errors import (
     NoPluginMatchesError,
     UnknownPluginError,
     UsageError,
+)
+from docker_pass.core.remote import open_engine
+from docker_pass.core.remote.front import find_daemon
+from docker_pass.core.remote.wire import (
+    ENGINE_VERSION,
+    envelope_from_json,
+    is_engine_version,
+    plugin_status_from_json,
+)
+from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.daemon.protocol import (
+    connect_error,
+    envelope_message,
+    json_header,
+    plugin_detail,
+    plugin_message,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,7 +186,7 @@ HEAVY = {
 
 
 def test_light_imports_when_no_daemon_runs(socket_path: Path) -> None:
-    assert not _modules_after("import docker_pass.core.daemon") & HEAVY
+    assert not _modules_after("import docker_pass.core.remote") & HEAVY
     # `run` without a socket file: the daemon check costs a stat, never protobuf.
     code = (
         "import os\n"
@@ -203,16 +203,16 @@ def test_light_imports_when_no_daemon_runs(socket_path: Path) -> None:
 def test_generated_code_is_current() -> None:
     pytest.importorskip("grpc_tools")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "core/daemon/codegen.py"), "--check"],
+        [sys.executable, str(ROOT / "daemon/codegen.py"), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 0, f"regenerate with core/daemon/codegen.py:\n{result.stderr}"
+    assert result.returncode == 0, f"regenerate with daemon/codegen.py:\n{result.stderr}"
 
 
 def test_a_hung_daemon_is_not_waited_on(socket_path: Path) -> None:
-    import docker_pass.core.daemon.client  # noqa: F401 - import first: time only the check
+    import docker_pass.core.remote.client  # noqa: F401 - import first: time only the check
 
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     silent.bind(str(socket_path))

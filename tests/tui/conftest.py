@@ -18,7 +18,7 @@ from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from docker_pass.tui.app import DockerPassApp
-from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.fakes import crashing_class, engine_factory, keychain_class
 
 M = TypeVar("M", bound=Message)

@@ -16,9 +16,9 @@ from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.widgets.detail.detail_pane import DetailPane
-from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
-from docker_pass.tui.widgets.tree.realm_tree import RealmNode, RealmTree
+from docker_pass.tui.widgets.detail_pane import DetailPane
+from docker_pass.tui.widgets.pattern_bar import PatternBar
+from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import crashing_class, keychain_class
 

@@ -6,8 +6,8 @@ from textual.pilot import Pilot
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.messages import ValueFetched
-from docker_pass.tui.widgets.detail.detail_pane import MASK, DetailPane
-from docker_pass.tui.widgets.status.status_line import StatusLine
+from docker_pass.tui.widgets.detail_pane import MASK, DetailPane
+from docker_pass.tui.widgets.status_line import StatusLine
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
 from tests.tui.fakes import crashing_class, keychain_class
 

@@ -14,7 +14,7 @@ from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.messages import SecretDeleted, SecretSaved
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
-from docker_pass.tui.widgets.editor.metadata_rows import MetadataRow
+from docker_pass.tui.widgets.metadata_rows import MetadataRow
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import keychain_class, readonly_class
 

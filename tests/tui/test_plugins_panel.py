@@ -9,7 +9,7 @@ from docker_pass.core.state import CRASHED, RUNNING, load_run_states
 from docker_pass.tui.messages import PluginStateChanged, PluginToggled
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.widgets.plugins.plugin_table import PluginDetail, PluginTable
+from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from tests.helpers import docker_pass
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
 from tests.tui.fakes import crashing_class, keychain_class, readonly_class

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from docker_pass.tui.messages import PluginsLoaded, SecretsLoaded
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, settle
 from tests.tui.fakes import keychain_class, readonly_class
 

@@ -13,7 +13,7 @@ from typing import Protocol
 from textual.pilot import Pilot
 
 from docker_pass.tui.app import DockerPassApp
-from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import make_app, settle, type_text
 
 SIZE = (100, 30)

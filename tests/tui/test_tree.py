@@ -7,7 +7,8 @@ from textual.pilot import Pilot
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import PluginError
 from docker_pass.tui.messages import PluginsLoaded, SecretsLoaded
-from docker_pass.tui.widgets.tree.realm_tree import Notice, RealmNode, RealmTree
+from docker_pass.tui.realms import Notice
+from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
 from tests.tui.fakes import crashing_class, keychain_class, readonly_class
 

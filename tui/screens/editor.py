@@ -23,8 +23,8 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.tui.gateway import KEYCHAIN_PLUGIN, SecretDraft
 from docker_pass.tui.preview import WILDCARDS, validate_pattern
-from docker_pass.tui.widgets.editor.metadata_rows import MetadataRows
-from docker_pass.tui.widgets.plugins.plugin_table import tilde
+from docker_pass.tui.text import tilde
+from docker_pass.tui.widgets.metadata_rows import MetadataRows
 
 
 def id_problem(text: str) -> str:

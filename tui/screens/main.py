@@ -10,10 +10,10 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from docker_pass.tui.widgets.detail.detail_pane import DetailPane
-from docker_pass.tui.widgets.pattern.pattern_bar import PatternBar
-from docker_pass.tui.widgets.status.status_line import StatusLine
-from docker_pass.tui.widgets.tree.realm_tree import RealmTree
+from docker_pass.tui.widgets.detail_pane import DetailPane
+from docker_pass.tui.widgets.pattern_bar import PatternBar
+from docker_pass.tui.widgets.realm_tree import RealmTree
+from docker_pass.tui.widgets.status_line import StatusLine
 
 
 class MainScreen(Screen[None]):

@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from docker_pass.core.engine import PluginStatus
-from docker_pass.tui.widgets.plugins.plugin_table import PluginDetail, PluginTable
-from docker_pass.tui.widgets.status.status_line import StatusLine
+from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
+from docker_pass.tui.widgets.status_line import StatusLine
 
 
 class PluginsScreen(Screen[None]):

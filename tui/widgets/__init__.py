@@ -1,1 +1,1 @@
-"""Widgets, in folders by the screen region they fill (as Posting arranges its own)."""
+"""Widgets, one module each, named for the screen region they fill."""

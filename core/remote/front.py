@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from docker_pass.core.errors import DockerPassError
 
 if TYPE_CHECKING:
-    from docker_pass.core.daemon.client import DaemonClient
     from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.ids import Pattern
+    from docker_pass.core.remote.client import DaemonClient
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ class EngineFront(Protocol):
 
 def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, str]:
     """A client of the running daemon, or ``None`` and the reason there is none."""
-    from docker_pass.core.daemon.endpoint import connect_unix, socket_location
+    from docker_pass.core.remote.endpoint import connect_unix, socket_location
 
     try:
         location = socket_location()
@@ -85,7 +85,7 @@ def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, st
         return None, str(exc)
     except OSError as exc:
         return None, f"cannot reach the engine daemon at {path}: {exc.strerror or exc}"
-    from docker_pass.core.daemon.client import DaemonClient
+    from docker_pass.core.remote.client import DaemonClient
 
     # The probe's connection carries the version check, and then the command's calls.
     client = DaemonClient(path, sock=sock)
@@ -176,7 +176,7 @@ class DaemonOrEmbedded:
 
     def _call(self, work: Callable[[EngineFront], T]) -> T:
         if self._embedded is None:
-            from docker_pass.core.daemon.client import DaemonUnavailableError
+            from docker_pass.core.remote.client import DaemonUnavailableError
 
             try:
                 return work(self.client)

@@ -47,7 +47,11 @@ from protobuf.wkt import Timestamp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from docker_pass.core.config import config_path
-from docker_pass.core.daemon.endpoint import (
+from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
+from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
+from docker_pass.core.ids import Pattern
+from docker_pass.core.registry import plugin_specs
+from docker_pass.core.remote.endpoint import (
     SOCKET_DIR_NAME,
     SocketLocation,
     addressable,
@@ -55,15 +59,22 @@ from docker_pass.core.daemon.endpoint import (
     lock_path,
     peer_credentials,
 )
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.gen.health.v1 import api_connect as health_connect
-from docker_pass.core.daemon.gen.health.v1 import api_pb as health_pb
-from docker_pass.core.daemon.gen.plugins.v1 import api_connect as plugins_connect
-from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
-from docker_pass.core.daemon.gen.resolver.v1 import api_connect as resolver_connect
-from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
-from docker_pass.core.daemon.protocol import (
+from docker_pass.core.remote.wire import (
+    ENGINE_HEADER,
+    ENGINE_VERSION,
+    HINTS_HEADER,
+    PLUGINS_HEADER,
+    RESOLUTION_HEADER,
+)
+from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
+from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
+from docker_pass.daemon.gen.health.v1 import api_pb as health_pb
+from docker_pass.daemon.gen.plugins.v1 import api_connect as plugins_connect
+from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
+from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
+from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
+from docker_pass.daemon.protocol import (
     connect_error,
     envelope_message,
     info_message,
@@ -72,17 +83,6 @@ from docker_pass.core.daemon.protocol import (
     plugin_message,
     resolution_message,
 )
-from docker_pass.core.daemon.wire import (
-    ENGINE_HEADER,
-    ENGINE_VERSION,
-    HINTS_HEADER,
-    PLUGINS_HEADER,
-    RESOLUTION_HEADER,
-)
-from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
-from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
-from docker_pass.core.ids import Pattern
-from docker_pass.core.registry import plugin_specs
 
 log = logging.getLogger("docker_pass.engine")
 

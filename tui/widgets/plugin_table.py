@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from docker_pass.core.engine import DISABLED, PluginStatus
 from docker_pass.core.state import CRASHED, DOWN_STATUSES, RETRIES_EXCEEDED, RUNNING, STOPPED
+from docker_pass.tui.text import tilde
 
 BADGES: dict[str, tuple[str, str]] = {
     RUNNING: ("● running", "bold green"),
@@ -29,12 +29,6 @@ def badge(status: str) -> Text:
     """The coloured status badge of a plugin."""
     label, style = BADGES.get(status, (status, ""))
     return Text(label, style=style)
-
-
-def tilde(text: str) -> str:
-    """``text`` with the home directory shortened to ``~`` (paths are long, screens narrow)."""
-    home = os.path.expanduser("~")
-    return text.replace(home + "/", "~/") if home not in ("", "/") else text
 
 
 def is_down(status: PluginStatus) -> bool:

@@ -14,7 +14,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.realms import Notice, RealmIndex
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
 EXPAND_ALL_LIMIT = 60
@@ -26,18 +26,6 @@ class RealmNode:
 
     path: str
     count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A line that is not a secret: a plugin still answering, a failure, or an empty tree."""
-
-    #: "loading", "error" or "empty"
-    kind: str
-    plugin: str
-    message: str
-    #: A few words for the tree line ("crashed", "listing failed"); the message is the detail.
-    title: str = ""
 
 
 NodeData = RealmNode | SecretInfo | Notice

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.refs import reference_for
-from docker_pass.tui.widgets.tree.realm_tree import Notice
+from docker_pass.tui.realms import Notice
 
 MASK = "••••••••"
 

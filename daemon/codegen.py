@@ -1,4 +1,4 @@
-"""Generate the engine API's code from ``proto/``: ``python -m docker_pass.core.daemon.codegen``.
+"""Generate the engine API's code from ``proto/``: ``python -m docker_pass.daemon.codegen``.
 
 The generated modules under ``gen/`` are committed, so installing docker-pass needs no
 generator.  The generators are pinned in pyproject's ``test`` extra (``grpcio-tools`` supplies
@@ -56,8 +56,7 @@ def generate(out: Path) -> None:
     # A docstring for the root package (the generator writes an empty one), so the
     # folder explains itself to someone who opens it.
     (out / "__init__.py").write_text(
-        '"""Generated from ../proto by ``python -m docker_pass.core.daemon.codegen``. '
-        'DO NOT EDIT."""\n'
+        '"""Generated from ../proto by ``python -m docker_pass.daemon.codegen``. DO NOT EDIT."""\n'
     )
 
 
@@ -79,7 +78,7 @@ def differences(expected: Path, actual: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Regenerate ``gen/`` (or, with ``--check``, report whether it is stale)."""
-    parser = argparse.ArgumentParser(prog="python -m docker_pass.core.daemon.codegen")
+    parser = argparse.ArgumentParser(prog="python -m docker_pass.daemon.codegen")
     parser.add_argument("--check", action="store_true", help="compare; write nothing")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,8 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from docker_pass.core import __version__
-from docker_pass.core.daemon.endpoint import connect_unix
-from docker_pass.core.daemon.wire import (
+from docker_pass.core.engine import Listing, PluginStatus, Resolution
+from docker_pass.core.envelope import Envelope
+from docker_pass.core.errors import (
+    DockerPassError,
+    NoPluginMatchesError,
+)
+from docker_pass.core.ids import Pattern
+from docker_pass.core.remote.endpoint import connect_unix
+from docker_pass.core.remote.wire import (
     CANCELED,
     DEADLINE_EXCEEDED,
     DISABLE_PLUGIN,
@@ -68,13 +75,6 @@ from docker_pass.core.daemon.wire import (
     read_timestamp,
     secret_info_from_json,
 )
-from docker_pass.core.engine import Listing, PluginStatus, Resolution
-from docker_pass.core.envelope import Envelope
-from docker_pass.core.errors import (
-    DockerPassError,
-    NoPluginMatchesError,
-)
-from docker_pass.core.ids import Pattern
 from docker_pass.core.value import FrozenValue
 
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.

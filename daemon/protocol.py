@@ -18,9 +18,6 @@ from connectrpc.errors import ConnectError
 from protobuf import Message
 from protobuf.wkt import Timestamp
 
-from docker_pass.core.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
-from docker_pass.core.daemon.gen.plugins.v1 import api_pb as plugins_pb
-from docker_pass.core.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from docker_pass.core.engine import DISABLED, PluginStatus, Resolution
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
@@ -34,6 +31,9 @@ from docker_pass.core.errors import (
     UsageError,
 )
 from docker_pass.core.state import CRASHED, RETRIES_EXCEEDED, RUNNING, STOPPED
+from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
+from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 
 _RUN_STATUS = {
     RUNNING: plugins_pb.RunStatus.RUNNING,

@@ -1,1 +1,0 @@
-"""The detail pane on the right of the main screen."""

@@ -1,1 +1,0 @@
-"""The pattern bar above the realm tree."""

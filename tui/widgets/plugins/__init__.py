@@ -1,1 +1,0 @@
-"""The plugins panel's table and detail."""

@@ -1,1 +1,0 @@
-"""The status line at the bottom of every screen."""

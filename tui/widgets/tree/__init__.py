@@ -1,1 +1,0 @@
-"""The realm tree on the left of the main screen."""
