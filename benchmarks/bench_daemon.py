@@ -77,10 +77,9 @@ def populate(python: Path, env: dict[str, str]) -> None:
         "import json, sys\n"
         "from docker_pass.core import ID\n"
         "from docker_pass.core.engine import Engine\n"
-        "with Engine() as engine:\n"
-        "    plugin = engine.plugin('docker-pass')\n"
+        "with Engine.for_plugin('docker-pass') as engine:\n"
         "    for k, v in json.load(sys.stdin).items():\n"
-        "        plugin.save(ID.parse(k), v.encode(), {})\n"
+        "        engine.save(ID.parse(k), v.encode(), {})\n"
     )
     subprocess.run(
         [str(python), "-c", code], input=json.dumps(SECRETS).encode(), env=env, check=True

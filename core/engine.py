@@ -1,14 +1,16 @@
-"""The engine: loads plugins, keeps their state, and fans resolution out across them.
+"""The engine: loads plugins, keeps their state, and carries out every verb across them.
 
-One method per user verb (``plugins``, ``enable``, ``disable``, ``resolve``, ``list``), each
-returning a result object that the CLI renders as text or JSON and the TUI posts as a message.
+One method per user verb — ``get``, ``save``, ``remove``, ``list_secrets``, ``resolve``,
+``plugins``, ``enable``, ``disable`` — each returning a result object (:mod:`.results`) that the
+CLI renders as text or JSON, the TUI posts as a message and the daemon sends as protobuf.
+The secret verbs take the plugin they act on (default: the keychain plugin ``docker-pass``, as
+Docker's tool has no other); ``list_secrets`` without one lists every running plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
@@ -18,160 +20,57 @@ from docker_pass.core.errors import (
     InvalidPatternError,
     NoPluginMatchesError,
     PluginError,
+    ReadOnlyError,
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
 )
-from docker_pass.core.ids import Pattern
-from docker_pass.core.plugin import INTERNAL_REALM, Plugin
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.plugin import (
+    KEYCHAIN_PLUGIN,
+    Capability,
+    Plugin,
+    WritablePlugin,
+    capabilities_of,
+    enable_remedy,
+    is_reserved,
+)
 from docker_pass.core.registry import load_plugin_class, plugin_specs
+from docker_pass.core.results import (
+    Listing,
+    PluginStatus,
+    Removal,
+    Resolution,
+    Saved,
+    down_hints,
+)
 from docker_pass.core.state import (
-    CRASHED,
-    DOWN_STATUSES,
     MAX_START_FAILURES,
-    RETRIES_EXCEEDED,
-    RUNNING,
-    STOPPED,
     RunState,
+    RunStatus,
     load_run_states,
     plugin_settings,
     set_enabled,
     update_run_state,
 )
-from docker_pass.core.value import FrozenValue
 
-DISABLED = "disabled"
-
-
-class PluginStatus(FrozenValue):
-    """What ``plugins ls`` shows of one plugin."""
-
-    __slots__ = (
-        "changed_at",
-        "configurable",
-        "enabled",
-        "message",
-        "name",
-        "pattern",
-        "status",
-        "storage",
-        "version",
-        "writable",
-    )
-    name: str
-    version: str
-    #: running, disabled, stopped, crashed or retries-exceeded
-    status: str
-    configurable: bool
-    enabled: bool
-    pattern: str
-    message: str
-    storage: str
-    writable: bool
-    changed_at: float
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        version: str,
-        status: str,
-        configurable: bool,
-        enabled: bool,
-        pattern: str,
-        message: str = "",
-        storage: str = "",
-        writable: bool = False,
-        changed_at: float = 0.0,
-    ) -> None:
-        for key, value in locals().items():
-            if key != "self":
-                self._set(key, value)
-
-    def __repr__(self) -> str:
-        return f"PluginStatus({self.name!r}, {self.status!r}, {self.message!r})"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "status": self.status,
-            "configurable": self.configurable,
-            "enabled": self.enabled,
-            "pattern": self.pattern,
-            "message": self.message,
-            "storage": self.storage,
-            "writable": self.writable,
-        }
-
-
-class Resolution(FrozenValue):
-    """The outcome of resolving one pattern across plugins (envelopes carry values)."""
-
-    __slots__ = ("answered", "asked", "down", "envelopes", "errors", "pattern")
-    pattern: Pattern
-    envelopes: list[Envelope]
-    #: plugins whose pattern overlaps the request, in the order they were asked
-    asked: list[str]
-    #: plugins that answered without an error (possibly with nothing)
-    answered: list[str]
-    #: plugin name -> error message, for plugins that failed this request
-    errors: dict[str, str]
-    #: plugin name -> why, for enabled plugins that serve the pattern but are down (crashed…)
-    down: dict[str, str]
-
-    def __init__(
-        self,
-        pattern: Pattern,
-        envelopes: list[Envelope],
-        asked: list[str],
-        answered: list[str],
-        errors: dict[str, str] | None = None,
-        down: dict[str, str] | None = None,
-    ) -> None:
-        self._set("pattern", pattern)
-        self._set("envelopes", envelopes)
-        self._set("asked", asked)
-        self._set("answered", answered)
-        self._set("errors", errors or {})
-        self._set("down", down or {})
-
-    def envelopes_or_raise(self) -> list[Envelope]:
-        """The envelopes; ``secret not found`` when there are none, or the error of a plugin
-        that failed (naming the plugins that were down, as hints)."""
-        if not self.envelopes:
-            if self.errors:
-                name, message = next(iter(self.errors.items()))
-                raise PluginError(f"{name}: {message}")
-            raise SecretNotFoundError().with_hints(*down_hints(self.down))
-        return self.envelopes
-
-    def __repr__(self) -> str:
-        return (
-            f"Resolution({self.pattern.value!r}, {len(self.envelopes)} envelopes, "
-            f"asked={self.asked}, answered={self.answered}, errors={self.errors})"
-        )
-
-
-class Listing(FrozenValue):
-    """IDs and metadata across plugins, with per-plugin errors."""
-
-    __slots__ = ("errors", "infos")
-    infos: list[SecretInfo]
-    errors: dict[str, str]
-
-    def __init__(self, infos: list[SecretInfo], errors: dict[str, str] | None = None) -> None:
-        self._set("infos", infos)
-        self._set("errors", errors or {})
-
-    def __repr__(self) -> str:
-        return f"Listing({len(self.infos)} secrets, errors={self.errors})"
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class _Slot:
     """One registered plugin: its spec, its instance once started, and its flags."""
 
-    __slots__ = ("configurable", "enabled", "instance", "load_error", "name", "pattern", "spec")
+    __slots__ = (
+        "capabilities",
+        "configurable",
+        "enabled",
+        "instance",
+        "load_error",
+        "name",
+        "pattern",
+        "spec",
+    )
 
     def __init__(self, name: str, spec: str) -> None:
         self.name = name
@@ -181,10 +80,11 @@ class _Slot:
         self.enabled = True
         self.configurable = True
         self.pattern: Pattern | None = None
+        self.capabilities: frozenset[Capability] = frozenset()
 
 
 class Engine:
-    """Plugins, their state, and resolution.  Embedded in every command by default."""
+    """Plugins, their state, and every verb.  Embedded in every command by default."""
 
     def __init__(
         self,
@@ -199,6 +99,12 @@ class Engine:
         names = dict.fromkeys([*specs, *self._factories])
         self._slots = {name: _Slot(name, specs.get(name, "")) for name in names}
         self._config = load_config()
+
+    @classmethod
+    def for_plugin(cls, name: str) -> Engine:
+        """An engine that knows only plugin ``name``: what ``get``, ``ls``, ``set`` and ``rm``
+        use, so a built-in plugin costs no scan of the installed distributions."""
+        return cls(specs={name: plugin_spec(name)})
 
     # -- plugin management ------------------------------------------------------------------
 
@@ -236,78 +142,113 @@ class Engine:
         if slot.instance is not None:
             _stop_quietly(slot.instance)
             slot.instance = None
-        update_run_state(name, lambda s: _set(s, STOPPED, ""))
+        update_run_state(name, lambda s: _set(s, RunStatus.STOPPED, ""))
         self._load(slot)
         return self._status(slot, load_run_states().get(name, RunState()))
 
-    # -- resolution -------------------------------------------------------------------------
+    # -- the secret verbs -------------------------------------------------------------------
+
+    def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
+        """One secret, with its value, from ``plugin``; ``secret not found`` when it has none."""
+        slot, instance = self._capable(plugin, Capability.READ, "read")
+        if isinstance(instance, WritablePlugin):
+            try:
+                return instance.get(id_)
+            except FatalPluginError as exc:
+                self._record_failure(slot, exc)
+                raise
+        resolution = self._resolve_on(slot, instance, Pattern(id_.value))
+        return resolution.envelopes_or_raise()[0]
+
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+    ) -> Saved:
+        """Create or replace a secret in ``plugin`` (which must be writable)."""
+        slot, instance = self._capable(plugin, Capability.WRITE, "write")
+        assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
+        try:
+            replaced = bool(instance.list(Pattern(id_.value)))
+            instance.save(id_, value, metadata)
+        except FatalPluginError as exc:
+            self._record_failure(slot, exc)
+            raise
+        return Saved(id_, slot.name, replaced)
+
+    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
+        """Remove each of ``ids`` from ``plugin``; one failure does not stop the others."""
+        slot, instance = self._capable(plugin, Capability.DELETE, "delete")
+        assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
+        outcomes: list[tuple[ID, str]] = []
+        for id_ in ids:
+            try:
+                existed = instance.delete(id_)
+            except DockerPassError as exc:
+                if isinstance(exc, FatalPluginError):
+                    self._record_failure(slot, exc)
+                outcomes.append((id_, str(exc)))
+                continue
+            outcomes.append((id_, Removal.REMOVED if existed else Removal.MISSING))
+        return Removal(slot.name, tuple(outcomes))
+
+    def list_secrets(
+        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+    ) -> Listing:
+        """IDs and metadata (no values), sorted by ID then provider.
+
+        ``plugin`` lists that plugin only (its failure raises); without it every running plugin
+        is asked and each failure, or inability to list, is reported in ``errors``.
+        ``reserved`` includes the reserved realm (:func:`~docker_pass.core.plugin.is_reserved`).
+        """
+        errors: dict[str, str] = {}
+        targets: list[tuple[_Slot, Pattern]] = []
+        if plugin is not None:
+            slot, _ = self._capable(plugin, Capability.LIST, "list")
+            narrowed = (slot.pattern or pattern).narrow(pattern)
+            targets = [(slot, narrowed)] if narrowed is not None else []
+        else:
+            for slot, narrowed in self._targets(pattern):
+                if Capability.LIST in slot.capabilities:
+                    targets.append((slot, narrowed))
+                else:
+                    errors[slot.name] = "cannot list its secrets (it resolves IDs it is asked for)"
+        infos: list[SecretInfo] = []
+        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.list(n)):
+            if isinstance(outcome, BaseException):
+                message = self._record_failure(slot, outcome)
+                if plugin is not None:
+                    raise outcome if isinstance(outcome, DockerPassError) else PluginError(message)
+                errors[slot.name] = message
+                continue
+            scope = slot.pattern or narrowed
+            for info in outcome:
+                if not (pattern.matches(info.id) and scope.matches(info.id)):
+                    continue
+                if not reserved and is_reserved(info.id):
+                    continue
+                infos.append(SecretInfo(info.id, slot.name, info.metadata))
+        infos.sort(key=lambda i: (i.id.value, i.provider))
+        return Listing(infos, errors)
 
     def resolve(self, pattern: Pattern) -> Resolution:
         """Fan ``pattern`` out to every enabled, running plugin that serves part of it.
 
         Raises :class:`NoPluginMatchesError` when no plugin's pattern overlaps.  Per-plugin
-        failures are reported in the result; the other plugins still answer.
+        failures are reported in the result; the other plugins still answer.  Secrets of the
+        reserved realm are never returned.
         """
         targets, down = self._targets_and_down(pattern)
         if not targets:
             raise NoPluginMatchesError(pattern.value).with_hints(*down_hints(down))
-        now = datetime.now(UTC)
-        envelopes: list[Envelope] = []
-        answered: list[str] = []
-        errors: dict[str, str] = {}
-        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.resolve(n)):
-            if isinstance(outcome, BaseException):
-                errors[slot.name] = self._record_failure(slot, outcome)
-                continue
-            answered.append(slot.name)
-            scope = slot.pattern or narrowed
-            for env in outcome:
-                in_scope = pattern.matches(env.id) and scope.matches(env.id)
-                if not (in_scope and narrowed.matches(env.id)):
-                    continue  # out of scope: never reaches a caller
-                if INTERNAL_REALM.matches(env.id):
-                    continue
-                envelopes.append(env.stamped(slot.name, now))
-        envelopes.sort(key=lambda e: (e.id.value, e.provider))
-        asked = [s.name for s, _ in targets]
-        return Resolution(pattern, envelopes, asked, answered, errors, down)
+        return self._resolution(pattern, targets, down)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
-        """Envelopes for ``pattern``; ``secret not found`` when there are none.
-
-        If nothing was found and some plugin failed, its error is raised instead.
-        """
+        """Envelopes for ``pattern`` (see :meth:`Resolution.envelopes_or_raise`)."""
         return self.resolve(pattern).envelopes_or_raise()
-
-    def list_secrets(self, pattern: Pattern) -> Listing:
-        """IDs and metadata across plugins (no values), sorted by ID then provider."""
-        targets = self._targets(pattern)
-        infos: list[SecretInfo] = []
-        errors: dict[str, str] = {}
-        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.list(n)):
-            if isinstance(outcome, BaseException):
-                errors[slot.name] = self._record_failure(slot, outcome)
-                continue
-            scope = slot.pattern or narrowed
-            for info in outcome:
-                if pattern.matches(info.id) and scope.matches(info.id):
-                    infos.append(SecretInfo(info.id, slot.name, info.metadata))
-        infos.sort(key=lambda i: (i.id.value, i.provider))
-        return Listing(infos, errors)
-
-    def plugin(self, name: str) -> Plugin:
-        """The started instance of plugin ``name`` (for the keychain verbs and the TUI)."""
-        slot = self._slots.get(name)
-        if slot is None:
-            raise UnknownPluginError(name, self.names())
-        self._load(slot)
-        if not slot.enabled:
-            raise DockerPassError(f"plugin {name} is disabled (docker pass plugins enable {name})")
-        instance = self._ensure_started(slot)
-        if instance is None:
-            state = load_run_states().get(name, RunState())
-            raise DockerPassError(f"plugin {name} is {state.status}: {state.message}")
-        return instance
 
     def close(self) -> None:
         """Stop every plugin this engine started."""
@@ -323,6 +264,71 @@ class Engine:
         self.close()
 
     # -- internals --------------------------------------------------------------------------
+
+    def _capable(self, name: str, capability: Capability, verb: str) -> tuple[_Slot, Plugin]:
+        """Plugin ``name``'s slot and running instance, if it can ``capability``; else an error
+        that says why and what to use instead."""
+        slot = self._slots.get(name)
+        if slot is None:
+            raise UnknownPluginError(name, self.names())
+        self._load(slot)
+        if slot.load_error:
+            raise DockerPassError(f"plugin {name} is crashed: {slot.load_error}").with_hints(
+                enable_remedy(name)
+            )
+        if not slot.enabled:
+            raise DockerPassError(f"plugin {name} is disabled ({enable_remedy(name)})")
+        if capability not in slot.capabilities:
+            if capability is Capability.LIST:
+                raise UsageError(
+                    f"plugin {name} cannot list its secrets: ask for an ID "
+                    f"(docker pass get ID --plugin {name})"
+                )
+            able = [n for n, caps in _capabilities_by_plugin(self).items() if capability in caps]
+            raise ReadOnlyError(
+                f"plugin {name} is read-only: it cannot {verb} secrets "
+                f"(writable plugins: {', '.join(able) or 'none'})"
+            )
+        instance = self._ensure_started(slot)
+        if instance is None:
+            state = load_run_states().get(name, RunState())
+            raise DockerPassError(f"plugin {name} is {state.status}: {state.message}").with_hints(
+                enable_remedy(name)
+            )
+        return slot, instance
+
+    def _resolve_on(self, slot: _Slot, instance: Plugin, pattern: Pattern) -> Resolution:
+        """Resolve ``pattern`` on one plugin only (``get`` from a plugin without ``get``)."""
+        narrowed = (slot.pattern or pattern).narrow(pattern)
+        if narrowed is None:
+            return Resolution(pattern, [], [], [])
+        return self._resolution(pattern, [(slot, narrowed)], {})
+
+    def _resolution(
+        self, pattern: Pattern, targets: list[tuple[_Slot, Pattern]], down: dict[str, str]
+    ) -> Resolution:
+        from datetime import UTC, datetime  # ~3 ms: only resolving stamps a time
+
+        now = datetime.now(UTC)
+        envelopes: list[Envelope] = []
+        answered: list[str] = []
+        errors: dict[str, str] = {}
+        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.resolve(n)):
+            if isinstance(outcome, BaseException):
+                errors[slot.name] = self._record_failure(slot, outcome)
+                continue
+            answered.append(slot.name)
+            scope = slot.pattern or narrowed
+            for env in outcome:
+                in_scope = pattern.matches(env.id) and scope.matches(env.id)
+                if not (in_scope and narrowed.matches(env.id)):
+                    continue  # out of scope: never reaches a caller
+                if is_reserved(env.id):
+                    continue
+                envelopes.append(env.stamped(slot.name, now))
+        envelopes.sort(key=lambda e: (e.id.value, e.provider))
+        asked = [s.name for s, _ in targets]
+        return Resolution(pattern, envelopes, asked, answered, errors, down)
 
     def _configurable_slot(self, name: str) -> _Slot:
         slot = self._slots.get(name)
@@ -340,6 +346,7 @@ class Engine:
             try:
                 cls = self._class_for(slot)
                 slot.configurable = bool(getattr(cls, "configurable", True))
+                slot.capabilities = capabilities_of(cls)
                 declared = getattr(cls, "pattern", Pattern("**"))
                 slot.pattern = declared if isinstance(declared, Pattern) else Pattern("**")
                 default_enabled = bool(getattr(cls, "enabled_by_default", not slot.configurable))
@@ -369,10 +376,10 @@ class Engine:
         if slot.instance is not None:
             return slot.instance
         if slot.load_error:
-            update_run_state(slot.name, lambda s: _set(s, CRASHED, slot.load_error))
+            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, slot.load_error))
             return None
         state = load_run_states().get(slot.name, RunState())
-        if state.status in DOWN_STATUSES:
+        if state.status.is_down:
             return None
         try:
             factory = self._factories.get(slot.name) or self._class_for(slot)
@@ -380,7 +387,7 @@ class Engine:
             instance.start()
         except FatalPluginError as exc:
             message = str(exc)
-            update_run_state(slot.name, lambda s: _set(s, CRASHED, message))
+            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, message))
             return None
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
             self._record_failure(slot, exc)
@@ -403,7 +410,7 @@ class Engine:
             if not slot.enabled:
                 continue
             if slot.pattern is None:  # it could not even be loaded: it might have served this
-                down[slot.name] = f"{CRASHED}: {slot.load_error}"
+                down[slot.name] = f"{RunStatus.CRASHED}: {slot.load_error}"
                 continue
             narrowed = slot.pattern.narrow(pattern)
             if narrowed is None:
@@ -447,7 +454,7 @@ class Engine:
         else:
             message = f"internal error ({type(exc).__name__})"
         if isinstance(exc, FatalPluginError):
-            update_run_state(slot.name, lambda s: _set(s, CRASHED, message))
+            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, message))
             if slot.instance is not None:
                 _stop_quietly(slot.instance)
                 slot.instance = None
@@ -457,20 +464,20 @@ class Engine:
                 state.failures += 1
                 if state.failures >= MAX_START_FAILURES:
                     gave_up = f"{message} (gave up after {state.failures} tries)"
-                    _set(state, RETRIES_EXCEEDED, gave_up)
+                    _set(state, RunStatus.RETRIES_EXCEEDED, gave_up)
                 else:
-                    _set(state, STOPPED, message)
+                    _set(state, RunStatus.STOPPED, message)
 
             update_run_state(slot.name, count)
         return message
 
     def _status(self, slot: _Slot, state: RunState) -> PluginStatus:
         if slot.load_error:
-            status, message = CRASHED, slot.load_error
+            status, message = RunStatus.CRASHED, slot.load_error
         elif not slot.enabled:
-            status, message = DISABLED, ""
+            status, message = RunStatus.DISABLED, ""
         elif slot.instance is not None:
-            status, message = RUNNING, ""
+            status, message = RunStatus.RUNNING, ""
         else:
             status, message = state.status, state.message
         instance = slot.instance
@@ -493,30 +500,48 @@ class Engine:
             pattern=slot.pattern.value if slot.pattern else "",
             message=message,
             storage=storage,
-            writable=bool(getattr(instance, "writable", False)),
+            capabilities=slot.capabilities,
             changed_at=state.changed_at,
         )
 
 
-def down_hints(down: Mapping[str, str]) -> list[str]:
-    """Hint lines for plugins that would have been asked but are down."""
-    return [
-        f"plugin {name} is {why} (docker pass plugins enable {name})" for name, why in down.items()
-    ]
+def plugin_spec(name: str) -> str:
+    """``module:attribute`` of plugin ``name``; a built-in one without scanning entry points."""
+    from docker_pass.core.registry import BUILTIN_PLUGINS
+
+    spec = BUILTIN_PLUGINS.get(name)
+    if spec is not None:
+        return spec
+    specs = plugin_specs()
+    if name not in specs:
+        raise UnknownPluginError(name, list(specs))
+    return specs[name]
 
 
-def _set(state: RunState, status: str, message: str) -> None:
+def _capabilities_by_plugin(engine: Engine) -> dict[str, frozenset[Capability]]:
+    """Every registered plugin's capabilities (imports their classes: error paths only)."""
+    out: dict[str, frozenset[Capability]] = {}
+    names = dict.fromkeys([*plugin_specs(), *engine.names()])
+    for name in names:
+        try:
+            out[name] = capabilities_of(load_plugin_class(name))
+        except DockerPassError:
+            continue  # a plugin that cannot load is no alternative
+    return out
+
+
+def _set(state: RunState, status: RunStatus, message: str) -> None:
     state.status = status
     state.message = message
 
 
 def _running(state: RunState) -> None:
-    _set(state, RUNNING, "")
+    _set(state, RunStatus.RUNNING, "")
     state.failures = 0
 
 
 def _clear(state: RunState) -> None:
-    _set(state, STOPPED, "")
+    _set(state, RunStatus.STOPPED, "")
     state.failures = 0
 
 

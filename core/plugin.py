@@ -7,15 +7,57 @@ no arguments (configuration comes from its own section of the config file), then
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.ids import ID, Pattern
 
-#: Internal secrets of the engine and its plugins (for example service-account tokens).  They
-#: are listed only on request and never returned by resolution.
+#: Internal secrets of the engine and its plugins (for example service-account tokens).
 INTERNAL_REALM = Pattern("docker/secrets-engine/**")
+#: The plugin every secret verb uses unless told otherwise (Docker's tool has only this one).
+KEYCHAIN_PLUGIN = "docker-pass"
+
+
+def is_reserved(id_: ID | str) -> bool:
+    """Whether ``id_`` lies in the reserved realm ``docker/secrets-engine/**``.
+
+    The one rule, applied by every front: such secrets are listed only on request (``ls
+    --all-realms``; never in the TUI's tree), ``rm --all`` keeps them unless asked, the TUI's
+    editor does not create them, and no resolution (``run``, the daemon, containers) returns them.
+    """
+    return INTERNAL_REALM.matches(id_)
+
+
+def enable_remedy(name: str) -> str:
+    """The command that brings plugin ``name`` back after a crash or after disabling it."""
+    return f"docker pass plugins enable {name}"
+
+
+class Capability(StrEnum):
+    """What a plugin can do with its secrets."""
+
+    LIST = "list"
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+
+
+#: What a plugin that declares nothing can do (it can always be asked to resolve).
+READ_ONLY = frozenset({Capability.LIST, Capability.READ})
+READ_WRITE = frozenset(Capability)
+
+
+def capabilities_of(plugin: object) -> frozenset[Capability]:
+    """The capabilities a plugin (class or instance) declares.
+
+    A plugin written before ``capabilities`` existed declares ``writable``; that still counts.
+    """
+    declared: Iterable[str] | None = getattr(plugin, "capabilities", None)
+    if declared is not None:
+        return frozenset(Capability(c) for c in declared)
+    return READ_WRITE if getattr(plugin, "writable", False) else READ_ONLY
 
 
 @runtime_checkable
@@ -34,8 +76,8 @@ class Plugin(Protocol):
     pattern: Pattern
     #: Whether a person may enable and disable it.
     configurable: bool
-    #: Whether it accepts ``save`` and ``delete``.
-    writable: bool
+    #: What it can do: list, read, and (with ``save``/``delete``) write and delete.
+    capabilities: frozenset[Capability]
 
     def start(self) -> None:
         """Get ready (connect, warm caches); raise ``FatalPluginError`` if it cannot."""
@@ -46,7 +88,7 @@ class Plugin(Protocol):
         ...
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
-        """IDs and metadata matching ``pattern``, without values."""
+        """IDs and metadata matching ``pattern``, without values (with ``Capability.LIST``)."""
         ...
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
@@ -60,7 +102,7 @@ class Plugin(Protocol):
 
 @runtime_checkable
 class WritablePlugin(Plugin, Protocol):
-    """A plugin that also stores and removes secrets (the ``docker-pass`` keychain plugin)."""
+    """A plugin that also reads one secret, stores and removes secrets (``docker-pass``)."""
 
     def get(self, id_: ID) -> Envelope:
         """One secret with its value; raise ``SecretNotFoundError``."""

@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from docker_pass.core.engine import Resolution, down_hints
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.refs import SCHEME
+from docker_pass.core.results import Resolution
 from docker_pass.core.value import FrozenValue
 
 SCHEME_BYTES = SCHEME.encode()
@@ -124,13 +124,11 @@ def resolve_references(
     report = []
     for name, id_ in references(env):
         result = resolve(Pattern.parse(id_.value))
-        envelopes, errors = result.envelopes, result.errors
-        if not envelopes:
-            if errors:
-                plugin, message = next(iter(errors.items()))
-                raise RunError(f"resolving {name}: {plugin}: {message}")
-            hints = down_hints(result.down)
-            raise RunError(f"resolving {name}: secret not found").with_hints(*hints)
+        try:
+            envelopes = result.envelopes_or_raise()
+        except DockerPassError as exc:
+            raise RunError(f"resolving {name}: {exc}").with_hints(*exc.hints) from None
+        errors = result.errors
         if len(envelopes) > 1:
             providers = ", ".join(e.provider for e in envelopes)
             raise RunError(

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,27 @@ from docker_pass.core.config import config_path, load_config, write_json_atomic
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.store import xdg_dir
 
-RUNNING = "running"
-STOPPED = "stopped"
-CRASHED = "crashed"
-RETRIES_EXCEEDED = "retries-exceeded"
-RUN_STATUSES = (RUNNING, STOPPED, CRASHED, RETRIES_EXCEEDED)
-#: Statuses that keep a plugin down until ``plugins enable NAME``.
-DOWN_STATUSES = (CRASHED, RETRIES_EXCEEDED)
+
+class RunStatus(StrEnum):
+    """A plugin's status as every front shows it (a ``str``, so JSON and text print it as is)."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+    RETRIES_EXCEEDED = "retries-exceeded"
+    #: Reported for a disabled plugin; never recorded in the state file.
+    DISABLED = "disabled"
+
+    @property
+    def is_down(self) -> bool:
+        """Whether it keeps the plugin down until ``plugins enable NAME``."""
+        return self in (RunStatus.CRASHED, RunStatus.RETRIES_EXCEEDED)
+
+
+#: The statuses the state file records.
+RECORDED_STATUSES = frozenset(
+    {RunStatus.RUNNING, RunStatus.STOPPED, RunStatus.CRASHED, RunStatus.RETRIES_EXCEEDED}
+)
 #: Consecutive ordinary start failures after which a plugin is left down.
 MAX_START_FAILURES = 3
 
@@ -44,7 +59,11 @@ class RunState:
     __slots__ = ("changed_at", "failures", "message", "status")
 
     def __init__(
-        self, status: str = STOPPED, message: str = "", changed_at: float = 0.0, failures: int = 0
+        self,
+        status: RunStatus = RunStatus.STOPPED,
+        message: str = "",
+        changed_at: float = 0.0,
+        failures: int = 0,
     ) -> None:
         self.status = status
         self.message = message
@@ -53,7 +72,7 @@ class RunState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "status": self.status,
+            "status": self.status.value,
             "message": self.message,
             "changed_at": self.changed_at,
             "failures": self.failures,
@@ -65,14 +84,14 @@ class RunState:
             return cls()
         status = doc.get("status")
         return cls(
-            status if status in RUN_STATUSES else STOPPED,
+            RunStatus(status) if status in RECORDED_STATUSES else RunStatus.STOPPED,
             str(doc.get("message", "")),
             float(doc.get("changed_at", 0.0) or 0.0),
             int(doc.get("failures", 0) or 0),
         )
 
     def __repr__(self) -> str:
-        return f"RunState({self.status!r}, {self.message!r}, failures={self.failures})"
+        return f"RunState({self.status.value!r}, {self.message!r}, failures={self.failures})"
 
 
 def state_path() -> Path:

@@ -18,7 +18,6 @@ from connectrpc.errors import ConnectError
 from protobuf import Message
 from protobuf.wkt import Timestamp
 
-from docker_pass.core.engine import DISABLED, PluginStatus, Resolution
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
@@ -30,18 +29,19 @@ from docker_pass.core.errors import (
     UnknownPluginError,
     UsageError,
 )
-from docker_pass.core.state import CRASHED, RETRIES_EXCEEDED, RUNNING, STOPPED
+from docker_pass.core.results import PluginStatus, Resolution
+from docker_pass.core.state import RunStatus
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 
 _RUN_STATUS = {
-    RUNNING: plugins_pb.RunStatus.RUNNING,
-    STOPPED: plugins_pb.RunStatus.STOPPED,
-    CRASHED: plugins_pb.RunStatus.CRASHED,
-    RETRIES_EXCEEDED: plugins_pb.RunStatus.RETRIES_EXCEEDED,
+    RunStatus.RUNNING: plugins_pb.RunStatus.RUNNING,
+    RunStatus.STOPPED: plugins_pb.RunStatus.STOPPED,
+    RunStatus.CRASHED: plugins_pb.RunStatus.CRASHED,
+    RunStatus.RETRIES_EXCEEDED: plugins_pb.RunStatus.RETRIES_EXCEEDED,
     # Disabled is its own flag in the API; a disabled plugin is not running.
-    DISABLED: plugins_pb.RunStatus.STOPPED,
+    RunStatus.DISABLED: plugins_pb.RunStatus.STOPPED,
 }
 
 

@@ -40,14 +40,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
 from protobuf.wkt import Timestamp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from docker_pass.core.config import config_path
-from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
+from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
 from docker_pass.core.ids import Pattern
 from docker_pass.core.registry import plugin_specs
@@ -66,6 +65,7 @@ from docker_pass.core.remote.wire import (
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
 )
+from docker_pass.core.results import Listing, PluginStatus, Resolution
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
@@ -244,13 +244,12 @@ class ResolverServiceHandler(resolver_connect.ResolverService):
             ", ".join(result.asked) or "none",
             ", ".join(result.errors) or "none",
         )
-        if not result.envelopes:
-            if result.errors:
-                name, message = next(iter(result.errors.items()))
-                raise ConnectError(Code.UNAVAILABLE, f"{name}: {message}")
-            raise ConnectError(Code.NOT_FOUND, "secret not found")
+        try:
+            envelopes = result.envelopes_or_raise()
+        except DockerPassError as exc:
+            raise failure(ctx, exc) from None
         return resolver_pb.GetSecretsResponse(
-            envelopes=[envelope_message(env) for env in result.envelopes]
+            envelopes=[envelope_message(env) for env in envelopes]
         )
 
 
@@ -344,7 +343,9 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
         """The listing for a pattern, with the errors of plugins that failed it."""
         try:
             pattern = Pattern.parse(request.pattern)
-            listing: Listing = await self._host.call(lambda e: e.list_secrets(pattern))
+            listing: Listing = await self._host.call(
+                lambda e: e.list_secrets(pattern, reserved=True)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
             raise failure(ctx, exc) from None
         return dockerpass_pb.ListSecretsResponse(

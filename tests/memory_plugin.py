@@ -13,6 +13,7 @@ import pytest
 PLUGIN_MODULE = '''
 """A third-party plugin installed the way any would be: a dist with an entry point."""
 import json, os
+from docker_pass.core.plugin import READ_ONLY
 from docker_pass.core import ID, Envelope, Pattern, SecretInfo
 
 class MemoryPlugin:
@@ -21,7 +22,7 @@ class MemoryPlugin:
     pattern = Pattern("**")
     configurable = True
     enabled_by_default = True
-    writable = False
+    capabilities = READ_ONLY
 
     def start(self): pass
     def stop(self): pass

@@ -22,14 +22,16 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from docker_pass.core.engine import Engine, PluginStatus
+from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
-from docker_pass.core.state import RUNNING
+from docker_pass.core.results import PluginStatus
+from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import palette_commands
-from docker_pass.tui.gateway import KEYCHAIN_PLUGIN, SecretsGateway
+from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
 from docker_pass.tui.messages import (
     PluginsLoaded,
@@ -54,7 +56,7 @@ from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
 from docker_pass.tui.widgets.pattern_bar import PatternBar
-from docker_pass.tui.widgets.plugin_table import PluginTable, is_down
+from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
 from docker_pass.tui.workers import WORK_LABELS, EngineWorkers
@@ -90,9 +92,8 @@ class DockerPassApp(EngineWorkers):
 
     def __init__(
         self,
-        engine_factory: Callable[[], Engine] = Engine,
+        front_factory: Callable[[], EngineFront] = Engine,
         *,
-        front_factory: Callable[[], EngineFront] | None = None,
         subtitle: str = "",
         keymap: Mapping[str, str] | None = None,
         reveal_seconds: float = REVEAL_SECONDS,
@@ -101,10 +102,10 @@ class DockerPassApp(EngineWorkers):
         inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
         cursor_blink: bool = True,
     ) -> None:
-        """``engine_factory`` builds the engine (in a worker, on first use); ``poll_seconds``
+        """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
         ``None`` turns off watching other processes' plugin changes (tests trigger it)."""
         super().__init__()
-        self.gateway = SecretsGateway(engine_factory, front_factory)
+        self.gateway = SecretsGateway(front_factory)
         self.user_keymap = dict(keymap or {})
         self.reveal_seconds = reveal_seconds
         self.clipboard_seconds = clipboard_seconds
@@ -208,7 +209,7 @@ class DockerPassApp(EngineWorkers):
     def on_plugin_toggled(self, message: PluginToggled) -> None:
         status = message.status
         detail = f": {status.message}" if status.message else ""
-        level = "error" if is_down(status) else "success"
+        level = "error" if status.is_down else "success"
         self.set_status(f"{status.name} is {status.status}{detail}", level)
         # Its secrets appear or disappear: list again (with the same engine).
         self.load_everything()
@@ -320,7 +321,7 @@ class DockerPassApp(EngineWorkers):
     def action_new_secret(self) -> None:
         """Open the editor for a new secret in the keychain plugin."""
         keychain = self._plugin(KEYCHAIN_PLUGIN)
-        if keychain is None or keychain.status != RUNNING:
+        if keychain is None or keychain.status != RunStatus.RUNNING:
             self.set_status(f"{KEYCHAIN_PLUGIN} is not running: nowhere to save.", "error")
             return
         self.push_screen(
@@ -369,7 +370,7 @@ class DockerPassApp(EngineWorkers):
         if not status.configurable:
             self.set_status(f"{status.name} is always on: it is not configurable.", "warning")
             return
-        if is_down(status):
+        if status.is_down:
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -572,10 +573,10 @@ class DockerPassApp(EngineWorkers):
         if not self.plugins_loaded:
             notices.append(Notice("loading", "plugins", "starting…"))
         for status in self.plugin_statuses:
-            if is_down(status):
+            if status.is_down:
                 message = f"{status.status}: {status.message}"
                 notices.append(Notice("error", status.name, message, status.status))
-            elif not self.listing_loaded and status.status == RUNNING:
+            elif not self.listing_loaded and status.status == RunStatus.RUNNING:
                 notices.append(Notice("loading", status.name, "listing…"))
         for name, error in self.listing_errors.items():
             notices.append(Notice("error", name, error, "listing failed"))
@@ -599,7 +600,7 @@ class DockerPassApp(EngineWorkers):
         parts = [self.subtitle] if self.subtitle else []
         if self.listing_loaded:
             parts.append(f"{len(self.secrets_index):,} secrets")
-        down = [s.name for s in self.plugin_statuses if is_down(s)]
+        down = [s.name for s in self.plugin_statuses if s.is_down]
         if self.plugin_statuses:
             parts.append(
                 f"{len(self.plugin_statuses)} plugins" + (f", {len(down)} down" if down else "")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
-from docker_pass.core.engine import DISABLED
+from docker_pass.core.state import RunStatus
 
 if TYPE_CHECKING:
     from docker_pass.tui.app import DockerPassApp
@@ -54,7 +54,7 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
             continue
         if status.status in ("crashed", "retries-exceeded"):
             verb = "Re-enable"
-        elif status.status == DISABLED:
+        elif status.status == RunStatus.DISABLED:
             verb = "Enable"
         else:
             verb = "Disable"

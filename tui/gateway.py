@@ -18,17 +18,16 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from docker_pass.core.config import config_path, load_config
-from docker_pass.core.engine import Engine, PluginStatus
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.errors import ReadOnlyError, SecretNotFoundError
+from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import INTERNAL_REALM, WritablePlugin
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.results import PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
 
 if TYPE_CHECKING:
     from docker_pass.core.remote.front import EngineFront
 
-KEYCHAIN_PLUGIN = "docker-pass"
 EVERYTHING = Pattern("**")
 
 #: What the plugins' shared state means to us: run status and message, and enabled flags.
@@ -58,23 +57,12 @@ class SecretDraft:
 
 
 class SecretsGateway:
-    """Serialised access to an :class:`Engine` built on first use by ``engine_factory``.
+    """Serialised access to one engine front — the daemon's (``docker pass ui`` when one runs)
+    or an embedded :class:`Engine` — built on first use by ``front_factory``."""
 
-    With a ``front_factory`` (``docker pass ui`` passes the daemon-or-embedded front), plugin
-    status, listing, resolution and enabling go through that front, so a running engine daemon
-    and its warm plugins serve the UI; writes to the keychain plugin stay in-process (the daemon
-    offers no write API).
-    """
-
-    def __init__(
-        self,
-        engine_factory: Callable[[], Engine],
-        front_factory: Callable[[], EngineFront] | None = None,
-    ) -> None:
-        self._factory = engine_factory
+    def __init__(self, front_factory: Callable[[], EngineFront]) -> None:
         self._front_factory = front_factory
         self._front: EngineFront | None = None
-        self._engine: Engine | None = None
         self._lock = threading.RLock()
         self._stamp: tuple[int, int] = (-1, -1)
         self._meaning: StateMeaning | None = None
@@ -96,34 +84,31 @@ class SecretsGateway:
                 listing = self._front_now().list_secrets(EVERYTHING)
             finally:
                 self._remember_state()
-        infos = [i for i in listing.infos if not INTERNAL_REALM.matches(i.id)]
-        return SecretListing(infos, MappingProxyType(dict(listing.errors)))
+        return SecretListing(listing.infos, MappingProxyType(dict(listing.errors)))
 
     def read_value(self, info: SecretInfo) -> bytes:
         """The value of ``info`` from the plugin that listed it."""
         with self._lock:
-            if info.provider == KEYCHAIN_PLUGIN:
-                plugin = self._engine_now().plugin(info.provider)
-                if isinstance(plugin, WritablePlugin):
-                    return plugin.get(info.id).value
-            resolution = self._front_now().resolve(Pattern.parse(info.id.value))
-            for envelope in resolution.envelopes:
-                if envelope.id == info.id and envelope.provider == info.provider:
-                    return envelope.value
-        raise SecretNotFoundError()
+            return self._front_now().get(info.id, plugin=info.provider).value
 
     def save(self, draft: SecretDraft) -> SecretInfo:
         """Create or replace a secret; returns what the listing should now show."""
         with self._lock:
-            plugin = self._writable(draft.provider)
-            value = draft.value if draft.value is not None else plugin.get(draft.id).value
-            plugin.save(draft.id, value, draft.metadata)
+            front = self._front_now()
+            value = draft.value
+            if value is None:
+                value = front.get(draft.id, plugin=draft.provider).value
+            front.save(draft.id, value, draft.metadata, plugin=draft.provider)
         return SecretInfo(draft.id, draft.provider, MappingProxyType(dict(draft.metadata)))
 
     def delete(self, info: SecretInfo) -> bool:
         """Remove a secret; whether it existed."""
         with self._lock:
-            return self._writable(info.provider).delete(info.id)
+            removal = self._front_now().remove([info.id], plugin=info.provider)
+        ((_, outcome),) = removal.outcomes
+        if outcome not in (Removal.REMOVED, Removal.MISSING):
+            raise DockerPassError(outcome)
+        return outcome == Removal.REMOVED
 
     def set_enabled(self, name: str, enabled: bool) -> PluginStatus:
         """Enable (which also clears a crash and starts it) or disable a configurable plugin."""
@@ -135,11 +120,8 @@ class SecretsGateway:
                 self._remember_state()
 
     def reload(self) -> None:
-        """Drop the engine; the next call builds a fresh one that reads the shared state anew."""
+        """Drop the front; the next call builds a fresh one that reads the shared state anew."""
         with self._lock:
-            if self._engine is not None:
-                self._engine.close()
-            self._engine = None
             if self._front is not None:
                 self._front.close()
             self._front = None
@@ -176,26 +158,10 @@ class SecretsGateway:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _engine_now(self) -> Engine:
-        if self._engine is None:
-            self._engine = self._factory()
-        return self._engine
-
     def _front_now(self) -> EngineFront:
-        if self._front_factory is None:
-            return self._engine_now()
         if self._front is None:
             self._front = self._front_factory()
         return self._front
-
-    def _writable(self, provider: str) -> WritablePlugin:
-        plugin = self._engine_now().plugin(provider)
-        if not isinstance(plugin, WritablePlugin) or not getattr(plugin, "writable", False):
-            raise ReadOnlyError(
-                f"{provider} is read-only: change its secrets where they live "
-                f"(docker pass writes only to {KEYCHAIN_PLUGIN})"
-            )
-        return plugin
 
     def _remember_state(self) -> None:
         """Note the shared state our own call left, so it is not taken for another process's."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from docker_pass.core.engine import PluginStatus
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.results import PluginStatus
 from docker_pass.tui.gateway import SecretListing
 from docker_pass.tui.preview import Preview
 from docker_pass.tui.realms import RealmIndex

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from docker_pass.core.engine import PluginStatus
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
-from docker_pass.core.state import RUNNING
+from docker_pass.core.results import PluginStatus
+from docker_pass.core.state import RunStatus
 from docker_pass.tui.realms import RealmIndex
 
 WILDCARDS = ("*", "**")
@@ -75,7 +75,9 @@ def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
             continue
         if scope.narrow(pattern) is None:
             continue
-        (running if status.enabled and status.status == RUNNING else idle).append(status.name)
+        (running if status.enabled and status.status == RunStatus.RUNNING else idle).append(
+            status.name
+        )
     return Routing(tuple(running), tuple(idle))
 
 

@@ -12,8 +12,8 @@ from textual import work
 from textual.app import App
 from textual.worker import get_current_worker
 
-from docker_pass.core.engine import PluginStatus
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.results import PluginStatus
 from docker_pass.tui.gateway import SecretDraft, SecretsGateway
 from docker_pass.tui.messages import (
     PluginsLoaded,

@@ -23,7 +23,7 @@ from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import INTERNAL_REALM
+from docker_pass.core.plugin import READ_WRITE, is_reserved
 from docker_pass.core.store import SecretStore
 from docker_pass.core.value import FrozenValue
 
@@ -97,7 +97,7 @@ class KeychainPlugin:
     version = __version__
     pattern = Pattern("**")
     configurable = False
-    writable = True
+    capabilities = READ_WRITE
 
     def __init__(self, store: SecretStore | None = None, choice: StoreChoice | None = None) -> None:
         self._store = store
@@ -136,11 +136,7 @@ class KeychainPlugin:
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
         """Values for ``pattern``; internal secrets are never resolved."""
-        return [
-            self._stamp(e)
-            for e in self.store.resolve(pattern)
-            if not INTERNAL_REALM.matches(e.id.value)
-        ]
+        return [self._stamp(e) for e in self.store.resolve(pattern) if not is_reserved(e.id)]
 
     def get(self, id_: ID) -> Envelope:
         """One secret by ID."""

@@ -29,6 +29,7 @@ from docker_pass.core.config import load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.plugin import READ_ONLY, enable_remedy
 from docker_pass.core.state import plugin_settings
 
 #: Seconds between two reads of the item list, unless configured.
@@ -55,11 +56,11 @@ def setting_seconds(
     except ValueError:
         raise FatalPluginError(
             f"{source}: {raw!r} is not a number of seconds; fix it, then run: "
-            f"docker pass plugins enable {plugin}"
+            f"{enable_remedy(plugin)}"
         ) from None
     if seconds < 0:
         raise FatalPluginError(
-            f"{source}: {raw!r} is negative; fix it, then run: docker pass plugins enable {plugin}"
+            f"{source}: {raw!r} is negative; fix it, then run: {enable_remedy(plugin)}"
         )
     return seconds, source
 
@@ -82,7 +83,7 @@ class CachedItemsPlugin(ABC):
     version = __version__
     pattern = Pattern("**")
     configurable = True
-    writable = False
+    capabilities = READ_ONLY
     #: Configurable plugins stay off until a person enables them.
     enabled_by_default = False
 

@@ -40,13 +40,14 @@ from docker_pass.backends.onepassword.base import (
 )
 from docker_pass.backends.onepassword.items import Field, Item
 from docker_pass.core.errors import FatalPluginError, PluginError
+from docker_pass.core.plugin import enable_remedy
 
 PLUGIN_NAME = "1password-cli"
 OP_PATH_ENV = "DOCKER_PASS_OP_PATH"
 TIMEOUT_ENV = "DOCKER_PASS_OP_TIMEOUT"
 REFRESH_ENV = "DOCKER_PASS_OP_REFRESH"
 
-ENABLE = f"docker pass plugins enable {PLUGIN_NAME}"
+ENABLE = enable_remedy(PLUGIN_NAME)
 OP_MISSING = (
     "the 1Password CLI (op) was not found on PATH: install the 1Password CLI "
     "(https://developer.1password.com/docs/cli/get-started/) and sign in, then run: " + ENABLE

@@ -48,6 +48,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
 )
 from docker_pass.core.ids import ID
+from docker_pass.core.plugin import enable_remedy
 
 PLUGIN_NAME = "1password-sdk"
 #: Where the ``docker-pass`` plugin keeps the service account token (internal realm).
@@ -67,7 +68,7 @@ TOKEN_REJECTED = (
 )
 SDK_MISSING = (
     "the onepassword-sdk package is not installed: install it (pip install onepassword-sdk), "
-    f"then run: docker pass plugins enable {PLUGIN_NAME}"
+    f"then run: {enable_remedy(PLUGIN_NAME)}"
 )
 
 #: ``Client.authenticate(auth=…, integration_name=…, integration_version=…)``

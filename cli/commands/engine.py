@@ -15,8 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from docker_pass.core.engine import PluginStatus
     from docker_pass.core.remote.front import EngineFront
+    from docker_pass.core.results import PluginStatus
 
 SYSTEMD_UNIT = """\
 example systemd user unit (~/.config/systemd/user/docker-pass-engine.service):

@@ -1,13 +1,11 @@
-"""`get NAME`: show a secret from the keychain, masked unless --reveal."""
+"""`get NAME`: show a secret from a plugin (the keychain by default), masked unless --reveal."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
+from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.ids import ID
-
-MASKED_VALUE = "**********"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,39 +22,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print id, provider, metadata (and value with --reveal)"
     )
+    add_plugin_option(parser, "read from")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.cli import render
+    from docker_pass.core.engine import Engine
 
     id_ = ID.parse(args.name)
-    keychain = open_keychain()
-    try:
-        envelope = keychain.get(id_)
-    finally:
-        keychain.stop()
-    if args.json:
-        import base64
-        import json
-
-        doc: dict[str, object] = {
-            "id": envelope.id.value,
-            "provider": envelope.provider,
-            "metadata": dict(envelope.metadata),
-        }
-        if args.reveal:
-            try:
-                doc["value"] = envelope.value.decode()
-            except UnicodeDecodeError:
-                doc["value_base64"] = base64.b64encode(envelope.value).decode()
-        print(json.dumps(doc, indent=2))
-    elif args.reveal:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(envelope.value)
-        if sys.stdout.isatty():
-            sys.stdout.buffer.write(b"\n")
-        sys.stdout.buffer.flush()
-    else:
-        print(f"ID: {envelope.id.value}\nValue: {MASKED_VALUE}")
+    with Engine.for_plugin(args.plugin) as engine:
+        envelope = engine.get(id_, plugin=args.plugin)
+    render.envelope(envelope, reveal=args.reveal, as_json=args.json)
     return 0

@@ -1,10 +1,10 @@
-"""`ls [PATTERN]`: list the keychain's secret IDs (alias: list)."""
+"""`ls [PATTERN]`: list secret IDs of a plugin, or of every plugin (alias: list)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
+from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.ids import Pattern
 
 
@@ -13,7 +13,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "ls",
         aliases=["list"],
         help="List all secrets from local keychain",
-        description="List the IDs of the secrets in the local keychain, sorted.",
+        description=(
+            "List the IDs of the secrets in the local keychain (or another plugin), sorted. "
+            "With --all-plugins every running plugin is asked; one that fails is named on "
+            "stderr and the others still list."
+        ),
     )
     parser.add_argument(
         "pattern", nargs="?", default="**", metavar="PATTERN", help="only IDs matching this pattern"
@@ -26,34 +30,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="include internal secrets (docker/secrets-engine/**)",
     )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--all-plugins", action="store_true", help="list the secrets of every running plugin"
+    )
+    add_plugin_option(which, "list")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.keychain import open_keychain
-    from docker_pass.core.plugin import INTERNAL_REALM
+    from docker_pass.cli import render
 
     pattern = Pattern.parse(args.pattern)
-    keychain = open_keychain()
-    try:
-        infos = keychain.list(pattern)
-    finally:
-        keychain.stop()
-    if not args.all_realms:
-        infos = [i for i in infos if not INTERNAL_REALM.matches(i.id)]
-    infos.sort(key=lambda i: i.id.value)
-    if args.json:
-        doc = [
-            {"id": i.id.value, "provider": i.provider, "metadata": dict(i.metadata)} for i in infos
-        ]
-        print(json.dumps(doc, indent=2))
-    elif args.long:
-        width = max((len(i.id.value) for i in infos), default=2)
-        lines = [f"{'ID':<{width}}  PROVIDER     METADATA"]
-        for i in infos:
-            meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
-            lines.append(f"{i.id.value:<{width}}  {i.provider:<11}  {meta}".rstrip())
-        print("\n".join(lines))
-    elif infos:
-        print("\n".join(i.id.value for i in infos))
-    return 0
+    if args.all_plugins:
+        from docker_pass.cli.commands.engine import engine_for
+
+        with engine_for(args) as front:
+            listing = front.list_secrets(pattern, reserved=args.all_realms)
+    else:
+        from docker_pass.core.engine import Engine
+
+        with Engine.for_plugin(args.plugin) as engine:
+            listing = engine.list_secrets(pattern, plugin=args.plugin, reserved=args.all_realms)
+    return render.listing(listing, long=args.long, as_json=args.json)

@@ -12,7 +12,8 @@ import argparse
 import sys
 from typing import TextIO
 
-from docker_pass.core.errors import UsageError
+from docker_pass.core.errors import DockerPassError, UsageError
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 
 SDK_PLUGIN = "1password-sdk"
 #: Where the token is kept; the same as ``docker_pass.backends.onepassword.sdk_plugin.TOKEN_ID``
@@ -85,46 +86,42 @@ def read_token(stdin: TextIO) -> str:
 
 def run_setup(args: argparse.Namespace) -> int:
     """Store the token, then enable the plugin; exit 1 if the plugin does not come up."""
-    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.cli import render
     from docker_pass.core.engine import Engine
-    from docker_pass.core.ids import ID, Pattern
+    from docker_pass.core.ids import ID
 
     token = read_token(sys.stdin)
-    keychain = open_keychain()
-    try:
-        replaced = bool(keychain.list(Pattern(TOKEN_ID)))
-        keychain.save(ID(TOKEN_ID), token.encode(), {})
-        where = keychain.storage()
-    finally:
-        keychain.stop()
+    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain:
+        saved = keychain.save(ID(TOKEN_ID), token.encode(), {})
+        (where,) = (s.storage for s in keychain.plugins())
     print(
         "Stored the 1Password service account token"
-        + (", replacing the earlier one," if replaced else "")
+        + (", replacing the earlier one," if saved.replaced else "")
         + f" with the docker-pass plugin: {where}"
     )
     with Engine() as engine:
         status = engine.enable(SDK_PLUGIN)
-    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
-    return 0 if status.status == "running" else 1
+    return render.plugin_change(status)
 
 
 def run_purge(args: argparse.Namespace) -> int:
     """Disable the plugin, then remove the token."""
-    from docker_pass.cli.keychain import open_keychain
+    from docker_pass.cli import render
     from docker_pass.core.engine import Engine
     from docker_pass.core.ids import ID
+    from docker_pass.core.results import Removal
 
     with Engine() as engine:
         status = engine.disable(SDK_PLUGIN)
-    print(f"{status.name}: {status.status}")
-    keychain = open_keychain()
-    try:
-        removed = keychain.delete(ID(TOKEN_ID))
-    finally:
-        keychain.stop()
+    render.plugin_change(status)
+    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain:
+        removal = keychain.remove([ID(TOKEN_ID)])
+    ((_, outcome),) = removal.outcomes
+    if outcome not in (Removal.REMOVED, Removal.MISSING):
+        raise DockerPassError(f"removing the token: {outcome}")
     print(
         "Removed the 1Password service account token."
-        if removed
+        if outcome == Removal.REMOVED
         else "No 1Password service account token was stored."
     )
     return 0

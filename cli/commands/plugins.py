@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-
-ENABLE_HINT = "docker pass plugins enable {name}"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,42 +38,28 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
+    from docker_pass.cli import render
     from docker_pass.cli.commands.engine import engine_for
 
     with engine_for(args) as engine:
         statuses = engine.plugins()
-    if args.json:
-        print(json.dumps([s.to_json() for s in statuses], indent=2))
-        return 0
-    rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
-    for s in statuses:
-        detail = s.message or s.storage
-        hint = ENABLE_HINT.format(name=s.name)
-        if s.message and s.status in ("crashed", "retries-exceeded") and hint not in s.message:
-            detail = f"{s.message} (then: {hint})"
-        rows.append(
-            (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print(("  ".join(cells) + "  " + row[-1]).rstrip())
+    render.plugin_statuses(statuses, as_json=args.json)
     return 0
 
 
 def run_enable(args: argparse.Namespace) -> int:
+    from docker_pass.cli import render
     from docker_pass.cli.commands.engine import engine_for
 
     with engine_for(args) as engine:
         status = engine.enable(args.name)
-    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
-    return 0 if status.status == "running" else 1
+    return render.plugin_change(status)
 
 
 def run_disable(args: argparse.Namespace) -> int:
+    from docker_pass.cli import render
     from docker_pass.cli.commands.engine import engine_for
 
     with engine_for(args) as engine:
         status = engine.disable(args.name)
-    print(f"{status.name}: {status.status}")
-    return 0
+    return render.plugin_change(status)

@@ -1,11 +1,13 @@
-"""`rm NAME…` / `rm --all`: remove secrets from the keychain (aliases: delete, erase, remove)."""
+"""`rm NAME…` / `rm --all`: remove secrets from the keychain or another plugin (delete, erase,
+remove)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from docker_pass.core.errors import DockerPassError, UsageError
+from docker_pass.cli.plugin_choice import add_plugin_option
+from docker_pass.core.errors import UsageError
 from docker_pass.core.ids import ID, Pattern
 
 
@@ -30,43 +32,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="with --all, also remove internal secrets (docker/secrets-engine/**)",
     )
+    add_plugin_option(parser, "remove from")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.keychain import open_keychain
-    from docker_pass.core.plugin import INTERNAL_REALM
+    from docker_pass.cli import render
+    from docker_pass.core.engine import Engine
 
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
-    keychain = open_keychain()
-    try:
+    with Engine.for_plugin(args.plugin) as engine:
         if args.all:
-            ids = [i.id for i in keychain.list(Pattern.parse("**"))]
-            if not args.all_realms:
-                ids = [i for i in ids if not INTERNAL_REALM.matches(i)]
+            listing = engine.list_secrets(
+                Pattern("**"), plugin=args.plugin, reserved=args.all_realms
+            )
+            ids = [i.id for i in listing.infos]
             if not ids:
                 print("Nothing to remove.", file=sys.stderr)
                 return 0
             if sys.stdin.isatty() and not args.yes and not _confirm(len(ids)):
                 print("Nothing removed.", file=sys.stderr)
                 return 1
-        failed = False
-        for id_ in sorted(set(ids)):
-            try:
-                existed = keychain.delete(id_)
-            except DockerPassError as exc:
-                failed = True
-                print(f"ERR: {id_.value}: {exc}", flush=True)
-                continue
-            if existed:
-                print(f"RM: {id_.value}", flush=True)
-            else:
-                print(f"{id_.value}: secret not found, nothing to remove", file=sys.stderr)
-    finally:
-        keychain.stop()
-    return 1 if failed else 0
+        unique = sorted(set(ids))
+        return render.removal(engine.remove(unique, plugin=args.plugin))
 
 
 def _confirm(count: int) -> bool:

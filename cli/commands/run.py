@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from docker_pass.core.errors import UsageError
@@ -73,15 +72,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         report = []
     if args.explain:
-        if not report:
-            print("no se:// references in the environment", file=sys.stderr)
-        for item in report:
-            print(
-                f"{item.variable}: se://{item.id.value} -> provider {item.provider} "
-                f"(asked: {', '.join(item.asked)}; answered: {', '.join(item.answered)}"
-                + (f"; errors: {item.errors}" if item.errors else "")
-                + ")",
-                file=sys.stderr,
-            )
+        from docker_pass.cli import render
+
+        render.explain(report)
         return 0
     return run_child(argv, env)

@@ -1,10 +1,11 @@
-"""`set id[=value]`: store a secret in the keychain (aliases: store, save)."""
+"""`set id[=value]`: store a secret in the keychain or another writable plugin (store, save)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.errors import UsageError
 from docker_pass.core.ids import ID
 
@@ -43,11 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="replace an existing secret (the default)"
     )
+    add_plugin_option(parser, "store the secret in")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.keychain import open_keychain
     from docker_pass.cli.secret_input import parse_metadata_pairs, read_secret_from_stdin
 
     raw_id, has_value, inline_value = str(args.secret).partition("=")
@@ -65,9 +66,8 @@ def run(args: argparse.Namespace) -> int:
         problem = metadata_key_problem(key)
         if problem:
             raise UsageError(problem)
-    keychain = open_keychain()
-    try:
-        keychain.save(id_, value, metadata)
-    finally:
-        keychain.stop()
+    from docker_pass.core.engine import Engine
+
+    with Engine.for_plugin(args.plugin) as engine:
+        engine.save(id_, value, metadata, plugin=args.plugin)
     return 0

@@ -73,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
     no_daemon = bool(getattr(args, "no_daemon", False))
     app = DockerPassApp(
+        lambda: open_engine(no_daemon=no_daemon),
         subtitle=subtitle,
         keymap=parse_keymap(keymap),
-        front_factory=lambda: open_engine(no_daemon=no_daemon),
     )
     app.run()
     return 0 if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from docker_pass.core import __version__
-from docker_pass.core.engine import Listing, PluginStatus, Resolution
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.errors import (
     DockerPassError,
@@ -75,6 +74,7 @@ from docker_pass.core.remote.wire import (
     read_timestamp,
     secret_info_from_json,
 )
+from docker_pass.core.results import Listing, PluginStatus, Resolution
 from docker_pass.core.value import FrozenValue
 
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.

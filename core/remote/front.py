@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from docker_pass.core.errors import DockerPassError
 
 if TYPE_CHECKING:
-    from docker_pass.core.engine import Engine, Listing, PluginStatus, Resolution
+    from collections.abc import Mapping, Sequence
+
+    from docker_pass.core.engine import Engine
     from docker_pass.core.envelope import Envelope
-    from docker_pass.core.ids import Pattern
+    from docker_pass.core.ids import ID, Pattern
     from docker_pass.core.remote.client import DaemonClient
+    from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 
 T = TypeVar("T")
 
@@ -28,8 +31,27 @@ T = TypeVar("T")
 PROBE_TIMEOUT = 0.2
 
 
+KEYCHAIN_PLUGIN = "docker-pass"
+
+
 class EngineFront(Protocol):
-    """What the fronts call on an engine: an embedded :class:`Engine` or a daemon's client."""
+    """What the fronts call on an engine: an embedded :class:`Engine`, or the daemon's (with an
+    embedded engine behind it for what the daemon does not serve yet) — see :func:`open_engine`.
+    """
+
+    def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
+        """One secret, with its value, from ``plugin``."""
+        ...
+
+    def save(
+        self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN_PLUGIN
+    ) -> Saved:
+        """Create or replace a secret in a writable plugin."""
+        ...
+
+    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
+        """Remove secrets from a plugin that can delete."""
+        ...
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status."""
@@ -51,8 +73,10 @@ class EngineFront(Protocol):
         """Envelopes for ``pattern``; ``secret not found`` when there are none."""
         ...
 
-    def list_secrets(self, pattern: Pattern) -> Listing:
-        """IDs and metadata, never values."""
+    def list_secrets(
+        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+    ) -> Listing:
+        """IDs and metadata, never values (one plugin, or all)."""
         ...
 
     def close(self) -> None:
@@ -131,6 +155,8 @@ class DaemonOrEmbedded:
         self.client = client
         self._on_fallback = on_fallback
         self._embedded: Engine | None = None
+        #: The engine for writes (the daemon serves none yet), made on first use.
+        self._local: Engine | None = None
         self._switch = threading.Lock()
 
     @property
@@ -158,15 +184,61 @@ class DaemonOrEmbedded:
         """Envelopes for ``pattern``; ``secret not found`` when there are none."""
         return self._call(lambda engine: engine.resolve_all(pattern))
 
-    def list_secrets(self, pattern: Pattern) -> Listing:
-        """IDs and metadata, never values."""
-        return self._call(lambda engine: engine.list_secrets(pattern))
+    def list_secrets(
+        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+    ) -> Listing:
+        """IDs and metadata, never values: the daemon lists every plugin, the rules for one
+        plugin and for the reserved realm are applied here, as the engine applies them."""
+        if self._embedded is not None:
+            return self._embedded.list_secrets(pattern, plugin=plugin, reserved=reserved)
+        from docker_pass.core.errors import PluginError
+        from docker_pass.core.plugin import is_reserved
+        from docker_pass.core.results import Listing
+
+        listing = self._call(lambda engine: engine.list_secrets(pattern))
+        infos = [i for i in listing.infos if reserved or not is_reserved(i.id)]
+        errors = dict(listing.errors)
+        if plugin is not None:
+            if plugin in errors:
+                raise PluginError(f"{plugin}: {errors[plugin]}")
+            infos = [i for i in infos if i.provider == plugin]
+            errors = {}
+        return Listing(infos, errors)
+
+    def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
+        """One secret, with its value, from ``plugin``: the daemon resolves the ID and the
+        envelope of that plugin is kept (its warm plugins answer)."""
+        if self._embedded is not None:
+            return self._embedded.get(id_, plugin=plugin)
+        from docker_pass.core.ids import Pattern
+        from docker_pass.core.results import Resolution
+
+        resolution = self._call(lambda engine: engine.resolve(Pattern(id_.value)))
+        mine = [e for e in resolution.envelopes if e.provider == plugin and e.id == id_]
+        errors = {n: m for n, m in resolution.errors.items() if n == plugin}
+        down = {n: m for n, m in resolution.down.items() if n == plugin}
+        only = Resolution(resolution.pattern, mine, [plugin], [], errors, down)
+        return only.envelopes_or_raise()[0]
+
+    # The daemon has no write API yet: writes go to an embedded engine (the keychain is shared,
+    # so the daemon's next read sees them).
+
+    def save(
+        self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN_PLUGIN
+    ) -> Saved:
+        """Create or replace a secret in a writable plugin."""
+        return self._writer().save(id_, value, metadata, plugin=plugin)
+
+    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
+        """Remove secrets from a plugin that can delete."""
+        return self._writer().remove(ids, plugin=plugin)
 
     def close(self) -> None:
-        """Close the connection, and the embedded engine if one was needed."""
+        """Close the connection, and the embedded engines if any were needed."""
         self.client.close()
-        if self._embedded is not None:
-            self._embedded.close()
+        for engine in (self._embedded, self._local):
+            if engine is not None:
+                engine.close()
 
     def __enter__(self) -> DaemonOrEmbedded:
         return self
@@ -174,7 +246,17 @@ class DaemonOrEmbedded:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, work: Callable[[EngineFront], T]) -> T:
+    def _writer(self) -> Engine:
+        if self._embedded is not None:
+            return self._embedded
+        with self._switch:
+            if self._local is None:
+                from docker_pass.core.engine import Engine
+
+                self._local = Engine()
+            return self._local
+
+    def _call(self, work: Callable[[Engine | DaemonClient], T]) -> T:
         if self._embedded is None:
             from docker_pass.core.remote.client import DaemonUnavailableError
 

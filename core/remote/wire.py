@@ -25,11 +25,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from docker_pass.core import __version__
-from docker_pass.core.engine import DISABLED, PluginStatus
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import InvalidIdentifierError
 from docker_pass.core.ids import ID
-from docker_pass.core.state import CRASHED, RETRIES_EXCEEDED, RUNNING, STOPPED
+from docker_pass.core.plugin import READ_ONLY, READ_WRITE
+from docker_pass.core.results import PluginStatus
+from docker_pass.core.state import RunStatus
 
 #: What GetVersion answers: a ``v``-prefixed semantic version, as Docker's clients require.
 ENGINE_VERSION = f"v{__version__}"
@@ -86,7 +87,12 @@ RUN_STATUS_NUMBERS = {
     "RUN_STATUS_CRASHED": 3,
     "RUN_STATUS_RETRIES_EXCEEDED": 4,
 }
-_STATUS_OF_NUMBER = {1: RUNNING, 2: STOPPED, 3: CRASHED, 4: RETRIES_EXCEEDED}
+_STATUS_OF_NUMBER = {
+    1: RunStatus.RUNNING,
+    2: RunStatus.STOPPED,
+    3: RunStatus.CRASHED,
+    4: RunStatus.RETRIES_EXCEEDED,
+}
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))"
@@ -302,13 +308,17 @@ def plugin_status_from_json(
     return PluginStatus(
         name=read_string(plugin, "name"),
         version=read_string(plugin, "version"),
-        status=DISABLED if disabled else _STATUS_OF_NUMBER.get(run_status, STOPPED),
+        status=RunStatus.DISABLED
+        if disabled
+        else _STATUS_OF_NUMBER.get(run_status, RunStatus.STOPPED),
         configurable=read_bool(plugin, "configurable"),
         enabled=not disabled,
         pattern=read_string(provider, "pattern"),
         message=read_string(plugin, "statusMessage"),
         storage=read_string(detail, "storage") if detail is not None else "",
-        writable=read_bool(detail, "writable") if detail is not None else False,
+        capabilities=READ_WRITE
+        if detail is not None and read_bool(detail, "writable")
+        else READ_ONLY,
         changed_at=changed.timestamp() if changed is not None else 0.0,
     )
 

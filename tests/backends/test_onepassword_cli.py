@@ -18,6 +18,7 @@ from docker_pass.core import ID, Envelope, Pattern
 from docker_pass.core.config import config_path, save_config
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import FatalPluginError, PluginError
+from docker_pass.core.plugin import Capability
 from docker_pass.core.state import load_run_states
 from tests.fakes import onepassword_data as data
 
@@ -85,7 +86,7 @@ def values(envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
 def test_declares_itself_as_a_configurable_read_only_plugin() -> None:
     assert OnePasswordCliPlugin.name == NAME
     assert OnePasswordCliPlugin.configurable is True
-    assert OnePasswordCliPlugin.writable is False
+    assert Capability.WRITE not in OnePasswordCliPlugin.capabilities
     assert OnePasswordCliPlugin.enabled_by_default is False
     assert OnePasswordCliPlugin.pattern == Pattern("**")
 

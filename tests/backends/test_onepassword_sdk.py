@@ -24,10 +24,10 @@ from docker_pass.backends.onepassword.sdk_plugin import (
     read_token_from_keychain,
 )
 from docker_pass.cli.commands.onepassword import TOKEN_ID as CLI_TOKEN_ID
-from docker_pass.cli.keychain import open_keychain
 from docker_pass.core import ID, Envelope, Pattern
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import FatalPluginError, PluginError
+from docker_pass.core.plugin import Capability
 from tests.fakes import onepassword_data as data
 from tests.fakes.onepassword_sdk import FakeClient
 
@@ -73,11 +73,8 @@ def sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSdk:
 
 
 def store_token(token: str = TOKEN) -> None:
-    keychain = open_keychain()
-    try:
+    with Engine.for_plugin("docker-pass") as keychain:
         keychain.save(ID(TOKEN_ID), token.encode(), {})
-    finally:
-        keychain.stop()
 
 
 def started() -> OnePasswordSdkPlugin:
@@ -97,7 +94,7 @@ def values(envelopes: list[Envelope]) -> list[tuple[str, bytes]]:
 def test_declares_itself_as_a_configurable_read_only_plugin() -> None:
     assert OnePasswordSdkPlugin.name == NAME
     assert OnePasswordSdkPlugin.configurable is True
-    assert OnePasswordSdkPlugin.writable is False
+    assert Capability.WRITE not in OnePasswordSdkPlugin.capabilities
     assert OnePasswordSdkPlugin.enabled_by_default is False
 
 

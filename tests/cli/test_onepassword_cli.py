@@ -219,9 +219,9 @@ def test_the_token_is_stored_in_the_internal_realm() -> None:
 
 
 _LIST_INTERNAL = """
-from docker_pass.cli.keychain import open_keychain
+from docker_pass.core.registry import create_plugin
 from docker_pass.core import Pattern
-k = open_keychain()
+k = create_plugin("docker-pass")
 print(*[i.id.value for i in k.list(Pattern("docker/secrets-engine/**"))])
 k.stop()
 """

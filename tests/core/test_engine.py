@@ -18,6 +18,7 @@ from docker_pass.core.errors import (
     UnknownPluginError,
     UsageError,
 )
+from docker_pass.core.plugin import READ_ONLY
 from docker_pass.core.state import load_run_states
 
 
@@ -29,7 +30,7 @@ class FakePlugin:
     pattern = Pattern("**")
     configurable = True
     enabled_by_default = True
-    writable = False
+    capabilities = READ_ONLY
     secrets: ClassVar[dict[str, bytes]] = {}
     fail_start: Exception | None = None
     fail_resolve: Exception | None = None

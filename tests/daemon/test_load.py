@@ -13,7 +13,6 @@ from typing import Any
 
 from docker_pass.core import ID, Pattern
 from docker_pass.core.engine import Engine
-from docker_pass.core.plugin import WritablePlugin
 from tests.daemon.conftest import SNAPSHOT
 from tests.daemon.engines import RunningEngine, start_engine
 from tests.helpers import docker_pass
@@ -31,11 +30,9 @@ def write_ids(path: Path, secrets: dict[str, str]) -> Path:
 
 
 def store_keychain_secrets() -> None:
-    with Engine() as engine:
-        keychain = engine.plugin("docker-pass")
-        assert isinstance(keychain, WritablePlugin)
+    with Engine.for_plugin("docker-pass") as engine:
         for id_, value in KEYCHAIN.items():
-            keychain.save(ID.parse(id_), value.encode(), {})
+            engine.save(ID.parse(id_), value.encode(), {})
 
 
 def spawn(

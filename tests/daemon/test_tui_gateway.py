@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from docker_pass.core import ID, SecretInfo
-from docker_pass.core.engine import Engine
 from docker_pass.core.remote.front import open_engine
 from docker_pass.tui.gateway import SecretDraft, SecretsGateway
 from tests.daemon.engines import RunningEngine
@@ -13,7 +12,7 @@ LIST_PLUGINS = "/plugins.v1.PluginManagementService/ListPlugins"
 
 
 def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> None:
-    gateway = SecretsGateway(Engine, front_factory=open_engine)
+    gateway = SecretsGateway(open_engine)
     try:
         before = engine.client().info().requests
         names = {p.name: p.status for p in gateway.plugins()}

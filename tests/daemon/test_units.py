@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from docker_pass.core import ID, Envelope
-from docker_pass.core.engine import Engine, PluginStatus
+from docker_pass.core.engine import Engine
 from docker_pass.core.errors import (
     FatalPluginError,
     InvalidPatternError,
@@ -25,6 +25,7 @@ from docker_pass.core.errors import (
     UnknownPluginError,
     UsageError,
 )
+from docker_pass.core.plugin import READ_WRITE
 from docker_pass.core.remote import open_engine
 from docker_pass.core.remote.front import find_daemon
 from docker_pass.core.remote.wire import (
@@ -33,6 +34,7 @@ from docker_pass.core.remote.wire import (
     is_engine_version,
     plugin_status_from_json,
 )
+from docker_pass.core.results import PluginStatus
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.protocol import (
     connect_error,
@@ -66,7 +68,7 @@ def test_plugin_status_round_trip(state: str) -> None:
         pattern="app/**",
         message="why" if state == "crashed" else "",
         storage="somewhere",
-        writable=True,
+        capabilities=READ_WRITE,
         changed_at=1_700_000_000.25,
     )
     message = json.loads(plugin_message(status, external=True).to_json())

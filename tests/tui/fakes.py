@@ -14,7 +14,7 @@ from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import FatalPluginError, SecretNotFoundError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import Plugin
+from docker_pass.core.plugin import READ_ONLY, READ_WRITE, Plugin
 from docker_pass.tui.demo import DEMO_SECRETS
 
 #: A fixed storage text, so snapshots do not depend on the temporary directory.
@@ -55,7 +55,7 @@ def keychain_class(secrets: Secrets | None = None, *, storage: str = STORAGE) ->
         version = "0.1.0"
         pattern = Pattern("**")
         configurable = False
-        writable = True
+        capabilities = READ_WRITE
         secrets = store
         #: How many values were read (reveal and copy must read only when asked).
         reads = 0
@@ -103,7 +103,7 @@ def crashing_class(name: str = "1password-cli", message: str = OP_MISSING) -> ty
         version = "0.1.0"
         pattern = Pattern("**")
         configurable = True
-        writable = False
+        capabilities = READ_ONLY
         enabled_by_default = True
         starts = 0
 
@@ -145,7 +145,7 @@ def readonly_class(
         version = "0.2.0"
         pattern = Pattern("**")
         configurable = True
-        writable = False
+        capabilities = READ_ONLY
         enabled_by_default = enabled
         lists = 0
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
-from docker_pass.core.engine import DISABLED
-from docker_pass.core.state import CRASHED, RUNNING, load_run_states
+from docker_pass.core.state import RunStatus, load_run_states
 from docker_pass.tui.messages import PluginStateChanged, PluginToggled
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
@@ -73,7 +72,7 @@ def test_a_crashed_plugin_shows_its_message_and_fix_and_is_re_enabled_after_aski
         await settle(pilot)
         toggled = seen.of(PluginToggled)
         assert [(m.status.name, m.status.status, m.enabled) for m in toggled] == [
-            ("1password-cli", CRASHED, True)
+            ("1password-cli", RunStatus.CRASHED, True)
         ]
         assert crashing.starts == starts + 1
         assert app_of(pilot).status_message.level == "error"
@@ -90,14 +89,14 @@ def test_space_disables_and_enables_a_configurable_plugin_and_its_secrets_follow
         await settle(pilot)
         await pilot.press("j", "j", "space")
         await settle(pilot)
-        assert statuses(pilot)["1password-sdk"] == DISABLED
+        assert statuses(pilot)["1password-sdk"] == RunStatus.DISABLED
         assert app.secrets_index.find("op/vault/github/token") is None
         table = panel_of(pilot).query_one(PluginTable)
         assert table.cursor_row == 2  # the cursor stays on the row
         assert [str(c) for c in table.get_row_at(2)][2] == "○ disabled"
         await pilot.press("space")
         await settle(pilot)
-        assert statuses(pilot)["1password-sdk"] == RUNNING
+        assert statuses(pilot)["1password-sdk"] == RunStatus.RUNNING
         assert app.secrets_index.find("op/vault/github/token") is not None
         assert [m.enabled for m in seen.of(PluginToggled)] == [False, True]
 
@@ -132,7 +131,7 @@ def test_the_panel_follows_a_change_made_by_another_process() -> None:
         app.check_plugin_state()  # what the 1 s timer does
         await settle(pilot)
         assert len(seen.of(PluginStateChanged)) == 1
-        assert statuses(pilot)["1password-sdk"] == DISABLED
+        assert statuses(pilot)["1password-sdk"] == RunStatus.DISABLED
         table = panel_of(pilot).query_one(PluginTable)
         assert [str(c) for c in table.get_row_at(2)][2] == "○ disabled"
         assert app.secrets_index.find("op/vault/github/token") is None
@@ -142,7 +141,7 @@ def test_the_panel_follows_a_change_made_by_another_process() -> None:
         app.check_plugin_state()
         await settle(pilot)
         assert len(seen.of(PluginStateChanged)) == 1
-        assert load_run_states()["1password-sdk"].status == RUNNING
+        assert load_run_states()["1password-sdk"].status == RunStatus.RUNNING
 
     run(make_app(classes()), scenario)
 
@@ -155,6 +154,6 @@ def test_the_state_watch_runs_on_a_timer() -> None:
             if seen.of(PluginStateChanged):
                 break
         await settle(pilot)
-        assert statuses(pilot)["1password-sdk"] == DISABLED
+        assert statuses(pilot)["1password-sdk"] == RunStatus.DISABLED
 
     run(make_app(classes(), poll_seconds=0.05), scenario)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from docker_pass.core.engine import PluginStatus
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
+from docker_pass.core.results import PluginStatus
 from docker_pass.tui.preview import compute_preview, route, validate_pattern
 from docker_pass.tui.realms import RealmIndex
 

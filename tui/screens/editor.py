@@ -21,7 +21,8 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
-from docker_pass.tui.gateway import KEYCHAIN_PLUGIN, SecretDraft
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN, is_reserved
+from docker_pass.tui.gateway import SecretDraft
 from docker_pass.tui.preview import WILDCARDS, validate_pattern
 from docker_pass.tui.text import tilde
 from docker_pass.tui.widgets.metadata_rows import MetadataRows
@@ -32,6 +33,8 @@ def id_problem(text: str) -> str:
     reason = validate_pattern(text) if text else "an ID cannot be empty"
     if not reason and any(c in WILDCARDS for c in text.split("/")):
         reason = "an ID cannot hold * or ** (those make it a pattern)"
+    if not reason and is_reserved(text):
+        reason = "docker/secrets-engine/… is reserved for the engine's own secrets"
     return reason
 
 

@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from docker_pass.core.engine import PluginStatus
+from docker_pass.core.results import PluginStatus
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from docker_pass.tui.widgets.status_line import StatusLine
 

@@ -10,18 +10,17 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from docker_pass.core.engine import DISABLED, PluginStatus
-from docker_pass.core.state import CRASHED, DOWN_STATUSES, RETRIES_EXCEEDED, RUNNING, STOPPED
+from docker_pass.core.results import PluginStatus
+from docker_pass.core.state import RunStatus
 from docker_pass.tui.text import tilde
 
 BADGES: dict[str, tuple[str, str]] = {
-    RUNNING: ("● running", "bold green"),
-    DISABLED: ("○ disabled", "dim"),
-    STOPPED: ("■ stopped", "yellow"),
-    CRASHED: ("✖ crashed", "bold red"),
-    RETRIES_EXCEEDED: ("✖ retries exceeded", "bold red"),
+    RunStatus.RUNNING: ("● running", "bold green"),
+    RunStatus.DISABLED: ("○ disabled", "dim"),
+    RunStatus.STOPPED: ("■ stopped", "yellow"),
+    RunStatus.CRASHED: ("✖ crashed", "bold red"),
+    RunStatus.RETRIES_EXCEEDED: ("✖ retries exceeded", "bold red"),
 }
-ENABLE_COMMAND = "docker pass plugins enable {name}"
 STORAGE_WIDTH = 44
 
 
@@ -29,11 +28,6 @@ def badge(status: str) -> Text:
     """The coloured status badge of a plugin."""
     label, style = BADGES.get(status, (status, ""))
     return Text(label, style=style)
-
-
-def is_down(status: PluginStatus) -> bool:
-    """Whether the plugin stays down until someone re-enables it."""
-    return status.status in DOWN_STATUSES
 
 
 class PluginTable(DataTable[Text]):
@@ -113,7 +107,7 @@ class PluginTable(DataTable[Text]):
                 badge(status.status),
                 Text("yes" if status.configurable else "no"),
                 Text(status.pattern),
-                Text(tilde(detail), style="red" if is_down(status) else ""),
+                Text(tilde(detail), style="red" if status.is_down else ""),
                 key=status.name,
             )
         if plugins:
@@ -156,15 +150,15 @@ def describe_plugin(status: PluginStatus) -> Text:
     text = Text.assemble((status.name, "bold"), f" {status.version}  ", badge(status.status))
     if status.message:
         text.append("\n")
-        text.append(tilde(status.message), style="red" if is_down(status) else "")
-    if is_down(status):
+        text.append(tilde(status.message), style="red" if status.is_down else "")
+    if status.is_down:
         text.append("\nFix: ", style="bold")
         text.append(
             "do what the message says, then press enter here to re-enable it "
-            f"(or run {ENABLE_COMMAND.format(name=status.name)})."
+            f"(or run {status.remedy})."
         )
     elif status.configurable:
-        action = "enable" if status.status == DISABLED else "disable"
+        action = "enable" if status.status == RunStatus.DISABLED else "disable"
         text.append(f"\nspace or enter: {action} it", style="dim")
     else:
         text.append("\nAlways on: not configurable.", style="dim")

@@ -1,0 +1,18 @@
+"""The ``--plugin NAME`` option of the secret verbs (``get``, ``ls``, ``set``, ``rm``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+
+
+def add_plugin_option(parser: argparse._ActionsContainer, verb: str) -> None:
+    """``--plugin NAME``, defaulting to the keychain plugin as Docker's tool does."""
+    parser.add_argument(
+        "--plugin",
+        default=KEYCHAIN_PLUGIN,
+        metavar="NAME",
+        help=f"the plugin to {verb} (default: {KEYCHAIN_PLUGIN}, the OS keychain; "
+        "see 'docker pass plugins ls')",
+    )

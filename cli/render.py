@@ -1,0 +1,131 @@
+"""The CLI's one renderer: every verb's result object printed as text or JSON.
+
+Data goes to stdout, diagnostics to stderr; a function that decides an exit code returns it.
+Values are printed only where a person asked for them (``get --reveal``); ``json`` is imported
+only when JSON is asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.results import Listing, PluginStatus, Removal
+    from docker_pass.core.run import ReferenceResult
+
+MASKED_VALUE = "**********"
+
+
+def _print_json(doc: Any) -> None:
+    import json
+
+    print(json.dumps(doc, indent=2))
+
+
+def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
+    """``get``: the ID and a masked value; the value alone with ``reveal``; or JSON."""
+    if as_json:
+        doc: dict[str, object] = {
+            "id": env.id.value,
+            "provider": env.provider,
+            "metadata": dict(env.metadata),
+        }
+        if reveal:
+            try:
+                doc["value"] = env.value.decode()
+            except UnicodeDecodeError:
+                import base64
+
+                doc["value_base64"] = base64.b64encode(env.value).decode()
+        _print_json(doc)
+    elif reveal:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(env.value)
+        if sys.stdout.isatty():
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.buffer.flush()
+    else:
+        print(f"ID: {env.id.value}\nValue: {MASKED_VALUE}")
+
+
+def listing(result: Listing, *, long: bool, as_json: bool) -> int:
+    """``ls``: IDs, or a table with provider and metadata, or JSON; plugins that did not list
+    are named on stderr.  Exit 1 when plugins failed and nothing was listed."""
+    infos = result.infos
+    if as_json:
+        _print_json(
+            [
+                {"id": i.id.value, "provider": i.provider, "metadata": dict(i.metadata)}
+                for i in infos
+            ]
+        )
+    elif long:
+        width = max((len(i.id.value) for i in infos), default=2)
+        provider_width = max((len(i.provider) for i in infos), default=0)
+        provider_width = max(provider_width, 11)
+        lines = [f"{'ID':<{width}}  {'PROVIDER':<{provider_width}}  METADATA"]
+        for i in infos:
+            meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
+            lines.append(f"{i.id.value:<{width}}  {i.provider:<{provider_width}}  {meta}".rstrip())
+        print("\n".join(lines))
+    elif infos:
+        print("\n".join(i.id.value for i in infos))
+    for name, message in result.errors.items():
+        print(f"Warning: plugin {name}: {message}", file=sys.stderr)
+    return 1 if result.errors and not infos else 0
+
+
+def removal(result: Removal) -> int:
+    """``rm``: ``RM: <id>`` per removed secret, ``ERR: <id>: <error>`` per failure."""
+    for id_, outcome in result.outcomes:
+        if outcome == result.REMOVED:
+            print(f"RM: {id_.value}", flush=True)
+        elif outcome == result.MISSING:
+            print(f"{id_.value}: secret not found, nothing to remove", file=sys.stderr)
+        else:
+            print(f"ERR: {id_.value}: {outcome}", flush=True)
+    return 1 if result.failed else 0
+
+
+def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
+    """``plugins ls``: a table, or JSON."""
+    if as_json:
+        _print_json([s.to_json() for s in statuses])
+        return
+    rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
+    for s in statuses:
+        detail = s.message or s.storage
+        if s.message and s.is_down and s.remedy not in s.message:
+            detail = f"{s.message} (then: {s.remedy})"
+        rows.append(
+            (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print(("  ".join(cells) + "  " + row[-1]).rstrip())
+
+
+def plugin_change(status: PluginStatus) -> int:
+    """``plugins enable|disable``: ``NAME: STATUS (message)``; exit 1 if an enable did not run."""
+    from docker_pass.core.state import RunStatus
+
+    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
+    return 0 if status.status in (RunStatus.RUNNING, RunStatus.DISABLED) else 1
+
+
+def explain(report: Sequence[ReferenceResult]) -> None:
+    """``run --explain``: how each reference resolved, never the value (on stderr)."""
+    if not report:
+        print("no se:// references in the environment", file=sys.stderr)
+    for item in report:
+        print(
+            f"{item.variable}: se://{item.id.value} -> provider {item.provider} "
+            f"(asked: {', '.join(item.asked)}; answered: {', '.join(item.answered)}"
+            + (f"; errors: {item.errors}" if item.errors else "")
+            + ")",
+            file=sys.stderr,
+        )

@@ -1,0 +1,217 @@
+"""What the engine's verbs return: result objects that every front renders its own way.
+
+The CLI prints them as text or JSON (``docker_pass.cli.render``), the TUI posts them as messages,
+the daemon turns them into protobuf.  None of them shows a secret value in its ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from docker_pass.core.errors import PluginError, SecretNotFoundError
+from docker_pass.core.plugin import Capability, enable_remedy
+from docker_pass.core.state import RunStatus
+from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.ids import ID, Pattern
+
+
+class PluginStatus(FrozenValue):
+    """What ``plugins ls`` shows of one plugin."""
+
+    __slots__ = (
+        "capabilities",
+        "changed_at",
+        "configurable",
+        "enabled",
+        "message",
+        "name",
+        "pattern",
+        "status",
+        "storage",
+        "version",
+    )
+    name: str
+    version: str
+    status: RunStatus
+    configurable: bool
+    enabled: bool
+    pattern: str
+    message: str
+    storage: str
+    #: What the plugin can do: list, read, write, delete.
+    capabilities: frozenset[Capability]
+    changed_at: float
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        status: RunStatus | str,
+        configurable: bool,
+        enabled: bool,
+        pattern: str,
+        message: str = "",
+        storage: str = "",
+        capabilities: frozenset[Capability] = frozenset({Capability.LIST, Capability.READ}),
+        changed_at: float = 0.0,
+    ) -> None:
+        self._set("name", name)
+        self._set("version", version)
+        self._set("status", RunStatus(status))
+        self._set("configurable", configurable)
+        self._set("enabled", enabled)
+        self._set("pattern", pattern)
+        self._set("message", message)
+        self._set("storage", storage)
+        self._set("capabilities", frozenset(capabilities))
+        self._set("changed_at", changed_at)
+
+    @property
+    def is_down(self) -> bool:
+        """Whether the plugin stays down until someone re-enables it (crashed, gave up)."""
+        return self.status.is_down
+
+    @property
+    def writable(self) -> bool:
+        """Whether it stores secrets (``set``, the TUI editor)."""
+        return Capability.WRITE in self.capabilities
+
+    @property
+    def remedy(self) -> str:
+        """The command that brings a down plugin back."""
+        return enable_remedy(self.name)
+
+    def __repr__(self) -> str:
+        return f"PluginStatus({self.name!r}, {self.status.value!r}, {self.message!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "status": self.status.value,
+            "configurable": self.configurable,
+            "enabled": self.enabled,
+            "pattern": self.pattern,
+            "message": self.message,
+            "storage": self.storage,
+            "writable": self.writable,
+            "capabilities": sorted(c.value for c in self.capabilities),
+        }
+
+
+class Resolution(FrozenValue):
+    """The outcome of resolving one pattern across plugins (envelopes carry values)."""
+
+    __slots__ = ("answered", "asked", "down", "envelopes", "errors", "pattern")
+    pattern: Pattern
+    envelopes: list[Envelope]
+    #: plugins whose pattern overlaps the request, in the order they were asked
+    asked: list[str]
+    #: plugins that answered without an error (possibly with nothing)
+    answered: list[str]
+    #: plugin name -> error message, for plugins that failed this request
+    errors: dict[str, str]
+    #: plugin name -> why, for enabled plugins that serve the pattern but are down (crashed…)
+    down: dict[str, str]
+
+    def __init__(
+        self,
+        pattern: Pattern,
+        envelopes: list[Envelope],
+        asked: list[str],
+        answered: list[str],
+        errors: dict[str, str] | None = None,
+        down: dict[str, str] | None = None,
+    ) -> None:
+        self._set("pattern", pattern)
+        self._set("envelopes", envelopes)
+        self._set("asked", asked)
+        self._set("answered", answered)
+        self._set("errors", errors or {})
+        self._set("down", down or {})
+
+    def envelopes_or_raise(self) -> list[Envelope]:
+        """The envelopes; when there are none, the error of the first plugin that failed, else
+        ``secret not found`` (naming the plugins that were down, as hints).
+
+        The one rule for an empty answer: ``get``, ``run``, the daemon and the TUI all use it.
+        """
+        if not self.envelopes:
+            if self.errors:
+                name, message = next(iter(self.errors.items()))
+                raise PluginError(f"{name}: {message}")
+            raise SecretNotFoundError().with_hints(*down_hints(self.down))
+        return self.envelopes
+
+    def __repr__(self) -> str:
+        return (
+            f"Resolution({self.pattern.value!r}, {len(self.envelopes)} envelopes, "
+            f"asked={self.asked}, answered={self.answered}, errors={self.errors})"
+        )
+
+
+class Listing(FrozenValue):
+    """IDs and metadata across plugins, with per-plugin errors (never values)."""
+
+    __slots__ = ("errors", "infos")
+    infos: list[SecretInfo]
+    #: plugin name -> why it did not list (a failure, or that it cannot list)
+    errors: dict[str, str]
+
+    def __init__(self, infos: list[SecretInfo], errors: dict[str, str] | None = None) -> None:
+        self._set("infos", infos)
+        self._set("errors", errors or {})
+
+    def __repr__(self) -> str:
+        return f"Listing({len(self.infos)} secrets, errors={self.errors})"
+
+
+class Saved(FrozenValue):
+    """A secret that ``set`` stored: where, and whether it replaced one."""
+
+    __slots__ = ("id", "provider", "replaced")
+    id: ID
+    provider: str
+    replaced: bool
+
+    def __init__(self, id_: ID, provider: str, replaced: bool) -> None:
+        self._set("id", id_)
+        self._set("provider", provider)
+        self._set("replaced", replaced)
+
+    def __repr__(self) -> str:
+        return f"Saved({self.id.value!r}, {self.provider!r}, replaced={self.replaced})"
+
+
+class Removal(FrozenValue):
+    """What ``rm`` did, one ID at a time, in the order asked."""
+
+    __slots__ = ("outcomes", "provider")
+    provider: str
+    #: (id, outcome) where outcome is ``"removed"``, ``"missing"`` or an error message
+    outcomes: tuple[tuple[ID, str], ...]
+
+    REMOVED = "removed"
+    MISSING = "missing"
+
+    def __init__(self, provider: str, outcomes: tuple[tuple[ID, str], ...]) -> None:
+        self._set("provider", provider)
+        self._set("outcomes", outcomes)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any ID could not be removed."""
+        return any(o not in (self.REMOVED, self.MISSING) for _, o in self.outcomes)
+
+    def __repr__(self) -> str:
+        return f"Removal({self.provider!r}, {len(self.outcomes)} IDs, failed={self.failed})"
+
+
+def down_hints(down: Mapping[str, str]) -> list[str]:
+    """Hint lines for plugins that would have been asked but are down."""
+    return [f"plugin {name} is {why} ({enable_remedy(name)})" for name, why in down.items()]
