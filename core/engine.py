@@ -211,7 +211,9 @@ class Engine:
             narrowed = (slot.pattern or pattern).narrow(pattern)
             targets = [(slot, narrowed)] if narrowed is not None else []
         else:
-            for slot, narrowed in self._targets(pattern):
+            found, down = self._targets_and_down(pattern)
+            errors.update({name: f"{why} ({enable_remedy(name)})" for name, why in down.items()})
+            for slot, narrowed in found:
                 if Capability.LIST in slot.capabilities:
                     targets.append((slot, narrowed))
                 else:

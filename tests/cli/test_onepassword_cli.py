@@ -249,3 +249,61 @@ def test_on_a_terminal_the_token_is_read_from_a_prompt_without_echo(
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
     with pytest.raises(UsageError, match="no token given"):
         read_token(_Terminal())
+
+
+# -- choosing the plugin per command ---------------------------------------------------------
+
+
+def test_ls_all_plugins_lists_the_keychain_and_1password_cli_with_providers() -> None:
+    ok("set", "docker/auth/hub/alice=s3", "--metadata", "owner=alice")
+    ok("plugins", "enable", "1password-cli")
+    lines = ok("ls", "--all-plugins", "--long").splitlines()
+    assert lines[0].split() == ["ID", "PROVIDER", "METADATA"]
+    rows = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert rows["docker/auth/hub/alice"] == "docker-pass"
+    assert rows["private/github"] == "1password-cli"
+    assert ok("ls") == "docker/auth/hub/alice\n"  # the default is still the keychain alone
+    assert ok("ls", "--plugin", "1password-cli", "private/*").splitlines() == [
+        "private/github",
+        "private/wi-fi",
+    ]
+    import json
+
+    doc = json.loads(ok("ls", "--all-plugins", "--json", "docker/**"))
+    assert doc == [
+        {"id": "docker/auth/hub/alice", "provider": "docker-pass", "metadata": {"owner": "alice"}}
+    ]
+    assert data.GITHUB_PASSWORD not in ok("ls", "--all-plugins", "--json")
+
+
+def test_ls_all_plugins_names_a_failing_plugin_and_still_lists_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ok("set", "app/key=v")
+    ok("plugins", "enable", "1password-cli")
+    monkeypatch.setenv("FAKE_OP_MODE", "signed-out")
+    result = docker_pass("ls", "--all-plugins", "--no-daemon")
+    assert result.returncode == 0, result.stderr
+    assert b"app/key" in result.stdout
+    assert b"Warning: plugin 1password-cli:" in result.stderr
+
+
+def test_get_from_1password_cli_and_writes_refused_naming_the_writable_plugin() -> None:
+    ok("plugins", "enable", "1password-cli")
+    assert ok("get", "--plugin", "1password-cli", "--reveal", "private/github") == (
+        data.GITHUB_PASSWORD
+    )
+    for verb in (
+        ("set", "--plugin", "1password-cli", "a=b"),
+        ("rm", "--plugin", "1password-cli", "a"),
+    ):
+        result = docker_pass(*verb)
+        assert result.returncode == 1
+        message = result.stderr.decode()
+        assert message.startswith("Error: plugin 1password-cli is read-only")
+        assert "writable plugins: docker-pass" in message
+    result = docker_pass("get", "--plugin", "nope", "x")
+    assert result.returncode == 1
+    assert (
+        b"unknown plugin 'nope' (known: 1password-cli, 1password-sdk, docker-pass)" in result.stderr
+    )

@@ -14,12 +14,13 @@ from docker_pass.core.errors import (
     FatalPluginError,
     NoPluginMatchesError,
     PluginError,
+    ReadOnlyError,
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
 )
-from docker_pass.core.plugin import READ_ONLY
-from docker_pass.core.state import load_run_states
+from docker_pass.core.plugin import READ_ONLY, Capability
+from docker_pass.core.state import RunStatus, load_run_states
 
 
 class FakePlugin:
@@ -34,6 +35,7 @@ class FakePlugin:
     secrets: ClassVar[dict[str, bytes]] = {}
     fail_start: Exception | None = None
     fail_resolve: Exception | None = None
+    fail_list: Exception | None = None
     ignore_request = False
     delay = 0.0
     started = 0
@@ -50,6 +52,8 @@ class FakePlugin:
         return "memory"
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
+        if self.fail_list is not None:
+            raise self.fail_list
         return [SecretInfo(ID(k)) for k in self.secrets if pattern.matches(k)]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
@@ -276,3 +280,64 @@ def test_entry_point_scan_is_cached_until_a_path_folder_changes(
     third = registry.plugin_specs()
     assert len(calls) == 2
     assert third["late"] == "late_mod:Late"
+
+
+# -- the secret verbs and plugin choice ------------------------------------------------------
+
+
+def test_get_reads_one_plugin_through_resolve_when_it_has_no_get() -> None:
+    engine = Engine(factories={"a": make("a", secrets={"x": b"1"}), "b": make("b")})
+    envelope = engine.get(ID("x"), plugin="a")
+    assert (envelope.value, envelope.provider) == (b"1", "a")
+    with pytest.raises(SecretNotFoundError):
+        engine.get(ID("x"), plugin="b")
+
+
+def test_writes_to_a_read_only_plugin_name_the_writable_ones() -> None:
+    engine = Engine(factories={"ro": make("ro")})
+    with pytest.raises(ReadOnlyError, match=r"plugin ro is read-only: it cannot write secrets"):
+        engine.save(ID("x"), b"v", {}, plugin="ro")
+    with pytest.raises(ReadOnlyError, match=r"writable plugins: .*docker-pass"):
+        engine.remove([ID("x")], plugin="ro")
+
+
+def test_a_plugin_that_cannot_list_says_so() -> None:
+    blind = make("blind", capabilities=frozenset({Capability.READ}), secrets={"k": b"v"})
+    engine = Engine(factories={"blind": blind, "a": make("a", secrets={"j": b"1"})})
+    with pytest.raises(UsageError, match="plugin blind cannot list its secrets"):
+        engine.list_secrets(Pattern("**"), plugin="blind")
+    listing = engine.list_secrets(Pattern("**"))
+    assert [i.id.value for i in listing.infos] == ["j"]
+    assert "cannot list" in listing.errors["blind"]
+    assert engine.get(ID("k"), plugin="blind").value == b"v"  # reading still works
+
+
+def test_listing_all_plugins_isolates_a_failing_one() -> None:
+    broken = make("broken", fail_list=PluginError("op timed out"))
+    engine = Engine(factories={"broken": broken, "a": make("a", secrets={"j": b"1"})})
+    listing = engine.list_secrets(Pattern("**"))
+    assert [(i.id.value, i.provider) for i in listing.infos] == [("j", "a")]
+    assert listing.errors == {"broken": "op timed out"}
+    with pytest.raises(PluginError, match="op timed out"):
+        engine.list_secrets(Pattern("**"), plugin="broken")
+
+
+def test_the_reserved_realm_is_listed_only_on_request() -> None:
+    secrets = {"docker/secrets-engine/tok": b"t", "x": b"1"}
+    engine = Engine(factories={"a": make("a", secrets=secrets)})
+    assert [i.id.value for i in engine.list_secrets(Pattern("**")).infos] == ["x"]
+    listed = engine.list_secrets(Pattern("**"), reserved=True).infos
+    assert [i.id.value for i in listed] == ["docker/secrets-engine/tok", "x"]
+
+
+def test_plugin_status_reports_capabilities_and_down_state() -> None:
+    engine = Engine(
+        factories={"a": make("a"), "bad": make("bad", fail_start=FatalPluginError("fix"))}
+    )
+    statuses = {s.name: s for s in engine.plugins()}
+    assert statuses["a"].capabilities == READ_ONLY
+    assert not statuses["a"].writable
+    assert statuses["bad"].status is RunStatus.CRASHED
+    assert statuses["bad"].is_down
+    assert statuses["bad"].remedy == "docker pass plugins enable bad"
+    assert statuses["bad"].to_json()["status"] == "crashed"
