@@ -398,9 +398,6 @@ class Engine:
         slot.instance = instance
         return instance
 
-    def _targets(self, pattern: Pattern) -> list[tuple[_Slot, Pattern]]:
-        return self._targets_and_down(pattern)[0]
-
     def _targets_and_down(
         self, pattern: Pattern
     ) -> tuple[list[tuple[_Slot, Pattern]], dict[str, str]]:

@@ -1,25 +1,180 @@
-"""The layout's import boundaries, checked in fresh interpreters (sys.modules after import)."""
+"""The layers' import boundaries, checked for every module of every package.
+
+Two checks, both over every module found in the package folders (nothing listed by hand):
+
+- statically, every ``import`` a module holds — at the top or inside a function, where the
+  fast path defers its imports — obeys its layer's rules (:data:`RULES`);
+- at run time, importing a module in a fresh interpreter (a fork of one that has imported
+  nothing of ours) loads no library its layer must not load, directly or through others
+  (:data:`RUNTIME_RULES`).
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-HEADLESS_MODULES = [
-    "docker_pass.core",
-    "docker_pass.core.ids",
-    "docker_pass.core.refs",
-    "docker_pass.core.envelope",
-    "docker_pass.core.errors",
-    "docker_pass.cli.main",
-    "docker_pass.cli.plugin_protocol",
-    "docker_pass.cli.commands",
-]
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = {
+    "core": "docker_pass.core",
+    "backends": "docker_pass.backends",
+    "cli": "docker_pass.cli",
+    "tui": "docker_pass.tui",
+    "daemon": "docker_pass.daemon",
+}
 UI_LIBRARIES = ("textual", "rich")
+SERVER_LIBRARIES = ("uvicorn", "connectrpc", "protobuf", "pyqwest", "starlette", "h11")
+BACKEND_SDKS = ("jeepney", "secretstorage", "pyrage", "keyring", "keyrings", "onepassword", "hvac")
 HEAVY_FOR_FAST_PATH = ("textual", "rich", "keyring", "onepassword", "cryptography")
+
+#: Layer -> the top-level packages or ``docker_pass`` subpackages its modules may not import.
+RULES: dict[str, tuple[str, ...]] = {
+    # core: the domain; no backend, no UI, no server, no other layer of ours.
+    "core": (
+        "docker_pass.backends",
+        "docker_pass.cli",
+        "docker_pass.tui",
+        "docker_pass.daemon",
+        *UI_LIBRARIES,
+        *SERVER_LIBRARIES,
+        *BACKEND_SDKS,
+    ),
+    # backends: core and their own SDK; no front, no UI, no server.
+    "backends": (
+        "docker_pass.cli",
+        "docker_pass.tui",
+        "docker_pass.daemon",
+        *UI_LIBRARIES,
+        *SERVER_LIBRARIES,
+    ),
+    # the fronts reach backends only through the plugin registry.
+    "cli": ("docker_pass.backends", *SERVER_LIBRARIES, *UI_LIBRARIES, *BACKEND_SDKS),
+    "tui": ("docker_pass.backends", "docker_pass.cli", "docker_pass.daemon", *SERVER_LIBRARIES),
+    "daemon": ("docker_pass.backends", "docker_pass.cli", "docker_pass.tui", *UI_LIBRARIES),
+}
+#: Layer -> libraries that importing any of its modules must not load (sys.modules).
+RUNTIME_RULES: dict[str, tuple[str, ...]] = {
+    "core": (*UI_LIBRARIES, *SERVER_LIBRARIES, "docker_pass.backends", "docker_pass.daemon"),
+    "backends": (*UI_LIBRARIES, *SERVER_LIBRARIES),
+    "cli": (*UI_LIBRARIES, *SERVER_LIBRARIES),
+    "daemon": UI_LIBRARIES,
+    "tui": SERVER_LIBRARIES,
+}
+
+
+def every_module() -> list[tuple[str, str, Path]]:
+    """(layer, module name, file) for every module of every package folder."""
+    found = []
+    for folder, package in LAYERS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found.append((folder, ".".join([package, *parts]), path))
+    return found
+
+
+MODULES = every_module()
+
+
+def imported_names(module: str, path: Path) -> set[str]:
+    """Every module name ``path`` imports, anywhere in it (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_package = path.name == "__init__.py"
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                base = base if is_package else base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names)
+    return names
+
+
+def breaks(name: str, forbidden: tuple[str, ...]) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in forbidden)
+
+
+def test_every_package_folder_is_walked() -> None:
+    layers = {layer for layer, _, _ in MODULES}
+    assert layers == set(LAYERS)
+    # A guard against a walk that silently finds nothing: each layer has several modules.
+    for layer in LAYERS:
+        assert sum(1 for found, _, _ in MODULES if found == layer) >= 3, layer
+
+
+@pytest.mark.parametrize(("layer", "module", "path"), MODULES, ids=[m for _, m, _ in MODULES])
+def test_imports_obey_the_layer_rules(layer: str, module: str, path: Path) -> None:
+    bad = sorted(n for n in imported_names(module, path) if breaks(n, RULES[layer]))
+    assert not bad, f"{module} ({layer}) imports {bad}"
+
+
+# Forks one clean interpreter per module: the parent has imported nothing of ours, and each
+# child imports one module and reports what sys.modules then holds.
+FORK_EACH = """
+import json, os, sys
+result = {}
+for name in json.loads(sys.argv[1]):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            __import__(name)
+            out = sorted(sys.modules)
+        except BaseException as exc:
+            out = {"error": f"{type(exc).__name__}: {exc}"}
+        os.write(write, json.dumps(out).encode())
+        os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 1 << 20):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    result[name] = json.loads(b"".join(chunks))
+print(json.dumps(result))
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded_by_module() -> dict[str, object]:
+    names = [module for _, module, _ in MODULES]
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_EACH, json.dumps(names)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(("layer", "module", "path"), MODULES, ids=[m for _, m, _ in MODULES])
+def test_importing_a_module_loads_nothing_its_layer_forbids(
+    layer: str, module: str, path: Path, loaded_by_module: dict[str, object]
+) -> None:
+    loaded = loaded_by_module[module]
+    assert isinstance(loaded, list), f"importing {module} failed: {loaded}"
+    bad = sorted({n for n in loaded if breaks(n, RUNTIME_RULES[layer])})
+    assert not bad, f"importing {module} loads {bad[:10]}"
+
+
+# -- the fast path -------------------------------------------------------------------------
 
 
 def modules_after(code: str) -> set[str]:
@@ -34,18 +189,6 @@ def modules_after(code: str) -> set[str]:
 
 def top_level(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
-
-
-@pytest.mark.parametrize("module", HEADLESS_MODULES)
-def test_headless_modules_import_no_ui_library(module: str) -> None:
-    loaded = top_level(modules_after(f"import {module}"))
-    assert not loaded & set(UI_LIBRARIES), f"{module} pulled in {loaded & set(UI_LIBRARIES)}"
-
-
-def test_core_imports_no_backend() -> None:
-    loaded = modules_after("import docker_pass.core")
-    assert not {m for m in loaded if m.startswith("docker_pass.backends")}
-    assert not {m for m in loaded if m.startswith(("docker_pass.cli", "docker_pass.tui"))}
 
 
 def test_version_fast_path_imports_nothing_heavy() -> None:

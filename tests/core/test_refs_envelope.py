@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from docker_pass.core import ID, Envelope, InvalidIdentifierError, Pattern, SecretReference
@@ -34,3 +36,12 @@ def test_envelope_repr_hides_the_value() -> None:
     assert "13 bytes hidden" in repr(env)
     assert env.info().id == ID.parse("a/b")
     assert env.info().metadata == {"k": "v"}
+
+
+def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from docker_pass.core.config import write_json_atomic
+
+    target = tmp_path / "conf" / "x.json"
+    with pytest.raises(TypeError):
+        write_json_atomic(target, {"not json": object()})
+    assert list(target.parent.iterdir()) == []

@@ -1,0 +1,53 @@
+"""The keychain verbs stay lean: no entry-point scan, no heavy library, whatever the store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_boundaries import HEAVY_FOR_FAST_PATH
+
+RUN_VERBS = """
+import contextlib, io, json, sys
+from docker_pass.cli.main import main
+codes = []
+for argv in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        codes.append(main(argv))
+print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}))
+"""
+VERBS = [
+    ["set", "app/key=v"],
+    ["get", "app/key"],
+    ["get", "--json", "app/key"],
+    ["ls"],
+    ["ls", "--long", "app/**"],
+    ["rm", "app/key"],
+]
+
+
+@pytest.mark.parametrize("argv", VERBS, ids=" ".join)
+def test_keychain_verbs_scan_no_entry_points_and_import_nothing_heavy(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
+    setup = [["set", "app/key=v"]] if argv[0] != "set" else []
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_VERBS, json.dumps([*setup, argv])],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(out.stdout.splitlines()[-1])
+    assert report["codes"] == [0] * (len(setup) + 1)
+    modules = set(report["modules"])
+    # The registry scans installed distributions through importlib.metadata; the keychain
+    # verbs use the built-in table instead.
+    assert "importlib.metadata" not in modules
+    heavy = {m.split(".")[0] for m in modules} & set(HEAVY_FOR_FAST_PATH)
+    assert not heavy
+    assert not {m for m in modules if m.startswith(("docker_pass.tui", "docker_pass.daemon"))}
