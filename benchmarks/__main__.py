@@ -15,6 +15,7 @@ BENCHMARKS = {
     "keychain": "benchmarks.bench_keychain",
     "tui": "benchmarks.bench_tui",
     "daemon": "benchmarks.bench_daemon",
+    "startup": "benchmarks.bench_startup",
 }
 
 

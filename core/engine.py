@@ -394,7 +394,8 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
             self._record_failure(slot, exc)
             return None
-        update_run_state(slot.name, _running)
+        if state.status is not RunStatus.RUNNING or state.failures or state.message:
+            update_run_state(slot.name, _running)  # only a change takes the lock and writes
         slot.instance = instance
         return instance
 

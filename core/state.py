@@ -12,18 +12,19 @@ each other's updates and all show the same ``plugins ls``.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import config_path, load_config, write_json_atomic
 from docker_pass.core.errors import DockerPassError
-from docker_pass.core.store import xdg_dir
+from docker_pass.core.store import xdg_dir, xdg_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class RunStatus(StrEnum):
@@ -102,9 +103,9 @@ def state_path() -> Path:
 @contextmanager
 def locked() -> Iterator[None]:
     """Hold the state lock (shared by config and state writers) for a read-modify-write."""
-    directory = xdg_dir("state")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    directory = xdg_path("state")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -114,12 +115,20 @@ def locked() -> Iterator[None]:
 
 def load_run_states() -> dict[str, RunState]:
     """Every plugin's last observed run status."""
+    # Strings, not pathlib, and json only when there is a file: `get` and `ls` read this.
     try:
-        doc = json.loads(state_path().read_text(encoding="utf-8"))
+        with open(os.path.join(xdg_path("state"), STATE_FILE), encoding="utf-8") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return {}
     except (OSError, ValueError):
         return {}  # unreadable state is no state: plugins start afresh
+    import json
+
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return {}
     if not isinstance(doc, dict):
         return {}
     return {str(name): RunState.from_json(entry) for name, entry in doc.items()}
