@@ -41,10 +41,6 @@ class InvalidPatternError(DockerPassError, ValueError):
         super().__init__(f"invalid pattern {_go_quote(value)}: {reason}")
 
 
-class InvalidReferenceError(DockerPassError, ValueError):
-    """Raised when a value that should be an ``se://`` reference is not one."""
-
-
 class ExpandError(DockerPassError, ValueError):
     """Raised when a pattern to expand does not hold exactly one ``**`` component."""
 

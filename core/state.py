@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from docker_pass.core.config import config_path, load_config, write_json_atomic
+from docker_pass.core.config import config_path, load_config, save_config, write_json_atomic
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.store import xdg_dir, xdg_path
 
@@ -170,4 +170,4 @@ def set_enabled(name: str, enabled: bool) -> None:
             raise DockerPassError(f"config {config_path()}: 'plugins' must be an object")
         section = plugins.setdefault(name, {})
         section["enabled"] = enabled
-        write_json_atomic(config_path(), config)
+        save_config(config)

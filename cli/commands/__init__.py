@@ -36,7 +36,3 @@ def load(verbs: list[str] | None = None) -> list[ModuleType]:
     names = verbs if verbs is not None else list(VERBS)
     return [import_module(f"docker_pass.cli.commands.{name}") for name in names]
 
-
-def all_verbs() -> list[ModuleType]:
-    """Every verb module."""
-    return load()
