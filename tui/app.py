@@ -272,6 +272,12 @@ class DockerPassApp(EngineWorkers):
 
     # -- actions ----------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        """Quit; a copied value still on the clipboard is cleared first (OSC 52)."""
+        # Written before exit, so it reaches the terminal ahead of the mode reset.
+        self.clipboard_guard.clear()
+        self.exit()
+
     def action_help(self) -> None:
         """Show every key."""
         self.push_screen(HelpScreen(self.help_sections()))
