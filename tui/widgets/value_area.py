@@ -7,7 +7,9 @@ are, and nothing of the value reaches the screen (nor a snapshot, which records 
 What is kept is what was typed or pasted, with one rule a terminal imposes: a pasted line
 break arrives as CR (terminals and tmux send pasted line feeds as carriage returns), so every
 line break is stored as ``\\n``.  A trailing line break is kept if it was pasted and never
-added if not.
+added if not.  (Textual's document splits lines as ``str.splitlines`` does, so the rarer
+separators \\v, \\f, \\x1c-\\x1e, \\x85, U+2028 and U+2029 become ``\\n`` too: such values
+belong in ``docker pass set`` from a file.)
 """
 
 from __future__ import annotations
