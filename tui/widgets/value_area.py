@@ -9,7 +9,7 @@ break arrives as CR (terminals and tmux send pasted line feeds as carriage retur
 line break is stored as ``\\n``.  A trailing line break is kept if it was pasted and never
 added if not.  (Textual's document splits lines as ``str.splitlines`` does, so the rarer
 separators \\v, \\f, \\x1c-\\x1e, \\x85, U+2028 and U+2029 become ``\\n`` too: such values
-belong in ``docker pass set`` from a file.)
+go through ``docker pass set NAME < file``, which stores stdin byte for byte.)
 """
 
 from __future__ import annotations
