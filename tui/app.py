@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from docker_pass.core.engine import Engine
@@ -151,7 +151,7 @@ class DockerPassApp(EngineWorkers):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
-        if not self.cursor_blink and isinstance(event.widget, Input):
+        if not self.cursor_blink and isinstance(event.widget, Input | TextArea):
             event.widget.cursor_blink = False
 
     # -- what the workers report ------------------------------------------------------------
@@ -187,12 +187,14 @@ class DockerPassApp(EngineWorkers):
 
     def on_secret_saved(self, message: SecretSaved) -> None:
         info = message.info
+        # "New" on a listed ID replaced it (the editor asked first).
+        listed = self.secrets_index.find(info.id.value, info.provider) is not None
         self.secrets_index = self.secrets_index.with_entry(info)
         self._after_preview.append(lambda: self._select_after_change(info))
         self._schedule_preview(self._wanted_pattern)
         if isinstance(self.screen, EditorScreen):
             self.screen.dismiss(info)
-        verb = "Created" if message.created else "Saved"
+        verb = ("Replaced" if listed else "Created") if message.created else "Saved"
         self.set_status(f"{verb} {info.id.value} in {info.provider}.", "success")
 
     def on_secret_deleted(self, message: SecretDeleted) -> None:
@@ -272,6 +274,12 @@ class DockerPassApp(EngineWorkers):
         self.request_toggle(message.status)
 
     # -- actions ----------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit; a copied value still on the clipboard is cleared first (OSC 52)."""
+        # Written before exit, so it reaches the terminal ahead of the mode reset.
+        self.clipboard_guard.clear()
+        self.exit()
 
     def action_help(self) -> None:
         """Show every key."""

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from docker_pass.tui.app import DockerPassApp
@@ -84,18 +84,22 @@ async def select(pilot: Pilot[None], id_: str) -> None:
 
 
 async def type_text(pilot: Pilot[None], text: str, selector: str | None = None) -> None:
-    """Type ``text`` into the focused input (or the one ``selector`` names, focusing it).
+    """Type ``text`` into the focused input or text area (or the one ``selector`` names,
+    focusing it).
 
-    Inserted in one go, as a paste would be: pressing keys one by one costs the test
-    ~0.1 s per key; tests that are about single keys press them.
+    Inserted in one go: pressing keys one by one costs the test ~0.1 s per key; tests that
+    are about single keys press them, and tests about pasting post a real ``Paste`` event.
     """
     app = pilot.app
     if selector is not None:
-        app.screen.query_one(selector, Input).focus()
+        app.screen.query_one(selector).focus()
         await pilot.pause()
     field = app.focused
-    assert isinstance(field, Input), f"focus is on {field!r}, not an input"
-    field.insert_text_at_cursor(text)
+    if isinstance(field, TextArea):
+        field.insert(text)
+    else:
+        assert isinstance(field, Input), f"focus is on {field!r}, not an input"
+        field.insert_text_at_cursor(text)
     await settle(pilot)
 
 

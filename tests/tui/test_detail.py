@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.messages import ValueFetched
 from docker_pass.tui.widgets.detail_pane import MASK, DetailPane
 from docker_pass.tui.widgets.status_line import StatusLine
@@ -122,6 +124,60 @@ def test_y_copies_the_reference_which_the_value_timeout_leaves_alone() -> None:
         assert app.clipboard == f"se://{ALICE}"  # not the value: nothing to clear
 
     run(make_app(clipboard_seconds=1.0), scenario)
+
+
+def recording_copies(app: DockerPassApp) -> list[str]:
+    """Every text the app hands to the clipboard (each one an OSC 52 write), in order."""
+    copies: list[str] = []
+    real = app.copy_to_clipboard
+
+    def copy(text: str) -> None:
+        copies.append(text)
+        real(text)
+
+    app.copy_to_clipboard = copy  # type: ignore[method-assign]
+    return copies
+
+
+@pytest.mark.parametrize("quit_key", ["q", "ctrl+q"])
+def test_quitting_clears_a_copied_value_first(quit_key: str) -> None:
+    app = make_app()  # the default 30 s: the timer has not run when q is pressed
+    copies = recording_copies(app)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("c")
+        await settle(pilot)
+        assert copies == [ALICE_VALUE]
+        await pilot.press(quit_key)
+        await settle(pilot)
+        assert not app.is_running
+
+    run(app, scenario)
+    assert copies == [ALICE_VALUE, ""]
+    assert app.clipboard == ""
+    assert app.return_code == 0
+
+
+def test_quitting_leaves_a_clipboard_that_no_longer_holds_the_value() -> None:
+    app = make_app(clipboard_seconds=1.0)
+    copies = recording_copies(app)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.pause(1.3)  # the 1 s clear has run
+        assert copies == [ALICE_VALUE, ""]
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("y")  # the reference replaces the value
+        await pilot.press("q")
+        await settle(pilot)
+
+    run(app, scenario)
+    assert copies == [ALICE_VALUE, "", ALICE_VALUE, f"se://{ALICE}"]  # nothing more on quit
+    assert app.clipboard == f"se://{ALICE}"
 
 
 def test_binary_values_are_shown_as_base64_and_not_copied() -> None:

@@ -14,7 +14,9 @@ from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.messages import SecretDeleted, SecretSaved
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
+from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.widgets.metadata_rows import MetadataRow
+from docker_pass.tui.widgets.value_area import ValueArea
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import keychain_class, readonly_class
 
@@ -35,6 +37,11 @@ def status_of(pilot: Pilot[None]) -> str:
     return app_of(pilot).status_message.text
 
 
+def drawn(area: ValueArea) -> list[str]:
+    """The value area's lines as they reach the screen (what a snapshot records)."""
+    return [area.render_line(y).text.rstrip() for y in range(area.size.height)]
+
+
 def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadata() -> None:
     keychain = keychain_class()
 
@@ -52,13 +59,16 @@ def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadat
         await pilot.press("backspace")
         await type_text(pilot, "api-key")
         assert hint(pilot) == "✓ a valid new ID"
-        value = editor.query_one("#editor-value", Input)
-        assert value.password  # masked while typed
+        value = editor.query_one(ValueArea)
+        assert value.masked  # masked while typed
         await type_text(pilot, "s3cr3t", "#editor-value")
+        assert drawn(value) == ["••••••"]
         await pilot.press("ctrl+t")
-        assert not value.password
+        assert not value.masked
+        assert drawn(value) == ["s3cr3t"]
         await pilot.press("ctrl+t")
-        assert value.password
+        assert value.masked
+        assert drawn(value) == ["••••••"]
         await pilot.press("ctrl+n")
         await settle(pilot)
         await type_text(pilot, "owner")
@@ -113,7 +123,7 @@ def test_a_failed_save_keeps_everything_typed_and_says_why() -> None:
         assert editor.error == "file store: cannot save x: No space left on device"
         assert not editor.saving
         assert editor.query_one("#editor-id", Input).value == "new/secret"
-        assert editor.query_one("#editor-value", Input).value == "typed-value"
+        assert editor.query_one(ValueArea).text == "typed-value"
         assert "No space left" in str(editor.query_one("#editor-error", Static).render())
         assert status_of(pilot) == (
             "Saving failed: file store: cannot save x: No space left on device"
@@ -132,7 +142,7 @@ def test_edit_changes_metadata_and_keeps_the_value_when_left_empty() -> None:
         editor = editor_of(pilot)
         assert not editor.creating
         assert editor.query_one("#editor-id", Input).disabled
-        assert editor.query_one("#editor-value", Input).value == ""  # never pre-filled
+        assert editor.query_one(ValueArea).text == ""  # never pre-filled
         rows = list(editor.query(MetadataRow))
         assert [r.pair for r in rows] == [
             ("created-by", "docker login"),
@@ -158,7 +168,10 @@ def test_escape_closes_the_editor_without_saving() -> None:
         await type_text(pilot, "x/y")
         await pilot.press("escape")
         await settle(pilot)
-        assert not isinstance(pilot.app.screen, EditorScreen)
+        assert isinstance(pilot.app.screen, ConfirmScreen)  # it was edited: asks first
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, MainScreen)
         assert not seen.of(EditorScreen.SaveRequested)
 
     run(make_app(), scenario)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from textual import events
 from textual.pilot import Pilot
 
 from docker_pass.tui.app import DockerPassApp
@@ -93,7 +94,8 @@ def test_revealed_value(snap_compare: SnapCompare) -> None:
 
 def test_editor(snap_compare: SnapCompare) -> None:
     """You should see the editor over the main screen for docker/auth/hub/alice: the ID (not
-    editable), an empty masked value field ("leave empty to keep the current value"), three
+    editable), an empty value area with the cursor in it ("leave empty to keep the current
+    value", and under it "enter adds a line · a paste is kept whole · ctrl+t shows it"), three
     metadata rows (created-by, registry, username), and Save / Cancel."""
 
     async def editing(pilot: Pilot[None]) -> None:
@@ -102,6 +104,76 @@ def test_editor(snap_compare: SnapCompare) -> None:
         await settle(pilot)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=editing)
+
+
+#: Made up, PEM-shaped: what a person pastes for a TLS key.
+PEM = (
+    "-----BEGIN DEMO PRIVATE KEY-----\n"
+    "MIIBVgIBADANBgkqhkiG9w0BAQEFAASCAUAwggE8AgEAAkEAdemoNotARealKeyAtAll0000\n"
+    "-----END DEMO PRIVATE KEY-----\n"
+)
+
+
+async def new_secret(pilot: Pilot[None], id_: str, value: str = "") -> None:
+    """Press n, type ``id_``, and paste ``value`` (a bracketed paste) into the value area."""
+    await settle(pilot)
+    await pilot.press("n")
+    await type_text(pilot, id_)
+    await pilot.press("tab")
+    if value:
+        pilot.app.post_message(events.Paste(value))
+    await settle(pilot)
+
+
+def test_editor_with_a_pasted_key(snap_compare: SnapCompare) -> None:
+    """You should see the "New secret" editor with the ID tls/demo/key ("✓ a valid new ID")
+    and a value area five rows high of • only (the pasted three-line key, its long middle line
+    wrapped, then the empty line after its final line break, with the cursor), then "137
+    characters on 3 lines, ending with a line break"; no character of the key itself."""
+
+    async def pasted(pilot: Pilot[None]) -> None:
+        await new_secret(pilot, "tls/demo/key", PEM)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=pasted)
+
+
+def test_replace_confirmation(snap_compare: SnapCompare) -> None:
+    """You should see, over the editor, a red-bordered dialog "Replace docker/auth/hub/alice?"
+    saying it exists in docker-pass and that saving replaces its value and metadata, with
+    "Replace (y)" and a focused "Cancel (n)"."""
+
+    async def replacing(pilot: Pilot[None]) -> None:
+        await new_secret(pilot, ALICE, "dckr_pat_demo-new-not-a-real-token")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=replacing)
+
+
+def test_empty_value_confirmation(snap_compare: SnapCompare) -> None:
+    """You should see, over the editor, a dialog "Empty value" asking to save flags/empty with
+    an empty value because nothing was typed or pasted, with "Save empty (y)" and a focused
+    "Cancel (n)"."""
+
+    async def empty(pilot: Pilot[None]) -> None:
+        await new_secret(pilot, "flags/empty")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=empty)
+
+
+def test_discard_confirmation(snap_compare: SnapCompare) -> None:
+    """You should see, over the editor for a new secret with the ID x/y typed, a red-bordered
+    dialog "Discard changes" asking to close the editor and discard what was typed for x/y
+    ("Nothing is saved."), with "Discard (y)" and a focused "Cancel (n)"."""
+
+    async def discarding(pilot: Pilot[None]) -> None:
+        await new_secret(pilot, "x/y")
+        await pilot.press("escape")
+        await settle(pilot)
+
+    assert snap_compare(demo_app(), terminal_size=SIZE, run_before=discarding)
 
 
 def test_delete_confirmation(snap_compare: SnapCompare) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from tests.helpers import EXECUTABLE
+from docker_pass.tui.demo import demo_environment
+from tests.helpers import EXECUTABLE, docker_pass
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+T = TypeVar("T")
 
 SESSION = "ui"
 DEADLINE = 20.0
@@ -53,14 +59,25 @@ class Tmux:
 
     def wait_for(self, check: Callable[[str], bool], what: str) -> str:
         """Poll the screen until ``check`` holds (the app repaints asynchronously)."""
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            text = self.screen()
-            if check(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; the screen:\n{text}")
-            time.sleep(0.1)
+        return wait_until(self.screen, check, what)
+
+    def paste(self, path: Path) -> None:
+        """Paste the file's bytes as a terminal does: bracketed (the app asked for it), each
+        line feed sent as CR (tmux's default, like most terminals)."""
+        self("load-buffer", "-b", "pasted", str(path))
+        self("paste-buffer", "-p", "-d", "-b", "pasted", "-t", SESSION)
+
+
+def wait_until(read: Callable[[], T], check: Callable[[T], bool], what: str) -> T:
+    """Poll ``read()`` until ``check`` holds, within the deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        text = read()
+        if check(text):
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last seen:\n{text}")
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -109,3 +126,51 @@ def test_the_real_ui_in_tmux(tmux: Tmux) -> None:
     assert "EXITED=0" in seen[-1]
     # No secret value was ever on the screen.
     assert not any("not-a-real" in screen or "demo-prod-pg" in screen for screen in seen)
+
+
+#: A PEM-like value (made up): three lines, LF line breaks, a final one.
+PEM = (
+    b"-----BEGIN DEMO PRIVATE KEY-----\n"
+    b"MIIBVgIBADANBgkqhkiG9w0BAQEFAASCAUAwggE8AgEAAkEAdemoNotARealKey\n"
+    b"-----END DEMO PRIVATE KEY-----\n"
+)
+OSC52 = re.compile(rb"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07")
+
+
+def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipboard(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    # Everything the app writes to its terminal, escape sequences included (OSC 52 copies).
+    output = tmp_path / "pane.out"
+    tmux("pipe-pane", "-t", SESSION, "-o", f"cat >> {output}")
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(PEM)
+    seen = [tmux.wait_for(lambda s: "15 secrets" in s, "the listing")]
+
+    tmux.keys("n")
+    seen.append(tmux.wait_for(lambda s: "New secret" in s, "the editor"))
+    tmux.keys("tls/demo/key", literal=True)
+    seen.append(tmux.wait_for(lambda s: "✓ a valid new ID" in s, "the ID check"))
+    tmux.keys("Tab")  # to the value area
+    tmux.paste(pem)
+    hint = f"{len(PEM)} characters on 3 lines, ending with a line break"
+    seen.append(tmux.wait_for(lambda s: hint in s, "the pasted value"))
+    assert "•" * 32 in seen[-1]  # drawn masked, line by line
+    tmux.keys("C-s")
+    seen.append(tmux.wait_for(lambda s: "Created tls/demo/key in docker-pass." in s, "the save"))
+
+    stored = docker_pass("get", "--reveal", "tls/demo/key", env=demo_environment(tmp_path / "demo"))
+    assert stored.returncode == 0, stored.stderr
+    assert stored.stdout == PEM
+
+    tmux.keys("c")  # copy the value: an OSC 52 write of it
+    seen.append(tmux.wait_for(lambda s: "Copied the value of tls/demo/key" in s, "the copy"))
+    tmux.keys("q")
+    seen.append(tmux.wait_for(lambda s: "EXITED=0" in s, "the app to quit"))
+    writes = wait_until(
+        lambda: OSC52.findall(output.read_bytes()),
+        lambda found: len(found) >= 2,
+        "the clipboard clear in the app's output",
+    )
+    assert writes == [base64.b64encode(PEM), b""]  # the value, then nothing, on quit
+    assert not any("MIIB" in screen or "BEGIN DEMO" in screen for screen in seen)

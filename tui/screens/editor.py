@@ -1,12 +1,15 @@
 """The secret editor: a new secret (``n``) or the selected one (``e``), saved with ctrl+s.
 
-The editor only collects and checks what is typed; the app saves it in a worker and either
-closes the editor or sets ``error``, so a failed save keeps everything typed and says why.
+The editor only collects and checks what is typed, and asks before anything a person may not
+mean: replacing a secret that exists (from "New"), saving an empty value, and discarding an
+edited form.  The app saves in a worker and either closes the editor or sets ``error``, so a
+failed save keeps everything typed and says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,15 +20,20 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN, is_reserved
 from docker_pass.tui.gateway import SecretDraft
 from docker_pass.tui.preview import WILDCARDS, validate_pattern
+from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.text import tilde
-from docker_pass.tui.widgets.metadata_rows import MetadataRows
+from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
+from docker_pass.tui.widgets.value_area import ValueArea, describe_value
+
+#: Under an empty value area; once it holds something, what it holds (size, lines).
+VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
 
 
 def id_problem(text: str) -> str:
@@ -46,12 +54,24 @@ class IdValidator(Validator):
         return self.failure(problem) if problem else self.success()
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One thing to confirm before saving."""
+
+    title: str
+    body: Text
+    yes: str
+    danger: bool = False
+
+
 class EditorScreen(ModalScreen[SecretInfo | None]):
     """Edits one secret; posts :class:`SaveRequested` and waits for the app's answer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
-        Binding("escape", "cancel", "Cancel", id="editor.cancel"),
+        Binding(
+            "escape", "cancel", "Cancel", tooltip="Cancel (asks if edited)", id="editor.cancel"
+        ),
         Binding("ctrl+t", "toggle_value", "Show/hide value", id="editor.show_value"),
         Binding("ctrl+n", "add_metadata", "Add metadata", id="editor.add_metadata"),
     ]
@@ -62,7 +82,11 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
     saving: reactive[bool] = reactive(False, init=False)
 
     class SaveRequested(Message):
-        """ctrl+s with valid fields: save ``draft`` (``created`` for a new secret)."""
+        """ctrl+s with valid fields, confirmed: save ``draft``.
+
+        ``created``: the draft comes from "New" (it may replace a listed secret, which the
+        person agreed to), not from editing the selected secret.
+        """
 
         def __init__(self, editor: EditorScreen, draft: SecretDraft, created: bool) -> None:
             super().__init__()
@@ -83,11 +107,22 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         self.provider = info.provider if info is not None else provider
         self._storage = storage
         self._exists = exists or (lambda _id: False)
+        # The form as it opens (the rows are composed from the metadata, sorted by key).
+        self._untouched: tuple[object, ...] = (
+            info.id.value if info else "",
+            "",
+            tuple(sorted(info.metadata.items())) if info else (),
+        )
 
     @property
     def creating(self) -> bool:
         """Whether this is a new secret (not an edit)."""
         return self.info is None
+
+    @property
+    def edited(self) -> bool:
+        """Whether the form differs from how it opened (ID, value or metadata)."""
+        return self._form_state() != self._untouched
 
     def compose(self) -> ComposeResult:
         info = self.info
@@ -112,16 +147,17 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
                 "" if info else "components of A-Z a-z 0-9 . _ - : separated by /",
                 id="editor-id-hint",
             )
-            with Horizontal(classes="editor-row"):
+            with Horizontal(classes="editor-row", id="editor-value-row"):
                 yield Label("Value", classes="editor-label")
-                yield Input(
+                # Never pre-filled: an edit shows an empty area, and what is typed replaces
+                # the value (empty keeps it), so opening the editor never reads a value.
+                yield ValueArea(
                     placeholder="leave empty to keep the current value" if info else "the secret",
-                    password=True,
-                    compact=True,
                     id="editor-value",
                 )
                 yield Switch(False, id="editor-show", tooltip="Show the value (ctrl+t)")
                 yield Label("show", id="editor-show-label")
+            yield Static(VALUE_HINT, id="editor-value-hint")
             yield Label("Metadata", id="editor-metadata-label")
             yield MetadataRows(dict(info.metadata) if info else {}, id="editor-metadata")
             yield Button("+ metadata (ctrl+n)", id="editor-add", compact=True)
@@ -133,33 +169,39 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
     def on_mount(self) -> None:
         self.set_class(self.info is not None, "-editing")
         target = "#editor-value" if self.info is not None else "#editor-id"
-        self.query_one(target, Input).focus()
+        self.query_one(target).focus()
 
     # -- actions ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        """Check the fields and ask the app to save them."""
+        """Check the fields, ask what needs asking, then ask the app to save them."""
         if self.saving:
             return
-        id_text = self.query_one("#editor-id", Input).value.strip()
-        problem = id_problem(id_text)
-        if problem:
-            self.error = f"ID: {problem}"
+        draft = self._draft()
+        if draft is None:
             return
-        metadata, problem = self.query_one(MetadataRows).collect()
-        if problem:
-            self.error = problem
-            return
-        typed = self.query_one("#editor-value", Input).value
-        value = None if (self.info is not None and typed == "") else typed.encode()
-        draft = SecretDraft(ID.parse(id_text), value, metadata, self.provider)
         self.error = ""
-        self.saving = True
-        self.post_message(self.SaveRequested(self, draft, created=self.info is None))
+        self._ask_then_save(draft, self._questions(draft))
 
     def action_cancel(self) -> None:
-        """Close without saving."""
-        self.dismiss(None)
+        """Close without saving; an edited form asks first."""
+        if not self.edited:
+            self.dismiss(None)
+            return
+        typed_id = self.query_one("#editor-id", Input).value.strip()
+        body = Text.assemble(
+            "Close the editor and discard what you typed for ",
+            (typed_id, "bold") if not id_problem(typed_id) else "the new secret",
+            "?\nNothing is saved.",
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen("Discard changes", body, "Discard", danger=True), answered
+        )
 
     def action_toggle_value(self) -> None:
         """Show or hide the value as typed."""
@@ -174,12 +216,17 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         event.stop()
-        self.query_one("#editor-value", Input).password = not event.value
+        self.query_one(ValueArea).masked = not event.value
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "editor-id":
             event.stop()
             self._show_id_hint(event.value.strip())
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        hint = self.query_one("#editor-value-hint", Static)
+        hint.update(Text(describe_value(event.text_area.text) or VALUE_HINT))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -199,6 +246,67 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         button = self.query_one("#editor-save", Button)
         button.disabled = saving
         button.label = "Saving…" if saving else "Save (ctrl+s)"
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _draft(self) -> SecretDraft | None:
+        """What to save, or ``None`` with ``error`` saying what is wrong."""
+        id_text = self.query_one("#editor-id", Input).value.strip()
+        problem = id_problem(id_text)
+        if problem:
+            self.error = f"ID: {problem}"
+            return None
+        metadata, problem = self.query_one(MetadataRows).collect()
+        if problem:
+            self.error = problem
+            return None
+        typed = self.query_one(ValueArea).text
+        value = None if (self.info is not None and typed == "") else typed.encode()
+        return SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+
+    def _questions(self, draft: SecretDraft) -> list[Question]:
+        """What to confirm before saving ``draft``."""
+        questions: list[Question] = []
+        id_text = draft.id.value
+        if self.creating and self._exists(id_text):
+            body = Text.assemble(
+                (id_text, "bold"),
+                f" exists in {self.provider}.\nSaving replaces its value and metadata with "
+                "what you typed.",
+            )
+            questions.append(Question(f"Replace {id_text}?", body, "Replace", danger=True))
+        if draft.value == b"":
+            body = Text.assemble(
+                "Save ",
+                (id_text, "bold"),
+                " with an empty value?\nNothing was typed or pasted into the value field.",
+            )
+            questions.append(Question("Empty value", body, "Save empty"))
+        return questions
+
+    def _ask_then_save(self, draft: SecretDraft, questions: list[Question]) -> None:
+        """Ask each question in turn; save only if every answer is yes."""
+        if not questions:
+            self.saving = True
+            self.post_message(self.SaveRequested(self, draft, created=self.info is None))
+            return
+        first, rest = questions[0], questions[1:]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._ask_then_save(draft, rest)
+            else:
+                self.error = "Not saved."
+
+        screen = ConfirmScreen(first.title, first.body, first.yes, danger=first.danger)
+        self.app.push_screen(screen, answered)
+
+    def _form_state(self) -> tuple[object, ...]:
+        """What a person can change, to tell an edited form from an untouched one."""
+        id_text = self.query_one("#editor-id", Input).value
+        value = self.query_one(ValueArea).text
+        rows = tuple(sorted(r.pair for r in self.query(MetadataRow) if r.pair != ("", "")))
+        return id_text, value, rows
 
     def _show_id_hint(self, id_text: str) -> None:
         if self.info is not None:
