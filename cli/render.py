@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from docker_pass.core.results import Listing, PluginStatus, Removal
     from docker_pass.core.run import ReferenceResult
 
+from docker_pass.core.plugin import enable_remedy
+
 MASKED_VALUE = "**********"
 
 
@@ -75,7 +77,9 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
         print("\n".join(i.id.value for i in infos))
     for name, message in result.errors.items():
         print(f"Warning: plugin {name}: {message}", file=sys.stderr)
-    return 1 if result.errors and not infos else 0
+    for name, why in result.down.items():
+        print(f"Warning: plugin {name} is {why} ({enable_remedy(name)})", file=sys.stderr)
+    return 1 if (result.errors or result.down) and not infos else 0
 
 
 def removal(result: Removal) -> int:

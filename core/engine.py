@@ -205,6 +205,7 @@ class Engine:
         ``reserved`` includes the reserved realm (:func:`~docker_pass.core.plugin.is_reserved`).
         """
         errors: dict[str, str] = {}
+        down: dict[str, str] = {}
         targets: list[tuple[_Slot, Pattern]] = []
         if plugin is not None:
             slot, _ = self._capable(plugin, Capability.LIST, "list")
@@ -212,7 +213,6 @@ class Engine:
             targets = [(slot, narrowed)] if narrowed is not None else []
         else:
             found, down = self._targets_and_down(pattern)
-            errors.update({name: f"{why} ({enable_remedy(name)})" for name, why in down.items()})
             for slot, narrowed in found:
                 if Capability.LIST in slot.capabilities:
                     targets.append((slot, narrowed))
@@ -234,7 +234,7 @@ class Engine:
                     continue
                 infos.append(SecretInfo(info.id, slot.name, info.metadata))
         infos.sort(key=lambda i: (i.id.value, i.provider))
-        return Listing(infos, errors)
+        return Listing(infos, errors, down)
 
     def resolve(self, pattern: Pattern) -> Resolution:
         """Fan ``pattern`` out to every enabled, running plugin that serves part of it.

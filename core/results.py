@@ -158,17 +158,25 @@ class Resolution(FrozenValue):
 class Listing(FrozenValue):
     """IDs and metadata across plugins, with per-plugin errors (never values)."""
 
-    __slots__ = ("errors", "infos")
+    __slots__ = ("down", "errors", "infos")
     infos: list[SecretInfo]
     #: plugin name -> why it did not list (a failure, or that it cannot list)
     errors: dict[str, str]
+    #: plugin name -> why, for enabled plugins that were not asked because they are down
+    down: dict[str, str]
 
-    def __init__(self, infos: list[SecretInfo], errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        infos: list[SecretInfo],
+        errors: dict[str, str] | None = None,
+        down: dict[str, str] | None = None,
+    ) -> None:
         self._set("infos", infos)
         self._set("errors", errors or {})
+        self._set("down", down or {})
 
     def __repr__(self) -> str:
-        return f"Listing({len(self.infos)} secrets, errors={self.errors})"
+        return f"Listing({len(self.infos)} secrets, errors={self.errors}, down={list(self.down)})"
 
 
 class Saved(FrozenValue):

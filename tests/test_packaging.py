@@ -31,7 +31,7 @@ def source_files() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -50,7 +50,12 @@ def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         check=True,
         capture_output=True,
     )
-    (wheel,) = out.glob("docker_pass-*.whl")
+    (built,) = out.glob("docker_pass-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_files(wheel: Path) -> set[str]:
     with zipfile.ZipFile(wheel) as archive:
         return {name for name in archive.namelist() if name.startswith("docker_pass/")}
 
@@ -62,6 +67,12 @@ def test_the_wheel_holds_every_module_and_data_file(wheel_files: set[str]) -> No
 
 def test_the_wheel_holds_nothing_but_the_package_folders(wheel_files: set[str]) -> None:
     assert wheel_files - source_files() == set()
+
+
+def test_the_distribution_version_is_the_package_version(wheel: Path) -> None:
+    from docker_pass.core import __version__
+
+    assert wheel.name.startswith(f"docker_pass-{__version__}-")
 
 
 def test_every_package_folder_is_a_package() -> None:

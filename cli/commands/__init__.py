@@ -35,4 +35,3 @@ def load(verbs: list[str] | None = None) -> list[ModuleType]:
     """The modules of ``verbs`` (default: all), in ``--help`` order."""
     names = verbs if verbs is not None else list(VERBS)
     return [import_module(f"docker_pass.cli.commands.{name}") for name in names]
-

@@ -203,7 +203,7 @@ class DaemonOrEmbedded:
                 raise PluginError(f"{plugin}: {errors[plugin]}")
             infos = [i for i in infos if i.provider == plugin]
             errors = {}
-        return Listing(infos, errors)
+        return Listing(infos, errors, dict(listing.down))
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
         """One secret, with its value, from ``plugin``: the daemon resolves the ID and the

@@ -285,7 +285,8 @@ def test_ls_all_plugins_names_a_failing_plugin_and_still_lists_the_others(
     result = docker_pass("ls", "--all-plugins", "--no-daemon")
     assert result.returncode == 0, result.stderr
     assert b"app/key" in result.stdout
-    assert b"Warning: plugin 1password-cli:" in result.stderr
+    assert b"Warning: plugin 1password-cli is crashed: " in result.stderr
+    assert b"(docker pass plugins enable 1password-cli)" in result.stderr
 
 
 def test_get_from_1password_cli_and_writes_refused_naming_the_writable_plugin() -> None:
