@@ -207,7 +207,13 @@ def _notify_systemd() -> None:
 # -- engine status ------------------------------------------------------------------------------
 
 
+#: Seconds ``engine status`` waits for the plugins' states: it is a glance, and a plugin stuck
+#: in a call (a prompt nobody answers) holds the engine thread that answers them.
+STATUS_TIMEOUT = 5.0
+
+
 def run_status(args: argparse.Namespace) -> int:
+    from docker_pass.core.remote.client import DaemonClient, DaemonUnavailableError
     from docker_pass.core.remote.endpoint import lock_holder, socket_location
     from docker_pass.core.remote.front import find_daemon
 
@@ -227,14 +233,19 @@ def run_status(args: argparse.Namespace) -> int:
         doc["reason"] = reason
     else:
         with client:
-            info = client.info()
-            plugins = client.plugins()
+            info = client.info()  # answered without the engine thread
+        try:
+            with DaemonClient(client.path, timeout=STATUS_TIMEOUT) as glance:
+                plugins: dict[str, str] | None = {p.name: p.status for p in glance.plugins()}
+        except DaemonUnavailableError as exc:
+            plugins = None
+            doc["plugins_error"] = str(exc)
         doc.update(
             version=info.version,
             pid=info.pid,
             started_at=info.started_at.isoformat() if info.started_at else None,
             requests=info.requests,
-            plugins={p.name: p.status for p in plugins},
+            plugins=plugins,
         )
     if args.json:
         print(json.dumps(doc, indent=2))
@@ -253,7 +264,10 @@ def run_status(args: argparse.Namespace) -> int:
         f"{path.rpartition('/')[2]} {count}" for path, count in sorted(info.requests.items())
     )
     print(f"requests: {total}" + (f" ({by_method})" if by_method else ""))
-    print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
+    if doc["plugins"] is None:
+        print("plugins: not answering (a plugin call has not returned)")
+    else:
+        print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
     return 0
 
 

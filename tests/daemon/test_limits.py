@@ -164,6 +164,12 @@ def test_get_version_answers_while_requests_hang(
         assert all(call.running() for call in pending)
         with DaemonClient(engine.socket, timeout=5) as client:
             assert client.info().requests["/resolver.v1.ResolverService/GetSecrets"] == 4
+        # `engine status` says it runs, and that its plugins do not answer now.
+        shown = docker_pass("engine", "status")
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.decode().splitlines()
+        assert lines[0].startswith(f"engine: running (pid {engine.pid}, v")
+        assert lines[-1] == "plugins: not answering (a plugin call has not returned)"
 
         # Released one by one, every call is answered and the engine serves again.
         for n in range(1, 5):
@@ -320,7 +326,9 @@ def test_out_of_descriptors_does_not_spin(tmp_path: Path, socket_path: Path) -> 
         with pytest.raises(subprocess.TimeoutExpired):
             engine.proc.wait(timeout=2.0)  # a measuring window that also shows it is alive
         share = (_cpu_seconds(engine.pid) - cpu) / (time.monotonic() - wall)
-        assert share < 0.5, f"the daemon used {share:.0%} of a CPU while out of descriptors"
+        # Generous: asyncio's own accept loop took about half a CPU here, retrying and
+        # logging a traceback for every queued connection; pausing takes next to nothing.
+        assert share < 0.25, f"the daemon used {share:.0%} of a CPU while out of descriptors"
         log = engine.log()
         assert log.count("cannot accept connections") == 1
         assert "Traceback" not in log
