@@ -41,6 +41,7 @@ import queue
 import resource
 import socket
 import threading
+import time
 from collections.abc import Callable, MutableMapping
 from concurrent.futures import Future
 from contextlib import suppress
@@ -70,6 +71,8 @@ DESCRIPTOR_RESERVE = 64
 ENGINE_CLOSE_TIMEOUT = 3.0
 
 _TIMEOUT_HEADER = b"connect-timeout-ms"
+#: Seconds between warnings that connections cannot be accepted.
+STARVED_WARNING_INTERVAL = 30.0
 #: The errors asyncio answers by pausing its accepts (asyncio.selector_events).
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -334,14 +337,18 @@ class PacedListener(socket.socket):
     retrying a second later, but it goes on calling ``accept()`` up to ``backlog`` times in the
     same turn, and every failure is logged with a traceback: about a thousand a second while
     the daemon is saturated.  This socket raises the first failure (which pauses asyncio) and
-    answers the next call with "nothing to accept", which ends that turn's loop.
+    answers the next call with "nothing to accept", which ends that turn's loop.  It warns at
+    most every :data:`STARVED_WARNING_INTERVAL` seconds: while connections come and go at the
+    limit, it runs out again and again.
     """
 
-    __slots__ = ("_pausing", "starved")
+    __slots__ = ("_pausing", "_warned", "_warned_at", "starved")
 
     def __init__(self, family: int = socket.AF_UNIX, kind: int = socket.SOCK_STREAM) -> None:
         super().__init__(family, kind)
         self._pausing = False
+        self._warned = False
+        self._warned_at = -STARVED_WARNING_INTERVAL
         #: Out of descriptors since the last successful accept.
         self.starved = False
 
@@ -357,15 +364,24 @@ class PacedListener(socket.socket):
             self._pausing = True
             if not self.starved:
                 self.starved = True
-                log.warning(
-                    "cannot accept connections (%s): trying again every second",
-                    exc.strerror or errno.errorcode.get(exc.errno or 0, "?"),
-                )
+                self._warn(exc)
             raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
         if self.starved:
             self.starved = False
-            log.info("accepting connections again")
+            level = logging.INFO if self._warned else logging.DEBUG
+            log.log(level, "accepting connections again")
+            self._warned = False
         return accepted
+
+    def _warn(self, exc: OSError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at < STARVED_WARNING_INTERVAL:
+            return
+        self._warned, self._warned_at = True, now
+        log.warning(
+            "cannot accept connections (%s): trying again every second",
+            exc.strerror or errno.errorcode.get(exc.errno or 0, "?"),
+        )
 
 
 def quiet_exhaustion(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
