@@ -62,7 +62,8 @@ Scope = MutableMapping[str, Any]
 DEFAULT_REQUEST_TIMEOUT = 30.0
 #: Seconds a connection with no request in progress stays open.
 DEFAULT_IDLE_TIMEOUT = 5.0
-#: Connections served at once; more than ``docker compose up`` opens, fewer than descriptors.
+#: Connections served at once: a burst of clients (tests/daemon/test_load.py runs 500 at once)
+#: fits; on a system whose descriptor limit is lower, the limit shrinks to fit it.
 DEFAULT_MAX_CONNECTIONS = 1024
 #: Descriptors the connection limit leaves for everything else (plugins' files, D-Bus and
 #: pipes, logs, the listening socket, and the connection being refused).
