@@ -14,6 +14,12 @@
   define ``refresh()`` (for example to re-read a 1Password item list), which is called every
   ``refresh_interval`` seconds.  All engine calls run on one thread, so plugins never see two
   requests at once, and a crash recorded by one request is what every later client sees.
+- Never wedged (:mod:`.limits`): every request has a deadline (``Connect-Timeout-Ms``, else
+  ``engine run --request-timeout``) past which it is answered ``deadline_exceeded`` while a
+  hung plugin keeps only the engine thread; the event loop never waits for that thread, so
+  ``GetVersion`` and SIGTERM are always answered.  Idle connections close after a few
+  seconds, connections past a limit are refused at once, and running out of descriptors
+  pauses accepting instead of spinning.
 - One engine per user: a lock in ``$XDG_STATE_HOME/docker-pass/engine.lock`` (holding the pid
   and socket path) is taken before anything else; a socket file left by a killed engine is
   removed, one that still answers is never touched.
@@ -31,19 +37,19 @@ import os
 import signal
 import socket
 import stat
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import uvicorn
 from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
 from protobuf.wkt import Timestamp
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
@@ -74,6 +80,17 @@ from docker_pass.daemon.gen.plugins.v1 import api_connect as plugins_connect
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
+from docker_pass.daemon.limits import (
+    ENGINE_CLOSE_TIMEOUT,
+    ConnectionGuard,
+    EngineThread,
+    GuardedH11Protocol,
+    LimitedConfig,
+    PacedListener,
+    ServerLimits,
+    quiet_exhaustion,
+    with_default_deadline,
+)
 from docker_pass.daemon.protocol import (
     connect_error,
     envelope_message,
@@ -133,14 +150,15 @@ class EngineHost:
     """Owns the daemon's engine and runs every call to it on one worker thread.
 
     One thread because plugins are written for one caller at a time (a D-Bus connection, a
-    1Password session); requests queue for it in arrival order.  The engine is rebuilt when the
-    config file changes behind the daemon's back (a person edited it, or ran
+    1Password session); requests queue for it in arrival order, and a request whose deadline
+    passes stops waiting (:class:`EngineThread`).  The engine is rebuilt when the config file
+    changes behind the daemon's back (a person edited it, or ran
     ``--no-daemon plugins enable``), so enabled flags and patterns never go stale.
     """
 
     def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
         self._factory = factory
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self._thread = EngineThread()
         self._engine: Engine | None = None
         self._config_seen: tuple[int, int, int] | None = None
         #: Plugins not shipped with docker-pass (``external`` in the API).
@@ -150,8 +168,8 @@ class EngineHost:
 
     def start(self) -> list[PluginStatus]:
         """Build the engine and start every enabled plugin (blocking; call before serving)."""
-        statuses: list[PluginStatus] = self._executor.submit(
-            self._run, lambda engine: engine.plugins(), False
+        statuses: list[PluginStatus] = self._thread.submit(
+            lambda: self._run(lambda engine: engine.plugins(), False)
         ).result()
         return statuses
 
@@ -159,15 +177,30 @@ class EngineHost:
         """Run ``work`` with the engine on the engine thread.
 
         ``writes_config``: the work changes the config file itself (enable, disable), which
-        must not look like a change made behind the daemon's back.
+        must not look like a change made behind the daemon's back.  Cancelled (its request's
+        deadline passed), it returns at once and the work is abandoned.
         """
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, work, writes_config)
+        return await self._thread.run(lambda: self._run(work, writes_config))
 
-    def close(self) -> None:
-        """Stop the plugins and the engine thread."""
-        self._executor.submit(self._close_engine).result()
-        self._executor.shutdown(wait=True)
+    def stop_waiting(self) -> None:
+        """Shutting down: requests waiting for the engine are answered ``unavailable`` now."""
+        self._thread.stop_waiting()
+
+    def close(self, timeout: float = ENGINE_CLOSE_TIMEOUT) -> bool:
+        """Stop the plugins and the engine thread, waiting at most ``timeout`` seconds;
+        whether they stopped.
+
+        A plugin stuck in a call keeps the thread; it is left behind rather than keeping a
+        stopping daemon alive (see :func:`run_engine`).
+        """
+        self._thread.submit(self._close_engine)
+        if self._thread.close(timeout):
+            return True
+        log.warning(
+            "a plugin call has not returned after %g s: exiting without stopping plugins",
+            timeout,
+        )
+        return False
 
     def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
         seen = _config_signature()
@@ -356,7 +389,8 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
 class EngineApplication:
     """The ASGI application: routes each request to its service and counts requests."""
 
-    def __init__(self, host: EngineHost) -> None:
+    def __init__(self, host: EngineHost, limits: ServerLimits) -> None:
+        self._request_timeout = limits.request_timeout
         self.started_at = datetime.now(UTC)
         #: Requests received, by path (what ``engine status`` shows).
         self.requests: Counter[str] = Counter()
@@ -381,7 +415,7 @@ class EngineApplication:
             await _unimplemented(send, path)
             return
         self.requests[path] += 1
-        await app(scope, receive, send)
+        await app(with_default_deadline(scope, self._request_timeout), receive, send)
 
 
 async def _unimplemented(send: Send, path: str) -> None:
@@ -400,11 +434,14 @@ async def _unimplemented(send: Send, path: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class PeerCheckedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, serving only peers of the same user (or root)."""
+class PeerCheckedH11Protocol(GuardedH11Protocol):
+    """uvicorn's HTTP/1.1 protocol with the daemon's limits, serving only peers of the same
+    user (or root)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if transport.is_closing():
+            return  # refused already: past the connection limit
         sock = transport.get_extra_info("socket")
         try:
             peer = peer_credentials(sock)
@@ -500,8 +537,9 @@ def clear_stale_socket(path: Path) -> None:
 
 
 def bind_socket(path: Path) -> socket.socket:
-    """A listening Unix socket at ``path``, created 0600 (umask at bind time, no chmod)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    """A listening Unix socket at ``path``, created 0600 (umask at bind time, no chmod),
+    that pauses accepting when descriptors run out (:class:`PacedListener`)."""
+    sock = PacedListener(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
         with addressable(path) as address:
@@ -535,6 +573,19 @@ def _ignoring_exit_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class EngineServer(uvicorn.Server):
+    """uvicorn's server that, told to stop, first answers the requests waiting for the engine
+    (``unavailable``): a hung plugin must not hold ``engine stop`` up."""
+
+    def __init__(self, config: uvicorn.Config, host: EngineHost) -> None:
+        super().__init__(config)
+        self._host = host
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._host.stop_waiting()
+        await super().shutdown(sockets)
+
+
 async def _refresh_forever(host: EngineHost, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
@@ -555,16 +606,18 @@ def run_engine(
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
     factory: Callable[[], Engine] = WarmEngine,
     on_ready: Callable[[list[PluginStatus]], None] | None = None,
+    limits: ServerLimits | None = None,
 ) -> None:
     """Run the engine in the foreground until SIGTERM or SIGINT.
 
+    ``limits``: deadlines and connection limits (:class:`ServerLimits`' defaults if None).
     Raises :class:`EngineAlreadyRunningError` if this user's engine runs already.
     """
-    import uvicorn
-
+    limits = limits or ServerLimits()
     lock = EngineLock(lock_path())
     lock.acquire()
     host: EngineHost | None = None
+    stopped = True
     sock: socket.socket | None = None
     bound = -1
     try:
@@ -575,9 +628,11 @@ def run_engine(
         statuses = host.start()  # plugins warm before any client can connect
         sock = bind_socket(location.path)
         bound = location.path.lstat().st_ino
-        app = EngineApplication(host)
-        config = uvicorn.Config(
+        app = EngineApplication(host, limits)
+        guard = ConnectionGuard(limits)
+        config = LimitedConfig(
             app,
+            guard=guard,
             http=PeerCheckedH11Protocol,
             lifespan="off",
             access_log=False,
@@ -587,7 +642,7 @@ def run_engine(
             server_header=False,
             date_header=False,
         )
-        server = uvicorn.Server(config)
+        server = EngineServer(config, host)
         log.info(
             "engine %s (pid %d) listening on %s (%s)",
             ENGINE_VERSION,
@@ -595,10 +650,18 @@ def run_engine(
             location.path,
             location.source,
         )
+        log.debug(
+            "requests time out after %g s unless the client sets a deadline; idle connections "
+            "close after %g s; at most %d connections",
+            limits.request_timeout,
+            limits.idle_timeout,
+            guard.max_connections,
+        )
         if on_ready is not None:
             on_ready(statuses)
 
         async def serve() -> None:
+            asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
             refresher = asyncio.create_task(_refresh_forever(host, refresh_interval))
             try:
                 await server.serve(sockets=[sock])
@@ -616,5 +679,20 @@ def run_engine(
                 if location.path.lstat().st_ino == bound:
                     location.path.unlink()
         if host is not None:
-            host.close()
+            stopped = host.close()
         lock.release()
+    if not stopped:
+        _exit_leaving_plugin_threads()
+
+
+def _exit_leaving_plugin_threads() -> None:
+    """End the process now, once everything it owns is cleaned up.
+
+    A plugin call that never returns runs in a thread Python joins at exit (the engine's
+    fan-out pool is a ``ThreadPoolExecutor``), so a normal exit would wait for it forever.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0)

@@ -55,6 +55,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="how often plugins that cache (1Password) refresh (default: config "
         "engine.refresh_interval, or 300)",
     )
+    run.add_argument(
+        "--request-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a request may take when its client sets no deadline "
+        "(Connect-Timeout-Ms) (default: config engine.request_timeout, or 30)",
+    )
+    run.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="close connections idle this long (default: config engine.idle_timeout, or 5)",
+    )
+    run.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse connections past N open ones (default: config engine.max_connections, "
+        "or 1024; less if file descriptors are short)",
+    )
     run.set_defaults(handler=run_engine)
     status = verbs.add_parser(
         "status", help="Show whether the engine runs", description="Show the engine's status."
@@ -108,9 +131,8 @@ def _print_fallback(reason: str) -> None:
 def run_engine(args: argparse.Namespace) -> int:
     import logging
 
-    from docker_pass.core.config import load_config
-    from docker_pass.core.errors import UsageError
     from docker_pass.core.remote.endpoint import socket_location
+    from docker_pass.daemon import limits
     from docker_pass.daemon.server import DEFAULT_REFRESH_INTERVAL
     from docker_pass.daemon.server import run_engine as serve
 
@@ -122,15 +144,38 @@ def run_engine(args: argparse.Namespace) -> int:
     )
     # uvicorn's own start-up chatter repeats what the engine logs; keep its warnings.
     logging.getLogger("uvicorn").setLevel(logging.DEBUG if debug else logging.WARNING)
-    interval = args.refresh_interval
-    if interval is None:
-        section = load_config().get("engine", {})
-        configured = section.get("refresh_interval") if isinstance(section, dict) else None
-        interval = float(configured) if configured is not None else DEFAULT_REFRESH_INTERVAL
-    if interval <= 0:
-        raise UsageError("--refresh-interval must be a positive number of seconds")
-    serve(socket_location(), refresh_interval=interval, on_ready=_ready)
+    interval = _setting(args.refresh_interval, "refresh_interval", DEFAULT_REFRESH_INTERVAL)
+    server_limits = limits.ServerLimits(
+        request_timeout=_setting(
+            args.request_timeout, "request_timeout", limits.DEFAULT_REQUEST_TIMEOUT
+        ),
+        idle_timeout=_setting(args.idle_timeout, "idle_timeout", limits.DEFAULT_IDLE_TIMEOUT),
+        max_connections=int(
+            _setting(args.max_connections, "max_connections", limits.DEFAULT_MAX_CONNECTIONS)
+        ),
+    )
+    serve(socket_location(), refresh_interval=interval, on_ready=_ready, limits=server_limits)
     return 0
+
+
+def _setting(given: float | None, key: str, default: float) -> float:
+    """An ``engine run`` number: the option, else config ``engine.<key>``, else ``default``;
+    it must be positive."""
+    from docker_pass.core.config import load_config
+    from docker_pass.core.errors import UsageError
+
+    value = given
+    if value is None:
+        section = load_config().get("engine", {})
+        configured = section.get(key) if isinstance(section, dict) else None
+        try:
+            value = float(configured) if configured is not None else default
+        except (TypeError, ValueError):
+            raise UsageError(f"config engine.{key} must be a number") from None
+    if not value > 0:
+        what = "a positive number" if key == "max_connections" else "a positive number of seconds"
+        raise UsageError(f"--{key.replace('_', '-')} must be {what}")
+    return value
 
 
 def _ready(statuses: list[PluginStatus]) -> None:
@@ -162,7 +207,13 @@ def _notify_systemd() -> None:
 # -- engine status ------------------------------------------------------------------------------
 
 
+#: Seconds ``engine status`` waits for the plugins' states: it is a glance, and a plugin stuck
+#: in a call (a prompt nobody answers) holds the engine thread that answers them.
+STATUS_TIMEOUT = 5.0
+
+
 def run_status(args: argparse.Namespace) -> int:
+    from docker_pass.core.remote.client import DaemonClient, DaemonUnavailableError
     from docker_pass.core.remote.endpoint import lock_holder, socket_location
     from docker_pass.core.remote.front import find_daemon
 
@@ -182,14 +233,19 @@ def run_status(args: argparse.Namespace) -> int:
         doc["reason"] = reason
     else:
         with client:
-            info = client.info()
-            plugins = client.plugins()
+            info = client.info()  # answered without the engine thread
+        try:
+            with DaemonClient(client.path, timeout=STATUS_TIMEOUT) as glance:
+                plugins: dict[str, str] | None = {p.name: p.status for p in glance.plugins()}
+        except DaemonUnavailableError as exc:
+            plugins = None
+            doc["plugins_error"] = str(exc)
         doc.update(
             version=info.version,
             pid=info.pid,
             started_at=info.started_at.isoformat() if info.started_at else None,
             requests=info.requests,
-            plugins={p.name: p.status for p in plugins},
+            plugins=plugins,
         )
     if args.json:
         print(json.dumps(doc, indent=2))
@@ -208,7 +264,10 @@ def run_status(args: argparse.Namespace) -> int:
         f"{path.rpartition('/')[2]} {count}" for path, count in sorted(info.requests.items())
     )
     print(f"requests: {total}" + (f" ({by_method})" if by_method else ""))
-    print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
+    if doc["plugins"] is None:
+        print("plugins: not answering (a plugin call has not returned)")
+    else:
+        print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
     return 0
 
 

@@ -2,11 +2,13 @@
 
 The ``snapshot`` plugin reads its data file once, in ``start()``, and serves that snapshot: a
 secret added to the file later is known only to instances started afterwards, which is how the
-tests tell a warm daemon's answer from an embedded engine's.
+tests tell a warm daemon's answer from an embedded engine's.  Asked for ``hang/…`` it hangs, as
+a plugin waiting on a prompt does, until the test releases it (:class:`HungPlugin`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -23,6 +25,14 @@ SNAPSHOT_MODULE = '''
 import json, os
 from docker_pass.core import ID, Envelope, Pattern, SecretInfo
 from docker_pass.core.errors import FatalPluginError
+
+def _hang(base):
+    # Note the call, then block until someone writes to the release FIFO: an event that
+    # another process can set.
+    with open(base + ".hangs", "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    with open(base + ".release") as release:
+        release.read()
 
 class SnapshotPlugin:
     name = "snapshot"
@@ -51,6 +61,8 @@ class SnapshotPlugin:
         ]
 
     def resolve(self, pattern):
+        if pattern.value.startswith("hang/"):
+            _hang(os.environ["SNAPSHOT_DATA"])
         if pattern.value.endswith("crash/now"):
             raise FatalPluginError(
                 "snapshot broke on purpose; run: docker pass plugins enable snapshot"
@@ -75,6 +87,40 @@ def install_snapshot_plugin(root: Path, data: dict[str, str]) -> dict[str, str]:
     data_file = root / "snapshot.json"
     data_file.write_text(json.dumps(data))
     return {"PYTHONPATH": str(site), "SNAPSHOT_DATA": str(data_file)}
+
+
+class HungPlugin:
+    """The ``snapshot`` plugin's hang: how many calls entered it, and releasing them."""
+
+    def __init__(self, data_file: Path) -> None:
+        self.entries = Path(f"{data_file}.hangs")
+        self.release_fifo = Path(f"{data_file}.release")
+        os.mkfifo(self.release_fifo, 0o600)
+
+    def entered(self) -> int:
+        """Calls that have entered the hang so far (released or not)."""
+        return len(self.entries.read_text().split()) if self.entries.exists() else 0
+
+    def wait_entered(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while self.entered() < count:
+            assert time.monotonic() < deadline, f"{self.entered()} of {count} calls hung"
+            time.sleep(0.02)
+
+    def release_one(self, timeout: float = 20) -> None:
+        """Let the call in the hang return (waiting for one to be there)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.release_fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: nobody reads, no call is in the hang yet
+                    raise
+                assert time.monotonic() < deadline, "no call came into the hang"
+                time.sleep(0.02)
+                continue
+            os.close(fd)  # the reader sees end of file and returns
+            return
 
 
 class RunningEngine:

@@ -1,0 +1,393 @@
+"""What keeps the engine daemon from wedging: deadlines, limits, and an engine thread it can
+walk away from.
+
+A plugin can hang (a 1Password prompt nobody answers), a client can connect and say nothing, a
+burst of clients can use up the process's file descriptors.  None of these may stop the daemon
+from answering everyone else, from answering ``GetVersion``, or from stopping on SIGTERM:
+
+- **Deadlines.**  Every Connect request has one: its ``Connect-Timeout-Ms`` header when the
+  client sends one (Connect's rule), else :attr:`ServerLimits.request_timeout` seconds
+  (default :data:`DEFAULT_REQUEST_TIMEOUT`; ``engine run --request-timeout``, config key
+  ``engine.request_timeout``).  :func:`with_default_deadline` adds the header when it is
+  missing, so connectrpc's own deadline covers reading the request, the handler and writing
+  the answer alike, and answers ``deadline_exceeded`` when it passes.
+- **An engine thread that can be abandoned.**  :class:`EngineThread` runs engine calls one at a
+  time on a daemon thread; a request whose deadline passes is answered at once while its call
+  keeps the thread busy (a hung plugin cannot be interrupted), and calls still queued behind it
+  are dropped.  The event loop never waits for the engine, so ``GetVersion`` always answers,
+  and on shutdown every waiting request is answered ``unavailable`` instead of holding the
+  stop up.  The thread is a daemon thread, so a plugin that never returns cannot keep the
+  process alive after ``engine stop``.
+- **Idle connections** with no request in progress are closed :attr:`ServerLimits.idle_timeout`
+  seconds after they were opened or last answered (``--idle-timeout``,
+  ``engine.idle_timeout``): a client that connects and sends nothing, or half a request,
+  holds a descriptor for seconds, not forever.
+- **A connection limit** (``--max-connections``, ``engine.max_connections``), held below the
+  process's descriptor limit by :data:`DESCRIPTOR_RESERVE` so plugins, logs and new clients
+  always have descriptors: a connection past it is answered ``unavailable`` and closed at once.
+- **Out of descriptors anyway** (EMFILE on accept, say because a plugin leaks them):
+  :class:`PacedListener` makes asyncio stop accepting for a second, log one line, and try
+  again, instead of retrying (and logging a traceback) for every pending connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import math
+import queue
+import resource
+import socket
+import threading
+import time
+from collections.abc import Callable, MutableMapping
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import uvicorn
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("docker_pass.engine")
+
+T = TypeVar("T")
+Scope = MutableMapping[str, Any]
+
+#: Seconds a request may take when its client sets no deadline (1Password can be slow).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+#: Seconds a connection with no request in progress stays open.
+DEFAULT_IDLE_TIMEOUT = 5.0
+#: Connections served at once: a burst of clients (tests/daemon/test_load.py runs 500 at once)
+#: fits; on a system whose descriptor limit is lower, the limit shrinks to fit it.
+DEFAULT_MAX_CONNECTIONS = 1024
+#: Descriptors the connection limit leaves for everything else (plugins' files, D-Bus and
+#: pipes, logs, the listening socket, and the connection being refused).
+DESCRIPTOR_RESERVE = 64
+#: Seconds plugins get to stop on shutdown; a plugin stuck in a call is left behind after it.
+ENGINE_CLOSE_TIMEOUT = 3.0
+
+_TIMEOUT_HEADER = b"connect-timeout-ms"
+#: Seconds between warnings that connections cannot be accepted.
+STARVED_WARNING_INTERVAL = 30.0
+#: The errors asyncio answers by pausing its accepts (asyncio.selector_events).
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """The daemon's deadlines and limits (``engine run`` options; defaults in this module)."""
+
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
+
+def with_default_deadline(scope: Scope, seconds: float) -> Scope:
+    """``scope`` with a ``Connect-Timeout-Ms`` header of ``seconds`` unless it has one.
+
+    The header is Connect's deadline: a client's own one always wins, and connectrpc applies
+    either to the whole request, so the server default needs no second mechanism.
+    """
+    headers = list(scope.get("headers", ()))
+    if any(name.lower() == _TIMEOUT_HEADER for name, _ in headers):
+        return scope
+    millis = max(1, round(seconds * 1000))
+    return {**scope, "headers": [*headers, (_TIMEOUT_HEADER, str(millis).encode())]}
+
+
+# -- the engine thread ---------------------------------------------------------------------------
+
+
+class EngineThread:
+    """One daemon thread that runs calls in the order they come, and that requests (and the
+    process) can stop waiting for.
+
+    Not a ``ThreadPoolExecutor``: its threads are joined when the interpreter exits, so a
+    plugin that never returns would keep a stopped daemon alive.
+    """
+
+    def __init__(self, name: str = "engine") -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._waiting: set[asyncio.Future[Any]] = set()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[[], T]) -> Future[T]:
+        """Queue ``call``; its future (cancelling it before it starts drops it)."""
+        future: Future[T] = Future()
+        self._calls.put((future, call))
+        return future
+
+    async def run(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on the thread and wait for it, unless the waiting is called off.
+
+        Cancelling the awaiting task (a deadline) returns at once: a call still queued is
+        dropped, one already running is left to finish unheard.  After :meth:`stop_waiting`,
+        raises ``unavailable``.
+        """
+        if self._stopping:
+            raise _stopping_error()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+        work = self.submit(call)
+        work.add_done_callback(lambda done: _settle_from_thread(loop, answer, done))
+        self._waiting.add(answer)
+        try:
+            return await answer
+        finally:
+            self._waiting.discard(answer)
+            if not work.done() and not work.cancel():
+                log.warning(
+                    "a request was answered while its engine call still runs (a plugin has "
+                    "not returned); engine calls queue behind it until it does"
+                )
+
+    def stop_waiting(self) -> None:
+        """Answer every waiting and future :meth:`run` with ``unavailable`` (shutting down)."""
+        self._stopping = True
+        for answer in list(self._waiting):
+            if not answer.done():
+                answer.set_exception(_stopping_error())
+
+    def close(self, timeout: float) -> bool:
+        """Let queued calls finish and stop the thread; whether it stopped within ``timeout``."""
+        self._calls.put(None)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _serve(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, call = item
+            if not future.set_running_or_notify_cancel():
+                continue  # its request is gone
+            try:
+                result = call()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiter, as executors do
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            del future, call  # no references to a finished call's result while idle
+
+
+def _stopping_error() -> ConnectError:
+    return ConnectError(Code.UNAVAILABLE, "the engine is stopping")
+
+
+def _settle_from_thread(
+    loop: asyncio.AbstractEventLoop, answer: asyncio.Future[T], work: Future[T]
+) -> None:
+    if loop.is_closed():
+        return  # a call abandoned at shutdown finished after the loop
+    with suppress(RuntimeError):  # the loop closed meanwhile
+        loop.call_soon_threadsafe(_settle, answer, work)
+
+
+def _settle(answer: asyncio.Future[T], work: Future[T]) -> None:
+    if answer.done():
+        return  # abandoned: its deadline passed, or the engine is stopping
+    if work.cancelled():
+        answer.cancel()
+    elif (exc := work.exception()) is not None:
+        answer.set_exception(exc)
+    else:
+        answer.set_result(work.result())
+
+
+# -- connections ---------------------------------------------------------------------------------
+
+
+class ConnectionGuard:
+    """The connection limit of one server, and saying once when it is reached."""
+
+    def __init__(self, limits: ServerLimits) -> None:
+        self.limits = limits
+        self.max_connections = _within_descriptors(limits.max_connections)
+        self._refusing = False
+        #: Connections refused so far.
+        self.refused = 0
+
+    def admit(self, open_connections: int) -> bool:
+        """Whether a new connection may be served while ``open_connections`` others are."""
+        if open_connections < self.max_connections:
+            if self._refusing:
+                log.info("serving new connections again (%d open)", open_connections)
+                self._refusing = False
+            return True
+        self.refused += 1
+        if not self._refusing:
+            log.warning(
+                "%d connections open, the limit: refusing new ones until some close",
+                open_connections,
+            )
+            self._refusing = True
+        return False
+
+
+def _within_descriptors(wanted: int) -> int:
+    """The connection limit that leaves :data:`DESCRIPTOR_RESERVE` descriptors free."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or wanted + DESCRIPTOR_RESERVE <= soft:
+        return wanted
+    fitting = max(1, soft - DESCRIPTOR_RESERVE)
+    log.warning(
+        "only %d file descriptors (RLIMIT_NOFILE): serving at most %d connections, not %d",
+        soft,
+        fitting,
+        wanted,
+    )
+    return fitting
+
+
+def _refusal(limit: int) -> bytes:
+    """Connect's ``unavailable`` error as a whole HTTP/1.1 answer that closes the connection."""
+    body = json.dumps(
+        {"code": "unavailable", "message": f"too many connections (the limit is {limit})"}
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class LimitedConfig(uvicorn.Config):
+    """uvicorn's config plus the :class:`ConnectionGuard` its connections share."""
+
+    def __init__(self, app: Any, *, guard: ConnectionGuard, **kwargs: Any) -> None:
+        # uvicorn's own keep-alive timer (whole seconds) is a looser form of the same rule.
+        keep_alive = math.ceil(guard.limits.idle_timeout)
+        super().__init__(app, timeout_keep_alive=keep_alive, **kwargs)
+        self.guard = guard
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with the connection limit and the idle rule.
+
+    uvicorn closes a kept-alive connection only if nothing at all arrives after an answer;
+    one that never sends a whole request is never closed.  Here a timer runs whenever no
+    request is in progress, from connecting and from each answer, and a byte of a request
+    does not reset it: an unfinished request is as idle as none.  Once a request is complete
+    its deadline bounds it instead.
+    """
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._guard = config.guard if isinstance(config, LimitedConfig) else None
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        others = len(self.connections)
+        super().connection_made(transport)
+        if self._guard is None:
+            return
+        if not self._guard.admit(others):
+            transport.write(_refusal(self._guard.max_connections))
+            transport.close()  # after the answer is written
+            return
+        self._arm_idle_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_idle_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        super().connection_lost(exc)
+
+    def _arm_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self._guard is not None and not self.transport.is_closing():
+            self._idle_timer = self.loop.call_later(
+                self._guard.limits.idle_timeout, self._close_if_idle
+            )
+
+    def _close_if_idle(self) -> None:
+        self._idle_timer = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being served; its answer re-arms the timer
+        if not self.transport.is_closing():
+            log.debug("closing an idle connection")
+            self.transport.close()
+
+
+# -- running out of descriptors ------------------------------------------------------------------
+
+
+class DescriptorsExhaustedError(OSError):
+    """Raised by :meth:`PacedListener.accept` when the process is out of descriptors."""
+
+
+class PacedListener(socket.socket):
+    """A listening socket that makes asyncio's accept loop pause once when descriptors run out.
+
+    asyncio (3.11 to 3.13) answers EMFILE on accept by removing the socket's reader and
+    retrying a second later, but it goes on calling ``accept()`` up to ``backlog`` times in the
+    same turn, and every failure is logged with a traceback: about a thousand a second while
+    the daemon is saturated.  This socket raises the first failure (which pauses asyncio) and
+    answers the next call with "nothing to accept", which ends that turn's loop.  It warns at
+    most every :data:`STARVED_WARNING_INTERVAL` seconds: while connections come and go at the
+    limit, it runs out again and again.
+    """
+
+    __slots__ = ("_pausing", "_warned", "_warned_at", "starved")
+
+    def __init__(self, family: int = socket.AF_UNIX, kind: int = socket.SOCK_STREAM) -> None:
+        super().__init__(family, kind)
+        self._pausing = False
+        self._warned = False
+        self._warned_at = -STARVED_WARNING_INTERVAL
+        #: Out of descriptors since the last successful accept.
+        self.starved = False
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if self._pausing:
+            self._pausing = False
+            raise BlockingIOError(errno.EAGAIN, "accepting is paused")
+        try:
+            accepted = super().accept()
+        except OSError as exc:
+            if exc.errno not in _OUT_OF_RESOURCES:
+                raise
+            self._pausing = True
+            if not self.starved:
+                self.starved = True
+                self._warn(exc)
+            raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
+        if self.starved:
+            self.starved = False
+            level = logging.INFO if self._warned else logging.DEBUG
+            log.log(level, "accepting connections again")
+            self._warned = False
+        return accepted
+
+    def _warn(self, exc: OSError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at < STARVED_WARNING_INTERVAL:
+            return
+        self._warned, self._warned_at = True, now
+        log.warning(
+            "cannot accept connections (%s): trying again every second",
+            exc.strerror or errno.errorcode.get(exc.errno or 0, "?"),
+        )
+
+
+def quiet_exhaustion(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler: :class:`PacedListener` has already said it is out
+    of descriptors, in one line; anything else goes to asyncio's default handler."""
+    if isinstance(context.get("exception"), DescriptorsExhaustedError):
+        return
+    loop.default_exception_handler(context)
