@@ -561,6 +561,9 @@ def run_engine(
     """
     import uvicorn
 
+    from docker_pass.core.hardening import make_non_dumpable
+
+    make_non_dumpable()  # before any plugin starts: no value in a core dump, none via ptrace
     lock = EngineLock(lock_path())
     lock.acquire()
     host: EngineHost | None = None
