@@ -17,6 +17,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.hardening import DumpState
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.refs import SCHEME
 from docker_pass.core.results import Resolution
@@ -149,11 +150,19 @@ def resolve_references(
     return out, report
 
 
-def run_child(argv: Sequence[str], env: Mapping[bytes, bytes]) -> int:
-    """Run ``argv`` with ``env`` in its own process group; return its exit code."""
+def run_child(
+    argv: Sequence[str], env: Mapping[bytes, bytes], *, user_limits: DumpState | None = None
+) -> int:
+    """Run ``argv`` with ``env`` in its own process group; return its exit code.
+
+    ``user_limits``: what :func:`~docker_pass.core.hardening.make_non_dumpable` changed in this
+    process; the child gets the user's core limit back (exec makes it dumpable again itself).
+    """
     tty_fd = _terminal_fd()
 
-    def become_foreground() -> None:  # runs in the child between fork and exec
+    def prepare_child() -> None:  # runs in the child between fork and exec
+        if user_limits is not None:
+            user_limits.restore_core_limit()  # the user's command, the user's limits
         os.setpgid(0, 0)
         if tty_fd is not None:
             old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
@@ -162,12 +171,12 @@ def run_child(argv: Sequence[str], env: Mapping[bytes, bytes]) -> int:
             signal.signal(signal.SIGTTOU, old)
 
     try:
-        # preexec_fn is how a child takes the terminal, as shells do; our resolver threads
-        # have all finished by now.
+        # preexec_fn is how a child takes the terminal, as shells do, and gets its core limit
+        # back (Popen has no rlimit argument); our resolver threads have all finished by now.
         child = subprocess.Popen(
             list(argv),
             env=dict(env),
-            preexec_fn=become_foreground,  # noqa: PLW1509
+            preexec_fn=prepare_child,  # noqa: PLW1509
             close_fds=True,
         )
     except OSError as exc:

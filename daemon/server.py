@@ -613,6 +613,9 @@ def run_engine(
     ``limits``: deadlines and connection limits (:class:`ServerLimits`' defaults if None).
     Raises :class:`EngineAlreadyRunningError` if this user's engine runs already.
     """
+    from docker_pass.core.hardening import make_non_dumpable
+
+    make_non_dumpable()  # before any plugin starts: no value in a core dump, none via ptrace
     limits = limits or ServerLimits()
     lock = EngineLock(lock_path())
     lock.acquire()

@@ -53,12 +53,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli.commands.engine import engine_for
+    from docker_pass.core.hardening import make_non_dumpable
     from docker_pass.core.run import (
         load_environment,
         references,
         resolve_references,
         run_child,
     )
+
+    # Before any value is read (env files may hold plain values; references resolve below);
+    # the child gets the user's core limit back.
+    user_limits = make_non_dumpable()
 
     argv = list(args.command_argv)
     if argv[:1] == ["--"]:
@@ -76,4 +81,4 @@ def run(args: argparse.Namespace) -> int:
 
         render.explain(report)
         return 0
-    return run_child(argv, env)
+    return run_child(argv, env, user_limits=user_limits)

@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--demo-dir goes with --demo")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the terminal UI needs a terminal (stdin and stdout must be a TTY)")
+    from docker_pass.core.hardening import make_non_dumpable
+
+    make_non_dumpable()  # before the app (or the demo seeding) reads any value
     subtitle = ""
     if args.demo:
         from docker_pass.tui.demo import default_demo_dir, enter_demo

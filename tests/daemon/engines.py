@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from docker_pass.core.remote.client import DaemonClient
@@ -154,11 +155,16 @@ class RunningEngine:
         self.proc.wait(timeout=20)
 
 
-def start_engine(log: Path, *args: str, timeout: float = 30) -> RunningEngine:
-    """Start the daemon with the test's environment; return once it answers GetVersion."""
+def start_engine(
+    log: Path, *args: str, timeout: float = 30, prefix: Sequence[str] = ()
+) -> RunningEngine:
+    """Start the daemon with the test's environment; return once it answers GetVersion.
+
+    ``prefix``: a launcher that execs the daemon's command line (its pid stays the daemon's).
+    """
     handle = log.open("ab")
     proc = subprocess.Popen(
-        [str(EXECUTABLE), "--debug", "engine", "run", *args],
+        [*prefix, str(EXECUTABLE), "--debug", "engine", "run", *args],
         stdin=subprocess.DEVNULL,
         stdout=handle,
         stderr=handle,
