@@ -13,13 +13,14 @@ messages.  A daemon that is not docker-pass's still works: the envelopes say who
 Why no Connect library: this client exists to make ``docker pass run`` fast, and connectrpc,
 pyqwest (asyncio, OpenTelemetry) and protobuf cost ~0.25 s of imports, twice what the whole
 embedded ``run`` takes.  Why not ``http.client`` either: on ``run``'s path its ``email`` and
-``ssl`` imports add ~28 ms, a quarter of a ``run -- true`` through the daemon (~120 ms;
-``python -m benchmarks daemon-run``).  So HTTP/1.1 goes over the Unix socket directly, and reads
-exactly what the daemon's server (uvicorn's h11) sends: a status line, headers, and a body sized
-by ``Content-Length`` or chunked.  Anything else (a body that ends when the connection does, a
-compressed body, trailers) is not guessed at: it raises :class:`DaemonUnavailableError`, and the
-front finishes on the embedded engine.  Connections are kept alive between calls, and every
-connection's peer is checked to be the same user or root (:func:`~.endpoint.connect_unix`).
+``ssl`` imports add ~25 ms, a quarter of a ``run -- true`` through the daemon (this client's own
+import costs ~3.5 ms; ``python -m benchmarks daemon-run``).  So HTTP/1.1 goes over the Unix
+socket directly, and reads exactly what the daemon's server (uvicorn's h11) sends: a status
+line, headers, and a body sized by ``Content-Length`` or chunked.  Anything else (a body that
+ends when the connection does, a compressed body, trailers) is not guessed at: it raises
+:class:`DaemonUnavailableError`, and the front finishes on the embedded engine.  Connections are
+kept alive between calls, and every connection's peer is checked to be the same user or root
+(:func:`~.endpoint.connect_unix`).
 
 Errors: a daemon that cannot be reached, does not answer in time or answers garbage raises
 :class:`DaemonUnavailableError`, so a caller can fall back to the embedded engine; an answer
