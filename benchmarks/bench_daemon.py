@@ -18,6 +18,9 @@ of ``benchmarks/.venv``; every value is checked, so a failing call cannot look f
   client is standard library only (Connect's JSON codec on a plain socket): before it, the
   client imported connectrpc, pyqwest and protobuf, ~0.25 s that made this row ~3x the anchor.
 
+``python -m benchmarks daemon-run`` runs only the CLI row, with more rounds, and the import cost
+of the daemon's client on ``run``'s path (and of ``http.client`` on top of it).
+
 The anchor of every row is the embedded engine, measured in the same run; only ratios mean
 anything on these shared machines.
 """
@@ -27,10 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -181,33 +187,62 @@ def wait_for_daemon(python: Path, env: dict[str, str], log: Path) -> None:
         time.sleep(0.2)
 
 
+def daemon_env(root: Path, *, pythonpath: str = "") -> dict[str, str]:
+    """A private HOME and XDG dirs under ``root``, the file store, a socket in ``root``."""
+    home = root / "home"
+    extra = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "DOCKER_PASS_STORE": "file",
+        "DOCKER_PASS_ENGINE_SOCKET": str(root / "engine.sock"),
+    }
+    if pythonpath:
+        extra["PYTHONPATH"] = pythonpath
+    return bench_env(extra)
+
+
+@contextmanager
+def running_daemon(exe: str, python: Path, env: dict[str, str], log: Path) -> Iterator[None]:
+    """``docker-pass engine run`` under ``env`` until the block ends (then stopped)."""
+    with log.open("wb") as handle:
+        daemon = subprocess.Popen([exe, "engine", "run"], env=env, stdout=handle, stderr=handle)
+    try:
+        wait_for_daemon(python, env, log)
+        yield
+    finally:
+        subprocess.run([exe, "engine", "stop"], env=env, capture_output=True, check=False)
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.wait()
+
+
+def compare_run(exe: str, env: dict[str, str], runs: int) -> None:
+    """``docker-pass run -- true`` with one ``se://`` reference: daemon vs ``--no-daemon``."""
+    run_env = dict(env, BENCH_REF="se://bench/item00")
+    compare(
+        "docker-pass run -- true (daemon)",
+        lambda: time_command([exe, "run", "--", "true"], run_env, lambda out: True),
+        lambda: time_command([exe, "--no-daemon", "run", "--", "true"], run_env, lambda out: True),
+        runs=runs,
+        anchor_label="docker-pass --no-daemon run",
+    )
+    print(f"(the daemon served {get_secrets_served(exe, env)} GetSecrets calls)")
+
+
 def main() -> int:
     bin_dir = regular_install()
     python = bin_dir / "python"
     exe = str(bin_dir / "docker-pass")
     with tempfile.TemporaryDirectory(prefix="dp-bench-daemon-") as tmp:
         root = Path(tmp)
-        home = root / "home"
-        env = bench_env(
-            {
-                "HOME": str(home),
-                "XDG_CONFIG_HOME": str(home / ".config"),
-                "XDG_DATA_HOME": str(home / ".local/share"),
-                "XDG_STATE_HOME": str(home / ".local/state"),
-                "XDG_CACHE_HOME": str(home / ".cache"),
-                "DOCKER_PASS_STORE": "file",
-                "DOCKER_PASS_ENGINE_SOCKET": str(root / "engine.sock"),
-                "PYTHONPATH": install_slow_plugin(root),
-            }
-        )
+        env = daemon_env(root, pythonpath=install_slow_plugin(root))
         populate(python, env)
         ids = write_ids(root / "ids.json", SECRETS)
         warm_ids = write_ids(root / "warm.json", WARM_SECRETS)
-        log = root / "engine.log"
-        with log.open("wb") as handle:
-            daemon = subprocess.Popen([exe, "engine", "run"], env=env, stdout=handle, stderr=handle)
-        try:
-            wait_for_daemon(python, env, log)
+        with running_daemon(exe, python, env, root / "engine.log"):
             print(
                 f"{len(SECRETS)} secrets in the age file store; {os.cpu_count()} CPUs; "
                 "latencies per call"
@@ -231,22 +266,56 @@ def main() -> int:
                 ours = row(label, "daemon", run_workers(python, env, daemon_mode, shape, which))
                 anchor = row("", "embedded", run_workers(python, env, embedded_mode, shape, which))
                 print(f"{'':<36} {'ratio':<9} {'':>6} {ours / anchor:>10.2f}x  (daemon / embedded)")
-            run_env = dict(env, BENCH_REF="se://bench/item00")
-            compare(
-                "docker-pass run -- true (daemon)",
-                lambda: time_command([exe, "run", "--", "true"], run_env, lambda out: True),
-                lambda: time_command(
-                    [exe, "--no-daemon", "run", "--", "true"], run_env, lambda out: True
-                ),
-                runs=15,
-                anchor_label="docker-pass --no-daemon run",
-            )
-            print(f"(the daemon served {get_secrets_served(exe, env)} GetSecrets calls)")
-        finally:
-            subprocess.run([exe, "engine", "stop"], env=env, capture_output=True, check=False)
-            if daemon.poll() is None:
-                daemon.kill()
-            daemon.wait()
+            compare_run(exe, env, runs=15)
+    return 0
+
+
+#: What ``run`` has imported by the time it asks for the daemon's client (so not the client's
+#: cost); then the client, then ``http.client`` on top: what building on it would add.
+IMPORT_PROBE = """
+import json, sys, time
+import docker_pass.cli.main, docker_pass.cli.commands.run, docker_pass.cli.commands.engine
+import docker_pass.core.run, docker_pass.core.engine, docker_pass.core.remote.front
+import docker_pass.core.remote.endpoint
+start = time.perf_counter()
+import docker_pass.core.remote.client
+client = time.perf_counter()
+import http.client
+done = time.perf_counter()
+print(json.dumps([client - start, done - client, "http.client" in sys.modules]))
+"""
+
+
+def import_costs(python: Path, env: dict[str, str], rounds: int) -> None:
+    """Median import time of the daemon's client on ``run``'s path, and of ``http.client``
+    on top of it, each in a fresh interpreter (bytecode cached)."""
+    client_times: list[float] = []
+    http_times: list[float] = []
+    for _ in range(rounds):
+        out = subprocess.run(
+            [str(python), "-c", IMPORT_PROBE], env=env, capture_output=True, check=True
+        )
+        client_s, http_s, _ = json.loads(out.stdout)
+        client_times.append(client_s)
+        http_times.append(http_s)
+    client_ms = statistics.median(client_times) * 1000
+    http_ms = statistics.median(http_times) * 1000
+    print(f"{'import docker_pass.core.remote.client':<44} {client_ms:6.1f} ms  (on run's path)")
+    print(f"{'import http.client, after the client':<44} {http_ms:6.1f} ms")
+
+
+def main_cli() -> int:
+    """Only the ``run -- true`` comparison (many rounds) and the client's import cost."""
+    bin_dir = regular_install()
+    python = bin_dir / "python"
+    exe = str(bin_dir / "docker-pass")
+    with tempfile.TemporaryDirectory(prefix="dp-bench-daemon-") as tmp:
+        root = Path(tmp)
+        env = daemon_env(root)
+        populate(python, env)
+        with running_daemon(exe, python, env, root / "engine.log"):
+            compare_run(exe, env, runs=41)
+            import_costs(python, env, rounds=41)
     return 0
 
 

@@ -12,11 +12,15 @@ messages.  A daemon that is not docker-pass's still works: the envelopes say who
 
 Why no Connect library: this client exists to make ``docker pass run`` fast, and connectrpc,
 pyqwest (asyncio, OpenTelemetry) and protobuf cost ~0.25 s of imports, twice what the whole
-embedded ``run`` takes.  Why not ``http.client`` either: its ``email`` and ``ssl`` imports cost
-another ~30 ms.  So HTTP/1.1 goes over the Unix socket directly (request line, headers and a
-``Content-Length`` body out; status, headers and a ``Content-Length``, chunked or
-until-close body back), connections kept alive between calls, and every connection's peer
-checked to be the same user or root (:func:`~.endpoint.connect_unix`).
+embedded ``run`` takes.  Why not ``http.client`` either: on ``run``'s path its ``email`` and
+``ssl`` imports add ~25 ms, a quarter of a ``run -- true`` through the daemon (this client's own
+import costs ~3.5 ms; ``python -m benchmarks daemon-run``).  So HTTP/1.1 goes over the Unix
+socket directly, and reads exactly what the daemon's server (uvicorn's h11) sends: a status
+line, headers, and a body sized by ``Content-Length`` or chunked.  Anything else (a body that
+ends when the connection does, a compressed body, trailers) is not guessed at: it raises
+:class:`DaemonUnavailableError`, and the front finishes on the embedded engine.  Connections are
+kept alive between calls, and every connection's peer is checked to be the same user or root
+(:func:`~.endpoint.connect_unix`).
 
 Errors: a daemon that cannot be reached, does not answer in time or answers garbage raises
 :class:`DaemonUnavailableError`, so a caller can fall back to the embedded engine; an answer
@@ -130,12 +134,8 @@ class EngineInfo(FrozenValue):
 # -- HTTP/1.1 on the Unix socket ------------------------------------------------------------------
 
 
-class _PeerClosedError(Exception):
-    """The daemon closed the connection before answering (an idle keep-alive one, usually)."""
-
-
-class _GarbledError(Exception):
-    """The answer is not HTTP/1.1 as this client reads it; the text says what, never content."""
+class _UnreadableError(Exception):
+    """The answer is not one this client reads; the text says why, never the content."""
 
 
 class HttpAnswer:
@@ -163,118 +163,73 @@ class _Connection:
         #: Answered a request before: the daemon may have closed it since (keep-alive timeout).
         self.used = False
 
-    def exchange(self, request: bytes, timeout: float) -> tuple[HttpAnswer, bool]:
-        """Send one request; the answer and whether the connection may be used again."""
-        self.sock.settimeout(timeout)
-        self.sock.sendall(request)
-        answered = _read_answer(self.reader)
-        self.used = True
-        return answered
-
     def close(self) -> None:
         self.reader.close()
         self.sock.close()
 
 
+def _read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
+    """What uvicorn's h11 sends for a Connect unary call: a status line, headers, and a body of
+    ``Content-Length`` bytes or in chunks; any other framing is refused, not guessed at."""
+    line = reader.readline(MAX_LINE)
+    if not line:
+        raise ConnectionResetError  # closed before answering: an idle keep-alive one, usually
+    version, _, rest = line.partition(b" ")
+    if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
+        raise _UnreadableError("no HTTP/1.x status line")
+    headers: Headers = {}
+    while (line := _read_line(reader)) != b"\r\n":
+        name, colon, value = line.decode("latin-1").partition(":")
+        if not colon or len(headers) == MAX_HEADERS:
+            raise _UnreadableError("a header line without a colon, or too many")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("content-encoding", "identity") != "identity":
+        raise _UnreadableError("a compressed body")  # never asked for: Accept-Encoding: identity
+    framing = headers.get("transfer-encoding", "").lower()
+    if framing == "chunked":
+        body = _read_chunked(reader)
+    elif not framing and headers.get("content-length", "").isdigit():
+        body = _read_exactly(reader, int(headers["content-length"]))
+    else:
+        raise _UnreadableError("a body neither sized by Content-Length nor chunked")
+    close = version != b"HTTP/1.1" or headers.get("connection", "").lower() == "close"
+    return HttpAnswer(int(rest[:3]), headers, body), not close
+
+
 def _read_line(reader: io.BufferedReader) -> bytes:
-    line = reader.readline(MAX_LINE + 1)
-    if len(line) > MAX_LINE:
-        raise _GarbledError("a line is too long")
+    line = reader.readline(MAX_LINE)
+    if not line.endswith(b"\n"):
+        raise _UnreadableError("the answer ended in a line, or a line is too long")
     return line
 
 
-def _read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
-    while True:
-        line = _read_line(reader)
-        if not line:
-            raise _PeerClosedError
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise _GarbledError("no HTTP/1.x status line")
-        status = int(parts[1])
-        headers = _read_headers(reader)
-        if not 100 <= status < 200:
-            break  # 1xx: interim answers, the real one follows
-    body, delimited = _read_body(reader, status, headers)
-    encoding = headers.get("content-encoding", "identity").strip().lower()
-    if encoding == "gzip":
-        import zlib  # only for a daemon that compresses although asked not to
-
-        try:
-            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        except zlib.error:
-            raise _GarbledError("a gzip body does not inflate") from None
-    elif encoding not in ("", "identity"):
-        raise _GarbledError(f"unsupported content-encoding {encoding!r}")
-    keep_alive = (
-        delimited
-        and parts[0] == b"HTTP/1.1"
-        and "close" not in headers.get("connection", "").lower()
-    )
-    return HttpAnswer(status, headers, body), keep_alive
-
-
-def _read_headers(reader: io.BufferedReader) -> Headers:
-    headers: Headers = {}
-    for _ in range(MAX_HEADERS + 1):
-        line = _read_line(reader)
-        if line in (b"\r\n", b"\n"):
-            return headers
-        if not line:
-            raise _GarbledError("the answer ended in its headers")
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon:
-            raise _GarbledError("a header line without a colon")
-        key = name.strip().lower()
-        value = value.strip()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    raise _GarbledError("too many headers")
-
-
-def _read_body(reader: io.BufferedReader, status: int, headers: Headers) -> tuple[bytes, bool]:
-    """The body, and whether its end was marked (else the connection had to close)."""
-    if status in (204, 304):
-        return b"", True
-    transfer = headers.get("transfer-encoding", "").lower()
-    if transfer:
-        if transfer.rsplit(",", 1)[-1].strip() != "chunked":
-            raise _GarbledError(f"unsupported transfer-encoding {transfer!r}")
-        return _read_chunked(reader), True
-    length_text = headers.get("content-length")
-    if length_text is None:
-        body = reader.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise _GarbledError("the body is too large")
-        return body, False
-    if not length_text.isdigit() or int(length_text) > MAX_BODY:
-        raise _GarbledError("a bad content-length")
-    length = int(length_text)
-    body = reader.read(length)
-    if len(body) != length:
-        raise _GarbledError("the answer ended in its body")
-    return body, True
+def _read_exactly(reader: io.BufferedReader, size: int) -> bytes:
+    if not 0 <= size <= MAX_BODY:
+        raise _UnreadableError("a bad body size")
+    data = reader.read(size)
+    if len(data) != size:
+        raise _UnreadableError("the answer ended in its body")
+    return data
 
 
 def _read_chunked(reader: io.BufferedReader) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        size_text = _read_line(reader).split(b";", 1)[0].strip()
         try:
-            size = int(size_text, 16)
+            size = int(_read_line(reader), 16)  # h11 sends no chunk extensions nor trailers
         except ValueError:
-            raise _GarbledError("a bad chunk size") from None
+            raise _UnreadableError("a bad chunk size") from None
         if size == 0:
             break
         total += size
-        if size < 0 or total > MAX_BODY:
-            raise _GarbledError("the body is too large")
-        chunk = reader.read(size)
-        if len(chunk) != size or _read_line(reader) not in (b"\r\n", b"\n"):
-            raise _GarbledError("the answer ended in a chunk")
-        chunks.append(chunk)
-    while _read_line(reader) not in (b"\r\n", b"\n", b""):
-        pass  # trailers: Connect unary sends none worth reading
+        if total > MAX_BODY:
+            raise _UnreadableError("the body is too large")
+        chunks.append(_read_exactly(reader, size))
+        if _read_exactly(reader, 2) != b"\r\n":
+            raise _UnreadableError("a chunk longer than its size")
+    if _read_line(reader) != b"\r\n":
+        raise _UnreadableError("trailers after the last chunk")
     return b"".join(chunks)
 
 
@@ -297,17 +252,19 @@ class UnixHttpTransport:
         lines += [f"{name}: {value}" for name, value in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        conn = self._checkout(timeout, reuse=True)
+        conn = self._checkout(timeout)
         while True:
             try:
-                answer, keep_alive = conn.exchange(request, timeout)
-            except (_PeerClosedError, BrokenPipeError, ConnectionResetError) as exc:
+                conn.sock.settimeout(timeout)
+                conn.sock.sendall(request)
+                answer, keep_alive = _read_answer(conn.reader)
+            except (BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if conn.used:
                     # The daemon closed an idle keep-alive connection (and likely the other
                     # idle ones): the request never reached it, so send it on a new one.
                     self.close()
-                    conn = self._checkout(timeout, reuse=False)
+                    conn = self._checkout(timeout)
                     continue
                 raise DaemonUnavailableError(
                     f"the engine daemon at {self._path} closed the connection"
@@ -317,16 +274,18 @@ class UnixHttpTransport:
                 raise DaemonUnavailableError(
                     f"the engine daemon at {self._path} did not answer within {timeout:g} s"
                 ) from None
-            except _GarbledError as exc:
+            except _UnreadableError as exc:
                 conn.close()
                 raise DaemonUnavailableError(
                     f"the engine daemon at {self._path} sent a malformed HTTP answer ({exc})"
                 ) from None
             except OSError as exc:
                 conn.close()
-                raise DaemonUnavailableError(_reason(self._path, exc)) from None
+                raise self._unreachable(exc) from None
+            conn.used = True
             if keep_alive:
-                self._checkin(conn)
+                with self._lock:
+                    self._idle.append(conn)
             else:
                 conn.close()
             return answer
@@ -338,35 +297,19 @@ class UnixHttpTransport:
         for conn in idle:
             conn.close()
 
-    def _checkout(self, timeout: float, *, reuse: bool) -> _Connection:
-        if reuse:
-            with self._lock:
-                if self._idle:
-                    return self._idle.pop()
+    def _checkout(self, timeout: float) -> _Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
         try:
             return _Connection(connect_unix(self._path, min(timeout, CONNECT_TIMEOUT)))
-        except TimeoutError:
-            raise DaemonUnavailableError(
-                f"the engine daemon at {self._path} did not accept a connection in time"
-            ) from None
-        except DockerPassError as exc:
-            raise DaemonUnavailableError(str(exc)) from None
-        except OSError as exc:
-            raise DaemonUnavailableError(_reason(self._path, exc)) from None
+        except OSError as exc:  # PeerRefusedError too: its message says whose socket it is
+            raise self._unreachable(exc) from None
 
-    def _checkin(self, conn: _Connection) -> None:
-        with self._lock:
-            self._idle.append(conn)
-
-
-def _reason(path: Path, exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return f"no engine socket at {path}"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"no engine answers on {path} (stale socket)"
-    if exc.strerror:
-        return f"cannot reach the engine at {path}: {exc.strerror}"
-    return f"cannot reach the engine at {path}: {type(exc).__name__}"
+    def _unreachable(self, exc: OSError) -> DaemonUnavailableError:
+        return DaemonUnavailableError(
+            f"cannot reach the engine daemon at {self._path}: {exc.strerror or exc}"
+        )
 
 
 # -- the engine's methods -------------------------------------------------------------------------

@@ -4,12 +4,14 @@
   OpenTelemetry or http.client): a fresh interpreter's ``sys.modules`` shows it.
 - The JSON readers follow protobuf's canonical JSON mapping, including the forms a parser must
   accept besides the ones protobuf-py writes.
-- The HTTP/1.1 exchange copes with what servers send (chunked or sized bodies, kept-alive or
-  closed connections, errors that are not Connect's) and fails cleanly, never quoting content.
+- The HTTP/1.1 exchange reads what our server sends (chunked or sized bodies, kept-alive or
+  closed connections, errors that are not Connect's); any other answer raises
+  DaemonUnavailableError, so the front finishes on the embedded engine, never quoting content.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import subprocess
@@ -37,6 +39,7 @@ from docker_pass.core.remote.wire import (
 )
 from tests.daemon.engines import RunningEngine
 from tests.daemon.test_units import HEAVY
+from tests.helpers import docker_pass
 
 # -- imports --------------------------------------------------------------------------------------
 
@@ -388,3 +391,107 @@ def test_unusable_answers_fail_cleanly(
         client.resolve(Pattern.parse("x/y"))
     assert reason in str(caught.value)
     assert "s3cr3t" not in str(caught.value)
+
+
+SECRET_JSON = json.dumps(ENVELOPES).encode()  # holds "czNjcjN0", the value s3cr3t in base64
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + SECRET_JSON,
+            "a body neither sized by Content-Length nor chunked",
+        ),
+        (
+            http_answer(
+                200,
+                gzip.compress(SECRET_JSON),
+                "Content-Type: application/json",
+                "Content-Encoding: gzip",
+            ),
+            "a compressed body",
+        ),
+        (
+            CHUNKED_HEAD.replace(b"chunked", b"gzip, chunked")
+            + b"\r\n\r\n"
+            + f"{len(SECRET_JSON):x}\r\n".encode()
+            + SECRET_JSON
+            + b"\r\n0\r\n\r\n",
+            "a body neither sized by Content-Length nor chunked",
+        ),
+        (
+            CHUNKED_HEAD
+            + b"\r\n\r\n"
+            + f"{len(SECRET_JSON):x}\r\n".encode()
+            + SECRET_JSON
+            + b"\r\n0\r\nX-Value: czNjcjN0\r\n\r\n",
+            "trailers after the last chunk",
+        ),
+        (
+            CHUNKED_HEAD + b"\r\n\r\n4\r\n" + SECRET_JSON + b"\r\n0\r\n\r\n",
+            "a chunk longer than its size",
+        ),
+        (CHUNKED_HEAD + b"\r\n\r\ns3cr3t\r\n" + SECRET_JSON, "a bad chunk size"),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\n" + json_answer(ENVELOPES),
+            "a body neither sized by Content-Length nor chunked",
+        ),
+        (
+            b"HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: 9\n\n" + SECRET_JSON,
+            "a header line without a colon, or too many",
+        ),
+    ],
+    ids=[
+        "until-close",
+        "gzip",
+        "gzip-chunked",
+        "trailers",
+        "chunk-overrun",
+        "chunk-size",
+        "interim",
+        "bare-newlines",
+    ],
+)
+def test_answers_our_server_never_sends_are_refused(
+    scripted: Callable[[Responder], ScriptedServer],
+    socket_path: Path,
+    answer: bytes,
+    reason: str,
+) -> None:
+    """Framings uvicorn's h11 never uses are not read: DaemonUnavailableError, which makes the
+    front fall back, and a message that names the framing, never the body."""
+    server = scripted(lambda request: answer)
+    server.close_after_answer = True  # a body that runs to the connection's end ends
+    with DaemonClient(socket_path) as client, pytest.raises(DaemonUnavailableError) as caught:
+        client.resolve(Pattern.parse("x/y"))
+    message = str(caught.value)
+    assert message == f"the engine daemon at {socket_path} sent a malformed HTTP answer ({reason})"
+    for content in ("s3cr3t", "czNjcjN0", "envelopes", "elsewhere"):
+        assert content not in message
+        assert content not in repr(caught.value)
+
+
+def test_the_front_falls_back_on_an_answer_it_does_not_read(
+    scripted: Callable[[Responder], ScriptedServer], socket_path: Path, snapshot_data: Path
+) -> None:
+    """A daemon that passes the version check, then compresses an answer: the command finishes
+    on the embedded engine (the snapshot plugin's value), and --debug says why."""
+    compressed = http_answer(
+        200, gzip.compress(SECRET_JSON), "Content-Type: application/json", "Content-Encoding: gzip"
+    )
+    answers = {GET_VERSION: json_answer(VERSION), GET_SECRETS: compressed}
+    server = scripted(lambda request: answers[request.split(b" ")[1].decode()])
+    result = docker_pass(
+        "--debug", "run", "--", "sh", "-c", 'printf %s "$A"', env={"A": "se://app/db"}
+    )
+    assert (result.returncode, result.stdout) == (0, b"db-secret-1")
+    assert result.stderr.decode() == (
+        f"docker-pass: the engine daemon went away (the engine daemon at {socket_path} sent a "
+        "malformed HTTP answer (a compressed body)); using the embedded engine\n"
+    )
+    assert [request.split(b" ")[1].decode() for request in server.requests] == [
+        GET_VERSION,
+        GET_SECRETS,
+    ]
