@@ -16,15 +16,16 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
-from docker_pass.core.errors import DockerPassError
+from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import READ_WRITE, is_reserved
-from docker_pass.core.store import SecretStore
+from docker_pass.core.store import SecretStore, xdg_path
 from docker_pass.core.value import FrozenValue
 
 STORE_ENV = "DOCKER_PASS_STORE"
@@ -57,12 +58,56 @@ def choose_store() -> StoreChoice:
         return StoreChoice(_checked_kind(str(configured), f"{path}: storage"), f"config {path}")
     if sys.platform in ("darwin", "win32"):
         return StoreChoice("keyring", "default for this OS")
+    recorded = _recorded_choice()
+    if recorded is not None:
+        return recorded
     from docker_pass.backends.keychain.secretservice import secret_service_available
 
     available, reason = secret_service_available()
     if available:
-        return StoreChoice("secret-service", "auto: a Secret Service answers on the session bus")
-    return StoreChoice("file", f"auto: {reason}")
+        kind, reason = "secret-service", "a Secret Service answers on the session bus"
+    else:
+        kind = "file"
+    _record_choice(kind, reason)
+    return StoreChoice(kind, f"auto: {reason}")
+
+
+#: Where ``auto`` records the store it chose, so that it never switches by itself: a keychain
+#: that stops answering must fail loudly, not send new secrets to another store.
+CHOICE_FILE = "storage-choice"
+
+
+def choice_path() -> str:
+    """The file holding auto's decision (``$XDG_STATE_HOME/docker-pass/storage-choice``)."""
+    return os.path.join(xdg_path("state"), CHOICE_FILE)
+
+
+def _recorded_choice() -> StoreChoice | None:
+    """The store auto chose before, if it recorded one (two lines: kind, reason)."""
+    try:
+        with open(choice_path(), encoding="utf-8") as handle:
+            kind, _, reason = handle.read().partition("\n")
+    except (OSError, ValueError):
+        return None  # none recorded (or unreadable): decide afresh
+    if kind not in ("secret-service", "file"):
+        return None
+    reason = reason.strip() or "chosen earlier"
+    return StoreChoice(kind, f"auto: {reason}; kept since (recorded in {choice_path()})")
+
+
+def _record_choice(kind: str, reason: str) -> None:
+    """Record auto's decision atomically; a state dir we cannot write only costs a re-probe."""
+    directory = xdg_path("state")
+    tmp = os.path.join(directory, f".{CHOICE_FILE}.{os.getpid()}")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{kind}\n{reason}\n")
+        os.replace(tmp, choice_path())
+    except OSError:
+        with suppress(OSError):
+            os.unlink(tmp)
 
 
 def open_store(kind: str) -> SecretStore:
@@ -132,23 +177,45 @@ class KeychainPlugin:
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
         """Everything matching ``pattern`` (the internal realm included; callers filter)."""
-        return [self._stamp_info(i) for i in self.store.list(pattern)]
+        with self._naming_the_keychain():
+            return [self._stamp_info(i) for i in self.store.list(pattern)]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
         """Values for ``pattern``; internal secrets are never resolved."""
-        return [self._stamp(e) for e in self.store.resolve(pattern) if not is_reserved(e.id)]
+        with self._naming_the_keychain():
+            found = self.store.resolve(pattern)
+        return [self._stamp(e) for e in found if not is_reserved(e.id)]
 
     def get(self, id_: ID) -> Envelope:
         """One secret by ID."""
-        return self._stamp(self.store.get(id_))
+        with self._naming_the_keychain():
+            return self._stamp(self.store.get(id_))
 
     def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
         """Create or replace a secret."""
-        self.store.save(id_, value, metadata)
+        with self._naming_the_keychain():
+            self.store.save(id_, value, metadata)
 
     def delete(self, id_: ID) -> bool:
         """Remove a secret; whether it existed."""
-        return self.store.delete(id_)
+        with self._naming_the_keychain():
+            return self.store.delete(id_)
+
+    @contextmanager
+    def _naming_the_keychain(self) -> Iterator[None]:
+        """A store that stopped answering is reported as the keychain being unavailable, with
+        how to switch on purpose: the plugin never falls back to another store by itself."""
+        try:
+            yield
+        except StoreUnavailableError as exc:
+            choice = self.choice
+            raise StoreUnavailableError(
+                f"the keychain ({choice.kind}) is unavailable: {exc}"
+            ).with_hints(
+                f"docker-pass keeps using the store it chose ({choice.source})",
+                "start it again, or switch on purpose: DOCKER_PASS_STORE=file, or "
+                '"storage": "file" in the config file',
+            ) from None
 
     def _stamp(self, envelope: Envelope) -> Envelope:
         return envelope if envelope.provider == self.name else envelope.stamped(self.name)

@@ -65,3 +65,43 @@ def test_broken_config_file_is_a_clear_error(isolated_home: Path) -> None:
     result = docker_pass("plugins", "ls")
     assert result.returncode == 1
     assert result.stderr == f"Error: reading config {path}: invalid JSON at line 1\n".encode()
+
+
+def test_auto_never_switches_stores_when_the_keychain_stops_answering(
+    isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.keyring_session import require_keyring_tools, start_keyring_session
+
+    require_keyring_tools()
+    # The bus may not start another keyring when this one dies: activation runs /bin/false.
+    no_activation = "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=/bin/false\n"
+    bus = start_keyring_session(
+        tmp_path / "bus", service_files={"org.freedesktop.secrets.service": no_activation}
+    )
+    try:
+        monkeypatch.delenv("DOCKER_PASS_STORE", raising=False)
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+        assert docker_pass("set", "app/key=v1").returncode == 0
+        assert storage_line().startswith("Secret Service collection")
+        recorded = isolated_home / ".local/state/docker-pass/storage-choice"
+        assert recorded.read_text().startswith("secret-service\n")
+
+        keyring = bus.processes[-1]
+        keyring.terminate()
+        keyring.wait(timeout=10)
+
+        result = docker_pass("set", "app/other=v2")
+        assert result.returncode == 1
+        assert result.stderr.startswith(b"Error: the keychain (secret-service) is unavailable: ")
+        assert b"switch on purpose: DOCKER_PASS_STORE=file" in result.stderr
+        for verb in (("get", "app/key"), ("ls",)):
+            result = docker_pass(*verb)
+            assert result.returncode == 1, verb
+            assert b"is unavailable" in result.stderr
+            assert b"secret not found" not in result.stderr
+        # Nothing went to a file store behind the person's back.
+        assert not (isolated_home / ".local/share/docker-pass/store").exists()
+        assert recorded.read_text().startswith("secret-service\n")
+    finally:
+        bus.stop()
