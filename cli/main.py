@@ -24,6 +24,23 @@ from docker_pass.core.errors import DockerPassError
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
 
 
+def _untranslated(message: str) -> str:
+    return message
+
+
+def _skip_gettext_lookups() -> None:
+    """argparse passes each of its strings through ``gettext``, which searches the locale
+    folders for a catalog on every call (~1 ms each, a dozen per command).  Python ships no
+    catalog for argparse; when none is installed, the strings are returned as they are."""
+    import gettext
+
+    if gettext.find("messages") is None:
+        argparse._ = _untranslated  # type: ignore[attr-defined]
+
+
+_skip_gettext_lookups()
+
+
 def _columns() -> int:
     """The terminal's width as ``shutil.get_terminal_size`` finds it, without importing shutil
     (argparse imports it for every parser it builds: a few ms of every command's start-up)."""
