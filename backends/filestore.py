@@ -27,6 +27,20 @@ Design choices, and why:
 - **Key material.**  An age X25519 identity file (what ``age-keygen`` writes; the ``age`` CLI
   decrypts the value files with ``age -d -i identity.txt``), created 0600 on first save; or a
   passphrase (age's scrypt recipient) from ``DOCKER_PASS_FILE_PASSPHRASE``.
+- **No traps** (:mod:`docker_pass.core.private_files`).  Every file is opened with
+  ``O_NOFOLLOW`` and must be a regular file of ours that nobody else can write; the store
+  directory and the parents it creates are 0700, and an existing store directory that other
+  users can enter is made 0700 with a warning (it is ours, so tightening it loses nothing and
+  keeps the store working; a directory of another user is refused).  A symbolic link in the
+  store, or as the identity file, is refused with an error naming it.
+- **One damaged record blocks nothing.**  A record or value file that is empty, truncated, not
+  ours, a symbolic link, or owned by another user is skipped by ``list`` and by ``resolve`` of
+  a pattern, with a warning naming the secret's ID when the record gives it and the file
+  otherwise; ``get`` of that ID (and ``resolve`` of it alone) fails with a one-line error, and
+  ``delete`` of that ID removes its files.  ``list`` reads records only, so a secret whose
+  value file is damaged is still listed (``rm --all`` removes it), and fails when read.
+  Warnings go to the ``warn`` callback (default: ``Warning: …`` on stderr, which the CLI
+  passes on unchanged), once per message per store, and are kept in :attr:`FileStore.warnings`.
 """
 
 from __future__ import annotations
@@ -37,7 +51,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,8 +60,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from docker_pass.core.envelope import Envelope, SecretInfo
-from docker_pass.core.errors import SecretNotFoundError, StoreError, StoreUnavailableError
+from docker_pass.core.errors import (
+    SecretNotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    UnsafePathError,
+)
 from docker_pass.core.ids import ID, Pattern, is_valid_id
+from docker_pass.core.private_files import ensure_private_dir, open_private, print_warning
 from docker_pass.core.store import xdg_dir
 
 try:
@@ -66,9 +87,6 @@ _SLOTS = ("a", "b")
 _RECORD_NAME = re.compile(r"[0-9a-f]{64}\.json")
 _AGE_MAGIC = b"age-encryption.org/v1\n"
 _IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
-# O_NOFOLLOW: nothing inside the 0700 store should be a symlink; refuse to follow one rather
-# than read or write through it.  O_CLOEXEC: no spawned process (``run``) inherits our fds.
-_OPEN_FLAGS = os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +114,8 @@ class FileStore:
     "identity.txt"``, created on the first save); with it, to the passphrase.  Use
     :meth:`from_environment` to take the passphrase from ``DOCKER_PASS_FILE_PASSPHRASE``.
 
+    ``warn`` receives each warning (a damaged record skipped, the store directory tightened)
+    once; it defaults to printing ``Warning: …`` on stderr.  ``warnings`` keeps them in order.
     ``values_read`` counts value decryptions (listing never adds to it).
     Raises :class:`StoreUnavailableError` where POSIX file locking is missing.
     """
@@ -107,6 +127,8 @@ class FileStore:
         root: Path | None = None,
         identity_path: Path | None = None,
         passphrase: str | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         if not _HAVE_FCNTL:
             raise StoreUnavailableError(
@@ -120,6 +142,9 @@ class FileStore:
         self._passphrase = passphrase
         self._identities: builtins.list[Any] | None = None
         self._swept = False
+        self._warn_sink = warn if warn is not None else print_warning
+        #: The warnings this store has given, in order, each once.
+        self.warnings: builtins.list[str] = []
         #: How many values this store has decrypted (instrumentation for tests and benchmarks).
         self.values_read = 0
 
@@ -212,17 +237,47 @@ class FileStore:
         return [SecretInfo(r.id, metadata=dict(r.metadata)) for r in records]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Decrypted envelopes of the secrets matching ``pattern``, sorted by ID."""
+        """Decrypted envelopes of the secrets matching ``pattern``, sorted by ID.
+
+        A secret that cannot be read (damaged record or value file, or a value this key
+        cannot decrypt) is skipped with a warning, unless nothing at all could be read: then
+        the first such problem is raised, so that asking for one damaged secret (or with the
+        wrong passphrase) is an error, not an empty answer.  A literal pattern reads only the
+        record of its one ID, so damage elsewhere in the store never concerns it.
+        """
         if not self.root.is_dir():
             return []
+        problems: builtins.list[StoreError] = []
+        loaded: builtins.list[tuple[_Record, bytes]] = []
         try:
             # Read every file under one shared lock, so the answer is one consistent snapshot;
             # decrypt after releasing it.
             with self._locked(exclusive=False):
-                loaded = [(r, self._read_value_file(r)) for r in self._scan(pattern)]
+                if pattern.is_literal:
+                    record = self._read_record(_file_name(pattern.as_id()))
+                    records = [] if record is None else [record]
+                else:
+                    records = self._scan(pattern)
+                for record in records:
+                    try:
+                        loaded.append((record, self._read_value_file(record)))
+                    except StoreError as exc:
+                        problems.append(exc)
         except OSError as exc:
             raise StoreError(f"file store: cannot read {self.root}: {_describe(exc)}") from exc
-        return [self._envelope(record, ciphertext) for record, ciphertext in loaded]
+        envelopes: builtins.list[Envelope] = []
+        for record, ciphertext in loaded:
+            try:
+                envelopes.append(self._envelope(record, ciphertext))
+            except StoreError as exc:
+                problems.append(exc)
+        if problems and not envelopes:
+            for problem in problems[1:]:
+                self._warn(_skipped(problem))
+            raise problems[0]
+        for problem in problems:
+            self._warn(_skipped(problem))
+        return envelopes
 
     def delete(self, id_: ID) -> bool:
         """Remove ``id_``; ``True`` if it existed."""
@@ -264,30 +319,50 @@ class FileStore:
     # -- records and files ------------------------------------------------------------------
 
     def _scan(self, pattern: Pattern) -> builtins.list[_Record]:
+        """The records matching ``pattern``, by ID; each damaged record is skipped with a
+        warning (its ID is unknown, so it might have matched)."""
         records: builtins.list[_Record] = []
         with os.scandir(self.root) as entries:
             for entry in entries:
                 if _RECORD_NAME.fullmatch(entry.name) is None:
                     continue
-                record = self._read_record(entry.name[: -len(".json")])
+                try:
+                    record = self._read_record(entry.name[: -len(".json")])
+                except StoreError as exc:
+                    self._warn(_skipped(exc))
+                    continue
                 if record is not None and pattern.matches(record.id):
                     records.append(record)
         records.sort(key=lambda r: r.id.value)
         return records
 
     def _read_record(self, name: str) -> _Record | None:
-        """The record stored under ``name`` (a digest), ``None`` if absent; StoreError if bad."""
+        """The record stored under ``name`` (a digest), ``None`` if absent; StoreError if bad.
+
+        The error names the record's file, and the secret's ID when the record still says it
+        (with the remedy: deleting that ID removes the damaged files).
+        """
         path = self.root / f"{name}.json"
         try:
             raw = self._read_file(path)
         except FileNotFoundError:
             return None
+        except UnsafePathError as exc:
+            raise StoreError(f"file store: {exc}") from None
+        if not raw.strip():
+            raise StoreError(f"file store: {path} is damaged (empty)")
         try:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise StoreError(f"file store: {path} is damaged (not JSON)") from None
+            raise StoreError(f"file store: {path} is damaged (not JSON, or cut short)") from None
         problem = _record_problem(data, name)
         if problem:
+            raw_id = data.get("id") if isinstance(data, dict) else None
+            if isinstance(raw_id, str) and _record_id_is_trusted(raw_id, name):
+                raise StoreError(
+                    f"file store: the record of {raw_id} ({path}) is damaged ({problem}); "
+                    f"{_remove_hint(raw_id)}"
+                )
             raise StoreError(f"file store: {path} is damaged ({problem})")
         return _Record(
             id=ID(data["id"]),
@@ -303,13 +378,19 @@ class FileStore:
             return self._read_file(path)
         except FileNotFoundError:
             raise StoreError(
-                f"file store: the value file of {record.id.value} is missing ({path})"
+                f"file store: the value file of {record.id.value} is missing ({path}); "
+                f"{_remove_hint(record.id.value)}"
+            ) from None
+        except UnsafePathError as exc:
+            raise StoreError(
+                f"file store: the value file of {record.id.value}: {exc}; "
+                f"{_remove_hint(record.id.value)}"
             ) from None
 
     @staticmethod
     def _read_file(path: Path) -> bytes:
-        fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
-        with os.fdopen(fd, "rb") as handle:
+        """The bytes of a store file; UnsafePathError for a link, a non-file, a foreign file."""
+        with os.fdopen(open_private(path, os.O_RDONLY), "rb") as handle:
             return handle.read()
 
     def _write_atomically(self, name: str, data: bytes) -> None:
@@ -320,7 +401,7 @@ class FileStore:
         so that the rename survives a crash.
         """
         tmp = self.root / f"{_TEMP_PREFIX}{os.urandom(8).hex()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             try:
                 view = memoryview(data)
@@ -364,15 +445,26 @@ class FileStore:
         """Hold ``flock`` on the store's lock file: exclusive for writes, shared for reads.
 
         A fresh descriptor per call (closing it releases the lock) makes the lock exclude
-        threads of this process as well as other processes.
+        threads of this process as well as other processes.  The store directory is made (or
+        checked to be) private first, every time: it costs a few system calls.
         """
-        _make_private_dirs(self.root)
-        fd = os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT | _OPEN_FLAGS, 0o600)
+        try:
+            ensure_private_dir(self.root, warn=self._warn)
+            fd = open_private(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except UnsafePathError as exc:
+            raise UnsafePathError(f"file store: {exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
         finally:
             os.close(fd)
+
+    def _warn(self, message: str) -> None:
+        """Give ``message`` to the warning callback, once per store."""
+        if message in self.warnings:
+            return
+        self.warnings.append(message)
+        self._warn_sink(message)
 
     # -- encryption --------------------------------------------------------------------------
 
@@ -396,6 +488,12 @@ class FileStore:
         import pyrage
 
         path = self.root / f"{_file_name(record.id)}.{record.slot}.age"
+        if not ciphertext.startswith(_AGE_MAGIC):
+            problem = "empty" if not ciphertext else "not an age file"
+            raise StoreError(
+                f"file store: the value file of {record.id.value} ({path}) is damaged "
+                f"({problem}); {_remove_hint(record.id.value)}"
+            )
         stanza = _first_stanza(ciphertext)
         what = f"cannot decrypt {record.id.value} ({path})"
         if self._passphrase is not None:
@@ -429,7 +527,8 @@ class FileStore:
 
     def _recipient(self) -> Any:
         """The public key new values are encrypted to; creates the identity on first use."""
-        if not self.identity_path.exists():
+        # lexists: a dangling link in its place is refused when read, never written through.
+        if not os.path.lexists(self.identity_path):
             self._refuse_new_identity_over_old_values()
             self._create_identity()
         return self._load_identities()[0].to_public()
@@ -445,7 +544,11 @@ class FileStore:
             for entry in entries:
                 if not entry.name.endswith(".age"):
                     continue
-                with open(entry.path, "rb") as handle:
+                try:
+                    fd = open_private(entry.path, os.O_RDONLY)
+                except (OSError, UnsafePathError):
+                    continue  # not one of our value files: it says nothing about the key
+                with os.fdopen(fd, "rb") as handle:
                     if _first_stanza(handle.read(4096)) == "X25519":
                         raise StoreError(
                             f"file store: the age identity {self.identity_path} is missing but "
@@ -464,9 +567,12 @@ class FileStore:
         identity = pyrage.x25519.Identity.generate()
         text = (f"# created: {_now()}\n# public key: {identity.to_public()}\n{identity}\n").encode()
         path = self.identity_path
-        _make_private_dirs(path.parent)
+        try:
+            ensure_private_dir(path.parent, warn=self._warn)
+        except UnsafePathError as exc:
+            raise UnsafePathError(f"file store: {exc}") from None
         tmp = path.parent / f".{path.name}.{os.urandom(8).hex()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             try:
                 os.write(fd, text)
@@ -482,7 +588,7 @@ class FileStore:
                     raise
                 # No hard links on this file system: create the final name exclusively.
                 with suppress(FileExistsError):
-                    final = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, 0o600)
+                    final = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                     try:
                         os.write(final, text)
                         os.fsync(final)
@@ -504,14 +610,28 @@ class FileStore:
 
         path = self.identity_path
         try:
-            text = path.read_text(encoding="utf-8")
+            with os.fdopen(open_private(path, os.O_RDONLY), "rb") as handle:
+                mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+                text = handle.read().decode("utf-8")
         except FileNotFoundError:
             raise StoreError(
                 f"file store: the age identity {path} is missing; the store cannot decrypt "
                 f"without it (restore it, or set {PASSPHRASE_ENV} if the store uses a passphrase)"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StoreError(f"file store: cannot read the age identity {path}: {exc}") from None
+        except UnsafePathError as exc:
+            raise StoreError(f"file store: refusing the age identity: {exc}") from None
+        except OSError as exc:
+            raise StoreError(
+                f"file store: cannot read the age identity {path}: {_describe(exc)}"
+            ) from None
+        except UnicodeDecodeError:
+            raise StoreError(f"file store: the age identity {path} is not UTF-8 text") from None
+        if mode & 0o044:
+            # A leak, not a trap: others could read the key, but not change what we decrypt.
+            self._warn(
+                f"file store: the age identity {path} is readable by other users "
+                f"(mode {mode:04o}); make it private with: chmod 600 {path}"
+            )
         identities = []
         for number, raw_line in enumerate(text.splitlines(), start=1):
             line = raw_line.strip()
@@ -539,19 +659,25 @@ class FileStore:
 
 def _file_name(id_: ID) -> str:
     """The file name stem of ``id_``: a digest, so no ID can name a path outside the store."""
-    return hashlib.sha256(id_.value.encode("utf-8")).hexdigest()
+    return _digest(id_.value)
+
+
+def _digest(raw_id: str) -> str:
+    return hashlib.sha256(raw_id.encode("utf-8")).hexdigest()
 
 
 def _record_problem(data: object, name: str) -> str:
     """What is wrong with a parsed record stored under ``name``; empty if nothing."""
     if not isinstance(data, dict):
         return "not a JSON object"
+    if "format" not in data:
+        return "not a docker-pass record"
     if data.get("format") != _RECORD_FORMAT:
         return f"unknown format {data.get('format')!r}"
     raw_id = data.get("id")
     if not isinstance(raw_id, str) or not is_valid_id(raw_id):
         return "no valid ID"
-    if hashlib.sha256(raw_id.encode("utf-8")).hexdigest() != name:
+    if _digest(raw_id) != name:
         return "its ID does not match its file name"
     meta = data.get("metadata")
     if not isinstance(meta, dict) or not all(
@@ -568,6 +694,22 @@ def _record_problem(data: object, name: str) -> str:
     return ""
 
 
+def _skipped(problem: StoreError) -> str:
+    """The warning for a secret skipped because of ``problem`` (a ``file store: …`` error)."""
+    text = str(problem).removeprefix("file store: ")
+    return f"file store: skipped: {text}"
+
+
+def _remove_hint(raw_id: str) -> str:
+    # Deleting an ID unlinks its record and both value slots whatever they hold.
+    return f"docker pass rm {raw_id} removes it"
+
+
+def _record_id_is_trusted(raw_id: str, name: str) -> bool:
+    """Whether a damaged record's ``id`` is the ID its file belongs to (safe to name)."""
+    return is_valid_id(raw_id) and _digest(raw_id) == name
+
+
 def _dump_record(record: Mapping[str, object]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
@@ -581,24 +723,6 @@ def _first_stanza(ciphertext: bytes) -> str | None:
         return None
     parts = line[3:].split(b" ", 1)
     return parts[0].decode("ascii", "replace") if parts[0] else None
-
-
-def _make_private_dirs(path: Path) -> None:
-    """Create ``path`` and each missing parent with mode 0700 (the umask can only narrow it)."""
-    if path.is_dir():
-        return
-    missing: list[Path] = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for directory in reversed(missing):
-        with suppress(FileExistsError):  # another process made it meanwhile
-            directory.mkdir(mode=0o700)
-    if not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(path))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -68,6 +68,12 @@ class StoreError(DockerPassError):
     """Raised when a storage backend fails an operation (I/O, D-Bus, decryption)."""
 
 
+class UnsafePathError(DockerPassError):
+    """Raised when a file or directory docker-pass keeps private is a symbolic link, is not a
+    regular file, belongs to another user, or is writable (or, for a directory, open) to other
+    users; the message names the path and what to change."""
+
+
 class PromptDismissedError(StoreError):
     """Raised when the person dismissed (or let time out) an unlock or authorization prompt."""
 

@@ -21,6 +21,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
+    # The Secret Service writer lock lives in $XDG_RUNTIME_DIR when set; keep it in the temp dir.
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.delenv("DOCKER_PASS_DEBUG", raising=False)
     monkeypatch.delenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", raising=False)
     return home

@@ -9,6 +9,12 @@ blocking connection and message builders directly: ``secretstorage`` would impor
 ``cryptography`` (about 50 ms) for an encrypted session we do not need (see
 :meth:`SecretServiceStore._prepare`), and listing pipelines its per-item requests instead of
 waiting for each reply in turn.
+
+Writers take turns across processes: ``save`` and ``delete`` search, replace and clean up under
+an exclusive ``flock`` on ``secret-service.lock`` in a private directory (see
+:func:`writer_lock_dir`).  Without it, two processes saving one ID with different metadata
+could each find no item, each create one, and leave two.  Reads take no lock.  The clean-up of
+duplicates stays: other tools (Docker's own) do not take our lock.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from __future__ import annotations
 import _thread
 import builtins
 import contextlib
+import fcntl
 import os
+import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -43,16 +51,33 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
     StoreError,
     StoreUnavailableError,
+    UnsafePathError,
 )
 from docker_pass.core.ids import ID, Pattern, is_valid_id
-from docker_pass.core.store import METADATA_PREFIX, SERVICE_GROUP, SERVICE_NAME, item_label
+from docker_pass.core.private_files import ensure_private_dir, open_private
+from docker_pass.core.store import (
+    METADATA_PREFIX,
+    SERVICE_GROUP,
+    SERVICE_NAME,
+    item_label,
+    xdg_path,
+)
 
-__all__ = ["LOGIN_COLLECTION", "SECRETS_BUS_NAME", "SecretServiceStore", "secret_service_available"]
+__all__ = [
+    "LOGIN_COLLECTION",
+    "SECRETS_BUS_NAME",
+    "WRITER_LOCK_NAME",
+    "SecretServiceStore",
+    "secret_service_available",
+    "writer_lock_dir",
+]
 
 #: The well-known bus name of every Secret Service implementation.
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
 #: The collection PAM-unlocked desktop sessions have; Docker's tool prefers it over the alias.
 LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
+#: The file in :func:`writer_lock_dir` that writers of this store ``flock`` in turn.
+WRITER_LOCK_NAME = "secret-service.lock"
 
 _SERVICE_PATH = "/org/freedesktop/secrets"
 # The spec's "no object" path: ReadAlias answers it for an unset alias, methods for "no prompt".
@@ -127,6 +152,21 @@ def secret_service_available(
     return False, f"no Secret Service runs on the session bus ({SECRETS_BUS_NAME} has no owner)"
 
 
+def writer_lock_dir() -> str:
+    """The private directory of the writer lock: ``$XDG_RUNTIME_DIR/docker-pass`` when
+    ``XDG_RUNTIME_DIR`` is set to an absolute path of a directory we own (the session's own
+    tmpfs, gone at logout), else the state directory (``$XDG_STATE_HOME/docker-pass``)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(runtime):
+        try:
+            info = os.stat(runtime)
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
+            return os.path.join(runtime, "docker-pass")
+    return xdg_path("state")
+
+
 class SecretServiceStore:
     """Secrets in the freedesktop Secret Service, as the same items Docker's tool writes.
 
@@ -185,7 +225,7 @@ class SecretServiceStore:
             f"{_ITEM_IFACE}.Label": ("s", item_label(id_)),
             f"{_ITEM_IFACE}.Attributes": ("a{ss}", attributes),
         }
-        with self._lock:
+        with self._lock, _writers_turn():
             collection, session, existing = self._prepare(_id_attributes(id_))
             secret = (session, b"", value, _CONTENT_TYPE)
             ((item, prompt),) = self._call_many(
@@ -254,7 +294,7 @@ class SecretServiceStore:
 
     def delete(self, id_: ID) -> bool:
         """Remove every item of ``id_``; whether there was any."""
-        with self._lock:
+        with self._lock, _writers_turn():
             _collection, _session, paths = self._prepare(_id_attributes(id_))
             self._delete_items(paths)
         return bool(paths)
@@ -503,6 +543,32 @@ class SecretServiceStore:
                 # Fire and forget: its reply is dropped like any other we did not wait for.
                 with contextlib.suppress(OSError):
                     self._connection.send(message_bus.RemoveMatch(rule))
+
+
+@contextlib.contextmanager
+def _writers_turn() -> Iterator[None]:
+    """Hold the cross-process writer lock (``flock``, exclusive) for the ``with`` block.
+
+    The wait has no time limit of its own: the holder's every step is bounded (calls by the
+    call timeout, prompts by the prompt timeout), and the kernel releases the lock of a
+    process that dies.  A fresh descriptor per turn, so threads take turns too.
+    """
+    directory = writer_lock_dir()
+    path = os.path.join(directory, WRITER_LOCK_NAME)
+    try:
+        ensure_private_dir(directory)
+        fd = open_private(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except UnsafePathError as exc:
+        raise UnsafePathError(f"Secret Service writer lock: {exc}") from None
+    except OSError as exc:
+        raise StoreError(
+            f"cannot open the Secret Service writer lock {path}: {_describe_os_error(exc)}"
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class _BoundedConnection(DBusConnection):  # type: ignore[misc]  # jeepney is untyped

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -17,9 +19,11 @@ import pytest
 
 from docker_pass.backends.filestore import PASSPHRASE_ENV, FileStore
 from docker_pass.core import ID, Pattern, SecretNotFoundError
-from docker_pass.core.errors import StoreError
+from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.store import SecretStore, xdg_dir
 from tests.backends.contract import ALL_BYTES, StoreContract
+from tests.other_user import make_as_other_user
+from tests.store_damage import damage
 
 # Every name the store may leave in its directory.
 STORE_NAME = re.compile(r"\.lock|[0-9a-f]{64}\.(json|[ab]\.age)")
@@ -135,8 +139,12 @@ def test_a_record_pointing_outside_the_store_is_damaged_not_followed(store: File
     record.write_text(record.read_text().replace(record.stem + ".a.age", "../../etc/passwd"))
     with pytest.raises(StoreError, match="names no valid value file"):
         store.get(id_)
-    with pytest.raises(StoreError, match="damaged"):
-        store.list(Pattern.parse("**"))
+    # Listing goes on without it (hardening item 10), and says which secret it skipped.
+    assert store.list(Pattern.parse("**")) == []
+    (warning,) = store.warnings
+    assert "victim" in warning
+    assert "damaged" in warning
+    assert "names no valid value file" in warning
 
 
 def test_a_damaged_record_is_a_store_error_naming_the_file(store: FileStore) -> None:
@@ -399,3 +407,239 @@ def test_missing_store_reads_as_empty(tmp_path: Path) -> None:
     with pytest.raises(SecretNotFoundError):
         s.get(ID.parse("a"))
     assert not (tmp_path / "nowhere").exists()
+
+
+# -- damaged records (hardening item 10) ------------------------------------------------------
+
+
+def record_of(store: FileStore, raw_id: str) -> Path:
+    return store.root / f"{hashlib.sha256(raw_id.encode()).hexdigest()}.json"
+
+
+def files_of(store: FileStore, raw_id: str) -> list[Path]:
+    stem = hashlib.sha256(raw_id.encode()).hexdigest()
+    return [p for p in store.root.iterdir() if p.name.startswith(stem) or p.is_symlink()]
+
+
+@pytest.fixture
+def damaged_store(tmp_path: Path) -> FileStore:
+    warnings: list[str] = []
+    s = FileStore(
+        root=tmp_path / "store", identity_path=tmp_path / "identity.txt", warn=warnings.append
+    )
+    s.save(ID.parse("good"), b"fine", {"k": "good"})
+    s.save(ID.parse("bad"), b"spoilt", {"k": "bad"})
+    assert s.warnings == warnings == []
+    return s
+
+
+RECORD_DAMAGE = ["empty", "truncated", "foreign", "binary", "symlink", "other-user"]
+VALUE_DAMAGE = ["empty", "truncated", "foreign", "symlink", "other-user", "missing"]
+
+
+@pytest.mark.parametrize("kind", RECORD_DAMAGE)
+def test_a_damaged_record_is_skipped_with_a_warning_and_removable(
+    damaged_store: FileStore, tmp_path: Path, kind: str
+) -> None:
+    store = damaged_store
+    record = record_of(store, "bad")
+    damage(record, kind, tmp_path)
+    # Listing and resolving a pattern go on without it, and say which file they skipped.
+    assert [i.id.value for i in store.list(Pattern.parse("**"))] == ["good"]
+    assert [(e.id.value, e.value) for e in store.resolve(Pattern.parse("**"))] == [
+        ("good", b"fine")
+    ]
+    (warning,) = store.warnings  # once, though listed and resolved
+    assert warning.startswith("file store: skipped: ")
+    assert str(record) in warning
+    assert "\n" not in warning
+    # Asking for it by ID is a one-line error naming the file.
+    with pytest.raises(StoreError) as info:
+        store.get(ID.parse("bad"))
+    assert str(record) in str(info.value)
+    assert "\n" not in str(info.value)
+    with pytest.raises(StoreError):
+        store.resolve(Pattern.parse("bad"))
+    assert store.get(ID.parse("good")).value == b"fine"
+    # Deleting its ID removes every file of it (a link, not what it points to).
+    assert store.delete(ID.parse("bad")) is True
+    assert files_of(store, "bad") == []
+    with pytest.raises(SecretNotFoundError):
+        store.get(ID.parse("bad"))
+    if kind == "symlink":
+        assert (tmp_path / f"outside-{record.name}").is_file()
+
+
+@pytest.mark.parametrize("kind", RECORD_DAMAGE)
+def test_saving_over_a_damaged_record_repairs_it(
+    damaged_store: FileStore, tmp_path: Path, kind: str
+) -> None:
+    store = damaged_store
+    record = record_of(store, "bad")
+    damage(record, kind, tmp_path)
+    store.save(ID.parse("bad"), b"new", {"k": "again"})
+    env = store.get(ID.parse("bad"))
+    assert (env.value, dict(env.metadata)) == (b"new", {"k": "again"})
+    assert not record.is_symlink()
+    assert record.stat().st_uid == os.geteuid()
+
+
+def test_a_damaged_record_that_still_names_its_id_is_named_by_id(
+    damaged_store: FileStore,
+) -> None:
+    store = damaged_store
+    record = record_of(store, "bad")
+    doc = json.loads(record.read_text())
+    doc["metadata"] = ["not", "a", "map"]
+    record.write_text(json.dumps(doc))
+    assert [i.id.value for i in store.list(Pattern.parse("**"))] == ["good"]
+    (warning,) = store.warnings
+    assert warning == (
+        f"file store: skipped: the record of bad ({record}) is damaged (metadata is not a map "
+        "of strings); docker pass rm bad removes it"
+    )
+
+
+@pytest.mark.parametrize("kind", VALUE_DAMAGE)
+def test_a_damaged_value_file_is_skipped_by_resolve_and_named_by_id(
+    damaged_store: FileStore, tmp_path: Path, kind: str
+) -> None:
+    store = damaged_store
+    value_file = store.value_path(ID.parse("bad"))
+    damage(value_file, kind, tmp_path)
+    # Listing reads records only: the secret is still there to see (and to remove).
+    assert [i.id.value for i in store.list(Pattern.parse("**"))] == ["bad", "good"]
+    assert store.warnings == []
+    assert [e.id.value for e in store.resolve(Pattern.parse("**"))] == ["good"]
+    (warning,) = store.warnings
+    assert warning.startswith("file store: skipped: ")
+    assert "bad" in warning
+    assert str(value_file) in warning
+    with pytest.raises(StoreError) as info:
+        store.get(ID.parse("bad"))
+    assert "bad" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert "spoilt" not in str(info.value)
+    assert store.delete(ID.parse("bad")) is True
+    assert files_of(store, "bad") == []
+    assert [i.id.value for i in store.list(Pattern.parse("**"))] == ["good"]
+
+
+def test_resolving_only_damaged_secrets_is_an_error_not_an_empty_answer(
+    damaged_store: FileStore, tmp_path: Path
+) -> None:
+    store = damaged_store
+    damage(store.value_path(ID.parse("bad")), "foreign", tmp_path)
+    store.delete(ID.parse("good"))
+    with pytest.raises(StoreError, match=r"value file of bad .* is damaged \(not an age file\)"):
+        store.resolve(Pattern.parse("**"))
+    assert store.warnings == []  # said once, as the error
+
+
+def test_a_damaged_record_elsewhere_does_not_concern_a_lookup_by_id(
+    damaged_store: FileStore, tmp_path: Path
+) -> None:
+    store = damaged_store
+    damage(record_of(store, "bad"), "truncated", tmp_path)
+    assert [e.value for e in store.resolve(Pattern.parse("good"))] == [b"fine"]
+    assert store.resolve(Pattern.parse("absent")) == []
+    assert store.warnings == []  # a literal ID reads its own record only
+
+
+def test_the_default_warning_is_one_stderr_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = FileStore(root=tmp_path / "store", identity_path=tmp_path / "identity.txt")
+    store.save(ID.parse("a"), b"v", {})
+    record = record_of(store, "a")
+    record.write_bytes(b"")
+    assert store.list(Pattern.parse("**")) == []
+    assert capsys.readouterr().err == (
+        f"Warning: file store: skipped: {record} is damaged (empty)\n"
+    )
+
+
+# -- no traps in the store (hardening item 5) -------------------------------------------------
+
+
+def test_an_open_store_dir_is_tightened_with_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    root.mkdir()
+    root.chmod(0o755)
+    warnings: list[str] = []
+    s = FileStore(root=root, identity_path=tmp_path / "identity.txt", warn=warnings.append)
+    s.save(ID.parse("a"), b"v", {})
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert warnings == [f"{root} was open to other users (mode 0755); made it 0700"]
+    assert s.get(ID.parse("a")).value == b"v"
+
+
+def test_a_store_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    root = make_as_other_user(tmp_path / "store", directory=True)
+    s = FileStore(root=root, identity_path=tmp_path / "identity.txt", warn=pytest.fail)
+    for attempt in (
+        lambda: s.save(ID.parse("a"), b"v", {}),
+        lambda: s.list(Pattern.parse("**")),
+        lambda: s.get(ID.parse("a")),
+    ):
+        with pytest.raises(UnsafePathError, match=rf"file store: {re.escape(str(root))} belongs"):
+            attempt()
+
+
+def test_a_symlinked_lock_file_is_refused(store: FileStore, tmp_path: Path) -> None:
+    store.save(ID.parse("a"), b"v", {})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"")
+    (store.root / ".lock").unlink()
+    (store.root / ".lock").symlink_to(elsewhere)
+    with pytest.raises(UnsafePathError, match=r"\.lock is a symbolic link"):
+        store.save(ID.parse("a"), b"w", {})
+    with pytest.raises(UnsafePathError, match=r"\.lock is a symbolic link"):
+        store.list(Pattern.parse("**"))
+
+
+def test_a_symlinked_identity_file_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "real-identity.txt"
+    FileStore(root=tmp_path / "store", identity_path=real).save(ID.parse("a"), b"v", {})
+    link = tmp_path / "identity.txt"
+    link.symlink_to(real)
+    s = FileStore(root=tmp_path / "store", identity_path=link)
+    with pytest.raises(StoreError, match=r"refusing the age identity: .* is a symbolic link"):
+        s.get(ID.parse("a"))
+    with pytest.raises(StoreError, match="is a symbolic link"):
+        s.save(ID.parse("b"), b"w", {})
+    # A dangling link where the identity would be made is refused too, never written through.
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "would-be-written")
+    fresh = FileStore(root=tmp_path / "fresh", identity_path=dangling)
+    with pytest.raises(StoreError, match="is a symbolic link"):
+        fresh.save(ID.parse("a"), b"v", {})
+    assert not (tmp_path / "would-be-written").exists()
+
+
+def test_an_identity_file_of_another_user_is_refused(tmp_path: Path) -> None:
+    identity = pyrage.x25519.Identity.generate()
+    path = make_as_other_user(tmp_path / "identity.txt", content=f"{identity}\n".encode())
+    s = FileStore(root=tmp_path / "store", identity_path=path)
+    with pytest.raises(StoreError, match=rf"{re.escape(str(path))} belongs to another user"):
+        s.save(ID.parse("a"), b"v", {})
+    assert not list((tmp_path / "store").glob("*.json"))
+
+
+def test_an_identity_others_can_write_is_refused_and_one_they_can_read_warned(
+    tmp_path: Path,
+) -> None:
+    identity = pyrage.x25519.Identity.generate()
+    path = tmp_path / "identity.txt"
+    path.write_text(f"{identity}\n")
+    path.chmod(0o666)
+    warnings: list[str] = []
+    s = FileStore(root=tmp_path / "store", identity_path=path, warn=warnings.append)
+    with pytest.raises(StoreError, match="writable by other users"):
+        s.save(ID.parse("a"), b"v", {})
+    path.chmod(0o644)
+    s.save(ID.parse("a"), b"v", {})
+    assert warnings == [
+        f"file store: the age identity {path} is readable by other users (mode 0644); "
+        f"make it private with: chmod 600 {path}"
+    ]

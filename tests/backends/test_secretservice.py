@@ -7,7 +7,9 @@ items written by this store are the ones Docker's tool and libsecret read, and t
 from __future__ import annotations
 
 import shutil
+import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +17,19 @@ from pathlib import Path
 import pytest
 
 from docker_pass.backends.keychain.secretservice import (
+    WRITER_LOCK_NAME,
     SecretServiceStore,
     secret_service_available,
+    writer_lock_dir,
 )
 from docker_pass.core import ID, Pattern
-from docker_pass.core.errors import PromptDismissedError, StoreError, StoreUnavailableError
-from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, SecretStore, item_label
+from docker_pass.core.errors import (
+    PromptDismissedError,
+    StoreError,
+    StoreUnavailableError,
+    UnsafePathError,
+)
+from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, SecretStore, item_label, xdg_path
 from tests.backends.contract import StoreContract
 from tests.keyring_session import (
     LOGIN_COLLECTION,
@@ -30,6 +39,7 @@ from tests.keyring_session import (
     start_bus,
     start_keyring_session,
 )
+from tests.other_user import make_as_other_user
 
 pytestmark = pytest.mark.integration
 
@@ -431,3 +441,162 @@ class TestAvailability:
             store.close()
         finally:
             bus.stop()
+
+
+# -- writers in many processes ------------------------------------------------------------------
+
+# One writer process: it runs the real CLI (``docker-pass set``, in-process so that every writer
+# can be held at the start line), saving one ID with a value and metadata of its own each round.
+RACING_WRITER = """
+import sys
+from docker_pass.cli.main import main
+
+writer, rounds = sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+sys.stdin.readline()  # the start signal: every writer goes at once
+for r in range(rounds):
+    code = main(
+        ["set", f"race/one=value-{writer}-{r}", "--metadata", f"writer={writer}",
+         "--metadata", f"round={r}"]
+    )
+    if code != 0:
+        sys.exit(code)
+"""
+
+
+def attributes_of_only_item(bus: PrivateBus, id_: str) -> dict[str, str]:
+    """The attributes ``secret-tool search --all`` prints (on stderr) for the one item of
+    ``id_``."""
+    err = secret_tool(bus, "search", "--all", *DOCKER_ATTRIBUTES, "id", id_).stderr.decode()
+    found: dict[str, str] = {}
+    for line in err.splitlines():
+        key, sep, text = line.partition(" = ")
+        if sep and key.startswith("attribute."):
+            found[key.removeprefix("attribute.")] = text
+    return found
+
+
+class TestConcurrentWriters:
+    """Concurrent ``set`` of one ID from many processes leaves exactly one item."""
+
+    @pytest.mark.parametrize("writers", [8, 20])
+    @pytest.mark.parametrize("runtime_dir", [True, False], ids=["runtime-dir", "state-dir"])
+    def test_racing_writers_leave_one_whole_item(
+        self,
+        keyring_address: str,
+        keyring_bus: PrivateBus,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        writers: int,
+        runtime_dir: bool,
+    ) -> None:
+        """Each writer's metadata differs, so gnome-keyring's replace-in-place cannot merge
+        their items: only the writer lock keeps a second search from missing the first item."""
+        if runtime_dir:
+            run = tmp_path / "run"
+            run.mkdir(mode=0o700)
+            monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+            lock_dir = run / "docker-pass"
+        else:
+            lock_dir = Path(xdg_path("state"))
+        monkeypatch.setenv("DOCKER_PASS_STORE", "secret-service")
+        rounds = 2
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACING_WRITER, str(n), str(rounds)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for n in range(writers)
+        ]
+        try:
+            for proc in procs:
+                assert proc.stdout is not None
+                assert proc.stdout.readline() == b"ready\n"
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write(b"go\n")
+                proc.stdin.close()
+            outcomes = [(proc.wait(timeout=120), proc.stderr) for proc in procs]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        for code, stderr in outcomes:
+            assert stderr is not None
+            assert code == 0, stderr.read()
+            stderr.close()
+        for proc in procs:
+            assert proc.stdout is not None
+            proc.stdout.close()
+        items = items_of(keyring_bus, "race/one")
+        assert len(items) == 1, f"{len(items)} items of race/one"
+        (item,) = items
+        attributes = attributes_of_only_item(keyring_bus, "race/one")
+        writer, round_ = attributes["x_writer"], attributes["x_round"]
+        assert 0 <= int(writer) < writers
+        assert 0 <= int(round_) < rounds
+        # Value and metadata are one writer's pair, written together.
+        assert item["secret"] == f"value-{writer}-{round_}"
+        assert item["label"] == item_label(ID.parse("race/one"))
+        assert {p.name for p in lock_dir.iterdir()} >= {WRITER_LOCK_NAME}
+        assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o700
+        assert stat.S_IMODE((lock_dir / WRITER_LOCK_NAME).stat().st_mode) == 0o600
+
+
+class TestWriterLockPlace:
+    """Where the writer lock lives, and that it is no trap either."""
+
+    def test_our_runtime_dir_is_preferred(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        run = tmp_path / "run"
+        run.mkdir(mode=0o700)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+        assert writer_lock_dir() == str(run / "docker-pass")
+
+    @pytest.mark.parametrize("value", [None, "", "relative/run", "/no/such/runtime/dir"])
+    def test_otherwise_the_state_dir(
+        self, monkeypatch: pytest.MonkeyPatch, value: str | None
+    ) -> None:
+        if value is None:
+            monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+        else:
+            monkeypatch.setenv("XDG_RUNTIME_DIR", value)
+        assert writer_lock_dir() == xdg_path("state")
+
+    def test_a_runtime_dir_of_another_user_is_not_used(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        run = make_as_other_user(tmp_path / "run", directory=True)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+        assert writer_lock_dir() == xdg_path("state")
+
+    def test_a_symlinked_lock_file_is_refused(
+        self, store: SecretServiceStore, keyring_bus: PrivateBus, tmp_path: Path
+    ) -> None:
+        lock_dir = Path(writer_lock_dir())
+        lock_dir.mkdir(mode=0o700, parents=True)
+        elsewhere = tmp_path / "elsewhere"
+        (lock_dir / WRITER_LOCK_NAME).symlink_to(elsewhere)
+        with pytest.raises(UnsafePathError, match=r"writer lock: .* is a symbolic link"):
+            store.save(ID.parse("locked/out"), b"v", {})
+        with pytest.raises(UnsafePathError, match="is a symbolic link"):
+            store.delete(ID.parse("locked/out"))
+        assert items_of(keyring_bus, "locked/out") == []
+        assert not elsewhere.exists()
+
+    def test_an_open_lock_dir_is_tightened_with_a_warning(
+        self, store: SecretServiceStore, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        lock_dir = Path(writer_lock_dir())
+        lock_dir.mkdir(parents=True)
+        lock_dir.chmod(0o755)
+        store.save(ID.parse("a"), b"v", {})
+        assert capsys.readouterr().err == (
+            f"Warning: {lock_dir} was open to other users (mode 0755); made it 0700\n"
+        )
+        assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o700
+        assert store.get(ID.parse("a")).value == b"v"
