@@ -204,7 +204,7 @@ def warn_unrecorded(exc: OSError) -> None:
     import logging  # ~5 ms: only when the disk refused a write
 
     where = os.path.join(xdg_path("state"), STATE_FILE)
-    message = f"plugin state not recorded in {where}: {exc.strerror or exc}"
+    message = f"plugin state not recorded in {where}: {_os_reason(exc)}"
     logger = logging.getLogger("docker_pass.state")
     if logger.hasHandlers():
         logger.warning(message)
@@ -227,12 +227,23 @@ def plugin_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def set_enabled(name: str, enabled: bool) -> None:
-    """Persist a plugin's enabled flag in the config file."""
-    with locked():
-        config = load_config()
-        plugins = config.setdefault("plugins", {})
-        if not isinstance(plugins, dict):
-            raise DockerPassError(f"config {config_path()}: 'plugins' must be an object")
-        section = plugins.setdefault(name, {})
-        section["enabled"] = enabled
-        save_config(config)
+    """Persist a plugin's enabled flag in the config file.
+
+    A person's choice, unlike run state: when it cannot be written that is an error."""
+    try:
+        with locked():
+            config = load_config()
+            plugins = config.setdefault("plugins", {})
+            if not isinstance(plugins, dict):
+                raise DockerPassError(f"config {config_path()}: 'plugins' must be an object")
+            section = plugins.setdefault(name, {})
+            section["enabled"] = enabled
+            save_config(config)
+    except OSError as exc:
+        raise DockerPassError(f"recording plugins.{name}.enabled: {_os_reason(exc)}") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    """``exc`` in one line: which path, and what the system said."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason

@@ -117,3 +117,13 @@ def test_an_unwritable_state_is_one_warning_line(verb: tuple[str, ...]) -> None:
         assert result.stdout == b"v"
     else:
         assert b"k" in result.stdout or b"docker-pass" in result.stdout
+
+
+def test_an_unrecordable_enabled_flag_is_one_error_line(memory_plugin: Path) -> None:
+    state_dir().parent.mkdir(parents=True, exist_ok=True)
+    state_dir().write_text("a file where the state directory belongs")
+    result = docker_pass("plugins", "disable", "memory")
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert lines[-1] == f"Error: recording plugins.memory.enabled: {state_dir()}: File exists"
+    assert all(line.startswith(("Warning: ", "Error: ")) for line in lines)
