@@ -27,7 +27,12 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The configuration as a dict; ``{}`` when there is no file."""
+    """The configuration as a dict; ``{}`` when there is no file.
+
+    Raises one :class:`DockerPassError` naming the file (and the key, see
+    :mod:`.config_schema`) when it is unreadable, not UTF-8, not JSON, too deeply nested or holds
+    a value of the wrong type.  Unknown keys are kept.
+    """
     where = str(path) if path is not None else os.path.join(xdg_path("config"), CONFIG_FILE)
     try:
         with open(where, encoding="utf-8") as handle:
@@ -36,15 +41,24 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise DockerPassError(f"reading config {where}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        message = f"reading config {where}: not UTF-8 text (a bad byte at offset {exc.start})"
+        raise DockerPassError(message) from None
     import json  # only when there is a file to read
+
+    from docker_pass.core.config_schema import MAX_DEPTH, validate_config
 
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         message = f"reading config {where}: invalid JSON at line {exc.lineno}"
         raise DockerPassError(message) from None
+    except RecursionError:
+        # json's C decoder recurses once per level: tens of thousands of [ exhaust the stack.
+        raise DockerPassError(f"config {where}: nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(data, dict):
         raise DockerPassError(f"reading config {where}: expected a JSON object")
+    validate_config(data, where)
     return data
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import load_config
+from docker_pass.core.config_schema import plugin_setting_problem
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
@@ -66,6 +67,7 @@ class _Slot:
         "configurable",
         "enabled",
         "instance",
+        "load_cause",
         "load_error",
         "name",
         "pattern",
@@ -77,6 +79,8 @@ class _Slot:
         self.spec = spec
         self.instance: Plugin | None = None
         self.load_error = ""
+        #: ``"config"`` when ``load_error`` comes from a setting (re-checked on every load).
+        self.load_cause = ""
         self.enabled = True
         self.configurable = True
         self.pattern: Pattern | None = None
@@ -125,10 +129,16 @@ class Engine:
         return out
 
     def enable(self, name: str) -> PluginStatus:
-        """Enable a configurable plugin, clear a crash, and try to start it."""
-        slot = self._configurable_slot(name)
-        set_enabled(name, True)
-        self._config = load_config()
+        """Enable a plugin, clear a crash, and try to start it.
+
+        An always-on plugin cannot be disabled, but its crash is cleared the same way."""
+        slot = self._slots.get(name)
+        if slot is None:
+            raise UnknownPluginError(name, self.names())
+        self._load(slot)
+        if slot.configurable:
+            set_enabled(name, True)
+            self._config = load_config()
         update_run_state(name, _clear)
         self._load(slot)
         self._ensure_started(slot)
@@ -342,8 +352,13 @@ class Engine:
         return slot
 
     def _load(self, slot: _Slot) -> None:
-        """Read the slot's settings and import its class (once); record why if that fails."""
+        """Read the slot's settings and import its class (once); record why if that fails.
+
+        A problem with the plugin's own settings (:func:`plugin_setting_problem`, a bad
+        ``pattern``) shows it crashed with the reason, and is checked again on every load."""
         settings = plugin_settings(self._config, slot.name)
+        if slot.load_cause == "config":
+            slot.load_error = slot.load_cause = ""  # re-checked below against today's file
         if slot.instance is None and not slot.load_error:
             try:
                 cls = self._class_for(slot)
@@ -358,12 +373,20 @@ class Engine:
             slot.enabled = bool(settings.get("enabled", default_enabled))
         if not slot.configurable:
             slot.enabled = True
+        if slot.load_error:
+            return
+        problem = plugin_setting_problem(settings, slot.name, _config_file())
+        if problem:
+            slot.load_error, slot.load_cause = problem, "config"
+            return
         override = settings.get("pattern")
         if override is not None and slot.pattern is not None:
             try:
                 narrowed = Pattern.parse(str(override))
             except InvalidPatternError as exc:
-                slot.load_error = f"config plugins.{slot.name}.pattern: {exc}"
+                where = _config_file()
+                slot.load_error = f"config {where}: plugins.{slot.name}.pattern: {exc}"
+                slot.load_cause = "config"
                 return
             slot.pattern = slot.pattern.narrow(narrowed) or narrowed
 
@@ -378,18 +401,31 @@ class Engine:
         if slot.instance is not None:
             return slot.instance
         if slot.load_error:
-            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, slot.load_error))
+            cause = slot.load_cause
+            fingerprint = self._fingerprint(slot) if cause else ""
+            update_run_state(
+                slot.name,
+                lambda s: _set(s, RunStatus.CRASHED, slot.load_error, cause, fingerprint),
+            )
             return None
         state = load_run_states().get(slot.name, RunState())
         if state.status.is_down:
-            return None
+            if state.cause != "config" or state.settings == self._fingerprint(slot):
+                return None
+            # Its settings crashed it and they have changed since: the cause may be gone.
+            state = update_run_state(slot.name, _clear)
         try:
             factory = self._factories.get(slot.name) or self._class_for(slot)
             instance: Plugin = factory()
             instance.start()
         except FatalPluginError as exc:
             message = str(exc)
-            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, message))
+            # A setting it read at start (e.g. "config plugins.NAME.refresh_interval: ...").
+            cause = "config" if message.startswith("config ") else ""
+            fingerprint = self._fingerprint(slot) if cause else ""
+            update_run_state(
+                slot.name, lambda s: _set(s, RunStatus.CRASHED, message, cause, fingerprint)
+            )
             return None
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
             self._record_failure(slot, exc)
@@ -398,6 +434,10 @@ class Engine:
             update_run_state(slot.name, _running)  # only a change takes the lock and writes
         slot.instance = instance
         return instance
+
+    def _fingerprint(self, slot: _Slot) -> str:
+        """A digest of plugin ``slot``'s section of the config file, to notice it changed."""
+        return settings_fingerprint(plugin_settings(self._config, slot.name))
 
     def _targets_and_down(
         self, pattern: Pattern
@@ -530,9 +570,31 @@ def _capabilities_by_plugin(engine: Engine) -> dict[str, frozenset[Capability]]:
     return out
 
 
-def _set(state: RunState, status: RunStatus, message: str) -> None:
+def settings_fingerprint(section: Mapping[str, Any]) -> str:
+    """A short digest of a plugin's settings (no setting is a secret, but keep state small)."""
+    import hashlib  # only when a crash is recorded or checked
+    import json
+
+    canonical = json.dumps(section, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _config_file() -> str:
+    import os
+
+    from docker_pass.core.config import CONFIG_FILE
+    from docker_pass.core.store import xdg_path
+
+    return os.path.join(xdg_path("config"), CONFIG_FILE)
+
+
+def _set(
+    state: RunState, status: RunStatus, message: str, cause: str = "", settings: str = ""
+) -> None:
     state.status = status
     state.message = message
+    state.cause = cause
+    state.settings = settings
 
 
 def _running(state: RunState) -> None:

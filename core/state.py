@@ -55,9 +55,14 @@ LOCK_FILE = "state.lock"
 
 
 class RunState:
-    """The last observed run status of one plugin."""
+    """The last observed run status of one plugin.
 
-    __slots__ = ("changed_at", "failures", "message", "status")
+    ``cause`` is ``"config"`` when a setting of the config file crashed it, and ``settings`` then
+    holds a fingerprint of that plugin's section: once the section changes, the engine clears the
+    crash and tries again (a crash never outlives its cause).
+    """
+
+    __slots__ = ("cause", "changed_at", "failures", "message", "settings", "status")
 
     def __init__(
         self,
@@ -65,34 +70,54 @@ class RunState:
         message: str = "",
         changed_at: float = 0.0,
         failures: int = 0,
+        cause: str = "",
+        settings: str = "",
     ) -> None:
         self.status = status
         self.message = message
         self.changed_at = changed_at
         self.failures = failures
+        self.cause = cause
+        self.settings = settings
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "status": self.status.value,
             "message": self.message,
             "changed_at": self.changed_at,
             "failures": self.failures,
         }
+        if self.cause:
+            doc["cause"] = self.cause
+            doc["settings"] = self.settings
+        return doc
 
     @classmethod
     def from_json(cls, doc: object) -> RunState:
+        """The state ``doc`` records; a field of the wrong type counts as not recorded."""
         if not isinstance(doc, dict):
             return cls()
         status = doc.get("status")
         return cls(
-            RunStatus(status) if status in RECORDED_STATUSES else RunStatus.STOPPED,
-            str(doc.get("message", "")),
-            float(doc.get("changed_at", 0.0) or 0.0),
-            int(doc.get("failures", 0) or 0),
+            RunStatus(status)
+            if isinstance(status, str) and status in RECORDED_STATUSES
+            else RunStatus.STOPPED,
+            _field(doc, "message", str, ""),
+            float(_field(doc, "changed_at", (int, float), 0.0)),
+            max(0, _field(doc, "failures", int, 0)),
+            _field(doc, "cause", str, ""),
+            _field(doc, "settings", str, ""),
         )
 
     def __repr__(self) -> str:
         return f"RunState({self.status.value!r}, {self.message!r}, failures={self.failures})"
+
+
+def _field(doc: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return default
+    return value
 
 
 def state_path() -> Path:
@@ -127,7 +152,7 @@ def load_run_states() -> dict[str, RunState]:
 
     try:
         doc = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's stack
         return {}
     if not isinstance(doc, dict):
         return {}
@@ -135,19 +160,59 @@ def load_run_states() -> dict[str, RunState]:
 
 
 def update_run_state(name: str, change: Callable[[RunState], None]) -> RunState:
-    """Apply ``change`` to plugin ``name``'s run state under the lock, and persist it."""
-    with locked():
-        states = load_run_states()
-        known = name in states
-        state = states.setdefault(name, RunState())
-        before = (state.status, state.message, state.failures)
-        change(state)
-        if known and (state.status, state.message, state.failures) == before:
-            return state  # nothing to record: every `run` would otherwise rewrite the file
-        if (state.status, state.message) != before[:2]:
-            state.changed_at = time.time()
-        write_json_atomic(state_path(), {n: s.to_json() for n, s in states.items()})
-        return state
+    """Apply ``change`` to plugin ``name``'s run state under the lock, and persist it.
+
+    The state is an observation, never worth failing a command for: when it cannot be written
+    (read-only or full disk, a file where the directory should be) the change still holds for
+    this process and :func:`warn_unrecorded` says so once.
+    """
+    state: RunState | None = None
+    try:
+        with locked():
+            states = load_run_states()
+            known = name in states
+            state = states.setdefault(name, RunState())
+            before = (state.status, state.message, state.failures, state.cause, state.settings)
+            change(state)
+            after = (state.status, state.message, state.failures, state.cause, state.settings)
+            if known and after == before:
+                return state  # nothing to record: every `run` would otherwise rewrite the file
+            if (state.status, state.message) != before[:2]:
+                state.changed_at = time.time()
+            write_json_atomic(state_path(), {n: s.to_json() for n, s in states.items()})
+    except OSError as exc:
+        if state is None:  # the lock could not even be taken: apply the change to what is known
+            state = load_run_states().get(name, RunState())
+            change(state)
+        warn_unrecorded(exc)
+    return state
+
+
+#: Whether :func:`warn_unrecorded` has spoken in this process (a list: no ``global``).
+_warned: list[bool] = []
+
+
+def warn_unrecorded(exc: OSError) -> None:
+    """Say once per process that run state could not be recorded.
+
+    It goes to the ``docker_pass.state`` logger: the daemon's log when logging is configured
+    there; otherwise (the CLI and the TUI configure none) one ``Warning:`` line on stderr.
+    """
+    if _warned:
+        return
+    _warned.append(True)
+    import logging  # ~5 ms: only when the disk refused a write
+
+    where = os.path.join(xdg_path("state"), STATE_FILE)
+    message = f"plugin state not recorded in {where}: {_os_reason(exc)}"
+    logger = logging.getLogger("docker_pass.state")
+    if logger.hasHandlers():
+        logger.warning(message)
+    else:
+        import sys
+
+        sys.stderr.write(f"Warning: {message}\n")
+        sys.stderr.flush()
 
 
 def plugin_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
@@ -162,12 +227,23 @@ def plugin_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def set_enabled(name: str, enabled: bool) -> None:
-    """Persist a plugin's enabled flag in the config file."""
-    with locked():
-        config = load_config()
-        plugins = config.setdefault("plugins", {})
-        if not isinstance(plugins, dict):
-            raise DockerPassError(f"config {config_path()}: 'plugins' must be an object")
-        section = plugins.setdefault(name, {})
-        section["enabled"] = enabled
-        save_config(config)
+    """Persist a plugin's enabled flag in the config file.
+
+    A person's choice, unlike run state: when it cannot be written that is an error."""
+    try:
+        with locked():
+            config = load_config()
+            plugins = config.setdefault("plugins", {})
+            if not isinstance(plugins, dict):
+                raise DockerPassError(f"config {config_path()}: 'plugins' must be an object")
+            section = plugins.setdefault(name, {})
+            section["enabled"] = enabled
+            save_config(config)
+    except OSError as exc:
+        raise DockerPassError(f"recording plugins.{name}.enabled: {_os_reason(exc)}") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    """``exc`` in one line: which path, and what the system said."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
