@@ -34,7 +34,13 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     a value of the wrong type.  Unknown keys are kept.
     """
     where = str(path) if path is not None else os.path.join(xdg_path("config"), CONFIG_FILE)
+    from docker_pass.core.private_files import check_owned_by_user
+
     try:
+        # As ssh does for its config: a file (or folder) someone else owns or may write could
+        # name a program for us to run (the op CLI); a link is followed only if it is ours.
+        check_owned_by_user(where)
+        check_owned_by_user(os.path.dirname(where) or ".")
         with open(where, encoding="utf-8") as handle:
             raw = handle.read()
     except FileNotFoundError:
@@ -72,7 +78,9 @@ def write_json_atomic(path: Path, data: object) -> None:
     import json
     import tempfile  # ~5 ms (shutil, random): only writers pay it
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from docker_pass.core.private_files import ensure_private_dir
+
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

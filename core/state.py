@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import config_path, load_config, save_config, write_json_atomic
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.private_files import check_owned_by_user, ensure_private_dir, open_private
 from docker_pass.core.store import xdg_dir, xdg_path
 
 if TYPE_CHECKING:
@@ -129,8 +130,8 @@ def state_path() -> Path:
 def locked() -> Iterator[None]:
     """Hold the state lock (shared by config and state writers) for a read-modify-write."""
     directory = xdg_path("state")
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    ensure_private_dir(directory)
+    fd = open_private(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -141,8 +142,11 @@ def locked() -> Iterator[None]:
 def load_run_states() -> dict[str, RunState]:
     """Every plugin's last observed run status."""
     # Strings, not pathlib, and json only when there is a file: `get` and `ls` read this.
+    directory = xdg_path("state")
     try:
-        with open(os.path.join(xdg_path("state"), STATE_FILE), encoding="utf-8") as handle:
+        check_owned_by_user(directory)
+        fd = open_private(os.path.join(directory, STATE_FILE), os.O_RDONLY)
+        with open(fd, encoding="utf-8") as handle:
             raw = handle.read()
     except FileNotFoundError:
         return {}

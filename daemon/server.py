@@ -468,8 +468,10 @@ class EngineLock:
         """Take the lock; raise :class:`EngineAlreadyRunningError` if an engine holds it."""
         import fcntl
 
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        from docker_pass.core.private_files import ensure_private_dir, open_private
+
+        ensure_private_dir(self.path.parent)
+        fd = open_private(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -504,8 +506,11 @@ def _read_lock(path: Path) -> dict[str, Any]:
 
 def prepare_directory(directory: Path) -> None:
     """Create the socket's directory 0700; tighten our default one if something loosened it."""
+    from docker_pass.core.private_files import ensure_private_dir
+
     created = not directory.exists()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if created:
+        ensure_private_dir(directory)  # missing parents are made 0700 too
     st = directory.stat()
     if st.st_uid != os.getuid() and st.st_uid != 0:
         raise DockerPassError(f"socket directory {directory} belongs to another user")

@@ -25,6 +25,7 @@ from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import READ_WRITE, is_reserved
+from docker_pass.core.private_files import ensure_private_dir
 from docker_pass.core.store import SecretStore, xdg_path
 from docker_pass.core.value import FrozenValue
 
@@ -100,7 +101,7 @@ def _record_choice(kind: str, reason: str) -> None:
     directory = xdg_path("state")
     tmp = os.path.join(directory, f".{CHOICE_FILE}.{os.getpid()}")
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        ensure_private_dir(directory)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(f"{kind}\n{reason}\n")
