@@ -285,9 +285,10 @@ class Engine:
             raise UnknownPluginError(name, self.names())
         self._load(slot)
         if slot.load_error:
-            raise DockerPassError(f"plugin {name} is crashed: {slot.load_error}").with_hints(
-                enable_remedy(name)
-            )
+            crashed = DockerPassError(f"plugin {name} is crashed: {slot.load_error}")
+            if slot.load_cause == "config":
+                raise crashed  # fixing the file is the remedy: it then starts by itself
+            raise crashed.with_hints(enable_remedy(name))
         if not slot.enabled:
             raise DockerPassError(f"plugin {name} is disabled ({enable_remedy(name)})")
         if capability not in slot.capabilities:

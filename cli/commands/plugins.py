@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             verb,
             help=f"{text} a configurable plugin",
             description=f"{text} a configurable plugin"
-            + (" (also clears a crash and starts it again)." if verb == "enable" else "."),
+            + (
+                " (also clears a crash and starts it again; for an always-on plugin such as "
+                "docker-pass it only clears the crash)."
+                if verb == "enable"
+                else "."
+            ),
         )
         cmd.add_argument("name", metavar="NAME", help="the plugin's name (see 'plugins ls')")
         cmd.set_defaults(handler=run_enable if verb == "enable" else run_disable)

@@ -79,6 +79,7 @@ def test_bad_setting_of_one_plugin_is_an_error_only_for_commands_that_need_it(
         + str(config_file()).encode()
         + b': plugins.memory.refresh_interval must be a number of seconds (0 or more), not "5m"'
     )
+    assert got.stderr.count(b"\n") == 1  # no "plugins enable" hint: fixing the file is enough
     assert docker_pass("set", "k=v").returncode == 0  # the keychain plugin is untouched
     config_file().write_text(json.dumps({"plugins": {"memory": {"refresh_interval": 300}}}))
     assert docker_pass("get", "m/x", "--plugin", "memory").returncode == 0
