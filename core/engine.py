@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import load_config
-from docker_pass.core.config_schema import plugin_setting_problem
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
@@ -376,7 +375,11 @@ class Engine:
             slot.enabled = True
         if slot.load_error:
             return
-        problem = plugin_setting_problem(settings, slot.name, _config_file())
+        problem = ""
+        if settings:  # no section (the common case): nothing to check, nothing to import
+            from docker_pass.core.config_schema import plugin_setting_problem
+
+            problem = plugin_setting_problem(settings, slot.name, _config_file())
         if problem:
             slot.load_error, slot.load_cause = problem, "config"
             return
