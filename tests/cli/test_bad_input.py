@@ -7,6 +7,7 @@ characters of what it rejects.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -215,3 +216,41 @@ def test_long_ids_and_patterns_on_the_command_line() -> None:
     bad_pattern = one_error_line("ls", long_id + "/a#b")
     assert bad_pattern.startswith('Error: invalid pattern "a/a/')
     assert len(bad_pattern) < 2 * QUOTE_LIMIT
+
+
+def test_a_pattern_too_long_to_compare_with_a_plugins_scope_is_one_line(
+    isolated_home: Path,
+) -> None:
+    # A plugin with a narrowed scope makes the engine compare the two patterns (the overlap
+    # test in core/ids.py recurses once per component): the input's limit, said in one line.
+    config = isolated_home / ".config/docker-pass/config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"plugins": {"docker-pass": {"pattern": "kc/**"}}}))
+    assert docker_pass("set", "kc/a=1").returncode == 0
+    assert docker_pass("ls", "--all-plugins").stdout == b"kc/a\n"
+    pattern = "/".join(["**", "a"] * 20_000)
+    line = one_error_line("ls", "--all-plugins", pattern)
+    assert line == "Error: the input is too long or too deeply nested to process"
+
+
+def test_explain_reports_every_reference_then_exits_1() -> None:
+    assert docker_pass("set", "good=s3cr3t-value").returncode == 0
+    env = {"A": "se://good", "B": "se://missing", "C": "se://a//b", "D": "se://x/*"}
+    result = docker_pass("run", "--explain", "--", "true", env=env)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert result.stderr.decode().splitlines() == [
+        "A: se://good -> provider docker-pass (asked: docker-pass; answered: docker-pass)",
+        "B: se://missing -> failed: secret not found: missing "
+        "(asked: docker-pass; answered: docker-pass)",
+        f'C: se://a//b -> failed: invalid identifier: "a//b" must match {ID_RULE} '
+        "(component 2 is empty)",
+        f'D: se://x/* -> failed: invalid identifier: "x/*" must match {ID_RULE} '
+        "(* at position 3 is a wildcard: an ID names one secret)",
+    ]
+    fine = docker_pass("run", "--explain", env={"A": "se://good"})
+    assert fine.returncode == 0
+    assert fine.stderr == (
+        b"A: se://good -> provider docker-pass (asked: docker-pass; answered: docker-pass)\n"
+    )
+    assert b"s3cr3t-value" not in result.stderr + fine.stderr
