@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from docker_pass.cli import commands
 from docker_pass.cli.plugin_protocol import (
@@ -19,7 +19,7 @@ from docker_pass.cli.plugin_protocol import (
     program_name,
     running_under_docker,
 )
-from docker_pass.core.errors import DockerPassError
+from docker_pass.core.errors import DockerPassError, UsageError, shorten
 
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
 
@@ -71,13 +71,19 @@ class _RawFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose help formatters measure the terminal without shutil."""
+    """An ArgumentParser whose help formatters measure the terminal without shutil, and whose
+    mistakes are ordinary errors: ``Error: <argparse's message>`` with a hint, exit 1."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         chosen = kwargs.get("formatter_class", argparse.HelpFormatter)
         raw = issubclass(chosen, argparse.RawDescriptionHelpFormatter)
         kwargs["formatter_class"] = _RawFormatter if raw else _Formatter
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        # argparse would print its usage and exit 2; a mistake on the command line is an error
+        # like any other (one line, exit 1), and the hint says where the usage is.
+        raise UsageError(shorten(message, 300)).with_hints(f"run '{self.prog} --help' for usage")
 
 
 def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
@@ -131,7 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = args_list[1:]  # docker passes the plugin's name first
     first = next((a for a in args_list if not a.startswith("-")), None)
     parser = build_parser(program_name(under_docker), commands.verb_for(first) if first else None)
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except DockerPassError as exc:
+        return _report(exc)
     debug = bool(args.debug) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     handler = getattr(args, "handler", None)
     if handler is None:
@@ -142,9 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DockerPassError as exc:
         if debug:
             raise
-        print(f"Error: {exc}", file=sys.stderr)
-        for hint in exc.hints:
-            print(f"Hint: {hint}", file=sys.stderr)
+        return _report(exc)
+    except RecursionError:
+        if debug:
+            raise
+        # A pattern, ID or document so long or deeply nested that a recursive step ran out of
+        # stack: the input's fault, not ours (see the matcher's overlap test in core/ids.py).
+        print("Error: the input is too long or too deeply nested to process", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
@@ -163,6 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return code
+
+
+def _report(exc: DockerPassError) -> int:
+    """Print ``exc`` as the one ``Error:`` line and its ``Hint:`` lines; the exit code."""
+    message = str(exc)
+    print(f"Error: {message}", file=sys.stderr)
+    for hint in exc.hints:
+        if hint not in message:  # a remedy the message already gives is not said twice
+            print(f"Hint: {hint}", file=sys.stderr)
+    return 1
 
 
 def _silence_stdout() -> None:

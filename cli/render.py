@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from docker_pass.core.results import Listing, PluginStatus, Removal
     from docker_pass.core.run import ReferenceResult
 
-from docker_pass.core.plugin import enable_remedy
+from docker_pass.core.plugin import with_remedy
 
 MASKED_VALUE = "**********"
 
@@ -78,7 +78,7 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     for name, message in result.errors.items():
         print(f"Warning: plugin {name}: {message}", file=sys.stderr)
     for name, why in result.down.items():
-        print(f"Warning: plugin {name} is {why} ({enable_remedy(name)})", file=sys.stderr)
+        print(f"Warning: {with_remedy(name, f'plugin {name} is {why}')}", file=sys.stderr)
     return 1 if (result.errors or result.down) and not infos else 0
 
 
@@ -121,15 +121,23 @@ def plugin_change(status: PluginStatus) -> int:
     return 0 if status.status in (RunStatus.RUNNING, RunStatus.DISABLED) else 1
 
 
-def explain(report: Sequence[ReferenceResult]) -> None:
-    """``run --explain``: how each reference resolved, never the value (on stderr)."""
+def explain(report: Sequence[ReferenceResult]) -> int:
+    """``run --explain``: how each reference resolved, or why it failed, never the value (on
+    stderr).  Exit 1 when any reference failed."""
+    from docker_pass.core.errors import shorten
+
     if not report:
         print("no se:// references in the environment", file=sys.stderr)
     for item in report:
-        print(
-            f"{item.variable}: se://{item.id.value} -> provider {item.provider} "
-            f"(asked: {', '.join(item.asked)}; answered: {', '.join(item.answered)}"
-            + (f"; errors: {item.errors}" if item.errors else "")
-            + ")",
-            file=sys.stderr,
-        )
+        asked = f"asked: {', '.join(item.asked) or 'none'}; answered: {', '.join(item.answered)}"
+        if item.errors:
+            asked += f"; errors: {item.errors}"
+        reference = f"{item.variable}: se://{shorten(item.target)}"
+        if item.failed:
+            context = f" ({asked})" if item.asked else ""
+            print(f"{reference} -> failed: {item.error}{context}", file=sys.stderr)
+            for hint in item.hints:
+                print(f"Hint: {hint}", file=sys.stderr)
+        else:
+            print(f"{reference} -> provider {item.provider} ({asked})", file=sys.stderr)
+    return 1 if any(item.failed for item in report) else 0

@@ -34,6 +34,7 @@ from docker_pass.core.plugin import (
     capabilities_of,
     enable_remedy,
     is_reserved,
+    remedy_hints,
 )
 from docker_pass.core.registry import load_plugin_class, plugin_specs
 from docker_pass.core.results import (
@@ -304,9 +305,8 @@ class Engine:
         instance = self._ensure_started(slot)
         if instance is None:
             state = load_run_states().get(name, RunState())
-            raise DockerPassError(f"plugin {name} is {state.status}: {state.message}").with_hints(
-                enable_remedy(name)
-            )
+            message = f"plugin {name} is {state.status}: {state.message}"
+            raise DockerPassError(message).with_hints(*remedy_hints(name, message))
         return slot, instance
 
     def _resolve_on(self, slot: _Slot, instance: Plugin, pattern: Pattern) -> Resolution:

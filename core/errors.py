@@ -8,6 +8,11 @@ secret value: they name IDs, plugins, files and reasons only.
 from __future__ import annotations
 
 ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+
+#: How much of a rejected input a message quotes: a person can find it from there, and a
+#: 100,000-component ID or a pasted file does not flood the terminal (or a log).
+QUOTE_LIMIT = 200
 
 
 class DockerPassError(Exception):
@@ -29,7 +34,11 @@ class InvalidIdentifierError(DockerPassError, ValueError):
 
     def __init__(self, value: str) -> None:
         self.value = value
-        super().__init__(f"invalid identifier: {_go_quote(value)} must match {ID_RULE}")
+        self.reason = id_problem(value)
+        # Docker's text first (scripts match on it), then the rule that broke, in words.
+        super().__init__(
+            f"invalid identifier: {go_quote(value)} must match {ID_RULE} ({self.reason})"
+        )
 
 
 class InvalidPatternError(DockerPassError, ValueError):
@@ -38,7 +47,7 @@ class InvalidPatternError(DockerPassError, ValueError):
     def __init__(self, value: str, reason: str) -> None:
         self.value = value
         self.reason = reason
-        super().__init__(f"invalid pattern {_go_quote(value)}: {reason}")
+        super().__init__(f"invalid pattern {go_quote(value)}: {reason}")
 
 
 class ExpandError(DockerPassError, ValueError):
@@ -46,10 +55,21 @@ class ExpandError(DockerPassError, ValueError):
 
 
 class SecretNotFoundError(DockerPassError, LookupError):
-    """Raised when a lookup finds no secret; the message is upstream's ``secret not found``."""
+    """Raised when a lookup finds no secret; the message is upstream's ``secret not found``,
+    followed by the ID (``secret not found: db/prod``) when the raiser knows which one.
 
-    def __init__(self, message: str = "secret not found") -> None:
-        super().__init__(message)
+    Stores raise it without an ID (upstream's text, which the daemon answers with); the fronts
+    that asked for one ID name it with :meth:`naming`.
+    """
+
+    def __init__(self, id_: object = None) -> None:
+        self.id = None if id_ is None else str(id_)
+        text = "secret not found"
+        super().__init__(text if self.id is None else f"{text}: {shorten(self.id)}")
+
+    def naming(self, id_: object) -> SecretNotFoundError:
+        """This miss, naming ``id_`` (hints kept)."""
+        return SecretNotFoundError(id_).with_hints(*self.hints)  # type: ignore[return-value]
 
 
 class NoPluginMatchesError(DockerPassError, LookupError):
@@ -57,7 +77,7 @@ class NoPluginMatchesError(DockerPassError, LookupError):
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        super().__init__(f"no plugin matches {pattern}")
+        super().__init__(f"no plugin matches {shorten(pattern)}")
 
 
 class StoreUnavailableError(DockerPassError):
@@ -99,15 +119,51 @@ class UnknownPluginError(DockerPassError, LookupError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         self.known = known
-        super().__init__(f"unknown plugin {name!r} (known: {', '.join(sorted(known)) or 'none'})")
+        super().__init__(
+            f"unknown plugin {shorten(name)!r} (known: {', '.join(sorted(known)) or 'none'})"
+        )
 
 
 class UsageError(DockerPassError):
     """Raised for a command line that cannot be carried out as written."""
 
 
-def _go_quote(value: str) -> str:
-    """Quote like Go's ``%q`` does for the strings we meet (upstream's messages use it)."""
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as a message may quote it: at most ``limit`` characters, cut with ``…``."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def id_problem(value: str) -> str:
+    """Which rule of :data:`ID_RULE` ``value`` breaks, in words (``""`` when it breaks none)."""
+    if value == "":
+        return "the ID is empty"
+    if value.startswith("/"):
+        return "it starts with /"
+    if value.endswith("/"):
+        return "it ends with /"
+    position = 0
+    for number, component in enumerate(value.split("/"), start=1):
+        if component == "":
+            return f"component {number} is empty"
+        for offset, ch in enumerate(component):
+            if ch not in _ID_CHARS:
+                where = f"position {position + offset + 1}"
+                if ch == "*":
+                    return f"* at {where} is a wildcard: an ID names one secret"
+                return f"{go_quote(ch)} at {where} is not allowed (use A-Z a-z 0-9 . _ - :)"
+        position += len(component) + 1
+    return ""
+
+
+def go_quote(value: str, limit: int = QUOTE_LIMIT) -> str:
+    """Quote like Go's ``%q`` does for the strings we meet (upstream's messages use it).
+
+    At most ``limit`` characters of ``value`` are quoted; a longer one is cut with ``…`` (after
+    the closing quote, so the quoted part is still Go's quoting of a prefix).
+    """
+    cut = len(value) > limit
+    if cut:
+        value = value[: limit - 1]
     out = ['"']
     for ch in value:
         if ch in ('"', "\\"):
@@ -126,5 +182,5 @@ def _go_quote(value: str) -> str:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
+    out.append('"…' if cut else '"')
     return "".join(out)

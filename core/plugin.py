@@ -35,6 +35,19 @@ def enable_remedy(name: str) -> str:
     return f"docker pass plugins enable {name}"
 
 
+def with_remedy(name: str, text: str) -> str:
+    """``text (docker pass plugins enable NAME)``; ``text`` alone when it names that command
+    already (a plugin's own message often ends "…, then run: docker pass plugins enable X")."""
+    remedy = enable_remedy(name)
+    return text if remedy in text else f"{text} ({remedy})"
+
+
+def remedy_hints(name: str, message: str) -> tuple[str, ...]:
+    """The remedy as a hint line under ``message``, unless ``message`` already holds it."""
+    remedy = enable_remedy(name)
+    return () if remedy in message else (remedy,)
+
+
 class Capability(StrEnum):
     """What a plugin can do with its secrets."""
 

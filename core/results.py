@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.errors import PluginError, SecretNotFoundError
-from docker_pass.core.plugin import Capability, enable_remedy
+from docker_pass.core.plugin import Capability, enable_remedy, with_remedy
 from docker_pass.core.state import RunStatus
 from docker_pass.core.value import FrozenValue
 
@@ -222,4 +222,4 @@ class Removal(FrozenValue):
 
 def down_hints(down: Mapping[str, str]) -> list[str]:
     """Hint lines for plugins that would have been asked but are down."""
-    return [f"plugin {name} is {why} ({enable_remedy(name)})" for name, why in down.items()]
+    return [with_remedy(name, f"plugin {name} is {why}") for name, why in down.items()]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from docker_pass.core.errors import DockerPassError
+from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.hardening import DumpState
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.refs import SCHEME
@@ -32,34 +32,86 @@ class RunError(DockerPassError):
 
 
 class ReferenceResult(FrozenValue):
-    """How one variable's reference resolved (never the value), for ``run --explain``."""
+    """How one variable's reference resolved (never the value), for ``run --explain``.
 
-    __slots__ = ("answered", "asked", "errors", "id", "provider", "variable")
+    ``error`` is why it failed (``""`` when it resolved); ``id`` is ``None`` when the reference
+    does not name a valid ID, and ``target`` is its text after ``se://`` either way.
+    """
+
+    __slots__ = (
+        "answered",
+        "asked",
+        "error",
+        "errors",
+        "hints",
+        "id",
+        "provider",
+        "target",
+        "variable",
+    )
     variable: str
-    id: ID
+    target: str
+    id: ID | None
     asked: list[str]
     answered: list[str]
     provider: str
     errors: dict[str, str]
+    error: str
+    #: the failure's hint lines (plugins that were down, what to run)
+    hints: tuple[str, ...]
 
     def __init__(
         self,
         variable: str,
-        id_: ID,
+        id_: ID | None,
         asked: list[str],
         answered: list[str],
         provider: str,
         errors: dict[str, str],
+        *,
+        target: str | None = None,
+        error: str = "",
+        hints: tuple[str, ...] = (),
     ) -> None:
         self._set("variable", variable)
+        self._set("target", target if target is not None else (id_.value if id_ else ""))
         self._set("id", id_)
         self._set("asked", asked)
         self._set("answered", answered)
         self._set("provider", provider)
         self._set("errors", errors)
+        self._set("error", error)
+        self._set("hints", hints)
+
+    @classmethod
+    def failure(
+        cls,
+        variable: str,
+        id_: ID | None,
+        target: str,
+        result: Resolution | None,
+        exc: DockerPassError,
+    ) -> ReferenceResult:
+        """A reference that did not resolve, with its error and what was asked (if anything)."""
+        return cls(
+            variable,
+            id_,
+            result.asked if result else [],
+            result.answered if result else [],
+            "",
+            dict(result.errors) if result else {},
+            target=target,
+            error=str(exc),
+            hints=exc.hints,
+        )
+
+    @property
+    def failed(self) -> bool:
+        """Whether this reference did not resolve to exactly one value."""
+        return self.error != ""
 
     def __repr__(self) -> str:
-        return f"ReferenceResult({self.variable!r}, {self.id.value!r}, {self.provider!r})"
+        return f"ReferenceResult({self.variable!r}, {self.target!r}, {self.provider!r})"
 
 
 def load_environment(env_files: Sequence[Path], base: Mapping[bytes, bytes]) -> dict[bytes, bytes]:
@@ -90,6 +142,12 @@ def read_env_file(path: Path) -> dict[str, str]:
             raise RunError(f"reading env-file {path}: cannot parse line {line}")
         if binding.key is None:
             continue
+        if "\0" in binding.key or "\0" in (binding.value or ""):
+            line = binding.original.line
+            raise RunError(
+                f"reading env-file {path}: line {line} holds a NUL byte, "
+                "which an environment variable cannot carry"
+            )
         if binding.value is None:
             # `KEY` alone: take it from the environment, as docker's --env-file does.
             inherited = os.environ.get(binding.key)
@@ -100,54 +158,98 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def _reference_values(env: Mapping[bytes, bytes]) -> list[tuple[str, str]]:
+    """``(variable, text after se://)`` for each reference in ``env``, sorted by variable."""
+    found = [
+        (os.fsdecode(key), os.fsdecode(value[len(SCHEME_BYTES) :]))
+        for key, value in env.items()
+        if value.startswith(SCHEME_BYTES)
+    ]
+    return sorted(found, key=lambda item: item[0])
+
+
 def references(env: Mapping[bytes, bytes]) -> list[tuple[str, ID]]:
     """``(variable, ID)`` for each value that starts with ``se://``, sorted by variable.
 
     A reference must name one ID: a wildcard raises the invalid-identifier error.
     """
     found = []
-    for key, value in env.items():
-        if value.startswith(SCHEME_BYTES):
-            name = os.fsdecode(key)
-            raw = os.fsdecode(value[len(SCHEME_BYTES) :])
-            try:
-                found.append((name, ID.parse(raw)))
-            except DockerPassError as exc:
-                raise RunError(f"resolving {name}: {exc}") from None
-    return sorted(found, key=lambda item: item[0])
+    for name, raw in _reference_values(env):
+        try:
+            found.append((name, ID.parse(raw)))
+        except DockerPassError as exc:
+            raise RunError(f"resolving {name}: {exc}") from None
+    return found
+
+
+def has_references(env: Mapping[bytes, bytes]) -> bool:
+    """Whether any value in ``env`` is an ``se://`` reference (valid or not)."""
+    return any(value.startswith(SCHEME_BYTES) for value in env.values())
 
 
 def resolve_references(
-    env: dict[bytes, bytes], resolve: Callable[[Pattern], Resolution]
+    env: dict[bytes, bytes],
+    resolve: Callable[[Pattern], Resolution],
+    *,
+    keep_going: bool = False,
 ) -> tuple[dict[bytes, bytes], list[ReferenceResult]]:
-    """Replace every reference in ``env`` with its value; each must resolve to exactly one."""
+    """Replace every reference in ``env`` with its value; each must resolve to exactly one.
+
+    The first failure raises :class:`RunError` (``resolving X: …``); with ``keep_going``
+    (``run --explain``) every reference is tried and each failure is in the report instead.
+    """
     out = dict(env)
     report = []
-    for name, id_ in references(env):
-        result = resolve(Pattern.parse(id_.value))
+    for name, raw in _reference_values(env):
         try:
-            envelopes = result.envelopes_or_raise()
+            id_ = ID.parse(raw)
         except DockerPassError as exc:
-            raise RunError(f"resolving {name}: {exc}").with_hints(*exc.hints) from None
-        errors = result.errors
-        if len(envelopes) > 1:
-            providers = ", ".join(e.provider for e in envelopes)
-            raise RunError(
-                f"resolving {name}: {len(envelopes)} secrets matched {id_.value} ({providers})"
-            )
-        value = envelopes[0].value
-        if b"\0" in value:
-            raise RunError(
-                f"resolving {name}: the value of {id_.value} holds a NUL byte, "
-                "which an environment variable cannot carry"
-            )
+            if not keep_going:
+                raise RunError(f"resolving {name}: {exc}") from None
+            report.append(ReferenceResult.failure(name, None, raw, None, exc))
+            continue
+        pattern = Pattern.parse(id_.value)
+        if keep_going:
+            try:
+                result = resolve(pattern)
+            except DockerPassError as exc:
+                report.append(ReferenceResult.failure(name, id_, raw, None, exc))
+                continue
+        else:
+            # An error of the engine itself (no plugin matches) is the command's own error.
+            result = resolve(pattern)
+        try:
+            value, provider = _one_value(id_, result)
+        except DockerPassError as exc:
+            if not keep_going:
+                raise RunError(f"resolving {name}: {exc}").with_hints(*exc.hints) from None
+            report.append(ReferenceResult.failure(name, id_, raw, result, exc))
+            continue
         out[os.fsencode(name)] = value
         report.append(
-            ReferenceResult(
-                name, id_, result.asked, result.answered, envelopes[0].provider, dict(errors)
-            )
+            ReferenceResult(name, id_, result.asked, result.answered, provider, dict(result.errors))
         )
     return out, report
+
+
+def _one_value(id_: ID, result: Resolution) -> tuple[bytes, str]:
+    """The value ``result`` holds for ``id_`` and its provider, or the error why not."""
+    from docker_pass.core.errors import SecretNotFoundError
+
+    try:
+        envelopes = result.envelopes_or_raise()
+    except SecretNotFoundError as exc:
+        raise exc.naming(id_.value) from None
+    if len(envelopes) > 1:
+        providers = ", ".join(e.provider for e in envelopes)
+        raise RunError(f"{len(envelopes)} secrets matched {shorten(id_.value)} ({providers})")
+    value = envelopes[0].value
+    if b"\0" in value:
+        raise RunError(
+            f"the value of {shorten(id_.value)} holds a NUL byte, "
+            "which an environment variable cannot carry"
+        )
+    return value, envelopes[0].provider
 
 
 def run_child(

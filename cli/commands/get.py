@@ -29,9 +29,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
     from docker_pass.core.engine import Engine
+    from docker_pass.core.errors import SecretNotFoundError
 
     id_ = ID.parse(args.name)
     with Engine.for_plugin(args.plugin) as engine:
-        envelope = engine.get(id_, plugin=args.plugin)
+        try:
+            envelope = engine.get(id_, plugin=args.plugin)
+        except SecretNotFoundError as exc:
+            # Stores say upstream's bare "secret not found"; the person asked for this ID.
+            raise exc.naming(id_.value) from None
     render.envelope(envelope, reveal=args.reveal, as_json=args.json)
     return 0

@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help=(
             "print how each reference resolves (plugins asked, which answered, the provider "
-            "used; never the value) and exit without running the command"
+            "used; never the value; failing ones with their error) and exit without running "
+            "the command: 0 if every reference resolves, else 1"
         ),
     )
     parser.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
@@ -55,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from docker_pass.cli.commands.engine import engine_for
     from docker_pass.core.hardening import make_non_dumpable
     from docker_pass.core.run import (
+        has_references,
         load_environment,
-        references,
         resolve_references,
         run_child,
     )
@@ -71,14 +72,14 @@ def run(args: argparse.Namespace) -> int:
     if not argv and not args.explain:
         raise UsageError("run needs a command: run [--env-file FILE]... -- CMD [ARGS...]")
     env = load_environment(args.env_file, os.environb)
-    if references(env):
+    if has_references(env):
         with engine_for(args) as engine:
-            env, report = resolve_references(env, engine.resolve)
+            # --explain tries every reference and reports each failure; a run stops at the first.
+            env, report = resolve_references(env, engine.resolve, keep_going=args.explain)
     else:
         report = []
     if args.explain:
         from docker_pass.cli import render
 
-        render.explain(report)
-        return 0
+        return render.explain(report)
     return run_child(argv, env, user_limits=user_limits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from docker_pass.cli.plugin_choice import add_plugin_option
@@ -55,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     id_ = ID.parse(raw_id)
     flag_metadata = parse_metadata_pairs(args.metadata)
     if has_value:
-        value = inline_value.encode()
+        # The bytes as given: argv holds a non-UTF-8 byte surrogate-escaped, and fsencode
+        # gives it back (``set a=$'\xff'`` stores the byte 0xff).
+        value = os.fsencode(inline_value)
         metadata: dict[str, str] = {}
     else:
         value, metadata = read_secret_from_stdin(sys.stdin)

@@ -55,4 +55,4 @@ def test_errors_pass_through_docker_with_exit_1(docker_env: dict[str, str]) -> N
     docker_env["DOCKER_PASS_STORE"] = "file"
     result = docker(docker_env, "pass", "get", "missing/secret")
     assert result.returncode == 1
-    assert result.stderr == "Error: secret not found\n"
+    assert result.stderr == "Error: secret not found: missing/secret\n"

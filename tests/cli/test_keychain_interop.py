@@ -101,7 +101,7 @@ def test_set_ls_get_rm_through_the_docker_client(
     assert secret_tool(keyring_bus, *LOOKUP[1:], "myapp/postgres/password") == b"s3cr3t"
     missing = docker(docker_env, "pass", "get", "nope")
     assert missing.returncode == 1
-    assert missing.stderr == b"Error: secret not found\n"
+    assert missing.stderr == b"Error: secret not found: nope\n"
     removed = docker(docker_env, "pass", "rm", "--all")
     assert removed.stdout == b"RM: GH_TOKEN\nRM: myapp/postgres/password\n"
     assert docker(docker_env, "pass", "ls").stdout == b""

@@ -33,7 +33,7 @@ def test_disable_enable_round_trip_is_seen_by_later_processes(memory_plugin: Pat
     assert listed["memory"]["enabled"] is False
     memory_plugin.write_text(json.dumps({"only/mem": "m"}))
     gone = docker_pass("run", "--", "true", env={"M": "se://only/mem"})
-    assert gone.stderr == b"Error: resolving M: secret not found\n"
+    assert gone.stderr == b"Error: resolving M: secret not found: only/mem\n"
     assert docker_pass("plugins", "enable", "memory").stdout == b"memory: running\n"
     back = docker_pass("run", "--", "sh", "-c", 'printf %s "$M"', env={"M": "se://only/mem"})
     assert back.stdout == b"m"
@@ -73,6 +73,41 @@ def test_a_crashed_plugin_is_named_when_a_reference_is_not_found(memory_plugin: 
     result = docker_pass("run", "--", "true", env={"M": "se://only/mem"})
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    assert lines[0] == "Error: resolving M: secret not found"
+    assert lines[0] == "Error: resolving M: secret not found: only/mem"
     assert lines[1].startswith("Hint: plugin memory is crashed: plugin memory: cannot load")
     assert lines[1].endswith("(docker pass plugins enable memory)")
+
+
+def test_the_crash_remedy_is_printed_once_everywhere(memory_plugin: Path) -> None:
+    """A plugin whose own message already says what to run: no front repeats the command."""
+    site = Path(str(memory_plugin.parent)) / "site"
+    module = site / "memory_plugin_mod.py"
+    module.write_text(
+        module.read_text().replace(
+            "def start(self): pass",
+            "def start(self):\n"
+            "        from docker_pass.core.errors import FatalPluginError\n"
+            "        raise FatalPluginError(\n"
+            "            'memory needs setup; fix it, then run: '\n"
+            "            'docker pass plugins enable memory'\n"
+            "        )",
+        )
+    )
+    remedy = "docker pass plugins enable memory"
+    outputs = {
+        "plugins ls": docker_pass("plugins", "ls"),
+        "ls --all-plugins": docker_pass("ls", "--all-plugins"),
+        "run": docker_pass("run", "--", "true", env={"M": "se://only/mem"}),
+        "run --explain": docker_pass("run", "--explain", env={"M": "se://only/mem"}),
+        "get --plugin": docker_pass("get", "--plugin", "memory", "only/mem"),
+    }
+    for verb, result in outputs.items():
+        text = (result.stdout + result.stderr).decode()
+        assert text.count(remedy) == 1, (verb, text)
+        assert "memory needs setup; fix it, then run: " + remedy in text, (verb, text)
+    assert outputs["run"].stderr.decode().splitlines() == [
+        "Error: resolving M: secret not found: only/mem",
+        f"Hint: plugin memory is crashed: memory needs setup; fix it, then run: {remedy}",
+    ]
+    assert outputs["run --explain"].returncode == 1
+    assert outputs["get --plugin"].returncode == 1

@@ -51,9 +51,10 @@ def test_errors_stop_the_child_from_running(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     cmd = ["run", "--", "sh", "-c", f"touch {marker}"]
     cases = {
-        "se://missing": "Error: resolving REF: secret not found\n",
-        "se://docker/*": f'{INVALID}"docker/*" must match {ID_RULE}\n',
-        "se://a//b": f'{INVALID}"a//b" must match {ID_RULE}\n',
+        "se://missing": "Error: resolving REF: secret not found: missing\n",
+        "se://docker/*": f'{INVALID}"docker/*" must match {ID_RULE} '
+        "(* at position 8 is a wildcard: an ID names one secret)\n",
+        "se://a//b": f'{INVALID}"a//b" must match {ID_RULE} (component 2 is empty)\n',
     }
     for value, message in cases.items():
         result = docker_pass(*cmd, env={"REF": value})

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import docker_pass
 
-ID_ERROR = 'invalid identifier: "{}" must match ^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$\n'
+ID_ERROR = 'invalid identifier: "{}" must match ^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$ ({})\n'
 
 
 @pytest.fixture(autouse=True)
@@ -95,16 +95,26 @@ def test_overwrite_replaces_with_and_without_force() -> None:
     assert ok("ls") == b"k\n"
 
 
-@pytest.mark.parametrize("bad", ["/lead", "trail/", "a//b", "sp ace", "h#sh", "café"])
-def test_invalid_ids_everywhere(bad: str) -> None:
-    expected = ("Error: " + ID_ERROR.format(bad)).encode()
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("/lead", "it starts with /"),
+        ("trail/", "it ends with /"),
+        ("a//b", "component 2 is empty"),
+        ("sp ace", '" " at position 3 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("h#sh", '"#" at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("café", '"é" at position 4 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+    ],
+)
+def test_invalid_ids_everywhere(bad: str, rule: str) -> None:
+    expected = ("Error: " + ID_ERROR.format(bad, rule)).encode()
     assert fails("set", f"{bad}=v") == expected
     assert fails("get", bad) == expected
     assert fails("rm", bad) == expected
 
 
 def test_get_missing() -> None:
-    assert fails("get", "nope") == b"Error: secret not found\n"
+    assert fails("get", "nope") == b"Error: secret not found: nope\n"
 
 
 def test_ls_sorted_filtered_long_and_json() -> None:

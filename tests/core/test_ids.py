@@ -25,14 +25,29 @@ def test_valid_ids(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
-    ["", "/a", "a/", "a//b", "a b", "a#b", "café", "a/*", "**", "a\nb", "/"],
+    ("value", "rule"),
+    [
+        ("", "the ID is empty"),
+        ("/a", "it starts with /"),
+        ("a/", "it ends with /"),
+        ("a//b", "component 2 is empty"),
+        ("a/b//c", "component 3 is empty"),
+        ("a b", '" " at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("a#b", '"#" at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("ab/café", '"é" at position 7 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("a/*", "* at position 3 is a wildcard: an ID names one secret"),
+        ("**", "* at position 1 is a wildcard: an ID names one secret"),
+        ("a\nb", '"\\n" at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
+        ("/", "it starts with /"),
+    ],
 )
-def test_invalid_ids_use_upstreams_message(value: str) -> None:
+def test_invalid_ids_use_upstreams_message_and_name_the_rule(value: str, rule: str) -> None:
+    """Docker's text, then the rule that broke in words."""
     with pytest.raises(InvalidIdentifierError) as info:
         ID.parse(value)
     assert str(info.value).startswith("invalid identifier: ")
-    assert str(info.value).endswith(f" must match {ID_RULE}")
+    assert str(info.value).endswith(f" must match {ID_RULE} ({rule})")
+    assert info.value.reason == rule
     assert isinstance(info.value, ValueError)
 
 
@@ -40,7 +55,8 @@ def test_invalid_id_message_quotes_like_go() -> None:
     with pytest.raises(InvalidIdentifierError) as info:
         ID.parse('a "b"')
     assert str(info.value) == (
-        'invalid identifier: "a \\"b\\"" must match ^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$'
+        'invalid identifier: "a \\"b\\"" must match ^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$ '
+        '(" " at position 2 is not allowed (use A-Z a-z 0-9 . _ - :))'
     )
 
 

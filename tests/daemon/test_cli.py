@@ -30,7 +30,7 @@ def test_run_goes_through_the_daemon(engine: RunningEngine, snapshot_data: Path)
 
     unknown_to_daemon = docker_pass(*PRINT_A, env={"A": "se://app/new"})
     assert unknown_to_daemon.returncode == 1
-    assert unknown_to_daemon.stderr == b"Error: resolving A: secret not found\n"
+    assert unknown_to_daemon.stderr == b"Error: resolving A: secret not found: app/new\n"
 
     embedded = docker_pass("--no-daemon", "--debug", *PRINT_A, env={"A": "se://app/new"})
     assert (embedded.returncode, embedded.stdout, embedded.stderr) == (0, b"fresh", b"")
@@ -141,9 +141,9 @@ def test_a_crash_is_seen_by_every_client(engine: RunningEngine) -> None:
         explain = docker_pass(*flags, "run", "--explain", env={"A": "se://shared/x"})
         assert explain.returncode == 1
         assert explain.stderr.decode() == (
-            "Error: resolving A: secret not found\n"
-            f"Hint: plugin snapshot is crashed: {message} "
-            "(docker pass plugins enable snapshot)\n"
+            "A: se://shared/x -> failed: secret not found: shared/x (asked: docker-pass; "
+            "answered: docker-pass)\n"
+            f"Hint: plugin snapshot is crashed: {message}\n"
         ), flags
 
     assert docker_pass("plugins", "enable", "snapshot").stdout == b"snapshot: running\n"
@@ -176,5 +176,5 @@ def test_hints_cross_the_socket(engine: RunningEngine, isolated_home: Path) -> N
     assert outputs[0].splitlines() == [
         "Error: no plugin matches app/db",
         "Hint: plugin snapshot is crashed: snapshot broke on purpose; run: docker pass plugins "
-        "enable snapshot (docker pass plugins enable snapshot)",
+        "enable snapshot",
     ]
