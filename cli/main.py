@@ -22,6 +22,8 @@ from docker_pass.cli.plugin_protocol import (
 from docker_pass.core.errors import DockerPassError, UsageError, shorten
 
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
+#: How argparse starts its message about words it could not place.
+UNRECOGNIZED = "unrecognized arguments:"
 
 
 def _untranslated(message: str) -> str:
@@ -83,6 +85,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse would print its usage and exit 2; a mistake on the command line is an error
         # like any other (one line, exit 1), and the hint says where the usage is.
+        if message.startswith(UNRECOGNIZED):
+            # Words we did not expect may be a secret typed in the wrong place (a token after
+            # `plugins 1password setup`): count them, never echo them.
+            count = len(message[len(UNRECOGNIZED) :].split())
+            noun = "argument" if count == 1 else "arguments"
+            message = f"{count} unexpected {noun} (not shown, in case one is a secret)"
         raise UsageError(shorten(message, 300)).with_hints(f"run '{self.prog} --help' for usage")
 
 
