@@ -89,7 +89,7 @@ def compiled(pattern: str, ids: list[str]) -> int:
 
 def compiled_before(pattern: str, ids: list[str]) -> int:
     if all(c == "**" for c in pattern.split("/")):
-        return len(ids)
+        return len(list(ids))  # the same work as Pattern.filter's shortcut
     fullmatch = before.compile_pattern(pattern).fullmatch
     return len([i for i in ids if fullmatch(i) is not None])
 
@@ -137,6 +137,8 @@ def repeat(part: str, times: int) -> str:
 # (operation, label, first, second).  "matches": first is the pattern, second the ID; the
 # other operations call ``Pattern(first).<operation>(second)``.
 A8 = "a" * 8
+#: A 64-character component ("A" in the labels)
+A64 = "a" * 64
 WORST: list[tuple[str, str, str, str]] = [
     ("matches", "3x**/a, a^400", repeat("**/a", 2) + "/**/b", repeat("a", 400)),
     ("matches", "4x**/a8, a8^100", repeat(f"**/{A8}", 3) + "/**/b", repeat(A8, 100)),
@@ -147,9 +149,26 @@ WORST: list[tuple[str, str, str, str]] = [
     ("matches", "25x**/a, a^5000", repeat("**/a", 25) + "/b", repeat("a", 5000)),
     ("matches", "**/a^100/b, a^5000", "**/" + repeat("a", 100) + "/b", repeat("a", 5000)),
     ("matches", "(**/a)^500, a^5000", repeat("**/a", 500) + "/b", repeat("a", 5000)),
+    # The worst shapes for the new matcher: a 16-component segment (the longest the regex takes)
+    # that almost matches at every start, on long components; a 1000-component segment (the
+    # automaton, with 1000-bit states).
+    (
+        "matches",
+        "**/A^15/b/**/c, A^5000",
+        f"**/{repeat(A64, 15)}/b/**/c",
+        repeat(A64, 5000),
+    ),
+    ("matches", "**/a^999/b, a^5000", "**/" + repeat("a", 999) + "/b", repeat("a", 5000)),
     ("includes", "*/** >= 11x**/x", "*/**", repeat("**/x", 11) + "/**"),
     ("includes", "**/a/*^8 >= 12x**/a", "**/a/" + repeat("*", 8), repeat("**/a", 12) + "/**"),
     ("includes", "**/b >= a^5000", "**/b", repeat("a", 5000)),
+    # The worst inclusion found for the new code (about 2^12 states; see core/ids.py _included).
+    (
+        "includes",
+        "**/a/*^12/**>=12x**/a",
+        "**/a/" + repeat("*", 12) + "/**",
+        repeat("**/a", 12) + "/" + repeat("*", 12) + "/**",
+    ),
     ("overlaps", "**/b ~ a^5000", "**/b", repeat("a", 5000)),
     ("overlaps", "50 wildcards ~ a^5000", repeat("**/*", 25) + "/b", repeat("a", 5000)),
     ("narrow", "plugin, 50 wildcards", "docker/mcp/auth/**", repeat("**/*", 25) + "/token"),
