@@ -3,28 +3,27 @@
 An ID is one or more ``/``-separated components of ``A-Z a-z 0-9 . _ - :``.  A pattern is the same,
 where a whole component may also be ``*`` (exactly one component) or ``**`` (zero or more).
 
-A :class:`Pattern` compiles itself once into a regular expression, so testing many IDs against
-one pattern costs one ``fullmatch`` each (see ``benchmarks/bench_matching.py``).
+A :class:`Pattern` compiles itself once into a matcher whose time is linear in the ID's length
+whatever the pattern (see :func:`_compile` and ``benchmarks/bench_matching.py``); inclusion,
+narrowing and overlap walk both patterns' component positions iteratively, so no input is too
+long for them.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from docker_pass.core.errors import ExpandError, InvalidIdentifierError, InvalidPatternError
 from docker_pass.core.value import FrozenValue
 
 _ID_RE = re.compile(r"[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*")
+# A valid pattern, checked in one linear pass (each component starts either with a * or with an
+# ID character, so the alternation never has two ways to go); only an invalid pattern walks the
+# component loop in _validate_pattern to say which rule it broke.
+_PATTERN_RE = re.compile(r"(?:[A-Za-z0-9._:-]++|\*\*?+)(?:/(?:[A-Za-z0-9._:-]++|\*\*?+))*+")
 _COMPONENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
-
-# A stand-in component no pattern literal can equal (it is not a valid ID character), used when
-# deciding inclusion by trying instances of a pattern.
-_FRESH = "\x00"
-# Inclusion tries up to this many instances before it gives up and answers "not included".
-_MAX_INSTANCES = 50_000
 
 
 def is_valid_id(value: str) -> bool:
@@ -76,17 +75,18 @@ class Pattern(FrozenValue):
     on construction.
     """
 
-    __slots__ = ("_components", "_fullmatch", "_matches_all", "value")
+    __slots__ = ("_components", "_match", "_matches_all", "value")
     value: str
     _components: tuple[str, ...]
-    _fullmatch: Callable[[str], object]
+    #: ID string -> truthy when it matches (a regex's ``fullmatch`` or an automaton walk)
+    _match: Callable[[str], object]
     _matches_all: bool
 
     def __init__(self, value: str) -> None:
         components = _validate_pattern(value)
         self._set("value", value)
         self._set("_components", components)
-        self._set("_fullmatch", _compile(components).fullmatch)
+        self._set("_match", _compile(_collapse(components)))
         self._set("_matches_all", all(c == "**" for c in components))
 
     def _key(self) -> tuple[object, ...]:
@@ -114,48 +114,30 @@ class Pattern(FrozenValue):
         """Whether the ID (an :class:`ID` or an ID string known to be valid) matches."""
         if self._matches_all:
             return True
-        return self._fullmatch(id_ if isinstance(id_, str) else id_.value) is not None
+        return bool(self._match(id_ if isinstance(id_, str) else id_.value))
 
     def filter(self, ids: Iterable[str]) -> list[str]:
         """The IDs (valid ID strings) of ``ids`` that match, in their order."""
         if self._matches_all:
             return list(ids)
-        fullmatch = self._fullmatch
-        return [i for i in ids if fullmatch(i) is not None]
+        match = self._match
+        return [i for i in ids if match(i)]
 
     def includes(self, other: Pattern | ID | str) -> bool:
         """Whether every ID that ``other`` matches is also matched by this pattern."""
         other_components = _components_of(other)
         if self._matches_all:
             return True
-        stars = self._components.count("*")
-        slots = [i for i, c in enumerate(other_components) if c == "**"]
-        # A run of ``k`` unknown components behaves the same for every k > stars (a ``**`` of
-        # ours must absorb one of them, and can absorb any more), so k in 0..stars+1 decides.
-        choices = range(stars + 2)
-        tried = 0
-        for counts in itertools.product(choices, repeat=len(slots)):
-            tried += 1
-            if tried > _MAX_INSTANCES:
-                return False
-            instance: list[str] = []
-            count_of = dict(zip(slots, counts, strict=True))
-            for i, c in enumerate(other_components):
-                if c == "**":
-                    instance.extend([_FRESH] * count_of[i])
-                elif c == "*":
-                    instance.append(_FRESH)
-                else:
-                    instance.append(c)
-            if not instance:
-                continue  # no ID is empty
-            if self._fullmatch("/".join(instance)) is None:
-                return False
-        return True
+        if _is_literal(other_components):
+            return bool(self._match("/".join(other_components)))  # one ID: does it match?
+        return _included(_automaton(_collapse(self._components)), _collapse(other_components))
 
     def overlaps(self, other: Pattern | ID | str) -> bool:
         """Whether some ID is matched by both this pattern and ``other``."""
-        return _overlap(self._components, _components_of(other))
+        other_components = _components_of(other)
+        if _is_literal(other_components):
+            return self.matches("/".join(other_components))  # one ID: does it match?
+        return _overlap(_collapse(other_components), _automaton(_collapse(self._components)))
 
     def narrow(self, other: Pattern | ID | str) -> Pattern | None:
         """The part of ``other`` that this pattern (a plugin's scope) serves, or ``None``.
@@ -193,6 +175,10 @@ class Pattern(FrozenValue):
         return self.value
 
 
+def _is_literal(components: tuple[str, ...]) -> bool:
+    return "*" not in components and "**" not in components
+
+
 def _components_of(value: Pattern | ID | str) -> tuple[str, ...]:
     if isinstance(value, Pattern):
         return value.components
@@ -203,6 +189,8 @@ def _components_of(value: Pattern | ID | str) -> tuple[str, ...]:
 
 def _validate_pattern(value: str) -> tuple[str, ...]:
     """Check ``value`` against the pattern rules; return its components or say which rule broke."""
+    if _PATTERN_RE.fullmatch(value) is not None:
+        return tuple(value.split("/"))
     if value == "":
         raise InvalidPatternError(value, "a pattern cannot be empty")
     if value.startswith("/"):
@@ -226,53 +214,264 @@ def _validate_pattern(value: str) -> tuple[str, ...]:
     return components
 
 
-@lru_cache(maxsize=1024)
-def _compile(components: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(regex_source(components))
+def _collapse(components: tuple[str, ...]) -> tuple[str, ...]:
+    """``components`` with each run of ``**`` merged into one (``**/**`` matches what ``**`` does).
 
-
-def regex_source(components: tuple[str, ...], *, group_literals: bool = False) -> str:
-    """The regular expression (over ID strings) that pattern ``components`` translate to.
-
-    With ``group_literals`` each literal component is a capture group (the 1Password plugin
-    uses this to respell case-insensitive matches).
+    The automaton below relies on it: with no two ``**`` adjacent, skipping a ``**`` is one step.
     """
-    out = ""
-    pending_globstar = False
-    started = False
+    if "**/**" not in "/".join(components):
+        return components
+    out: list[str] = []
     for component in components:
+        if component != "**" or not out or out[-1] != "**":
+            out.append(component)
+    return tuple(out)
+
+
+# How a pattern matches, and why it cannot backtrack.
+#
+# Python's ``re`` backtracks: the old translation gave each ``**`` a greedy ``(?:/[^/]+)*`` group,
+# and with k of them an ID of n components that almost matches cost O(n^(k+1)): the engine tried
+# every way to share the components among the groups (``**/a/**/a/**/b`` against 400 ``a``
+# components took over half a second, with five ``**`` a hundred took seconds).
+#
+# A pattern (runs of ``**`` merged) is S0/**/S1/**/.../**/Sr, each segment Si a fixed-length run
+# of literals and ``*``.  An ID matches when S0 is its beginning, Sr its end, and S1..Sr-1 occur
+# in order between them without overlapping.  Placing each middle segment at its leftmost
+# occurrence after the previous one is never worse than any other placement (it ends no later,
+# and what follows a ``**`` can start anywhere later), so no placement needs revisiting.  The
+# regex says exactly that:
+#
+# * every token consumes exactly one whole component: a literal, or ``[^/]++`` (possessive, so
+#   it never gives characters back; ``/`` or the end bounds it);
+# * each middle segment is an atomic group ``(?>/(?:[^/]++/)*?Si)``: the lazy repetition finds
+#   the leftmost occurrence, and the atomic group forbids ever trying another one;
+# * the last ``**`` is the only group the engine may revisit: ``(?:[^/]++/)*Sr`` tries at most
+#   n + 1 counts, each followed by the fixed Sr; when Sr is one component (or nothing) the group
+#   is possessive too, and nothing is ever revisited.
+#
+# Each group's search scans components no other group scans, at a cost of |Si| per start, so a
+# match costs O(n x longest segment) component steps.  That stays linear while segments are
+# short, which is every pattern people write; a pattern with a segment longer than
+# ``_REGEX_MAX_SEGMENT`` components (``**/a/a/a/.../a/b``) uses the bit-parallel automaton below
+# instead: one pass over the ID whatever the pattern's shape (a few operations per component on
+# integers of pattern-length bits).  The regex stays the first choice because CPython runs it
+# 3-4x faster than the automaton's Python loop on ordinary IDs (benchmarks/bench_matching.py).
+# The automaton also decides inclusion and overlap (_included, _overlap) and aligns a match for
+# the 1Password plugin (literal_positions).
+_REGEX_MAX_SEGMENT = 16
+
+
+class _Automaton:
+    """A collapsed pattern as a bit-parallel NFA over ID components (bit i: "at component i").
+
+    Not a FrozenValue: internal, built once per pattern by :func:`_automaton` and never exposed.
+    """
+
+    __slots__ = ("accept", "globstars", "moves", "singles", "start")
+    #: component -> bits of the positions that consume it and move on: its literal positions and
+    #: every ``*`` position; a component that no literal equals moves only the ``*`` positions.
+    moves: dict[str, int]
+    #: bits of the ``*`` positions (what an unknown component moves)
+    singles: int
+    #: bits of the ``**`` positions (they consume any component and stay)
+    globstars: int
+    accept: int
+    start: int
+
+    def __init__(self, components: tuple[str, ...]) -> None:
+        singles = globstars = 0
+        literals: dict[str, int] = {}
+        for position, component in enumerate(components):
+            bit = 1 << position
+            if component == "*":
+                singles |= bit
+            elif component == "**":
+                globstars |= bit
+            else:
+                literals[component] = literals.get(component, 0) | bit
+        self.singles = singles
+        self.globstars = globstars
+        self.moves = {literal: bits | singles for literal, bits in literals.items()}
+        self.accept = 1 << len(components)
+        self.start = self.skip(1)
+
+    def skip(self, state: int) -> int:
+        """``state`` with every ``**`` it reaches also skipped (one step: none are adjacent)."""
+        return state | ((state & self.globstars) << 1)
+
+    def step(self, state: int, moves: int) -> int:
+        """The state after one component that moves the positions ``moves``."""
+        return self.skip(((state & moves) << 1) | (state & self.globstars))
+
+    def matches(self, id_: str) -> bool:
+        """Whether the ID string ``id_`` matches: one pass over its components."""
+        moves, singles, globstars = self.moves, self.singles, self.globstars
+        state = self.start
+        for component in id_.split("/"):
+            state = ((state & moves.get(component, singles)) << 1) | (state & globstars)
+            state |= (state & globstars) << 1
+            if not state:
+                return False
+        return bool(state & self.accept)
+
+
+@lru_cache(maxsize=1024)
+def _automaton(components: tuple[str, ...]) -> _Automaton:
+    return _Automaton(components)
+
+
+@lru_cache(maxsize=1024)
+def _compile(components: tuple[str, ...]) -> Callable[[str], object]:
+    """The fastest linear-time matcher for collapsed ``components`` (see above)."""
+    if _is_literal(components):
+        return "/".join(components).__eq__
+    segments = _segments(components)
+    # S0 is anchored at the start, so its length costs nothing; each later one costs its length.
+    if max((len(segment) for segment in segments[1:]), default=0) <= _REGEX_MAX_SEGMENT:
+        return re.compile(_regex_source(segments)).fullmatch
+    return _automaton(components).matches
+
+
+def _segments(components: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The runs of components around the ``**`` (S0, S1, ..., Sr, where r counts the ``**``)."""
+    out: list[tuple[str, ...]] = []
+    start = 0
+    for index, component in enumerate(components):
         if component == "**":
-            pending_globstar = True
-            continue
-        if component == "*":
-            piece = "[^/]+"
-        else:
-            piece = f"({re.escape(component)})" if group_literals else re.escape(component)
-        if not started:
-            out = ("(?:[^/]+/)*" + piece) if pending_globstar else piece
-            started = True
-        else:
-            out += ("(?:/[^/]+)*/" + piece) if pending_globstar else ("/" + piece)
-        pending_globstar = False
-    if pending_globstar:
-        out = (out + "(?:/[^/]+)*") if started else "[^/]+(?:/[^/]+)*"
+            out.append(components[start:index])
+            start = index + 1
+    out.append(components[start:])
     return out
 
 
-def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Whether two component patterns match a common component sequence."""
+def _regex_source(segments: list[tuple[str, ...]]) -> str:
+    """The regex (over ID strings) of a pattern's segments, built as the comment above says."""
 
-    @cache
-    def step(i: int, j: int) -> bool:
-        la, lb = len(a), len(b)
-        if i == la and j == lb:
-            return True
-        if i < la and a[i] == "**" and (step(i + 1, j) or (j < lb and step(i, j + 1))):
-            return True
-        if j < lb and b[j] == "**" and (step(i, j + 1) or (i < la and step(i + 1, j))):
-            return True
-        if i == la or j == lb or a[i] == "**" or b[j] == "**":
+    def tokens(segment: tuple[str, ...]) -> str:
+        return "/".join("[^/]++" if c == "*" else re.escape(c) for c in segment)
+
+    if len(segments) == 1:
+        return tokens(segments[0])
+    first, *middle, last = segments
+    out = tokens(first)
+    for segment in middle:
+        out += f"(?>{'/' if out else ''}(?:[^/]++/)*?{tokens(segment)})"
+    if not last:
+        # Not empty here: an all-** pattern never gets here (Pattern matches all without it).
+        return out + "(?:/[^/]++)*+"
+    group = "(?:[^/]++/)*+" if len(last) == 1 else "(?:[^/]++/)*"
+    return out + ("/" if out else "") + group + tokens(last)
+
+
+def _included(outer: _Automaton, inner: tuple[str, ...]) -> bool:
+    """Whether ``outer`` matches every ID the collapsed pattern ``inner`` matches.
+
+    A search over (position in ``inner``, state of ``outer``, "read a component yet") for an ID
+    of ``inner`` that ``outer`` rejects.  It suffices to read ``inner``'s ``*`` and ``**`` as
+    components no literal of ``outer`` equals: such a component moves the fewest positions, so if
+    ``outer`` matches an ID built with them it matches every ID built with real components.
+    Iterative, so any length works.  The states per place in ``inner`` are bounded by
+    ``2^(len(outer)+1)`` and by ``(s + 2)^g``, where g counts the ``**`` before it in ``inner``
+    and s the ``*`` in ``outer`` (after s + 1 unknown components in a row the state of ``outer``
+    stops changing).  So when ``outer`` is short, or ``inner`` has one ``**`` (both
+    directions of ``narrow`` with a plugin's pattern such as ``docker/mcp/**``), the time is
+    linear in the other pattern.  Only contrived pairs grow large:
+    ``**/a/*/*/.../*/**`` (m ``*``) including ``**/a/**/a/.../**/a/*/.../*/**`` explores about
+    2^m states, ~0.1 s for m = 12 (benchmarks/bench_matching.py).  Keeping only the smallest
+    states (an antichain) explored 6x fewer there but cost more in comparisons than it saved.
+    """
+    end = len(inner)
+    moves = [outer.moves.get(c, outer.singles) for c in inner]
+    first = (0, outer.start, False)
+    seen = {first}
+    stack = [first]
+    while stack:
+        position, state, read = stack.pop()
+        if position == end:
+            if read and not state & outer.accept:
+                return False
+            continue
+        if inner[position] == "**":
+            successors = [
+                (position, outer.step(state, outer.singles), True),
+                (position + 1, state, read),
+            ]
+        else:
+            successors = [(position + 1, outer.step(state, moves[position]), True)]
+        for successor in successors:
+            if not successor[1]:
+                # ``outer`` can match nothing from here, and ``inner`` can still end its ID.
+                return False
+            if successor not in seen:
+                seen.add(successor)
+                stack.append(successor)
+    return True
+
+
+def _overlap(first: tuple[str, ...], second: _Automaton) -> bool:
+    """Whether the collapsed pattern ``first`` and ``second`` match a common ID.
+
+    One pass over ``first``'s components, carrying the set of ``second``'s positions (bits) that
+    the components so far can reach together, the same walk as :meth:`_Automaton.matches` with
+    wildcards on both sides.  An empty common sequence is only possible when both are all
+    ``**``, and then they do share IDs, so no "read a component yet" flag is needed.
+    """
+    every = (second.accept << 1) - 1
+    singles, globstars = second.singles, second.globstars
+    any_component = (second.accept - 1) ^ globstars  # every position but the ** ones
+    state = second.start
+    for component in first:
+        if component == "**":
+            # Our ** can absorb any of second's components, so every later position is reachable.
+            state = every & ~((state & -state) - 1)
+            continue
+        moves = any_component if component == "*" else second.moves.get(component, singles)
+        state = ((state & moves) << 1) | (state & globstars)
+        state |= (state & globstars) << 1
+        if not state:
             return False
-        return (a[i] == "*" or b[j] == "*" or a[i] == b[j]) and step(i + 1, j + 1)
+    return bool(state & second.accept)
 
-    return step(0, 0)
+
+def literal_positions(pattern: Pattern, id_: str, *, ignore_case: bool = False) -> list[int] | None:
+    """For each literal component of ``pattern``, the index of the ``id_`` component it matches.
+
+    ``None`` when ``id_`` (a valid ID string) does not match.  Where a match can be aligned in
+    several ways, each ``**`` takes as many components as it can, earliest first (what a greedy
+    regex answers).  ``ignore_case`` compares literals ignoring ASCII case (IDs are ASCII), as the
+    1Password plugin does.  Linear in the ID: one backward pass marks, for each ID position, the
+    pattern positions from which the rest can still match; one forward walk then follows them.
+    """
+    components = _collapse(pattern.components)
+    path = id_.split("/")
+    if ignore_case:
+        components = tuple(c.lower() for c in components)
+        path = [c.lower() for c in path]
+    automaton = _automaton(components)
+    globstars = automaton.globstars
+    # alive[j]: bit i set when components[i:] can match path[j:].
+    alive = [0] * (len(path) + 1)
+    state = automaton.accept
+    alive[-1] = state = state | ((state >> 1) & globstars)
+    for j in range(len(path) - 1, -1, -1):
+        moves = automaton.moves.get(path[j], automaton.singles)
+        state = ((state >> 1) & moves) | (state & globstars)
+        alive[j] = state = state | ((state >> 1) & globstars)
+    if not alive[0] & 1:
+        return None
+    out: list[int] = []
+    i = j = 0
+    while i < len(components):
+        component = components[i]
+        if component == "**":
+            if j < len(path) and alive[j + 1] >> i & 1:
+                j += 1  # the ** takes one more component
+            else:
+                i += 1
+            continue
+        if component != "*":
+            out.append(j)
+        i += 1
+        j += 1
+    return out

@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
 
 from docker_pass.core.errors import PluginError
-from docker_pass.core.ids import Pattern, is_valid_id, regex_source
+from docker_pass.core.ids import Pattern, is_valid_id, literal_positions
 from docker_pass.core.value import FrozenValue
 
 PASSWORD_PURPOSE = "PASSWORD"  # noqa: S105 - a field purpose, not a password
@@ -245,28 +244,21 @@ def field_suffixes(fields: Iterable[Field]) -> dict[str, Field]:
     return out
 
 
-@lru_cache(maxsize=256)
-def _insensitive(components: tuple[str, ...]) -> re.Pattern[str]:
-    """The pattern as a case-insensitive regex with one group per literal component."""
-    return re.compile(regex_source(components, group_literals=True), re.IGNORECASE)
-
-
 def spelled_match(pattern: Pattern, candidate: str) -> str | None:
     """``candidate`` spelled with ``pattern``'s literal components, if they match ignoring case.
 
     ``spelled_match(Pattern("Private/*"), "private/github") == "Private/github"``, an ID the
     request itself matches.
     """
-    found = _insensitive(pattern.components).fullmatch(candidate)
-    if found is None:
+    # Linear in the candidate whatever the pattern (no backtracking regex on request input).
+    positions = literal_positions(pattern, candidate, ignore_case=True)
+    if positions is None:
         return None
     literals = [c for c in pattern.components if c not in ("*", "**")]
-    spelled = candidate
-    # IDs are ASCII, so a case-insensitive match spans the same characters as the literal.
-    for index in range(len(literals), 0, -1):
-        start, end = found.span(index)
-        spelled = spelled[:start] + literals[index - 1] + spelled[end:]
-    return spelled
+    parts = candidate.split("/")
+    for index, literal in zip(positions, literals, strict=True):
+        parts[index] = literal
+    return "/".join(parts)
 
 
 class Match(FrozenValue):
