@@ -45,19 +45,16 @@ Design choices, and why:
 
 from __future__ import annotations
 
-import builtins
 import errno
 import hashlib
 import json
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
@@ -69,6 +66,11 @@ from docker_pass.core.errors import (
 from docker_pass.core.ids import ID, Pattern, is_valid_id
 from docker_pass.core.private_files import ensure_private_dir, open_private, print_warning
 from docker_pass.core.store import xdg_dir
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Iterator, Mapping
+    from pathlib import Path
 
 try:
     import fcntl

@@ -35,12 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks._setup import ROOT, bench_env, compare, regular_install, time_command
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SECRETS = {f"bench/item{i:02d}": f"value-{i:02d}-" + "x" * 32 for i in range(20)}
 BURST = (5, 100, 1)

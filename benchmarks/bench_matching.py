@@ -17,11 +17,14 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks import _matching_before as before
 from docker_pass.core import Pattern
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PATTERNS = ["**", "docker/auth/**", "*/db/*/password", "**/token"]
 #: Not one of the original rows: two ``**``, which the regex can no longer take (see core/ids.py).

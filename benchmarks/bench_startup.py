@@ -15,8 +15,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks._setup import (
     BENCH_VENV,
@@ -26,6 +26,9 @@ from benchmarks._setup import (
     regular_install,
     time_command,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The first wave's last commit on main (override with BENCH_BEFORE=<revision>).
 DEFAULT_BEFORE = "0daa28b"

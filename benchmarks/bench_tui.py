@@ -16,7 +16,6 @@ without the terminal's own drawing time.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import json
 import os
 import resource
@@ -25,11 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -38,10 +37,15 @@ from textual.widgets import Static
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import Plugin
 from docker_pass.core.registry import BUILTIN_PLUGINS
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.pattern_bar import PatternBar
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Iterator
+
+    from docker_pass.core.plugin import Plugin
 
 START_TARGET = 1.0
 KEY_TARGETS = {10_000: 0.050, 100_000: 0.200}

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from docker_pass.cli import commands
 from docker_pass.cli.plugin_protocol import (
@@ -20,6 +19,9 @@ from docker_pass.cli.plugin_protocol import (
     running_under_docker,
 )
 from docker_pass.core.errors import DockerPassError, UsageError, shorten
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DEBUG_ENV = "DOCKER_PASS_DEBUG"
 #: How argparse starts its message about words it could not place.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_plugin_option(parser: argparse._ActionsContainer, verb: str) -> None:

@@ -8,9 +8,12 @@ Docker finds ``docker-pass`` in a ``cli-plugins`` directory, asks it for metadat
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 METADATA_COMMAND = "docker-cli-plugin-metadata"
 PLUGIN_NAME = "pass"

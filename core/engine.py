@@ -9,7 +9,6 @@ Docker's tool has no other); ``list_secrets`` without one lists every running pl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import load_config
@@ -56,7 +55,7 @@ from docker_pass.core.state import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 
 class _Slot:

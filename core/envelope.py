@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from docker_pass.core.ids import ID
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
+
+    from docker_pass.core.ids import ID
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 

@@ -12,11 +12,14 @@ long for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import ExpandError, InvalidIdentifierError, InvalidPatternError
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 _ID_RE = re.compile(r"[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*")
 # A valid pattern, checked in one linear pass (each component starts either with a * or with an

@@ -6,13 +6,16 @@ no arguments (configuration comes from its own section of the config file), then
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.ids import ID, Pattern
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Iterable, Mapping
+
+    from docker_pass.core.envelope import Envelope, SecretInfo
 
 #: Internal secrets of the engine and its plugins (for example service-account tokens).
 INTERNAL_REALM = Pattern("docker/secrets-engine/**")

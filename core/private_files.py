@@ -23,12 +23,12 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from docker_pass.core.errors import UnsafePathError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 __all__ = [

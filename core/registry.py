@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, UnknownPluginError
-from docker_pass.core.plugin import Plugin
 from docker_pass.core.store import xdg_dir
+
+if TYPE_CHECKING:
+    from docker_pass.core.plugin import Plugin
 
 ENTRY_POINT_GROUP = "docker_pass.plugins"
 

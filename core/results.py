@@ -6,7 +6,6 @@ the daemon turns them into protobuf.  None of them shows a secret value in its `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.errors import PluginError, SecretNotFoundError
@@ -15,6 +14,8 @@ from docker_pass.core.state import RunStatus
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.ids import ID, Pattern
 

@@ -12,16 +12,20 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
-from docker_pass.core.hardening import DumpState
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.refs import SCHEME
-from docker_pass.core.results import Resolution
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
+    from docker_pass.core.hardening import DumpState
+    from docker_pass.core.results import Resolution
 
 SCHEME_BYTES = SCHEME.encode()
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from docker_pass.core.private_files import check_owned_by_user, ensure_private_d
 from docker_pass.core.store import xdg_dir, xdg_path
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 

@@ -7,16 +7,16 @@ tests subclass the shared contract in ``tests/backends/contract.py``.
 
 from __future__ import annotations
 
-import builtins
 import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from docker_pass.core.envelope import Envelope, SecretInfo
-from docker_pass.core.ids import ID, Pattern
-
 if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Mapping
     from pathlib import Path
+
+    from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.ids import ID, Pattern
 
 # Docker's keychain naming: every item of `docker pass` carries these attributes.
 SERVICE_GROUP = "com.docker.docker-pass"

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
-from protobuf import Message
 from protobuf.wkt import Timestamp
 
-from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
     InvalidIdentifierError,
@@ -29,11 +28,16 @@ from docker_pass.core.errors import (
     UnknownPluginError,
     UsageError,
 )
-from docker_pass.core.results import PluginStatus, Resolution
 from docker_pass.core.state import RunStatus
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
+
+if TYPE_CHECKING:
+    from protobuf import Message
+
+    from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.results import PluginStatus, Resolution
 
 _RUN_STATUS = {
     RunStatus.RUNNING: plugins_pb.RunStatus.RUNNING,

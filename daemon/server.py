@@ -43,12 +43,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
-from connectrpc.errors import ConnectError
-from connectrpc.request import RequestContext
 from protobuf.wkt import Timestamp
 
 from docker_pass.core.config import config_path
@@ -71,7 +68,6 @@ from docker_pass.core.remote.wire import (
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
 )
-from docker_pass.core.results import Listing, PluginStatus, Resolution
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
@@ -100,6 +96,14 @@ from docker_pass.daemon.protocol import (
     plugin_message,
     resolution_message,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from connectrpc.errors import ConnectError
+    from connectrpc.request import RequestContext
+
+    from docker_pass.core.results import Listing, PluginStatus, Resolution
 
 log = logging.getLogger("docker_pass.engine")
 

@@ -19,13 +19,16 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from docker_pass.core.store import SERVICE_GROUP
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 # gnome-keyring creates no login collection when unlocked with an empty password.
 KEYRING_PASSWORD = "test-password"

@@ -6,9 +6,12 @@ returns the JSON file the plugin serves its secrets from.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PLUGIN_MODULE = '''
 """A third-party plugin installed the way any would be: a dist with an entry point."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.other_user import make_as_other_user
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def damage(path: Path, kind: str, tmp_path: Path) -> None:

@@ -8,17 +8,12 @@ where the two meet.  Blocking calls live in :mod:`docker_pass.tui.workers`.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import events
-from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -27,22 +22,11 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
-from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
-from docker_pass.tui.messages import (
-    PluginsLoaded,
-    PluginStateChanged,
-    PluginToggled,
-    PreviewComputed,
-    SecretDeleted,
-    SecretSaved,
-    SecretsLoaded,
-    ValueFetched,
-)
 from docker_pass.tui.preview import Preview, compute_preview
 from docker_pass.tui.realms import RealmIndex
 from docker_pass.tui.screens.confirm import ConfirmScreen
@@ -51,12 +35,30 @@ from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from textual import events
+    from textual.app import SystemCommand
+    from textual.screen import Screen
+    from textual.timer import Timer
+
     from docker_pass.core.remote.front import EngineFront
+    from docker_pass.core.results import PluginStatus
+    from docker_pass.tui.messages import (
+        PluginsLoaded,
+        PluginStateChanged,
+        PluginToggled,
+        PreviewComputed,
+        SecretDeleted,
+        SecretSaved,
+        SecretsLoaded,
+        ValueFetched,
+    )
+    from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
 from docker_pass.tui.widgets.pattern_bar import PatternBar
-from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
 from docker_pass.tui.workers import WORK_LABELS, EngineWorkers

@@ -10,10 +10,13 @@ has not run yet: a value must not outlive the app on the clipboard by up to 30 s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from textual.app import App
-from textual.timer import Timer
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import App
+    from textual.timer import Timer
 
 
 class ClipboardGuard:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,8 @@ from textual.app import SystemCommand
 from docker_pass.core.state import RunStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from docker_pass.tui.app import DockerPassApp
 
 #: Realms offered as "Jump to realm …": the first levels only (there may be 100,000 IDs).

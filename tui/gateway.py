@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ from docker_pass.core.results import PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from docker_pass.core.remote.front import EngineFront
 
 EVERYTHING = Pattern("**")

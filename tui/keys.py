@@ -6,8 +6,8 @@ Bindings carry ids (``main.reveal``), so a person can remap them in the config f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
@@ -17,6 +17,9 @@ from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.widgets.realm_tree import RealmTree
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,16 @@ come from :mod:`docker_pass.tui.workers`, which belong to the app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.results import PluginStatus
-from docker_pass.tui.gateway import SecretListing
-from docker_pass.tui.preview import Preview
-from docker_pass.tui.realms import RealmIndex
+if TYPE_CHECKING:
+    from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.results import PluginStatus
+    from docker_pass.tui.gateway import SecretListing
+    from docker_pass.tui.preview import Preview
+    from docker_pass.tui.realms import RealmIndex
 
 
 class PluginsLoaded(Message):

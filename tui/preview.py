@@ -6,15 +6,19 @@ thread worker for large ones, and the benchmarks time it directly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
-from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.realms import RealmIndex
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.results import PluginStatus
 
 WILDCARDS = ("*", "**")
 

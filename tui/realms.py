@@ -11,10 +11,13 @@ nothing is built for realms nobody opens.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from docker_pass.core.envelope import SecretInfo
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from docker_pass.core.envelope import SecretInfo
 
 # The character that sorts right after "/": every ID that starts with "a/b/" sorts before
 # "a/b" + _AFTER_SLASH, so that string bounds the run of IDs under realm "a/b".

@@ -8,13 +8,12 @@ the same kind (a newer listing supersedes an older one; a reveal never cancels a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import App
 from textual.worker import get_current_worker
 
-from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.results import PluginStatus
-from docker_pass.tui.gateway import SecretDraft, SecretsGateway
 from docker_pass.tui.messages import (
     PluginsLoaded,
     PluginStateChanged,
@@ -26,7 +25,12 @@ from docker_pass.tui.messages import (
     ValueFetched,
 )
 from docker_pass.tui.preview import compute_preview
-from docker_pass.tui.realms import RealmIndex
+
+if TYPE_CHECKING:
+    from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.results import PluginStatus
+    from docker_pass.tui.gateway import SecretDraft, SecretsGateway
+    from docker_pass.tui.realms import RealmIndex
 
 #: What each worker group does, for "… failed: <reason>" status messages.
 WORK_LABELS = {

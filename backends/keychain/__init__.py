@@ -13,11 +13,10 @@ Store modules are imported only once chosen, so a command pays only for the one 
 
 from __future__ import annotations
 
-import builtins
 import os
 import sys
-from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
@@ -28,6 +27,10 @@ from docker_pass.core.plugin import READ_WRITE, is_reserved
 from docker_pass.core.private_files import ensure_private_dir
 from docker_pass.core.store import SecretStore, xdg_path
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Iterator, Mapping
 
 STORE_ENV = "DOCKER_PASS_STORE"
 STORE_KINDS = ("auto", "secret-service", "keyring", "file")

@@ -31,16 +31,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import builtins
 import errno
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from docker_pass.core.envelope import Envelope, SecretInfo
@@ -54,6 +51,10 @@ from docker_pass.core.ids import ID, Pattern, is_valid_id
 from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label, xdg_dir
 
 if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Iterator, Mapping
+    from pathlib import Path
+
     from keyring.backend import KeyringBackend
 
 #: Prefix of a stored value that is base64 of the real bytes (which are not plain UTF-8 text).

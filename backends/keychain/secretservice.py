@@ -20,15 +20,13 @@ duplicates stays: other tools (Docker's own) do not take our lock.
 from __future__ import annotations
 
 import _thread
-import builtins
 import contextlib
 import fcntl
 import os
 import stat
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # jeepney is pure Python and imports in about 10 ms (most of it the stdlib's socket module); it is
 # the one dependency every use of this module needs, the availability probe included.
@@ -62,6 +60,10 @@ from docker_pass.core.store import (
     item_label,
     xdg_path,
 )
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
     "LOGIN_COLLECTION",

@@ -9,12 +9,11 @@ envelopes; nothing is written to disk.
 
 from __future__ import annotations
 
-import builtins
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from docker_pass.backends.onepassword.items import (
     Field,
@@ -31,6 +30,10 @@ from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import READ_ONLY, enable_remedy
 from docker_pass.core.state import plugin_settings
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable
 
 #: Seconds between two reads of the item list, unless configured.
 DEFAULT_REFRESH_INTERVAL = 300.0

@@ -27,9 +27,8 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.onepassword.base import (
     DEFAULT_REFRESH_INTERVAL,
@@ -41,6 +40,9 @@ from docker_pass.backends.onepassword.base import (
 from docker_pass.backends.onepassword.items import Field, Item
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import enable_remedy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PLUGIN_NAME = "1password-cli"
 OP_PATH_ENV = "DOCKER_PASS_OP_PATH"

@@ -16,12 +16,15 @@ hold no wildcard), so that a pattern such as ``**`` never fetches every item of 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import PluginError
 from docker_pass.core.ids import Pattern, is_valid_id, literal_positions
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
 
 PASSWORD_PURPOSE = "PASSWORD"  # noqa: S105 - a field purpose, not a password
 CONCEALED_TYPE = "CONCEALED"

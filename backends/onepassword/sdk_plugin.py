@@ -23,7 +23,6 @@ stand-in of the same signature: the tests use it to run the CLI against a fake c
 
 from __future__ import annotations
 
-import builtins
 import os
 import threading
 import time
@@ -31,7 +30,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from functools import partial
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.onepassword.base import (
     DEFAULT_REFRESH_INTERVAL,
@@ -49,6 +48,9 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import enable_remedy
+
+if TYPE_CHECKING:
+    import builtins
 
 PLUGIN_NAME = "1password-sdk"
 #: Where the ``docker-pass`` plugin keeps the service account token (internal realm).

@@ -8,7 +8,10 @@ start-up); ``--help`` and unknown verbs get them all.
 from __future__ import annotations
 
 from importlib import import_module
-from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 #: Verb module names with the aliases they answer to, in the order ``--help`` lists them.
 VERBS: dict[str, tuple[str, ...]] = {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
+
+if TYPE_CHECKING:
+    import argparse
 
 EXECUTABLE = "docker-pass"
 

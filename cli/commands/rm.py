@@ -3,12 +3,15 @@ remove)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.errors import UsageError
 from docker_pass.core.ids import ID, Pattern
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
+from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -31,23 +31,16 @@ secret value.
 
 from __future__ import annotations
 
-import io
 import json
-import socket
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core import __version__
-from docker_pass.core.envelope import Envelope
 from docker_pass.core.errors import (
     DockerPassError,
     NoPluginMatchesError,
 )
-from docker_pass.core.ids import Pattern
 from docker_pass.core.remote.endpoint import connect_unix
 from docker_pass.core.remote.wire import (
     CANCELED,
@@ -80,6 +73,16 @@ from docker_pass.core.remote.wire import (
 )
 from docker_pass.core.results import Listing, PluginStatus, Resolution
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    import io
+    import socket
+    from collections.abc import Iterator
+    from datetime import datetime
+    from pathlib import Path
+
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.ids import Pattern
 
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.
 CALL_TIMEOUT = 60.0

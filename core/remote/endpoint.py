@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SOCKET_ENV = "DOCKER_PASS_ENGINE_SOCKET"
 LOCK_FILE = "engine.lock"

@@ -11,13 +11,12 @@ the daemon's client (:mod:`.client`) speaks Connect's JSON codec without Connect
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from docker_pass.core.errors import DockerPassError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from docker_pass.core.engine import Engine
     from docker_pass.core.envelope import Envelope

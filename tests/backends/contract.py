@@ -9,11 +9,14 @@ the contract check that listing never reads values.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import pytest
 
 from docker_pass.core import ID, Pattern, SecretNotFoundError
-from docker_pass.core.store import SecretStore
+
+if TYPE_CHECKING:
+    from docker_pass.core.store import SecretStore
 
 ALL_BYTES = bytes(range(256))
 ODD_IDS = [

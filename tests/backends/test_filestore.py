@@ -11,8 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyrage
 import pytest
@@ -24,6 +23,10 @@ from docker_pass.core.store import SecretStore, xdg_dir
 from tests.backends.contract import ALL_BYTES, StoreContract
 from tests.other_user import make_as_other_user
 from tests.store_damage import damage
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 # Every name the store may leave in its directory.
 STORE_NAME = re.compile(r"\.lock|[0-9a-f]{64}\.(json|[ab]\.age)")

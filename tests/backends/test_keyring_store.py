@@ -11,8 +11,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import keyring
@@ -38,6 +36,9 @@ from docker_pass.core.store import SERVICE_NAME, SecretStore, item_label
 from tests.backends.contract import ALL_BYTES, StoreContract
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from keyring.backend import KeyringBackend
 
 

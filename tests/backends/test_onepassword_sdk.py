@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,6 +30,9 @@ from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
 from tests.fakes import onepassword_data as data
 from tests.fakes.onepassword_sdk import FakeClient
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NAME = "1password-sdk"
 TOKEN = "ops_fake-service-account-token"

@@ -11,8 +11,8 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -40,6 +40,9 @@ from tests.keyring_session import (
     start_keyring_session,
 )
 from tests.other_user import make_as_other_user
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
 #: The most of a rejected input a message may quote (core/errors.py QUOTE_LIMIT), and the

@@ -126,5 +126,5 @@ def test_an_unrecordable_enabled_flag_is_one_error_line(memory_plugin: Path) -> 
     result = docker_pass("plugins", "disable", "memory")
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    assert lines[-1] == f"Error: recording plugins.memory.enabled: {state_dir()}: File exists"
+    assert lines[-1] == f"Error: recording plugins.memory.enabled: {state_dir()}: not a directory"
     assert all(line.startswith(("Warning: ", "Error: ")) for line in lines)

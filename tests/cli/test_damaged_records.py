@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import docker_pass
 from tests.other_user import make_as_other_user
 from tests.store_damage import damage
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHILD_PRINTS = ("run", "--", "sh", "-c", 'printf "%s" "$REF"')
 

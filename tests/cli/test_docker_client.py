@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import docker_plugin_env
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DOCKER = shutil.which("docker")
 pytestmark = [

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.test_boundaries import HEAVY_FOR_FAST_PATH
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 RUN_VERBS = """
 import contextlib, io, json, sys

@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import docker_pass, docker_plugin_env
-from tests.keyring_session import PrivateBus
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.keyring_session import PrivateBus
 
 pytestmark = pytest.mark.integration
 

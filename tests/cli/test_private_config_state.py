@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OTHER_UID = 65534  # nobody
 

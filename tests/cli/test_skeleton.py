@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.helpers import EXECUTABLE, docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_help_lists_upstream_verbs() -> None:

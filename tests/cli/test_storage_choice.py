@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 
 def storage_line() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +15,9 @@ from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError, FatalPluginError
 from docker_pass.core.state import RunStatus, load_run_states, state_path, update_run_state
 from tests.core.test_engine import make
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def write_config(raw: bytes | str) -> Path:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import builtins
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
@@ -21,6 +20,9 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.plugin import READ_ONLY, Capability
 from docker_pass.core.state import RunStatus, load_run_states
+
+if TYPE_CHECKING:
+    import builtins
 
 
 class FakePlugin:

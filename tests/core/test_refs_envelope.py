@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from docker_pass.core import ID, Envelope, InvalidIdentifierError, Pattern, SecretReference
 from docker_pass.core.refs import is_reference, reference_for
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_only_values_that_start_with_the_scheme_are_references() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.daemon.engines import RunningEngine, install_snapshot_plugin, start_engine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SNAPSHOT = {"app/db": "db-secret-1", "app/api": "api-secret-2", "shared/x": "snapshot-x"}
 

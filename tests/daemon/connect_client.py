@@ -10,12 +10,9 @@ socket with ``http.client``, checking the server's peer credentials like every c
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectrpc.codec import Codec
 from pyqwest import Headers, SyncClient, SyncRequest, SyncResponse
 from pyqwest._pyqwest import get_sync_timeout
 
@@ -24,6 +21,12 @@ from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_conne
 from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
 from docker_pass.daemon.gen.plugins.v1 import api_connect as plugins_connect
 from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from connectrpc.codec import Codec
 
 #: The URL's host is only the HTTP ``Host`` header: the socket decides where requests go.
 BASE_URL = "http://localhost"

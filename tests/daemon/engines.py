@@ -14,12 +14,15 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.front import find_daemon
 from tests.helpers import EXECUTABLE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SNAPSHOT_MODULE = '''
 """A third-party plugin whose secrets are whatever its data file held when it started."""

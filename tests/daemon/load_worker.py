@@ -30,13 +30,15 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core import Pattern
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError
-from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.front import DaemonOrEmbedded, EngineFront, find_daemon, open_engine
+
+if TYPE_CHECKING:
+    from docker_pass.core.remote.client import DaemonClient
 
 
 class Tally:

@@ -12,8 +12,7 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from connectrpc.code import Code
@@ -22,15 +21,19 @@ from connectrpc.errors import ConnectError
 
 from docker_pass.core import ID, Pattern
 from docker_pass.core.errors import NoPluginMatchesError
-from docker_pass.core.remote.client import HttpAnswer
 from docker_pass.core.remote.wire import PLUGINS_HEADER, RESOLUTION_HEADER
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.health.v1 import api_pb as health_pb
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from tests.daemon.connect_client import connect_clients
-from tests.daemon.engines import RunningEngine
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from docker_pass.core.remote.client import HttpAnswer
+    from tests.daemon.engines import RunningEngine
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 

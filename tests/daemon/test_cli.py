@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.daemon.engines import RunningEngine
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from tests.daemon.engines import RunningEngine
 
 PRINT_A = ["run", "--", "sh", "-c", 'printf %s "$A"']
 GET_SECRETS = "/resolver.v1.ResolverService/GetSecrets"

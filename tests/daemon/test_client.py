@@ -19,8 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -37,9 +36,13 @@ from docker_pass.core.remote.wire import (
     read_int,
     read_timestamp,
 )
-from tests.daemon.engines import RunningEngine
 from tests.daemon.test_units import HEAVY
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.daemon.engines import RunningEngine
 
 # -- imports --------------------------------------------------------------------------------------
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from docker_pass.core import ID, SecretInfo
 from docker_pass.core.remote.front import open_engine
 from docker_pass.tui.gateway import SecretDraft, SecretsGateway
-from tests.daemon.engines import RunningEngine
+
+if TYPE_CHECKING:
+    from tests.daemon.engines import RunningEngine
 
 LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
 LIST_PLUGINS = "/plugins.v1.PluginManagementService/ListPlugins"

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.fakes import crashing_class, engine_factory, keychain_class
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from textual.pilot import Pilot
 
 M = TypeVar("M", bound=Message)
 

@@ -4,11 +4,8 @@ calls the class), so no state leaks between tests."""
 
 from __future__ import annotations
 
-import builtins
-import threading
-from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import Envelope, SecretInfo
@@ -16,6 +13,11 @@ from docker_pass.core.errors import FatalPluginError, SecretNotFoundError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import READ_ONLY, READ_WRITE, Plugin
 from docker_pass.tui.demo import DEMO_SECRETS
+
+if TYPE_CHECKING:
+    import builtins
+    import threading
+    from collections.abc import Callable, Mapping
 
 #: A fixed storage text, so snapshots do not depend on the temporary directory.
 STORAGE = "file store ~/.local/share/docker-pass/store (age, identity) ($DOCKER_PASS_STORE)"

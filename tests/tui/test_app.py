@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
+
 from textual.widgets import Footer, Input
 
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
-from docker_pass.core.envelope import Envelope
-from docker_pass.core.ids import ID
 from docker_pass.core.registry import BUILTIN_PLUGINS
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.keys import parse_keymap
@@ -21,6 +20,12 @@ from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import crashing_class, keychain_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.ids import ID
 
 
 def test_question_mark_shows_every_key_and_closes_again() -> None:

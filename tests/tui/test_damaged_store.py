@@ -7,10 +7,9 @@ reaches the screen.)
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from textual.pilot import Pilot
 
 from docker_pass.backends.filestore import FileStore
 from docker_pass.backends.keychain import KeychainPlugin
@@ -18,6 +17,11 @@ from docker_pass.core.ids import ID
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.store_damage import damage
 from tests.tui.conftest import Recorder, app_of, make_app, run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from textual.pilot import Pilot
 
 
 @pytest.mark.parametrize("kind", ["truncated", "symlink"])

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +14,10 @@ from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
 from docker_pass.tui.demo import DEMO_SECRETS, MARKER, enter_demo
 from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture

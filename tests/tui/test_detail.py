@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from textual.pilot import Pilot
 
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.messages import ValueFetched
 from docker_pass.tui.widgets.detail_pane import MASK, DetailPane
 from docker_pass.tui.widgets.status_line import StatusLine
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
 from tests.tui.fakes import crashing_class, keychain_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from docker_pass.tui.app import DockerPassApp
 
 ALICE = "docker/auth/hub/alice"
 ALICE_VALUE = "dckr_pat_demo-alice-not-a-real-token"

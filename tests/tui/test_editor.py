@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
+
 from textual.widgets import Button, Input, Static
 
 from docker_pass.core.engine import Engine
@@ -19,6 +20,9 @@ from docker_pass.tui.widgets.metadata_rows import MetadataRow
 from docker_pass.tui.widgets.value_area import ValueArea
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import keychain_class, readonly_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 ALICE = "docker/auth/hub/alice"
 

@@ -4,8 +4,9 @@ asks before discarding it (an untouched one closes at once)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events
-from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from docker_pass.tui.screens.confirm import ConfirmScreen
@@ -15,6 +16,9 @@ from docker_pass.tui.widgets.metadata_rows import MetadataRow
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 from tests.tui.fakes import keychain_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 ALICE = "docker/auth/hub/alice"
 ALICE_VALUE = b"dckr_pat_demo-alice-not-a-real-token"

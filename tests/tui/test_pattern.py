@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
+
 from textual.widgets import Input, Static
 
 from docker_pass.tui.messages import PreviewComputed
@@ -10,6 +11,9 @@ from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
 from tests.tui.fakes import crashing_class, keychain_class, many_secrets, readonly_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 def summary(pilot: Pilot[None]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
 
 from docker_pass.core.state import RunStatus, load_run_states
 from docker_pass.tui.messages import PluginStateChanged, PluginToggled
@@ -12,6 +12,9 @@ from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from tests.helpers import docker_pass
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
 from tests.tui.fakes import crashing_class, keychain_class, readonly_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 def classes() -> dict[str, type]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
 
 from docker_pass.tui.messages import PluginsLoaded, SecretsLoaded
 from docker_pass.tui.screens.help import HelpScreen
@@ -13,6 +12,9 @@ from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, settle
 from tests.tui.fakes import keychain_class, readonly_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 def test_keys_are_answered_while_a_plugin_takes_three_seconds_to_list() -> None:

@@ -7,15 +7,19 @@ Update after checking the pictures: ``pytest tests/tui/test_snapshots.py --snaps
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import events
-from textual.pilot import Pilot
 
-from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import make_app, settle, type_text
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from textual.pilot import Pilot
+
+    from docker_pass.tui.app import DockerPassApp
 
 SIZE = (100, 30)
 ALICE = "docker/auth/hub/alice"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from typing import TYPE_CHECKING
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import PluginError
@@ -11,6 +11,9 @@ from docker_pass.tui.realms import Notice
 from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
 from tests.tui.fakes import crashing_class, keychain_class, readonly_class
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 
 def tree_of(pilot: Pilot[None]) -> RealmTree:

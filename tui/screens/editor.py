@@ -8,12 +8,10 @@ failed save keeps everything typed and says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -31,6 +29,11 @@ from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.text import tilde
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import ComposeResult
 
 #: Under an empty value area; once it holds something, what it holds (size, lines).
 VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"

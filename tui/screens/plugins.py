@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from docker_pass.core.results import PluginStatus
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from docker_pass.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from docker_pass.core.results import PluginStatus
 
 
 class PluginsScreen(Screen[None]):

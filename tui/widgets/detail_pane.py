@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Label, Static
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.refs import reference_for
 from docker_pass.tui.realms import Notice
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
 
 MASK = "••••••••"
 

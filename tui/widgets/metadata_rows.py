@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from typing import TYPE_CHECKING
+
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input
 
 from docker_pass.core.envelope import metadata_key_problem
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
 
 
 class MetadataRow(Horizontal):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -14,6 +13,9 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
 from docker_pass.tui.preview import Preview, validate_pattern
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
 
 EXAMPLE = "docker/auth/**  */db/*/password  **/token"
 

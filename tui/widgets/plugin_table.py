@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -10,9 +10,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.text import tilde
+
+if TYPE_CHECKING:
+    from docker_pass.core.results import PluginStatus
 
 BADGES: dict[str, tuple[str, str]] = {
     RunStatus.RUNNING: ("● running", "bold green"),

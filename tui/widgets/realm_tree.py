@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.realms import Notice, RealmIndex
+
+if TYPE_CHECKING:
+    from rich.style import Style
+    from textual.widgets.tree import TreeNode
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
 EXPAND_ALL_LIMIT = 60
