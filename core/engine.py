@@ -411,7 +411,8 @@ class Engine:
                 lambda s: _set(s, RunStatus.CRASHED, slot.load_error, cause, fingerprint),
             )
             return None
-        state = load_run_states().get(slot.name, RunState())
+        states = load_run_states(only=slot.name)
+        state = states.get(slot.name, RunState())
         if state.status.is_down:
             if state.cause != "config" or state.settings == self._fingerprint(slot):
                 return None

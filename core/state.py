@@ -139,8 +139,11 @@ def locked() -> Iterator[None]:
         os.close(fd)
 
 
-def load_run_states() -> dict[str, RunState]:
-    """Every plugin's last observed run status."""
+def load_run_states(only: str | None = None) -> dict[str, RunState]:
+    """Every plugin's last observed run status (``only``: that plugin's, when you need no other).
+
+    With ``only``, a file that does not mention the plugin is not parsed (no json import).
+    """
     # Strings, not pathlib, and json only when there is a file: `get` and `ls` read this.
     directory = xdg_path("state")
     try:
@@ -152,6 +155,8 @@ def load_run_states() -> dict[str, RunState]:
         return {}
     except (OSError, ValueError):
         return {}  # unreadable state is no state: plugins start afresh
+    if only is not None and f'"{only}"' not in raw:
+        return {}  # JSON spells every key in double quotes: no record of it
     import json
 
     try:
