@@ -8,7 +8,6 @@ runs, ``run`` and ``plugins …`` use it unless ``--no-daemon`` is given.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -248,6 +247,8 @@ def run_status(args: argparse.Namespace) -> int:
             plugins=plugins,
         )
     if args.json:
+        import json  # only `engine status --json`; `run` imports this module too
+
         print(json.dumps(doc, indent=2))
         return 0 if client is not None else 1
     if client is None:
