@@ -29,17 +29,27 @@ def metadata_key_problem(key: str) -> str | None:
 class SecretInfo(FrozenValue):
     """What a listing knows of a secret, without its value."""
 
-    __slots__ = ("id", "metadata", "provider")
+    __slots__ = ("id", "metadata", "provider", "updated_at")
     id: ID
     provider: str
     metadata: Mapping[str, str]
+    #: When the secret last changed (POSIX seconds), where the plugin knows it cheaply.
+    updated_at: float | None
 
-    def __init__(self, id: ID, provider: str = "", metadata: Mapping[str, str] = _EMPTY) -> None:
+    def __init__(
+        self,
+        id: ID,
+        provider: str = "",
+        metadata: Mapping[str, str] = _EMPTY,
+        updated_at: float | None = None,
+    ) -> None:
         self._set("id", id)
         self._set("provider", provider)
         self._set("metadata", metadata)
+        self._set("updated_at", updated_at)
 
     def _key(self) -> tuple[object, ...]:
+        # The change time is not identity: a secret listed again is the same secret.
         return (self.id, self.provider, tuple(sorted(self.metadata.items())))
 
     def __repr__(self) -> str:
