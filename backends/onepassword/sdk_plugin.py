@@ -51,6 +51,9 @@ from docker_pass.core.plugin import enable_remedy
 
 if TYPE_CHECKING:
     import builtins
+    from collections.abc import Mapping
+
+    from docker_pass.core.setup import Setup
 
 PLUGIN_NAME = "1password-sdk"
 #: Where the ``docker-pass`` plugin keeps the service account token (internal realm).
@@ -67,6 +70,14 @@ NO_TOKEN = f"no 1Password service account token is stored: run: {SETUP}"
 TOKEN_REJECTED = (
     "1Password rejected the service account token (invalid, expired or revoked): "
     f"create a new token for the service account, then run: {SETUP}"
+)
+#: The setup form's one field; its answer is stored under :data:`TOKEN_ID`.
+TOKEN_FIELD = "service-account-token"  # noqa: S105
+#: Every 1Password service account token begins so.
+TOKEN_PREFIX = "ops_"  # noqa: S105
+NOT_A_TOKEN = (
+    f"this is not a 1Password service account token: those begin with {TOKEN_PREFIX} "
+    "(copy it whole from 1Password's service account page)"
 )
 SDK_MISSING = (
     "the onepassword-sdk package is not installed: install it (pip install onepassword-sdk), "
@@ -204,10 +215,40 @@ class _LoopThread:
             self.loop.close()
 
 
+def check_token(values: Mapping[str, str]) -> None:
+    """Refuse an answer that cannot be a service account token (checked without the network:
+    whether 1Password accepts it shows when the plugin starts)."""
+    from docker_pass.core.setup import SetupError
+
+    if not values.get(TOKEN_FIELD, "").startswith(TOKEN_PREFIX):
+        raise SetupError(NOT_A_TOKEN, TOKEN_FIELD)
+
+
 class OnePasswordSdkPlugin(CachedItemsPlugin):
     """``1password-sdk``: read-only access to the vaults a service account may read."""
 
     name = PLUGIN_NAME
+
+    @classmethod
+    def setup_form(cls) -> Setup:
+        """What ``docker pass plugins 1password setup`` and the TUI's setup form ask for."""
+        # Imported here: every engine imports this module, and only setting up needs the form.
+        from docker_pass.core.setup import Setup, SetupField
+
+        token = SetupField(
+            TOKEN_FIELD,
+            "Service account token",
+            secret=True,
+            one_word=True,
+            noun="token",
+            help="Starts with ops_; from 1Password: Developer > Service accounts.",
+        )
+        intro = (
+            "The 1password-sdk plugin reads the vaults a 1Password service account may read. "
+            "Its token is stored in the OS keychain by the docker-pass plugin, replacing any "
+            "earlier one."
+        )
+        return Setup(PLUGIN_NAME, "1Password", (token,), intro=intro, check=check_token)
 
     def __init__(
         self,

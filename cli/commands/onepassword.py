@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from docker_pass.core.errors import DockerPassError, UsageError
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+
+if TYPE_CHECKING:
+    from docker_pass.core.setup import Setup, Wording
 
 SDK_PLUGIN = "1password-sdk"
 #: Where the token is kept; the same as ``docker_pass.backends.onepassword.sdk_plugin.TOKEN_ID``
@@ -65,43 +68,56 @@ def _help(parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def read_token(stdin: TextIO) -> str:
-    """The token from stdin, or typed at a prompt that does not echo when stdin is a terminal."""
+def stdin_wording() -> Wording:
+    """The setup form's rules worded for the command line (the TUI words them for a field)."""
+    from docker_pass.core.setup import Wording  # only `setup` needs it (dataclasses: ~15 ms)
+
+    return Wording("stdin", f"pipe it on stdin, as in: {SETUP_EXAMPLE}")
+
+
+def sdk_setup() -> Setup:
+    """The setup form ``1password-sdk`` describes (read through the plugin registry)."""
+    from docker_pass.core.setup import find_setup
+
+    setup = find_setup(SDK_PLUGIN)
+    if setup is None:
+        raise DockerPassError(f"plugin {SDK_PLUGIN} cannot be loaded: it has no setup form")
+    return setup
+
+
+def read_token(stdin: TextIO, setup: Setup | None = None) -> str:
+    """The token from stdin, or typed at a prompt that does not echo when stdin is a terminal;
+    checked by the same rules as the TUI's setup form (worded for stdin)."""
+    setup = setup or sdk_setup()
+    (field,) = setup.fields
     if stdin.isatty():
         import getpass
 
-        raw = getpass.getpass("1Password service account token: ")
+        raw = getpass.getpass(f"1Password {field.label[:1].lower()}{field.label[1:]}: ")
     else:
         try:
             raw = stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError:
             raise UsageError("the token on stdin is not UTF-8 text") from None
-    token = raw.strip()
-    if not token:
-        raise UsageError(f"no token given: pipe it on stdin, as in: {SETUP_EXAMPLE}")
-    if any(char.isspace() for char in token):
-        raise UsageError("stdin holds more than one word: give exactly one service account token")
-    return token
+    return field.clean(raw, stdin_wording())
 
 
 def run_setup(args: argparse.Namespace) -> int:
-    """Store the token, then enable the plugin; exit 1 if the plugin does not come up."""
+    """Check the token, store it, then enable the plugin (:func:`apply_setup`, as the TUI's
+    form does); exit 1 if the plugin does not come up."""
     from docker_pass.cli import render
     from docker_pass.core.engine import Engine
-    from docker_pass.core.ids import ID
+    from docker_pass.core.setup import Answers, apply_setup
 
-    token = read_token(sys.stdin)
-    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain:
-        saved = keychain.save(ID(TOKEN_ID), token.encode(), {})
-        (where,) = (s.storage for s in keychain.plugins())
-    print(
-        "Stored the 1Password service account token"
-        + (", replacing the earlier one," if saved.replaced else "")
-        + f" with the docker-pass plugin: {where}"
-    )
-    with Engine() as engine:
-        status = engine.enable(SDK_PLUGIN)
-    return render.plugin_change(status)
+    setup = sdk_setup()
+    wording = stdin_wording()
+    (field,) = setup.fields
+    answers = Answers({field.name: read_token(sys.stdin, setup)})
+    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain, Engine() as engine:
+        result = apply_setup(setup, answers, keychain=keychain, plugins=engine, wording=wording)
+    for line in result.lines():
+        print(line)
+    return render.plugin_change(result.status)
 
 
 def run_purge(args: argparse.Namespace) -> int:
