@@ -26,13 +26,22 @@ from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import palette_commands
 from docker_pass.tui.gateway import SecretsGateway
-from docker_pass.tui.keys import KeyHelp, help_sections
+from docker_pass.tui.keys import (
+    KeyHelp,
+    check_keymap,
+    help_sections,
+    key_for,
+    keymap_warning,
+    known_binding_ids,
+)
 from docker_pass.tui.preview import Preview, compute_preview
 from docker_pass.tui.realms import RealmIndex
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
+from docker_pass.tui.screens.setup import SetupScreen
+from docker_pass.tui.setup_flow import SetupFlow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -80,7 +89,7 @@ class MainWidgets:
     bar: PatternBar
 
 
-class DockerPassApp(EngineWorkers):
+class DockerPassApp(SetupFlow, EngineWorkers):
     """Browse, edit and delete secrets; watch and toggle plugins."""
 
     TITLE = "docker pass"
@@ -139,8 +148,7 @@ class DockerPassApp(EngineWorkers):
 
     def on_ready(self) -> None:
         # "Ready" comes once the main screen is composed (on_mount is too early for queries).
-        if self.user_keymap:
-            self.set_keymap(self.user_keymap)
+        self._apply_keymap()
         self.sub_title = self.subtitle
         self._show_tree()
         self._broadcast_status()
@@ -275,6 +283,9 @@ class DockerPassApp(EngineWorkers):
     def on_plugin_table_toggle_requested(self, message: PluginTable.ToggleRequested) -> None:
         self.request_toggle(message.status)
 
+    def on_plugin_table_disable_requested(self, message: PluginTable.DisableRequested) -> None:
+        self.request_disable(message.status)
+
     # -- actions ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
@@ -291,7 +302,7 @@ class DockerPassApp(EngineWorkers):
         """Open the plugins panel (and refresh what it shows)."""
         if isinstance(self.screen, PluginsScreen):
             return
-        self.push_screen(PluginsScreen(self.plugin_statuses))
+        self.push_screen(PluginsScreen(self.plugin_statuses, frozenset(self.setup_forms)))
         self.call_after_refresh(self._broadcast_status)
         self.load_plugins()
 
@@ -370,7 +381,7 @@ class DockerPassApp(EngineWorkers):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
-        in_dialog = isinstance(self.screen, EditorScreen | ConfirmScreen)
+        in_dialog = isinstance(self.screen, EditorScreen | ConfirmScreen | SetupScreen)
         return not (in_dialog and action in ("quit", "help", "plugins", "command_palette"))
 
     # -- used by the command palette and the plugins panel ----------------------------------
@@ -387,10 +398,11 @@ class DockerPassApp(EngineWorkers):
                     self.set_status(f"Re-enabling {status.name}…")
                     self.toggle_plugin(status.name, True)
 
+            disable = key_for(self, "plugins.disable", "x")
             body = Text.assemble(
                 (status.message, "red"),
                 "\n\nRe-enable it now? It starts again; if the cause is still there, it "
-                "crashes again and says so.",
+                f"crashes again and says so. (To disable it instead: {disable} in the panel.)",
             )
             title = f"{status.name} is {status.status}"
             self.push_screen(ConfirmScreen(title, body, "Re-enable"), answered)
@@ -398,6 +410,17 @@ class DockerPassApp(EngineWorkers):
         enable = not status.enabled
         self.set_status(f"{'Enabling' if enable else 'Disabling'} {status.name}…")
         self.toggle_plugin(status.name, enable)
+
+    def request_disable(self, status: PluginStatus) -> None:
+        """Disable a plugin: an enabled one, or a crashed one (which then stays off)."""
+        if not status.configurable:
+            self.set_status(f"{status.name} is always on: it is not configurable.", "warning")
+            return
+        if not status.enabled and not status.is_down:
+            self.set_status(f"{status.name} is already disabled.", "warning")
+            return
+        self.set_status(f"Disabling {status.name}…")
+        self.toggle_plugin(status.name, False)
 
     def jump_to_realm(self, path: str) -> None:
         """Show the main screen with the cursor on realm ``path`` (clearing a filter if needed)."""
@@ -444,6 +467,19 @@ class DockerPassApp(EngineWorkers):
                 line.message = self.status_message
 
     # -- internals --------------------------------------------------------------------------
+
+    def _apply_keymap(self) -> None:
+        """Apply the valid keymap entries; name the ignored ones (status line, notification)."""
+        if not self.user_keymap:
+            return
+        valid, warnings = check_keymap(self.user_keymap, known_binding_ids(self.BINDINGS))
+        self.user_keymap = valid
+        if valid:
+            self.set_keymap(valid)
+        if warnings:
+            text = keymap_warning(warnings)
+            self.set_status(text, "warning")
+            self.notify(text, title="Keymap", severity="warning", timeout=12)
 
     def _main(self) -> MainWidgets | None:
         """The main screen's widgets; ``None`` once the app is closing (results still arrive)."""

@@ -51,14 +51,28 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Help", "Every key (?)", app.action_help)
     yield SystemCommand("Reload", "Ask every plugin again (ctrl+r)", app.action_reload)
     for status in app.plugin_statuses:
+        if status.name in app.setup_forms:
+            yield SystemCommand(
+                f"Set up plugin {status.name}",
+                f"{app.setup_forms[status.name].title}: what {status.name} needs, stored",
+                partial(app.request_setup, status.name),
+            )
         if not status.configurable:
             continue
-        if status.status in ("crashed", "retries-exceeded"):
-            verb = "Re-enable"
-        elif status.status == RunStatus.DISABLED:
-            verb = "Enable"
-        else:
-            verb = "Disable"
+        if status.is_down:
+            # A crashed plugin can be brought back, or turned off for good.
+            yield SystemCommand(
+                f"Re-enable plugin {status.name}",
+                f"{status.name} is {status.status}: start it again",
+                partial(app.request_toggle, status),
+            )
+            yield SystemCommand(
+                f"Disable plugin {status.name}",
+                f"{status.name} is {status.status}: leave it off",
+                partial(app.request_disable, status),
+            )
+            continue
+        verb = "Enable" if status.status == RunStatus.DISABLED else "Disable"
         yield SystemCommand(
             f"{verb} plugin {status.name}",
             f"{status.name} is {status.status}",

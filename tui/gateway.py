@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from docker_pass.core.remote.front import EngineFront
+    from docker_pass.core.setup import Setup, SetupResult
 
 EVERYTHING = Pattern("**")
 
@@ -117,6 +118,18 @@ class SecretsGateway:
             front = self._front_now()
             try:
                 return front.enable(name) if enabled else front.disable(name)
+            finally:
+                self._remember_state()
+
+    def apply_setup(self, setup: Setup, answers: Mapping[str, str]) -> SetupResult:
+        """A plugin's setup form applied through this front (:func:`core.setup.apply_setup`:
+        validated, then the secrets stored, settings written, the plugin enabled)."""
+        from docker_pass.core.setup import apply_setup
+
+        with self._lock:
+            front = self._front_now()
+            try:
+                return apply_setup(setup, answers, keychain=front, plugins=front)
             finally:
                 self._remember_state()
 

@@ -1,4 +1,4 @@
-"""The plugins panel: every plugin's health, live, with enable/disable and re-enable."""
+"""The plugins panel: every plugin's health, live, with enable/disable, re-enable and set-up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
+from docker_pass.tui.keys import key_for
+from docker_pass.tui.widgets.plugin_table import PanelKeys, PluginDetail, PluginTable
 from docker_pass.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -29,26 +30,55 @@ class PluginsScreen(Screen[None]):
     #: Every plugin's status; the app sets it whenever it learns something new.
     plugins: reactive[tuple[PluginStatus, ...]] = reactive((), always_update=True, init=False)
 
-    def __init__(self, plugins: tuple[PluginStatus, ...] = ()) -> None:
+    #: The plugins that describe a setup form; the app sets it as it learns them.
+    setups: reactive[frozenset[str]] = reactive(frozenset(), init=False)
+
+    def __init__(
+        self, plugins: tuple[PluginStatus, ...] = (), setups: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__()
         self.set_reactive(PluginsScreen.plugins, plugins)
+        self.set_reactive(PluginsScreen.setups, setups)
 
     def compose(self) -> ComposeResult:
+        keys = self.keys()
         yield Header()
         yield Static(
-            "Plugins: space or enter enables or disables a configurable plugin, "
-            "or re-enables a crashed one.",
+            f"Plugins: {keys.toggle} enables or disables a configurable plugin, or re-enables "
+            f"a crashed one; {keys.disable} disables it; {keys.setup} sets up one that asks "
+            "for a token or settings.",
             id="plugins-intro",
         )
         yield PluginTable(id="plugin-table")
-        yield PluginDetail(id="plugin-detail")
+        detail = PluginDetail(id="plugin-detail")
+        detail.keys = keys
+        detail.setups = self.setups
+        yield detail
         yield StatusLine(id="status-line")
         yield Footer(show_command_palette=False)
 
+    def keys(self) -> PanelKeys:
+        """The panel's keys in effect (the keymap applied)."""
+        app = self.app
+        return PanelKeys(
+            toggle=key_for(app, "plugins.toggle", "space,enter"),
+            disable=key_for(app, "plugins.disable", "x"),
+            setup=key_for(app, "plugins.setup", "s"),
+        )
+
     def on_mount(self) -> None:
         table = self.query_one(PluginTable)
+        table.setups = self.setups
         table.plugins = self.plugins
         table.focus()
+
+    def watch_setups(self, setups: frozenset[str]) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(PluginTable).setups = setups
+        detail = self.query_one(PluginDetail)
+        detail.setups = setups
+        detail.plugin = detail.plugin  # redrawn with the set-up hint
 
     def watch_plugins(self, plugins: tuple[PluginStatus, ...]) -> None:
         if not self.is_mounted:

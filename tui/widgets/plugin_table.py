@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -26,6 +27,15 @@ BADGES: dict[str, tuple[str, str]] = {
 STORAGE_WIDTH = 44
 
 
+@dataclass(frozen=True, slots=True)
+class PanelKeys:
+    """The panel's keys in effect (after the keymap), as its hints name them."""
+
+    toggle: str = "space / enter"
+    disable: str = "x"
+    setup: str = "s"
+
+
 def badge(status: str) -> Text:
     """The coloured status badge of a plugin."""
     label, style = BADGES.get(status, (status, ""))
@@ -33,7 +43,8 @@ def badge(status: str) -> Text:
 
 
 class PluginTable(DataTable[Text]):
-    """Plugins as rows; space or enter asks to toggle the one under the cursor."""
+    """Plugins as rows; space or enter asks to toggle the one under the cursor, ``x`` to
+    disable it (crashed or not), ``s`` to open its setup form."""
 
     DEFAULT_CSS = """
     PluginTable {
@@ -50,15 +61,53 @@ class PluginTable(DataTable[Text]):
             tooltip="Enable, disable, re-enable",
             id="plugins.toggle",
         ),
+        Binding(
+            "x",
+            "disable_plugin",
+            "Disable",
+            tooltip="Disable (also a crashed one)",
+            id="plugins.disable",
+        ),
+        Binding(
+            "s", "setup_plugin", "Set up", tooltip="Set up (token, settings)", id="plugins.setup"
+        ),
         Binding("j", "cursor_down", "Down", show=False, tooltip="Next plugin", id="plugins.down"),
         Binding("k", "cursor_up", "Up", show=False, tooltip="Previous plugin", id="plugins.up"),
     ]
 
     #: Every plugin's status; the app sets it.
     plugins: reactive[tuple[PluginStatus, ...]] = reactive((), always_update=True, init=False)
+    #: The plugins that describe a setup form; the app sets it.
+    setups: reactive[frozenset[str]] = reactive(frozenset(), init=False)
 
     class ToggleRequested(Message):
         """Space or enter on a plugin: enable, disable or re-enable it."""
+
+        def __init__(self, table: PluginTable, status: PluginStatus) -> None:
+            super().__init__()
+            self.table = table
+            self.status = status
+
+        @property
+        def control(self) -> PluginTable:
+            """The table."""
+            return self.table
+
+    class DisableRequested(Message):
+        """``x`` on a plugin: disable it (a crashed one too)."""
+
+        def __init__(self, table: PluginTable, status: PluginStatus) -> None:
+            super().__init__()
+            self.table = table
+            self.status = status
+
+        @property
+        def control(self) -> PluginTable:
+            """The table."""
+            return self.table
+
+    class SetupRequested(Message):
+        """``s`` on a plugin that describes a setup form: open it."""
 
         def __init__(self, table: PluginTable, status: PluginStatus) -> None:
             super().__init__()
@@ -124,8 +173,34 @@ class PluginTable(DataTable[Text]):
         if current is not None:
             self.post_message(self.ToggleRequested(self, current))
 
+    def action_disable_plugin(self) -> None:
+        """Ask the app to disable the plugin under the cursor."""
+        current = self.current
+        if current is not None:
+            self.post_message(self.DisableRequested(self, current))
+
+    def action_setup_plugin(self) -> None:
+        """Ask the app to open the setup form of the plugin under the cursor."""
+        current = self.current
+        if current is not None:
+            self.post_message(self.SetupRequested(self, current))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Shown dimmed in the footer where they would do nothing.
+        current = self.current
+        if action == "setup_plugin":
+            return True if current is not None and current.name in self.setups else None
+        if action == "disable_plugin":
+            can = current is not None and current.configurable and current.enabled
+            return True if can or (current is not None and current.is_down) else None
+        return True
+
+    def watch_setups(self, _setups: frozenset[str]) -> None:
+        self.refresh_bindings()
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        self.refresh_bindings()
         current = self.current
         if current is not None:
             self.post_message(self.Highlighted(self, current))
@@ -142,12 +217,21 @@ class PluginDetail(Static):
     """
 
     plugin: reactive[PluginStatus | None] = reactive(None, init=False, always_update=True)
+    #: The panel's keys in effect, and the plugins that describe a setup form (set before
+    #: ``plugin``).
+    keys = PanelKeys()
+    setups: frozenset[str] = frozenset()
 
     def watch_plugin(self, status: PluginStatus | None) -> None:
-        self.update(describe_plugin(status) if status is not None else Text(""))
+        if status is None:
+            self.update(Text(""))
+            return
+        self.update(describe_plugin(status, self.keys, has_setup=status.name in self.setups))
 
 
-def describe_plugin(status: PluginStatus) -> Text:
+def describe_plugin(
+    status: PluginStatus, keys: PanelKeys = PanelKeys(), *, has_setup: bool = False
+) -> Text:
     """A plugin's status for people, with the fix when it is down."""
     text = Text.assemble((status.name, "bold"), f" {status.version}  ", badge(status.status))
     if status.message:
@@ -156,14 +240,16 @@ def describe_plugin(status: PluginStatus) -> Text:
     if status.is_down:
         text.append("\nFix: ", style="bold")
         text.append(
-            "do what the message says, then press enter here to re-enable it "
-            f"(or run {status.remedy})."
+            f"do what the message says, then press {keys.toggle} here to re-enable it "
+            f"(or run {status.remedy}); {keys.disable} disables it."
         )
     elif status.configurable:
         action = "enable" if status.status == RunStatus.DISABLED else "disable"
-        text.append(f"\nspace or enter: {action} it", style="dim")
+        text.append(f"\n{keys.toggle}: {action} it", style="dim")
     else:
         text.append("\nAlways on: not configurable.", style="dim")
+    if has_setup:
+        text.append(f"\n{keys.setup}: set it up (asks for what it needs, stores it)", style="dim")
     text.append(
         f"\nPattern: {status.pattern or '-'}   Writable: {'yes' if status.writable else 'no'}"
     )
