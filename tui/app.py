@@ -118,6 +118,8 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         super().__init__()
         self.gateway = SecretsGateway(front_factory)
         self.user_keymap = dict(keymap or {})
+        #: The keymap entries ignored on start, and why (also shown as a notification).
+        self.keymap_warnings: list[str] = []
         self.reveal_seconds = reveal_seconds
         self.clipboard_seconds = clipboard_seconds
         self.poll_seconds = poll_seconds
@@ -474,6 +476,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
             return
         valid, warnings = check_keymap(self.user_keymap, known_binding_ids(self.BINDINGS))
         self.user_keymap = valid
+        self.keymap_warnings = warnings
         if valid:
             self.set_keymap(valid)
         if warnings:

@@ -65,7 +65,8 @@ def test_a_crashed_plugin_shows_its_message_and_fix_and_is_re_enabled_after_aski
         await pilot.press("j")
         detail = str(panel_of(pilot).query_one(PluginDetail).render())
         assert "the 1Password CLI (op) was not found on PATH" in detail
-        assert "Fix: do what the message says, then press space / enter here to re-enable it" in detail
+        fix = "Fix: do what the message says, then press space / enter here to re-enable it"
+        assert fix in detail
         starts = crashing.starts
         await pilot.press("enter")
         assert isinstance(pilot.app.screen, ConfirmScreen)

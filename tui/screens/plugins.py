@@ -68,14 +68,12 @@ class PluginsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(PluginTable)
-        table.setups = self.setups
         table.plugins = self.plugins
         table.focus()
 
     def watch_setups(self, setups: frozenset[str]) -> None:
         if not self.is_mounted:
             return
-        self.query_one(PluginTable).setups = setups
         detail = self.query_one(PluginDetail)
         detail.setups = setups
         detail.plugin = detail.plugin  # redrawn with the set-up hint

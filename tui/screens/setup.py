@@ -28,6 +28,29 @@ if TYPE_CHECKING:
     from docker_pass.core.setup import Setup
 
 
+class SecretInput(Input):
+    """A masked input whose messages never show what it holds: Input's messages are dataclasses,
+    whose ``repr`` (which reaches Textual's log and devtools) holds the value."""
+
+    class Changed(Input.Changed, namespace="input"):
+        """The value changed (``repr`` without it)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Changed(value=<hidden>)"
+
+    class Submitted(Input.Submitted, namespace="input"):
+        """Enter was pressed (``repr`` without the value)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Submitted(value=<hidden>)"
+
+    class Blurred(Input.Blurred, namespace="input"):
+        """The input lost focus (``repr`` without the value)."""
+
+        def __repr__(self) -> str:
+            return "SecretInput.Blurred(value=<hidden>)"
+
+
 class SetupScreen(ModalScreen[None]):
     """The setup form of one plugin; dismissed by the app once the answers are applied."""
 
@@ -118,12 +141,14 @@ class SetupScreen(ModalScreen[None]):
             for index, field in enumerate(setup.fields):
                 label = field.label + ("" if field.required else " (optional)")
                 yield Label(Text(label), classes="setup-label")
-                yield Input(
-                    value="" if field.secret else self._current.get(field.name, field.default),
-                    password=field.secret,
-                    placeholder=field.default if not field.secret else "",
-                    id=f"setup-field-{index}",
-                )
+                if field.secret:
+                    yield SecretInput(password=True, id=f"setup-field-{index}")
+                else:
+                    yield Input(
+                        value=self._current.get(field.name, field.default),
+                        placeholder=field.default,
+                        id=f"setup-field-{index}",
+                    )
                 if field.help:
                     yield Static(Text(field.help), classes="setup-help")
                 yield Static("", id=f"setup-error-{index}", classes="setup-error")

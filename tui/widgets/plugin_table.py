@@ -77,8 +77,6 @@ class PluginTable(DataTable[Text]):
 
     #: Every plugin's status; the app sets it.
     plugins: reactive[tuple[PluginStatus, ...]] = reactive((), always_update=True, init=False)
-    #: The plugins that describe a setup form; the app sets it.
-    setups: reactive[frozenset[str]] = reactive(frozenset(), init=False)
 
     class ToggleRequested(Message):
         """Space or enter on a plugin: enable, disable or re-enable it."""
@@ -185,22 +183,8 @@ class PluginTable(DataTable[Text]):
         if current is not None:
             self.post_message(self.SetupRequested(self, current))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Shown dimmed in the footer where they would do nothing.
-        current = self.current
-        if action == "setup_plugin":
-            return True if current is not None and current.name in self.setups else None
-        if action == "disable_plugin":
-            can = current is not None and current.configurable and current.enabled
-            return True if can or (current is not None and current.is_down) else None
-        return True
-
-    def watch_setups(self, _setups: frozenset[str]) -> None:
-        self.refresh_bindings()
-
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self.refresh_bindings()
         current = self.current
         if current is not None:
             self.post_message(self.Highlighted(self, current))
