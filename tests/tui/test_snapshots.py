@@ -195,7 +195,8 @@ def test_delete_confirmation(snap_compare: SnapCompare) -> None:
 def test_plugins_panel_with_a_crashed_plugin(snap_compare: SnapCompare) -> None:
     """You should see the plugins table (docker-pass running with its file store,
     1password-cli crashed in red), the cursor on 1password-cli, and below it the crash message
-    with "Fix: …" and how to re-enable it."""
+    with "Fix: …", how to re-enable it and "x disables it"; the footer has Enable/disable,
+    Disable and Set up."""
 
     async def panel(pilot: Pilot[None]) -> None:
         await settle(pilot)

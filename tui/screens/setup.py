@@ -82,9 +82,6 @@ class SetupScreen(ModalScreen[None]):
         color: $error;
         height: auto;
     }
-    #setup-dialog Input.-invalid {
-        border: tall $error;
-    }
     #setup-buttons {
         height: auto;
         margin-top: 1;

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.refs import reference_for
+from docker_pass.tui.keys import key_for
 from docker_pass.tui.realms import Notice
 
 if TYPE_CHECKING:
@@ -82,6 +83,10 @@ class DetailPane(VerticalScroll, can_focus=False):
         title = self.query_one("#detail-title", Static)
         fields = self.query_one("#detail-fields", Static)
         hint = self.query_one("#detail-hint", Static)
+
+        def bound(binding_id: str, default: str) -> str:  # the key in effect, for the hint
+            return key_for(self.app, binding_id, default)
+
         metadata = self.query_one("#detail-metadata", DataTable)
         show_metadata = isinstance(subject, SecretInfo)
         for widget in (metadata, self.query_one("#detail-metadata-label")):
@@ -96,22 +101,34 @@ class DetailPane(VerticalScroll, can_focus=False):
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
             if self.read_only:
                 hint.update(
-                    f"{subject.provider} is read-only here: r reveal · c copy · y copy reference"
+                    f"{subject.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
+                    f"{bound('main.copy', 'c')} copy · "
+                    f"{bound('main.copy_reference', 'y')} copy reference"
                 )
             else:
-                hint.update("r reveal · c copy value · y copy reference · e edit · d delete")
+                hint.update(
+                    f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
+                    f"{bound('main.copy_reference', 'y')} copy reference · "
+                    f"{bound('main.edit', 'e')} edit · {bound('main.delete', 'd')} delete"
+                )
         elif isinstance(subject, RealmSummary):
             title.update(Text(f"{subject.path}/"))
             noun = "secret" if subject.count == 1 else "secrets"
             fields.update(Text(f"Realm with {subject.count:,} {noun} under it."))
-            hint.update("l or → opens it · / filters by pattern · n adds a secret")
+            hint.update(
+                f"{bound('tree.right', 'l,right')} opens it · "
+                f"{bound('main.pattern', 'slash')} filters by pattern · "
+                f"{bound('main.new', 'n')} adds a secret"
+            )
         elif isinstance(subject, Notice):
             title.update(Text(subject.plugin or "docker pass"))
             fields.update(Text(subject.message))
             hint.update(
-                "p opens the plugins panel (enter there re-enables a crashed plugin)"
+                f"{bound('app.plugins', 'p')} opens the plugins panel (there "
+                f"{bound('plugins.toggle', 'space,enter')} re-enables a crashed plugin, "
+                f"{bound('plugins.disable', 'x')} disables it)"
                 if subject.plugin
-                else "n adds a secret"
+                else f"{bound('main.new', 'n')} adds a secret"
             )
         else:
             title.update("")
