@@ -72,13 +72,8 @@ def run(args: argparse.Namespace) -> int:
     # Textual (~150 ms of imports) loads here, and only for this verb.
     from docker_pass.core.remote.front import open_engine
     from docker_pass.tui.app import DockerPassApp
-    from docker_pass.tui.keys import check_keymap, keymap_warning, known_binding_ids, parse_keymap
 
-    entries = parse_keymap(keymap)
-    # Said here too, before the screen is taken over (the app shows it again, and ignores them).
-    _, warnings = check_keymap(entries, known_binding_ids(DockerPassApp.BINDINGS))
-    if warnings:
-        print(f"docker pass ui: {keymap_warning(warnings)}", file=sys.stderr)
+    entries = read_keymap(keymap)
     no_daemon = bool(getattr(args, "no_daemon", False))
     app = DockerPassApp(
         lambda: open_engine(no_daemon=no_daemon),
@@ -87,3 +82,16 @@ def run(args: argparse.Namespace) -> int:
     )
     app.run()
     return 0 if app.return_code in (None, 0) else int(app.return_code or 1)
+
+
+def read_keymap(raw: object) -> dict[str, str]:
+    """The config's ``tui.keymap`` as binding id -> keys; entries that cannot apply are named on
+    stderr before the screen is taken over (the app names them again, and ignores them)."""
+    from docker_pass.tui.app import DockerPassApp
+    from docker_pass.tui.keys import check_keymap, keymap_warning, known_binding_ids, parse_keymap
+
+    entries = parse_keymap(raw)
+    _, warnings = check_keymap(entries, known_binding_ids(DockerPassApp.BINDINGS))
+    if warnings:
+        print(f"docker pass ui: {keymap_warning(warnings)}", file=sys.stderr)
+    return entries

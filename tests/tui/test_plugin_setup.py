@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input, Static
 
-from docker_pass.backends.onepassword.sdk_plugin import NO_TOKEN, NOT_A_TOKEN, TOKEN_ID
+from docker_pass.backends.onepassword.sdk_plugin import (
+    NO_TOKEN,
+    NOT_A_TOKEN,
+    TOKEN_ID,
+    TOKEN_REJECTED,
+)
+from docker_pass.cli.commands.ui import read_keymap
 from docker_pass.core.config import load_config
 from docker_pass.core.errors import FatalPluginError
 from docker_pass.core.ids import Pattern
@@ -32,6 +38,7 @@ from tests.tui.fakes import crashing_class, keychain_class
 if TYPE_CHECKING:
     import builtins
 
+    import pytest
     from textual.pilot import Pilot
 
     from docker_pass.core.envelope import Envelope, SecretInfo
@@ -56,6 +63,8 @@ def sdk_class(store: dict[str, tuple[bytes, dict[str, str]]]) -> type[Any]:
         def start(self) -> None:
             if TOKEN_ID not in store:
                 raise FatalPluginError(NO_TOKEN)
+            if store[TOKEN_ID][0] != TOKEN.encode():
+                raise FatalPluginError(TOKEN_REJECTED)  # what 1Password says of a wrong one
 
         def stop(self) -> None:
             pass
@@ -178,6 +187,31 @@ def test_a_good_token_is_stored_by_the_keychain_plugin_and_the_plugin_comes_up()
     run(app, scenario)
 
 
+def test_a_token_the_service_rejects_is_stored_and_the_form_says_why_it_crashed() -> None:
+    app, store = setup_app()
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        screen = await open_sdk_form(pilot)
+        await type_text(pilot, "ops_revoked-token")
+        await pilot.press("enter")
+        await settle(pilot)
+        # As on the command line: stored, enabled, and then crashed with 1Password's reason.
+        assert store[TOKEN_ID][0] == b"ops_revoked-token"
+        assert status_of(pilot, "1password-sdk") == RunStatus.CRASHED
+        assert pilot.app.screen is screen  # left open, to try another token
+        general = str(screen.query_one("#setup-error", Static).render())
+        assert general == f"1password-sdk is crashed: {TOKEN_REJECTED}"
+        assert app_of(pilot).status_message.level == "error"
+        assert "ops_revoked-token" not in app_of(pilot).status_message.text
+        screen.query_one(FIELD, Input).value = TOKEN
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, PluginsScreen)
+        assert status_of(pilot, "1password-sdk") == RunStatus.RUNNING
+
+    run(app, scenario)
+
+
 def test_the_palette_offers_set_up_and_both_actions_on_a_crashed_plugin() -> None:
     app, _store = setup_app()
 
@@ -290,3 +324,15 @@ def test_a_bad_keymap_entry_is_named_and_ignored_and_the_good_ones_apply() -> No
         assert status_of(pilot, "1password-cli") == RunStatus.DISABLED
 
     run(make_app(keymap=keymap), scenario)
+
+
+def test_docker_pass_ui_names_the_ignored_entries_on_stderr_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    entries = read_keymap({"main.reveal": "v", "nope": "x"})
+    assert entries == {"main.reveal": "v", "nope": "x"}  # the app ignores it again, and says so
+    assert capsys.readouterr().err == (
+        "docker pass ui: tui.keymap: ignored 1 entry: 'nope': no binding has this id\n"
+    )
+    read_keymap({"main.reveal": "v"})
+    assert capsys.readouterr().err == ""
