@@ -1,8 +1,10 @@
 """`plugins 1password setup|purge`: the service account token of the ``1password-sdk`` plugin.
 
-``setup`` reads the token from stdin (or a prompt that does not echo, on a terminal), stores it
-with the ``docker-pass`` keychain plugin under the internal realm, replacing any earlier token,
-and enables ``1password-sdk``.  ``purge`` disables the plugin and removes the token.  The token
+``setup`` reads the token from stdin (or a prompt that does not echo, on a terminal) and applies
+the setup form ``1password-sdk`` describes (:func:`docker_pass.core.setup.apply_setup`, which the
+TUI's setup form calls too, so both say the same): the token is checked, then stored with the
+``docker-pass`` keychain plugin under the internal realm, replacing any earlier token, and
+``1password-sdk`` is enabled.  ``purge`` disables the plugin and removes the token.  The token
 never appears in argv, output or errors.
 """
 
