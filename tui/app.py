@@ -188,7 +188,8 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         self._update_subtitle()
         if first:
             noun = "secret" if len(self.secrets_index) == 1 else "secrets"
-            self.set_status(f"{len(self.secrets_index):,} {noun}. ? shows every key.")
+            help_key = key_for(self, "app.help", "question_mark")
+            self.set_status(f"{len(self.secrets_index):,} {noun}. {help_key} shows every key.")
 
     def on_value_fetched(self, message: ValueFetched) -> None:
         info = message.info

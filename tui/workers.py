@@ -43,6 +43,9 @@ WORK_LABELS = {
     "toggle": "Changing the plugin",
     "preview": "Matching the pattern",
     "watch": "Watching plugin state",
+    "setup": "Setting up the plugin",
+    "setup-forms": "Reading the plugins' setup forms",
+    "setup-open": "Opening the setup form",
 }
 
 

@@ -15,7 +15,7 @@ from docker_pass.backends.onepassword.sdk_plugin import (
 )
 from docker_pass.cli.commands.ui import read_keymap
 from docker_pass.core.config import load_config
-from docker_pass.core.errors import FatalPluginError
+from docker_pass.core.errors import DockerPassError, FatalPluginError
 from docker_pass.core.ids import Pattern
 from docker_pass.core.plugin import READ_ONLY
 from docker_pass.core.state import RunStatus
@@ -81,8 +81,12 @@ def sdk_class(store: dict[str, tuple[bytes, dict[str, str]]]) -> type[Any]:
     return FakeSdk
 
 
-def setup_app(**options: Any) -> tuple[DockerPassApp, dict[str, tuple[bytes, dict[str, str]]]]:
-    keychain = keychain_class()
+def setup_app(
+    keychain: type[Any] | None = None, **options: Any
+) -> tuple[DockerPassApp, dict[str, tuple[bytes, dict[str, str]]]]:
+    """An app over the demo keychain, a crashed 1password-cli and the stand-in 1password-sdk;
+    and the keychain's secrets."""
+    keychain = keychain or keychain_class()
     store: dict[str, tuple[bytes, dict[str, str]]] = keychain.secrets
     classes = {
         "docker-pass": keychain,
@@ -208,6 +212,30 @@ def test_a_token_the_service_rejects_is_stored_and_the_form_says_why_it_crashed(
         await settle(pilot)
         assert isinstance(pilot.app.screen, PluginsScreen)
         assert status_of(pilot, "1password-sdk") == RunStatus.RUNNING
+
+    run(app, scenario)
+
+
+def test_a_store_that_fails_is_reported_in_the_form_and_the_status_line() -> None:
+    def refuse(self: object, id_: object, value: bytes, metadata: object) -> None:
+        raise DockerPassError("the keychain is locked")
+
+    keychain = keychain_class()
+    keychain.save = refuse
+    app, store = setup_app(keychain)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        screen = await open_sdk_form(pilot)
+        await type_text(pilot, TOKEN)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        general = str(screen.query_one("#setup-error", Static).render())
+        assert general == "Not set up: the keychain is locked"
+        message = app_of(pilot).status_message
+        assert message.text == "Setting up the plugin failed: the keychain is locked"
+        assert TOKEN_ID not in store
+        assert status_of(pilot, "1password-sdk") == RunStatus.DISABLED
 
     run(app, scenario)
 
