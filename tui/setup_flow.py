@@ -134,7 +134,9 @@ class SetupFlow(App[None]):
         status = result.status
         detail = f": {status.message}" if status.message else ""
         done = " ".join(result.lines())
-        text = f"{done} {status.name} is {status.status}{detail}".strip()
+        text = "; ".join(
+            part for part in (done, f"{status.name} is {status.status}{detail}") if part
+        )
         screen = self.screen
         if status.is_down:
             # Stored, but the plugin did not come up: say why, and leave the form open to retry.

@@ -50,6 +50,21 @@ def test_setup_form_with_a_refused_token(snap_compare: SnapCompare) -> None:
     assert snap_compare(with_sdk(), terminal_size=SIZE, run_before=refused)
 
 
+def test_panel_on_a_crashed_plugin_shows_both_actions(snap_compare: SnapCompare) -> None:
+    """You should see the plugins panel with the cursor on 1password-cli (crashed, in red), the
+    detail ending "…press space / enter here to re-enable it (or run docker pass plugins enable
+    1password-cli); x disables it.", and the footer keys Enable/disable, Disable, Set up."""
+
+    async def panel(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+
+    assert snap_compare(with_sdk(), terminal_size=SIZE, run_before=panel)
+
+
 def test_crashed_plugin_offers_re_enable_and_disable(snap_compare: SnapCompare) -> None:
     """You should see the dialog "1password-cli is crashed" with the crash message in red,
     "Re-enable it now? …" ending "(To disable it instead: x in the panel.)", and the buttons
