@@ -99,7 +99,7 @@ def parse_expires(text: str) -> date | datetime | None:
     from datetime import date, datetime
 
     text = text.strip()
-    if len(text) == 10:  # noqa: PLR2004 - YYYY-MM-DD
+    if len(text) == len("YYYY-MM-DD"):
         try:
             return date.fromisoformat(text)
         except ValueError:
