@@ -43,6 +43,7 @@ WORK_LABELS = {
     "toggle": "Changing the plugin",
     "preview": "Matching the pattern",
     "watch": "Watching plugin state",
+    "undo": "Undoing",
 }
 
 

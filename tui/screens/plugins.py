@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from docker_pass.tui.text import HEADER_ICON
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from docker_pass.tui.widgets.status_line import StatusLine
 
@@ -34,7 +35,7 @@ class PluginsScreen(Screen[None]):
         self.set_reactive(PluginsScreen.plugins, plugins)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(
             "Plugins: space or enter enables or disables a configurable plugin, "
             "or re-enables a crashed one.",

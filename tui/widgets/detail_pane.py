@@ -1,21 +1,31 @@
-"""The detail pane: what the cursor is on, with the value masked unless revealed."""
+"""The detail pane: what the cursor is on, with the value masked unless revealed.
+
+Enter on a secret in the tree focuses the pane (the screen does that); the secret keys work
+from here as from the tree, and Escape goes back to the tree.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
 
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.refs import reference_for
 from docker_pass.tui.realms import Notice
+from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from textual.app import ComposeResult
 
 MASK = "••••••••"
@@ -32,12 +42,15 @@ class RealmSummary:
 Subject = SecretInfo | RealmSummary | Notice | None
 
 
-class DetailPane(VerticalScroll, can_focus=False):
-    """Shows a secret (ID, provider, reference, masked value, metadata), a realm or a notice."""
+class DetailPane(VerticalScroll):
+    """Shows a secret (ID, provider, reference, masked value, expiry, metadata), a realm or a
+    notice."""
 
     DEFAULT_CSS = """
     DetailPane {
         padding: 0 1;
+        &:focus { background-tint: $foreground 5%; }
+        &:focus #detail-title { text-style: bold reverse; }
         #detail-title { text-style: bold; color: $text-accent; margin-bottom: 1; }
         #detail-metadata-label { margin-top: 1; text-style: bold; }
         #detail-metadata { height: auto; max-height: 12; }
@@ -45,6 +58,28 @@ class DetailPane(VerticalScroll, can_focus=False):
         .-hidden { display: none; }
     }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            tooltip="Back to the realm tree",
+            id="detail.leave",
+        ),
+    ]
+
+    class Left(Message):
+        """Escape: the person is done here (the screen puts the focus back on the tree)."""
+
+        def __init__(self, pane: DetailPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> DetailPane:
+            """The pane."""
+            return self.pane
 
     #: What the cursor is on; the app sets it.
     subject: reactive[Subject] = reactive(None, init=False)
@@ -64,8 +99,23 @@ class DetailPane(VerticalScroll, can_focus=False):
         yield table
         yield Static("", id="detail-hint")
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: "Now" for the expiry row (tests fix it); ``None`` is the clock.
+        self.expiry_now: date | None = None
+
     def on_mount(self) -> None:
         self.query_one("#detail-metadata", DataTable).add_columns("Key", "Value")
+        self._render_subject()
+
+    def action_leave(self) -> None:
+        """Go back to the tree."""
+        self.post_message(self.Left(self))
+
+    def on_focus(self) -> None:
+        self._render_subject()  # the hint says how to go back
+
+    def on_blur(self) -> None:
         self._render_subject()
 
     def watch_subject(self) -> None:
@@ -95,15 +145,13 @@ class DetailPane(VerticalScroll, can_focus=False):
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
             if self.read_only:
-                hint.update(
-                    f"{subject.provider} is read-only here: r reveal · c copy · y copy reference"
-                )
+                keys = f"{subject.provider} is read-only here: r reveal · c copy · y copy reference"
             else:
-                hint.update("r reveal · c copy value · y copy reference · e edit · d delete")
+                keys = "r reveal · c copy value · y copy reference · e edit · d delete"
+            hint.update(keys + (" · esc back to the tree" if self.has_focus else ""))
         elif isinstance(subject, RealmSummary):
             title.update(Text(f"{subject.path}/"))
-            noun = "secret" if subject.count == 1 else "secrets"
-            fields.update(Text(f"Realm with {subject.count:,} {noun} under it."))
+            fields.update(Text(f"Realm with {plural(subject.count, 'secret')} under it."))
             hint.update("l or → opens it · / filters by pattern · n adds a secret")
         elif isinstance(subject, Notice):
             title.update(Text(subject.plugin or "docker pass"))
@@ -129,4 +177,8 @@ class DetailPane(VerticalScroll, can_focus=False):
             grid.add_row("Value", Text(MASK))
         else:
             grid.add_row("Value", Text(self.revealed, style="bold reverse"))
+        expiry = expiry_of(info.metadata, self.expiry_now)
+        if expiry is not None:
+            style = {ExpiryState.EXPIRED: "bold red", ExpiryState.SOON: "yellow"}
+            grid.add_row("Expires", Text(expiry.describe(), style=style.get(expiry.state, "")))
         return grid
