@@ -113,10 +113,11 @@ class DetailPane(VerticalScroll):
         self.post_message(self.Left(self))
 
     def on_focus(self) -> None:
-        self._render_subject()  # the hint says how to go back
+        # Later: Widget's own focus handler (which sets has_focus) runs after this one.
+        self.call_later(self._render_subject)  # the hint says how to go back
 
     def on_blur(self) -> None:
-        self._render_subject()
+        self.call_later(self._render_subject)
 
     def watch_subject(self) -> None:
         self._render_subject()
