@@ -84,7 +84,7 @@ def help_sections(
     """Every key, by where it works (the help screen's columns take the first three sections
     and the last three)."""
     palette = [KeyHelp("ctrl+p", "Command palette")]
-    toggle = [KeyHelp("enter / space", "Open or close a realm")]
+    toggle = [KeyHelp("space", "Open or close a realm")]
     leave = [KeyHelp("enter", "Keep the filter, back to the tree")]
     plugins = [*PluginsScreen.BINDINGS, *PluginTable.BINDINGS]
     return [

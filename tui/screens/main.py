@@ -63,7 +63,7 @@ class MainScreen(Screen[None]):
             "app.undo",
             "Undo",
             show=False,
-            tooltip="Undo the last delete or change (this session)",
+            tooltip="Undo last delete or change",
             id="main.undo",
         ),
         Binding(

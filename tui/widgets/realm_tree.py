@@ -88,7 +88,7 @@ class RealmTree(Tree[NodeData]):
             "open",
             "Open",
             show=False,
-            tooltip="Open a realm, or go to the secret's detail",
+            tooltip="Open realm / secret detail",
             id="tree.open",
         ),
         Binding("g,home", "scroll_home", "First line", show=False, id="tree.first"),
@@ -419,13 +419,13 @@ class RealmTree(Tree[NodeData]):
 
     def _leaf_label(self, info: SecretInfo) -> Text:
         name = info.id.value.rpartition("/")[2]
-        label = Text.assemble(
-            self._label_name(name), (f"  {info.provider}", self._style("provider"))
-        )
+        label = self._label_name(name)
+        # Right after the name: a narrow tree clips the provider first, not the mark.
         expiry = expiry_of(info.metadata, self.expiry_now)
         if expiry is not None and expiry.needs_attention:
             late = expiry.state == ExpiryState.EXPIRED
             label.append(f"  {expiry.mark()}", self._style("expired" if late else "expiring"))
+        label.append(f"  {info.provider}", self._style("provider"))
         return label
 
     def _notice_label(self, notice: Notice) -> Text:
