@@ -66,8 +66,9 @@ def test_deleting_moves_to_the_next_sibling_and_keeps_open_realms() -> None:
         assert ALICE not in keychain.secrets
         assert on_cursor(tree) == BOB
         assert open_realms(tree) == before
-        assert app_of(pilot).selected is not None
-        assert app_of(pilot).selected.id.value == BOB
+        selected = app_of(pilot).selected
+        assert selected is not None
+        assert selected.id.value == BOB
 
     run(make_app({"docker-pass": keychain}), scenario)
 
