@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from docker_pass.core.results import Listing, PluginStatus, Removal
     from docker_pass.core.run import ReferenceResult
 
-from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.plugin import with_remedy
 
 MASKED_VALUE = "**********"
@@ -77,6 +76,9 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
 
 
 def _listing_entry(info: SecretInfo) -> dict[str, object]:
+    # Imported here: plain ``ls`` (IDs only) never needs the expiry rule (~1 ms).
+    from docker_pass.core.expiry import expiry_of
+
     doc: dict[str, object] = {
         "id": info.id.value,
         "provider": info.provider,
@@ -111,6 +113,8 @@ def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
 
 def _expiry_cell(info: SecretInfo) -> str:
     """``2026-01-31 (expired)``, ``2026-12-06 (expires in 5 d)``, the bare date when far off."""
+    from docker_pass.core.expiry import ExpiryState, expiry_of
+
     expiry = expiry_of(info.metadata)
     if expiry is None:
         return ""
