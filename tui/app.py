@@ -162,6 +162,7 @@ class DockerPassApp(UndoWorkers):
 
     def on_unmount(self) -> None:
         self.gateway.close()
+        self.undo.clear()  # the kept value goes with the session
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
@@ -539,9 +540,12 @@ class DockerPassApp(UndoWorkers):
         return False
 
     def _select(self, subject: SecretInfo | RealmSummary | Notice) -> None:
+        previous = self.selected
         self.selected = subject if isinstance(subject, SecretInfo) else None
         if self.revealed_for is not None and self.revealed_for != self.selected:
             self._hide_value()  # moving away hides a shown value
+        elif self.selected != previous:
+            self.end_status("reveal")  # a value still being read will not be shown
         main = self._main()
         if main is None:
             return

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from textual.widgets import Header, Static
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textual.pilot import Pilot
+
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.ids import ID
 
 ALICE = "docker/auth/hub/alice"
 
@@ -96,6 +100,30 @@ def test_moving_away_from_a_shown_value_clears_its_message() -> None:
         assert status_of(pilot) == ""
 
     run(make_app(), scenario)
+
+
+def test_reading_a_value_clears_when_the_cursor_moves_before_it_arrives() -> None:
+    gate = threading.Event()
+    base = keychain_class()
+
+    class SlowRead(base):  # type: ignore[misc, valid-type]
+        def get(self, id_: ID) -> Envelope:
+            gate.wait(5)
+            return super().get(id_)  # type: ignore[no-any-return]
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await select(pilot, ALICE)
+        await pilot.press("r")
+        assert status_of(pilot) == f"Reading the value of {ALICE}…"
+        await pilot.press("j")
+        assert status_of(pilot) == ""
+        gate.set()
+        await settle(pilot)
+        assert app.revealed_for is None  # the value came for a line the cursor left
+        assert status_of(pilot) == ""
+
+    run(make_app({"docker-pass": SlowRead}), scenario)
 
 
 def test_reloading_clears_when_the_listing_is_back() -> None:

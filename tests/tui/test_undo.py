@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
+from docker_pass.core.errors import StoreError
 from docker_pass.core.ids import ID
 from docker_pass.tui.messages import SecretRestored
 from docker_pass.tui.screens.confirm import ConfirmScreen
@@ -18,6 +19,8 @@ from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
+
+    from docker_pass.core.envelope import Envelope
 
 ALICE = "docker/auth/hub/alice"
 ALICE_VALUE = b"dckr_pat_demo-alice-not-a-real-token"
@@ -135,6 +138,30 @@ def test_only_the_last_change_is_undone() -> None:
         assert status_of(pilot) == NOTHING_TO_UNDO
 
     run(make_app({"docker-pass": keychain}), scenario)
+
+
+def test_a_secret_whose_value_cannot_be_read_is_still_deleted_and_u_says_why() -> None:
+    base = keychain_class()
+
+    class DamagedAlice(base):  # type: ignore[misc, valid-type]
+        def get(self, id_: ID) -> Envelope:
+            if id_.value == ALICE:
+                raise StoreError("damaged record")
+            return super().get(id_)  # type: ignore[no-any-return]
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert ALICE not in base.secrets
+        assert status_of(pilot) == f"Deleted {ALICE} from docker-pass."  # no undo hint
+        await pilot.press("u")
+        await settle(pilot)
+        assert status_of(pilot) == (
+            f"Nothing to undo: the old value of {ALICE} could not be read (damaged record)."
+        )
+
+    run(make_app({"docker-pass": DamagedAlice}), scenario)
 
 
 def test_u_with_nothing_changed_says_so() -> None:
