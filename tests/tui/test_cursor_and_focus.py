@@ -181,6 +181,27 @@ def test_clearing_the_filter_keeps_the_selected_secret_in_view() -> None:
     run(make_app({"docker-pass": keychain_class(secrets)}), scenario, size=(100, 20))
 
 
+def test_a_realm_a_filter_hides_is_open_again_when_the_filter_clears() -> None:
+    secrets = many_secrets(600)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        tree = tree_of(pilot)
+        assert tree.show_realm("data/prod")  # opens data
+        tree.focus()
+        await settle(pilot)
+        assert "data" in open_realms(tree)
+        await pilot.press("slash")
+        await type_text(pilot, "web/*")  # 75 matches: no expand-all, and data is hidden
+        await type_text(pilot, "/**")  # another rebuild while data is hidden
+        assert app_of(pilot).preview.matched == 75
+        assert "data" not in open_realms(tree)
+        await pilot.press("escape")  # clears the field
+        await settle(pilot)
+        assert "data" in open_realms(tree)
+
+    run(make_app({"docker-pass": keychain_class(secrets)}), scenario)
+
+
 def test_enter_on_a_secret_focuses_its_detail_where_e_edits_and_escape_goes_back() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         await select(pilot, ALICE)

@@ -170,7 +170,7 @@ class RealmTree(Tree[NodeData]):
             return
         keep = self._cursor_candidates()
         if not self._expanded_all:
-            self._opened = self._expanded_paths()
+            self._note_opened()
         self._expanded_all = False
         self.clear()
         for notice in content.notices:
@@ -355,16 +355,24 @@ class RealmTree(Tree[NodeData]):
             node = node.parent
         return keys
 
-    def _expanded_paths(self) -> set[str]:
-        """The open realms (below open realms: what a person sees opened)."""
-        paths: set[str] = set()
+    def _note_opened(self) -> None:
+        """Update the opened realms from the tree as shown: an open realm is added, a closed
+        one is dropped with every realm below it; realms the tree does not show now (a
+        filter hides them) keep their state for when they come back."""
+        opened = self._opened
         stack = [self.root]
         while stack:
             for child in stack.pop().children:
-                if isinstance(child.data, RealmNode) and child.is_expanded:
-                    paths.add(child.data.path)
+                if not isinstance(child.data, RealmNode):
+                    continue
+                path = child.data.path
+                if child.is_expanded:
+                    opened.add(path)
                     stack.append(child)
-        return paths
+                elif opened:
+                    below = path + "/"
+                    gone = {p for p in opened if p == path or p.startswith(below)}
+                    opened -= gone
 
     def _reopen(self, paths: set[str]) -> None:
         for path in sorted(paths, key=lambda p: p.count("/")):
