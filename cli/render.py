@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.results import Listing, PluginStatus, Removal
     from docker_pass.core.run import ReferenceResult
 
@@ -56,24 +56,16 @@ def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
 
 def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     """``ls``: IDs, or a table with provider and metadata, or JSON; plugins that did not list
-    are named on stderr.  Exit 1 when plugins failed and nothing was listed."""
+    are named on stderr.  Exit 1 when plugins failed and nothing was listed.
+
+    A secret with ``expires`` metadata gets ``expires``/``expiry``/``expired`` fields in
+    JSON, and ``--long`` an EXPIRES column when any listed secret has one (so listings
+    without expiries keep their columns)."""
     infos = result.infos
     if as_json:
-        _print_json(
-            [
-                {"id": i.id.value, "provider": i.provider, "metadata": dict(i.metadata)}
-                for i in infos
-            ]
-        )
+        _print_json([_listing_entry(i) for i in infos])
     elif long:
-        width = max((len(i.id.value) for i in infos), default=2)
-        provider_width = max((len(i.provider) for i in infos), default=0)
-        provider_width = max(provider_width, 11)
-        lines = [f"{'ID':<{width}}  {'PROVIDER':<{provider_width}}  METADATA"]
-        for i in infos:
-            meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
-            lines.append(f"{i.id.value:<{width}}  {i.provider:<{provider_width}}  {meta}".rstrip())
-        print("\n".join(lines))
+        print("\n".join(_long_lines(infos)))
     elif infos:
         print("\n".join(i.id.value for i in infos))
     for name, message in result.errors.items():
@@ -81,6 +73,55 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     for name, why in result.down.items():
         print(f"Warning: {with_remedy(name, f'plugin {name} is {why}')}", file=sys.stderr)
     return 1 if (result.errors or result.down) and not infos else 0
+
+
+def _listing_entry(info: SecretInfo) -> dict[str, object]:
+    # Imported here: plain ``ls`` (IDs only) never needs the expiry rule (~1 ms).
+    from docker_pass.core.expiry import expiry_of
+
+    doc: dict[str, object] = {
+        "id": info.id.value,
+        "provider": info.provider,
+        "metadata": dict(info.metadata),
+    }
+    expiry = expiry_of(info.metadata)
+    if expiry is not None:
+        doc["expires"] = expiry.text
+        doc["expiry"] = expiry.state.value
+        doc["expired"] = expiry.is_expired
+    return doc
+
+
+def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
+    width = max((len(i.id.value) for i in infos), default=2)
+    provider_width = max((len(i.provider) for i in infos), default=0)
+    provider_width = max(provider_width, 11)
+    expiries = [_expiry_cell(i) for i in infos]
+    expiry_width = max((len(cell) for cell in expiries), default=0)
+    expiry_header = ""
+    if expiry_width:
+        expiry_width = max(expiry_width, len("EXPIRES"))
+        expiry_header = f"{'EXPIRES':<{expiry_width}}  "
+    lines = [f"{'ID':<{width}}  {'PROVIDER':<{provider_width}}  {expiry_header}METADATA"]
+    for i, cell in zip(infos, expiries, strict=True):
+        meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
+        expiry = f"{cell:<{expiry_width}}  " if expiry_width else ""
+        line = f"{i.id.value:<{width}}  {i.provider:<{provider_width}}  {expiry}{meta}"
+        lines.append(line.rstrip())
+    return lines
+
+
+def _expiry_cell(info: SecretInfo) -> str:
+    """``2026-01-31 (expired)``, ``2026-12-06 (expires in 5 d)``, the bare date when far off."""
+    from docker_pass.core.expiry import ExpiryState, expiry_of
+
+    expiry = expiry_of(info.metadata)
+    if expiry is None:
+        return ""
+    if expiry.state == ExpiryState.UNPARSABLE:
+        return f"{expiry.text} (unparsable)"
+    mark = expiry.mark()
+    return f"{expiry.text} ({mark})" if mark else expiry.text
 
 
 def removal(result: Removal) -> int:

@@ -22,6 +22,7 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
+from docker_pass.core.remote.front import front_kind
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import palette_commands
@@ -42,6 +43,7 @@ from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.setup_flow import SetupFlow
+from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
         PluginToggled,
         PreviewComputed,
         SecretDeleted,
+        SecretRestored,
         SecretSaved,
         SecretsLoaded,
         ValueFetched,
@@ -66,13 +69,16 @@ if TYPE_CHECKING:
     from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
+from docker_pass.tui.undo_workers import UndoWorkers
 from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
-from docker_pass.tui.workers import WORK_LABELS, EngineWorkers
+from docker_pass.tui.workers import WORK_LABELS
 
 REVEAL_SECONDS = 20.0
+#: A status message is cleared this long after it was shown (if nothing replaced it).
+STATUS_SECONDS = 20.0
 CLIPBOARD_SECONDS = 30.0
 POLL_SECONDS = 1.0
 #: Up to this many secrets a preview is computed right in the key handler (well under a
@@ -89,7 +95,7 @@ class MainWidgets:
     bar: PatternBar
 
 
-class DockerPassApp(SetupFlow, EngineWorkers):
+class DockerPassApp(SetupFlow, UndoWorkers):
     """Browse, edit and delete secrets; watch and toggle plugins."""
 
     TITLE = "docker pass"
@@ -112,11 +118,15 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         poll_seconds: float | None = POLL_SECONDS,
         inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
         cursor_blink: bool = True,
+        status_seconds: float | None = STATUS_SECONDS,
     ) -> None:
         """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
-        ``None`` turns off watching other processes' plugin changes (tests trigger it)."""
+        ``None`` turns off watching other processes' plugin changes (tests trigger it);
+        ``status_seconds`` ``None`` keeps status messages until the next one."""
         super().__init__()
-        self.gateway = SecretsGateway(front_factory)
+        #: The front the gateway built last (the header says whether it is the daemon's).
+        self.front: EngineFront | None = None
+        self.gateway = SecretsGateway(self._noting_front(front_factory))
         self.user_keymap = dict(keymap or {})
         #: The keymap entries ignored on start, and why (also shown as a notification).
         self.keymap_warnings: list[str] = []
@@ -136,7 +146,9 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         #: The secret under the cursor, and the one whose value is shown (if any).
         self.selected: SecretInfo | None = None
         self.revealed_for: SecretInfo | None = None
-        self.status_message = StatusMessage("Loading…")
+        self.status_seconds = status_seconds
+        self.status_message = StatusMessage("Loading…", topic="listing")
+        self._status_timer: Timer | None = None
         self._reveal_timer: Timer | None = None
         self.clipboard_guard = ClipboardGuard(self, clipboard_seconds, self._clipboard_cleared)
         self._wanted_pattern = ""
@@ -160,6 +172,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
 
     def on_unmount(self) -> None:
         self.gateway.close()
+        self.undo.clear()  # the kept value goes with the session
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
@@ -187,9 +200,11 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         self._schedule_preview(self._wanted_pattern)
         self._update_subtitle()
         if first:
-            noun = "secret" if len(self.secrets_index) == 1 else "secrets"
             help_key = key_for(self, "app.help", "question_mark")
-            self.set_status(f"{len(self.secrets_index):,} {noun}. {help_key} shows every key.")
+            count = plural(len(self.secrets_index), "secret")
+            self.set_status(f"{count}. {help_key} shows every key.")
+        else:
+            self.end_status("listing")  # "Reloading…" is done
 
     def on_value_fetched(self, message: ValueFetched) -> None:
         info = message.info
@@ -208,7 +223,8 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         if isinstance(self.screen, EditorScreen):
             self.screen.dismiss(info)
         verb = ("Replaced" if listed else "Created") if message.created else "Saved"
-        self.set_status(f"{verb} {info.id.value} in {info.provider}.", "success")
+        text = f"{verb} {info.id.value} in {info.provider}."
+        self.set_status(text + self._undo_hint(info), "success")
 
     def on_secret_deleted(self, message: SecretDeleted) -> None:
         info = message.info
@@ -217,9 +233,17 @@ class DockerPassApp(SetupFlow, EngineWorkers):
             self._hide_value()
         self._schedule_preview(self._wanted_pattern)
         if message.existed:
-            self.set_status(f"Deleted {info.id.value} from {info.provider}.", "success")
+            text = f"Deleted {info.id.value} from {info.provider}."
+            self.set_status(text + self._undo_hint(info), "success")
         else:
             self.set_status(f"{info.id.value} was already gone from {info.provider}.", "warning")
+
+    def on_secret_restored(self, message: SecretRestored) -> None:
+        info = message.info
+        self.secrets_index = self.secrets_index.with_entry(info)
+        self._after_preview.append(lambda: self._select_after_change(info))
+        self._schedule_preview(self._wanted_pattern)
+        self.set_status(message.text, "success")
 
     def on_plugin_toggled(self, message: PluginToggled) -> None:
         status = message.status
@@ -230,7 +254,9 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         self.load_everything()
 
     def on_plugin_state_changed(self, _message: PluginStateChanged) -> None:
-        self.set_status("Plugin state changed in another process: reloading.", "warning")
+        self.set_status(
+            "Plugin state changed in another process: reloading.", "warning", topic="listing"
+        )
         self.load_everything(reload=True)
 
     def on_preview_computed(self, message: PreviewComputed) -> None:
@@ -281,7 +307,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         self._schedule_preview(message.text)
 
     def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
-        self.save_secret(message.draft, message.created)
+        self.save_keeping_undo(message.draft, message.created)
 
     def on_plugin_table_toggle_requested(self, message: PluginTable.ToggleRequested) -> None:
         self.request_toggle(message.status)
@@ -311,7 +337,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
 
     def action_reload(self) -> None:
         """Start afresh: a new engine, plugin statuses and listing."""
-        self.set_status("Reloading…")
+        self.set_status("Reloading…", topic="listing")
         self.load_everything(reload=True)
 
     def action_reveal(self) -> None:
@@ -323,14 +349,14 @@ class DockerPassApp(SetupFlow, EngineWorkers):
             self._hide_value()
             self.set_status("Value hidden.")
             return
-        self.set_status(f"Reading the value of {info.id.value}…")
+        self.set_status(f"Reading the value of {info.id.value}…", topic="reveal")
         self.fetch_value_to_reveal(info)
 
     def action_copy_value(self) -> None:
         """Copy the selected secret's value to the clipboard, cleared after a while."""
         info = self._selected_or_say()
         if info is not None:
-            self.set_status(f"Reading the value of {info.id.value} to copy it…")
+            self.set_status(f"Reading the value of {info.id.value} to copy it…", topic="copy")
             self.fetch_value_to_copy(info)
 
     def action_copy_reference(self) -> None:
@@ -369,17 +395,26 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         body = Text.assemble(
             "Delete ",
             (info.id.value, "bold"),
-            f" from {info.provider}?\nThis cannot be undone.",
+            f" from {info.provider}?\nu undoes it until you quit.",
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.set_status(f"Deleting {info.id.value}…")
-                self.delete_secret(info)
+                self.delete_keeping_undo(info)
             else:
                 self.set_status("Nothing deleted.")
 
         self.push_screen(ConfirmScreen("Delete secret", body, "Delete", danger=True), answered)
+
+    def action_undo(self) -> None:
+        """Restore the secret the last delete or replace of this session changed."""
+        kept = self.undo.take()
+        if kept is None:
+            self.set_status(self.undo.nothing_text(), "warning")
+            return
+        self.set_status(f"Restoring {kept.id.value} in {kept.provider}…")
+        self.restore_secret(kept)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
@@ -459,10 +494,25 @@ class DockerPassApp(SetupFlow, EngineWorkers):
 
     # -- status -----------------------------------------------------------------------------
 
-    def set_status(self, text: str, level: str = "info") -> None:
-        """Show ``text`` in the status line of every screen."""
-        self.status_message = StatusMessage(text, level)
+    def set_status(self, text: str, level: str = "info", *, topic: str = "") -> None:
+        """Show ``text`` in the status line of every screen, until ``status_seconds`` pass,
+        another message comes, or ``end_status(topic)`` says what it describes is over."""
+        self.status_message = StatusMessage(text, level, topic)
         self._broadcast_status()
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+        if text and self.status_seconds:
+            self._status_timer = self.set_timer(self.status_seconds, self._expire_status)
+
+    def end_status(self, topic: str) -> None:
+        """Clear the status line if its message is about ``topic`` (which just ended)."""
+        if topic and self.status_message.topic == topic:
+            self.set_status("")
+
+    def _expire_status(self) -> None:
+        self._status_timer = None
+        self.set_status("")
 
     def _broadcast_status(self) -> None:
         for screen in self.screen_stack:
@@ -514,6 +564,11 @@ class DockerPassApp(SetupFlow, EngineWorkers):
             self.set_status("Put the cursor on a secret first.", "warning")
         return self.selected
 
+    def _undo_hint(self, info: SecretInfo) -> str:
+        kept = self.undo.last
+        changed = kept is not None and (kept.id, kept.provider) == (info.id, info.provider)
+        return " u undoes it." if changed else ""
+
     def _check_writable(self, info: SecretInfo) -> bool:
         status = self._plugin(info.provider)
         if status is not None and status.writable:
@@ -526,9 +581,12 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         return False
 
     def _select(self, subject: SecretInfo | RealmSummary | Notice) -> None:
+        previous = self.selected
         self.selected = subject if isinstance(subject, SecretInfo) else None
         if self.revealed_for is not None and self.revealed_for != self.selected:
             self._hide_value()  # moving away hides a shown value
+        elif self.selected != previous:
+            self.end_status("reveal")  # a value still being read will not be shown
         main = self._main()
         if main is None:
             return
@@ -550,6 +608,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         self.set_status(
             f"Showing {info.id.value}: hidden again in {self.reveal_seconds:g} s or on moving.",
             "warning",
+            topic="reveal",
         )
 
     def _hide_value(self) -> None:
@@ -557,6 +616,7 @@ class DockerPassApp(SetupFlow, EngineWorkers):
             self._reveal_timer.stop()
             self._reveal_timer = None
         self.revealed_for = None
+        self.end_status("reveal")  # "Showing …" / "Reading the value …" is over
         main = self._main()
         if main is not None:
             main.detail.revealed = None
@@ -646,14 +706,24 @@ class DockerPassApp(SetupFlow, EngineWorkers):
         else:
             self.set_status(f"No realm {path}.", "warning")
 
+    def _noting_front(self, factory: Callable[[], EngineFront]) -> Callable[[], EngineFront]:
+        def build() -> EngineFront:
+            self.front = factory()  # in a worker; read on the event loop once results arrive
+            return self.front
+
+        return build
+
     def _update_subtitle(self) -> None:
         parts = [self.subtitle] if self.subtitle else []
+        if self.front is not None:
+            parts.append(front_kind(self.front))
         if self.listing_loaded:
-            parts.append(f"{len(self.secrets_index):,} secrets")
+            parts.append(plural(len(self.secrets_index), "secret"))
         down = [s.name for s in self.plugin_statuses if s.is_down]
         if self.plugin_statuses:
             parts.append(
-                f"{len(self.plugin_statuses)} plugins" + (f", {len(down)} down" if down else "")
+                plural(len(self.plugin_statuses), "plugin")
+                + (f", {len(down)} down" if down else "")
             )
         self.sub_title = " · ".join(parts)
 
@@ -670,4 +740,4 @@ def display_value(value: bytes) -> str:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
-        return f"(binary, {len(value)} bytes, base64) {base64.b64encode(value).decode()}"
+        return f"(binary, {plural(len(value), 'byte')}, base64) {base64.b64encode(value).decode()}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 from docker_pass.core.errors import DockerPassError
@@ -105,6 +106,21 @@ DEMO_SECRETS: tuple[tuple[str, str, dict[str, str]], ...] = (
 )
 
 
+#: One demo secret expires soon after the demo is created (so the tree shows "expires in
+#: 10 d" next to the long-expired docker/mcp/oauth/github): its date is computed then.
+SOON_SECRET = ("docker/mcp/oauth/slack", "xoxb-demo-not-a-real-token")
+SOON_AFTER_DAYS = 10
+
+
+def seeded_secrets(today: date | None = None) -> list[tuple[str, str, dict[str, str]]]:
+    """What a new demo store holds: :data:`DEMO_SECRETS`, and one that expires
+    :data:`SOON_AFTER_DAYS` after ``today`` (default: the real today)."""
+    expires = (today or date.today()) + timedelta(days=SOON_AFTER_DAYS)
+    id_, value = SOON_SECRET
+    soon = (id_, value, {"provider": "slack", "workspace": "acme", "expires": expires.isoformat()})
+    return [*DEMO_SECRETS, soon]
+
+
 def default_demo_dir() -> Path:
     """``$XDG_DATA_HOME/docker-pass-demo`` (next to, never inside, the real data dir)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -164,8 +180,9 @@ def seed_demo_store() -> int:
             raise DockerPassError("the docker-pass plugin does not store secrets")
         if plugin.list(Pattern("**")):
             return 0  # seeded before; keep what the person changed since
-        for id_, value, metadata in DEMO_SECRETS:
+        secrets = seeded_secrets()
+        for id_, value, metadata in secrets:
             plugin.save(ID.parse(id_), value.encode(), metadata)
-        return len(DEMO_SECRETS)
+        return len(secrets)
     finally:
         plugin.stop()

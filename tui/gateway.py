@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.errors import DockerPassError
+from docker_pass.core.errors import DockerPassError, SecretNotFoundError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.results import PluginStatus, Removal
@@ -27,6 +27,7 @@ from docker_pass.core.state import load_run_states, state_path
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from docker_pass.core.envelope import Envelope
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
 
@@ -92,6 +93,15 @@ class SecretsGateway:
         """The value of ``info`` from the plugin that listed it."""
         with self._lock:
             return self._front_now().get(info.id, plugin=info.provider).value
+
+    def read_for_undo(self, id_: ID, provider: str) -> Envelope | None:
+        """The secret as it is now (value and metadata), read right before a delete or a
+        replace so that ``u`` can restore it; ``None`` when there is none to replace."""
+        with self._lock:
+            try:
+                return self._front_now().get(id_, plugin=provider)
+            except SecretNotFoundError:
+                return None
 
     def save(self, draft: SecretDraft) -> SecretInfo:
         """Create or replace a secret; returns what the listing should now show."""

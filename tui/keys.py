@@ -184,7 +184,7 @@ def help_sections(
     """Every key, by where it works (the help screen's columns take the first three sections
     and the last three)."""
     palette = [KeyHelp("ctrl+p", "Command palette")]
-    toggle = [KeyHelp("enter / space", "Open or close a realm")]
+    toggle = [KeyHelp("space", "Open or close a realm")]
     leave = [KeyHelp("enter", "Keep the filter, back to the tree")]
     groups = dict(_binding_groups())
     return [

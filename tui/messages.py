@@ -85,3 +85,13 @@ class PreviewComputed(Message):
 
 class PluginStateChanged(Message):
     """Another process changed the plugins' shared state (enabled flags, crashes)."""
+
+
+class SecretRestored(Message):
+    """``u`` saved a deleted or replaced secret back; ``info`` is what the listing shows."""
+
+    def __init__(self, info: SecretInfo, text: str) -> None:
+        super().__init__()
+        self.info = info
+        #: What to tell the person ("Restored … (undid the delete).").
+        self.text = text

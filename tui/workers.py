@@ -46,6 +46,7 @@ WORK_LABELS = {
     "setup": "Setting up the plugin",
     "setup-forms": "Reading the plugins' setup forms",
     "setup-open": "Opening the setup form",
+    "undo": "Undoing",
 }
 
 

@@ -26,8 +26,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "pattern", nargs="?", default="**", metavar="PATTERN", help="only IDs matching this pattern"
     )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON (id, provider, metadata)")
-    output.add_argument("-l", "--long", action="store_true", help="show provider and metadata")
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (id, provider, metadata; expires, expiry, expired where set)",
+    )
+    output.add_argument(
+        "-l", "--long", action="store_true", help="show provider, expiry (where set) and metadata"
+    )
     parser.add_argument(
         "--all-realms",
         action="store_true",

@@ -32,6 +32,10 @@ PROBE_TIMEOUT = 0.2
 
 KEYCHAIN_PLUGIN = "docker-pass"
 
+#: What :func:`front_kind` says: the daemon answers, or the engine runs in this process.
+DAEMON_KIND = "daemon"
+EMBEDDED_KIND = "embedded engine"
+
 
 class EngineFront(Protocol):
     """What the fronts call on an engine: an embedded :class:`Engine`, or the daemon's (with an
@@ -85,6 +89,15 @@ class EngineFront(Protocol):
     def __enter__(self) -> EngineFront: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+def front_kind(front: object) -> str:
+    """Whether ``front`` talks to the engine daemon (:data:`DAEMON_KIND`) or is an embedded
+    engine (:data:`EMBEDDED_KIND`): a front says so in a ``kind`` attribute (the daemon's
+    does, and changes it if it falls back); one without it (:class:`Engine`) is embedded.
+    Cheap: no call reaches the daemon."""
+    kind = getattr(front, "kind", EMBEDDED_KIND)
+    return kind if isinstance(kind, str) else EMBEDDED_KIND
 
 
 def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, str]:
@@ -162,6 +175,11 @@ class DaemonOrEmbedded:
     def using_daemon(self) -> bool:
         """Whether calls still go to the daemon."""
         return self._embedded is None
+
+    @property
+    def kind(self) -> str:
+        """:data:`DAEMON_KIND` while calls go to the daemon, then :data:`EMBEDDED_KIND`."""
+        return DAEMON_KIND if self.using_daemon else EMBEDDED_KIND
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status."""

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
 
 from docker_pass.core.config import load_config
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
-from docker_pass.tui.demo import DEMO_SECRETS, MARKER, enter_demo
+from docker_pass.tui.demo import MARKER, SOON_SECRET, enter_demo, seeded_secrets
 from tests.helpers import docker_pass
 
 if TYPE_CHECKING:
@@ -50,8 +52,15 @@ def test_the_demo_is_a_seeded_file_store_confined_to_its_directory(tmp_path: Pat
     keychain = create_plugin("docker-pass")
     assert keychain.storage().startswith(f"file store {root}/data/docker-pass/store")
     listed = {i.id.value: dict(i.metadata) for i in keychain.list(Pattern("**"))}
-    assert set(listed) == {id_ for id_, _, _ in DEMO_SECRETS}
+    assert set(listed) == {id_ for id_, _, _ in seeded_secrets()}
     assert listed["myapp/prod/postgres/password"]["owner"] == "platform-team"
+    # One long expired, one expiring soon after the demo was made.
+    github = expiry_of(listed["docker/mcp/oauth/github"])
+    slack = expiry_of(listed[SOON_SECRET[0]])
+    assert github is not None
+    assert github.state == ExpiryState.EXPIRED
+    assert slack is not None
+    assert slack.state == ExpiryState.SOON
     # op is not installed: 1password-cli is enabled so the panel shows its real crash.
     assert load_config()["plugins"]["1password-cli"]["enabled"] is True
 
@@ -66,7 +75,7 @@ def test_a_second_start_keeps_what_changed(tmp_path: Path) -> None:
     enter_demo(root)
     ids = {i.id.value for i in create_plugin("docker-pass").list(Pattern("**"))}
     assert "gh/ci/token" not in ids
-    assert len(ids) == len(DEMO_SECRETS) - 1
+    assert len(ids) == len(seeded_secrets()) - 1
 
 
 @pytest.mark.usefixtures("restored_environ")
@@ -110,3 +119,12 @@ def test_ui_help_names_the_demo_and_the_keys() -> None:
     out = docker_pass("ui", "--help").stdout.decode()
     assert "--demo" in out
     assert "? shows every key" in out
+
+
+def test_the_soon_secret_expires_ten_days_after_the_demo_is_made() -> None:
+    made = date(2026, 12, 1)
+    ((_, _, meta),) = [s for s in seeded_secrets(made) if s[0] == SOON_SECRET[0]]
+    assert meta["expires"] == "2026-12-11"
+    expiry = expiry_of(meta, made)
+    assert expiry is not None
+    assert (expiry.state, expiry.mark()) == (ExpiryState.SOON, "expires in 10 d")

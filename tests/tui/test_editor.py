@@ -161,7 +161,7 @@ def test_edit_changes_metadata_and_keeps_the_value_when_left_empty() -> None:
         assert value == b"dckr_pat_demo-alice-not-a-real-token"
         assert metadata == {"registry": "docker.io", "username": "alice"}
         assert [m.created for m in seen.of(SecretSaved)] == [False]
-        assert status_of(pilot) == f"Saved {ALICE} in docker-pass."
+        assert status_of(pilot) == f"Saved {ALICE} in docker-pass. u undoes it."
 
     run(make_app({"docker-pass": keychain}), scenario)
 
@@ -216,7 +216,7 @@ def test_d_asks_first_and_deletes_only_on_yes() -> None:
         assert ALICE not in keychain.secrets
         assert [m.info.id.value for m in seen.of(SecretDeleted)] == [ALICE]
         assert app.secrets_index.find(ALICE) is None
-        assert status_of(pilot) == f"Deleted {ALICE} from docker-pass."
+        assert status_of(pilot) == f"Deleted {ALICE} from docker-pass. u undoes it."
 
     run(make_app({"docker-pass": keychain}), scenario)
 

@@ -152,7 +152,7 @@ def test_new_on_a_listed_id_asks_before_replacing_and_says_replaced() -> None:
         await settle(pilot)
         assert isinstance(pilot.app.screen, MainScreen)
         assert keychain.secrets[ALICE] == (b"dckr_pat_new-demo-value", {})
-        assert status_of(pilot) == f"Replaced {ALICE} in docker-pass."
+        assert status_of(pilot) == f"Replaced {ALICE} in docker-pass. u undoes it."
 
     run(make_app({"docker-pass": keychain}), scenario)
 

@@ -42,7 +42,7 @@ def test_the_ui_is_not_dumpable_and_has_no_core_limit(tmp_path: Path, isolated_h
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "exec " + shlex.join(ui))
     try:
         pid = int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}"))
-        tmux.wait_for(lambda s: "docker/ 6" in s, "the realm tree")  # the demo store was read
+        tmux.wait_for(lambda s: "docker/ 7" in s, "the realm tree")  # the demo store was read
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         assert argv[1:3] == [str(EXECUTABLE).encode(), b"ui"]
         assert core_limits(pid) == (0, hard_core_limit())

@@ -100,16 +100,16 @@ def tmux(tmp_path: Path, isolated_home: Path) -> Iterator[Tmux]:
 
 def test_the_real_ui_in_tmux(tmux: Tmux) -> None:
     seen: list[str] = []
-    seen.append(tmux.wait_for(lambda s: "docker/ 6" in s, "the realm tree"))
+    seen.append(tmux.wait_for(lambda s: "docker/ 7" in s, "the realm tree"))
     seen.append(tmux.wait_until_still())
     assert "✖ 1password-cli: crashed" in seen[-1]
-    assert "15 secrets" in seen[-1]
+    assert "16 secrets" in seen[-1]
 
     tmux.keys("/")
     # The footer changes when the pattern field has the keys.
     seen.append(tmux.wait_for(lambda s: "Clear pattern" in s, "the pattern field"))
     tmux.keys("myapp/*/postgres/**", literal=True)
-    seen.append(tmux.wait_for(lambda s: "3 of 15 match" in s, "the pattern preview"))
+    seen.append(tmux.wait_for(lambda s: "3 of 16 match" in s, "the pattern preview"))
     assert "routed to docker-pass" in seen[-1]
     assert "postgres/ 2" in seen[-1]
 
@@ -147,7 +147,7 @@ def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipb
     tmux("pipe-pane", "-t", SESSION, "-o", f"cat >> {output}")
     pem = tmp_path / "key.pem"
     pem.write_bytes(PEM)
-    seen = [tmux.wait_for(lambda s: "15 secrets" in s, "the listing")]
+    seen = [tmux.wait_for(lambda s: "16 secrets" in s, "the listing")]
 
     tmux.keys("n")
     seen.append(tmux.wait_for(lambda s: "New secret" in s, "the editor"))

@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from docker_pass.tui.text import HEADER_ICON
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -58,6 +59,14 @@ class MainScreen(Screen[None]):
             "d", "app.delete_secret", "Delete", tooltip="Delete (asks first)", id="main.delete"
         ),
         Binding(
+            "u",
+            "app.undo",
+            "Undo",
+            show=False,
+            tooltip="Undo last delete or change",
+            id="main.undo",
+        ),
+        Binding(
             "escape",
             "clear_pattern",
             "Clear",
@@ -76,7 +85,7 @@ class MainScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield PatternBar(id="pattern-bar")
         with Horizontal(id="main-body"):
             yield RealmTree(id="realm-tree")
@@ -97,6 +106,13 @@ class MainScreen(Screen[None]):
         bar = self.query_one(PatternBar)
         if bar.text:
             bar.set_text("")
+
+    def on_realm_tree_secret_opened(self, _event: RealmTree.SecretOpened) -> None:
+        # Enter on a secret: its detail takes the keys (e edits, escape comes back).
+        self.query_one(DetailPane).focus()
+
+    def on_detail_pane_left(self, _event: DetailPane.Left) -> None:
+        self.query_one(RealmTree).focus()
 
     def on_pattern_bar_finished(self, event: PatternBar.Finished) -> None:
         # Enter keeps the filter, Escape cleared it; either way the keys go back to the tree,

@@ -1,22 +1,32 @@
-"""The detail pane: what the cursor is on, with the value masked unless revealed."""
+"""The detail pane: what the cursor is on, with the value masked unless revealed.
+
+Enter on a secret in the tree focuses the pane (the screen does that); the secret keys work
+from here as from the tree, and Escape goes back to the tree.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
 
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.refs import reference_for
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.realms import Notice
+from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from textual.app import ComposeResult
 
 MASK = "••••••••"
@@ -33,12 +43,15 @@ class RealmSummary:
 Subject = SecretInfo | RealmSummary | Notice | None
 
 
-class DetailPane(VerticalScroll, can_focus=False):
-    """Shows a secret (ID, provider, reference, masked value, metadata), a realm or a notice."""
+class DetailPane(VerticalScroll):
+    """Shows a secret (ID, provider, reference, masked value, expiry, metadata), a realm or a
+    notice."""
 
     DEFAULT_CSS = """
     DetailPane {
         padding: 0 1;
+        &:focus { background-tint: $foreground 5%; }
+        &:focus #detail-title { text-style: bold reverse; }
         #detail-title { text-style: bold; color: $text-accent; margin-bottom: 1; }
         #detail-metadata-label { margin-top: 1; text-style: bold; }
         #detail-metadata { height: auto; max-height: 12; }
@@ -46,6 +59,28 @@ class DetailPane(VerticalScroll, can_focus=False):
         .-hidden { display: none; }
     }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            tooltip="Back to the realm tree",
+            id="detail.leave",
+        ),
+    ]
+
+    class Left(Message):
+        """Escape: the person is done here (the screen puts the focus back on the tree)."""
+
+        def __init__(self, pane: DetailPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> DetailPane:
+            """The pane."""
+            return self.pane
 
     #: What the cursor is on; the app sets it.
     subject: reactive[Subject] = reactive(None, init=False)
@@ -65,9 +100,25 @@ class DetailPane(VerticalScroll, can_focus=False):
         yield table
         yield Static("", id="detail-hint")
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: "Now" for the expiry row (tests fix it); ``None`` is the clock.
+        self.expiry_now: date | None = None
+
     def on_mount(self) -> None:
         self.query_one("#detail-metadata", DataTable).add_columns("Key", "Value")
         self._render_subject()
+
+    def action_leave(self) -> None:
+        """Go back to the tree."""
+        self.post_message(self.Left(self))
+
+    def on_focus(self) -> None:
+        # Later: Widget's own focus handler (which sets has_focus) runs after this one.
+        self.call_later(self._render_subject)  # the hint says how to go back
+
+    def on_blur(self) -> None:
+        self.call_later(self._render_subject)
 
     def watch_subject(self) -> None:
         self._render_subject()
@@ -100,21 +151,21 @@ class DetailPane(VerticalScroll, can_focus=False):
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
             if self.read_only:
-                hint.update(
+                keys = (
                     f"{subject.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
                     f"{bound('main.copy', 'c')} copy · "
                     f"{bound('main.copy_reference', 'y')} copy reference"
                 )
             else:
-                hint.update(
+                keys = (
                     f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
                     f"{bound('main.copy_reference', 'y')} copy reference · "
                     f"{bound('main.edit', 'e')} edit · {bound('main.delete', 'd')} delete"
                 )
+            hint.update(keys + (" · esc back to the tree" if self.has_focus else ""))
         elif isinstance(subject, RealmSummary):
             title.update(Text(f"{subject.path}/"))
-            noun = "secret" if subject.count == 1 else "secrets"
-            fields.update(Text(f"Realm with {subject.count:,} {noun} under it."))
+            fields.update(Text(f"Realm with {plural(subject.count, 'secret')} under it."))
             hint.update(
                 f"{bound('tree.right', 'l,right')} opens it · "
                 f"{bound('main.pattern', 'slash')} filters by pattern · "
@@ -146,4 +197,8 @@ class DetailPane(VerticalScroll, can_focus=False):
             grid.add_row("Value", Text(MASK))
         else:
             grid.add_row("Value", Text(self.revealed, style="bold reverse"))
+        expiry = expiry_of(info.metadata, self.expiry_now)
+        if expiry is not None:
+            style = {ExpiryState.EXPIRED: "bold red", ExpiryState.SOON: "yellow"}
+            grid.add_row("Expires", Text(expiry.describe(), style=style.get(expiry.state, "")))
         return grid

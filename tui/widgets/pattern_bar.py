@@ -13,6 +13,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
 from docker_pass.tui.preview import Preview, validate_pattern
+from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -140,8 +141,7 @@ class PatternBar(Vertical):
 def summary_text(preview: Preview) -> Text:
     """``37 of 1,204 match · routed to docker-pass`` (or the totals with no pattern)."""
     if preview.pattern is None:
-        noun = "secret" if preview.total == 1 else "secrets"
-        return Text(f"{preview.total:,} {noun} · press / and type a pattern to filter")
+        return Text(f"{plural(preview.total, 'secret')} · press / and type a pattern to filter")
     verb = "matches" if preview.matched == 1 else "match"
     text = Text(f"{preview.matched:,} of {preview.total:,} {verb}")
     routing = preview.routing

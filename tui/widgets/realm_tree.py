@@ -1,4 +1,9 @@
-"""The realm tree: secrets grouped by ID components, with counts, built lazily on expand."""
+"""The realm tree: secrets grouped by ID components, with counts, built lazily on expand.
+
+A new content rebuilds the tree but keeps the realms a person opened, and the cursor on what
+it was on — or, if that is gone (deleted), on its neighbour: the next sibling, else the
+previous one, else the parent realm.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,12 @@ from textual.reactive import reactive
 from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.tui.realms import Notice, RealmIndex
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from rich.style import Style
     from textual.widgets.tree import TreeNode
 
@@ -55,6 +63,8 @@ class RealmTree(Tree[NodeData]):
         & > .realm-tree--match { color: $text-accent; text-style: bold underline; }
         & > .realm-tree--notice { color: $text-warning; text-style: italic; }
         & > .realm-tree--error { color: $text-error; }
+        & > .realm-tree--expired { color: $text-error; }
+        & > .realm-tree--expiring { color: $text-warning; }
     }
     """
 
@@ -64,6 +74,8 @@ class RealmTree(Tree[NodeData]):
         "realm-tree--match",
         "realm-tree--notice",
         "realm-tree--error",
+        "realm-tree--expired",
+        "realm-tree--expiring",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -71,6 +83,14 @@ class RealmTree(Tree[NodeData]):
         Binding("k", "cursor_up", "Up", show=False, tooltip="Previous line", id="tree.up"),
         Binding("h,left", "collapse_or_parent", "Collapse / parent", show=False, id="tree.left"),
         Binding("l,right", "expand_or_child", "Expand / child", show=False, id="tree.right"),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            show=False,
+            tooltip="Open realm / secret detail",
+            id="tree.open",
+        ),
         Binding("g,home", "scroll_home", "First line", show=False, id="tree.first"),
         Binding("G,end", "scroll_end", "Last line", show=False, id="tree.last"),
     ]
@@ -105,6 +125,19 @@ class RealmTree(Tree[NodeData]):
             """The tree."""
             return self.tree
 
+    class SecretOpened(Message):
+        """Enter on a secret: the person wants to work with it (in the detail pane)."""
+
+        def __init__(self, tree: RealmTree, info: SecretInfo) -> None:
+            super().__init__()
+            self.tree = tree
+            self.info = info
+
+        @property
+        def control(self) -> RealmTree:
+            """The tree."""
+            return self.tree
+
     class NoticeHighlighted(Message):
         """The cursor is on a notice (loading, failure, empty)."""
 
@@ -124,13 +157,21 @@ class RealmTree(Tree[NodeData]):
         self.guide_depth = 3
         # Enter on a realm toggles it (Tree's auto_expand does that already).
         self.auto_expand = True
+        #: "Now" for expiry marks (tests fix it); ``None`` is the clock.
+        self.expiry_now: date | None = None
+        #: The realms a person opened, kept across rebuilds (not the filter's expand-all).
+        self._opened: set[str] = set()
+        self._expanded_all = False
 
     # -- what the app sets ------------------------------------------------------------------
 
     def watch_content(self, content: TreeContent | None) -> None:
         if content is None:
             return
-        keep = self._cursor_key()
+        keep = self._cursor_candidates()
+        if not self._expanded_all:
+            self._note_opened()
+        self._expanded_all = False
         self.clear()
         for notice in content.notices:
             self.root.add_leaf(self._notice_label(notice), notice)
@@ -146,7 +187,10 @@ class RealmTree(Tree[NodeData]):
             self.root.add_leaf(self._notice_label(empty), empty)
         elif content.filtered and len(content.index) <= EXPAND_ALL_LIMIT:
             self._expand_all(self.root)
-        target = self._node_for_key(keep) if keep else None
+            self._expanded_all = True
+        if not self._expanded_all:
+            self._reopen(self._opened)
+        target = next((n for key in keep if (n := self._node_for_key(key)) is not None), None)
         self._place_cursor(target)
 
     # -- navigation -------------------------------------------------------------------------
@@ -172,6 +216,15 @@ class RealmTree(Tree[NodeData]):
         elif node.children:
             self._fresh_lines()
             self.move_cursor(node.children[0])
+
+    def action_open(self) -> None:
+        """Enter: on a secret, say it was opened (the screen focuses its detail); on a realm,
+        open or close it (Tree's own Enter; a click does that too)."""
+        data = self.highlighted
+        if isinstance(data, SecretInfo):
+            self.post_message(self.SecretOpened(self, data))
+        else:
+            self.action_select_cursor()
 
     def show_realm(self, path: str) -> bool:
         """Open the realms down to ``path`` and put the cursor on it; whether it exists."""
@@ -283,13 +336,49 @@ class RealmTree(Tree[NodeData]):
                 return child
         return None
 
-    def _cursor_key(self) -> tuple[str, str, str] | None:
-        data = self.highlighted
-        if isinstance(data, SecretInfo):
-            return ("secret", data.id.value, data.provider)
-        if isinstance(data, RealmNode):
-            return ("realm", data.path, "")
-        return None
+    def _cursor_candidates(self) -> list[tuple[str, str, str]]:
+        """Where the cursor goes after a rebuild, best first: the node it is on, its next
+        sibling, its previous one, then the same for its parent realm, and so on up."""
+        keys: list[tuple[str, str, str]] = []
+        node = self.cursor_node
+        while node is not None and node.parent is not None:
+            siblings = list(node.parent.children)
+            at = siblings.index(node)
+            for candidate in (
+                [node],
+                siblings[at + 1 :],
+                reversed(siblings[:at]),
+            ):
+                key = next((k for n in candidate if (k := _key_of(n.data)) is not None), None)
+                if key is not None:
+                    keys.append(key)
+            node = node.parent
+        return keys
+
+    def _note_opened(self) -> None:
+        """Update the opened realms from the tree as shown: an open realm is added, a closed
+        one is dropped with every realm below it; realms the tree does not show now (a
+        filter hides them) keep their state for when they come back."""
+        opened = self._opened
+        stack = [self.root]
+        while stack:
+            for child in stack.pop().children:
+                if not isinstance(child.data, RealmNode):
+                    continue
+                path = child.data.path
+                if child.is_expanded:
+                    opened.add(path)
+                    stack.append(child)
+                elif opened:
+                    below = path + "/"
+                    gone = {p for p in opened if p == path or p.startswith(below)}
+                    opened -= gone
+
+    def _reopen(self, paths: set[str]) -> None:
+        for path in sorted(paths, key=lambda p: p.count("/")):
+            node = self._open_path(path)
+            if node is not None:
+                node.expand()
 
     def _fresh_lines(self) -> None:
         # Node line numbers are computed when the tree's lines are next built; asking for
@@ -338,9 +427,14 @@ class RealmTree(Tree[NodeData]):
 
     def _leaf_label(self, info: SecretInfo) -> Text:
         name = info.id.value.rpartition("/")[2]
-        return Text.assemble(
-            self._label_name(name), (f"  {info.provider}", self._style("provider"))
-        )
+        label = self._label_name(name)
+        # Right after the name: a narrow tree clips the provider first, not the mark.
+        expiry = expiry_of(info.metadata, self.expiry_now)
+        if expiry is not None and expiry.needs_attention:
+            late = expiry.state == ExpiryState.EXPIRED
+            label.append(f"  {expiry.mark()}", self._style("expired" if late else "expiring"))
+        label.append(f"  {info.provider}", self._style("provider"))
+        return label
 
     def _notice_label(self, notice: Notice) -> Text:
         # Short: the detail pane shows the whole message when the cursor is on it.
@@ -349,3 +443,12 @@ class RealmTree(Tree[NodeData]):
         if notice.kind == "error":
             return Text(f"✖ {notice.plugin}: {notice.title}", style=self._style("error"))
         return Text(notice.message, style=self._style("notice"))
+
+
+def _key_of(data: NodeData | None) -> tuple[str, str, str] | None:
+    """What identifies a line across rebuilds (notices have nothing that lasts)."""
+    if isinstance(data, SecretInfo):
+        return ("secret", data.id.value, data.provider)
+    if isinstance(data, RealmNode):
+        return ("realm", data.path, "")
+    return None

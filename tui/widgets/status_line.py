@@ -1,4 +1,8 @@
-"""The status line: the last thing that happened, coloured by how much it matters."""
+"""The status line: the last thing that happened, coloured by how much it matters.
+
+A message does not stay for ever: the app clears it after a while (``status_seconds``), or
+as soon as what it describes is over (its ``topic`` ends: a shown value hidden again).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ LEVELS = ("info", "success", "warning", "error")
 
 @dataclass(frozen=True, slots=True)
 class StatusMessage:
-    """One status: its text and level (info, success, warning or error)."""
+    """One status: its text, level (info, success, warning or error) and topic: what it
+    describes while that lasts ("reveal": a value is shown), so it can end with it."""
 
     text: str
     level: str = "info"
+    topic: str = ""
 
 
 class StatusLine(Static):
