@@ -28,7 +28,7 @@ from docker_pass.tui.commands import palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
 from docker_pass.tui.preview import Preview, compute_preview
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.realms import RealmIndex, SortOrder
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
@@ -122,6 +122,8 @@ class DockerPassApp(EngineWorkers):
         self.plugin_statuses: tuple[PluginStatus, ...] = ()
         self.plugins_loaded = False
         self.preview = Preview("", None)
+        #: The order of each realm's children in the tree (``s`` cycles it).
+        self.sort_order = SortOrder.NAME
         #: The secret under the cursor, and the one whose value is shown (if any).
         self.selected: SecretInfo | None = None
         self.revealed_for: SecretInfo | None = None
@@ -367,6 +369,15 @@ class DockerPassApp(EngineWorkers):
 
         self.push_screen(ConfirmScreen("Delete secret", body, "Delete", danger=True), answered)
 
+    def action_sort(self) -> None:
+        """Order the tree by the next key: name, provider, last update."""
+        self.sort_order = self.sort_order.next()
+        main = self._main()
+        if main is not None:
+            main.bar.order = self.sort_order
+        self._show_tree()
+        self.set_status(f"Sorted {self.sort_order.label} (s: next order).")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
@@ -573,7 +584,9 @@ class DockerPassApp(EngineWorkers):
             index,
             literals=preview.literals,
             notices=self._notices(),
-            filtered=preview.pattern is not None,
+            filtered=preview.filtered,
+            highlight=preview.highlight,
+            order=self.sort_order,
         )
         if not self.listing_loaded:
             main.bar.preview = None

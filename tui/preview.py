@@ -1,4 +1,4 @@
-"""The live pattern preview: which secrets a pattern matches and which plugins it reaches.
+"""The live filter preview: which secrets the field's text keeps, and where a pattern is routed.
 
 Pure Python (no Textual): the app runs :func:`compute_preview` inline for small listings and in a
 thread worker for large ones, and the benchmarks time it directly.
@@ -13,14 +13,24 @@ from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.search import (
+    FilterMode,
+    Highlight,
+    MetadataTerm,
+    PatternOffer,
+    highlight_for,
+    metadata_entries,
+    offer_pattern,
+    parse_query,
+    prefix_run,
+    search_entries,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.results import PluginStatus
-
-WILDCARDS = ("*", "**")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +45,12 @@ class Routing:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """The outcome of one pattern: the matching secrets, or why the pattern is invalid."""
+    """The outcome of the field's text: the secrets it keeps, or why it is invalid."""
 
     text: str
-    #: ``None`` when the field is empty (no filter) or the pattern is invalid.
+    #: The pattern in pattern mode; ``None`` otherwise (and when the text is invalid).
     pattern: Pattern | None
-    #: The rule the pattern breaks (``InvalidPatternError.reason``); empty when valid.
+    #: The rule the text breaks (``InvalidPatternError.reason``); empty when valid.
     error: str = ""
     #: The matching secrets; ``None`` means "no filter" (empty field) or invalid.
     index: RealmIndex | None = None
@@ -48,11 +58,25 @@ class Preview:
     routing: Routing = field(default_factory=Routing)
     #: Literal pattern components, highlighted wherever they appear in the tree.
     literals: frozenset[str] = frozenset()
+    #: How the text filters (the count line names it).
+    mode: FilterMode = FilterMode.ALL
+    #: The ID term (prefix, word or pattern as typed); "" when there is none.
+    id_term: str = ""
+    metadata: tuple[MetadataTerm, ...] = ()
+    #: What to mark in the tree's labels.
+    highlight: Highlight = field(default_factory=Highlight)
+    #: In search mode: the pattern that keeps the same secrets, if any.
+    offer: PatternOffer = field(default_factory=PatternOffer)
 
     @property
     def matched(self) -> int:
         """How many secrets match (all of them when there is no filter)."""
         return len(self.index) if self.index is not None else self.total
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the text filters (it is valid and not empty)."""
+        return self.index is not None
 
 
 def validate_pattern(text: str) -> str:
@@ -64,6 +88,11 @@ def validate_pattern(text: str) -> str:
     except InvalidPatternError as exc:
         return exc.reason
     return ""
+
+
+def validate_filter(text: str) -> str:
+    """The rule the filter field's ``text`` breaks, or "" when it is usable (or empty)."""
+    return parse_query(text).error
 
 
 def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
@@ -86,21 +115,46 @@ def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
 
 
 def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus]) -> Preview:
-    """Match ``text`` against every listed secret and route it across ``plugins``."""
+    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.search`)."""
     total = len(index)
-    if not text:
+    query = parse_query(text)
+    mode = query.mode
+    if query.error:
+        return Preview(text, None, error=query.error, total=total, mode=mode)
+    if mode is FilterMode.ALL:
         return Preview(text, None, total=total)
-    try:
-        pattern = Pattern.parse(text)
-    except InvalidPatternError as exc:
-        return Preview(text, None, error=exc.reason, total=total)
-    matched_ids = pattern.filter(index.ids)
-    if len(matched_ids) == total:
-        subset = index
-    else:
-        subset = RealmIndex(_pick(index, matched_ids), presorted=True)
-    literals = frozenset(c for c in pattern.components if c not in WILDCARDS)
-    return Preview(text, pattern, "", subset, total, route(pattern, plugins), literals)
+    term = query.id_term
+    subset = index
+    routing = Routing()
+    offer = PatternOffer()
+    if mode is FilterMode.PREFIX:
+        subset = index.slice(*prefix_run(index.ids, term))
+    elif mode is FilterMode.SEARCH:
+        found = search_entries(index.entries, index.folded_ids, term)
+        subset = index if len(found) == total else RealmIndex(found, presorted=True)
+        offer = offer_pattern(term, subset.ids)
+    elif query.pattern is not None:
+        matched_ids = query.pattern.filter(index.ids)
+        if len(matched_ids) != total:
+            subset = RealmIndex(_pick(index, matched_ids), presorted=True)
+        routing = route(query.pattern, plugins)
+    if query.metadata:
+        subset = RealmIndex(metadata_entries(subset.entries, query.metadata), presorted=True)
+    highlight = highlight_for(query)
+    return Preview(
+        text,
+        query.pattern,
+        "",
+        subset,
+        total,
+        routing,
+        highlight.literals if mode is FilterMode.PATTERN else frozenset(),
+        mode,
+        term,
+        query.metadata,
+        highlight,
+        offer,
+    )
 
 
 def _pick(index: RealmIndex, matched_ids: list[str]) -> list[SecretInfo]:

@@ -58,6 +58,14 @@ class MainScreen(Screen[None]):
             "d", "app.delete_secret", "Delete", tooltip="Delete (asks first)", id="main.delete"
         ),
         Binding(
+            "s",
+            "app.sort",
+            "Sort",
+            show=False,
+            tooltip="Order the tree by name, provider, or last update (cycles)",
+            id="main.sort",
+        ),
+        Binding(
             "escape",
             "clear_pattern",
             "Clear",

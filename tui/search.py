@@ -1,0 +1,266 @@
+"""What the filter field's text means, and the pure matching behind each meaning (no Textual).
+
+The field holds space-separated terms, combined with AND:
+
+* ``key=value``: the secret's metadata holds ``key`` with exactly ``value``; ``key=`` alone
+  means "has ``key``" (any value, the empty one included).
+* at most one ID term:
+
+  - with a ``*`` it is a **pattern**, matched exactly (``docker/*/token``, ``**/token``);
+  - with a ``/`` but no ``*`` it is a **prefix** of the ID, as typed so far (``docker/au``
+    keeps ``docker/auth/…`` and ``docker/authz``); a trailing ``/`` is a prefix like any other;
+  - a bare word (no ``/``, no ``*``) **searches** the ID components: a component containing it,
+    ignoring case.  A word that starts the ID is such a component, so the search keeps every
+    secret the prefix would.
+
+Matching works on :class:`~docker_pass.tui.realms.RealmIndex`, whose IDs are sorted: a prefix
+is one run of them, found by two bisections.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from docker_pass.core.errors import InvalidPatternError
+from docker_pass.core.ids import Pattern
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from docker_pass.core.envelope import SecretInfo
+
+WILDCARDS = ("*", "**")
+
+
+class FilterMode(StrEnum):
+    """How the field filters; the count line names it."""
+
+    ALL = "all"
+    PREFIX = "prefix"
+    SEARCH = "search"
+    PATTERN = "pattern"
+    METADATA = "metadata"
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataTerm:
+    """``key=value`` (the value exactly) or ``key=`` (``value`` ``None``: the key is there)."""
+
+    key: str
+    value: str | None
+
+    def accepts(self, metadata: Mapping[str, str]) -> bool:
+        """Whether a secret's metadata satisfies the term."""
+        found = metadata.get(self.key)
+        if found is None:
+            return False
+        return self.value is None or found == self.value
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The field's text, understood: its mode, its ID term and metadata terms, or its error."""
+
+    text: str
+    mode: FilterMode
+    #: The ID term as typed ("" when there is none).
+    id_term: str = ""
+    #: The compiled pattern in pattern mode (a trailing ``/`` reads as "below": ``P/*/**``).
+    pattern: Pattern | None = None
+    metadata: tuple[MetadataTerm, ...] = ()
+    #: The rule the text breaks; empty when it is usable.
+    error: str = ""
+
+
+def _id_rule(text: str) -> str:
+    """The rule ``text`` (a prefix or word, no ``*``) breaks, by the core's pattern rules."""
+    # A trailing "/" only says a component follows: check the text with one in its place.
+    probe = text + "x" if text.endswith("/") else text
+    try:
+        Pattern.parse(probe)
+    except InvalidPatternError as exc:
+        return exc.reason
+    return ""
+
+
+def parse_query(text: str) -> Query:
+    """What ``text`` asks for (never raises: a broken term is the query's ``error``)."""
+    terms = text.split()
+    if not terms:
+        return Query(text, FilterMode.ALL)
+    metadata: list[MetadataTerm] = []
+    id_terms: list[str] = []
+    for term in terms:
+        key, eq, value = term.partition("=")
+        if eq:
+            if not key:
+                return Query(
+                    text, FilterMode.METADATA, error="a metadata term needs a key: key=value"
+                )
+            metadata.append(MetadataTerm(key, value or None))
+        else:
+            id_terms.append(term)
+    meta = tuple(metadata)
+    if not id_terms:
+        return Query(text, FilterMode.METADATA, metadata=meta)
+    if len(id_terms) > 1:
+        return Query(
+            text,
+            FilterMode.SEARCH,
+            metadata=meta,
+            error="one prefix, word or pattern at a time (add key=value terms to narrow)",
+        )
+    term = id_terms[0]
+    if "*" in term:
+        body = term.rstrip("/")
+        effective = f"{body}/*/**" if body != term and body else term
+        try:
+            pattern = Pattern.parse(effective)
+        except InvalidPatternError as exc:
+            return Query(text, FilterMode.PATTERN, term, metadata=meta, error=exc.reason)
+        return Query(text, FilterMode.PATTERN, term, pattern, meta)
+    mode = FilterMode.PREFIX if "/" in term else FilterMode.SEARCH
+    return Query(text, mode, term, None, meta, _id_rule(term))
+
+
+# -- matching ---------------------------------------------------------------------------------
+
+
+def prefix_run(ids: Sequence[str], prefix: str) -> tuple[int, int]:
+    """The slice of the sorted ``ids`` that start with ``prefix``: two bisections."""
+    lo = bisect_left(ids, prefix)
+    # Every string starting with ``prefix`` sorts before ``prefix`` with its last character
+    # bumped by one (IDs hold ASCII only, so the bump never overflows).
+    hi = bisect_left(ids, prefix[:-1] + chr(ord(prefix[-1]) + 1), lo) if prefix else len(ids)
+    return lo, hi
+
+
+def search_entries(
+    entries: Sequence[SecretInfo], folded_ids: Sequence[str], word: str
+) -> list[SecretInfo]:
+    """The entries with an ID component containing ``word`` (ignoring case).
+
+    ``word`` holds no ``/``, so a substring of the whole ID is always inside one component:
+    one ``in`` per ID, on IDs folded once per listing.
+    """
+    needle = word.casefold()
+    return [e for e, folded in zip(entries, folded_ids, strict=True) if needle in folded]
+
+
+def metadata_entries(
+    entries: Sequence[SecretInfo], terms: Sequence[MetadataTerm]
+) -> list[SecretInfo]:
+    """The entries whose metadata satisfies every term."""
+    return [e for e in entries if all(t.accepts(e.metadata) for t in terms)]
+
+
+@dataclass(frozen=True, slots=True)
+class PatternOffer:
+    """The pattern a search is equivalent to on this listing, if there is one."""
+
+    #: Patterns that keep exactly the searched secrets, most general first; empty when none.
+    equivalent: tuple[str, ...] = ()
+    #: ``**/word/**`` when only some matches hold ``word`` as a whole component.
+    partial: str = ""
+    #: How many secrets ``partial`` keeps.
+    partial_count: int = 0
+
+
+def offer_pattern(word: str, matched_ids: Sequence[str]) -> PatternOffer:
+    """The pattern equivalent of searching ``word`` over ``matched_ids`` (what it kept).
+
+    ``**`` matches zero or more components (core/ids.py), so ``**/w/**`` keeps exactly the IDs
+    with a component equal to ``w``, and ``**/w`` those that end in one.  The search keeps IDs
+    with a component *containing* ``w`` in any case, so the two agree on this listing when
+    every kept ID holds ``w`` whole.
+    """
+    if not matched_ids or validate_word(word):
+        return PatternOffer()
+    whole = "/" + word + "/"
+    leaf = "/" + word
+    exact = 0
+    leaves = 0
+    for id_ in matched_ids:
+        wrapped = "/" + id_ + "/"
+        if whole in wrapped:
+            exact += 1
+            if wrapped.endswith(whole) or id_.endswith(leaf):
+                leaves += 1
+    anywhere = f"**/{word}/**"
+    if exact == len(matched_ids):
+        if leaves == exact:
+            return PatternOffer((anywhere, f"**/{word}"))
+        return PatternOffer((anywhere,))
+    if exact:
+        return PatternOffer(partial=anywhere, partial_count=exact)
+    return PatternOffer()
+
+
+def validate_word(word: str) -> str:
+    """The rule a searched word breaks as an ID component, or ""."""
+    return _id_rule(word) if word else ""
+
+
+# -- highlighting -----------------------------------------------------------------------------
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """Which characters of a tree label (one ID component) to mark, for the current filter.
+
+    Labels are marked by their text alone (as pattern literals always were): a component equal
+    to a pattern literal, the part of a component a prefix covers, each occurrence of a
+    searched word.
+    """
+
+    #: Whole components to mark (pattern literals, the prefix's complete components).
+    literals: frozenset[str] = frozenset()
+    #: The prefix's last, unfinished component: a label starting with it marks that much.
+    partial: str = ""
+    #: A searched word, folded: every occurrence is marked, ignoring case.
+    word: str = ""
+
+    def spans(self, name: str) -> tuple[Span, ...]:
+        """``(start, end)`` ranges of ``name`` to mark, in order, not overlapping."""
+        if name in self.literals:
+            return ((0, len(name)),)
+        if self.partial and name.startswith(self.partial):
+            return ((0, len(self.partial)),)
+        if self.word:
+            return occurrences(name.casefold(), self.word)
+        return ()
+
+    def __bool__(self) -> bool:
+        return bool(self.literals or self.partial or self.word)
+
+
+def occurrences(text: str, needle: str) -> tuple[Span, ...]:
+    """Every non-overlapping occurrence of ``needle`` in ``text``, left to right."""
+    out: list[Span] = []
+    start = text.find(needle)
+    while start != -1:
+        out.append((start, start + len(needle)))
+        start = text.find(needle, start + len(needle))
+    return tuple(out)
+
+
+def highlight_for(query: Query) -> Highlight:
+    """What to mark in the tree for ``query``."""
+    if query.error:
+        return Highlight()
+    if query.mode is FilterMode.PATTERN and query.pattern is not None:
+        return Highlight(frozenset(c for c in query.pattern.components if c not in WILDCARDS))
+    if query.mode is FilterMode.PREFIX:
+        *whole, last = query.id_term.split("/")
+        return Highlight(frozenset(c for c in whole if c), partial=last)
+    if query.mode is FilterMode.SEARCH:
+        return Highlight(word=query.id_term.casefold())
+    return Highlight()
