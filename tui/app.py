@@ -24,7 +24,7 @@ from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
-from docker_pass.tui.commands import palette_commands
+from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
 from docker_pass.tui.preview import Preview, compute_preview
@@ -85,6 +85,9 @@ class DockerPassApp(EngineWorkers):
 
     TITLE = "docker pass"
     CSS_PATH = "app.tcss"
+
+    #: The palette: the system commands (``palette_commands``) and every listed secret.
+    COMMANDS = EngineWorkers.COMMANDS | {SecretsProvider}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -422,6 +425,21 @@ class DockerPassApp(EngineWorkers):
         self._after_preview.append(lambda: self._show_realm_later(path))
         main.bar.set_text("")
 
+    def jump_to_secret(self, id_: str, provider: str = "") -> None:
+        """Show the main screen with the cursor on a secret (clearing a filter that hides it)."""
+        self._to_main_screen()
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_secret(id_, provider):
+            main.tree.focus()
+            return
+        if not main.bar.text:
+            self.set_status(f"{id_} is no longer listed.", "warning")
+            return
+        self._after_preview.append(lambda: self._show_secret_later(id_, provider))
+        main.bar.set_text("")
+
     def run_on_main(self, action: Callable[[], None]) -> None:
         """Run a secret action from anywhere (the palette): on the main screen."""
         self._to_main_screen()
@@ -609,6 +627,15 @@ class DockerPassApp(EngineWorkers):
         main = self._main()
         if main is not None and not main.tree.show_secret(info.id.value, info.provider):
             self.set_status(f"Saved {info.id.value}; the current pattern hides it.", "success")
+
+    def _show_secret_later(self, id_: str, provider: str) -> None:
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_secret(id_, provider):
+            main.tree.focus()
+        else:
+            self.set_status(f"{id_} is no longer listed.", "warning")
 
     def _show_realm_later(self, path: str) -> None:
         main = self._main()

@@ -19,6 +19,8 @@ is one run of them, found by two bisections.
 
 from __future__ import annotations
 
+import heapq
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,7 +30,7 @@ from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from docker_pass.core.envelope import SecretInfo
 
@@ -264,3 +266,43 @@ def highlight_for(query: Query) -> Highlight:
     if query.mode is FilterMode.SEARCH:
         return Highlight(word=query.id_term.casefold())
     return Highlight()
+
+
+# -- the palette's secret search --------------------------------------------------------------
+
+
+def subsequence_matcher(query: str) -> Callable[[str], object]:
+    """A test whether a (folded) text holds ``query``'s characters in order, gaps allowed.
+
+    Each step skips possessively to the next wanted character (``[^c]*+c``), so the regex never
+    backtracks: one pass over the text, whatever the query.
+    """
+    parts = []
+    for char in query.casefold():
+        if char.isspace():
+            continue
+        escaped = re.escape(char)
+        body = "\\]" if char == "]" else ("\\\\" if char == "\\" else escaped)
+        parts.append(f"[^{body}]*+{escaped}")
+    return re.compile("".join(parts)).match
+
+
+def palette_candidates(folded_ids: Sequence[str], query: str, limit: int) -> list[int]:
+    """Positions of the IDs most likely to match ``query`` fuzzily, best first, at most ``limit``.
+
+    The cheap first pass for the command palette: IDs holding the query's characters in order,
+    ranked by whether the query is a substring of the last component, then of the ID, then by
+    length; only these few are scored by the palette's own (slower) fuzzy matcher.
+    """
+    needle = "".join(query.casefold().split())
+    if not needle:
+        return []
+    match = subsequence_matcher(needle)
+    found = [i for i, folded in enumerate(folded_ids) if match(folded)]
+
+    def rank(i: int) -> tuple[int, int, int]:
+        folded = folded_ids[i]
+        closeness = 0 if needle in folded.rpartition("/")[2] else (1 if needle in folded else 2)
+        return closeness, len(folded), i  # i: the IDs are sorted, so ties go by ID
+
+    return heapq.nsmallest(limit, found, key=rank)
