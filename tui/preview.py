@@ -7,6 +7,8 @@ thread worker for large ones, and the benchmarks time it directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
@@ -19,11 +21,12 @@ from docker_pass.tui.search import (
     MetadataTerm,
     PatternOffer,
     highlight_for,
-    metadata_entries,
+    literal_hint,
+    metadata_mask,
     offer_pattern,
     parse_query,
     prefix_run,
-    search_entries,
+    search_mask,
 )
 
 if TYPE_CHECKING:
@@ -130,16 +133,13 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
     if mode is FilterMode.PREFIX:
         subset = index.slice(*prefix_run(index.ids, term))
     elif mode is FilterMode.SEARCH:
-        found = search_entries(index.entries, index.folded_ids, term)
-        subset = index if len(found) == total else RealmIndex(found, presorted=True)
-        offer = offer_pattern(term, subset.ids)
+        subset = index.keep(search_mask(index.folded_ids, term))
+        offer = offer_pattern(term, len(subset), index.wrapped_ids)
     elif query.pattern is not None:
-        matched_ids = query.pattern.filter(index.ids)
-        if len(matched_ids) != total:
-            subset = RealmIndex(_pick(index, matched_ids), presorted=True)
+        subset = match_pattern(query.pattern, index)
         routing = route(query.pattern, plugins)
-    if query.metadata:
-        subset = RealmIndex(metadata_entries(subset.entries, query.metadata), presorted=True)
+    for meta_term in query.metadata:
+        subset = subset.keep(metadata_mask(subset.entries, meta_term))
     highlight = highlight_for(query)
     return Preview(
         text,
@@ -155,6 +155,26 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         highlight,
         offer,
     )
+
+
+def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
+    """The entries of ``index`` that ``pattern`` matches.
+
+    Cheap necessary conditions first (``literal_hint``: the run of IDs starting with the
+    leading literals, then those containing the longest other literal, both in C), so the
+    pattern's matcher sees only IDs that might match: ``**/svc12`` looks at the few IDs holding
+    ``svc12``, not at all of them.
+    """
+    if pattern.components == ("**",):
+        return index
+    leading, inner = literal_hint(pattern)
+    candidates = index.slice(*prefix_run(index.ids, leading)) if leading else index
+    if inner:
+        candidates = candidates.keep(map(contains, candidates.ids, repeat(inner)))
+    matched_ids = pattern.filter(candidates.ids)
+    if len(matched_ids) == len(candidates):
+        return candidates
+    return RealmIndex.of_sorted(_pick(candidates, matched_ids), matched_ids)
 
 
 def _pick(index: RealmIndex, matched_ids: list[str]) -> list[SecretInfo]:

@@ -15,10 +15,11 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import compress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from docker_pass.core.envelope import SecretInfo
 
@@ -86,7 +87,7 @@ class Realm:
 class RealmIndex:
     """Secrets sorted by ``(id, provider)``, grouped into realms on demand."""
 
-    __slots__ = ("_folded", "entries", "ids")
+    __slots__ = ("_folded", "_wrapped", "entries", "ids")
 
     def __init__(self, entries: Sequence[SecretInfo], *, presorted: bool = False) -> None:
         """``entries`` are sorted here unless ``presorted`` says they already are."""
@@ -97,20 +98,30 @@ class RealmIndex:
         #: The ID strings, parallel to ``entries`` (bisection needs plain strings).
         self.ids: list[str] = [e.id.value for e in ordered]
         self._folded: list[str] | None = None
+        self._wrapped: list[str] | None = None
 
     @classmethod
-    def _of(cls, entries: list[SecretInfo], ids: list[str]) -> RealmIndex:
+    def of_sorted(cls, entries: list[SecretInfo], ids: list[str]) -> RealmIndex:
+        """An index over ``entries`` already sorted, with ``ids`` their ID strings (not copied)."""
         index = cls.__new__(cls)
         index.entries = entries
         index.ids = ids
         index._folded = None
+        index._wrapped = None
         return index
 
     def slice(self, lo: int, hi: int) -> RealmIndex:
         """The entries ``lo:hi`` as an index (already sorted: nothing is sorted again)."""
         if lo == 0 and hi == len(self.ids):
             return self
-        return RealmIndex._of(self.entries[lo:hi], self.ids[lo:hi])
+        return RealmIndex.of_sorted(self.entries[lo:hi], self.ids[lo:hi])
+
+    def keep(self, mask: Iterable[object]) -> RealmIndex:
+        """The entries whose ``mask`` item is true, in order (``itertools.compress``: C speed)."""
+        flags = mask if isinstance(mask, list) else list(mask)
+        return RealmIndex.of_sorted(
+            list(compress(self.entries, flags)), list(compress(self.ids, flags))
+        )
 
     @property
     def folded_ids(self) -> list[str]:
@@ -119,6 +130,14 @@ class RealmIndex:
         if folded is None:
             folded = self._folded = [i.casefold() for i in self.ids]
         return folded
+
+    @property
+    def wrapped_ids(self) -> list[str]:
+        """The IDs as ``/id/``: "has component ``w``" is then one ``in`` (computed when asked)."""
+        wrapped = self._wrapped
+        if wrapped is None:
+            wrapped = self._wrapped = [f"/{i}/" for i in self.ids]
+        return wrapped
 
     def __len__(self) -> int:
         return len(self.entries)

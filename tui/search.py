@@ -24,6 +24,8 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
@@ -143,23 +145,37 @@ def prefix_run(ids: Sequence[str], prefix: str) -> tuple[int, int]:
     return lo, hi
 
 
-def search_entries(
-    entries: Sequence[SecretInfo], folded_ids: Sequence[str], word: str
-) -> list[SecretInfo]:
-    """The entries with an ID component containing ``word`` (ignoring case).
+def search_mask(folded_ids: Sequence[str], word: str) -> list[bool]:
+    """For each (case-folded) ID, whether a component contains ``word``, ignoring case.
 
     ``word`` holds no ``/``, so a substring of the whole ID is always inside one component:
-    one ``in`` per ID, on IDs folded once per listing.
+    one ``in`` per ID, mapped in C (``operator.contains``), on IDs folded once per listing.
     """
-    needle = word.casefold()
-    return [e for e, folded in zip(entries, folded_ids, strict=True) if needle in folded]
+    return list(map(contains, folded_ids, repeat(word.casefold())))
 
 
-def metadata_entries(
-    entries: Sequence[SecretInfo], terms: Sequence[MetadataTerm]
-) -> list[SecretInfo]:
-    """The entries whose metadata satisfies every term."""
-    return [e for e in entries if all(t.accepts(e.metadata) for t in terms)]
+def metadata_mask(entries: Sequence[SecretInfo], term: MetadataTerm) -> list[bool]:
+    """For each entry, whether its metadata satisfies ``term``."""
+    key, value = term.key, term.value
+    if value is None:
+        return [key in e.metadata for e in entries]
+    return [e.metadata.get(key) == value for e in entries]
+
+
+def literal_hint(pattern: Pattern) -> tuple[str, str]:
+    """Necessary conditions for an ID to match ``pattern``, cheap to test on many IDs.
+
+    The leading literal components joined (every match starts with that text, so the sorted
+    IDs' prefix run holds them all), and the longest other literal (every match contains it).
+    """
+    components = pattern.components
+    leading: list[str] = []
+    for component in components:
+        if component in WILDCARDS:
+            break
+        leading.append(component)
+    rest = [c for c in components[len(leading) :] if c not in WILDCARDS]
+    return "/".join(leading), max(rest, key=len, default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,28 +190,22 @@ class PatternOffer:
     partial_count: int = 0
 
 
-def offer_pattern(word: str, matched_ids: Sequence[str]) -> PatternOffer:
-    """The pattern equivalent of searching ``word`` over ``matched_ids`` (what it kept).
+def offer_pattern(word: str, matched: int, wrapped_ids: Sequence[str]) -> PatternOffer:
+    """The pattern equivalent of searching ``word``, which kept ``matched`` of the IDs.
 
-    ``**`` matches zero or more components (core/ids.py), so ``**/w/**`` keeps exactly the IDs
-    with a component equal to ``w``, and ``**/w`` those that end in one.  The search keeps IDs
-    with a component *containing* ``w`` in any case, so the two agree on this listing when
-    every kept ID holds ``w`` whole.
+    ``wrapped_ids`` are every listed ID as ``/id/``.  ``**`` matches zero or more components
+    (core/ids.py), so ``**/w/**`` keeps exactly the IDs with a component equal to ``w`` (those
+    whose wrapped form holds ``/w/``), and ``**/w`` those that end in one.  The search keeps IDs
+    with a component *containing* ``w`` in any case, a superset; the two agree on this listing
+    when they keep as many.  Both counts are C-speed passes (``operator.contains``).
     """
-    if not matched_ids or validate_word(word):
+    if not matched or validate_word(word):
         return PatternOffer()
-    whole = "/" + word + "/"
-    leaf = "/" + word
-    exact = 0
-    leaves = 0
-    for id_ in matched_ids:
-        wrapped = "/" + id_ + "/"
-        if whole in wrapped:
-            exact += 1
-            if wrapped.endswith(whole) or id_.endswith(leaf):
-                leaves += 1
+    whole = f"/{word}/"
+    exact = sum(map(contains, wrapped_ids, repeat(whole)))
     anywhere = f"**/{word}/**"
-    if exact == len(matched_ids):
+    if exact == matched:
+        leaves = sum(map(str.endswith, wrapped_ids, repeat(whole)))
         if leaves == exact:
             return PatternOffer((anywhere, f"**/{word}"))
         return PatternOffer((anywhere,))

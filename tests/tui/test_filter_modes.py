@@ -143,12 +143,9 @@ def test_the_offered_pattern_keeps_exactly_what_the_search_kept(ids: list[str], 
 
 
 def test_offers_on_the_demo_store() -> None:
-    assert offer_pattern(
-        "alice", ["docker/auth/ghcr.io/alice", "docker/auth/hub/alice"]
-    ).equivalent == (
-        "**/alice/**",
-        "**/alice",
-    )
+    two_alices = ["/docker/auth/ghcr.io/alice/", "/docker/auth/hub/alice/", "/x/alicia/"]
+    assert offer_pattern("alice", 2, two_alices).equivalent == ("**/alice/**", "**/alice")
+    assert offer_pattern("ali", 3, two_alices).equivalent == ()
     assert compute_preview("docker", DEMO, []).offer.equivalent == ("**/docker/**",)
     hub = compute_preview("hub", DEMO, []).offer  # docker/auth/hub/… and …/oauth/github
     assert (hub.equivalent, hub.partial, hub.partial_count) == ((), "**/hub/**", 2)
