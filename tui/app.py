@@ -27,7 +27,7 @@ from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
-from docker_pass.tui.preview import Preview, compute_preview
+from docker_pass.tui.preview import Preview, compute_preview, is_cheap
 from docker_pass.tui.realms import RealmIndex, SortOrder
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
@@ -574,7 +574,7 @@ class DockerPassApp(EngineWorkers):
         """Compute the preview of ``text`` now (small listings) or in a worker, coalescing keys."""
         self._wanted_pattern = text
         index = self.secrets_index
-        if len(index) <= self.inline_preview_limit or not text:
+        if len(index) <= self.inline_preview_limit or not text or is_cheap(text):
             self._apply_preview(compute_preview(text, index, self.plugin_statuses))
         elif not self._preview_running:
             # One computation at a time; keys typed meanwhile are folded into the next one.

@@ -98,6 +98,13 @@ def validate_filter(text: str) -> str:
     return parse_query(text).error
 
 
+def is_cheap(text: str) -> bool:
+    """Whether ``text`` filters in well under a frame at any size: a prefix is two bisections
+    and a slice, so the app computes it in the key handler, not in a worker."""
+    query = parse_query(text)
+    return query.mode is FilterMode.PREFIX and not query.metadata and not query.error
+
+
 def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
     """The plugins ``pattern`` would be sent to, by each plugin's pattern (``narrow``)."""
     running: list[str] = []
@@ -133,7 +140,8 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
     if mode is FilterMode.PREFIX:
         subset = index.slice(*prefix_run(index.ids, term))
     elif mode is FilterMode.SEARCH:
-        subset = index.keep(search_mask(index.folded_ids, term))
+        mask = search_mask(index.folded_ids, term)
+        subset = index if all(mask) else index.keep(mask)
         offer = offer_pattern(term, len(subset), index.wrapped_ids)
     elif query.pattern is not None:
         subset = match_pattern(query.pattern, index)
@@ -160,17 +168,24 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
 def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
     """The entries of ``index`` that ``pattern`` matches.
 
-    Cheap necessary conditions first (``literal_hint``: the run of IDs starting with the
-    leading literals, then those containing the longest other literal, both in C), so the
-    pattern's matcher sees only IDs that might match: ``**/svc12`` looks at the few IDs holding
-    ``svc12``, not at all of them.
+    Cheap necessary conditions first (``literal_hint``, each a C-speed pass: the run of IDs
+    starting with the leading literals, then those ending with the trailing ones or holding
+    the longest other literal component), so the pattern's matcher sees only IDs that might
+    match: ``**/svc12`` looks at the IDs ending in ``/svc12``, not at all of them.
     """
     if pattern.components == ("**",):
         return index
-    leading, inner = literal_hint(pattern)
-    candidates = index.slice(*prefix_run(index.ids, leading)) if leading else index
-    if inner:
-        candidates = candidates.keep(map(contains, candidates.ids, repeat(inner)))
+    leading, ending, holding = literal_hint(pattern)
+    lo, hi = prefix_run(index.ids, leading) if leading else (0, len(index))
+    candidates = index.slice(lo, hi)
+    if ending or holding:
+        wrapped = index.wrapped_ids[lo:hi]
+        if ending:
+            mask = list(map(str.endswith, wrapped, repeat(ending)))
+        else:
+            mask = list(map(contains, wrapped, repeat(holding)))
+        if not all(mask):
+            candidates = candidates.keep(mask)
     matched_ids = pattern.filter(candidates.ids)
     if len(matched_ids) == len(candidates):
         return candidates

@@ -162,20 +162,36 @@ def metadata_mask(entries: Sequence[SecretInfo], term: MetadataTerm) -> list[boo
     return [e.metadata.get(key) == value for e in entries]
 
 
-def literal_hint(pattern: Pattern) -> tuple[str, str]:
+def literal_hint(pattern: Pattern) -> tuple[str, str, str]:
     """Necessary conditions for an ID to match ``pattern``, cheap to test on many IDs.
 
-    The leading literal components joined (every match starts with that text, so the sorted
-    IDs' prefix run holds them all), and the longest other literal (every match contains it).
+    With the ID written ``/id/``: it starts with ``/`` + the leading literal components (so
+    the sorted IDs' prefix run holds every match), it ends with the trailing literal
+    components + ``/``, and it holds each other literal component as ``/c/`` (the longest is
+    returned: the rarest, likely).  Empty strings where the pattern has no such literal.
     """
     components = pattern.components
-    leading: list[str] = []
-    for component in components:
-        if component in WILDCARDS:
-            break
-        leading.append(component)
-    rest = [c for c in components[len(leading) :] if c not in WILDCARDS]
-    return "/".join(leading), max(rest, key=len, default="")
+
+    def literal_run(parts: tuple[str, ...]) -> list[str]:
+        run: list[str] = []
+        for component in parts:
+            if component in WILDCARDS:
+                break
+            run.append(component)
+        return run
+
+    leading = literal_run(components)
+    if len(leading) == len(components):
+        whole = "/".join(components)
+        return whole, f"/{whole}/", ""
+    trailing = literal_run(components[::-1])[::-1]
+    inner = components[len(leading) : len(components) - len(trailing)]
+    middle = max((c for c in inner if c not in WILDCARDS), key=len, default="")
+    return (
+        "/".join(leading),
+        f"/{'/'.join(trailing)}/" if trailing else "",
+        f"/{middle}/" if middle else "",
+    )
 
 
 @dataclass(frozen=True, slots=True)

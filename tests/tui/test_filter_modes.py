@@ -142,6 +142,23 @@ def test_the_offered_pattern_keeps_exactly_what_the_search_kept(ids: list[str], 
         assert 0 < len(kept) < len(preview.index)
 
 
+a_pattern = st.lists(
+    st.one_of(component, st.sampled_from(["*", "**"])), min_size=1, max_size=4
+).filter(lambda parts: "*" in parts or "**" in parts)
+
+
+@given(st.lists(an_id, max_size=30), a_pattern)
+def test_pattern_mode_keeps_exactly_what_the_pattern_matches(
+    ids: list[str], parts: list[str]
+) -> None:
+    text = "/".join(parts)
+    preview = compute_preview(text, index_of(ids), [])
+    assert preview.index is not None
+    pattern = Pattern(text)
+    assert preview.mode is FilterMode.PATTERN
+    assert preview.index.ids == [i for i in sorted(ids) if pattern.matches(i)]
+
+
 def test_offers_on_the_demo_store() -> None:
     two_alices = ["/docker/auth/ghcr.io/alice/", "/docker/auth/hub/alice/", "/x/alicia/"]
     assert offer_pattern("alice", 2, two_alices).equivalent == ("**/alice/**", "**/alice")
