@@ -62,7 +62,7 @@ class MainScreen(Screen[None]):
             "app.sort",
             "Sort",
             show=False,
-            tooltip="Order the tree by name, provider, or last update (cycles)",
+            tooltip="Order by name, provider, last update",
             id="main.sort",
         ),
         Binding(

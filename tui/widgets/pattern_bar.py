@@ -19,7 +19,7 @@ from docker_pass.tui.search import FilterMode
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-PLACEHOLDER = "a prefix docker/au, a word alice, a pattern **/token, metadata owner=alice"
+PLACEHOLDER = "prefix docker/au · word alice · pattern **/token · key=value owner=alice"
 
 
 class PatternValidator(Validator):
