@@ -287,3 +287,9 @@ def test_metadata_terms_filter_the_tree() -> None:
         )
 
     run(make_app(), scenario)
+
+
+def test_the_matching_module_is_plain() -> None:
+    from tests.test_boundaries import modules_after, top_level
+
+    assert "textual" not in top_level(modules_after("import docker_pass.tui.search"))
