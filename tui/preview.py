@@ -140,14 +140,14 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
     if mode is FilterMode.PREFIX:
         subset = index.slice(*prefix_run(index.ids, term))
     elif mode is FilterMode.SEARCH:
-        mask = search_mask(index.folded_ids, term)
-        subset = index if all(mask) else index.keep(mask)
-        offer = offer_pattern(term, len(subset), index.wrapped_ids)
+        subset = search(index, term)
+        # Every ID with a component equal to the word is among those kept: count there.
+        offer = offer_pattern(term, len(subset), subset.wrapped_ids)
     elif query.pattern is not None:
         subset = match_pattern(query.pattern, index)
         routing = route(query.pattern, plugins)
     for meta_term in query.metadata:
-        subset = subset.keep(metadata_mask(subset.entries, meta_term))
+        subset = subset.where(metadata_mask(subset.entries, meta_term))
     highlight = highlight_for(query)
     return Preview(
         text,
@@ -163,6 +163,23 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         highlight,
         offer,
     )
+
+
+def search(index: RealmIndex, word: str) -> RealmIndex:
+    """The entries of ``index`` with an ID component containing ``word`` (ignoring case).
+
+    Typing on narrows: an ID that contains the new word contains the last word searched in
+    this index whenever the new word contains that one, so only what the last search kept is
+    searched again (``svc12`` looks at the IDs holding ``svc1``).
+    """
+    folded = word.casefold()
+    base = index
+    last = index.last_search
+    if last is not None and last[0] in folded:
+        base = last[1]
+    subset = base.where(search_mask(base.folded_ids, folded))
+    index.last_search = (folded, subset)
+    return subset
 
 
 def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
@@ -181,11 +198,9 @@ def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
     if ending or holding:
         wrapped = index.wrapped_ids[lo:hi]
         if ending:
-            mask = list(map(str.endswith, wrapped, repeat(ending)))
+            candidates = candidates.where(map(str.endswith, wrapped, repeat(ending)))
         else:
-            mask = list(map(contains, wrapped, repeat(holding)))
-        if not all(mask):
-            candidates = candidates.keep(mask)
+            candidates = candidates.where(map(contains, wrapped, repeat(holding)))
     matched_ids = pattern.filter(candidates.ids)
     if len(matched_ids) == len(candidates):
         return candidates

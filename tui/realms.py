@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from itertools import compress
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from docker_pass.core.envelope import SecretInfo
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 _AFTER_SLASH = chr(ord("/") + 1)
 
 
+T = TypeVar("T")
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -68,6 +70,15 @@ def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
 
 
+def _picker(positions: list[int]) -> Callable[[Sequence[T]], list[T]]:
+    """A function picking ``positions`` out of a sequence into a list (``itemgetter``: C)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda items: [items[only]]
+    get = itemgetter(*positions)
+    return lambda items: list(get(items))
+
+
 def _newest_first(updated_at: float | None) -> tuple[bool, float]:
     # Unknown times (the plugin does not say) sort last.
     return (updated_at is None, -(updated_at or 0.0))
@@ -87,7 +98,7 @@ class Realm:
 class RealmIndex:
     """Secrets sorted by ``(id, provider)``, grouped into realms on demand."""
 
-    __slots__ = ("_folded", "_wrapped", "entries", "ids")
+    __slots__ = ("_folded", "_wrapped", "entries", "ids", "last_search")
 
     def __init__(self, entries: Sequence[SecretInfo], *, presorted: bool = False) -> None:
         """``entries`` are sorted here unless ``presorted`` says they already are."""
@@ -99,6 +110,8 @@ class RealmIndex:
         self.ids: list[str] = [e.id.value for e in ordered]
         self._folded: list[str] | None = None
         self._wrapped: list[str] | None = None
+        #: The last word searched in this index and what it kept (the next key narrows that).
+        self.last_search: tuple[str, RealmIndex] | None = None
 
     @classmethod
     def of_sorted(cls, entries: list[SecretInfo], ids: list[str]) -> RealmIndex:
@@ -108,6 +121,7 @@ class RealmIndex:
         index.ids = ids
         index._folded = None
         index._wrapped = None
+        index.last_search = None
         return index
 
     def slice(self, lo: int, hi: int) -> RealmIndex:
@@ -116,12 +130,23 @@ class RealmIndex:
             return self
         return RealmIndex.of_sorted(self.entries[lo:hi], self.ids[lo:hi])
 
-    def keep(self, mask: Iterable[object]) -> RealmIndex:
-        """The entries whose ``mask`` item is true, in order (``itertools.compress``: C speed)."""
-        flags = mask if isinstance(mask, list) else list(mask)
-        return RealmIndex.of_sorted(
-            list(compress(self.entries, flags)), list(compress(self.ids, flags))
-        )
+    def take(self, positions: list[int]) -> RealmIndex:
+        """The entries at ``positions`` (ascending), with their derived forms (C-speed picks)."""
+        if len(positions) == len(self.ids):
+            return self
+        if not positions:
+            return RealmIndex.of_sorted([], [])
+        pick = _picker(positions)
+        index = RealmIndex.of_sorted(pick(self.entries), pick(self.ids))
+        if self._folded is not None:
+            index._folded = pick(self._folded)
+        if self._wrapped is not None:
+            index._wrapped = pick(self._wrapped)
+        return index
+
+    def where(self, mask: Iterable[object]) -> RealmIndex:
+        """The entries whose ``mask`` item (one per entry, in order) is true."""
+        return self.take(list(compress(range(len(self.ids)), mask)))
 
     @property
     def folded_ids(self) -> list[str]:

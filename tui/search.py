@@ -25,18 +25,19 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import repeat
-from operator import contains
+from operator import attrgetter, contains, eq, methodcaller
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from docker_pass.core.envelope import SecretInfo
 
 WILDCARDS = ("*", "**")
+_METADATA = attrgetter("metadata")
 
 
 class FilterMode(StrEnum):
@@ -145,21 +146,21 @@ def prefix_run(ids: Sequence[str], prefix: str) -> tuple[int, int]:
     return lo, hi
 
 
-def search_mask(folded_ids: Sequence[str], word: str) -> list[bool]:
+def search_mask(folded_ids: Iterable[str], word: str) -> Iterator[bool]:
     """For each (case-folded) ID, whether a component contains ``word``, ignoring case.
 
     ``word`` holds no ``/``, so a substring of the whole ID is always inside one component:
     one ``in`` per ID, mapped in C (``operator.contains``), on IDs folded once per listing.
     """
-    return list(map(contains, folded_ids, repeat(word.casefold())))
+    return map(contains, folded_ids, repeat(word.casefold()))
 
 
-def metadata_mask(entries: Sequence[SecretInfo], term: MetadataTerm) -> list[bool]:
-    """For each entry, whether its metadata satisfies ``term``."""
-    key, value = term.key, term.value
-    if value is None:
-        return [key in e.metadata for e in entries]
-    return [e.metadata.get(key) == value for e in entries]
+def metadata_mask(entries: Iterable[SecretInfo], term: MetadataTerm) -> Iterator[object]:
+    """For each entry, whether its metadata satisfies ``term`` (C-level maps, lazily)."""
+    metadata = map(_METADATA, entries)
+    if term.value is None:
+        return map(contains, metadata, repeat(term.key))
+    return map(eq, map(methodcaller("get", term.key), metadata), repeat(term.value))
 
 
 def literal_hint(pattern: Pattern) -> tuple[str, str, str]:

@@ -130,6 +130,18 @@ def test_search_keeps_ids_with_a_component_containing_the_word(ids: list[str], w
     assert set(i for i in ids if i.startswith(word)) <= set(preview.index.ids)
 
 
+@given(st.lists(an_id, max_size=30), st.lists(component, min_size=1, max_size=6))
+def test_searching_again_in_one_index_narrows_correctly(ids: list[str], words: list[str]) -> None:
+    index = index_of(ids)
+    # Typed on (each word a prefix of the next, as keys arrive), then other words at random.
+    typed = [words[0][:n] for n in range(1, len(words[0]) + 1)] + words[1:]
+    for word in typed:
+        preview = compute_preview(word, index, [])
+        assert preview.index is not None
+        naive = sorted(i for i in ids if word.casefold() in i.casefold())
+        assert preview.index.ids == naive, word
+
+
 @given(st.lists(an_id, max_size=30), component)
 def test_the_offered_pattern_keeps_exactly_what_the_search_kept(ids: list[str], word: str) -> None:
     preview = compute_preview(word, index_of(ids), [])
