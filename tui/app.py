@@ -179,6 +179,9 @@ class DockerPassApp(EngineWorkers):
         self.listing_errors = message.listing.errors
         first = not self.listing_loaded
         self.listing_loaded = True
+        if len(self.secrets_index) > self.inline_preview_limit:
+            # Folding 100,000 IDs for the search takes a while: not on the first key typed.
+            self.run_worker(self.secrets_index.warm, thread=True, group="warm-index")
         self._schedule_preview(self._wanted_pattern)
         self._update_subtitle()
         if first:

@@ -148,6 +148,10 @@ class RealmIndex:
         """The entries whose ``mask`` item (one per entry, in order) is true."""
         return self.take(list(compress(range(len(self.ids)), mask)))
 
+    def warm(self) -> None:
+        """Compute the derived forms the filters use now (in a worker), not on the first key."""
+        _ = self.folded_ids, self.wrapped_ids
+
     @property
     def folded_ids(self) -> list[str]:
         """The IDs case-folded, for searching (computed once per index, when first asked)."""

@@ -62,6 +62,7 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         assert app.preview.text == "**/"
         assert app.preview.error == ""
         assert app.preview.matched == 15
+        assert summary(pilot).startswith("pattern · 15 of 15 match **/*/** · routed to")
 
     classes = {
         "docker-pass": keychain_class(),

@@ -188,6 +188,8 @@ def _append_mode(text: Text, preview: Preview) -> None:
         text.append(" with " + " ".join(str(t) for t in preview.metadata))
     else:
         text.append(" matches" if preview.matched == 1 else " match")
+        if preview.pattern is not None and preview.pattern.value != term:
+            text.append(f" {preview.pattern.value}")  # a trailing / reads as "below": P/*/**
         routing = preview.routing
         if routing.running:
             text.append(" · routed to ")
