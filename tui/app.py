@@ -33,6 +33,7 @@ from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
+from docker_pass.tui.text import counted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -652,7 +653,7 @@ class DockerPassApp(EngineWorkers):
     def _update_subtitle(self) -> None:
         parts = [self.subtitle] if self.subtitle else []
         if self.listing_loaded:
-            parts.append(f"{len(self.secrets_index):,} secrets")
+            parts.append(counted(len(self.secrets_index), "secret"))
         down = [s.name for s in self.plugin_statuses if s.is_down]
         if self.plugin_statuses:
             parts.append(

@@ -13,6 +13,7 @@ from textual.content import Content
 
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.search import palette_candidates
+from docker_pass.tui.text import counted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -77,7 +78,7 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
         count = index.count(path)
         yield SystemCommand(
             f"Jump to realm {path}",
-            f"{count:,} secret{'s' if count != 1 else ''} under it",
+            f"{counted(count, 'secret')} under it",
             partial(app.jump_to_realm, path),
             discover=False,
         )

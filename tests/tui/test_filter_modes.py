@@ -29,6 +29,7 @@ from docker_pass.tui.search import (
 )
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
+from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -305,3 +306,16 @@ def test_the_matching_module_is_plain() -> None:
     from tests.test_boundaries import modules_after, top_level
 
     assert "textual" not in top_level(modules_after("import docker_pass.tui.search"))
+
+
+def test_one_secret_is_one_secret() -> None:
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        assert summary(pilot) == "1 secret · press / to filter · by name"
+        assert "1 secret" in app.sub_title.split(" · ")
+        assert "secrets" not in app.sub_title
+        await pilot.press("slash")
+        await type_text(pilot, "gh/**")
+        assert summary(pilot) == "pattern · 1 of 1 matches · routed to docker-pass · by name"
+
+    run(make_app({"docker-pass": keychain_class({"gh/token": (b"v", {})})}), scenario)

@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Static
 from docker_pass.tui.preview import Preview, validate_filter
 from docker_pass.tui.realms import SortOrder
 from docker_pass.tui.search import FilterMode
+from docker_pass.tui.text import counted
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -144,11 +145,6 @@ class PatternBar(Vertical):
         summary.update(text)
 
 
-def count(number: int, noun: str) -> str:
-    """``1 secret``, ``3,633 secrets``."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
     """The count line: the mode first, then the matches and what the mode adds.
 
@@ -158,7 +154,7 @@ def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
     """
     mode = preview.mode
     if mode is FilterMode.ALL:
-        text = Text(f"{count(preview.total, 'secret')} · press / to filter")
+        text = Text(f"{counted(preview.total, 'secret')} · press / to filter")
     else:
         text = Text(f"{mode} · ", style="bold")
         text.append(f"{preview.matched:,} of {preview.total:,}")
