@@ -147,7 +147,8 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         subset = match_pattern(query.pattern, index)
         routing = route(query.pattern, plugins)
     for meta_term in query.metadata:
-        subset = subset.where(metadata_mask(subset.entries, meta_term))
+        column = subset.metadata_column(meta_term.key)
+        subset = subset.where(metadata_mask(column, meta_term))
     highlight = highlight_for(query)
     return Preview(
         text,

@@ -98,7 +98,7 @@ class Realm:
 class RealmIndex:
     """Secrets sorted by ``(id, provider)``, grouped into realms on demand."""
 
-    __slots__ = ("_folded", "_wrapped", "entries", "ids", "last_search")
+    __slots__ = ("_columns", "_folded", "_wrapped", "entries", "ids", "last_search")
 
     def __init__(self, entries: Sequence[SecretInfo], *, presorted: bool = False) -> None:
         """``entries`` are sorted here unless ``presorted`` says they already are."""
@@ -110,6 +110,7 @@ class RealmIndex:
         self.ids: list[str] = [e.id.value for e in ordered]
         self._folded: list[str] | None = None
         self._wrapped: list[str] | None = None
+        self._columns: dict[str, list[str | None]] = {}
         #: The last word searched in this index and what it kept (the next key narrows that).
         self.last_search: tuple[str, RealmIndex] | None = None
 
@@ -121,6 +122,7 @@ class RealmIndex:
         index.ids = ids
         index._folded = None
         index._wrapped = None
+        index._columns = {}
         index.last_search = None
         return index
 
@@ -159,6 +161,14 @@ class RealmIndex:
         if folded is None:
             folded = self._folded = [i.casefold() for i in self.ids]
         return folded
+
+    def metadata_column(self, key: str) -> list[str | None]:
+        """Each entry's metadata value for ``key`` (``None`` where it has none), computed once
+        per key: typing ``owner=al…`` compares the values again, it does not look them up."""
+        column = self._columns.get(key)
+        if column is None:
+            column = self._columns[key] = [e.metadata.get(key) for e in self.entries]
+        return column
 
     @property
     def wrapped_ids(self) -> list[str]:

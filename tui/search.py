@@ -25,7 +25,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import repeat
-from operator import attrgetter, contains, eq, methodcaller
+from operator import contains, eq, is_not
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
@@ -34,10 +34,8 @@ from docker_pass.core.ids import Pattern
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-    from docker_pass.core.envelope import SecretInfo
 
 WILDCARDS = ("*", "**")
-_METADATA = attrgetter("metadata")
 
 
 class FilterMode(StrEnum):
@@ -155,12 +153,11 @@ def search_mask(folded_ids: Iterable[str], word: str) -> Iterator[bool]:
     return map(contains, folded_ids, repeat(word.casefold()))
 
 
-def metadata_mask(entries: Iterable[SecretInfo], term: MetadataTerm) -> Iterator[object]:
-    """For each entry, whether its metadata satisfies ``term`` (C-level maps, lazily)."""
-    metadata = map(_METADATA, entries)
+def metadata_mask(column: Iterable[str | None], term: MetadataTerm) -> Iterator[bool]:
+    """For each value of ``term.key`` (``None``: no such key), whether it satisfies ``term``."""
     if term.value is None:
-        return map(contains, metadata, repeat(term.key))
-    return map(eq, map(methodcaller("get", term.key), metadata), repeat(term.value))
+        return map(is_not, column, repeat(None))
+    return map(eq, column, repeat(term.value))
 
 
 def literal_hint(pattern: Pattern) -> tuple[str, str, str]:
