@@ -18,6 +18,7 @@ from docker_pass.tui.realms import RealmIndex
 from docker_pass.tui.search import (
     FilterMode,
     Highlight,
+    IdTerm,
     MetadataTerm,
     PatternOffer,
     highlight_for,
@@ -70,6 +71,8 @@ class Preview:
     highlight: Highlight = field(default_factory=Highlight)
     #: In search mode: the pattern that keeps the same secrets, if any.
     offer: PatternOffer = field(default_factory=PatternOffer)
+    #: Further ID terms that narrowed the result (``docker/ alice``).
+    more: tuple[IdTerm, ...] = ()
 
     @property
     def matched(self) -> int:
@@ -146,6 +149,9 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
     elif query.pattern is not None:
         subset = match_pattern(query.pattern, index)
         routing = route(query.pattern, plugins)
+    for extra in query.more:
+        subset = narrow(subset, extra)
+        offer = PatternOffer()  # the offer was for the first term alone
     for meta_term in query.metadata:
         column = subset.metadata_column(meta_term.key)
         subset = subset.where(metadata_mask(column, meta_term))
@@ -163,7 +169,18 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         query.metadata,
         highlight,
         offer,
+        query.more,
     )
+
+
+def narrow(index: RealmIndex, term: IdTerm) -> RealmIndex:
+    """The entries of ``index`` that one more ID term keeps."""
+    if term.mode is FilterMode.PREFIX:
+        return index.where(map(str.startswith, index.ids, repeat(term.text)))
+    if term.mode is FilterMode.SEARCH:
+        return index.where(search_mask(index.folded_ids, term.text))
+    # A pattern term always carries its pattern (parse_id_term compiles it).
+    return match_pattern(term.pattern, index) if term.pattern is not None else index
 
 
 def search(index: RealmIndex, word: str) -> RealmIndex:

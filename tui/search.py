@@ -4,7 +4,7 @@ The field holds space-separated terms, combined with AND:
 
 * ``key=value``: the secret's metadata holds ``key`` with exactly ``value``; ``key=`` alone
   means "has ``key``" (any value, the empty one included).
-* at most one ID term:
+* ID terms (the first names the mode; each further one narrows the result too):
 
   - with a ``*`` it is a **pattern**, matched exactly (``docker/*/token``, ``**/token``);
   - with a ``/`` but no ``*`` it is a **prefix** of the ID, as typed so far (``docker/au``
@@ -67,18 +67,30 @@ class MetadataTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class IdTerm:
+    """One term on IDs: a prefix, a searched word, or a pattern."""
+
+    mode: FilterMode
+    text: str
+    #: The compiled pattern in pattern mode (a trailing ``/`` reads as "below": ``P/*/**``).
+    pattern: Pattern | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
-    """The field's text, understood: its mode, its ID term and metadata terms, or its error."""
+    """The field's text, understood: its mode, its ID terms and metadata terms, or its error."""
 
     text: str
     mode: FilterMode
-    #: The ID term as typed ("" when there is none).
+    #: The (first) ID term as typed ("" when there is none); its kind is the mode.
     id_term: str = ""
     #: The compiled pattern in pattern mode (a trailing ``/`` reads as "below": ``P/*/**``).
     pattern: Pattern | None = None
     metadata: tuple[MetadataTerm, ...] = ()
     #: The rule the text breaks; empty when it is usable.
     error: str = ""
+    #: Further ID terms, each narrowing the result too (``docker/ alice``).
+    more: tuple[IdTerm, ...] = ()
 
 
 def _id_rule(text: str) -> str:
@@ -112,24 +124,35 @@ def parse_query(text: str) -> Query:
     meta = tuple(metadata)
     if not id_terms:
         return Query(text, FilterMode.METADATA, metadata=meta)
-    if len(id_terms) > 1:
-        return Query(
-            text,
-            FilterMode.SEARCH,
-            metadata=meta,
-            error="one prefix, word or pattern at a time (add key=value terms to narrow)",
-        )
-    term = id_terms[0]
+    parsed: list[IdTerm] = []
+    for term in id_terms:
+        id_term = parse_id_term(term)
+        if isinstance(id_term, str):
+            first = parse_id_term(id_terms[0])
+            mode = first.mode if isinstance(first, IdTerm) else _mode_of(id_terms[0])
+            return Query(text, mode, id_terms[0], metadata=meta, error=id_term)
+        parsed.append(id_term)
+    head, *rest = parsed
+    return Query(text, head.mode, head.text, head.pattern, meta, "", tuple(rest))
+
+
+def _mode_of(term: str) -> FilterMode:
     if "*" in term:
+        return FilterMode.PATTERN
+    return FilterMode.PREFIX if "/" in term else FilterMode.SEARCH
+
+
+def parse_id_term(term: str) -> IdTerm | str:
+    """``term`` (no spaces, no ``=``) as an ID term, or the rule it breaks."""
+    mode = _mode_of(term)
+    if mode is FilterMode.PATTERN:
         body = term.rstrip("/")
         effective = f"{body}/*/**" if body != term and body else term
         try:
-            pattern = Pattern.parse(effective)
+            return IdTerm(mode, term, Pattern.parse(effective))
         except InvalidPatternError as exc:
-            return Query(text, FilterMode.PATTERN, term, metadata=meta, error=exc.reason)
-        return Query(text, FilterMode.PATTERN, term, pattern, meta)
-    mode = FilterMode.PREFIX if "/" in term else FilterMode.SEARCH
-    return Query(text, mode, term, None, meta, _id_rule(term))
+            return exc.reason
+    return _id_rule(term) or IdTerm(mode, term)
 
 
 # -- matching ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from docker_pass.tui.realms import RealmIndex
 from docker_pass.tui.search import (
     FilterMode,
     Highlight,
+    IdTerm,
     MetadataTerm,
     offer_pattern,
     parse_query,
@@ -82,6 +83,25 @@ def summary(pilot: Pilot[None]) -> str:
 def test_the_text_decides_the_mode(text: str, mode: FilterMode, id_term: str, error: str) -> None:
     query = parse_query(text)
     assert (query.mode, query.id_term, query.error) == (mode, id_term, error)
+
+
+def test_further_id_terms_narrow_too() -> None:
+    query = parse_query("docker/ alice **/x")
+    assert (query.mode, query.id_term, query.error) == (FilterMode.PREFIX, "docker/", "")
+    assert query.more == (
+        IdTerm(FilterMode.SEARCH, "alice"),
+        IdTerm(FilterMode.PATTERN, "**/x", Pattern("**/x")),
+    )
+    assert parse_query("docker/ al!").error.startswith("'!' is not allowed")
+
+
+@given(st.lists(an_id, max_size=30), an_id, component)
+def test_several_terms_keep_what_each_keeps(ids: list[str], prefix: str, word: str) -> None:
+    text = f"{prefix}/ {word}"
+    preview = compute_preview(text, index_of(ids), [])
+    assert preview.index is not None
+    naive = sorted(i for i in ids if i.startswith(prefix + "/") and word.casefold() in i.casefold())
+    assert preview.index.ids == naive
 
 
 def test_metadata_terms_want_the_value_exactly_and_key_alone_means_has_key() -> None:
@@ -297,6 +317,17 @@ def test_metadata_terms_filter_the_tree() -> None:
         assert app.preview.matched == 2
         assert summary(pilot) == (
             "prefix · 2 of 15 under myapp/prod/… · with owner=platform-team · by name"
+        )
+        # Typing a further term is never an error on the way: each key narrows.
+        field = app.screen.query_one("#pattern-input", Input)
+        for char in " pass":
+            await pilot.press("space" if char == " " else char)
+            await settle(pilot)
+            assert not field.has_class("-invalid")
+        assert app.preview.matched == 1
+        assert summary(pilot) == (
+            "prefix · 1 of 15 under myapp/prod/… · and containing pass · with "
+            "owner=platform-team · by name"
         )
 
     run(make_app(), scenario)

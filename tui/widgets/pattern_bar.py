@@ -145,6 +145,13 @@ class PatternBar(Vertical):
         summary.update(text)
 
 
+_TERM_WORDS = {
+    FilterMode.PREFIX: "under",
+    FilterMode.SEARCH: "containing",
+    FilterMode.PATTERN: "matching",
+}
+
+
 def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
     """The count line: the mode first, then the matches and what the mode adds.
 
@@ -159,6 +166,9 @@ def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
         text = Text(f"{mode} · ", style="bold")
         text.append(f"{preview.matched:,} of {preview.total:,}")
         _append_mode(text, preview)
+        for extra in preview.more:
+            text.append(f" · and {_TERM_WORDS[extra.mode]} {extra.text}")
+            text.append("…" if extra.mode is FilterMode.PREFIX else "")
         if preview.metadata and mode is not FilterMode.METADATA:
             text.append(" · with " + " ".join(str(t) for t in preview.metadata))
     text.append(f" · {order.label}")
@@ -173,7 +183,9 @@ def _append_mode(text: Text, preview: Preview) -> None:
     elif mode is FilterMode.SEARCH:
         text.append(f" · components containing {term}")
         offer = preview.offer
-        if offer.equivalent:
+        if preview.more:
+            pass  # more terms follow: no single pattern to offer
+        elif offer.equivalent:
             text.append(" · as a pattern: ")
             text.append(" or ".join(offer.equivalent), style="bold")
         elif offer.partial:
