@@ -12,13 +12,14 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from docker_pass.core.state import RunStatus
-from docker_pass.tui.search import palette_candidates
+from docker_pass.tui.search import palette_candidates, palette_matches
 from docker_pass.tui.text import counted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from docker_pass.tui.app import DockerPassApp
+    from docker_pass.tui.realms import RealmIndex
 
 #: Realms offered as "Jump to realm …": the first levels only (there may be 100,000 IDs).
 JUMP_DEPTH = 3
@@ -93,15 +94,30 @@ class SecretsProvider(Provider):
     :data:`SECRET_HITS` are shown.
     """
 
+    #: The last query's index, folded text and matching positions (see ``search``).
+    _last: tuple[RealmIndex, str, list[int]] | None = None
+
     async def search(self, query: str) -> Hits:
         app = cast("DockerPassApp", self.app)
         index = app.secrets_index
         if not query.strip() or not len(index):
             return
-        # Folding the IDs (once per listing) and the first pass run off the event loop.
-        picked = await asyncio.to_thread(
-            lambda: palette_candidates(index.folded_ids, query, SECRET_CANDIDATES)
+        needle = "".join(query.casefold().split())
+        # What the last query kept, when this one extends it: typing on narrows that.
+        last = self._last
+        within = (
+            last[2]
+            if last is not None and last[0] is index and needle.startswith(last[1])
+            else None
         )
+
+        def first_pass() -> tuple[list[int], list[int]]:
+            found = palette_matches(index.folded_ids, needle, within)
+            return found, palette_candidates(index.folded_ids, needle, SECRET_CANDIDATES, found)
+
+        # Folding the IDs (once per listing) and the first pass run off the event loop.
+        found, picked = await asyncio.to_thread(first_pass)
+        self._last = (index, needle, found)
         matcher = self.matcher(query)
         scored = []
         for position in picked:

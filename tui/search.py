@@ -24,7 +24,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import repeat
+from itertools import compress, repeat
 from operator import contains, eq, is_not
 from typing import TYPE_CHECKING
 
@@ -334,18 +334,38 @@ def subsequence_matcher(query: str) -> Callable[[str], object]:
     return re.compile("".join(parts)).match
 
 
-def palette_candidates(folded_ids: Sequence[str], query: str, limit: int) -> list[int]:
-    """Positions of the IDs most likely to match ``query`` fuzzily, best first, at most ``limit``.
+def palette_matches(
+    folded_ids: Sequence[str], query: str, within: Sequence[int] | None = None
+) -> list[int]:
+    """Positions of the (folded) IDs holding ``query``'s characters in order (spaces ignored).
 
-    The cheap first pass for the command palette: IDs holding the query's characters in order,
-    ranked by whether the query is a substring of the last component, then of the ID, then by
-    length; only these few are scored by the palette's own (slower) fuzzy matcher.
+    ``within``: only these positions are tried, the matches of a shorter query this one extends
+    (characters in order of ``abc`` are characters in order of ``ab`` too).
     """
     needle = "".join(query.casefold().split())
     if not needle:
         return []
     match = subsequence_matcher(needle)
-    found = [i for i, folded in enumerate(folded_ids) if match(folded)]
+    if within is None:
+        return list(compress(range(len(folded_ids)), map(match, folded_ids)))
+    return [i for i in within if match(folded_ids[i])]
+
+
+def palette_candidates(
+    folded_ids: Sequence[str], query: str, limit: int, found: Sequence[int] | None = None
+) -> list[int]:
+    """Positions of the IDs most likely to match ``query`` fuzzily, best first, at most ``limit``.
+
+    The cheap first pass for the command palette: IDs holding the query's characters in order
+    (``found``, when the caller has them from :func:`palette_matches`), ranked by whether the
+    query is a substring of the last component, then of the ID, then by length; only these few
+    are scored by the palette's own (slower) fuzzy matcher.
+    """
+    needle = "".join(query.casefold().split())
+    if not needle:
+        return []
+    if found is None:
+        found = palette_matches(folded_ids, needle)
 
     def rank(i: int) -> tuple[int, int, int]:
         folded = folded_ids[i]

@@ -8,7 +8,7 @@ from textual.command import CommandInput, CommandList, CommandPalette, Hit
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.commands import SECRET_HITS, SecretsProvider
-from docker_pass.tui.search import palette_candidates, subsequence_matcher
+from docker_pass.tui.search import palette_candidates, palette_matches, subsequence_matcher
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
 from tests.tui.fakes import keychain_class, many_secrets
@@ -35,8 +35,18 @@ def test_the_first_pass_ranks_leaf_matches_first_and_caps() -> None:
     assert palette_candidates(folded, "   ", 10) == []
 
 
-async def hits(pilot: Pilot[None], query: str) -> list[Hit]:
-    provider = SecretsProvider(pilot.app.screen)
+def test_typing_on_narrows_what_the_shorter_query_found() -> None:
+    folded = [i.casefold() for i in sorted(many_secrets(2_000))]
+    shorter = palette_matches(folded, "pay")
+    assert palette_matches(folded, "paytok", shorter) == palette_matches(folded, "paytok")
+    assert set(palette_matches(folded, "paytok")) <= set(shorter)
+
+
+async def hits(
+    pilot: Pilot[None], query: str, provider: SecretsProvider | None = None
+) -> list[Hit]:
+    """What the provider (a new one unless given: one palette session) offers for ``query``."""
+    provider = provider or SecretsProvider(pilot.app.screen)
     return [hit async for hit in provider.search(query) if isinstance(hit, Hit)]
 
 
@@ -55,7 +65,10 @@ def test_it_stays_capped_at_100000_secrets() -> None:
     secrets = many_secrets(100_000)
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        found = await hits(pilot, "svc4166tok")
+        session = SecretsProvider(pilot.app.screen)
+        await hits(pilot, "svc41", session)  # typed on in one palette: the next query narrows
+        found = await hits(pilot, "svc4166tok", session)
+        assert [h.text for h in found] == [h.text for h in await hits(pilot, "svc4166tok")]
         assert 0 < len(found) <= SECRET_HITS
         best = found[0].text
         assert best is not None
