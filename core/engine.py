@@ -241,7 +241,7 @@ class Engine:
                     continue
                 if not reserved and is_reserved(info.id):
                     continue
-                infos.append(SecretInfo(info.id, slot.name, info.metadata))
+                infos.append(SecretInfo(info.id, slot.name, info.metadata, info.updated_at))
         infos.sort(key=lambda i: (i.id.value, i.provider))
         return Listing(infos, errors, down)
 

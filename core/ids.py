@@ -368,7 +368,9 @@ def _regex_source(segments: list[tuple[str, ...]]) -> str:
     first, *middle, last = segments
     out = tokens(first)
     for segment in middle:
-        out += f"(?>{'/' if out else ''}(?:[^/]++/)*?{tokens(segment)})"
+        # The lookahead ends the segment at a component boundary: without it the atomic group
+        # could settle on "a" inside a component "aa" and, atomic, never try the next one.
+        out += f"(?>{'/' if out else ''}(?:[^/]++/)*?{tokens(segment)}(?=/|$))"
     if not last:
         # Not empty here: an all-** pattern never gets here (Pattern matches all without it).
         return out + "(?:/[^/]++)*+"

@@ -25,7 +25,7 @@ from docker_pass.core.refs import reference_for
 from docker_pass.core.remote.front import front_kind
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard
-from docker_pass.tui.commands import palette_commands
+from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import (
     KeyHelp,
@@ -35,8 +35,8 @@ from docker_pass.tui.keys import (
     keymap_warning,
     known_binding_ids,
 )
-from docker_pass.tui.preview import Preview, compute_preview
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.preview import Preview, compute_preview, is_cheap
+from docker_pass.tui.realms import RealmIndex, SortOrder
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
@@ -101,6 +101,9 @@ class DockerPassApp(SetupFlow, UndoWorkers):
     TITLE = "docker pass"
     CSS_PATH = "app.tcss"
 
+    #: The palette: the system commands (``palette_commands``) and every listed secret.
+    COMMANDS = UndoWorkers.COMMANDS | {SecretsProvider}
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
@@ -143,6 +146,8 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         self.plugin_statuses: tuple[PluginStatus, ...] = ()
         self.plugins_loaded = False
         self.preview = Preview("", None)
+        #: The order of each realm's children in the tree (``s`` cycles it).
+        self.sort_order = SortOrder.NAME
         #: The secret under the cursor, and the one whose value is shown (if any).
         self.selected: SecretInfo | None = None
         self.revealed_for: SecretInfo | None = None
@@ -197,6 +202,9 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         self.listing_errors = message.listing.errors
         first = not self.listing_loaded
         self.listing_loaded = True
+        if len(self.secrets_index) > self.inline_preview_limit:
+            # Folding 100,000 IDs for the search takes a while: not on the first key typed.
+            self.run_worker(self.secrets_index.warm, thread=True, group="warm-index")
         self._schedule_preview(self._wanted_pattern)
         self._update_subtitle()
         if first:
@@ -416,6 +424,15 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         self.set_status(f"Restoring {kept.id.value} in {kept.provider}…")
         self.restore_secret(kept)
 
+    def action_sort(self) -> None:
+        """Order the tree by the next key: name, provider, last update."""
+        self.sort_order = self.sort_order.next()
+        main = self._main()
+        if main is not None:
+            main.bar.order = self.sort_order
+        self._show_tree()
+        self.set_status(f"Sorted {self.sort_order.label} (s: next order).")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
@@ -470,6 +487,21 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             main.tree.focus()
             return
         self._after_preview.append(lambda: self._show_realm_later(path))
+        main.bar.set_text("")
+
+    def jump_to_secret(self, id_: str, provider: str = "") -> None:
+        """Show the main screen with the cursor on a secret (clearing a filter that hides it)."""
+        self._to_main_screen()
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_secret(id_, provider):
+            main.tree.focus()
+            return
+        if not main.bar.text:
+            self.set_status(f"{id_} is no longer listed.", "warning")
+            return
+        self._after_preview.append(lambda: self._show_secret_later(id_, provider))
         main.bar.set_text("")
 
     def run_on_main(self, action: Callable[[], None]) -> None:
@@ -645,7 +677,7 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         """Compute the preview of ``text`` now (small listings) or in a worker, coalescing keys."""
         self._wanted_pattern = text
         index = self.secrets_index
-        if len(index) <= self.inline_preview_limit or not text:
+        if len(index) <= self.inline_preview_limit or not text or is_cheap(text):
             self._apply_preview(compute_preview(text, index, self.plugin_statuses))
         elif not self._preview_running:
             # One computation at a time; keys typed meanwhile are folded into the next one.
@@ -673,7 +705,9 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             index,
             literals=preview.literals,
             notices=self._notices(),
-            filtered=preview.pattern is not None,
+            filtered=preview.filtered,
+            highlight=preview.highlight,
+            order=self.sort_order,
         )
         if not self.listing_loaded:
             main.bar.preview = None
@@ -696,6 +730,15 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         main = self._main()
         if main is not None and not main.tree.show_secret(info.id.value, info.provider):
             self.set_status(f"Saved {info.id.value}; the current pattern hides it.", "success")
+
+    def _show_secret_later(self, id_: str, provider: str) -> None:
+        main = self._main()
+        if main is None:
+            return
+        if main.tree.show_secret(id_, provider):
+            main.tree.focus()
+        else:
+            self.set_status(f"{id_} is no longer listed.", "warning")
 
     def _show_realm_later(self, path: str) -> None:
         main = self._main()

@@ -1,4 +1,4 @@
-"""The live pattern preview: which secrets a pattern matches and which plugins it reaches.
+"""The live filter preview: which secrets the field's text keeps, and where a pattern is routed.
 
 Pure Python (no Textual): the app runs :func:`compute_preview` inline for small listings and in a
 thread worker for large ones, and the benchmarks time it directly.
@@ -7,20 +7,34 @@ thread worker for large ones, and the benchmarks time it directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.search import (
+    FilterMode,
+    Highlight,
+    IdTerm,
+    MetadataTerm,
+    PatternOffer,
+    highlight_for,
+    literal_hint,
+    metadata_mask,
+    offer_pattern,
+    parse_query,
+    prefix_run,
+    search_mask,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.results import PluginStatus
-
-WILDCARDS = ("*", "**")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +49,12 @@ class Routing:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """The outcome of one pattern: the matching secrets, or why the pattern is invalid."""
+    """The outcome of the field's text: the secrets it keeps, or why it is invalid."""
 
     text: str
-    #: ``None`` when the field is empty (no filter) or the pattern is invalid.
+    #: The pattern in pattern mode; ``None`` otherwise (and when the text is invalid).
     pattern: Pattern | None
-    #: The rule the pattern breaks (``InvalidPatternError.reason``); empty when valid.
+    #: The rule the text breaks (``InvalidPatternError.reason``); empty when valid.
     error: str = ""
     #: The matching secrets; ``None`` means "no filter" (empty field) or invalid.
     index: RealmIndex | None = None
@@ -48,11 +62,27 @@ class Preview:
     routing: Routing = field(default_factory=Routing)
     #: Literal pattern components, highlighted wherever they appear in the tree.
     literals: frozenset[str] = frozenset()
+    #: How the text filters (the count line names it).
+    mode: FilterMode = FilterMode.ALL
+    #: The ID term (prefix, word or pattern as typed); "" when there is none.
+    id_term: str = ""
+    metadata: tuple[MetadataTerm, ...] = ()
+    #: What to mark in the tree's labels.
+    highlight: Highlight = field(default_factory=Highlight)
+    #: In search mode: the pattern that keeps the same secrets, if any.
+    offer: PatternOffer = field(default_factory=PatternOffer)
+    #: Further ID terms that narrowed the result (``docker/ alice``).
+    more: tuple[IdTerm, ...] = ()
 
     @property
     def matched(self) -> int:
         """How many secrets match (all of them when there is no filter)."""
         return len(self.index) if self.index is not None else self.total
+
+    @property
+    def filtered(self) -> bool:
+        """Whether the text filters (it is valid and not empty)."""
+        return self.index is not None
 
 
 def validate_pattern(text: str) -> str:
@@ -64,6 +94,18 @@ def validate_pattern(text: str) -> str:
     except InvalidPatternError as exc:
         return exc.reason
     return ""
+
+
+def validate_filter(text: str) -> str:
+    """The rule the filter field's ``text`` breaks, or "" when it is usable (or empty)."""
+    return parse_query(text).error
+
+
+def is_cheap(text: str) -> bool:
+    """Whether ``text`` filters in well under a frame at any size: a prefix is two bisections
+    and a slice, so the app computes it in the key handler, not in a worker."""
+    query = parse_query(text)
+    return query.mode is FilterMode.PREFIX and not query.metadata and not query.error
 
 
 def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
@@ -86,21 +128,101 @@ def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
 
 
 def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus]) -> Preview:
-    """Match ``text`` against every listed secret and route it across ``plugins``."""
+    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.search`)."""
     total = len(index)
-    if not text:
+    query = parse_query(text)
+    mode = query.mode
+    if query.error:
+        return Preview(text, None, error=query.error, total=total, mode=mode)
+    if mode is FilterMode.ALL:
         return Preview(text, None, total=total)
-    try:
-        pattern = Pattern.parse(text)
-    except InvalidPatternError as exc:
-        return Preview(text, None, error=exc.reason, total=total)
-    matched_ids = pattern.filter(index.ids)
-    if len(matched_ids) == total:
-        subset = index
-    else:
-        subset = RealmIndex(_pick(index, matched_ids), presorted=True)
-    literals = frozenset(c for c in pattern.components if c not in WILDCARDS)
-    return Preview(text, pattern, "", subset, total, route(pattern, plugins), literals)
+    term = query.id_term
+    subset = index
+    routing = Routing()
+    offer = PatternOffer()
+    if mode is FilterMode.PREFIX:
+        subset = index.slice(*prefix_run(index.ids, term))
+    elif mode is FilterMode.SEARCH:
+        subset = search(index, term)
+        # Every ID with a component equal to the word is among those kept: count there.
+        offer = offer_pattern(term, len(subset), subset.wrapped_ids)
+    elif query.pattern is not None:
+        subset = match_pattern(query.pattern, index)
+        routing = route(query.pattern, plugins)
+    for extra in query.more:
+        subset = narrow(subset, extra)
+        offer = PatternOffer()  # the offer was for the first term alone
+    for meta_term in query.metadata:
+        column = subset.metadata_column(meta_term.key)
+        subset = subset.where(metadata_mask(column, meta_term))
+    highlight = highlight_for(query)
+    return Preview(
+        text,
+        query.pattern,
+        "",
+        subset,
+        total,
+        routing,
+        highlight.literals if mode is FilterMode.PATTERN else frozenset(),
+        mode,
+        term,
+        query.metadata,
+        highlight,
+        offer,
+        query.more,
+    )
+
+
+def narrow(index: RealmIndex, term: IdTerm) -> RealmIndex:
+    """The entries of ``index`` that one more ID term keeps."""
+    if term.mode is FilterMode.PREFIX:
+        return index.where(map(str.startswith, index.ids, repeat(term.text)))
+    if term.mode is FilterMode.SEARCH:
+        return index.where(search_mask(index.folded_ids, term.text))
+    # A pattern term always carries its pattern (parse_id_term compiles it).
+    return match_pattern(term.pattern, index) if term.pattern is not None else index
+
+
+def search(index: RealmIndex, word: str) -> RealmIndex:
+    """The entries of ``index`` with an ID component containing ``word`` (ignoring case).
+
+    Typing on narrows: an ID that contains the new word contains the last word searched in
+    this index whenever the new word contains that one, so only what the last search kept is
+    searched again (``svc12`` looks at the IDs holding ``svc1``).
+    """
+    folded = word.casefold()
+    base = index
+    last = index.last_search
+    if last is not None and last[0] in folded:
+        base = last[1]
+    subset = base.where(search_mask(base.folded_ids, folded))
+    index.last_search = (folded, subset)
+    return subset
+
+
+def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
+    """The entries of ``index`` that ``pattern`` matches.
+
+    Cheap necessary conditions first (``literal_hint``, each a C-speed pass: the run of IDs
+    starting with the leading literals, then those ending with the trailing ones or holding
+    the longest other literal component), so the pattern's matcher sees only IDs that might
+    match: ``**/svc12`` looks at the IDs ending in ``/svc12``, not at all of them.
+    """
+    if pattern.components == ("**",):
+        return index
+    leading, ending, holding = literal_hint(pattern)
+    lo, hi = prefix_run(index.ids, leading) if leading else (0, len(index))
+    candidates = index.slice(lo, hi)
+    if ending or holding:
+        wrapped = index.wrapped_ids[lo:hi]
+        if ending:
+            candidates = candidates.where(map(str.endswith, wrapped, repeat(ending)))
+        else:
+            candidates = candidates.where(map(contains, wrapped, repeat(holding)))
+    matched_ids = pattern.filter(candidates.ids)
+    if len(matched_ids) == len(candidates):
+        return candidates
+    return RealmIndex.of_sorted(_pick(candidates, matched_ids), matched_ids)
 
 
 def _pick(index: RealmIndex, matched_ids: list[str]) -> list[SecretInfo]:

@@ -59,9 +59,9 @@ def test_main_screen(snap_compare: SnapCompare) -> None:
 
 
 def test_pattern_with_matches(snap_compare: SnapCompare) -> None:
-    """You should see the pattern myapp/*/postgres/** typed, "3 of 15 match · routed to
-    docker-pass · not running: 1password-cli", and the tree opened down to the three postgres
-    secrets with "myapp" and "postgres" highlighted."""
+    """You should see the pattern myapp/*/postgres/** typed, "pattern · 3 of 15 match · routed
+    to docker-pass · not running: 1password-cli · by name", and the tree opened down to the
+    three postgres secrets with "myapp" and "postgres" highlighted."""
 
     async def typed(pilot: Pilot[None]) -> None:
         await settle(pilot)

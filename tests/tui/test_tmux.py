@@ -114,7 +114,7 @@ def test_the_real_ui_in_tmux(tmux: Tmux) -> None:
     assert "postgres/ 2" in seen[-1]
 
     tmux.keys("Escape")
-    seen.append(tmux.wait_for(lambda s: "press / and type a pattern" in s, "the cleared pattern"))
+    seen.append(tmux.wait_for(lambda s: "16 secrets · press / to filter" in s, "no filter"))
 
     tmux.keys("p")
     seen.append(tmux.wait_for(lambda s: "Storage / message" in s, "the plugins panel"))

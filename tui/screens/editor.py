@@ -24,8 +24,9 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN, is_reserved
 from docker_pass.tui.gateway import SecretDraft
-from docker_pass.tui.preview import WILDCARDS, validate_pattern
+from docker_pass.tui.preview import validate_pattern
 from docker_pass.tui.screens.confirm import ConfirmScreen
+from docker_pass.tui.search import WILDCARDS
 from docker_pass.tui.text import tilde
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value

@@ -67,6 +67,14 @@ class MainScreen(Screen[None]):
             id="main.undo",
         ),
         Binding(
+            "s",
+            "app.sort",
+            "Sort",
+            show=False,
+            tooltip="Order by name, provider, last update",
+            id="main.sort",
+        ),
+        Binding(
             "escape",
             "clear_pattern",
             "Clear",

@@ -1,4 +1,4 @@
-"""The pattern field and its one-line summary: matches, routing, or the rule a pattern breaks."""
+"""The filter field and its count line: the mode, the matches, routing, or the rule broken."""
 
 from __future__ import annotations
 
@@ -12,25 +12,27 @@ from textual.reactive import reactive
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
-from docker_pass.tui.preview import Preview, validate_pattern
+from docker_pass.tui.preview import Preview, validate_filter
+from docker_pass.tui.realms import SortOrder
+from docker_pass.tui.search import FilterMode
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-EXAMPLE = "docker/auth/**  */db/*/password  **/token"
+PLACEHOLDER = "prefix docker/au · word alice · pattern **/token · key=value owner=alice"
 
 
 class PatternValidator(Validator):
-    """Fails with the rule the text breaks as a pattern (an empty field is valid)."""
+    """Fails with the rule the field's text breaks (an empty field is valid)."""
 
     def validate(self, value: str) -> ValidationResult:
-        reason = validate_pattern(value)
+        reason = validate_filter(value)
         return self.failure(reason) if reason else self.success()
 
 
 class PatternBar(Vertical):
-    """A pattern field; it reports edits, and shows the preview the app computes for them."""
+    """The filter field; it reports edits, and shows the preview the app computes for them."""
 
     DEFAULT_CSS = """
     PatternBar {
@@ -51,6 +53,8 @@ class PatternBar(Vertical):
 
     #: The preview of the current text, set by the app.
     preview: reactive[Preview | None] = reactive(None, layout=False)
+    #: The tree's order, set by the app (the count line says it).
+    order: reactive[SortOrder] = reactive(SortOrder.NAME, layout=False, init=False)
 
     class Edited(Message):
         """The text changed; ``error`` is the rule it breaks, or "" when it is valid."""
@@ -81,9 +85,9 @@ class PatternBar(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="pattern-row"):
-            yield Label("Pattern /", id="pattern-label")
+            yield Label("Filter /", id="pattern-label")
             yield Input(
-                placeholder=f"filter by pattern: {EXAMPLE}",
+                placeholder=PLACEHOLDER,
                 validators=[PatternValidator()],
                 compact=True,
                 id="pattern-input",
@@ -114,7 +118,7 @@ class PatternBar(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        error = validate_pattern(event.value)
+        error = validate_filter(event.value)
         if error:
             # Say which rule broke at once; the matches stay as they were until it is valid.
             self._show_summary(Text(f"✗ {error}"), error=True)
@@ -130,7 +134,10 @@ class PatternBar(Vertical):
         elif preview.error:
             self._show_summary(Text(f"✗ {preview.error}"), error=True)
         else:
-            self._show_summary(summary_text(preview))
+            self._show_summary(summary_text(preview, self.order))
+
+    def watch_order(self) -> None:
+        self.watch_preview(self.preview)
 
     def _show_summary(self, text: Text, *, error: bool = False) -> None:
         summary = self.query_one("#pattern-summary", Static)
@@ -138,18 +145,64 @@ class PatternBar(Vertical):
         summary.update(text)
 
 
-def summary_text(preview: Preview) -> Text:
-    """``37 of 1,204 match · routed to docker-pass`` (or the totals with no pattern)."""
-    if preview.pattern is None:
-        return Text(f"{plural(preview.total, 'secret')} · press / and type a pattern to filter")
-    verb = "matches" if preview.matched == 1 else "match"
-    text = Text(f"{preview.matched:,} of {preview.total:,} {verb}")
-    routing = preview.routing
-    if routing.running:
-        text.append(" · routed to ")
-        text.append(", ".join(routing.running), style="bold")
+_TERM_WORDS = {
+    FilterMode.PREFIX: "under",
+    FilterMode.SEARCH: "containing",
+    FilterMode.PATTERN: "matching",
+}
+
+
+def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
+    """The count line: the mode first, then the matches and what the mode adds.
+
+    ``prefix · 3 of 15 under docker/au…``, ``search · 2 of 15 · components containing alice ·
+    as a pattern: **/alice/** or **/alice``, ``pattern · 2 of 15 match · routed to docker-pass``,
+    ``metadata · 4 of 15 with owner=platform-team``; the tree's order last.
+    """
+    mode = preview.mode
+    if mode is FilterMode.ALL:
+        text = Text(f"{plural(preview.total, 'secret')} · press / to filter")
     else:
-        text.append(" · no running plugin serves it", style="bold")
-    if routing.idle:
-        text.append(f" · not running: {', '.join(routing.idle)}")
+        text = Text(f"{mode} · ", style="bold")
+        text.append(f"{preview.matched:,} of {preview.total:,}")
+        _append_mode(text, preview)
+        for extra in preview.more:
+            text.append(f" · and {_TERM_WORDS[extra.mode]} {extra.text}")
+            text.append("…" if extra.mode is FilterMode.PREFIX else "")
+        if preview.metadata and mode is not FilterMode.METADATA:
+            text.append(" · with " + " ".join(str(t) for t in preview.metadata))
+    text.append(f" · {order.label}")
     return text
+
+
+def _append_mode(text: Text, preview: Preview) -> None:
+    mode = preview.mode
+    term = preview.id_term
+    if mode is FilterMode.PREFIX:
+        text.append(f" under {term}…")
+    elif mode is FilterMode.SEARCH:
+        text.append(f" · components containing {term}")
+        offer = preview.offer
+        if preview.more:
+            pass  # more terms follow: no single pattern to offer
+        elif offer.equivalent:
+            text.append(" · as a pattern: ")
+            text.append(" or ".join(offer.equivalent), style="bold")
+        elif offer.partial:
+            text.append(f" · whole components: {offer.partial} ({offer.partial_count:,})")
+        elif preview.matched:
+            text.append(" · no pattern equivalent")
+    elif mode is FilterMode.METADATA:
+        text.append(" with " + " ".join(str(t) for t in preview.metadata))
+    else:
+        text.append(" matches" if preview.matched == 1 else " match")
+        if preview.pattern is not None and preview.pattern.value != term:
+            text.append(f" {preview.pattern.value}")  # a trailing / reads as "below": P/*/**
+        routing = preview.routing
+        if routing.running:
+            text.append(" · routed to ")
+            text.append(", ".join(routing.running), style="bold")
+        else:
+            text.append(" · no running plugin serves it", style="bold")
+        if routing.idle:
+            text.append(f" · not running: {', '.join(routing.idle)}")

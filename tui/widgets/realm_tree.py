@@ -7,7 +7,7 @@ previous one, else the parent realm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -18,7 +18,8 @@ from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
-from docker_pass.tui.realms import Notice, RealmIndex
+from docker_pass.tui.realms import Notice, RealmIndex, SortOrder
+from docker_pass.tui.search import Highlight
 
 if TYPE_CHECKING:
     from datetime import date
@@ -49,6 +50,10 @@ class TreeContent:
     literals: frozenset[str] = frozenset()
     notices: tuple[Notice, ...] = ()
     filtered: bool = False
+    #: Characters to mark in labels (a prefix's part, a searched word); ``literals`` too.
+    highlight: Highlight = field(default_factory=Highlight)
+    #: The order of each realm's children.
+    order: SortOrder = SortOrder.NAME
 
 
 class RealmTree(Tree[NodeData]):
@@ -179,7 +184,7 @@ class RealmTree(Tree[NodeData]):
         loading = any(n.kind == "loading" for n in content.notices)
         if not len(content.index) and not loading:
             hint = (
-                "No secret matches this pattern"
+                "No secret matches this filter"
                 if content.filtered
                 else "No secrets yet: n adds one"
             )
@@ -279,7 +284,7 @@ class RealmTree(Tree[NodeData]):
         content = self.content
         if content is None:
             return
-        realms, leaves = content.index.children(realm)
+        realms, leaves = content.index.children(realm, content.order)
         for child in realms:
             node.add(self._realm_label(child.path, child.count), RealmNode(child.path, child.count))
         for info in leaves:
@@ -413,9 +418,17 @@ class RealmTree(Tree[NodeData]):
 
     def _label_name(self, name: str) -> Text:
         content = self.content
-        if content is not None and name in content.literals:
+        if content is None:
+            return Text(name)
+        if name in content.literals:
             return Text(name, style=self._style("match"))
-        return Text(name)
+        text = Text(name)
+        spans = content.highlight.spans(name)
+        if spans:
+            style = self._style("match")
+            for start, end in spans:
+                text.stylize(style, start, end)
+        return text
 
     def _realm_label(self, path: str, count: int) -> Text:
         name = path.rpartition("/")[2]

@@ -1,0 +1,121 @@
+"""The filter field, mode by mode: keystroke to updated tree, median over the typed keys.
+
+Each mode starts from a text already in the field (so every timed key stays in that mode) and
+types a few keys, with 10,000 and 100,000 IDs (targets <= 10 ms and <= 40 ms median).  Anchor:
+``Pattern.filter`` over the same IDs, as in ``bench_tui``.  Also the command palette's first pass
+(``palette_candidates``) for a few queries at 100,000 IDs, and typed on key by key.
+
+Run: ``python -m benchmarks.bench_filter``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+from textual import events
+
+from benchmarks.bench_tui import generate_ids, memory_engine
+from docker_pass.core.ids import Pattern
+from docker_pass.tui.app import DockerPassApp
+from docker_pass.tui.commands import SECRET_CANDIDATES
+from docker_pass.tui.search import palette_candidates, palette_matches
+from docker_pass.tui.widgets.pattern_bar import PatternBar
+
+TARGETS = {10_000: 0.010, 100_000: 0.040}
+#: mode -> (text already in the field, keys typed one by one)
+MODES = {
+    "prefix": ("payments/", "prod/svc1"),
+    "search": ("", "svc12"),
+    "pattern": ("**/", "svc12"),
+    "metadata": ("n=", "1"),
+}
+KEY_NAMES = {"/": "slash", "*": "asterisk", "=": "equals_sign"}
+
+
+async def _keystrokes(count: int, start_text: str, keys: str) -> list[float]:
+    app = DockerPassApp(memory_engine(generate_ids(count)), poll_seconds=None)
+    latencies: list[float] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not app.listing_loaded:
+            await asyncio.sleep(0.005)
+        await pilot.press("slash")
+        bar = app.screen.query_one(PatternBar)
+        bar.set_text(start_text)
+        while app.preview.text != start_text:
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        typed = start_text
+        for char in keys:
+            typed += char
+            start = time.perf_counter()
+            # A key event as the terminal driver posts it; done once the app has previewed the
+            # new text and rebuilt the tree (both happen before ``app.preview`` is replaced).
+            app.post_message(events.Key(KEY_NAMES.get(char, char), char))
+            while app.preview.text != typed or bar.text != typed:
+                await asyncio.sleep(0.0005)
+            latencies.append(time.perf_counter() - start)
+            await pilot.pause()  # let the frame paint before the next key
+    return latencies
+
+
+def _anchor(ids: list[str]) -> float:
+    pattern = Pattern.parse("payments/prod/**")
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        pattern.filter(ids)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_modes() -> None:
+    for count, target in TARGETS.items():
+        anchor = _anchor(generate_ids(count))
+        for mode, (start_text, keys) in MODES.items():
+            latencies = asyncio.run(_keystrokes(count, start_text, keys))
+            median = statistics.median(latencies)
+            verdict = "ok" if median <= target else "MISSED"
+            print(
+                f"{mode:<8} {count:>7,} IDs: median {median * 1000:6.1f} ms "
+                f"(worst {max(latencies) * 1000:6.1f} ms, {len(latencies)} keys)   "
+                f"anchor {anchor * 1000:5.1f} ms  {median / anchor:5.2f}x   "
+                f"target <= {target * 1000:g} ms: {verdict}"
+            )
+
+
+def bench_palette() -> None:
+    folded = [i.casefold() for i in sorted(generate_ids(100_000))]
+    for query in ("a", "pay", "svc123tok", "zzz"):
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            palette_candidates(folded, query, SECRET_CANDIDATES)
+            times.append(time.perf_counter() - start)
+        print(
+            f"palette first pass, 100,000 IDs, {query!r:<12} median "
+            f"{statistics.median(times) * 1000:6.1f} ms (in a thread: the UI keeps running)"
+        )
+    # Typed on in one palette: each query searches only what the one before it found.
+    found = palette_matches(folded, "p")
+    times = []
+    for end in range(2, len("paysvc12") + 1):
+        start = time.perf_counter()
+        found = palette_matches(folded, "paysvc12"[:end], found)
+        palette_candidates(folded, "paysvc12"[:end], SECRET_CANDIDATES, found)
+        times.append(time.perf_counter() - start)
+    print(
+        f"palette first pass, 100,000 IDs, typing 'paysvc12' on: median "
+        f"{statistics.median(times) * 1000:6.1f} ms a key"
+    )
+
+
+def main() -> int:
+    bench_modes()
+    bench_palette()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
