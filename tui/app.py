@@ -51,17 +51,18 @@ if TYPE_CHECKING:
         PreviewComputed,
         SecretDeleted,
         SecretSaved,
-        SecretsLoaded,
         ValueFetched,
     )
     from docker_pass.tui.widgets.plugin_table import PluginTable
+from docker_pass.tui.live import REFRESH_SECONDS, LiveListing
+from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
-from docker_pass.tui.workers import WORK_LABELS, EngineWorkers
+from docker_pass.tui.workers import LISTING_GROUP, WORK_LABELS
 
 REVEAL_SECONDS = 20.0
 CLIPBOARD_SECONDS = 30.0
@@ -80,7 +81,7 @@ class MainWidgets:
     bar: PatternBar
 
 
-class DockerPassApp(EngineWorkers):
+class DockerPassApp(LiveListing):
     """Browse, edit and delete secrets; watch and toggle plugins."""
 
     TITLE = "docker pass"
@@ -101,12 +102,14 @@ class DockerPassApp(EngineWorkers):
         reveal_seconds: float = REVEAL_SECONDS,
         clipboard_seconds: float = CLIPBOARD_SECONDS,
         poll_seconds: float | None = POLL_SECONDS,
+        refresh_seconds: float | None = REFRESH_SECONDS,
         inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
         cursor_blink: bool = True,
     ) -> None:
         """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
-        ``None`` turns off watching other processes' plugin changes (tests trigger it)."""
-        super().__init__()
+        ``None`` turns off watching other processes' plugin changes (tests trigger it);
+        ``refresh_seconds`` is how often plugins that cannot be watched are listed again."""
+        super().__init__(refresh_seconds=refresh_seconds)
         self.gateway = SecretsGateway(front_factory)
         self.user_keymap = dict(keymap or {})
         self.reveal_seconds = reveal_seconds
@@ -168,12 +171,8 @@ class DockerPassApp(EngineWorkers):
             self._show_tree()
         self._update_subtitle()
 
-    def on_secrets_loaded(self, message: SecretsLoaded) -> None:
-        # The engine returns its listing sorted by (id, provider), as the index keeps it.
-        self.secrets_index = RealmIndex(message.listing.infos, presorted=True)
-        self.listing_errors = message.listing.errors
-        first = not self.listing_loaded
-        self.listing_loaded = True
+    def listing_changed(self, first: bool) -> None:
+        """A plugin's listing (ours or another process's change) altered the index."""
         self._schedule_preview(self._wanted_pattern)
         self._update_subtitle()
         if first:
@@ -198,6 +197,7 @@ class DockerPassApp(EngineWorkers):
             self.screen.dismiss(info)
         verb = ("Replaced" if listed else "Created") if message.created else "Saved"
         self.set_status(f"{verb} {info.id.value} in {info.provider}.", "success")
+        self._update_subtitle()
 
     def on_secret_deleted(self, message: SecretDeleted) -> None:
         info = message.info
@@ -209,6 +209,7 @@ class DockerPassApp(EngineWorkers):
             self.set_status(f"Deleted {info.id.value} from {info.provider}.", "success")
         else:
             self.set_status(f"{info.id.value} was already gone from {info.provider}.", "warning")
+        self._update_subtitle()
 
     def on_plugin_toggled(self, message: PluginToggled) -> None:
         status = message.status
@@ -236,7 +237,8 @@ class DockerPassApp(EngineWorkers):
             return
         group = event.worker.group
         reason = describe_error(event.worker.error)
-        self.set_status(f"{WORK_LABELS.get(group, 'A background task')} failed: {reason}", "error")
+        label = WORK_LABELS.get(group.partition(":")[0], "A background task")
+        self.set_status(f"{label} failed: {reason}", "error")
         if group == "save" and isinstance(self.screen, EditorScreen):
             self.screen.error = reason
             self.screen.saving = False
@@ -246,6 +248,8 @@ class DockerPassApp(EngineWorkers):
             self._show_tree()
         elif group == "preview":
             self._preview_running = False
+        elif group.startswith(LISTING_GROUP):  # one plugin's listing broke: say so in its row
+            self.post_message(PluginListed(group.removeprefix(LISTING_GROUP), [], reason))
 
     # -- what the widgets report ------------------------------------------------------------
 
@@ -586,7 +590,7 @@ class DockerPassApp(EngineWorkers):
             if status.is_down:
                 message = f"{status.status}: {status.message}"
                 notices.append(Notice("error", status.name, message, status.status))
-            elif not self.listing_loaded and status.status == RunStatus.RUNNING:
+            elif status.status == RunStatus.RUNNING and self.awaiting_listing(status.name):
                 notices.append(Notice("loading", status.name, "listing…"))
         for name, error in self.listing_errors.items():
             notices.append(Notice("error", name, error, "listing failed"))

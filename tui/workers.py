@@ -8,31 +8,40 @@ the same kind (a newer listing supersedes an older one; a reveal never cancels a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
+from docker_pass.core.errors import DockerPassError
+from docker_pass.core.state import RunStatus
 from docker_pass.tui.messages import (
+    ListingStarted,
+    PluginListed,
     PluginsLoaded,
     PluginStateChanged,
     PluginToggled,
     PreviewComputed,
     SecretDeleted,
     SecretSaved,
-    SecretsLoaded,
     ValueFetched,
 )
 from docker_pass.tui.preview import compute_preview
 
 if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
     from docker_pass.tui.gateway import SecretDraft, SecretsGateway
     from docker_pass.tui.realms import RealmIndex
 
-#: What each worker group does, for "… failed: <reason>" status messages.
+#: The group of one plugin's listing worker is this prefix and the plugin's name.
+LISTING_GROUP = "listing:"
+
+#: What each worker group does, for "… failed: <reason>" status messages (a plugin's listing
+#: group is labelled as "listing").
 WORK_LABELS = {
     "listing": "Listing secrets",
     "plugins": "Reading plugin status",
@@ -58,16 +67,48 @@ class EngineWorkers(App[None]):
 
     @work(thread=True, exclusive=True, group="listing", exit_on_error=False)
     def load_everything(self, reload: bool = False) -> None:
-        """Plugin statuses, then every secret's ID and metadata (``reload``: a fresh engine)."""
+        """Plugin statuses (``reload``: from a fresh engine), then the running plugins are
+        listed, each in its own worker (:meth:`list_plugin`, started by the app)."""
         if reload:
             self.gateway.reload()
         plugins = self.gateway.plugins()
         if _superseded():
             return
         self.post_message(PluginsLoaded(plugins))
-        listing = self.gateway.list_secrets()
+        running = tuple(p.name for p in plugins if p.status == RunStatus.RUNNING)
+        self.post_message(ListingStarted(running))
+
+    def list_plugin(self, name: str, *, with_hint: bool = False) -> Worker[None]:
+        """List plugin ``name`` in its own worker (``with_hint``: and ask how to watch it).
+
+        Its group is its own, so a slow plugin delays no other, and a newer listing of the
+        same plugin supersedes this one.
+        """
+        return self.run_worker(
+            partial(self._list_plugin_now, name, with_hint),
+            name=f"list {name}",
+            group=f"{LISTING_GROUP}{name}",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _list_plugin_now(self, name: str, with_hint: bool) -> None:
+        try:
+            infos = self.gateway.list_plugin(name)
+        except DockerPassError as exc:
+            # One plugin's failure is part of the listing: the tree shows it in that plugin's row.
+            if not _superseded():
+                self.post_message(PluginListed(name, [], str(exc)))
+            return
+        hint: WatchHint | None = None
+        if with_hint:
+            try:
+                hint = self.gateway.watch_hint(name)
+            except DockerPassError:
+                hint = None  # it cannot say: refreshed on the interval instead
         if not _superseded():
-            self.post_message(SecretsLoaded(listing))
+            self.post_message(PluginListed(name, infos, hinted=with_hint, hint=hint))
 
     @work(thread=True, exclusive=True, group="plugins", exit_on_error=False)
     def load_plugins(self) -> None:
