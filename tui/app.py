@@ -612,8 +612,10 @@ class DockerPassApp(LiveListing):
 
     def _update_subtitle(self) -> None:
         parts = [self.subtitle] if self.subtitle else []
-        if self.listing_loaded:
-            parts.append(f"{len(self.secrets_index):,} secrets")
+        if self.listing_loaded or self.listing_answered:
+            # While a slow plugin is still listing, the count is of what has arrived.
+            so_far = "" if self.listing_loaded else " so far"
+            parts.append(f"{len(self.secrets_index):,} secrets{so_far}")
         down = [s.name for s in self.plugin_statuses if s.is_down]
         if self.plugin_statuses:
             parts.append(
