@@ -29,9 +29,11 @@ class PluginsLoaded(Message):
 class ListingStarted(Message):
     """Each of ``plugins`` (the running ones) is being listed, each in its own worker."""
 
-    def __init__(self, plugins: tuple[str, ...]) -> None:
+    def __init__(self, plugins: tuple[str, ...], *, fresh_engine: bool = False) -> None:
         super().__init__()
         self.plugins = plugins
+        #: The engine was built anew (a reload): ask again how each plugin can be watched.
+        self.fresh_engine = fresh_engine
 
 
 class PluginListed(Message):

@@ -76,7 +76,7 @@ class EngineWorkers(App[None]):
             return
         self.post_message(PluginsLoaded(plugins))
         running = tuple(p.name for p in plugins if p.status == RunStatus.RUNNING)
-        self.post_message(ListingStarted(running))
+        self.post_message(ListingStarted(running, fresh_engine=reload))
 
     def list_plugin(self, name: str, *, with_hint: bool = False) -> Worker[None]:
         """List plugin ``name`` in its own worker (``with_hint``: and ask how to watch it).
