@@ -134,6 +134,15 @@ class Engine:
             out.append(self._status(slot, states.get(slot.name, RunState())))
         return out
 
+    def status(self, name: str) -> PluginStatus:
+        """Plugin ``name``'s status, as :meth:`plugins` shows it, without starting it or
+        asking any other plugin (the TUI asks each plugin's status after listing it)."""
+        slot = self._slots.get(name)
+        if slot is None:
+            raise UnknownPluginError(name, self.names())
+        self._load(slot)
+        return self._status(slot, load_run_states(only=name).get(name, RunState()))
+
     def enable(self, name: str) -> PluginStatus:
         """Enable a plugin, clear a crash, and try to start it.
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.messages import (
         PluginsLoaded,
         PluginStateChanged,
+        PluginStatusUpdated,
         PluginToggled,
         PreviewComputed,
         SecretDeleted,
@@ -170,6 +171,21 @@ class DockerPassApp(LiveListing):
         if not self.listing_loaded:
             self._show_tree()
         self._update_subtitle()
+
+    def on_plugin_status_updated(self, message: PluginStatusUpdated) -> None:
+        status = message.status
+        before = self._plugin(status.name)
+        if before == status:
+            return
+        self.plugin_statuses = tuple(
+            s if s.name != status.name else status for s in self.plugin_statuses
+        )
+        for screen in self.screen_stack:
+            if isinstance(screen, PluginsScreen):
+                screen.plugins = self.plugin_statuses
+        self._update_subtitle()
+        if before is None or before.is_down != status.is_down:
+            self._show_tree()  # its row: crashed, or listing
 
     def listing_changed(self, first: bool) -> None:
         """A plugin's listing (ours or another process's change) altered the index."""
@@ -590,9 +606,12 @@ class DockerPassApp(LiveListing):
             if status.is_down:
                 message = f"{status.status}: {status.message}"
                 notices.append(Notice("error", status.name, message, status.status))
-            elif status.status == RunStatus.RUNNING and self.awaiting_listing(status.name):
+            elif status.enabled and self.awaiting_listing(status.name):
                 notices.append(Notice("loading", status.name, "listing…"))
+        down = {s.name for s in self.plugin_statuses if s.is_down}
         for name, error in self.listing_errors.items():
+            if name in down:
+                continue  # its crash row says why already
             notices.append(Notice("error", name, error, "listing failed"))
         return tuple(notices)
 

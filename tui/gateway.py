@@ -85,14 +85,28 @@ class SecretsGateway:
 
     # -- engine verbs -----------------------------------------------------------------------
 
-    def plugins(self) -> list[PluginStatus]:
-        """Every plugin's status (enabled plugins are started, to show their health).
+    def plugins(self, *, start: bool = True) -> list[PluginStatus]:
+        """Every plugin's status; with ``start``, enabled plugins are started to show their
+        health (without, the statuses last recorded: nothing slow runs).
 
-        It takes no plugin's lock: a plugin busy listing does not hold up the statuses (the
-        engine starts each plugin once, whichever thread asks first)."""
+        It takes no plugin's lock (the engine starts each plugin once, whichever thread asks
+        first), but a plugin may answer its status only between its own calls."""
         with self._using(None) as front:
             try:
-                return front.plugins()
+                return front.plugins(start=start)
+            finally:
+                self._remember_state()
+
+    def plugin_status(self, name: str) -> PluginStatus | None:
+        """Plugin ``name``'s status, asking no other plugin where the front can (an embedded
+        engine); ``None`` if the front does not know it."""
+        with self._using(name) as front:
+            try:
+                ask = getattr(front, "status", None)
+                if callable(ask):
+                    status = ask(name)
+                    return status if isinstance(status, PluginStatus) else None
+                return next((s for s in front.plugins(start=False) if s.name == name), None)
             finally:
                 self._remember_state()
 

@@ -86,7 +86,7 @@ class LiveListing(EngineWorkers):
         if errors != dict(self.listing_errors):
             self.listing_errors, changed = MappingProxyType(errors), True
         for name in message.plugins:
-            self.list_plugin(name, with_hint=message.fresh_engine or name not in self.watchers)
+            self.list_plugin(name, first=message.fresh_engine or name not in self.watchers)
         first = not asked and not self.listing_loaded
         if first:
             self.listing_loaded = True

@@ -26,6 +26,14 @@ class PluginsLoaded(Message):
         self.plugins = plugins
 
 
+class PluginStatusUpdated(Message):
+    """One plugin's status, fresh (after its listing started it, or failed to)."""
+
+    def __init__(self, status: PluginStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
 class ListingStarted(Message):
     """Each of ``plugins`` (the running ones) is being listed, each in its own worker."""
 

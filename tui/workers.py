@@ -16,12 +16,12 @@ from textual.app import App
 from textual.worker import Worker, get_current_worker
 
 from docker_pass.core.errors import DockerPassError
-from docker_pass.core.state import RunStatus
 from docker_pass.tui.messages import (
     ListingStarted,
     PluginListed,
     PluginsLoaded,
     PluginStateChanged,
+    PluginStatusUpdated,
     PluginToggled,
     PreviewComputed,
     SecretDeleted,
@@ -67,25 +67,28 @@ class EngineWorkers(App[None]):
 
     @work(thread=True, exclusive=True, group="listing", exit_on_error=False)
     def load_everything(self, reload: bool = False) -> None:
-        """Plugin statuses (``reload``: from a fresh engine), then the running plugins are
-        listed, each in its own worker (:meth:`list_plugin`, started by the app)."""
+        """Plugin statuses as last recorded (``reload``: from a fresh engine), then every
+        enabled plugin that is not down is started and listed, each in its own worker
+        (:meth:`list_plugin`, started by the app), so a plugin slow to start (1Password reads
+        its item list) delays no other."""
         if reload:
             self.gateway.reload()
-        plugins = self.gateway.plugins()
+        plugins = self.gateway.plugins(start=False)
         if _superseded():
             return
         self.post_message(PluginsLoaded(plugins))
-        running = tuple(p.name for p in plugins if p.status == RunStatus.RUNNING)
-        self.post_message(ListingStarted(running, fresh_engine=reload))
+        wanted = tuple(p.name for p in plugins if p.enabled and not p.is_down)
+        self.post_message(ListingStarted(wanted, fresh_engine=reload))
 
-    def list_plugin(self, name: str, *, with_hint: bool = False) -> Worker[None]:
-        """List plugin ``name`` in its own worker (``with_hint``: and ask how to watch it).
+    def list_plugin(self, name: str, *, first: bool = False) -> Worker[None]:
+        """List plugin ``name`` in its own worker (``first``: its first listing on this
+        engine, which starts it: then ask how to watch it, and its status).
 
         Its group is its own, so a slow plugin delays no other, and a newer listing of the
         same plugin supersedes this one.
         """
         return self.run_worker(
-            partial(self._list_plugin_now, name, with_hint),
+            partial(self._list_plugin_now, name, first),
             name=f"list {name}",
             group=f"{LISTING_GROUP}{name}",
             exclusive=True,
@@ -93,22 +96,30 @@ class EngineWorkers(App[None]):
             exit_on_error=False,
         )
 
-    def _list_plugin_now(self, name: str, with_hint: bool) -> None:
+    def _list_plugin_now(self, name: str, first: bool) -> None:
         try:
-            infos = self.gateway.list_plugin(name)
+            infos = self.gateway.list_plugin(name)  # starts it first if it is not running
         except DockerPassError as exc:
             # One plugin's failure is part of the listing: the tree shows it in that plugin's row.
             if not _superseded():
                 self.post_message(PluginListed(name, [], str(exc)))
+                self._report_status(name)
             return
         hint: WatchHint | None = None
-        if with_hint:
+        if first:
             try:
                 hint = self.gateway.watch_hint(name)
             except DockerPassError:
                 hint = None  # it cannot say: refreshed on the interval instead
         if not _superseded():
-            self.post_message(PluginListed(name, infos, hinted=with_hint, hint=hint))
+            self.post_message(PluginListed(name, infos, hinted=first, hint=hint))
+            if first:  # it has just started
+                self._report_status(name)
+
+    def _report_status(self, name: str) -> None:
+        status = self.gateway.plugin_status(name)
+        if status is not None and not _superseded():
+            self.post_message(PluginStatusUpdated(status))
 
     @work(thread=True, exclusive=True, group="plugins", exit_on_error=False)
     def load_plugins(self) -> None:

@@ -342,3 +342,34 @@ def test_q_returns_from_run_test_while_a_plugin_is_blocked() -> None:
         assert not never.is_set()
     finally:
         never.set()
+
+
+def test_a_plugin_slow_to_start_delays_no_other() -> None:
+    gate = threading.Event()
+
+    class SlowStart(readonly_class("1password-sdk")):  # type: ignore[misc]
+        def start(self) -> None:
+            gate.wait()  # 1Password reads its whole item list when it starts
+
+    app = make_app({"docker-pass": keychain_class(), "1password-sdk": SlowStart})
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await until(pilot, lambda: listed(seen, "docker-pass"), "the keychain answered")
+        await pilot.pause()
+        lines = labels(app)
+        assert lines[0] == "… 1password-sdk: listing…"
+        assert "docker/ 6" in lines
+        keychain = next(s for s in app.plugin_statuses if s.name == "docker-pass")
+        assert keychain.status == "running"
+        assert keychain.storage  # its fresh status, asked of it alone
+        gate.set()
+        await settle(pilot)
+        assert "op/ 1" in labels(app)
+        sdk = next(s for s in app.plugin_statuses if s.name == "1password-sdk")
+        assert sdk.status == "running"
+        assert sdk.storage == "1Password (fake)"
+
+    try:
+        run_bounded(app, scenario)
+    finally:
+        gate.set()
