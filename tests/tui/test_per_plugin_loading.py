@@ -373,3 +373,26 @@ def test_a_plugin_slow_to_start_delays_no_other() -> None:
         run_bounded(app, scenario)
     finally:
         gate.set()
+
+
+def test_a_stuck_plugin_does_not_stop_noticing_other_processes_changes() -> None:
+    from docker_pass.core.state import set_enabled
+
+    gate, listing = threading.Event(), threading.Event()
+    slow = readonly_class("1password-cli", list_gate=gate, gate_seconds=None, listing=listing)
+    other = readonly_class("1password-sdk", {"sdk/a": b"1"})
+    plugins = {"docker-pass": keychain_class(), "1password-cli": slow, "1password-sdk": other}
+    gateway = SecretsGateway(engine_factory(plugins))
+    stuck = threading.Thread(target=gateway.list_plugin, args=("1password-cli",), daemon=True)
+    try:
+        gateway.plugins()
+        assert not gateway.state_changed_elsewhere()
+        stuck.start()
+        assert listing.wait(BOUND)
+        set_enabled("1password-sdk", False)  # as `docker pass plugins disable` would
+        assert gateway.state_changed_elsewhere()
+        assert not gateway.state_changed_elsewhere()  # reported once
+    finally:
+        gate.set()
+        stuck.join(BOUND)
+        gateway.close()
