@@ -70,6 +70,7 @@ class _Slot:
         "instance",
         "load_cause",
         "load_error",
+        "loading",
         "name",
         "pattern",
         "spec",
@@ -91,6 +92,9 @@ class _Slot:
         #: plugins, or one listing while another reads statuses) never start it twice.
         #: (_thread's lock is threading.Lock itself, without importing threading: ~1 ms.)
         self.starting = _thread.allocate_lock()
+        #: Held while its settings are read, so no thread sees them half re-checked.  Not the
+        #: start lock: reading a plugin's status must not wait for its (slow) start.
+        self.loading = _thread.allocate_lock()
 
 
 class Engine:
@@ -379,7 +383,7 @@ class Engine:
 
         A problem with the plugin's own settings (:func:`plugin_setting_problem`, a bad
         ``pattern``) shows it crashed with the reason, and is checked again on every load."""
-        with slot.starting:  # a thread starting the plugin sees its settings whole
+        with slot.loading:
             self._load_settings(slot)
 
     def _load_settings(self, slot: _Slot) -> None:
