@@ -271,10 +271,12 @@ class SecretsGateway:
             generation.front.close()
 
     def _remember_state(self) -> None:
-        """Note the shared state our own call left, so it is not taken for another process's."""
-        stamp, meaning = _state_stamp(), _state_meaning()
+        """Note the shared state our own call left, so it is not taken for another process's.
+
+        Read under the lock: two calls ending at once must not leave the older reading last.
+        """
         with self._books:
-            self._stamp, self._meaning = stamp, meaning
+            self._stamp, self._meaning = _state_stamp(), _state_meaning()
 
 
 def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:

@@ -58,10 +58,12 @@ class DirectoryWatcher:
         self._on_change = on_change
         self._poll = poll
         self._stopped = threading.Event()
+        self._seen: tuple[int, int, int] | None = None
         self._thread = threading.Thread(target=self._run, name=f"watch {path}", daemon=True)
 
     def start(self) -> None:
-        """Begin polling."""
+        """Begin polling (from the directory as it is now)."""
+        self._seen = self.signature()  # here, not in the thread: a change right after counts
         self._thread.start()
 
     def stop(self) -> None:
@@ -79,11 +81,10 @@ class DirectoryWatcher:
         return info.st_mtime_ns, info.st_ino, count
 
     def _run(self) -> None:
-        seen = self.signature()
         while not self._stopped.wait(self._poll):
             now = self.signature()
-            if now != seen:
-                seen = now
+            if now != self._seen:
+                self._seen = now
                 self._on_change()
 
 

@@ -111,10 +111,10 @@ class EngineWorkers(App[None]):
                 hint = self.gateway.watch_hint(name)
             except DockerPassError:
                 hint = None  # it cannot say: refreshed on the interval instead
+        if first:  # it has just started: its status first, so it shows running with its secrets
+            self._report_status(name)
         if not _superseded():
             self.post_message(PluginListed(name, infos, hinted=first, hint=hint))
-            if first:  # it has just started
-                self._report_status(name)
 
     def _report_status(self, name: str) -> None:
         status = self.gateway.plugin_status(name)
