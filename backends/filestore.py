@@ -173,6 +173,11 @@ class FileStore:
             return f"file store {self.root} (age, passphrase)"
         return f"file store {self.root} (age, identity {self.identity_path})"
 
+    def watch_hint(self) -> tuple[str, str]:
+        """What a front watches to notice other processes' changes: the store directory (one
+        file per secret, replaced by rename, so its entries change with every write)."""
+        return ("directory", str(self.root))
+
     def __repr__(self) -> str:
         # Spelled out so that the passphrase can never show up in a repr.
         return f"FileStore(root={str(self.root)!r}, key_mode={self.key_mode!r})"

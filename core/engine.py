@@ -9,6 +9,7 @@ Docker's tool has no other); ``list_secrets`` without one lists every running pl
 
 from __future__ import annotations
 
+import _thread
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import load_config
@@ -29,6 +30,7 @@ from docker_pass.core.plugin import (
     KEYCHAIN_PLUGIN,
     Capability,
     Plugin,
+    WatchHint,
     WritablePlugin,
     capabilities_of,
     enable_remedy,
@@ -68,9 +70,11 @@ class _Slot:
         "instance",
         "load_cause",
         "load_error",
+        "loading",
         "name",
         "pattern",
         "spec",
+        "starting",
     )
 
     def __init__(self, name: str, spec: str) -> None:
@@ -84,6 +88,13 @@ class _Slot:
         self.configurable = True
         self.pattern: Pattern | None = None
         self.capabilities: frozenset[Capability] = frozenset()
+        #: Held while the plugin starts, so two threads (the TUI's workers listing different
+        #: plugins, or one listing while another reads statuses) never start it twice.
+        #: (_thread's lock is threading.Lock itself, without importing threading: ~1 ms.)
+        self.starting = _thread.allocate_lock()
+        #: Held while its settings are read, so no thread sees them half re-checked.  Not the
+        #: start lock: reading a plugin's status must not wait for its (slow) start.
+        self.loading = _thread.allocate_lock()
 
 
 class Engine:
@@ -126,6 +137,15 @@ class Engine:
                 states = load_run_states()
             out.append(self._status(slot, states.get(slot.name, RunState())))
         return out
+
+    def status(self, name: str) -> PluginStatus:
+        """Plugin ``name``'s status, as :meth:`plugins` shows it, without starting it or
+        asking any other plugin (the TUI asks each plugin's status after listing it)."""
+        slot = self._slots.get(name)
+        if slot is None:
+            raise UnknownPluginError(name, self.names())
+        self._load(slot)
+        return self._status(slot, load_run_states(only=name).get(name, RunState()))
 
     def enable(self, name: str) -> PluginStatus:
         """Enable a plugin, clear a crash, and try to start it.
@@ -261,6 +281,14 @@ class Engine:
         """Envelopes for ``pattern`` (see :meth:`Resolution.envelopes_or_raise`)."""
         return self.resolve(pattern).envelopes_or_raise()
 
+    def watch_hint(self, name: str) -> WatchHint | None:
+        """How running plugin ``name`` can be watched for other processes' changes
+        (:class:`~docker_pass.core.plugin.Watchable`); ``None`` if it does not say."""
+        slot = self._slots.get(name)
+        instance = slot.instance if slot is not None else None
+        ask = getattr(instance, "watch_hint", None)
+        return ask() if callable(ask) else None
+
     def close(self) -> None:
         """Stop every plugin this engine started."""
         for slot in self._slots.values():
@@ -355,6 +383,11 @@ class Engine:
 
         A problem with the plugin's own settings (:func:`plugin_setting_problem`, a bad
         ``pattern``) shows it crashed with the reason, and is checked again on every load."""
+        with slot.loading:
+            self._load_settings(slot)
+
+    def _load_settings(self, slot: _Slot) -> None:
+        """:meth:`_load` under the slot's lock."""
         settings = plugin_settings(self._config, slot.name)
         if slot.load_cause == "config":
             slot.load_error = slot.load_cause = ""  # re-checked below against today's file
@@ -400,9 +433,21 @@ class Engine:
         return load_plugin_class(slot.name, {slot.name: slot.spec})
 
     def _ensure_started(self, slot: _Slot) -> Plugin | None:
-        """The running instance, starting it if the state allows; ``None`` if it is down."""
+        """The running instance, starting it if the state allows; ``None`` if it is down.
+
+        Threads may call this for the same plugin at once; one starts it, the others wait for
+        that start (a plugin's own calls are the caller's to serialise: the TUI's gateway
+        takes one lock per plugin, so different plugins never wait for each other here).
+        """
         if slot.instance is not None:
             return slot.instance
+        with slot.starting:
+            return self._start(slot)
+
+    def _start(self, slot: _Slot) -> Plugin | None:
+        """:meth:`_ensure_started` under the slot's start lock."""
+        if slot.instance is not None:
+            return slot.instance  # another thread started it while we waited
         if slot.load_error:
             cause = slot.load_cause
             fingerprint = self._fingerprint(slot) if cause else ""

@@ -131,3 +131,20 @@ class WritablePlugin(Plugin, Protocol):
     def delete(self, id_: ID) -> bool:
         """Remove a secret; whether it existed."""
         ...
+
+
+#: How a plugin's secrets can be watched for changes other processes make:
+#: ``("secret-service", <collection object path>)`` — the collection's ``ItemCreated``,
+#: ``ItemDeleted`` and ``ItemChanged`` signals on the session bus; ``("directory", <path>)`` —
+#: the entries of a directory (one file per secret).
+WatchHint = tuple[str, str]
+
+
+@runtime_checkable
+class Watchable(Protocol):
+    """Optional for a :class:`Plugin`: it says how a front (the TUI) can notice other
+    processes' changes to its secrets.  Plugins without it are refreshed on an interval."""
+
+    def watch_hint(self) -> WatchHint | None:
+        """How to watch the secrets now, or ``None`` when there is no cheap way."""
+        ...

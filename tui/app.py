@@ -58,15 +58,17 @@ if TYPE_CHECKING:
     from docker_pass.tui.messages import (
         PluginsLoaded,
         PluginStateChanged,
+        PluginStatusUpdated,
         PluginToggled,
         PreviewComputed,
         SecretDeleted,
         SecretRestored,
         SecretSaved,
-        SecretsLoaded,
         ValueFetched,
     )
     from docker_pass.tui.widgets.plugin_table import PluginTable
+from docker_pass.tui.live import REFRESH_SECONDS, LiveListing
+from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.undo_workers import UndoWorkers
@@ -74,7 +76,7 @@ from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 from docker_pass.tui.widgets.status_line import StatusLine, StatusMessage
-from docker_pass.tui.workers import WORK_LABELS
+from docker_pass.tui.workers import LISTING_GROUP, WORK_LABELS
 
 REVEAL_SECONDS = 20.0
 #: A status message is cleared this long after it was shown (if nothing replaced it).
@@ -95,7 +97,7 @@ class MainWidgets:
     bar: PatternBar
 
 
-class DockerPassApp(SetupFlow, UndoWorkers):
+class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
     """Browse, edit and delete secrets; watch and toggle plugins."""
 
     TITLE = "docker pass"
@@ -119,14 +121,16 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         reveal_seconds: float = REVEAL_SECONDS,
         clipboard_seconds: float = CLIPBOARD_SECONDS,
         poll_seconds: float | None = POLL_SECONDS,
+        refresh_seconds: float | None = REFRESH_SECONDS,
         inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
         cursor_blink: bool = True,
         status_seconds: float | None = STATUS_SECONDS,
     ) -> None:
         """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
         ``None`` turns off watching other processes' plugin changes (tests trigger it);
-        ``status_seconds`` ``None`` keeps status messages until the next one."""
-        super().__init__()
+        ``status_seconds`` ``None`` keeps status messages until the next one;
+        ``refresh_seconds`` is how often plugins that cannot be watched are listed again."""
+        super().__init__(refresh_seconds=refresh_seconds)
         #: The front the gateway built last (the header says whether it is the daemon's).
         self.front: EngineFront | None = None
         self.gateway = SecretsGateway(self._noting_front(front_factory))
@@ -196,12 +200,23 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             self._show_tree()
         self._update_subtitle()
 
-    def on_secrets_loaded(self, message: SecretsLoaded) -> None:
-        # The engine returns its listing sorted by (id, provider), as the index keeps it.
-        self.secrets_index = RealmIndex(message.listing.infos, presorted=True)
-        self.listing_errors = message.listing.errors
-        first = not self.listing_loaded
-        self.listing_loaded = True
+    def on_plugin_status_updated(self, message: PluginStatusUpdated) -> None:
+        status = message.status
+        before = self._plugin(status.name)
+        if before == status:
+            return
+        self.plugin_statuses = tuple(
+            s if s.name != status.name else status for s in self.plugin_statuses
+        )
+        for screen in self.screen_stack:
+            if isinstance(screen, PluginsScreen):
+                screen.plugins = self.plugin_statuses
+        self._update_subtitle()
+        if before is None or before.is_down != status.is_down:
+            self._show_tree()  # its row: crashed, or listing
+
+    def listing_changed(self, first: bool) -> None:
+        """A plugin's listing (ours or another process's change) altered the index."""
         if len(self.secrets_index) > self.inline_preview_limit:
             # Folding 100,000 IDs for the search takes a while: not on the first key typed.
             self.run_worker(self.secrets_index.warm, thread=True, group="warm-index")
@@ -233,6 +248,7 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         verb = ("Replaced" if listed else "Created") if message.created else "Saved"
         text = f"{verb} {info.id.value} in {info.provider}."
         self.set_status(text + self._undo_hint(info), "success")
+        self._update_subtitle()
 
     def on_secret_deleted(self, message: SecretDeleted) -> None:
         info = message.info
@@ -245,6 +261,7 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             self.set_status(text + self._undo_hint(info), "success")
         else:
             self.set_status(f"{info.id.value} was already gone from {info.provider}.", "warning")
+        self._update_subtitle()
 
     def on_secret_restored(self, message: SecretRestored) -> None:
         info = message.info
@@ -281,7 +298,8 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             return
         group = event.worker.group
         reason = describe_error(event.worker.error)
-        self.set_status(f"{WORK_LABELS.get(group, 'A background task')} failed: {reason}", "error")
+        label = WORK_LABELS.get(group.partition(":")[0], "A background task")
+        self.set_status(f"{label} failed: {reason}", "error")
         if group == "save" and isinstance(self.screen, EditorScreen):
             self.screen.error = reason
             self.screen.saving = False
@@ -291,6 +309,8 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             self._show_tree()
         elif group == "preview":
             self._preview_running = False
+        elif group.startswith(LISTING_GROUP):  # one plugin's listing broke: say so in its row
+            self.post_message(PluginListed(group.removeprefix(LISTING_GROUP), [], reason))
 
     # -- what the widgets report ------------------------------------------------------------
 
@@ -720,9 +740,12 @@ class DockerPassApp(SetupFlow, UndoWorkers):
             if status.is_down:
                 message = f"{status.status}: {status.message}"
                 notices.append(Notice("error", status.name, message, status.status))
-            elif not self.listing_loaded and status.status == RunStatus.RUNNING:
+            elif status.enabled and self.awaiting_listing(status.name):
                 notices.append(Notice("loading", status.name, "listing…"))
+        down = {s.name for s in self.plugin_statuses if s.is_down}
         for name, error in self.listing_errors.items():
+            if name in down:
+                continue  # its crash row says why already
             notices.append(Notice("error", name, error, "listing failed"))
         return tuple(notices)
 
@@ -760,8 +783,10 @@ class DockerPassApp(SetupFlow, UndoWorkers):
         parts = [self.subtitle] if self.subtitle else []
         if self.front is not None:
             parts.append(front_kind(self.front))
-        if self.listing_loaded:
-            parts.append(plural(len(self.secrets_index), "secret"))
+        if self.listing_loaded or self.listing_answered:
+            # While a slow plugin is still listing, the count is of what has arrived.
+            so_far = "" if self.listing_loaded else " so far"
+            parts.append(plural(len(self.secrets_index), "secret") + so_far)
         down = [s.name for s in self.plugin_statuses if s.is_down]
         if self.plugin_statuses:
             parts.append(

@@ -1,8 +1,13 @@
 """The TUI's one door to the engine: plain blocking calls, made from thread workers only.
 
-Every call takes one lock, so the engine and its plugins (a D-Bus connection, a 1Password
-session) are never used by two threads at once.  A slow plugin therefore delays other engine
-calls, but never the event loop: the UI keeps answering keys.
+A plugin is never used by two threads at once (a D-Bus connection, a 1Password session): each
+call for one plugin takes that plugin's lock.  Different plugins do not wait for each other, so
+a slow plugin delays only its own calls, and never the event loop.  Building the front (and
+dropping it on reload) has a lock of its own, held only while the front is built or swapped.
+
+A reload or ``close`` retires the current front: calls still running on it finish there (new
+calls get a fresh front with fresh locks), and the last of them closes it.  So closing never
+waits for a busy plugin; a call that never returns leaves its front to the process's exit.
 
 The gateway also notices when another process changes the plugins' shared state (``plugins.json``
 and the enabled flags in ``config.json``), so the plugins panel can follow it live.
@@ -12,7 +17,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -25,7 +31,7 @@ from docker_pass.core.results import PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.remote.front import EngineFront
@@ -35,14 +41,6 @@ EVERYTHING = Pattern("**")
 
 #: What the plugins' shared state means to us: run status and message, and enabled flags.
 StateMeaning = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, bool], ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class SecretListing:
-    """Every listed secret (internal ones left out) and the plugins that failed to list."""
-
-    infos: list[SecretInfo]
-    errors: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,54 +57,87 @@ class SecretDraft:
         return f"SecretDraft({self.id.value!r}, provider={self.provider!r})"
 
 
+@dataclass(eq=False, slots=True)
+class _Generation:
+    """One front and its plugins' locks; once retired, its last call closes it."""
+
+    front: EngineFront
+    locks: dict[str, threading.RLock] = field(default_factory=dict)
+    #: Calls running on this front now.
+    users: int = 0
+    retired: bool = False
+
+
 class SecretsGateway:
-    """Serialised access to one engine front — the daemon's (``docker pass ui`` when one runs)
-    or an embedded :class:`Engine` — built on first use by ``front_factory``."""
+    """Access to one engine front — the daemon's (``docker pass ui`` when one runs) or an
+    embedded :class:`Engine` — built on first use by ``front_factory``; one lock per plugin."""
 
     def __init__(self, front_factory: Callable[[], EngineFront]) -> None:
         self._front_factory = front_factory
-        self._front: EngineFront | None = None
-        self._lock = threading.RLock()
+        self._current: _Generation | None = None
+        #: Held while a front is built (a daemon probe, reading the registry).
+        self._building = threading.Lock()
+        #: Guards the bookkeeping below; held only for a few assignments, never over a call.
+        self._books = threading.Lock()
+        self._closed = False
+        #: Plugin name -> calls in flight for it; ``None`` counts calls that touch every plugin.
+        self._busy: dict[str | None, int] = {}
         self._stamp: tuple[int, int] = (-1, -1)
         self._meaning: StateMeaning | None = None
 
     # -- engine verbs -----------------------------------------------------------------------
 
-    def plugins(self) -> list[PluginStatus]:
-        """Every plugin's status (enabled plugins are started, to show their health)."""
-        with self._lock:
+    def plugins(self, *, start: bool = True) -> list[PluginStatus]:
+        """Every plugin's status; with ``start``, enabled plugins are started to show their
+        health (without, the statuses last recorded: nothing slow runs).
+
+        It takes no plugin's lock (the engine starts each plugin once, whichever thread asks
+        first), but a plugin may answer its status only between its own calls."""
+        with self._using(None) as front:
             try:
-                return self._front_now().plugins()
+                return front.plugins(start=start)
             finally:
                 self._remember_state()
 
-    def list_secrets(self) -> SecretListing:
-        """IDs and metadata from every enabled plugin; per-plugin failures in ``errors``."""
-        with self._lock:
+    def plugin_status(self, name: str) -> PluginStatus | None:
+        """Plugin ``name``'s status, asking no other plugin where the front can (an embedded
+        engine); ``None`` if the front does not know it."""
+        with self._using(name) as front:
             try:
-                listing = self._front_now().list_secrets(EVERYTHING)
+                ask = getattr(front, "status", None)
+                if callable(ask):
+                    status = ask(name)
+                    return status if isinstance(status, PluginStatus) else None
+                return next((s for s in front.plugins(start=False) if s.name == name), None)
             finally:
                 self._remember_state()
-        return SecretListing(listing.infos, MappingProxyType(dict(listing.errors)))
+
+    def list_plugin(self, name: str) -> list[SecretInfo]:
+        """IDs and metadata of plugin ``name`` (internal ones left out), sorted by ID; its
+        failure raises."""
+        with self._using(name) as front:
+            try:
+                return front.list_secrets(EVERYTHING, plugin=name).infos
+            finally:
+                self._remember_state()
 
     def read_value(self, info: SecretInfo) -> bytes:
         """The value of ``info`` from the plugin that listed it."""
-        with self._lock:
-            return self._front_now().get(info.id, plugin=info.provider).value
+        with self._using(info.provider) as front:
+            return front.get(info.id, plugin=info.provider).value
 
     def read_for_undo(self, id_: ID, provider: str) -> Envelope | None:
         """The secret as it is now (value and metadata), read right before a delete or a
         replace so that ``u`` can restore it; ``None`` when there is none to replace."""
-        with self._lock:
+        with self._using(provider) as front:
             try:
-                return self._front_now().get(id_, plugin=provider)
+                return front.get(id_, plugin=provider)
             except SecretNotFoundError:
                 return None
 
     def save(self, draft: SecretDraft) -> SecretInfo:
         """Create or replace a secret; returns what the listing should now show."""
-        with self._lock:
-            front = self._front_now()
+        with self._using(draft.provider) as front:
             value = draft.value
             if value is None:
                 value = front.get(draft.id, plugin=draft.provider).value
@@ -115,8 +146,8 @@ class SecretsGateway:
 
     def delete(self, info: SecretInfo) -> bool:
         """Remove a secret; whether it existed."""
-        with self._lock:
-            removal = self._front_now().remove([info.id], plugin=info.provider)
+        with self._using(info.provider) as front:
+            removal = front.remove([info.id], plugin=info.provider)
         ((_, outcome),) = removal.outcomes
         if outcome not in (Removal.REMOVED, Removal.MISSING):
             raise DockerPassError(outcome)
@@ -124,8 +155,7 @@ class SecretsGateway:
 
     def set_enabled(self, name: str, enabled: bool) -> PluginStatus:
         """Enable (which also clears a crash and starts it) or disable a configurable plugin."""
-        with self._lock:
-            front = self._front_now()
+        with self._using(name) as front:
             try:
                 return front.enable(name) if enabled else front.disable(name)
             finally:
@@ -136,61 +166,151 @@ class SecretsGateway:
         validated, then the secrets stored, settings written, the plugin enabled)."""
         from docker_pass.core.setup import apply_setup
 
-        with self._lock:
-            front = self._front_now()
+        # The secret fields go to the keychain plugin: its lock is held.
+        with self._using(KEYCHAIN_PLUGIN) as front:
             try:
                 return apply_setup(setup, answers, keychain=front, plugins=front)
             finally:
                 self._remember_state()
 
+    def watch_hint(self, name: str) -> tuple[str, str] | None:
+        """How plugin ``name`` can be watched for other processes' changes, if the front
+        knows (an embedded engine asks the plugin; through the daemon: ``None``)."""
+        with self._using(name) as front:
+            ask = getattr(front, "watch_hint", None)
+            if not callable(ask):
+                return None
+            hint = ask(name)
+        if isinstance(hint, tuple) and len(hint) == 2:
+            return str(hint[0]), str(hint[1])
+        return None
+
     def reload(self) -> None:
-        """Drop the front; the next call builds a fresh one that reads the shared state anew."""
-        with self._lock:
-            if self._front is not None:
-                self._front.close()
-            self._front = None
+        """Drop the front; the next call builds a fresh one that reads the shared state anew.
+
+        Calls still running finish on the old front, which the last of them closes."""
+        self._retire()
 
     def close(self) -> None:
-        """Stop every plugin the engine started."""
-        self.reload()
+        """Stop every plugin the engine started (now, or when a running call ends); later
+        calls fail.  Never waits for a busy plugin."""
+        with self._books:
+            self._closed = True
+        self._retire()
 
     # -- watching the shared state ----------------------------------------------------------
 
     def state_changed_elsewhere(self) -> bool:
         """Whether another process changed plugin state since our last engine call.
 
-        Cheap when nothing changed (two ``stat`` calls).  Skipped while one of our own engine
-        calls is running: it may be writing the files itself.
+        Cheap when nothing changed (two ``stat`` calls).  What our own running calls may be
+        writing is left out: a plugin busy in a call may record its own state, and a call on
+        every plugin (statuses) skips the check altogether.
         """
-        if not self._lock.acquire(blocking=False):
+        with self._books:
+            if self._busy.get(None):
+                return False
+            busy = frozenset(name for name, n in self._busy.items() if n and name is not None)
+            known = self._meaning
+        if known is None:
+            self._remember_state()  # nothing of ours to compare with yet
             return False
-        try:
-            if self._meaning is None:
-                self._remember_state()  # nothing of ours to compare with yet
-                return False
-            stamp = _state_stamp()
-            if stamp == self._stamp:
-                return False
-            self._stamp = stamp
-            meaning = _state_meaning()
-            if meaning == self._meaning:
-                return False  # rewritten with the same content (a plugin restarted, say)
-            self._meaning = meaning
-            return True
-        finally:
-            self._lock.release()
+        stamp = _state_stamp()
+        if stamp == self._stamp:
+            return False
+        meaning = _state_meaning()
+        if _leaving_out(meaning, busy) == _leaving_out(known, busy):
+            if not busy:
+                self._stamp = stamp  # rewritten with the same content (a plugin restarted)
+            return False
+        with self._books:
+            self._stamp, self._meaning = stamp, meaning
+        return True
 
     # -- internals --------------------------------------------------------------------------
 
-    def _front_now(self) -> EngineFront:
-        if self._front is None:
-            self._front = self._front_factory()
-        return self._front
+    @contextmanager
+    def _using(self, plugin: str | None) -> Iterator[EngineFront]:
+        """The current front, with ``plugin``'s lock held (none for ``None``)."""
+        generation = self._enter(plugin)
+        lock: threading.RLock | None = None
+        try:
+            if plugin is not None:
+                with self._books:
+                    lock = generation.locks.setdefault(plugin, threading.RLock())
+                lock.acquire()
+            yield generation.front
+        finally:
+            if lock is not None:
+                lock.release()
+            self._leave(generation, plugin)
+
+    def _enter(self, plugin: str | None) -> _Generation:
+        with self._books:
+            generation = self._joined(plugin)
+        if generation is not None:
+            return generation
+        with self._building:
+            with self._books:
+                generation = self._joined(plugin)
+            if generation is not None:
+                return generation  # another thread built it while we waited
+            front = self._front_factory()
+            with self._books:
+                if not self._closed:
+                    self._current = _Generation(front)
+                    generation = self._joined(plugin)
+        if generation is None:
+            front.close()
+            raise DockerPassError("the UI is closing")
+        return generation
+
+    def _joined(self, plugin: str | None) -> _Generation | None:
+        """Count a call on the current front (under ``_books``); ``None`` if there is none."""
+        if self._closed:
+            raise DockerPassError("the UI is closing")
+        generation = self._current
+        if generation is not None:
+            generation.users += 1
+            self._busy[plugin] = self._busy.get(plugin, 0) + 1
+        return generation
+
+    def _leave(self, generation: _Generation, plugin: str | None) -> None:
+        with self._books:
+            generation.users -= 1
+            self._busy[plugin] -= 1
+            finished = generation.retired and generation.users == 0
+        if finished:
+            generation.front.close()
+
+    def _retire(self) -> None:
+        with self._books:
+            generation, self._current = self._current, None
+            if generation is None:
+                return
+            generation.retired = True
+            idle = generation.users == 0
+        if idle:
+            generation.front.close()
 
     def _remember_state(self) -> None:
-        """Note the shared state our own call left, so it is not taken for another process's."""
-        self._stamp = _state_stamp()
-        self._meaning = _state_meaning()
+        """Note the shared state our own call left, so it is not taken for another process's.
+
+        Read under the lock: two calls ending at once must not leave the older reading last.
+        """
+        with self._books:
+            self._stamp, self._meaning = _state_stamp(), _state_meaning()
+
+
+def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:
+    """``meaning`` without what it says of plugins ``names``."""
+    if not names:
+        return meaning
+    runs, enabled = meaning
+    return (
+        tuple(r for r in runs if r[0] not in names),
+        tuple(e for e in enabled if e[0] not in names),
+    )
 
 
 def _state_stamp() -> tuple[int, int]:

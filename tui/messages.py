@@ -12,8 +12,8 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
-    from docker_pass.tui.gateway import SecretListing
     from docker_pass.tui.preview import Preview
     from docker_pass.tui.realms import RealmIndex
 
@@ -26,12 +26,56 @@ class PluginsLoaded(Message):
         self.plugins = plugins
 
 
-class SecretsLoaded(Message):
-    """The listing of every enabled plugin (failures per plugin in ``listing.errors``)."""
+class PluginStatusUpdated(Message):
+    """One plugin's status, fresh (after its listing started it, or failed to)."""
 
-    def __init__(self, listing: SecretListing) -> None:
+    def __init__(self, status: PluginStatus) -> None:
         super().__init__()
-        self.listing = listing
+        self.status = status
+
+
+class ListingStarted(Message):
+    """Each of ``plugins`` (the running ones) is being listed, each in its own worker."""
+
+    def __init__(self, plugins: tuple[str, ...], *, fresh_engine: bool = False) -> None:
+        super().__init__()
+        self.plugins = plugins
+        #: The engine was built anew (a reload): ask again how each plugin can be watched.
+        self.fresh_engine = fresh_engine
+
+
+class PluginListed(Message):
+    """One plugin's listing: its secrets, or why it could not list (``error``).
+
+    ``hint`` is how the plugin can be watched, when ``hinted`` says it was asked for.
+    """
+
+    def __init__(
+        self,
+        plugin: str,
+        infos: list[SecretInfo],
+        error: str = "",
+        *,
+        hinted: bool = False,
+        hint: WatchHint | None = None,
+    ) -> None:
+        super().__init__()
+        self.plugin = plugin
+        self.infos = infos
+        self.error = error
+        self.hinted = hinted
+        self.hint = hint
+
+    def __repr__(self) -> str:
+        return f"PluginListed({self.plugin!r}, {len(self.infos)} secrets, error={self.error!r})"
+
+
+class SecretsChanged(Message):
+    """Another process (or the interval) says plugin ``plugin``'s secrets may have changed."""
+
+    def __init__(self, plugin: str) -> None:
+        super().__init__()
+        self.plugin = plugin
 
 
 class ValueFetched(Message):

@@ -8,7 +8,7 @@ succeeded, keep it in :attr:`UndoWorkers.undo` — memory only (see :mod:`docker
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 class UndoWorkers(EngineWorkers):
     """The app's workers, plus the undo log and the workers that fill and empty it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         #: The last delete or replace of this session (memory only, gone on quit).
         self.undo = UndoLog()
 

@@ -8,31 +8,40 @@ the same kind (a newer listing supersedes an older one; a reveal never cancels a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
+from docker_pass.core.errors import DockerPassError
 from docker_pass.tui.messages import (
+    ListingStarted,
+    PluginListed,
     PluginsLoaded,
     PluginStateChanged,
+    PluginStatusUpdated,
     PluginToggled,
     PreviewComputed,
     SecretDeleted,
     SecretSaved,
-    SecretsLoaded,
     ValueFetched,
 )
 from docker_pass.tui.preview import compute_preview
 
 if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
     from docker_pass.tui.gateway import SecretDraft, SecretsGateway
     from docker_pass.tui.realms import RealmIndex
 
-#: What each worker group does, for "… failed: <reason>" status messages.
+#: The group of one plugin's listing worker is this prefix and the plugin's name.
+LISTING_GROUP = "listing:"
+
+#: What each worker group does, for "… failed: <reason>" status messages (a plugin's listing
+#: group is labelled as "listing").
 WORK_LABELS = {
     "listing": "Listing secrets",
     "plugins": "Reading plugin status",
@@ -62,16 +71,59 @@ class EngineWorkers(App[None]):
 
     @work(thread=True, exclusive=True, group="listing", exit_on_error=False)
     def load_everything(self, reload: bool = False) -> None:
-        """Plugin statuses, then every secret's ID and metadata (``reload``: a fresh engine)."""
+        """Plugin statuses as last recorded (``reload``: from a fresh engine), then every
+        enabled plugin that is not down is started and listed, each in its own worker
+        (:meth:`list_plugin`, started by the app), so a plugin slow to start (1Password reads
+        its item list) delays no other."""
         if reload:
             self.gateway.reload()
-        plugins = self.gateway.plugins()
+        plugins = self.gateway.plugins(start=False)
         if _superseded():
             return
         self.post_message(PluginsLoaded(plugins))
-        listing = self.gateway.list_secrets()
+        wanted = tuple(p.name for p in plugins if p.enabled and not p.is_down)
+        self.post_message(ListingStarted(wanted, fresh_engine=reload))
+
+    def list_plugin(self, name: str, *, first: bool = False) -> Worker[None]:
+        """List plugin ``name`` in its own worker (``first``: its first listing on this
+        engine, which starts it: then ask how to watch it, and its status).
+
+        Its group is its own, so a slow plugin delays no other, and a newer listing of the
+        same plugin supersedes this one.
+        """
+        return self.run_worker(
+            partial(self._list_plugin_now, name, first),
+            name=f"list {name}",
+            group=f"{LISTING_GROUP}{name}",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _list_plugin_now(self, name: str, first: bool) -> None:
+        try:
+            infos = self.gateway.list_plugin(name)  # starts it first if it is not running
+        except DockerPassError as exc:
+            # One plugin's failure is part of the listing: the tree shows it in that plugin's row.
+            if not _superseded():
+                self.post_message(PluginListed(name, [], str(exc)))
+                self._report_status(name)
+            return
+        hint: WatchHint | None = None
+        if first:
+            try:
+                hint = self.gateway.watch_hint(name)
+            except DockerPassError:
+                hint = None  # it cannot say: refreshed on the interval instead
+        if first:  # it has just started: its status first, so it shows running with its secrets
+            self._report_status(name)
         if not _superseded():
-            self.post_message(SecretsLoaded(listing))
+            self.post_message(PluginListed(name, infos, hinted=first, hint=hint))
+
+    def _report_status(self, name: str) -> None:
+        status = self.gateway.plugin_status(name)
+        if status is not None and not _superseded():
+            self.post_message(PluginStatusUpdated(status))
 
     @work(thread=True, exclusive=True, group="plugins", exit_on_error=False)
     def load_plugins(self) -> None:

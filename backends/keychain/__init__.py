@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import builtins
     from collections.abc import Iterator, Mapping
 
+    from docker_pass.core.plugin import WatchHint
+
 STORE_ENV = "DOCKER_PASS_STORE"
 STORE_KINDS = ("auto", "secret-service", "keyring", "file")
 
@@ -178,6 +180,16 @@ class KeychainPlugin:
     def storage(self) -> str:
         """The store in use and what chose it."""
         return f"{self.store.location()} ({self.choice.source})"
+
+    def watch_hint(self) -> WatchHint | None:
+        """How to notice other processes' changes: the store's own hint (the Secret Service
+        collection's signals, the file store's directory); ``None`` for ``keyring``."""
+        ask = getattr(self.store, "watch_hint", None)
+        if not callable(ask):
+            return None
+        with self._naming_the_keychain():
+            hint = ask()
+        return (str(hint[0]), str(hint[1]))
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
         """Everything matching ``pattern`` (the internal realm included; callers filter)."""

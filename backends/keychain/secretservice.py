@@ -219,6 +219,13 @@ class SecretServiceStore:
         name = _variant_value(label) or collection.rsplit("/", 1)[-1]
         return f"Secret Service collection '{name}' ({collection})"
 
+    def watch_hint(self) -> tuple[str, str]:
+        """What a front watches to notice other processes' changes: the collection in use,
+        whose ``ItemCreated``/``ItemDeleted``/``ItemChanged`` signals say so (connects if
+        needed)."""
+        with self._lock:
+            return ("secret-service", self._ensure_collection())
+
     def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
         """Create or replace the item of ``id_``, leaving exactly one item with that ID."""
         attributes = _id_attributes(id_)

@@ -23,7 +23,7 @@ def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> 
         # The snapshot plugin is installed only for the daemon's process: seeing it running
         # proves the answer came from the daemon.
         assert names["snapshot"] == "running"
-        listing = [i.id.value for i in gateway.list_secrets().infos]
+        listing = [i.id.value for i in gateway.list_plugin("snapshot")]
         assert "app/db" in listing
         value = gateway.read_value(SecretInfo(ID("app/db"), "snapshot"))
         assert value == b"db-secret-1"
@@ -32,7 +32,7 @@ def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> 
         assert after.get(LIST_PLUGINS, 0) > before.get(LIST_PLUGINS, 0)
         # Writes go to the keychain plugin in this process, and the daemon lists them.
         gateway.save(SecretDraft(ID("ui/new"), b"typed", {"k": "v"}))
-        assert "ui/new" in [i.id.value for i in gateway.list_secrets().infos]
+        assert "ui/new" in [i.id.value for i in gateway.list_plugin("docker-pass")]
         assert gateway.read_value(SecretInfo(ID("ui/new"), "docker-pass")) == b"typed"
     finally:
         gateway.close()

@@ -138,9 +138,12 @@ def readonly_class(
     *,
     enabled: bool = True,
     list_gate: threading.Event | None = None,
-    gate_seconds: float = 3.0,
+    gate_seconds: float | None = 3.0,
+    listing: threading.Event | None = None,
 ) -> type[Any]:
-    """A read-only configurable plugin; with ``list_gate``, listing waits on it (slow ``op``)."""
+    """A read-only configurable plugin; with ``list_gate``, listing waits on it (slow ``op``)
+    for at most ``gate_seconds`` (``None``: until it is set, perhaps never).  ``listing`` is set
+    when a listing begins.  ``held`` on the class is its secrets (tests change them)."""
     held = dict(items if items is not None else {"op/vault/github/token": b"op-demo-token"})
 
     class ReadOnly:
@@ -150,6 +153,9 @@ def readonly_class(
         capabilities = READ_ONLY
         enabled_by_default = enabled
         lists = 0
+        secrets = held
+        #: How many instances were stopped (an engine's close stops them).
+        stops = 0
 
         def __init__(self) -> None:
             self.name = name
@@ -158,15 +164,17 @@ def readonly_class(
             pass
 
         def stop(self) -> None:
-            pass
+            type(self).stops += 1
 
         def storage(self) -> str:
             return "1Password (fake)"
 
         def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
             type(self).lists += 1
+            if listing is not None:
+                listing.set()
             if list_gate is not None:
-                list_gate.wait(gate_seconds)  # a 3-second-slow plugin, released early by tests
+                list_gate.wait(gate_seconds)  # a slow plugin, released early by tests
             return [
                 SecretInfo(ID(k), self.name, MappingProxyType({"vault": "Private"}))
                 for k in sorted(held)

@@ -41,6 +41,9 @@ def test_importing_the_cli_and_the_ui_verb_module_imports_no_textual() -> None:
         "docker_pass.tui.demo",
         "docker_pass.tui.undo",
         "docker_pass.tui.text",
+        "docker_pass.tui.watch",
+        "docker_pass.tui.listing",
+        "docker_pass.tui.threads",
     ],
 )
 def test_the_uis_plain_modules_are_plain(module: str) -> None:

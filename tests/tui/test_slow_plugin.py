@@ -6,7 +6,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING
 
-from docker_pass.tui.messages import PluginsLoaded, SecretsLoaded
+from docker_pass.tui.messages import PluginListed, PluginsLoaded
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -24,10 +24,13 @@ def test_keys_are_answered_while_a_plugin_takes_three_seconds_to_list() -> None:
     seen = Recorder()
 
     def listing_running() -> bool:
-        return any(w.group == "listing" and w.is_running for w in app.workers)
+        return any(w.group == "listing:1password-cli" and w.is_running for w in app.workers)
+
+    def listed(name: str) -> bool:
+        return any(m.plugin == name for m in seen.of(PluginListed))
 
     async def scenario(pilot: Pilot[None]) -> None:
-        while not seen.of(PluginsLoaded):
+        while not seen.of(PluginsLoaded) or not listed("docker-pass"):
             await pilot.pause(0.02)
         assert listing_running()
         tree = app.screen.query_one(RealmTree)
@@ -42,10 +45,10 @@ def test_keys_are_answered_while_a_plugin_takes_three_seconds_to_list() -> None:
         assert app_of(pilot).preview.text == "do"
         # Every key above was answered while the plugin was still busy listing.
         assert listing_running(), "the plugin is still listing"
-        assert not seen.of(SecretsLoaded)
+        assert not listed("1password-cli")
         gate.set()  # let the slow plugin answer now rather than after 3 s
         await settle(pilot)
-        assert seen.of(SecretsLoaded)
+        assert listed("1password-cli")
         assert app.secrets_index.find("op/vault/github/token", "1password-cli") is not None
 
     async def main() -> None:

@@ -11,7 +11,7 @@ from textual.widgets import Header, Static
 from docker_pass.core.engine import Engine
 from docker_pass.core.remote.front import DAEMON_KIND, EMBEDDED_KIND, DaemonOrEmbedded, front_kind
 from docker_pass.tui.app import DockerPassApp
-from docker_pass.tui.messages import SecretsLoaded
+from docker_pass.tui.messages import ListingStarted
 from docker_pass.tui.text import HEADER_ICON, plural
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -132,7 +132,7 @@ def test_reloading_clears_when_the_listing_is_back() -> None:
         assert status_of(pilot) == "Reloading…"
         await settle(pilot)
         assert status_of(pilot) == ""
-        assert len(seen.of(SecretsLoaded)) == 2  # the first listing, and the reload's
+        assert len(seen.of(ListingStarted)) == 2  # the first listing, and the reload's
 
     run(make_app(), scenario)
 
