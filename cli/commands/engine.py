@@ -231,6 +231,8 @@ def run_status(args: argparse.Namespace) -> int:
             doc["pid"] = holder.get("pid")
         doc["reason"] = reason
     else:
+        holder = lock_holder() or {}
+        doc["abstract_socket"] = holder.get("abstract_socket")
         with client:
             info = client.info()  # answered without the engine thread
         try:
@@ -258,6 +260,8 @@ def run_status(args: argparse.Namespace) -> int:
         return 1
     print(f"engine: running (pid {doc['pid']}, {doc['version']})")
     print(f"socket: {location.path} ({location.source})")
+    if doc["abstract_socket"]:
+        print(f"abstract socket: {doc['abstract_socket']} (Docker's clients' default)")
     if doc["started_at"]:
         print(f"started: {doc['started_at']}")
     total = sum(info.requests.values())

@@ -34,9 +34,14 @@ from docker_pass.core.state import RunStatus
 
 #: What GetVersion answers: a ``v``-prefixed semantic version, as Docker's clients require.
 ENGINE_VERSION = f"v{__version__}"
+_NUM = r"(?:0|[1-9][0-9]*)"
+_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+_BUILD = r"\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
+#: Go's ``golang.org/x/mod/semver.IsValid``, which Docker's client applies to the engine's and
+#: every plugin's version (``api.NewVersion``): ``v`` first; ``v1`` and ``v1.2`` are shorthands
+#: (without pre-release or build parts); pre-release numbers have no leading zeros.
 _SEMVER = re.compile(
-    r"v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+    rf"v{_NUM}(?:\.{_NUM}(?:\.{_NUM}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?(?:{_BUILD})?)?)?"
 )
 
 # -- methods (Connect unary: HTTP POST to /<package>.<Service>/<Method>) --------------------------
@@ -307,7 +312,8 @@ def plugin_status_from_json(
     changed = read_timestamp(detail, "changedAt") if detail is not None else None
     return PluginStatus(
         name=read_string(plugin, "name"),
-        version=read_string(plugin, "version"),
+        version=(read_string(detail, "version") if detail is not None else "")
+        or read_string(plugin, "version"),
         status=RunStatus.DISABLED
         if disabled
         else _STATUS_OF_NUMBER.get(run_status, RunStatus.STOPPED),
