@@ -18,12 +18,8 @@ if TYPE_CHECKING:
     from docker_pass.core.results import PluginStatus
 
 SYSTEMD_UNIT = """\
-example systemd user unit (~/.config/systemd/user/docker-pass-engine.service):
-  [Service]
-  Type=notify
-  ExecStart=%h/.local/bin/docker-pass engine run
-  [Install]
-  WantedBy=default.target"""
+to run it as a systemd user service (Type=notify, restarted on failure):
+  docker pass engine install-service"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,7 +88,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="how long to wait for it to stop (default: 10)",
     )
     stop.set_defaults(handler=run_stop)
+    service = verbs.add_parser(
+        "install-service",
+        help="Run the engine as a systemd user service",
+        description=(
+            "Write a systemd user unit (~/.config/systemd/user/docker-pass-engine.service) that "
+            "runs 'docker-pass engine run' (Type=notify, restarted on failure), and say how to "
+            "enable it. --uninstall removes it."
+        ),
+    )
+    service.add_argument("--uninstall", action="store_true", help="remove the unit file")
+    service.add_argument(
+        "--print", action="store_true", help="print the unit instead of writing it"
+    )
+    service.set_defaults(handler=_install_service)
     parser.set_defaults(handler=lambda _args: _help(parser))
+
+
+def _install_service(args: argparse.Namespace) -> int:
+    from docker_pass.cli.commands.engine_service import run_install_service
+
+    if args.uninstall and args.print:
+        from docker_pass.core.errors import UsageError
+
+        raise UsageError("--print and --uninstall do not go together")
+    return run_install_service(args)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
