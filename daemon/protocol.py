@@ -91,8 +91,12 @@ def resolution_message(result: Resolution) -> dockerpass_pb.Resolution:
 
 def info_message(info: SecretInfo) -> dockerpass_pb.SecretInfo:
     """The API message of a listing entry."""
+    updated = datetime.fromtimestamp(info.updated_at, UTC) if info.updated_at is not None else None
     return dockerpass_pb.SecretInfo(
-        id=info.id.value, provider=info.provider, metadata=dict(info.metadata)
+        id=info.id.value,
+        provider=info.provider,
+        metadata=dict(info.metadata),
+        updated_at=_timestamp(updated),
     )
 
 

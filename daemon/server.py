@@ -53,7 +53,8 @@ from protobuf.wkt import Timestamp
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
-from docker_pass.core.ids import Pattern
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.registry import plugin_specs
 from docker_pass.core.remote.endpoint import (
     SOCKET_DIR_NAME,
@@ -108,7 +109,7 @@ if TYPE_CHECKING:
     from connectrpc.errors import ConnectError
     from connectrpc.request import RequestContext
 
-    from docker_pass.core.results import Listing, PluginStatus, Resolution
+    from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -436,13 +437,71 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
         """The listing for a pattern, with the errors of plugins that failed it."""
         try:
             pattern = Pattern.parse(request.pattern)
+            plugin = request.plugin or None
+            reserved = request.reserved
             listing: Listing = await self._host.call(
-                lambda e: e.list_secrets(pattern, reserved=True)
+                lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved)
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
             raise failure(ctx, exc) from None
         return dockerpass_pb.ListSecretsResponse(
-            secrets=[info_message(info) for info in listing.infos], errors=dict(listing.errors)
+            secrets=[info_message(info) for info in listing.infos],
+            errors=dict(listing.errors),
+            down=dict(listing.down),
+        )
+
+
+class SecretsServiceHandler(dockerpass_connect.SecretsService):
+    """``dockerpass.v1.SecretsService``: writes, so every front uses the one warm engine.
+
+    Logged by ID and plugin only: a value never reaches the log.
+    """
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+    async def save_secret(
+        self,
+        request: dockerpass_pb.SaveSecretRequest,
+        ctx: RequestContext[dockerpass_pb.SaveSecretRequest, dockerpass_pb.SaveSecretResponse],
+    ) -> dockerpass_pb.SaveSecretResponse:
+        """Create or replace one secret in a writable plugin."""
+        try:
+            id_ = ID.parse(request.id)
+            plugin = request.plugin or KEYCHAIN_PLUGIN
+            value, metadata = request.value, dict(request.metadata)
+            saved: Saved = await self._host.call(
+                lambda e: e.save(id_, value, metadata, plugin=plugin)
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise failure(ctx, exc) from None
+        log.info("saved %s in %s%s", id_.value, saved.provider, " (replaced)" * saved.replaced)
+        return dockerpass_pb.SaveSecretResponse(
+            id=saved.id.value, provider=saved.provider, replaced=saved.replaced
+        )
+
+    async def remove_secrets(
+        self,
+        request: dockerpass_pb.RemoveSecretsRequest,
+        ctx: RequestContext[
+            dockerpass_pb.RemoveSecretsRequest, dockerpass_pb.RemoveSecretsResponse
+        ],
+    ) -> dockerpass_pb.RemoveSecretsResponse:
+        """Remove secrets, one outcome per ID."""
+        try:
+            ids = [ID.parse(text) for text in request.ids]
+            plugin = request.plugin or KEYCHAIN_PLUGIN
+            removal: Removal = await self._host.call(lambda e: e.remove(ids, plugin=plugin))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise failure(ctx, exc) from None
+        for id_, outcome in removal.outcomes:
+            log.info("remove %s from %s: %s", id_.value, removal.provider, outcome)
+        return dockerpass_pb.RemoveSecretsResponse(
+            provider=removal.provider,
+            outcomes=[
+                dockerpass_pb.RemovalOutcome(id=id_.value, outcome=outcome)
+                for id_, outcome in removal.outcomes
+            ],
         )
 
 
@@ -464,6 +523,7 @@ class EngineApplication:
                 VersionServiceHandler(self.started_at, self.requests)
             ),
             dockerpass_connect.ListingServiceASGIApplication(ListingServiceHandler(host)),
+            dockerpass_connect.SecretsServiceASGIApplication(SecretsServiceHandler(host)),
         ]
         self._by_service: dict[str, Any] = {app.path: app for app in apps}
 

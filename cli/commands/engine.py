@@ -134,6 +134,23 @@ def engine_for(args: argparse.Namespace) -> EngineFront:
     )
 
 
+def front_for_plugin(args: argparse.Namespace) -> EngineFront:
+    """The engine a write to ``args.plugin`` goes through: the daemon's when it answers (its
+    warm plugins and caches then see the change at once), else an embedded engine that starts
+    only that plugin."""
+    from docker_pass.core.remote.front import DaemonOrEmbedded, find_daemon
+
+    if not getattr(args, "no_daemon", False):
+        client, reason = find_daemon()
+        if client is not None:
+            return DaemonOrEmbedded(client, _print_fallback if _debug(args) else None)
+        if _debug(args):
+            _print_fallback(reason)
+    from docker_pass.core.engine import Engine
+
+    return Engine.for_plugin(args.plugin)
+
+
 def _debug(args: argparse.Namespace) -> bool:
     from docker_pass.cli.main import DEBUG_ENV
 

@@ -52,6 +52,8 @@ ENABLE_PLUGIN = "/plugins.v1.PluginManagementService/EnablePlugin"
 DISABLE_PLUGIN = "/plugins.v1.PluginManagementService/DisablePlugin"
 GET_VERSION = "/health.v1.VersionService/GetVersion"
 LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
+SAVE_SECRET = "/dockerpass.v1.SecretsService/SaveSecret"  # noqa: S105 - a method path
+REMOVE_SECRETS = "/dockerpass.v1.SecretsService/RemoveSecrets"
 
 # -- docker-pass's response headers: compact, ASCII-only JSON of a dockerpass.v1 message ----------
 # Clients written for Docker's engine ignore them; docker-pass's own CLI and TUI read them.
@@ -69,6 +71,7 @@ HINTS_HEADER = "docker-pass-hints"
 
 NOT_FOUND = "not_found"
 UNAVAILABLE = "unavailable"
+UNIMPLEMENTED = "unimplemented"
 DEADLINE_EXCEEDED = "deadline_exceeded"
 CANCELED = "canceled"
 #: Connect's code for an HTTP error that carries no Connect error body.
@@ -275,6 +278,11 @@ def _parse_id(value: str, name: str) -> ID:
         raise _wrong(name, "a valid secret ID") from None
 
 
+def read_id(doc: dict[str, Any], name: str) -> ID:
+    """A string field that must hold a secret ID."""
+    return _parse_id(read_string(doc, name), name)
+
+
 # -- messages -------------------------------------------------------------------------------------
 
 
@@ -294,10 +302,12 @@ def envelope_from_json(doc: dict[str, Any]) -> Envelope:
 
 def secret_info_from_json(doc: dict[str, Any]) -> SecretInfo:
     """The listing entry a ``dockerpass.v1.SecretInfo`` holds."""
+    updated = read_timestamp(doc, "updatedAt") if "updatedAt" in doc else None
     return SecretInfo(
         _parse_id(read_string(doc, "id"), "id"),
         read_string(doc, "provider"),
         read_string_map(doc, "metadata"),
+        updated.timestamp() if updated is not None else None,
     )
 
 
@@ -344,9 +354,12 @@ __all__ = [
     "LIST_SECRETS",
     "NOT_FOUND",
     "PLUGINS_HEADER",
+    "REMOVE_SECRETS",
     "RESOLUTION_HEADER",
     "RUN_STATUS_NUMBERS",
+    "SAVE_SECRET",
     "UNAVAILABLE",
+    "UNIMPLEMENTED",
     "MalformedMessageError",
     "envelope_from_json",
     "field",
@@ -355,6 +368,7 @@ __all__ = [
     "read_bool",
     "read_bytes",
     "read_enum",
+    "read_id",
     "read_int",
     "read_int_map",
     "read_object",
