@@ -16,6 +16,7 @@ BENCHMARKS = {
     "tui": "benchmarks.bench_tui",
     "daemon": "benchmarks.bench_daemon",
     "daemon-run": "benchmarks.bench_daemon:main_cli",
+    "daemon-burst": "benchmarks.bench_daemon:main_burst",
     "startup": "benchmarks.bench_startup",
 }
 

@@ -7,6 +7,9 @@ of ``benchmarks/.venv``; every value is checked, so a failing call cannot look f
 - burst: 5 processes x 100 threads, 1 call each, all released at once (the load test's shape).
   Daemon: one shared client per process.  Embedded: each thread has its own warm engine.
 - steady: 5 processes x 1 thread x 100 calls in a row (no queueing; the per-call cost).
+- keep-alive: 5 processes x 40 threads, each with its own kept-alive connection, x 25 calls
+  (5,000 GetSecrets), and the same shape calling GetVersion: the server's own floor (no engine
+  work), so the ratio says what resolving adds to serving.
 - per command: what one ``docker pass run`` pays besides interpreter start-up and imports:
   find the daemon (connect + GetVersion) and resolve, against build + start an embedded engine
   and resolve.
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
 
 SECRETS = {f"bench/item{i:02d}": f"value-{i:02d}-" + "x" * 32 for i in range(20)}
 BURST = (5, 100, 1)
+#: The drop-in burst: 5 processes x 40 kept-alive connections x 25 calls (5,000 calls).
+KEEPALIVE = (5, 40, 25)
 STEADY = (5, 1, 100)
 PER_COMMAND = (5, 1, 20)
 SLOW_START = 0.25
@@ -221,6 +226,44 @@ def running_daemon(exe: str, python: Path, env: dict[str, str], log: Path) -> It
         daemon.wait()
 
 
+def daemon_cpu_seconds(env: dict[str, str]) -> float:
+    """The running daemon's CPU time so far (user + system), from ``/proc/PID/stat``."""
+    from docker_pass.core.remote.endpoint import lock_holder
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        holder = lock_holder() or {}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    fields = Path(f"/proc/{holder['pid']}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def keepalive_table(python: Path, env: dict[str, str], ids: Path) -> None:
+    """GetSecrets in the keep-alive burst, with GetVersion in the same shape as the floor.
+
+    Besides wall-clock throughput (which the clients' own CPU shares), the daemon's CPU time
+    per call: it barely depends on what else the machine runs.
+    """
+    label = "keep-alive: 5 procs x 40 conns x 25"
+    results = {}
+    for mode, name in (("version", "version"), ("keepalive", "secrets")):
+        before = daemon_cpu_seconds(env)
+        result = run_workers(python, env, mode, KEEPALIVE, ids)
+        cpu = daemon_cpu_seconds(env) - before
+        results[name] = (row(label if mode == "version" else "", name, result), cpu / result["ok"])
+        label = ""
+    (version, version_cpu), (secrets, secrets_cpu) = results["version"], results["secrets"]
+    print(f"{'':<36} {'ratio':<9} {'':>6} {secrets / version:>10.2f}x  (GetSecrets / GetVersion)")
+    print(
+        f"daemon CPU per call: GetVersion {version_cpu * 1e6:.0f} us, GetSecrets "
+        f"{secrets_cpu * 1e6:.0f} us (ratio {version_cpu / secrets_cpu:.2f}); "
+        f"one core's ceiling: {1 / secrets_cpu:.0f} GetSecrets/s"
+    )
+
+
 def compare_run(exe: str, env: dict[str, str], runs: int) -> None:
     """``docker-pass run -- true`` with one ``se://`` reference: daemon vs ``--no-daemon``."""
     run_env = dict(env, BENCH_REF="se://bench/item00")
@@ -253,6 +296,7 @@ def main() -> int:
                 f"{'shape':<36} {'path':<9} {'calls':>6} {'throughput':>12} "
                 f"{'p50 ms':>9} {'p99 ms':>9}"
             )
+            keepalive_table(python, env, ids)
             for label, shape, daemon_mode, embedded_mode, which in (
                 ("burst: 5 procs x 100 threads x 1", BURST, "daemon", "embedded", ids),
                 ("steady: 5 procs x 1 thread x 100", STEADY, "daemon", "embedded", ids),
@@ -318,6 +362,27 @@ def main_cli() -> int:
         with running_daemon(exe, python, env, root / "engine.log"):
             compare_run(exe, env, runs=41)
             import_costs(python, env, rounds=41)
+    return 0
+
+
+def main_burst() -> int:
+    """Only the keep-alive burst table and the ``run -- true`` comparison."""
+    bin_dir = regular_install()
+    python = bin_dir / "python"
+    exe = str(bin_dir / "docker-pass")
+    with tempfile.TemporaryDirectory(prefix="dp-bench-daemon-") as tmp:
+        root = Path(tmp)
+        env = daemon_env(root)
+        populate(python, env)
+        ids = write_ids(root / "ids.json", SECRETS)
+        with running_daemon(exe, python, env, root / "engine.log"):
+            print(f"{len(SECRETS)} secrets in the age file store; {os.cpu_count()} CPUs")
+            print(
+                f"{'shape':<36} {'path':<9} {'calls':>6} {'throughput':>12} "
+                f"{'p50 ms':>9} {'p99 ms':>9}"
+            )
+            keepalive_table(python, env, ids)
+            compare_run(exe, env, runs=15)
     return 0
 
 

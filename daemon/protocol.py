@@ -11,6 +11,7 @@ clients expect and docker-pass's own client reads everything with the standard l
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from docker_pass.core.errors import (
     UnknownPluginError,
     UsageError,
 )
+from docker_pass.core.remote.wire import is_engine_version
 from docker_pass.core.state import RunStatus
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
@@ -89,12 +91,31 @@ def resolution_message(result: Resolution) -> dockerpass_pb.Resolution:
 
 def info_message(info: SecretInfo) -> dockerpass_pb.SecretInfo:
     """The API message of a listing entry."""
+    updated = datetime.fromtimestamp(info.updated_at, UTC) if info.updated_at is not None else None
     return dockerpass_pb.SecretInfo(
-        id=info.id.value, provider=info.provider, metadata=dict(info.metadata)
+        id=info.id.value,
+        provider=info.provider,
+        metadata=dict(info.metadata),
+        updated_at=_timestamp(updated),
     )
 
 
 # -- plugins -------------------------------------------------------------------------------------
+
+
+def wire_version(version: str) -> str:
+    """``version`` as Docker's client parses it: ``0.1.0`` goes out as ``v0.1.0``.
+
+    Docker's client drops a plugin whose version is not a ``v``-prefixed semantic version, so
+    one that is not (``unknown``, ``2024.1``) goes out as ``v0.0.0+<its characters>``: still
+    listed, and still telling.
+    """
+    text = version.strip()
+    candidate = text if text.startswith("v") else "v" + text
+    if is_engine_version(candidate):
+        return candidate
+    build = ".".join(p for p in re.split(r"[^0-9A-Za-z-]+", text) if p)
+    return f"v0.0.0+{build}" if build else "v0.0.0"
 
 
 def plugin_message(status: PluginStatus, *, external: bool) -> plugins_pb.Plugin:
@@ -103,7 +124,7 @@ def plugin_message(status: PluginStatus, *, external: bool) -> plugins_pb.Plugin
 
     return plugins_pb.Plugin(
         name=status.name,
-        version=status.version,
+        version=wire_version(status.version),
         disabled=not status.enabled,
         external=external,
         configurable=status.configurable,
@@ -117,7 +138,10 @@ def plugin_detail(status: PluginStatus) -> dockerpass_pb.PluginDetail:
     """What ``plugins ls`` shows of a plugin beyond the API message."""
     changed = datetime.fromtimestamp(status.changed_at, UTC) if status.changed_at else None
     return dockerpass_pb.PluginDetail(
-        storage=status.storage, writable=status.writable, changed_at=_timestamp(changed)
+        storage=status.storage,
+        writable=status.writable,
+        changed_at=_timestamp(changed),
+        version=status.version,
     )
 
 

@@ -31,6 +31,8 @@ by their docker-pass message or, for anything else, by exception type.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import errno
 import json
 import logging
 import os
@@ -42,7 +44,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
@@ -51,11 +53,15 @@ from protobuf.wkt import Timestamp
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
-from docker_pass.core.ids import Pattern
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.registry import plugin_specs
 from docker_pass.core.remote.endpoint import (
     SOCKET_DIR_NAME,
+    PeerCredentials,
     SocketLocation,
+    abstract_address,
+    abstract_socket_name,
     addressable,
     connect_unix,
     lock_path,
@@ -103,7 +109,7 @@ if TYPE_CHECKING:
     from connectrpc.errors import ConnectError
     from connectrpc.request import RequestContext
 
-    from docker_pass.core.results import Listing, PluginStatus, Resolution
+    from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -113,6 +119,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+#: Where a connection's :class:`PeerCredentials` rides in each request's ASGI ``state``.
+PEER_STATE_KEY = "docker_pass.peer"
 #: Seconds between ``refresh()`` calls on plugins that define one.
 DEFAULT_REFRESH_INTERVAL = 300.0
 #: Pending connections the kernel queues: many clients may start at once (``docker compose up``).
@@ -290,6 +298,55 @@ class ResolverServiceHandler(resolver_connect.ResolverService):
         )
 
 
+#: The peer of the connection a request came on (SO_PEERCRED), for ``Authorize``.
+_PEER: contextvars.ContextVar[PeerCredentials | None] = contextvars.ContextVar(
+    "docker_pass_peer", default=None
+)
+#: Seconds an ``Authorize`` decision holds: who is at the other end of a connection cannot
+#: change, but a client should ask again now and then rather than cache a decision forever.
+AUTHORIZE_TTL = 300.0
+
+
+class AuthorizerServiceHandler(resolver_connect.AuthorizerService):
+    """``resolver.v1.AuthorizerService``: the preflight Docker's client offers.
+
+    Here it means: the engine serves its own user.  ALLOW when the caller, as the kernel
+    reports it (SO_PEERCRED), runs as the engine's user; DENY for anyone else (root may
+    connect, to see the engine answer, but is not the user the secrets belong to).  Every
+    pattern must be valid; the decision holds for :data:`AUTHORIZE_TTL` seconds.
+    """
+
+    async def authorize(
+        self,
+        request: resolver_pb.AuthorizeRequest,
+        ctx: RequestContext[resolver_pb.AuthorizeRequest, resolver_pb.AuthorizeResponse],
+    ) -> resolver_pb.AuthorizeResponse:
+        """Validate the patterns, then decide by the caller's uid."""
+        from connectrpc.code import Code
+        from connectrpc.errors import ConnectError
+
+        if not request.patterns:
+            raise ConnectError(Code.INVALID_ARGUMENT, "at least one pattern is required")
+        for text in request.patterns:
+            try:
+                Pattern.parse(text)
+            except DockerPassError as exc:
+                raise failure(ctx, exc) from None
+        peer = _PEER.get()
+        allowed = peer is not None and peer.uid == os.getuid()
+        expires = datetime.now(UTC) + timedelta(seconds=AUTHORIZE_TTL)
+        log.debug(
+            "authorize %d pattern(s) for uid %s: %s",
+            len(request.patterns),
+            peer.uid if peer is not None else "?",
+            "allow" if allowed else "deny",
+        )
+        return resolver_pb.AuthorizeResponse(
+            decision=resolver_pb.Decision.ALLOW if allowed else resolver_pb.Decision.DENY,
+            expires_at=Timestamp.from_datetime(expires),
+        )
+
+
 class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
     """``plugins.v1.PluginManagementService``: list, enable and disable plugins."""
 
@@ -380,13 +437,71 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
         """The listing for a pattern, with the errors of plugins that failed it."""
         try:
             pattern = Pattern.parse(request.pattern)
+            plugin = request.plugin or None
+            reserved = request.reserved
             listing: Listing = await self._host.call(
-                lambda e: e.list_secrets(pattern, reserved=True)
+                lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved)
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
             raise failure(ctx, exc) from None
         return dockerpass_pb.ListSecretsResponse(
-            secrets=[info_message(info) for info in listing.infos], errors=dict(listing.errors)
+            secrets=[info_message(info) for info in listing.infos],
+            errors=dict(listing.errors),
+            down=dict(listing.down),
+        )
+
+
+class SecretsServiceHandler(dockerpass_connect.SecretsService):
+    """``dockerpass.v1.SecretsService``: writes, so every front uses the one warm engine.
+
+    Logged by ID and plugin only: a value never reaches the log.
+    """
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+    async def save_secret(
+        self,
+        request: dockerpass_pb.SaveSecretRequest,
+        ctx: RequestContext[dockerpass_pb.SaveSecretRequest, dockerpass_pb.SaveSecretResponse],
+    ) -> dockerpass_pb.SaveSecretResponse:
+        """Create or replace one secret in a writable plugin."""
+        try:
+            id_ = ID.parse(request.id)
+            plugin = request.plugin or KEYCHAIN_PLUGIN
+            value, metadata = request.value, dict(request.metadata)
+            saved: Saved = await self._host.call(
+                lambda e: e.save(id_, value, metadata, plugin=plugin)
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise failure(ctx, exc) from None
+        log.info("saved %s in %s%s", id_.value, saved.provider, " (replaced)" * saved.replaced)
+        return dockerpass_pb.SaveSecretResponse(
+            id=saved.id.value, provider=saved.provider, replaced=saved.replaced
+        )
+
+    async def remove_secrets(
+        self,
+        request: dockerpass_pb.RemoveSecretsRequest,
+        ctx: RequestContext[
+            dockerpass_pb.RemoveSecretsRequest, dockerpass_pb.RemoveSecretsResponse
+        ],
+    ) -> dockerpass_pb.RemoveSecretsResponse:
+        """Remove secrets, one outcome per ID."""
+        try:
+            ids = [ID.parse(text) for text in request.ids]
+            plugin = request.plugin or KEYCHAIN_PLUGIN
+            removal: Removal = await self._host.call(lambda e: e.remove(ids, plugin=plugin))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise failure(ctx, exc) from None
+        for id_, outcome in removal.outcomes:
+            log.info("remove %s from %s: %s", id_.value, removal.provider, outcome)
+        return dockerpass_pb.RemoveSecretsResponse(
+            provider=removal.provider,
+            outcomes=[
+                dockerpass_pb.RemovalOutcome(id=id_.value, outcome=outcome)
+                for id_, outcome in removal.outcomes
+            ],
         )
 
 
@@ -400,6 +515,7 @@ class EngineApplication:
         self.requests: Counter[str] = Counter()
         apps: list[Any] = [
             resolver_connect.ResolverServiceASGIApplication(ResolverServiceHandler(host)),
+            resolver_connect.AuthorizerServiceASGIApplication(AuthorizerServiceHandler()),
             plugins_connect.PluginManagementServiceASGIApplication(
                 PluginManagementServiceHandler(host)
             ),
@@ -407,6 +523,7 @@ class EngineApplication:
                 VersionServiceHandler(self.started_at, self.requests)
             ),
             dockerpass_connect.ListingServiceASGIApplication(ListingServiceHandler(host)),
+            dockerpass_connect.SecretsServiceASGIApplication(SecretsServiceHandler(host)),
         ]
         self._by_service: dict[str, Any] = {app.path: app for app in apps}
 
@@ -419,6 +536,7 @@ class EngineApplication:
             await _unimplemented(send, path)
             return
         self.requests[path] += 1
+        _PEER.set(scope.get("state", {}).get(PEER_STATE_KEY))
         await app(with_default_deadline(scope, self._request_timeout), receive, send)
 
 
@@ -456,6 +574,9 @@ class PeerCheckedH11Protocol(GuardedH11Protocol):
         if not peer.trusted():
             log.warning("refused a connection from pid %d (uid %d)", peer.pid, peer.uid)
             transport.abort()
+            return
+        # Every request's scope copies this state: the handlers learn who is asking.
+        self.app_state = {**self.app_state, PEER_STATE_KEY: peer}
 
 
 # -- running the daemon -------------------------------------------------------------------------
@@ -485,10 +606,16 @@ class EngineLock:
             raise EngineAlreadyRunningError(f"an engine is already running{where}") from None
         self._fd = fd
 
-    def record(self, location: SocketLocation) -> None:
+    def record(self, location: SocketLocation, abstract: str | None = None) -> None:
         """Write who holds the lock, for ``engine status`` and a refused second start."""
         assert self._fd is not None  # noqa: S101 - acquire() comes first
-        doc = {"pid": os.getpid(), "socket": str(location.path), "started_at": time.time()}
+        doc: dict[str, object] = {
+            "pid": os.getpid(),
+            "socket": str(location.path),
+            "started_at": time.time(),
+        }
+        if abstract is not None:
+            doc["abstract_socket"] = abstract
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, json.dumps(doc).encode(), 0)
 
@@ -543,6 +670,45 @@ def clear_stale_socket(path: Path) -> None:
         raise DockerPassError(f"cannot check socket {path}: {exc.strerror or exc}") from None
     probe.close()
     raise EngineAlreadyRunningError(f"another program is serving {path}")
+
+
+def bind_abstract_socket(name: str) -> socket.socket | None:
+    """A listening socket on abstract address ``name`` (``@…``), or ``None`` when another
+    process holds that name (said in the log: Docker's clients that use the default address
+    then reach that process, not this engine).
+
+    The abstract namespace has no file modes: every connection's peer is checked with
+    SO_PEERCRED, as on the path socket (:class:`PeerCheckedH11Protocol`).
+    """
+    sock = PacedListener(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(abstract_address(name))
+    except OSError as exc:
+        sock.close()
+        if exc.errno != errno.EADDRINUSE:
+            raise DockerPassError(f"cannot listen on {name}: {exc.strerror or exc}") from None
+        log.warning(
+            "another process already listens on %s: clients that use Docker's default "
+            "address reach it, not this engine (set engine.abstract_socket to choose another)",
+            name,
+        )
+        return None
+    sock.listen(BACKLOG)
+    sock.setblocking(False)
+    return sock
+
+
+def _listen_abstract(
+    lock: EngineLock, location: SocketLocation
+) -> tuple[socket.socket, str] | None:
+    """The abstract socket (unless turned off or taken) and its name, recorded in the lock
+    for ``engine status``."""
+    name = abstract_socket_name()
+    sock = bind_abstract_socket(name) if name is not None else None
+    if sock is None or name is None:
+        return None
+    lock.record(location, name)
+    return sock, name
 
 
 def bind_socket(path: Path) -> socket.socket:
@@ -609,6 +775,31 @@ async def _refresh_forever(host: EngineHost, interval: float) -> None:
             log.debug("refreshed %s", ", ".join(names))
 
 
+def _make_server(app: EngineApplication, host: EngineHost, limits: ServerLimits) -> EngineServer:
+    """uvicorn on our sockets, with the daemon's limits and peer checks."""
+    guard = ConnectionGuard(limits)
+    config = LimitedConfig(
+        app,
+        guard=guard,
+        http=PeerCheckedH11Protocol,
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        server_header=False,
+        date_header=False,
+    )
+    log.debug(
+        "requests time out after %g s unless the client sets a deadline; idle connections "
+        "close after %g s; at most %d connections",
+        limits.request_timeout,
+        limits.idle_timeout,
+        guard.max_connections,
+    )
+    return EngineServer(config, host)
+
+
 def run_engine(
     location: SocketLocation,
     *,
@@ -631,6 +822,7 @@ def run_engine(
     host: EngineHost | None = None
     stopped = True
     sock: socket.socket | None = None
+    abstract: tuple[socket.socket, str] | None = None
     bound = -1
     try:
         lock.record(location)
@@ -640,34 +832,16 @@ def run_engine(
         statuses = host.start()  # plugins warm before any client can connect
         sock = bind_socket(location.path)
         bound = location.path.lstat().st_ino
+        abstract = _listen_abstract(lock, location)
         app = EngineApplication(host, limits)
-        guard = ConnectionGuard(limits)
-        config = LimitedConfig(
-            app,
-            guard=guard,
-            http=PeerCheckedH11Protocol,
-            lifespan="off",
-            access_log=False,
-            log_config=None,
-            backlog=BACKLOG,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-            server_header=False,
-            date_header=False,
-        )
-        server = EngineServer(config, host)
+        server = _make_server(app, host, limits)
         log.info(
-            "engine %s (pid %d) listening on %s (%s)",
+            "engine %s (pid %d) listening on %s (%s)%s",
             ENGINE_VERSION,
             os.getpid(),
             location.path,
             location.source,
-        )
-        log.debug(
-            "requests time out after %g s unless the client sets a deadline; idle connections "
-            "close after %g s; at most %d connections",
-            limits.request_timeout,
-            limits.idle_timeout,
-            guard.max_connections,
+            f" and {abstract[1]}" if abstract is not None else "",
         )
         if on_ready is not None:
             on_ready(statuses)
@@ -676,7 +850,7 @@ def run_engine(
             asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
             refresher = asyncio.create_task(_refresh_forever(host, refresh_interval))
             try:
-                await server.serve(sockets=[sock])
+                await server.serve(sockets=[sock] if abstract is None else [sock, abstract[0]])
             finally:
                 refresher.cancel()
 
@@ -684,6 +858,8 @@ def run_engine(
             asyncio.run(serve())
         log.info("engine stopped after %d request(s)", sum(app.requests.values()))
     finally:
+        if abstract is not None:
+            abstract[0].close()  # an abstract name vanishes with its last descriptor
         if sock is not None:
             sock.close()
             # Only our own socket file: a newer engine may have replaced it meanwhile.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,6 +25,11 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("DOCKER_CONFIG", str(home / ".docker"))
+    # The abstract namespace is shared by every process here: each test's engine gets its own
+    # name (tests of the default name set it themselves).
+    monkeypatch.setenv(
+        "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET", f"@docker-pass-test/{os.getpid()}/{tmp_path.name}"
+    )
     # The Secret Service writer lock lives in $XDG_RUNTIME_DIR when set; keep it in the temp dir.
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.delenv("DOCKER_PASS_DEBUG", raising=False)

@@ -18,12 +18,8 @@ if TYPE_CHECKING:
     from docker_pass.core.results import PluginStatus
 
 SYSTEMD_UNIT = """\
-example systemd user unit (~/.config/systemd/user/docker-pass-engine.service):
-  [Service]
-  Type=notify
-  ExecStart=%h/.local/bin/docker-pass engine run
-  [Install]
-  WantedBy=default.target"""
+to run it as a systemd user service (Type=notify, restarted on failure):
+  docker pass engine install-service"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,7 +88,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="how long to wait for it to stop (default: 10)",
     )
     stop.set_defaults(handler=run_stop)
+    service = verbs.add_parser(
+        "install-service",
+        help="Run the engine as a systemd user service",
+        description=(
+            "Write a systemd user unit (~/.config/systemd/user/docker-pass-engine.service) that "
+            "runs 'docker-pass engine run' (Type=notify, restarted on failure), and say how to "
+            "enable it. --uninstall removes it."
+        ),
+    )
+    service.add_argument("--uninstall", action="store_true", help="remove the unit file")
+    service.add_argument(
+        "--print", action="store_true", help="print the unit instead of writing it"
+    )
+    service.set_defaults(handler=_install_service)
     parser.set_defaults(handler=lambda _args: _help(parser))
+
+
+def _install_service(args: argparse.Namespace) -> int:
+    from docker_pass.cli.commands.engine_service import run_install_service
+
+    if args.uninstall and args.print:
+        from docker_pass.core.errors import UsageError
+
+        raise UsageError("--print and --uninstall do not go together")
+    return run_install_service(args)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -112,6 +132,23 @@ def engine_for(args: argparse.Namespace) -> EngineFront:
         no_daemon=bool(getattr(args, "no_daemon", False)),
         on_fallback=_print_fallback if _debug(args) else None,
     )
+
+
+def front_for_plugin(args: argparse.Namespace) -> EngineFront:
+    """The engine a write to ``args.plugin`` goes through: the daemon's when it answers (its
+    warm plugins and caches then see the change at once), else an embedded engine that starts
+    only that plugin."""
+    from docker_pass.core.remote.front import DaemonOrEmbedded, find_daemon
+
+    if not getattr(args, "no_daemon", False):
+        client, reason = find_daemon()
+        if client is not None:
+            return DaemonOrEmbedded(client, _print_fallback if _debug(args) else None)
+        if _debug(args):
+            _print_fallback(reason)
+    from docker_pass.core.engine import Engine
+
+    return Engine.for_plugin(args.plugin)
 
 
 def _debug(args: argparse.Namespace) -> bool:
@@ -231,6 +268,8 @@ def run_status(args: argparse.Namespace) -> int:
             doc["pid"] = holder.get("pid")
         doc["reason"] = reason
     else:
+        holder = lock_holder() or {}
+        doc["abstract_socket"] = holder.get("abstract_socket")
         with client:
             info = client.info()  # answered without the engine thread
         try:
@@ -258,6 +297,8 @@ def run_status(args: argparse.Namespace) -> int:
         return 1
     print(f"engine: running (pid {doc['pid']}, {doc['version']})")
     print(f"socket: {location.path} ({location.source})")
+    if doc["abstract_socket"]:
+        print(f"abstract socket: {doc['abstract_socket']} (Docker's clients' default)")
     if doc["started_at"]:
         print(f"started: {doc['started_at']}")
     total = sum(info.requests.values())

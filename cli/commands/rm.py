@@ -41,12 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import front_for_plugin
 
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
-    with Engine.for_plugin(args.plugin) as engine:
+    with front_for_plugin(args) as engine:
         if args.all:
             listing = engine.list_secrets(
                 Pattern("**"), plugin=args.plugin, reserved=args.all_realms

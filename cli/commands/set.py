@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
         problem = metadata_key_problem(key)
         if problem:
             raise UsageError(problem)
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import front_for_plugin
 
-    with Engine.for_plugin(args.plugin) as engine:
+    with front_for_plugin(args) as engine:
         engine.save(id_, value, metadata, plugin=args.plugin)
     return 0

@@ -56,12 +56,16 @@ from docker_pass.core.remote.wire import (
     LIST_SECRETS,
     NOT_FOUND,
     PLUGINS_HEADER,
+    REMOVE_SECRETS,
     RESOLUTION_HEADER,
+    SAVE_SECRET,
     UNAVAILABLE,
     MalformedMessageError,
     envelope_from_json,
     is_engine_version,
     plugin_status_from_json,
+    read_bool,
+    read_id,
     read_int,
     read_int_map,
     read_objects,
@@ -71,18 +75,22 @@ from docker_pass.core.remote.wire import (
     read_timestamp,
     secret_info_from_json,
 )
-from docker_pass.core.results import Listing, PluginStatus, Resolution
+from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     import io
     import socket
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
 
     from docker_pass.core.envelope import Envelope
-    from docker_pass.core.ids import Pattern
+    from docker_pass.core.ids import ID, Pattern
+
+#: The keychain plugin's name (``docker_pass.core.plugin.KEYCHAIN_PLUGIN``, which this module
+#: does not import: it is on ``run``'s path).
+KEYCHAIN = "docker-pass"
 
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.
 CALL_TIMEOUT = 60.0
@@ -420,12 +428,50 @@ class DaemonClient:
         """Like :meth:`Engine.resolve_all`: the envelopes, or ``secret not found``."""
         return self.resolve(pattern).envelopes_or_raise()
 
-    def list_secrets(self, pattern: Pattern) -> Listing:
+    def list_secrets(
+        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+    ) -> Listing:
         """Like :meth:`Engine.list_secrets`: IDs and metadata, never values."""
-        doc, _ = self.call(LIST_SECRETS, {"pattern": pattern.value})
+        request: dict[str, Any] = {"pattern": pattern.value}
+        if plugin is not None:
+            request["plugin"] = plugin
+        if reserved:
+            request["reserved"] = True
+        doc, _ = self.call(LIST_SECRETS, request)
         with _reading(self.path, LIST_SECRETS):
             infos = [secret_info_from_json(info) for info in read_objects(doc, "secrets")]
-            return Listing(infos, read_string_map(doc, "errors"))
+            return Listing(infos, read_string_map(doc, "errors"), read_string_map(doc, "down"))
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def save(
+        self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN
+    ) -> Saved:
+        """Like :meth:`Engine.save`: create or replace a secret in a writable plugin."""
+        import base64
+
+        request = {
+            "id": id_.value,
+            "value": base64.b64encode(value).decode("ascii"),
+            "metadata": dict(metadata),
+            "plugin": plugin,
+        }
+        doc, _ = self.call(SAVE_SECRET, request)
+        with _reading(self.path, SAVE_SECRET):
+            return Saved(
+                read_id(doc, "id"),
+                read_string(doc, "provider"),
+                read_bool(doc, "replaced"),
+            )
+
+    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN) -> Removal:
+        """Like :meth:`Engine.remove`: one outcome per ID, in order."""
+        doc, _ = self.call(REMOVE_SECRETS, {"ids": [i.value for i in ids], "plugin": plugin})
+        with _reading(self.path, REMOVE_SECRETS):
+            outcomes = tuple(
+                (read_id(o, "id"), read_string(o, "outcome")) for o in read_objects(doc, "outcomes")
+            )
+            return Removal(read_string(doc, "provider"), outcomes)
 
     # -- plugins ----------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SOCKET_ENV = "DOCKER_PASS_ENGINE_SOCKET"
+#: The abstract socket's name (``@…``), or ``off``; Docker's clients default to ``@`` + this.
+ABSTRACT_ENV = "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET"
 LOCK_FILE = "engine.lock"
 SOCKET_DIR_NAME = "docker-secrets-engine"
 SOCKET_NAME = "engine.sock"
@@ -91,6 +93,39 @@ def socket_location() -> SocketLocation:
     if configured:
         return SocketLocation(Path(str(configured)).expanduser(), "config")
     return SocketLocation(default_socket_path(), "default")
+
+
+def default_abstract_name() -> str:
+    """``@docker-secrets-engine/<uid>/daemon.sock``: where Docker's secrets engine client and
+    plugin SDK look on Linux (``x/api/defaults_linux.go``), namespaced by uid because the
+    abstract namespace is shared by every user of the network namespace."""
+    return f"@{SOCKET_DIR_NAME}/{os.getuid()}/daemon.sock"
+
+
+def abstract_socket_name() -> str | None:
+    """The abstract socket the engine also listens on (``@…``), or ``None`` when turned off.
+
+    From ``$DOCKER_PASS_ENGINE_ABSTRACT_SOCKET``, then the config file's
+    ``engine.abstract_socket``, then :func:`default_abstract_name`; ``off`` (or ``""`` in the
+    config) turns it off.  A name without the leading ``@`` gets one.
+    """
+    raw: object = os.environ.get(ABSTRACT_ENV)
+    if raw is None:
+        from docker_pass.core.config import load_config
+
+        section = load_config().get("engine", {})
+        raw = section.get("abstract_socket") if isinstance(section, dict) else None
+        if raw is None:
+            return default_abstract_name()
+    text = str(raw).strip()
+    if text in ("", "off", "none"):
+        return None
+    return text if text.startswith("@") else "@" + text
+
+
+def abstract_address(name: str) -> str:
+    """The ``bind``/``connect`` address of abstract socket ``@name``: a leading NUL byte."""
+    return "\0" + name.removeprefix("@")
 
 
 def peer_credentials(sock: socket.socket) -> PeerCredentials:

@@ -38,8 +38,8 @@ EMBEDDED_KIND = "embedded engine"
 
 
 class EngineFront(Protocol):
-    """What the fronts call on an engine: an embedded :class:`Engine`, or the daemon's (with an
-    embedded engine behind it for what the daemon does not serve yet) — see :func:`open_engine`.
+    """What the fronts call on an engine: an embedded :class:`Engine`, or the daemon's (which
+    falls back to an embedded engine if the daemon goes away) — see :func:`open_engine`.
     """
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
@@ -167,8 +167,9 @@ class DaemonOrEmbedded:
         self.client = client
         self._on_fallback = on_fallback
         self._embedded: Engine | None = None
-        #: The engine for writes (the daemon serves none yet), made on first use.
+        #: The engine for writes when the daemon is too old to serve them, made on first use.
         self._local: Engine | None = None
+        self._old_daemon = False
         self._switch = threading.Lock()
 
     @property
@@ -204,23 +205,10 @@ class DaemonOrEmbedded:
     def list_secrets(
         self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
     ) -> Listing:
-        """IDs and metadata, never values: the daemon lists every plugin, the rules for one
-        plugin and for the reserved realm are applied here, as the engine applies them."""
-        if self._embedded is not None:
-            return self._embedded.list_secrets(pattern, plugin=plugin, reserved=reserved)
-        from docker_pass.core.errors import PluginError
-        from docker_pass.core.plugin import is_reserved
-        from docker_pass.core.results import Listing
-
-        listing = self._call(lambda engine: engine.list_secrets(pattern))
-        infos = [i for i in listing.infos if reserved or not is_reserved(i.id)]
-        errors = dict(listing.errors)
-        if plugin is not None:
-            if plugin in errors:
-                raise PluginError(f"{plugin}: {errors[plugin]}")
-            infos = [i for i in infos if i.provider == plugin]
-            errors = {}
-        return Listing(infos, errors, dict(listing.down))
+        """IDs and metadata, never values (one plugin, or all)."""
+        return self._call(
+            lambda engine: engine.list_secrets(pattern, plugin=plugin, reserved=reserved)
+        )
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
         """One secret, with its value, from ``plugin``: the daemon resolves the ID and the
@@ -237,18 +225,19 @@ class DaemonOrEmbedded:
         only = Resolution(resolution.pattern, mine, [plugin], [], errors, down)
         return only.envelopes_or_raise()[0]
 
-    # The daemon has no write API yet: writes go to an embedded engine (the keychain is shared,
-    # so the daemon's next read sees them).
+    # Writes go through the daemon too, so its warm plugins and every other client see them
+    # at once.  Repeated on the embedded engine after the daemon went away mid-call, a save
+    # writes the same value again (and may then say "replaced"), a removal finds it missing.
 
     def save(
         self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN_PLUGIN
     ) -> Saved:
         """Create or replace a secret in a writable plugin."""
-        return self._writer().save(id_, value, metadata, plugin=plugin)
+        return self._write(lambda engine: engine.save(id_, value, metadata, plugin=plugin))
 
     def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
         """Remove secrets from a plugin that can delete."""
-        return self._writer().remove(ids, plugin=plugin)
+        return self._write(lambda engine: engine.remove(ids, plugin=plugin))
 
     def close(self) -> None:
         """Close the connection, and the embedded engines if any were needed."""
@@ -262,6 +251,22 @@ class DaemonOrEmbedded:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _write(self, work: Callable[[Engine | DaemonClient], T]) -> T:
+        """A write through the daemon; an engine too old to serve writes (``unimplemented``)
+        leaves them to an embedded engine (the stores are shared, so its reads see them)."""
+        if self._old_daemon:
+            return work(self._writer())
+        from docker_pass.core.remote.client import DaemonError
+        from docker_pass.core.remote.wire import UNIMPLEMENTED
+
+        try:
+            return self._call(work)
+        except DaemonError as exc:
+            if exc.code != UNIMPLEMENTED:
+                raise
+            self._old_daemon = True
+        return work(self._writer())
 
     def _writer(self) -> Engine:
         if self._embedded is not None:

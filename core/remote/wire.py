@@ -34,9 +34,14 @@ from docker_pass.core.state import RunStatus
 
 #: What GetVersion answers: a ``v``-prefixed semantic version, as Docker's clients require.
 ENGINE_VERSION = f"v{__version__}"
+_NUM = r"(?:0|[1-9][0-9]*)"
+_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
+_BUILD = r"\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
+#: Go's ``golang.org/x/mod/semver.IsValid``, which Docker's client applies to the engine's and
+#: every plugin's version (``api.NewVersion``): ``v`` first; ``v1`` and ``v1.2`` are shorthands
+#: (without pre-release or build parts); pre-release numbers have no leading zeros.
 _SEMVER = re.compile(
-    r"v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
+    rf"v{_NUM}(?:\.{_NUM}(?:\.{_NUM}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?(?:{_BUILD})?)?)?"
 )
 
 # -- methods (Connect unary: HTTP POST to /<package>.<Service>/<Method>) --------------------------
@@ -47,6 +52,8 @@ ENABLE_PLUGIN = "/plugins.v1.PluginManagementService/EnablePlugin"
 DISABLE_PLUGIN = "/plugins.v1.PluginManagementService/DisablePlugin"
 GET_VERSION = "/health.v1.VersionService/GetVersion"
 LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
+SAVE_SECRET = "/dockerpass.v1.SecretsService/SaveSecret"  # noqa: S105 - a method path
+REMOVE_SECRETS = "/dockerpass.v1.SecretsService/RemoveSecrets"
 
 # -- docker-pass's response headers: compact, ASCII-only JSON of a dockerpass.v1 message ----------
 # Clients written for Docker's engine ignore them; docker-pass's own CLI and TUI read them.
@@ -64,6 +71,7 @@ HINTS_HEADER = "docker-pass-hints"
 
 NOT_FOUND = "not_found"
 UNAVAILABLE = "unavailable"
+UNIMPLEMENTED = "unimplemented"
 DEADLINE_EXCEEDED = "deadline_exceeded"
 CANCELED = "canceled"
 #: Connect's code for an HTTP error that carries no Connect error body.
@@ -270,6 +278,11 @@ def _parse_id(value: str, name: str) -> ID:
         raise _wrong(name, "a valid secret ID") from None
 
 
+def read_id(doc: dict[str, Any], name: str) -> ID:
+    """A string field that must hold a secret ID."""
+    return _parse_id(read_string(doc, name), name)
+
+
 # -- messages -------------------------------------------------------------------------------------
 
 
@@ -289,10 +302,12 @@ def envelope_from_json(doc: dict[str, Any]) -> Envelope:
 
 def secret_info_from_json(doc: dict[str, Any]) -> SecretInfo:
     """The listing entry a ``dockerpass.v1.SecretInfo`` holds."""
+    updated = read_timestamp(doc, "updatedAt") if "updatedAt" in doc else None
     return SecretInfo(
         _parse_id(read_string(doc, "id"), "id"),
         read_string(doc, "provider"),
         read_string_map(doc, "metadata"),
+        updated.timestamp() if updated is not None else None,
     )
 
 
@@ -307,7 +322,8 @@ def plugin_status_from_json(
     changed = read_timestamp(detail, "changedAt") if detail is not None else None
     return PluginStatus(
         name=read_string(plugin, "name"),
-        version=read_string(plugin, "version"),
+        version=(read_string(detail, "version") if detail is not None else "")
+        or read_string(plugin, "version"),
         status=RunStatus.DISABLED
         if disabled
         else _STATUS_OF_NUMBER.get(run_status, RunStatus.STOPPED),
@@ -338,9 +354,12 @@ __all__ = [
     "LIST_SECRETS",
     "NOT_FOUND",
     "PLUGINS_HEADER",
+    "REMOVE_SECRETS",
     "RESOLUTION_HEADER",
     "RUN_STATUS_NUMBERS",
+    "SAVE_SECRET",
     "UNAVAILABLE",
+    "UNIMPLEMENTED",
     "MalformedMessageError",
     "envelope_from_json",
     "field",
@@ -349,6 +368,7 @@ __all__ = [
     "read_bool",
     "read_bytes",
     "read_enum",
+    "read_id",
     "read_int",
     "read_int_map",
     "read_object",

@@ -13,6 +13,10 @@ Modes:
 - ``fallback``: each thread is a command of its own: :func:`open_engine`, which falls back to an
   embedded engine if the daemon is gone or goes away.
 - ``embedded``: each thread builds an embedded engine once, then resolves (warm, in-process).
+- ``keepalive``: each thread has its own :class:`DaemonClient` (its own kept-alive
+  connection) for all its calls: the benchmark's burst.
+- ``version``: the same shape calling GetVersion (the answer must be a ``v``-prefixed
+  semantic version): the server's own floor, no engine work.
 - ``daemon-cold`` / ``embedded-cold``: what one CLI command pays per call, minus interpreter
   start-up: find the daemon (connect + GetVersion) or build and start an embedded engine, then
   resolve, then close.
@@ -84,6 +88,12 @@ def one_call(mode: str, front: EngineFront | DaemonClient | None, id_: str, dige
     if mode == "embedded-cold":
         with Engine() as engine:
             return matches(engine, id_, digest)
+    if mode == "version":
+        from docker_pass.core.remote.client import DaemonClient
+        from docker_pass.core.remote.wire import is_engine_version
+
+        assert isinstance(front, DaemonClient)
+        return is_engine_version(front.version())
     assert front is not None
     return matches(front, id_, digest)
 
@@ -102,6 +112,11 @@ def thread_body(
     if mode == "embedded":
         front = Engine()
         front.plugins()  # start the plugins before the clock runs
+    elif mode in ("keepalive", "version"):
+        front, reason = find_daemon(timeout=5.0)  # connected (and checked) before the clock
+        if front is None:
+            tally.error(DockerPassError(reason))
+            return
     go.wait()
     if mode == "fallback":
         front = open_engine()
@@ -127,7 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="load_worker")
     parser.add_argument(
         "--mode",
-        choices=["daemon", "fallback", "embedded", "daemon-cold", "embedded-cold"],
+        choices=[
+            "daemon",
+            "fallback",
+            "embedded",
+            "keepalive",
+            "version",
+            "daemon-cold",
+            "embedded-cold",
+        ],
         required=True,
     )
     parser.add_argument("--threads", type=int, default=10)

@@ -176,7 +176,8 @@ def test_json_plugin_management(engine: RunningEngine, tmp_path: Path) -> None:
     assert plugins["docker-pass"].get("external", False) is False
     assert plugins["snapshot"] == {
         "name": "snapshot",
-        "version": "1.0.0",
+        # The plugin says 1.0.0; Docker's client keeps only v-prefixed semantic versions.
+        "version": "v1.0.0",
         "external": True,
         "configurable": True,
         "runStatus": "RUN_STATUS_RUNNING",

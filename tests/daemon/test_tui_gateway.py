@@ -1,4 +1,4 @@
-"""The TUI's gateway reads through a running engine daemon, and writes in-process."""
+"""The TUI's gateway reads and writes through a running engine daemon."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
 LIST_PLUGINS = "/plugins.v1.PluginManagementService/ListPlugins"
+SAVE_SECRET = "/dockerpass.v1.SecretsService/SaveSecret"
+REMOVE_SECRETS = "/dockerpass.v1.SecretsService/RemoveSecrets"
 
 
 def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> None:
@@ -30,9 +32,16 @@ def test_gateway_lists_and_reveals_through_the_daemon(engine: RunningEngine) -> 
         after = engine.client().info().requests
         assert after.get(LIST_SECRETS, 0) > before.get(LIST_SECRETS, 0)
         assert after.get(LIST_PLUGINS, 0) > before.get(LIST_PLUGINS, 0)
-        # Writes go to the keychain plugin in this process, and the daemon lists them.
+        # Writes go through the daemon too, and its next answers show them.
         gateway.save(SecretDraft(ID("ui/new"), b"typed", {"k": "v"}))
-        assert "ui/new" in [i.id.value for i in gateway.list_plugin("docker-pass")]
+        listed = {i.id.value: i for i in gateway.list_plugin("docker-pass")}
+        assert dict(listed["ui/new"].metadata) == {"k": "v"}
         assert gateway.read_value(SecretInfo(ID("ui/new"), "docker-pass")) == b"typed"
+        assert gateway.delete(SecretInfo(ID("ui/new"), "docker-pass")) is True
+        assert "ui/new" not in [i.id.value for i in gateway.list_plugin("docker-pass")]
+        counts = engine.client().info().requests
+        assert counts.get(SAVE_SECRET) == 1
+        assert counts.get(REMOVE_SECRETS) == 1
+        assert "typed" not in engine.log()
     finally:
         gateway.close()

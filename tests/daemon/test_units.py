@@ -111,9 +111,10 @@ def test_errors_keep_only_our_own_messages() -> None:
 
 def test_version_rule() -> None:
     assert is_engine_version(ENGINE_VERSION)
-    for good in ("v1.2.3", "v0.0.1-rc.1", "v10.20.30+build.5"):
+    # Go's semver.IsValid, as Docker's client applies it: v1 and v1.2 are valid shorthands.
+    for good in ("v1.2.3", "v0.0.1-rc.1", "v10.20.30+build.5", "v1.2", "v1"):
         assert is_engine_version(good)
-    for bad in ("1.2.3", "v1.2", "version 1", "v01.2.3", ""):
+    for bad in ("1.2.3", "v1.2-rc.1", "v1.2.3-01", "version 1", "v01.2.3", ""):
         assert not is_engine_version(bad)
 
 

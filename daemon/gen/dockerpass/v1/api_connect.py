@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import api_pb
-from .api_pb import ListSecretsRequest, ListSecretsResponse
+from .api_pb import ListSecretsRequest, ListSecretsResponse, RemoveSecretsRequest, RemoveSecretsResponse, SaveSecretRequest, SaveSecretResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -169,6 +169,251 @@ class ListingServiceClientSync(ConnectClientSync):
                 service_name="dockerpass.v1.ListingService",
                 input=ListSecretsRequest,
                 output=ListSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+class SecretsService(Protocol):
+    """
+    Writes, so that every front uses the one engine when a daemon runs: a write is what the
+    next read from any process sees.
+    """
+    async def save_secret(self, request: SaveSecretRequest, ctx: RequestContext[SaveSecretRequest, SaveSecretResponse], /) -> SaveSecretResponse:
+        """
+        SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def remove_secrets(self, request: RemoveSecretsRequest, ctx: RequestContext[RemoveSecretsRequest, RemoveSecretsResponse], /) -> RemoveSecretsResponse:
+        """
+        RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
+        the others.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'dockerpass.v1.SecretsService')
+
+class SecretsServiceASGIApplication(ConnectASGIApplication[SecretsService]):
+    def __init__(
+        self,
+        service: SecretsService | AsyncGenerator[SecretsService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/dockerpass.v1.SecretsService/SaveSecret": Endpoint.unary(
+                    method=MethodInfo(
+                        name="SaveSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=SaveSecretRequest,
+                        output=SaveSecretResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.save_secret,
+                ),
+                "/dockerpass.v1.SecretsService/RemoveSecrets": Endpoint.unary(
+                    method=MethodInfo(
+                        name="RemoveSecrets",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=RemoveSecretsRequest,
+                        output=RemoveSecretsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.remove_secrets,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/dockerpass.v1.SecretsService"
+
+
+class SecretsServiceClient(ConnectClient):
+    """
+    Writes, so that every front uses the one engine when a daemon runs: a write is what the
+    next read from any process sees.
+    """
+    async def save_secret(
+        self,
+        request: SaveSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> SaveSecretResponse:
+        """
+        SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="SaveSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=SaveSecretRequest,
+                output=SaveSecretResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def remove_secrets(
+        self,
+        request: RemoveSecretsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveSecretsResponse:
+        """
+        RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
+        the others.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="RemoveSecrets",
+                service_name="dockerpass.v1.SecretsService",
+                input=RemoveSecretsRequest,
+                output=RemoveSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class SecretsServiceSync(Protocol):
+    """
+    Writes, so that every front uses the one engine when a daemon runs: a write is what the
+    next read from any process sees.
+    """
+    def save_secret(self, request: SaveSecretRequest, ctx: RequestContext[SaveSecretRequest, SaveSecretResponse], /) -> SaveSecretResponse:
+        """
+        SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def remove_secrets(self, request: RemoveSecretsRequest, ctx: RequestContext[RemoveSecretsRequest, RemoveSecretsResponse], /) -> RemoveSecretsResponse:
+        """
+        RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
+        the others.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'dockerpass.v1.SecretsService')
+
+class SecretsServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: SecretsServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/dockerpass.v1.SecretsService/SaveSecret": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="SaveSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=SaveSecretRequest,
+                        output=SaveSecretResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.save_secret,
+                ),
+                "/dockerpass.v1.SecretsService/RemoveSecrets": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="RemoveSecrets",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=RemoveSecretsRequest,
+                        output=RemoveSecretsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.remove_secrets,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/dockerpass.v1.SecretsService"
+
+
+class SecretsServiceClientSync(ConnectClientSync):
+    """
+    Writes, so that every front uses the one engine when a daemon runs: a write is what the
+    next read from any process sees.
+    """
+    def save_secret(
+        self,
+        request: SaveSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> SaveSecretResponse:
+        """
+        SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="SaveSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=SaveSecretRequest,
+                output=SaveSecretResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def remove_secrets(
+        self,
+        request: RemoveSecretsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveSecretsResponse:
+        """
+        RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
+        the others.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="RemoveSecrets",
+                service_name="dockerpass.v1.SecretsService",
+                input=RemoveSecretsRequest,
+                output=RemoveSecretsResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

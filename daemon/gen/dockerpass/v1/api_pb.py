@@ -150,7 +150,7 @@ class PluginDetails(Message[_PluginDetailsFields]):
 
         plugins: dict[str, PluginDetail]
 
-_PluginDetailFields: TypeAlias = Literal["storage", "writable", "changed_at"]
+_PluginDetailFields: TypeAlias = Literal["storage", "writable", "changed_at", "version"]
 
 class PluginDetail(Message[_PluginDetailFields]):
     """
@@ -177,9 +177,15 @@ class PluginDetail(Message[_PluginDetailFields]):
             ```proto
             optional google.protobuf.Timestamp changed_at = 3;
             ```
+        version:
+            The plugin's own version (the Plugin message carries it as a `v`-prefixed semver).
+
+            ```proto
+            string version = 4;
+            ```
     """
 
-    __slots__ = ("storage", "writable", "changed_at")
+    __slots__ = ("storage", "writable", "changed_at", "version")
 
     if TYPE_CHECKING:
 
@@ -189,12 +195,14 @@ class PluginDetail(Message[_PluginDetailFields]):
             storage: str = "",
             writable: bool = False,
             changed_at: Timestamp | None = None,
+            version: str = "",
         ) -> None:
             pass
 
         storage: str
         writable: bool
         changed_at: Timestamp | None
+        version: str
 
 _EngineInfoFields: TypeAlias = Literal["pid", "started_at", "requests"]
 
@@ -240,7 +248,7 @@ class EngineInfo(Message[_EngineInfoFields]):
         started_at: Timestamp | None
         requests: dict[str, int]
 
-_ListSecretsRequestFields: TypeAlias = Literal["pattern"]
+_ListSecretsRequestFields: TypeAlias = Literal["pattern", "plugin", "reserved"]
 
 class ListSecretsRequest(Message[_ListSecretsRequestFields]):
     """
@@ -253,9 +261,21 @@ class ListSecretsRequest(Message[_ListSecretsRequestFields]):
             ```proto
             string pattern = 1;
             ```
+        plugin:
+            One plugin only (its failure is the call's error); empty: every running plugin.
+
+            ```proto
+            string plugin = 2;
+            ```
+        reserved:
+            Include the engine's reserved realm (docker/secrets-engine/...).
+
+            ```proto
+            bool reserved = 3;
+            ```
     """
 
-    __slots__ = ("pattern",)
+    __slots__ = ("pattern", "plugin", "reserved")
 
     if TYPE_CHECKING:
 
@@ -263,12 +283,16 @@ class ListSecretsRequest(Message[_ListSecretsRequestFields]):
             self,
             *,
             pattern: str = "",
+            plugin: str = "",
+            reserved: bool = False,
         ) -> None:
             pass
 
         pattern: str
+        plugin: str
+        reserved: bool
 
-_ListSecretsResponseFields: TypeAlias = Literal["secrets", "errors"]
+_ListSecretsResponseFields: TypeAlias = Literal["secrets", "errors", "down"]
 
 class ListSecretsResponse(Message[_ListSecretsResponseFields]):
     """
@@ -287,9 +311,15 @@ class ListSecretsResponse(Message[_ListSecretsResponseFields]):
             ```proto
             map<string, string> errors = 2;
             ```
+        down:
+            Plugin name -> why, for enabled plugins that serve the pattern but are down.
+
+            ```proto
+            map<string, string> down = 3;
+            ```
     """
 
-    __slots__ = ("secrets", "errors")
+    __slots__ = ("secrets", "errors", "down")
 
     if TYPE_CHECKING:
 
@@ -298,13 +328,15 @@ class ListSecretsResponse(Message[_ListSecretsResponseFields]):
             *,
             secrets: list[SecretInfo] | None = None,
             errors: dict[str, str] | None = None,
+            down: dict[str, str] | None = None,
         ) -> None:
             pass
 
         secrets: list[SecretInfo]
         errors: dict[str, str]
+        down: dict[str, str]
 
-_SecretInfoFields: TypeAlias = Literal["id", "provider", "metadata"]
+_SecretInfoFields: TypeAlias = Literal["id", "provider", "metadata", "updated_at"]
 
 class SecretInfo(Message[_SecretInfoFields]):
     """
@@ -325,9 +357,15 @@ class SecretInfo(Message[_SecretInfoFields]):
             ```proto
             map<string, string> metadata = 3;
             ```
+        updated_at:
+            When it last changed, where the plugin knows it.
+
+            ```proto
+            optional google.protobuf.Timestamp updated_at = 4;
+            ```
     """
 
-    __slots__ = ("id", "provider", "metadata")
+    __slots__ = ("id", "provider", "metadata", "updated_at")
 
     if TYPE_CHECKING:
 
@@ -337,16 +375,216 @@ class SecretInfo(Message[_SecretInfoFields]):
             id: str = "",
             provider: str = "",
             metadata: dict[str, str] | None = None,
+            updated_at: Timestamp | None = None,
         ) -> None:
             pass
 
         id: str
         provider: str
         metadata: dict[str, str]
+        updated_at: Timestamp | None
+
+_SaveSecretRequestFields: TypeAlias = Literal["id", "value", "metadata", "plugin"]
+
+class SaveSecretRequest(Message[_SaveSecretRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.SaveSecretRequest
+    ```
+
+    Attributes:
+        id:
+            ```proto
+            string id = 1;
+            ```
+        value:
+            ```proto
+            bytes value = 2;
+            ```
+        metadata:
+            ```proto
+            map<string, string> metadata = 3;
+            ```
+        plugin:
+            The plugin to write to; empty: docker-pass (the keychain).
+
+            ```proto
+            string plugin = 4;
+            ```
+    """
+
+    __slots__ = ("id", "value", "metadata", "plugin")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str = "",
+            value: bytes = b"",
+            metadata: dict[str, str] | None = None,
+            plugin: str = "",
+        ) -> None:
+            pass
+
+        id: str
+        value: bytes
+        metadata: dict[str, str]
+        plugin: str
+
+_SaveSecretResponseFields: TypeAlias = Literal["id", "provider", "replaced"]
+
+class SaveSecretResponse(Message[_SaveSecretResponseFields]):
+    """
+    ```proto
+    message dockerpass.v1.SaveSecretResponse
+    ```
+
+    Attributes:
+        id:
+            ```proto
+            string id = 1;
+            ```
+        provider:
+            ```proto
+            string provider = 2;
+            ```
+        replaced:
+            Whether it replaced a secret of the same ID.
+
+            ```proto
+            bool replaced = 3;
+            ```
+    """
+
+    __slots__ = ("id", "provider", "replaced")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str = "",
+            provider: str = "",
+            replaced: bool = False,
+        ) -> None:
+            pass
+
+        id: str
+        provider: str
+        replaced: bool
+
+_RemoveSecretsRequestFields: TypeAlias = Literal["ids", "plugin"]
+
+class RemoveSecretsRequest(Message[_RemoveSecretsRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.RemoveSecretsRequest
+    ```
+
+    Attributes:
+        ids:
+            ```proto
+            repeated string ids = 1;
+            ```
+        plugin:
+            The plugin to delete from; empty: docker-pass (the keychain).
+
+            ```proto
+            string plugin = 2;
+            ```
+    """
+
+    __slots__ = ("ids", "plugin")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            ids: list[str] | None = None,
+            plugin: str = "",
+        ) -> None:
+            pass
+
+        ids: list[str]
+        plugin: str
+
+_RemoveSecretsResponseFields: TypeAlias = Literal["provider", "outcomes"]
+
+class RemoveSecretsResponse(Message[_RemoveSecretsResponseFields]):
+    """
+    ```proto
+    message dockerpass.v1.RemoveSecretsResponse
+    ```
+
+    Attributes:
+        provider:
+            ```proto
+            string provider = 1;
+            ```
+        outcomes:
+            One per ID asked, in order.
+
+            ```proto
+            repeated dockerpass.v1.RemovalOutcome outcomes = 2;
+            ```
+    """
+
+    __slots__ = ("provider", "outcomes")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            provider: str = "",
+            outcomes: list[RemovalOutcome] | None = None,
+        ) -> None:
+            pass
+
+        provider: str
+        outcomes: list[RemovalOutcome]
+
+_RemovalOutcomeFields: TypeAlias = Literal["id", "outcome"]
+
+class RemovalOutcome(Message[_RemovalOutcomeFields]):
+    """
+    ```proto
+    message dockerpass.v1.RemovalOutcome
+    ```
+
+    Attributes:
+        id:
+            ```proto
+            string id = 1;
+            ```
+        outcome:
+            "removed", "missing", or why it could not be removed.
+
+            ```proto
+            string outcome = 2;
+            ```
+    """
+
+    __slots__ = ("id", "outcome")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str = "",
+            outcome: str = "",
+        ) -> None:
+            pass
+
+        id: str
+        outcome: str
 
 
 _DESC = file_desc(
-    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\x7f\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt"\xdb\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01".\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern"\xcd\x01\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xba\x01\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x012f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponseb\x06proto3',
+    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\x99\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version"\xdb\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"b\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf5\x01\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xda\x01\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\\\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced"@\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\xbf\x01\n\x0eSecretsService\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponseb\x06proto3',
     [
         timestamp_pb.desc(),
     ],
@@ -359,6 +597,11 @@ _DESC = file_desc(
         "ListSecretsRequest": ListSecretsRequest,
         "ListSecretsResponse": ListSecretsResponse,
         "SecretInfo": SecretInfo,
+        "SaveSecretRequest": SaveSecretRequest,
+        "SaveSecretResponse": SaveSecretResponse,
+        "RemoveSecretsRequest": RemoveSecretsRequest,
+        "RemoveSecretsResponse": RemoveSecretsResponse,
+        "RemovalOutcome": RemovalOutcome,
     },
 )
 

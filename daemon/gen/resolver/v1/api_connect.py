@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import api_pb
-from .api_pb import GetSecretsRequest, GetSecretsResponse
+from .api_pb import AuthorizeRequest, AuthorizeResponse, GetSecretsRequest, GetSecretsResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -169,6 +169,151 @@ class ResolverServiceClientSync(ConnectClientSync):
                 service_name="resolver.v1.ResolverService",
                 input=GetSecretsRequest,
                 output=GetSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+class AuthorizerService(Protocol):
+    """
+    Preflight: may the caller resolve these patterns?  Served by the engine, not by plugins.
+    """
+    async def authorize(self, request: AuthorizeRequest, ctx: RequestContext[AuthorizeRequest, AuthorizeResponse], /) -> AuthorizeResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'resolver.v1.AuthorizerService')
+
+class AuthorizerServiceASGIApplication(ConnectASGIApplication[AuthorizerService]):
+    def __init__(
+        self,
+        service: AuthorizerService | AsyncGenerator[AuthorizerService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/resolver.v1.AuthorizerService/Authorize": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Authorize",
+                        service_name="resolver.v1.AuthorizerService",
+                        input=AuthorizeRequest,
+                        output=AuthorizeResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.authorize,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/resolver.v1.AuthorizerService"
+
+
+class AuthorizerServiceClient(ConnectClient):
+    """
+    Preflight: may the caller resolve these patterns?  Served by the engine, not by plugins.
+    """
+    async def authorize(
+        self,
+        request: AuthorizeRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AuthorizeResponse:
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Authorize",
+                service_name="resolver.v1.AuthorizerService",
+                input=AuthorizeRequest,
+                output=AuthorizeResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class AuthorizerServiceSync(Protocol):
+    """
+    Preflight: may the caller resolve these patterns?  Served by the engine, not by plugins.
+    """
+    def authorize(self, request: AuthorizeRequest, ctx: RequestContext[AuthorizeRequest, AuthorizeResponse], /) -> AuthorizeResponse:
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'resolver.v1.AuthorizerService')
+
+class AuthorizerServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: AuthorizerServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/resolver.v1.AuthorizerService/Authorize": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Authorize",
+                        service_name="resolver.v1.AuthorizerService",
+                        input=AuthorizeRequest,
+                        output=AuthorizeResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.authorize,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/resolver.v1.AuthorizerService"
+
+
+class AuthorizerServiceClientSync(ConnectClientSync):
+    """
+    Preflight: may the caller resolve these patterns?  Served by the engine, not by plugins.
+    """
+    def authorize(
+        self,
+        request: AuthorizeRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AuthorizeResponse:
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Authorize",
+                service_name="resolver.v1.AuthorizerService",
+                input=AuthorizeRequest,
+                output=AuthorizeResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

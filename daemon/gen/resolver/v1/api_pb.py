@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal, TYPE_CHECKING, TypeAlias
 
-from protobuf import Message
+from protobuf import Enum, Message
 from protobuf._codegen import file_desc
 from protobuf.wkt.google.protobuf import timestamp_pb
 
@@ -19,6 +19,70 @@ if TYPE_CHECKING:
     from protobuf import DescFile
     from protobuf.wkt.google.protobuf.timestamp_pb import Timestamp
 
+
+_AuthorizeRequestFields: TypeAlias = Literal["patterns"]
+
+class AuthorizeRequest(Message[_AuthorizeRequestFields]):
+    """
+    ```proto
+    message resolver.v1.AuthorizeRequest
+    ```
+
+    Attributes:
+        patterns:
+            ```proto
+            repeated string patterns = 1;
+            ```
+    """
+
+    __slots__ = ("patterns",)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            patterns: list[str] | None = None,
+        ) -> None:
+            pass
+
+        patterns: list[str]
+
+_AuthorizeResponseFields: TypeAlias = Literal["decision", "expires_at"]
+
+class AuthorizeResponse(Message[_AuthorizeResponseFields]):
+    """
+    ```proto
+    message resolver.v1.AuthorizeResponse
+    ```
+
+    Attributes:
+        decision:
+            ```proto
+            resolver.v1.Decision decision = 1;
+            ```
+        expires_at:
+            Until when the decision holds.
+
+            ```proto
+            optional google.protobuf.Timestamp expires_at = 2;
+            ```
+    """
+
+    __slots__ = ("decision", "expires_at")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            decision: Decision | None = None,
+            expires_at: Timestamp | None = None,
+        ) -> None:
+            pass
+
+        decision: Decision
+        expires_at: Timestamp | None
 
 _GetSecretsRequestFields: TypeAlias = Literal["pattern"]
 
@@ -150,16 +214,39 @@ class Envelope(Message[_EnvelopeFields]):
         expires_at: Timestamp | None
         metadata: dict[str, str]
 
+class Decision(Enum):
+    """
+    ```proto
+    enum resolver.v1.Decision
+    ```
+
+    Attributes:
+        DENY:
+            ```proto
+            DECISION_DENY = 0
+            ```
+        ALLOW:
+            ```proto
+            DECISION_ALLOW = 1
+            ```
+    """
+
+    DENY = 0
+    ALLOW = 1
+
 
 _DESC = file_desc(
-    b'\n\x15resolver/v1/api.proto\x12\x0bresolver.v1\x1a\x1fgoogle/protobuf/timestamp.proto"-\n\x11GetSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern"I\n\x12GetSecretsResponse\x123\n\tenvelopes\x18\x01 \x03(\x0b2\x15.resolver.v1.EnvelopeR\tenvelopes"\x97\x03\n\x08Envelope\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12\x1a\n\x08provider\x18\x03 \x01(\tR\x08provider\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x129\n\ncreated_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n\x0bresolved_at\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\nresolvedAt\x129\n\nexpires_at\x18\x07 \x01(\x0b2\x1a.google.protobuf.TimestampR\texpiresAt\x12?\n\x08metadata\x18\x08 \x03(\x0b2#.resolver.v1.Envelope.MetadataEntryR\x08metadata\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x012`\n\x0fResolverService\x12M\n\nGetSecrets\x12\x1e.resolver.v1.GetSecretsRequest\x1a\x1f.resolver.v1.GetSecretsResponseb\x06proto3',
+    b'\n\x15resolver/v1/api.proto\x12\x0bresolver.v1\x1a\x1fgoogle/protobuf/timestamp.proto".\n\x10AuthorizeRequest\x12\x1a\n\x08patterns\x18\x01 \x03(\tR\x08patterns"\x81\x01\n\x11AuthorizeResponse\x121\n\x08decision\x18\x01 \x01(\x0e2\x15.resolver.v1.DecisionR\x08decision\x129\n\nexpires_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\texpiresAt"-\n\x11GetSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern"I\n\x12GetSecretsResponse\x123\n\tenvelopes\x18\x01 \x03(\x0b2\x15.resolver.v1.EnvelopeR\tenvelopes"\x97\x03\n\x08Envelope\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12\x1a\n\x08provider\x18\x03 \x01(\tR\x08provider\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x129\n\ncreated_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\tcreatedAt\x12;\n\x0bresolved_at\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\nresolvedAt\x129\n\nexpires_at\x18\x07 \x01(\x0b2\x1a.google.protobuf.TimestampR\texpiresAt\x12?\n\x08metadata\x18\x08 \x03(\x0b2#.resolver.v1.Envelope.MetadataEntryR\x08metadata\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*1\n\x08Decision\x12\x11\n\rDECISION_DENY\x10\x00\x12\x12\n\x0eDECISION_ALLOW\x10\x012`\n\x0fResolverService\x12M\n\nGetSecrets\x12\x1e.resolver.v1.GetSecretsRequest\x1a\x1f.resolver.v1.GetSecretsResponse2_\n\x11AuthorizerService\x12J\n\tAuthorize\x12\x1d.resolver.v1.AuthorizeRequest\x1a\x1e.resolver.v1.AuthorizeResponseb\x06proto3',
     [
         timestamp_pb.desc(),
     ],
     {
+        "AuthorizeRequest": AuthorizeRequest,
+        "AuthorizeResponse": AuthorizeResponse,
         "GetSecretsRequest": GetSecretsRequest,
         "GetSecretsResponse": GetSecretsResponse,
         "Envelope": Envelope,
+        "Decision": Decision,
     },
 )
 
