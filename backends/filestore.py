@@ -195,14 +195,8 @@ class FileStore:
                     old = None  # a damaged record is replaced, not an obstacle to saving
                 slot = "b" if old is not None and old.slot == "a" else "a"
                 now = _now()
-                record = {
-                    "format": _RECORD_FORMAT,
-                    "id": id_.value,
-                    "metadata": meta,
-                    "created": old.created if old is not None and old.created else now,
-                    "updated": now,
-                    "value": f"{name}.{slot}.age",
-                }
+                created = old.created if old is not None and old.created else now
+                record = _new_record(id_, slot, meta, created, now)
                 self._write_atomically(f"{name}.{slot}.age", ciphertext)
                 # The commit point: from here on the record names the new value.
                 self._write_atomically(f"{name}.json", _dump_record(record))
@@ -710,6 +704,20 @@ def _remove_hint(raw_id: str) -> str:
 def _record_id_is_trusted(raw_id: str, name: str) -> bool:
     """Whether a damaged record's ``id`` is the ID its file belongs to (safe to name)."""
     return is_valid_id(raw_id) and _digest(raw_id) == name
+
+
+def _new_record(
+    id_: ID, slot: str, metadata: Mapping[str, str], created: str, updated: str
+) -> dict[str, object]:
+    """The record of ``id_`` whose value is in ``slot``, as it is stored (see the module doc)."""
+    return {
+        "format": _RECORD_FORMAT,
+        "id": id_.value,
+        "metadata": dict(metadata),
+        "created": created,
+        "updated": updated,
+        "value": f"{_file_name(id_)}.{slot}.age",
+    }
 
 
 def _dump_record(record: Mapping[str, object]) -> bytes:
