@@ -17,11 +17,11 @@ The parent times spawn to the ``painted`` line, and reads the child's peak RSS f
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import sys
 import time
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,7 +90,6 @@ def first_tree(source: str, count: int, fd: int) -> None:
 def keys(mode: str, count: int, fd: int) -> None:
     from benchmarks._tui_data import memory_engine
     from benchmarks.bench_tui import MODES
-
     from docker_pass.tui.app import DockerPassApp
 
     spec = MODES[mode]

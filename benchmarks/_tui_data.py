@@ -80,9 +80,7 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
 def memory_engine(ids: list[str] | None = None, *, count: int = 0) -> Callable[[], Engine]:
     from docker_pass.core.engine import Engine
 
-    factories: dict[str, Callable[[], Plugin]] = {
-        "docker-pass": memory_plugin(ids, count=count)
-    }
+    factories: dict[str, Callable[[], Plugin]] = {"docker-pass": memory_plugin(ids, count=count)}
     return lambda: Engine(factories=factories)
 
 
@@ -105,15 +103,15 @@ def _build_file_store(data: Path, ids: list[str]) -> None:
     store = fs.FileStore(data / "store", data / "identity.txt")
     ensure_private_dir(store.root)
     # Every value is the same word: one encryption, written under each secret's name.
-    ciphertext = store._encrypt(b"value")  # noqa: SLF001 - the store's own writer
-    now = fs._now()  # noqa: SLF001
+    ciphertext = store._encrypt(b"value")
+    now = fs._now()
     for raw in ids:
         id_ = ID(raw)
-        name = fs._file_name(id_)  # noqa: SLF001
-        record = fs._new_record(id_, "a", {"n": "1"}, now, now)  # noqa: SLF001
+        name = fs._file_name(id_)
+        record = fs._new_record(id_, "a", {"n": "1"}, now, now)
         for file_name, data_bytes in (
             (f"{name}.a.age", ciphertext),
-            (f"{name}.json", fs._dump_record(record)),  # noqa: SLF001
+            (f"{name}.json", fs._dump_record(record)),
         ):
             fd = open_private(store.root / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
             try:

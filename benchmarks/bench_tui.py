@@ -126,7 +126,7 @@ class Runner:
         }
         if source == "file":
             extra["XDG_DATA_HOME"] = str(file_store_data_dir(count))
-            extra["DOCKER_PASS_STORE"] = "file"
+            extra["DOCKER_PASS_STORE"] = "file"  # noqa: S105 - a store kind
         return _env(extra)
 
     def anchor(self) -> tuple[float, float]:
@@ -160,7 +160,6 @@ def main() -> int:
     runner.anchor()  # warm
     for _ in range(runs):
         runner.anchor()
-    rows: list[tuple[str, float, str, float | None, str]] = []
     start_rows: list[tuple[str, float, float | None]] = []
     file_100k_rss = 0.0
     for source, name in (("file", "file store"), ("memory", "in-memory plugin")):
@@ -168,8 +167,9 @@ def main() -> int:
             seconds, rss = runner.first_tree(source, count, runs if count < 100_000 else 3)
             if source == "file" and count == 100_000:
                 file_100k_rss = rss
-            start_rows.append((f"first tree, {count:>7,} secrets, {name}", seconds,
-                               START_TARGETS.get(count)))
+            start_rows.append(
+                (f"first tree, {count:>7,} secrets, {name}", seconds, START_TARGETS.get(count))
+            )
     key_rows: list[tuple[str, float, float, float | None]] = []
     memory_after_typing = 0.0
     for mode in MODES:
@@ -177,13 +177,26 @@ def main() -> int:
             latencies, rss = runner.keys(mode, count)
             if count == 100_000 and mode == "pattern":
                 memory_after_typing = rss
-            key_rows.append((f"keystroke, {mode}, {count:>7,} secrets", statistics.median(latencies),
-                             _p90(latencies), target))
+            key_rows.append(
+                (
+                    f"keystroke, {mode}, {count:>7,} secrets",
+                    statistics.median(latencies),
+                    _p90(latencies),
+                    target,
+                )
+            )
     anchor = statistics.median(runner.anchor_times)
     anchor_rss = statistics.median(runner.anchor_rss)
-    _print_table(anchor, anchor_rss, start_rows, key_rows,
-                 [("peak RSS, 100,000 secrets, after typing (memory)", memory_after_typing),
-                  ("peak RSS, 100,000 secrets, first tree (file store)", file_100k_rss)])
+    _print_table(
+        anchor,
+        anchor_rss,
+        start_rows,
+        key_rows,
+        [
+            ("peak RSS, 100,000 secrets, after typing (memory)", memory_after_typing),
+            ("peak RSS, 100,000 secrets, first tree (file store)", file_100k_rss),
+        ],
+    )
     return 0
 
 
@@ -207,22 +220,32 @@ def _print_table(
 ) -> None:
     width = 52
     print(f"{'measure':<{width}} {'value':>18} {'x anchor':>9} {'target':>10}  verdict")
-    print(f"{'anchor: empty Textual app, spawn to first frame':<{width}} "
-          f"{anchor * 1000:>15.1f} ms {1:>9.2f} {'':>10}")
+    print(
+        f"{'anchor: empty Textual app, spawn to first frame':<{width}} "
+        f"{anchor * 1000:>15.1f} ms {1:>9.2f} {'':>10}"
+    )
     for label, seconds, target in start_rows:
         goal = f"<= {target:g} s" if target else ""
-        print(f"{label:<{width}} {seconds * 1000:>15.1f} ms {seconds / anchor:>9.2f} "
-              f"{goal:>10}  {_verdict(seconds, target)}")
+        print(
+            f"{label:<{width}} {seconds * 1000:>15.1f} ms {seconds / anchor:>9.2f} "
+            f"{goal:>10}  {_verdict(seconds, target)}"
+        )
     for label, median, p90, target in key_rows:
         value = f"{median * 1000:.1f} / {p90 * 1000:.1f} ms"
         goal = f"<= {target * 1000:g} ms" if target else ""
-        print(f"{label + ' (median / p90)':<{width}} {value:>18} {median / anchor:>9.3f} "
-              f"{goal:>10}  {_verdict(median, target)}")
-    print(f"{'anchor: empty Textual app, peak RSS':<{width}} {anchor_rss:>15.1f} MB "
-          f"{1:>9.2f} {'':>10}")
+        print(
+            f"{label + ' (median / p90)':<{width}} {value:>18} {median / anchor:>9.3f} "
+            f"{goal:>10}  {_verdict(median, target)}"
+        )
+    print(
+        f"{'anchor: empty Textual app, peak RSS':<{width}} {anchor_rss:>15.1f} MB "
+        f"{1:>9.2f} {'':>10}"
+    )
     for label, mb in memory_rows:
-        print(f"{label:<{width}} {mb:>15.1f} MB {mb / anchor_rss:>9.2f} "
-              f"{f'<= {MEMORY_TARGET_MB} MB':>10}  {_verdict(mb, MEMORY_TARGET_MB)}")
+        print(
+            f"{label:<{width}} {mb:>15.1f} MB {mb / anchor_rss:>9.2f} "
+            f"{f'<= {MEMORY_TARGET_MB} MB':>10}  {_verdict(mb, MEMORY_TARGET_MB)}"
+        )
 
 
 if __name__ == "__main__":
