@@ -563,18 +563,16 @@ def _listed(
     unless ``reserved``, what lies outside the reserved realm.  (At 100,000 secrets the
     per-secret work here is most of what listing costs the engine: it is kept to the least.)"""
     checks = [p for p in patterns if not all(c == "**" for c in p.components)]
-    kept: list[SecretInfo] = []
-    for info in found:
-        id_ = info.id
-        if checks and not all(p.matches(id_) for p in checks):
-            continue
-        if not reserved and id_.value.startswith(_RESERVED_PREFIX) and is_reserved(id_):
-            continue
-        if info.provider == provider:
-            kept.append(info)
-        else:
-            kept.append(SecretInfo(id_, provider, info.metadata, info.updated_at))
-    return kept
+    kept = list(found)
+    if checks:
+        kept = [i for i in kept if all(p.matches(i.id) for p in checks)]
+    if not reserved:
+        prefix = _RESERVED_PREFIX
+        kept = [i for i in kept if not (i.id.value.startswith(prefix) and is_reserved(i.id))]
+    return [
+        i if i.provider == provider else SecretInfo(i.id, provider, i.metadata, i.updated_at)
+        for i in kept
+    ]
 
 
 def plugin_spec(name: str) -> str:

@@ -23,7 +23,7 @@ from tests.backends.contract import StoreContract
 from tests.store_damage import damage
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from docker_pass.core.store import SecretStore
@@ -165,7 +165,7 @@ def test_no_index_is_written_while_the_store_has_just_changed(tmp_path: Path) ->
     assert index_path(store).is_file()
 
 
-INDEX_DAMAGE = {
+INDEX_DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "truncated": lambda raw: raw[: len(raw) // 2],
     "not JSON": lambda _raw: b"\x00\xff binary",
     "not an index": lambda _raw: b'{"hello": "world"}',
@@ -177,9 +177,7 @@ INDEX_DAMAGE = {
 
 
 @pytest.mark.parametrize("kind", sorted(INDEX_DAMAGE))
-def test_a_damaged_index_is_ignored_with_a_warning_and_rebuilt(
-    tmp_path: Path, kind: str
-) -> None:
+def test_a_damaged_index_is_ignored_with_a_warning_and_rebuilt(tmp_path: Path, kind: str) -> None:
     warnings: list[str] = []
     store = make_store(tmp_path, warnings)
     fill(store)
@@ -208,9 +206,7 @@ def test_an_index_of_another_format_is_rebuilt_silently(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["symlink", "other-user"])
-def test_an_index_that_is_not_ours_is_refused_and_replaced(
-    tmp_path: Path, kind: str
-) -> None:
+def test_an_index_that_is_not_ours_is_refused_and_replaced(tmp_path: Path, kind: str) -> None:
     warnings: list[str] = []
     store = make_store(tmp_path, warnings)
     fill(store)
