@@ -8,6 +8,9 @@ store creates is 0700 and every file 0600, created with those modes)::
     <sha256(id)>.json         the record: ID, metadata, times, and which value slot is live
     <sha256(id)>.a.age        the value, in the age format (slot ``a``) ...
     <sha256(id)>.b.age        ... or slot ``b``: a save writes the slot that is not live
+    .index/listing.json       every record's ID, metadata and time in one file, for ``list``
+                              (never a value; rebuilt from the records when stale or missing:
+                              :mod:`docker_pass.backends.filestore_index`)
 
 Design choices, and why:
 
@@ -41,6 +44,12 @@ Design choices, and why:
   value file is damaged is still listed (``rm --all`` removes it), and fails when read.
   Warnings go to the ``warn`` callback (default: ``Warning: …`` on stderr, which the CLI
   passes on unchanged), once per message per store, and are kept in :attr:`FileStore.warnings`.
+- **Listing reads one file.**  ``list`` answers from the listing index while the store
+  directory's stamp (device, inode, modification time) is the one the index was built at, and
+  every save and delete drops the index first; otherwise it reads every record, as ``resolve``
+  of a pattern always does, and writes the index again.  At 100,000 secrets that is ~0.35 s
+  instead of several seconds.  A record edited in place by hand is listed as indexed until the
+  store next changes (``get`` reads the record itself); the index module says why.
 """
 
 from __future__ import annotations
