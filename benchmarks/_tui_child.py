@@ -54,10 +54,12 @@ def first_tree(source: str, count: int, fd: int) -> None:
         EmptyApp().run(headless=True, size=SIZE)
         return
 
+    plugin: type | None = None
     if source == "memory":
-        from benchmarks._tui_data import memory_engine
+        from benchmarks._tui_data import memory_engine, memory_plugin
 
-        front = memory_engine(count=count)
+        plugin = memory_plugin(count=count)
+        front = memory_engine(plugin=plugin)
     else:
         from docker_pass.core.remote.front import open_engine
 
@@ -80,7 +82,8 @@ def first_tree(source: str, count: int, fd: int) -> None:
             if not self.listing_loaded or not tree.root.children:
                 self.call_after_refresh(self._check)
                 return
-            _report(fd, "painted")
+            built = getattr(plugin, "build_seconds", 0.0)
+            _report(fd, f"painted {built:.6f}")
             os._exit(0)
 
     Timed(front, poll_seconds=None).run(headless=True, size=SIZE)

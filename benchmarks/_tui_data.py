@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -65,10 +66,15 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
         def storage(self) -> str:
             return "memory"
 
+        #: Seconds the first ``list`` spent making the entries (the plugin's cost, not the UI's).
+        build_seconds = 0.0
+
         def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
             if not cache:
+                start = time.perf_counter()
                 source = ids if ids is not None else generate_ids(count)
                 cache.extend(SecretInfo(ID(i), "docker-pass", meta) for i in sorted(source))
+                type(self).build_seconds = time.perf_counter() - start
             return cache
 
         def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
@@ -77,10 +83,14 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
     return MemoryKeychain
 
 
-def memory_engine(ids: list[str] | None = None, *, count: int = 0) -> Callable[[], Engine]:
+def memory_engine(
+    ids: list[str] | None = None, *, count: int = 0, plugin: type | None = None
+) -> Callable[[], Engine]:
     from docker_pass.core.engine import Engine
 
-    factories: dict[str, Callable[[], Plugin]] = {"docker-pass": memory_plugin(ids, count=count)}
+    factories: dict[str, Callable[[], Plugin]] = {
+        "docker-pass": plugin or memory_plugin(ids, count=count)
+    }
     return lambda: Engine(factories=factories)
 
 
