@@ -244,3 +244,22 @@ def test_temp_files_left_in_the_index_directory_are_swept(store: FileStore) -> N
     fresh = make_store(store.root.parent)
     fresh.save(ID.parse("e/five"), b"5", {})
     assert not leftover.exists()
+
+
+def test_the_docker_pass_plugin_lists_the_file_store_with_times_and_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from docker_pass.core.engine import Engine
+
+    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
+    monkeypatch.delenv("DOCKER_PASS_FILE_PASSPHRASE", raising=False)
+    engine = Engine()
+    engine.save(ID.parse("team/db"), b"pw", {"env": "prod"}, plugin="docker-pass")
+    (entry,) = engine.list_secrets(EVERYTHING, plugin="docker-pass").infos
+    assert (entry.id.value, entry.provider, dict(entry.metadata)) == (
+        "team/db",
+        "docker-pass",
+        {"env": "prod"},
+    )
+    assert isinstance(entry.updated_at, int)
+    assert entry.updated_at > 1_600_000_000
