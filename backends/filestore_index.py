@@ -11,14 +11,19 @@ no writer ran meanwhile).  Adding, replacing or removing a record renames or unl
 that directory, which changes its modification time; a differing stamp means stale, and
 ``list`` rebuilds the index from the records.  The index sits in a subdirectory so that writing
 it leaves the store directory's stamp alone.  Besides, every save and delete of docker-pass
-removes the index under the exclusive lock, so its own writes never rely on time stamps.
+takes the index away under the exclusive lock before it changes a record, and puts it back
+patched with that one change (:func:`patch`, a few tens of ms at 100,000 secrets) only when
+the index was current and the store had settled; in a burst of saves it stays away, and the
+next listing rebuilds it once.
 
 Two limits, both about changes made behind docker-pass's back, by hand:
 
 - A file-system clock is coarse (a few ms; 2 s on FAT): a change in the same tick as the last
-  one before the index was built leaves the stamp unchanged.  So an index is only written when
-  the store directory last changed at least :data:`SETTLE_NS` before; right after a change,
-  listing reads the records (as it always did) and the next listing writes the index.
+  one before the index was built leaves the stamp unchanged.  So a listing writes an index only
+  when the store directory last changed at least :data:`SETTLE_NS` before; right after a
+  change, listing reads the records (as it always did) and the next listing writes the index.
+  (A patched index is stamped right after its save: a change by hand in that same tick would
+  go unseen until the store next changes.)
 - A record edited in place (not replaced, which is how docker-pass always writes) does not
   change the directory: ``list`` shows it as indexed until the store next changes.  ``get`` and
   ``resolve`` always read the records themselves, so they see the edit at once.
@@ -30,6 +35,7 @@ rebuilt; an index of an unknown format is rebuilt silently (another version wrot
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -147,3 +153,56 @@ def load(
     except ValueError:
         raise DamagedIndexError("an ID is not valid") from None
     return infos, skipped
+
+
+def patch(
+    raw: bytes,
+    before: Sequence[int],
+    after: Sequence[int],
+    raw_id: str,
+    metadata: Mapping[str, str] | None,
+    updated: int | None,
+) -> bytes | None:
+    """The index ``raw`` of the store at stamp ``before``, with secret ``raw_id`` set to
+    ``metadata`` (``None``: removed), for the store at stamp ``after``.
+
+    ``None`` when ``raw`` is not a current, sound index, or names a damaged record (its
+    warning might no longer hold): then the next listing rebuilds it.  Costs one parse and one
+    dump, a few tens of ms at 100,000 secrets, against the seconds of a rebuild.
+    """
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("skipped") != []:
+        return None
+    joined, metas, slots, times = (
+        doc.get(k) for k in ("ids", "metadata", "metadata_of", "updated")
+    )
+    if doc.get("store") != list(before) or not isinstance(joined, str):
+        return None
+    if not (isinstance(metas, list) and isinstance(slots, list) and isinstance(times, list)):
+        return None
+    ids = joined.split("\n") if joined else []
+    if not len(ids) == len(slots) == len(times):
+        return None
+    at = bisect_left(ids, raw_id)
+    present = at < len(ids) and ids[at] == raw_id
+    if metadata is None:
+        if present:
+            del ids[at], slots[at], times[at]
+    else:
+        wanted = dict(metadata)
+        # A map no secret uses any more stays until the next rebuild: harmless, and rare.
+        slot = metas.index(wanted) if wanted in metas else len(metas)
+        if slot == len(metas):
+            metas.append(wanted)
+        if present:
+            slots[at], times[at] = slot, updated
+        else:
+            ids.insert(at, raw_id)
+            slots.insert(at, slot)
+            times.insert(at, updated)
+    doc["ids"] = "\n".join(ids)
+    doc["store"] = list(after)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"

@@ -128,16 +128,74 @@ def test_listing_fills_updated_at_from_the_record_files_time(store: FileStore) -
     assert all(isinstance(t, int) for t in from_index.values())
 
 
-def test_saving_and_deleting_drop_the_index(store: FileStore) -> None:
+def rebuilt(store: FileStore) -> bytes:
+    """The index a full rebuild writes for the store as it is now."""
+    index_path(store).unlink()
+    set_dir_time(store, 1_500_000_000)
+    store.list(EVERYTHING)
+    return index_path(store).read_bytes()
+
+
+def test_saving_and_deleting_patch_a_current_index(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fill(store)
     with_index(store)
-    store.save(ID.parse("d/four"), b"4", {})
+    store.save(ID.parse("b/between"), b"new", {"k": "new"})
+    store.save(ID.parse("a/one"), b"changed", {"k": "2"})  # replaced: metadata shared with b/two
+    assert store.delete(ID.parse("c/three")) is True
+    assert store.delete(ID.parse("never/was")) is False
+    patched = index_path(store).read_bytes()
+    with monkeypatch.context() as patch:
+        no_record_reads(store, patch)
+        listed = [(i.id.value, dict(i.metadata), i.updated_at) for i in store.list(EVERYTHING)]
+    assert [(i, m) for i, m, _ in listed] == [
+        ("a/one", {"k": "2"}),
+        ("b/between", {"k": "new"}),
+        ("b/two", {"k": "2"}),
+    ]
+    record_time = record_of(store, "b/between").stat().st_mtime_ns // 10**9
+    assert dict((i, t) for i, _, t in listed)["b/between"] == record_time
+    # What a rebuild finds is what the patches made (the listing, stamp aside).
+    again = json.loads(rebuilt(store))
+    mine = json.loads(patched)
+    assert again["ids"] == mine["ids"]
+    assert [again["metadata"][m] for m in again["metadata_of"]] == [
+        mine["metadata"][m] for m in mine["metadata_of"]
+    ]
+    assert again["updated"] == mine["updated"]
+
+
+def test_a_burst_of_saves_drops_the_index_for_the_next_listing_to_rebuild(
+    tmp_path: Path,
+) -> None:
+    store = FileStore(root=tmp_path / "store", identity_path=tmp_path / "identity.txt")
+    fill(store)
+    store.list(EVERYTHING)  # makes the index directory
+    set_dir_time(store, 1_600_000_000)
+    store.list(EVERYTHING)
+    assert index_path(store).is_file()
+    store.save(ID.parse("d/four"), b"4", {})  # the store had settled: patched
+    assert index_path(store).is_file()
+    store.save(ID.parse("d/five"), b"5", {})  # right after another change: dropped
     assert not index_path(store).exists()
-    assert [i.id.value for i in store.list(EVERYTHING)][-1] == "d/four"
+    assert [i.id.value for i in store.list(EVERYTHING)][-2:] == ["d/five", "d/four"]
+
+
+def test_an_index_remembering_a_damaged_record_is_dropped_not_patched(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    store = make_store(tmp_path, warnings)
+    fill(store)
+    damage(record_of(store, "b/two"), "truncated", tmp_path)
+    set_dir_time(store, 1_600_000_000)
     with_index(store)
-    assert store.delete(ID.parse("a/one")) is True
+    assert len(warnings) == 1
+    store.save(ID.parse("b/two"), b"repaired", {"k": "2"})  # the warning no longer holds
     assert not index_path(store).exists()
-    assert "a/one" not in [i.id.value for i in store.list(EVERYTHING)]
+    fresh_warnings: list[str] = []
+    fresh = make_store(tmp_path, fresh_warnings)
+    assert [i.id.value for i in fresh.list(EVERYTHING)] == ["a/one", "b/two", "c/three"]
+    assert fresh_warnings == []
 
 
 def test_a_change_behind_the_stores_back_makes_the_index_stale(store: FileStore) -> None:
