@@ -23,7 +23,7 @@ from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import READ_WRITE, is_reserved
+from docker_pass.core.plugin import KEYCHAIN_PLUGIN, READ_WRITE, is_reserved
 from docker_pass.core.private_files import ensure_private_dir
 from docker_pass.core.store import SecretStore, xdg_path
 from docker_pass.core.value import FrozenValue
@@ -125,7 +125,9 @@ def open_store(kind: str) -> SecretStore:
     if kind == "file":
         from docker_pass.backends.filestore import FileStore
 
-        return FileStore.from_environment()
+        store = FileStore.from_environment()
+        store.provider = KEYCHAIN_PLUGIN  # its listing comes stamped: no copy of each entry
+        return store
     if kind == "keyring":
         from docker_pass.backends.keychain.keyring_store import KeyringStore
 
@@ -237,4 +239,6 @@ class KeychainPlugin:
         return envelope if envelope.provider == self.name else envelope.stamped(self.name)
 
     def _stamp_info(self, info: SecretInfo) -> SecretInfo:
-        return info if info.provider == self.name else SecretInfo(info.id, self.name, info.metadata)
+        if info.provider == self.name:
+            return info
+        return SecretInfo(info.id, self.name, info.metadata, info.updated_at)

@@ -110,7 +110,9 @@ def test_rm_all_goes_on_past_a_damaged_record(isolated_home: Path, tmp_path: Pat
     # Its ID is unknown, so only `rm ID` can name it; then it is gone too.
     assert record.exists()
     assert ok("rm", "bad") == (b"RM: bad\n", b"")
-    assert {p.name for p in store_dir(isolated_home).iterdir()} == {".lock"}
+    # Left: the lock, and the listing index's directory (the deletes dropped the index).
+    assert {p.name for p in store_dir(isolated_home).iterdir()} == {".lock", ".index"}
+    assert list((store_dir(isolated_home) / ".index").iterdir()) == []
 
 
 @pytest.mark.parametrize("kind", ["empty", "truncated", "foreign", "symlink", "missing"])
@@ -135,7 +137,9 @@ def test_a_damaged_value_file_blocks_nothing(
 
     out, err = ok("rm", "--all", "-y")
     assert out == b"RM: bad\nRM: good\nRM: other/x\n"
-    assert {p.name for p in store_dir(isolated_home).iterdir()} == {".lock"}
+    # Left: the lock, and the listing index's directory (the deletes dropped the index).
+    assert {p.name for p in store_dir(isolated_home).iterdir()} == {".lock", ".index"}
+    assert list((store_dir(isolated_home) / ".index").iterdir()) == []
 
 
 def test_a_fresh_store_and_its_parents_are_private(isolated_home: Path) -> None:

@@ -1,0 +1,130 @@
+"""The secrets the TUI benchmarks list: generated IDs, an in-memory plugin, cached file stores.
+
+Textual-free, so the parent process of ``python -m benchmarks tui`` stays small (its peak memory
+is carried into the children it forks) and the child processes import only what they time.
+
+File stores are built once per size under ``benchmarks/.cache`` (git-ignored) in the store's own
+on-disk format, with the store's own record and encryption code, but without its per-save
+``fsync``s and lock: 100,000 ``docker pass set`` calls would take the best part of an hour.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from docker_pass.core.envelope import Envelope, SecretInfo
+from docker_pass.core.ids import ID, Pattern
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable
+
+    from docker_pass.core.engine import Engine
+    from docker_pass.core.plugin import Plugin
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "benchmarks" / ".cache"
+#: Bump when the generated store changes shape, so stale caches are rebuilt.
+STORE_VERSION = 1
+TEAMS = ["payments", "search", "platform", "identity", "data", "mobile", "web", "infra"]
+KINDS = ["postgres/password", "redis/url", "api-key", "oauth/token", "tls/key"]
+
+
+def generate_ids(count: int) -> list[str]:
+    """``count`` IDs of 4-5 components over team/env/service realms."""
+    envs = ["prod", "staging", "dev"]
+    return [f"{TEAMS[i % 8]}/{envs[i // 8 % 3]}/svc{i // 24}/{KINDS[i % 5]}" for i in range(count)]
+
+
+def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
+    """A keychain plugin that lists ``ids`` (or ``count`` generated IDs) from memory.
+
+    The listing is built on the first ``list`` (in the UI's worker, as a plugin would), once.
+    """
+    cache: list[SecretInfo] = []
+    meta = MappingProxyType({"n": "1"})
+
+    class MemoryKeychain:
+        name = "docker-pass"
+        version = "bench"
+        pattern = Pattern("**")
+        configurable = False
+        writable = False
+
+        def start(self) -> None:
+            pass
+
+        def stop(self) -> None:
+            pass
+
+        def storage(self) -> str:
+            return "memory"
+
+        #: Seconds the first ``list`` spent making the entries (the plugin's cost, not the UI's).
+        build_seconds = 0.0
+
+        def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
+            if not cache:
+                start = time.perf_counter()
+                source = ids if ids is not None else generate_ids(count)
+                cache.extend(SecretInfo(ID(i), "docker-pass", meta) for i in sorted(source))
+                type(self).build_seconds = time.perf_counter() - start
+            return cache
+
+        def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
+            return []
+
+    return MemoryKeychain
+
+
+def memory_engine(
+    ids: list[str] | None = None, *, count: int = 0, plugin: type | None = None
+) -> Callable[[], Engine]:
+    from docker_pass.core.engine import Engine
+
+    factories: dict[str, Callable[[], Plugin]] = {
+        "docker-pass": plugin or memory_plugin(ids, count=count)
+    }
+    return lambda: Engine(factories=factories)
+
+
+def file_store_data_dir(count: int) -> Path:
+    """``XDG_DATA_HOME`` of a cached age file store of ``count`` generated secrets."""
+    where = CACHE / f"filestore-v{STORE_VERSION}-{count}"
+    if (where / "complete").exists():
+        return where
+    shutil.rmtree(where, ignore_errors=True)
+    print(f"building a file store of {count:,} secrets in {where} (cached)…", file=sys.stderr)
+    _build_file_store(where / "docker-pass", generate_ids(count))
+    (where / "complete").write_text("ok\n")
+    return where
+
+
+def _build_file_store(data: Path, ids: list[str]) -> None:
+    from docker_pass.backends import filestore as fs
+    from docker_pass.core.private_files import ensure_private_dir, open_private
+
+    store = fs.FileStore(data / "store", data / "identity.txt")
+    ensure_private_dir(store.root)
+    # Every value is the same word: one encryption, written under each secret's name.
+    ciphertext = store._encrypt(b"value")
+    now = fs._now()
+    for raw in ids:
+        id_ = ID(raw)
+        name = fs._file_name(id_)
+        record = fs._new_record(id_, "a", {"n": "1"}, now, now)
+        for file_name, data_bytes in (
+            (f"{name}.a.age", ciphertext),
+            (f"{name}.json", fs._dump_record(record)),
+        ):
+            fd = open_private(store.root / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+            try:
+                os.write(fd, data_bytes)
+            finally:
+                os.close(fd)
