@@ -66,6 +66,7 @@ class _Slot:
     """One registered plugin: its spec, its instance once started, and its flags."""
 
     __slots__ = (
+        "calls",
         "capabilities",
         "configurable",
         "enabled",
@@ -97,6 +98,9 @@ class _Slot:
         #: Held while its settings are read, so no thread sees them half re-checked.  Not the
         #: start lock: reading a plugin's status must not wait for its (slow) start.
         self.loading = _thread.allocate_lock()
+        #: Held around each call into a plugin that may not be called concurrently (see
+        #: :func:`calling`): requests for other plugins never wait for it.
+        self.calls = _thread.allocate_lock()
 
 
 class Engine:
@@ -184,7 +188,8 @@ class Engine:
         slot, instance = self._capable(plugin, Capability.READ, "read")
         if isinstance(instance, WritablePlugin):
             try:
-                return instance.get(id_)
+                with calling(slot, instance):
+                    return instance.get(id_)
             except FatalPluginError as exc:
                 self._record_failure(slot, exc)
                 raise
@@ -203,8 +208,9 @@ class Engine:
         slot, instance = self._capable(plugin, Capability.WRITE, "write")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
         try:
-            replaced = bool(instance.list(Pattern(id_.value)))
-            instance.save(id_, value, metadata)
+            with calling(slot, instance):  # the check and the write as one step
+                replaced = bool(instance.list(Pattern(id_.value)))
+                instance.save(id_, value, metadata)
         except FatalPluginError as exc:
             self._record_failure(slot, exc)
             raise
@@ -217,7 +223,8 @@ class Engine:
         outcomes: list[tuple[ID, str]] = []
         for id_ in ids:
             try:
-                existed = instance.delete(id_)
+                with calling(slot, instance):
+                    existed = instance.delete(id_)
             except DockerPassError as exc:
                 if isinstance(exc, FatalPluginError):
                     self._record_failure(slot, exc)
@@ -521,10 +528,12 @@ class Engine:
 
         def one(target: tuple[_Slot, Pattern]) -> tuple[_Slot, Pattern, Any]:
             slot, narrowed = target
-            if slot.instance is None:
+            instance = slot.instance
+            if instance is None:
                 return slot, narrowed, PluginError("not running")
             try:
-                return slot, narrowed, list(call(slot.instance, narrowed))
+                with calling(slot, instance):
+                    return slot, narrowed, list(call(instance, narrowed))
             except SecretNotFoundError:
                 return slot, narrowed, []
             except Exception as exc:  # noqa: BLE001 - isolate each plugin's failure
@@ -534,8 +543,17 @@ class Engine:
             return [one(t) for t in targets]
         from concurrent.futures import ThreadPoolExecutor  # only when plugins are asked at once
 
+        token: AbandonToken | None = getattr(_calls_here, "token", None)
+
+        def asked(target: tuple[_Slot, Pattern]) -> tuple[_Slot, Pattern, Any]:
+            # The caller's abandon token follows it onto the fan-out's threads.
+            if token is None:
+                return one(target)
+            result: tuple[_Slot, Pattern, Any] = under_token(token, lambda: one(target))
+            return result
+
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            return list(pool.map(one, targets))
+            return list(pool.map(asked, targets))
 
     def _record_failure(self, slot: _Slot, exc: BaseException) -> str:
         """Persist a plugin failure; a fatal one crashes it.  Returns the message to report."""
@@ -599,6 +617,73 @@ class Engine:
 _BY_ID_THEN_PROVIDER = attrgetter("id.value", "provider")
 #: Every ID in the reserved realm starts so (a cheap test before the pattern's).
 _RESERVED_PREFIX = INTERNAL_REALM.value.removesuffix("/**")
+
+
+class CallAbandonedError(DockerPassError):
+    """Raised in an engine call whose caller stopped waiting (the daemon answered its request
+    at its deadline) before it reached its plugin: it never calls the plugin late."""
+
+
+class AbandonToken:
+    """Set ``abandoned`` when nobody waits for the engine call running under this token any
+    more (:func:`under_token`); a call still waiting for its plugin then gives up."""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+
+_calls_here = _thread._local()
+#: Seconds between checks, while waiting for a plugin's turn, whether the caller gave up.
+_TURN_POLL = 0.05
+
+
+def under_token(token: AbandonToken, work: Callable[[], Any]) -> Any:
+    """Run ``work`` (on this thread) so that :func:`calling` sees ``token``."""
+    _calls_here.token = token
+    try:
+        return work()
+    finally:
+        _calls_here.token = None
+
+
+class _Serialised:
+    """Holds a slot's call lock for one call into a plugin that is not ``concurrent``."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        token: AbandonToken | None = getattr(_calls_here, "token", None)
+        lock = self._lock
+        if lock is not None:
+            if token is None:
+                lock.acquire()
+            else:
+                while not lock.acquire(True, _TURN_POLL):
+                    if token.abandoned:
+                        raise CallAbandonedError("the request was abandoned")
+        if token is not None and token.abandoned:
+            if lock is not None:
+                lock.release()
+            raise CallAbandonedError("the request was abandoned")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+
+def calling(slot: _Slot, instance: object) -> _Serialised:
+    """Around each call into a plugin: one call at a time unless the plugin's class says
+    ``concurrent = True`` (it may be called from several threads at once, as the keychain
+    plugin, whose stores lock what they share).  Plugins that say nothing are called one at
+    a time, as they were written to be (a D-Bus connection, an ``op`` session); a slow call
+    then delays only calls to that same plugin.  A call whose caller gave up
+    (:class:`AbandonToken`) never reaches the plugin."""
+    return _Serialised(None if getattr(type(instance), "concurrent", False) else slot.calls)
 
 
 def _listed(

@@ -12,11 +12,13 @@
   same user or root.
 - Warm plugins: they are started once, before the socket appears, and stay up; a plugin may
   define ``refresh()`` (for example to re-read a 1Password item list), which is called every
-  ``refresh_interval`` seconds.  All engine calls run on one thread, so plugins never see two
-  requests at once, and a crash recorded by one request is what every later client sees.
+  ``refresh_interval`` seconds.  Engine calls run side by side on engine threads; a plugin
+  sees two requests at once only if it says it may (``concurrent = True``), so a slow plugin
+  delays only the requests that need it, and a crash recorded by one request is what every
+  later client sees.
 - Never wedged (:mod:`.limits`): every request has a deadline (``Connect-Timeout-Ms``, else
   ``engine run --request-timeout``) past which it is answered ``deadline_exceeded`` while a
-  hung plugin keeps only the engine thread; the event loop never waits for that thread, so
+  hung plugin keeps only its own engine thread; the event loop never waits for those, so
   ``GetVersion`` and SIGTERM are always answered.  Idle connections close after a few
   seconds, connections past a limit are refused at once, and running out of descriptors
   pauses accepting instead of spinning.
@@ -40,6 +42,7 @@ import signal
 import socket
 import stat
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -51,7 +54,7 @@ import uvicorn
 from protobuf.wkt import Timestamp
 
 from docker_pass.core.config import config_path
-from docker_pass.core.engine import Engine
+from docker_pass.core.engine import Engine, calling
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
@@ -85,7 +88,7 @@ from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from docker_pass.daemon.limits import (
     ENGINE_CLOSE_TIMEOUT,
     ConnectionGuard,
-    EngineThread,
+    EngineCalls,
     GuardedH11Protocol,
     LimitedConfig,
     PacedListener,
@@ -149,7 +152,8 @@ class WarmEngine(Engine):
             if not callable(refresh):
                 continue
             try:
-                refresh()
+                with calling(slot, slot.instance):
+                    refresh()
             except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
                 message = self._record_failure(slot, exc)
                 log.warning("plugin %s: refresh failed: %s", slot.name, message)
@@ -158,55 +162,79 @@ class WarmEngine(Engine):
         return refreshed
 
 
-class EngineHost:
-    """Owns the daemon's engine and runs every call to it on one worker thread.
+class _Generation:
+    """One engine and how many calls run on it; once replaced, its last call closes it."""
 
-    One thread because plugins are written for one caller at a time (a D-Bus connection, a
-    1Password session); requests queue for it in arrival order, and a request whose deadline
-    passes stops waiting (:class:`EngineThread`).  The engine is rebuilt when the config file
-    changes behind the daemon's back (a person edited it, or ran
-    ``--no-daemon plugins enable``), so enabled flags and patterns never go stale.
+    __slots__ = ("engine", "retired", "users")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.users = 0
+        self.retired = False
+
+
+class EngineHost:
+    """Owns the daemon's engine and runs calls to it side by side on engine threads.
+
+    Requests for different plugins run at once; calls to a plugin that is not ``concurrent``
+    take turns on that plugin's lock in the engine (:func:`~docker_pass.core.engine.calling`),
+    and a request whose deadline passes stops waiting (:class:`EngineCalls`).  The engine is
+    rebuilt when the config file changes behind the daemon's back (a person edited it, or ran
+    ``--no-daemon plugins enable``), so enabled flags and patterns never go stale; calls still
+    running finish on the engine they started on, and the last of them closes it.
     """
 
     def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
         self._factory = factory
-        self._thread = EngineThread()
-        self._engine: Engine | None = None
+        self._calls = EngineCalls()
+        self._current: _Generation | None = None
         self._config_seen: tuple[int, int, int] | None = None
+        #: Guards the generation bookkeeping and rebuilds (never held over a plugin call).
+        self._books = threading.Lock()
+        #: Calls running that write the config themselves (enable, disable): meanwhile a
+        #: changed config file is ours, not a change made behind the daemon's back.
+        self._writing_config = 0
         #: Plugins not shipped with docker-pass (``external`` in the API).
         self.external = {
             name for name, spec in plugin_specs().items() if not spec.startswith("docker_pass.")
         }
 
+    @property
+    def threads(self) -> int:
+        """Engine threads started so far (``engine status`` and the tests)."""
+        return self._calls.threads
+
     def start(self) -> list[PluginStatus]:
         """Build the engine and start every enabled plugin (blocking; call before serving)."""
-        statuses: list[PluginStatus] = self._thread.submit(
+        statuses: list[PluginStatus] = self._calls.submit(
             lambda: self._run(lambda engine: engine.plugins(), False)
         ).result()
         return statuses
 
     async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
-        """Run ``work`` with the engine on the engine thread.
+        """Run ``work`` with the engine on an engine thread.
 
         ``writes_config``: the work changes the config file itself (enable, disable), which
         must not look like a change made behind the daemon's back.  Cancelled (its request's
         deadline passed), it returns at once and the work is abandoned.
         """
-        return await self._thread.run(lambda: self._run(work, writes_config))
+        return await self._calls.run(lambda: self._run(work, writes_config))
 
     def stop_waiting(self) -> None:
         """Shutting down: requests waiting for the engine are answered ``unavailable`` now."""
-        self._thread.stop_waiting()
+        self._calls.stop_waiting()
 
     def close(self, timeout: float = ENGINE_CLOSE_TIMEOUT) -> bool:
-        """Stop the plugins and the engine thread, waiting at most ``timeout`` seconds;
+        """Stop the plugins and the engine threads, waiting at most ``timeout`` seconds;
         whether they stopped.
 
-        A plugin stuck in a call keeps the thread; it is left behind rather than keeping a
+        A plugin stuck in a call keeps its thread; it is left behind rather than keeping a
         stopping daemon alive (see :func:`run_engine`).
         """
-        self._thread.submit(self._close_engine)
-        if self._thread.close(timeout):
+        closing = self._calls.submit(self._retire_current)
+        with suppress(Exception):
+            closing.result(timeout)
+        if self._calls.close(timeout):
             return True
         log.warning(
             "a plugin call has not returned after %g s: exiting without stopping plugins",
@@ -215,24 +243,56 @@ class EngineHost:
         return False
 
     def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
-        seen = _config_signature()
-        if self._engine is None or seen != self._config_seen:
-            if self._engine is not None:
-                log.info("config %s changed: reloading plugins", config_path())
-            self._close_engine()
-            self._engine = self._factory()
-            self._engine.plugins()  # warm again at once, as at start
-        self._config_seen = seen
+        generation = self._enter(writes_config)
         try:
-            return work(self._engine)
+            return work(generation.engine)
         finally:
-            if writes_config:
-                self._config_seen = _config_signature()
+            self._leave(generation, writes_config)
 
-    def _close_engine(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+    def _enter(self, writes_config: bool) -> _Generation:
+        """The current engine, rebuilt first if the config changed behind our back."""
+        with self._books:
+            seen = _config_signature()
+            generation = self._current
+            stale = generation is not None and seen != self._config_seen
+            if generation is None or (stale and not self._writing_config):
+                if generation is not None:
+                    log.info("config %s changed: reloading plugins", config_path())
+                    self._retire(generation)
+                generation = self._current = _Generation(self._factory())
+                fresh = True
+            else:
+                fresh = False
+            self._config_seen = seen
+            generation.users += 1
+            if writes_config:
+                self._writing_config += 1
+        if fresh:
+            generation.engine.plugins()  # warm again at once, as at start
+        return generation
+
+    def _leave(self, generation: _Generation, writes_config: bool) -> None:
+        with self._books:
+            generation.users -= 1
+            if writes_config:
+                self._writing_config -= 1
+                self._config_seen = _config_signature()
+            finished = generation.retired and generation.users == 0
+        if finished:
+            generation.engine.close()
+
+    def _retire(self, generation: _Generation) -> None:
+        """Mark ``generation`` replaced (under ``_books``); closed now if idle, else by its
+        last call."""
+        generation.retired = True
+        if generation.users == 0:
+            generation.engine.close()
+
+    def _retire_current(self) -> None:
+        with self._books:
+            generation, self._current = self._current, None
+            if generation is not None:
+                self._retire(generation)
 
 
 def _config_signature() -> tuple[int, int, int] | None:

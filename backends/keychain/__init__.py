@@ -151,6 +151,9 @@ class KeychainPlugin:
     pattern = Pattern("**")
     configurable = False
     capabilities = READ_WRITE
+    #: It may be called from several threads at once (the daemon's requests): every store
+    #: locks what it shares (a D-Bus connection; ``flock`` on the file store and keyring index).
+    concurrent = True
 
     def __init__(self, store: SecretStore | None = None, choice: StoreChoice | None = None) -> None:
         self._store = store

@@ -243,8 +243,8 @@ def _notify_systemd() -> None:
 # -- engine status ------------------------------------------------------------------------------
 
 
-#: Seconds ``engine status`` waits for the plugins' states: it is a glance, and a plugin stuck
-#: in a call (a prompt nobody answers) holds the engine thread that answers them.
+#: Seconds ``engine status`` waits for the plugins' states: it is a glance (a plugin stuck in a
+#: call holds only its own turn, but a daemon may be an older one, or overloaded).
 STATUS_TIMEOUT = 5.0
 
 

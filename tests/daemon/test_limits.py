@@ -7,6 +7,7 @@ as a plugin waiting on a prompt nobody answers would.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -164,12 +165,18 @@ def test_get_version_answers_while_requests_hang(
         assert all(call.running() for call in pending)
         with DaemonClient(engine.socket, timeout=5) as client:
             assert client.info().requests["/resolver.v1.ResolverService/GetSecrets"] == 4
-        # `engine status` says it runs, and that its plugins do not answer now.
+        # `engine status` says it runs, with every plugin's state: the hung calls hold only
+        # their own plugin's turn, and statuses never wait for a plugin's call.
         shown = docker_pass("engine", "status")
         assert shown.returncode == 0, shown.stderr
         lines = shown.stdout.decode().splitlines()
         assert lines[0].startswith(f"engine: running (pid {engine.pid}, v")
-        assert lines[-1] == "plugins: not answering (a plugin call has not returned)"
+        assert lines[-1].startswith("plugins: ")
+        assert "snapshot running" in lines[-1]
+        # Another plugin answers at once while the snapshot plugin is stuck.
+        with DaemonClient(engine.socket, timeout=5) as client:
+            listing = client.list_secrets(Pattern.parse("**"), plugin="docker-pass")
+        assert listing.errors == {}
 
         # Released one by one, every call is answered and the engine serves again.
         for n in range(1, 5):
@@ -366,3 +373,33 @@ def test_bad_limits(socket_path: Path, option: str, message: str) -> None:
     result = docker_pass("engine", "run", option, "0")
     assert result.returncode == 1
     assert result.stderr == f"Error: {option} must be {message}\n".encode()
+
+
+# -- one slow plugin, others served ----------------------------------------------------------------
+
+
+def test_a_hung_plugin_delays_only_requests_that_need_it(
+    tmp_path: Path, socket_path: Path, hung: HungPlugin
+) -> None:
+    # The snapshot plugin serves hang/** only (its pattern from the config): requests for
+    # other IDs never ask it, so its stuck call holds nobody else up.
+    from docker_pass.core.config import config_path
+
+    config = config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"plugins": {"snapshot": {"pattern": "hang/**"}}}))
+    engine = start_engine(tmp_path / "engine.log", "--request-timeout", LONG)
+    try:
+        stuck = Pending(socket_path, "hang/a", deadline_ms=60_000)
+        hung.wait_entered(1)
+        assert docker_pass("set", "team/x=quick-value").returncode == 0  # through the daemon
+        started = time.monotonic()
+        status, doc = post(socket_path, GET_SECRETS, {"pattern": "team/x"}, deadline_ms=10_000)
+        assert status == 200, doc
+        assert time.monotonic() - started < 10
+        assert base64.b64decode(doc["envelopes"][0]["value"]) == b"quick-value"
+        assert stuck.running()
+        hung.release_one()
+        assert stuck.result()[0] == 404  # hang/a: nothing there once released
+    finally:
+        engine.kill()
