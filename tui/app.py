@@ -184,6 +184,8 @@ class DockerPassApp(EngineWorkers):
         info = message.info
         if message.purpose == "copy":
             self._copy_value(info, message.value)
+        elif message.purpose == "edit":
+            self._load_into_editor(info, message.value)
         elif info == self.selected:
             self._show_value(info, message.value)
 
@@ -240,6 +242,8 @@ class DockerPassApp(EngineWorkers):
         if group == "save" and isinstance(self.screen, EditorScreen):
             self.screen.error = reason
             self.screen.saving = False
+        elif group == "edit-value" and isinstance(self.screen, EditorScreen):
+            self.screen.current_value_unavailable(reason)
         elif group == "listing":
             self.listing_loaded = self.plugins_loaded = True
             self.listing_errors = {"engine": reason}
@@ -329,13 +333,18 @@ class DockerPassApp(EngineWorkers):
         self.set_status(f"Copied {reference} to the clipboard (OSC 52).", "success")
 
     def action_new_secret(self) -> None:
-        """Open the editor for a new secret in the keychain plugin."""
-        keychain = self._plugin(KEYCHAIN_PLUGIN)
-        if keychain is None or keychain.status != RunStatus.RUNNING:
+        """Open the editor for a new secret in the realm under the cursor, saved to a writable
+        plugin (a choice when several run; ``docker-pass`` first)."""
+        targets = {
+            s.name: s.storage
+            for s in sorted(self.plugin_statuses, key=lambda s: s.name != KEYCHAIN_PLUGIN)
+            if s.writable and s.status == RunStatus.RUNNING
+        }
+        if not targets:
             self.set_status(f"{KEYCHAIN_PLUGIN} is not running: nowhere to save.", "error")
             return
         self.push_screen(
-            EditorScreen(provider=KEYCHAIN_PLUGIN, storage=keychain.storage, exists=self._exists)
+            EditorScreen(targets=targets, id_text=self._realm_prefix(), exists=self._exists)
         )
 
     def action_edit_secret(self) -> None:
@@ -346,6 +355,12 @@ class DockerPassApp(EngineWorkers):
         self._hide_value()
         status = self._plugin(info.provider)
         self.push_screen(EditorScreen(info, storage=status.storage if status else ""))
+
+    def on_editor_screen_current_value_requested(
+        self, message: EditorScreen.CurrentValueRequested
+    ) -> None:
+        self.set_status(f"Reading the value of {message.info.id.value} into the editor…")
+        self.fetch_value_to_edit(message.info)
 
     def action_delete_secret(self) -> None:
         """Ask, then delete the selected secret."""
@@ -466,8 +481,34 @@ class DockerPassApp(EngineWorkers):
     def _plugin(self, name: str) -> PluginStatus | None:
         return next((s for s in self.plugin_statuses if s.name == name), None)
 
-    def _exists(self, id_text: str) -> bool:
-        return self.secrets_index.find(id_text, KEYCHAIN_PLUGIN) is not None
+    def _exists(self, id_text: str, provider: str = KEYCHAIN_PLUGIN) -> bool:
+        return self.secrets_index.find(id_text, provider) is not None
+
+    def _realm_prefix(self) -> str:
+        """``realm/`` of the realm under the cursor, or of the secret under it ("" elsewhere)."""
+        main = self._main()
+        subject = main.detail.subject if main is not None else None
+        if isinstance(subject, RealmSummary):
+            path = subject.path.strip("/")
+        elif isinstance(subject, SecretInfo):
+            path = subject.id.value.rpartition("/")[0]
+        else:
+            return ""
+        return f"{path}/" if path else ""
+
+    def _load_into_editor(self, info: SecretInfo, value: bytes) -> None:
+        editor = self.screen
+        if not isinstance(editor, EditorScreen) or editor.info != info:
+            return  # the editor was closed meanwhile: the value goes nowhere
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            reason = f"{info.id.value} holds binary data: it cannot be edited as text."
+            editor.current_value_unavailable(reason)
+            self.set_status(reason, "error")
+            return
+        editor.load_current_value(text)
+        self.set_status(f"Loaded the current value of {info.id.value} into the editor.")
 
     def _selected_or_say(self) -> SecretInfo | None:
         if self.selected is None:

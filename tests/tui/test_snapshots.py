@@ -121,7 +121,7 @@ PEM = (
 async def new_secret(pilot: Pilot[None], id_: str, value: str = "") -> None:
     """Press n, type ``id_``, and paste ``value`` (a bracketed paste) into the value area."""
     await settle(pilot)
-    await pilot.press("n")
+    await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
     await type_text(pilot, id_)
     await pilot.press("tab")
     if value:

@@ -151,6 +151,7 @@ def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipb
 
     tmux.keys("n")
     seen.append(tmux.wait_for(lambda s: "New secret" in s, "the editor"))
+    tmux.keys("C-u")  # clear the realm "New" pre-filled (aws/, where the cursor starts)
     tmux.keys("tls/demo/key", literal=True)
     seen.append(tmux.wait_for(lambda s: "✓ a valid new ID" in s, "the ID check"))
     tmux.keys("Tab")  # to the value area
