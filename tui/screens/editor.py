@@ -198,9 +198,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
                 with Horizontal(id="editor-buttons"):
                     if info is not None:
                         yield Button("Load current (ctrl+r)", id="editor-load", compact=True)
-                    yield Button(
-                        "Save (ctrl+s)", variant="primary", id="editor-save", compact=True
-                    )
+                    yield Button("Save (ctrl+s)", variant="primary", id="editor-save", compact=True)
                     yield Button("Cancel (esc)", id="editor-cancel", compact=True)
             with VerticalScroll(id="editor-body"):
                 yield from self._compose_fields(info)

@@ -58,7 +58,6 @@ class MetadataRow(Horizontal):
         return key.value.strip(), value.value
 
 
-
 class MetadataRows(Vertical):
     """Any number of metadata rows.  Typing in a row posts ``Input.Changed`` as usual;
     removing one posts :class:`MetadataRows.Changed`."""
