@@ -23,7 +23,7 @@ from docker_pass.core.errors import DockerPassError
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
 from docker_pass.core.state import RunStatus
-from docker_pass.tui.clipboard import ClipboardGuard
+from docker_pass.tui.clipboard import ClipboardGuard, Route, describe_copy
 from docker_pass.tui.commands import palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import KeyHelp, help_sections
@@ -282,7 +282,7 @@ class DockerPassApp(EngineWorkers):
     # -- actions ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        """Quit; a copied value still on the clipboard is cleared first (OSC 52)."""
+        """Quit; a copied value still on the clipboard is replaced by a blank first (OSC 52)."""
         # Written before exit, so it reaches the terminal ahead of the mode reset.
         self.clipboard_guard.clear()
         self.exit()
@@ -329,8 +329,11 @@ class DockerPassApp(EngineWorkers):
         if info is None:
             return
         reference = reference_for(info.id)
-        self.copy_to_clipboard(reference)
-        self.set_status(f"Copied {reference} to the clipboard (OSC 52).", "success")
+
+        def report(route: Route) -> None:
+            self.set_status(*describe_copy(route, reference))
+
+        self.clipboard_guard.copy(reference, report)
 
     def action_new_secret(self) -> None:
         """Open the editor for a new secret in the realm under the cursor, saved to a writable
@@ -570,16 +573,17 @@ class DockerPassApp(EngineWorkers):
                 f"{info.id.value} holds binary data: it cannot be copied as text.", "error"
             )
             return
-        self.clipboard_guard.copy_value(text)
-        self.set_status(
-            f"Copied the value of {info.id.value} to the clipboard (OSC 52); "
-            f"it is cleared in {self.clipboard_seconds:g} s.",
-            "success",
-        )
+
+        def report(route: Route) -> None:
+            what = f"the value of {info.id.value}"
+            self.set_status(*describe_copy(route, what, self.clipboard_seconds))
+
+        self.clipboard_guard.copy(text, report, secret=True)
 
     def _clipboard_cleared(self) -> None:
+        # Said as done: a blank was sent; whether the terminal obeyed cannot be known.
         self.set_status(
-            f"Clipboard cleared ({self.clipboard_seconds:g} s after copying the value)."
+            f"Sent a blank over the copied value ({self.clipboard_seconds:g} s after copying)."
         )
 
     def _schedule_preview(self, text: str) -> None:
