@@ -106,7 +106,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             "ctrl+r",
             "load_current",
             "Load current value",
-            tooltip="Read the stored value into the value field (editing only)",
+            tooltip="Load the stored value to edit it",
             id="editor.load_current",
         ),
     ]
