@@ -336,7 +336,11 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         hint = self.query_one("#editor-value-hint", Static)
-        hint.update(Text(describe_value(event.text_area.text) or VALUE_HINT))
+        text = event.text_area.text
+        if text and text == self._untouched[1]:
+            hint.update(Text(LOADED_HINT))  # as loaded by ctrl+r, unchanged
+        else:
+            hint.update(Text(describe_value(text) or VALUE_HINT))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

@@ -133,8 +133,9 @@ class DetailPane(VerticalScroll, can_focus=False):
 
     def _fit_metadata(self, info: SecretInfo) -> tuple[tuple[Text, Text], ...]:
         """Keys and values, sorted by key, long ones ending in … inside the pane."""
-        # Two columns of one cell padding each side, and a vertical scrollbar's cell.
-        room = self.scrollable_content_region.width - 5
+        # Two columns of one cell padding each side, a vertical scrollbar's cell, and the
+        # table's own last cell.
+        room = self.scrollable_content_region.width - 6
         longest = max((len(key) for key in info.metadata), default=0)
         key_room = min(longest, max(8, room // 3))
         value_room = max(room - key_room, 8)
