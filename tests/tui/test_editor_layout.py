@@ -4,7 +4,7 @@ errors that go with their cause, the current value on request, and a choice of p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Button, Input, Select, Static
 
@@ -344,7 +344,7 @@ def test_the_where_line_names_the_plugin_and_the_kind_of_store_only() -> None:
     assert where_line("docker-pass", "") == "Saves to docker-pass"
 
 
-def two_writable() -> tuple[type, type]:
+def two_writable() -> tuple[type[Any], type[Any]]:
     return keychain_class(), writable_class()
 
 
