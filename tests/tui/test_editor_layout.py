@@ -83,7 +83,7 @@ def test_at_80x24_many_metadata_rows_scroll_while_save_and_cancel_stay_in_sight(
             assert shown(pilot, editor.query_one(button, Button)), button  # ... these do not
             assert body not in editor.query_one(button).ancestors
         last = editor.query(MetadataRow).last()
-        assert app_of(pilot).focused in last.query(Input)  # the new row's key has the cursor
+        assert app_of(pilot).focused in list(last.query(Input))  # the new row's key has the cursor
         assert shown(pilot, last)  # scrolled into view
         editor.query_one("#editor-save", Button).press()
         await settle(pilot)
