@@ -116,6 +116,9 @@ def test_long_ids_labels_and_values_end_in_an_ellipsis() -> None:
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         await select(pilot, LONG_ID)
+        tree = pilot.app.screen.query_one(RealmTree)
+        leaf = line_of(tree, tree.cursor_line - round(tree.scroll_y))
+        assert leaf.endswith("password-for…")  # at the tree's edge
         detail = pilot.app.screen.query_one(DetailPane)
         title = line_of(detail.query_one("#detail-title"))
         assert title.endswith("…")
