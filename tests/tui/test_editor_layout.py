@@ -419,3 +419,42 @@ def test_the_default_choice_saves_to_docker_pass_without_asking_about_vaults_cop
         assert "only/in/docker-pass" not in vault.secrets
 
     run(make_app({"docker-pass": keychain, "vault": vault}), scenario)
+
+
+# -- one button style ---------------------------------------------------------------------------
+
+
+def test_every_dialog_uses_compact_buttons_with_one_variant_scheme() -> None:
+    seen_buttons: dict[str, list[tuple[str, bool, str]]] = {}
+
+    def note(pilot: Pilot[None], name: str) -> None:
+        seen_buttons[name] = [
+            (str(b.label), b.compact, b.variant) for b in pilot.app.screen.query(Button)
+        ]
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ALICE)
+        await pilot.press("e")
+        await settle(pilot)
+        note(pilot, "editor")
+        await pilot.press("escape")
+        await pilot.press("d")
+        await settle(pilot)
+        note(pilot, "delete")
+        await pilot.press("n")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        note(pilot, "help")
+
+    run(make_app(), scenario)
+    editor = [b for b in seen_buttons["editor"] if not b[0].startswith(("✕", "+"))]
+    assert editor == [
+        ("Load current (ctrl+r)", True, "default"),
+        ("Save (ctrl+s)", True, "primary"),
+        ("Cancel (esc)", True, "default"),
+    ]
+    assert seen_buttons["delete"] == [
+        ("Delete (y)", True, "error"),
+        ("Cancel (n)", True, "default"),
+    ]
+    assert seen_buttons["help"] == [("Close (esc)", True, "default")]

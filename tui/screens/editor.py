@@ -1,9 +1,14 @@
 """The secret editor: a new secret (``n``) or the selected one (``e``), saved with ctrl+s.
 
 The editor only collects and checks what is typed, and asks before anything a person may not
-mean: replacing a secret that exists (from "New"), saving an empty value, and discarding an
-edited form.  The app saves in a worker and either closes the editor or sets ``error``, so a
-failed save keeps everything typed and says why.
+mean: replacing a secret that exists (from "New", in the plugin chosen to save to), saving an
+empty value, and discarding an edited form.  The app saves in a worker and either closes the
+editor or sets ``error``, so a failed save keeps everything typed and says why.  An error
+found in the fields goes as soon as its cause does.
+
+Opening the editor never reads a value: ctrl+r (editing only) asks the app for the stored
+one (:class:`EditorScreen.CurrentValueRequested`), which it reads in a worker and hands back
+with :meth:`EditorScreen.load_current_value`, still masked.
 """
 
 from __future__ import annotations
