@@ -213,10 +213,14 @@ def ui_in_tmux(tmp_path: Path, isolated_home: Path) -> Iterator[PrivateTmux]:
     env = dict(os.environ)
     env["DOCKER_PASS_OP_PATH"] = str(tmp_path / "no-op-here")
     with private_tmux(env) as tmux:
-        command = f"{EXECUTABLE} ui --demo --demo-dir {tmp_path / 'demo'}; sleep 60"
+        command = f"{EXECUTABLE} ui --demo --demo-dir {tmp_path / 'demo'}; echo EXITED; sleep 60"
         tmux("new-session", "-d", "-s", "ui", "-x", "100", "-y", "30", command)
         tmux("set-option", "-s", "escape-time", "0")
         yield tmux
+        # Quit the app itself, rather than leave it to the server's end: a UI killed with
+        # its terminal would still be tearing down while the next tests run.
+        tmux("send-keys", "-t", "ui", "q")
+        tmux.wait_for(lambda s: "EXITED" in s, "the app to quit")
 
 
 def copy_a_reference(tmux: PrivateTmux) -> str:
