@@ -24,7 +24,7 @@ from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 from docker_pass.core.refs import reference_for
 from docker_pass.core.remote.front import front_kind
 from docker_pass.core.state import RunStatus
-from docker_pass.tui.clipboard import ClipboardGuard
+from docker_pass.tui.clipboard import ClipboardGuard, Route, describe_copy
 from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import (
@@ -233,6 +233,8 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
         info = message.info
         if message.purpose == "copy":
             self._copy_value(info, message.value)
+        elif message.purpose == "edit":
+            self._load_into_editor(info, message.value)
         elif info == self.selected:
             self._show_value(info, message.value)
 
@@ -303,6 +305,8 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
         if group == "save" and isinstance(self.screen, EditorScreen):
             self.screen.error = reason
             self.screen.saving = False
+        elif group == "edit-value" and isinstance(self.screen, EditorScreen):
+            self.screen.current_value_unavailable(reason)
         elif group == "listing":
             self.listing_loaded = self.plugins_loaded = True
             self.listing_errors = {"engine": reason}
@@ -346,7 +350,7 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
     # -- actions ----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        """Quit; a copied value still on the clipboard is cleared first (OSC 52)."""
+        """Quit; a copied value still on the clipboard is replaced by a blank first (OSC 52)."""
         # Written before exit, so it reaches the terminal ahead of the mode reset.
         self.clipboard_guard.clear()
         self.exit()
@@ -393,17 +397,25 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
         if info is None:
             return
         reference = reference_for(info.id)
-        self.copy_to_clipboard(reference)
-        self.set_status(f"Copied {reference} to the clipboard (OSC 52).", "success")
+
+        def report(route: Route) -> None:
+            self.set_status(*describe_copy(route, reference))
+
+        self.clipboard_guard.copy(reference, report)
 
     def action_new_secret(self) -> None:
-        """Open the editor for a new secret in the keychain plugin."""
-        keychain = self._plugin(KEYCHAIN_PLUGIN)
-        if keychain is None or keychain.status != RunStatus.RUNNING:
+        """Open the editor for a new secret in the realm under the cursor, saved to a writable
+        plugin (a choice when several run; ``docker-pass`` first)."""
+        targets = {
+            s.name: s.storage
+            for s in sorted(self.plugin_statuses, key=lambda s: s.name != KEYCHAIN_PLUGIN)
+            if s.writable and s.status == RunStatus.RUNNING
+        }
+        if not targets:
             self.set_status(f"{KEYCHAIN_PLUGIN} is not running: nowhere to save.", "error")
             return
         self.push_screen(
-            EditorScreen(provider=KEYCHAIN_PLUGIN, storage=keychain.storage, exists=self._exists)
+            EditorScreen(targets=targets, id_text=self._realm_prefix(), exists=self._exists)
         )
 
     def action_edit_secret(self) -> None:
@@ -414,6 +426,12 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
         self._hide_value()
         status = self._plugin(info.provider)
         self.push_screen(EditorScreen(info, storage=status.storage if status else ""))
+
+    def on_editor_screen_current_value_requested(
+        self, message: EditorScreen.CurrentValueRequested
+    ) -> None:
+        self.set_status(f"Reading the value of {message.info.id.value} into the editor…")
+        self.fetch_value_to_edit(message.info)
 
     def action_delete_secret(self) -> None:
         """Ask, then delete the selected secret."""
@@ -608,8 +626,34 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
     def _plugin(self, name: str) -> PluginStatus | None:
         return next((s for s in self.plugin_statuses if s.name == name), None)
 
-    def _exists(self, id_text: str) -> bool:
-        return self.secrets_index.find(id_text, KEYCHAIN_PLUGIN) is not None
+    def _exists(self, id_text: str, provider: str = KEYCHAIN_PLUGIN) -> bool:
+        return self.secrets_index.find(id_text, provider) is not None
+
+    def _realm_prefix(self) -> str:
+        """``realm/`` of the realm under the cursor, or of the secret under it ("" elsewhere)."""
+        main = self._main()
+        subject = main.detail.subject if main is not None else None
+        if isinstance(subject, RealmSummary):
+            path = subject.path.strip("/")
+        elif isinstance(subject, SecretInfo):
+            path = subject.id.value.rpartition("/")[0]
+        else:
+            return ""
+        return f"{path}/" if path else ""
+
+    def _load_into_editor(self, info: SecretInfo, value: bytes) -> None:
+        editor = self.screen
+        if not isinstance(editor, EditorScreen) or editor.info != info:
+            return  # the editor was closed meanwhile: the value goes nowhere
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            reason = f"{info.id.value} holds binary data: it cannot be edited as text."
+            editor.current_value_unavailable(reason)
+            self.set_status(reason, "error")
+            return
+        editor.load_current_value(text)
+        self.set_status(f"Loaded the current value of {info.id.value} into the editor.")
 
     def _selected_or_say(self) -> SecretInfo | None:
         if self.selected is None:
@@ -681,16 +725,17 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
                 f"{info.id.value} holds binary data: it cannot be copied as text.", "error"
             )
             return
-        self.clipboard_guard.copy_value(text)
-        self.set_status(
-            f"Copied the value of {info.id.value} to the clipboard (OSC 52); "
-            f"it is cleared in {self.clipboard_seconds:g} s.",
-            "success",
-        )
+
+        def report(route: Route) -> None:
+            what = f"the value of {info.id.value}"
+            self.set_status(*describe_copy(route, what, self.clipboard_seconds))
+
+        self.clipboard_guard.copy(text, report, secret=True)
 
     def _clipboard_cleared(self) -> None:
+        # Said as done: a blank was sent; whether the terminal obeyed cannot be known.
         self.set_status(
-            f"Clipboard cleared ({self.clipboard_seconds:g} s after copying the value)."
+            f"Sent a blank over the copied value ({self.clipboard_seconds:g} s after copying)."
         )
 
     def _schedule_preview(self, text: str) -> None:

@@ -79,7 +79,7 @@ class SecretsChanged(Message):
 
 
 class ValueFetched(Message):
-    """A secret's value, read for ``purpose`` ("reveal" or "copy")."""
+    """A secret's value, read for ``purpose`` ("reveal", "copy" or "edit": into the editor)."""
 
     def __init__(self, info: SecretInfo, value: bytes, purpose: str) -> None:
         super().__init__()

@@ -47,6 +47,7 @@ WORK_LABELS = {
     "plugins": "Reading plugin status",
     "reveal": "Reading the value",
     "copy": "Reading the value to copy",
+    "edit-value": "Reading the current value",
     "save": "Saving",
     "delete": "Deleting",
     "toggle": "Changing the plugin",
@@ -145,6 +146,13 @@ class EngineWorkers(App[None]):
         value = self.gateway.read_value(info)
         if not _superseded():
             self.post_message(ValueFetched(info, value, "copy"))
+
+    @work(thread=True, exclusive=True, group="edit-value", exit_on_error=False)
+    def fetch_value_to_edit(self, info: SecretInfo) -> None:
+        """Read a value into the editor (only when someone pressed ctrl+r there)."""
+        value = self.gateway.read_value(info)
+        if not _superseded():
+            self.post_message(ValueFetched(info, value, "edit"))
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def save_secret(self, draft: SecretDraft, created: bool) -> None:

@@ -29,9 +29,11 @@ M = TypeVar("M", bound=Message)
 
 @pytest.fixture(autouse=True)
 def file_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The file store, never a keychain; and no passphrase from the outer environment."""
+    """The file store, never a keychain; and no passphrase from the outer environment, nor
+    the tmux the tests may run in (whose set-clipboard would decide what copies do)."""
     monkeypatch.setenv("DOCKER_PASS_STORE", "file")
     monkeypatch.delenv("DOCKER_PASS_FILE_PASSPHRASE", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)
 
 
 class Recorder:

@@ -54,6 +54,8 @@ def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadat
         await pilot.press("n")
         editor = editor_of(pilot)
         assert editor.creating
+        assert editor.query_one("#editor-id", Input).value == "aws/"  # the realm under the cursor
+        await pilot.press("ctrl+u")
         await type_text(pilot, "myapp/dev/a")
         await pilot.press("space", "b")
         assert hint(pilot) == "✗ ' ' is not allowed (use A-Z a-z 0-9 . _ - : or a whole * / **)"
@@ -94,7 +96,7 @@ def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadat
 
 def test_an_existing_id_is_flagged_and_bad_metadata_stops_the_save() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
         await type_text(pilot, ALICE)
         assert hint(pilot) == f"{ALICE} exists: saving replaces its value and metadata"
         await pilot.press("ctrl+n")
@@ -118,7 +120,7 @@ def test_a_failed_save_keeps_everything_typed_and_says_why() -> None:
             raise StoreError("file store: cannot save x: No space left on device")
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
         await type_text(pilot, "new/secret")
         await type_text(pilot, "typed-value", "#editor-value")
         await pilot.press("ctrl+s")
@@ -168,7 +170,7 @@ def test_edit_changes_metadata_and_keeps_the_value_when_left_empty() -> None:
 
 def test_escape_closes_the_editor_without_saving() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
         await type_text(pilot, "x/y")
         await pilot.press("escape")
         await settle(pilot)
@@ -225,7 +227,7 @@ def test_save_and_delete_through_the_real_file_store() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
         assert app.plugin_statuses[0].storage.startswith("file store ")
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
         await type_text(pilot, "ci/deploy/token")
         await type_text(pilot, "tok-123", "#editor-value")
         await pilot.press("ctrl+s")

@@ -62,7 +62,7 @@ async def paste(pilot: Pilot[None], text: str) -> None:
 
 
 async def new_secret(pilot: Pilot[None], id_: str) -> EditorScreen:
-    await pilot.press("n")
+    await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
     await type_text(pilot, id_)
     editor = editor_of(pilot)
     editor.query_one(ValueArea).focus()

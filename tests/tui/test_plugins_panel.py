@@ -45,7 +45,10 @@ def test_p_lists_every_plugin_with_status_pattern_and_storage() -> None:
         assert table.row_count == 3
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[:5] == ["docker-pass", "0.1.0", "● running", "no", "**"]
-        assert row[5].startswith("file store ~/.local/share/docker-pass/store")
+        # Longer than the column at 100 columns: it ends in … (the detail below has it whole).
+        assert row[5].startswith("file store ~/.local/share/docker-pass/")
+        assert row[5].endswith("…")
+        assert table.max_scroll_x == 0  # fitted, not running off the edge
         assert [str(c) for c in table.get_row_at(1)][2] == "✖ crashed"
         detail = str(panel.query_one(PluginDetail).render())
         assert "Always on: not configurable." in detail

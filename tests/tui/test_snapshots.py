@@ -100,7 +100,8 @@ def test_editor(snap_compare: SnapCompare) -> None:
     """You should see the editor over the main screen for docker/auth/hub/alice: the ID (not
     editable), an empty value area with the cursor in it ("leave empty to keep the current
     value", and under it "enter adds a line · a paste is kept whole · ctrl+t shows it"), three
-    metadata rows (created-by, registry, username), and Save / Cancel."""
+    metadata rows (created-by, registry, username), and compact Load current (ctrl+r), Save and
+    Cancel buttons; above, "Saves to docker-pass (encrypted file store)"."""
 
     async def editing(pilot: Pilot[None]) -> None:
         await on_alice(pilot)
@@ -121,7 +122,7 @@ PEM = (
 async def new_secret(pilot: Pilot[None], id_: str, value: str = "") -> None:
     """Press n, type ``id_``, and paste ``value`` (a bracketed paste) into the value area."""
     await settle(pilot)
-    await pilot.press("n")
+    await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
     await type_text(pilot, id_)
     await pilot.press("tab")
     if value:
@@ -210,7 +211,8 @@ def test_plugins_panel_with_a_crashed_plugin(snap_compare: SnapCompare) -> None:
 
 def test_help_screen(snap_compare: SnapCompare) -> None:
     """You should see "docker pass: keys" with two columns of sections: Secrets, Pattern field,
-    Anywhere on the left; Realm tree, Editor, Plugins panel on the right."""
+    Anywhere on the left; Realm tree, Editor, Plugins panel on the right; at the bottom the
+    command palette hint and a compact "Close (esc)" button."""
 
     async def helped(pilot: Pilot[None]) -> None:
         await settle(pilot)

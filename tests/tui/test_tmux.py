@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
+from docker_pass.tui.clipboard import PLACEHOLDER
 from docker_pass.tui.demo import demo_environment
 from tests.helpers import EXECUTABLE, docker_pass
 
@@ -150,7 +151,9 @@ def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipb
     seen = [tmux.wait_for(lambda s: "16 secrets" in s, "the listing")]
 
     tmux.keys("n")
-    seen.append(tmux.wait_for(lambda s: "New secret" in s, "the editor"))
+    seen.append(tmux.wait_for(lambda s: "in aws: type the rest" in s, "the editor"))
+    tmux.keys("C-u")  # clear the realm "New" pre-filled (aws/, where the cursor starts)
+    seen.append(tmux.wait_for(lambda s: "separated by /" in s, "the cleared ID"))
     tmux.keys("tls/demo/key", literal=True)
     seen.append(tmux.wait_for(lambda s: "✓ a valid new ID" in s, "the ID check"))
     tmux.keys("Tab")  # to the value area
@@ -166,7 +169,7 @@ def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipb
     assert stored.stdout == PEM
 
     tmux.keys("c")  # copy the value: an OSC 52 write of it
-    seen.append(tmux.wait_for(lambda s: "Copied the value of tls/demo/key" in s, "the copy"))
+    seen.append(tmux.wait_for(lambda s: "Sent the value of tls/demo/key" in s, "the copy"))
     tmux.keys("q")
     seen.append(tmux.wait_for(lambda s: "EXITED=0" in s, "the app to quit"))
     writes = wait_until(
@@ -174,5 +177,6 @@ def test_a_bracketed_paste_is_stored_byte_for_byte_and_quitting_clears_the_clipb
         lambda found: len(found) >= 2,
         "the clipboard clear in the app's output",
     )
-    assert writes == [base64.b64encode(PEM), b""]  # the value, then nothing, on quit
+    # The value, then a blank over it on quit.
+    assert writes == [base64.b64encode(PEM), base64.b64encode(PLACEHOLDER.encode())]
     assert not any("MIIB" in screen or "BEGIN DEMO" in screen for screen in seen)

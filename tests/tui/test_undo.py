@@ -82,7 +82,7 @@ def test_u_restores_a_secret_that_new_replaced() -> None:
     keychain = keychain_class()
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")
         await type_text(pilot, ALICE)
         await type_text(pilot, "replacement", "#editor-value")
         await pilot.press("ctrl+s")
@@ -103,7 +103,7 @@ def test_creating_a_secret_is_not_an_undoable_change() -> None:
     keychain = keychain_class()
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await pilot.press("n")
+        await pilot.press("n", "ctrl+u")
         await type_text(pilot, "brand/new")
         await type_text(pilot, "v", "#editor-value")
         await pilot.press("ctrl+s")

@@ -30,16 +30,19 @@ class ConfirmScreen(ModalScreen[bool]):
         self._danger = danger
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
+        with Vertical(id="confirm-dialog", classes="-danger" if self._danger else ""):
             yield Static(Text(self._title), id="confirm-title")
             yield Static(self._body, id="confirm-body")
+            # The dialogs' one button style: compact; the action primary (error when it
+            # destroys something), Cancel in the default style.
             with Horizontal(id="confirm-buttons"):
                 yield Button(
                     f"{self._yes} (y)",
                     variant="error" if self._danger else "primary",
                     id="confirm-yes",
+                    compact=True,
                 )
-                yield Button("Cancel (n)", id="confirm-no")
+                yield Button("Cancel (n)", id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         # Enter on the focused button answers; start on Cancel so Enter alone is harmless.

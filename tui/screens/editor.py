@@ -1,14 +1,20 @@
 """The secret editor: a new secret (``n``) or the selected one (``e``), saved with ctrl+s.
 
 The editor only collects and checks what is typed, and asks before anything a person may not
-mean: replacing a secret that exists (from "New"), saving an empty value, and discarding an
-edited form.  The app saves in a worker and either closes the editor or sets ``error``, so a
-failed save keeps everything typed and says why.
+mean: replacing a secret that exists (from "New", in the plugin chosen to save to), saving an
+empty value, and discarding an edited form.  The app saves in a worker and either closes the
+editor or sets ``error``, so a failed save keeps everything typed and says why.  An error
+found in the fields goes as soon as its cause does.
+
+Opening the editor never reads a value: ctrl+r (editing only) asks the app for the stored
+one (:class:`EditorScreen.CurrentValueRequested`), which it reads in a worker and hands back
+with :meth:`EditorScreen.load_current_value`, still masked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -18,7 +24,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Input, Label, Static, Switch, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
@@ -27,17 +33,41 @@ from docker_pass.tui.gateway import SecretDraft
 from docker_pass.tui.preview import validate_pattern
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.search import WILDCARDS
-from docker_pass.tui.text import tilde
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from textual.app import ComposeResult
 
 #: Under an empty value area; once it holds something, what it holds (size, lines).
 VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
+#: Under the value area once the stored value was loaded into it (ctrl+r).
+LOADED_HINT = "current value loaded: edit it, or leave it as it is"
+ID_HINT = "components of A-Z a-z 0-9 . _ - : separated by /"
+
+
+def storage_kind(storage: str) -> str:
+    """What kind of store ``storage`` (a plugin's full storage text) is, in a few words.
+
+    The editor says where a save goes in one short line; the full text (paths, object paths,
+    what chose the store) is the plugins panel's to show.
+    """
+    if storage.startswith("Secret Service"):
+        return "Secret Service keychain"
+    if storage.startswith("file store"):
+        return "encrypted file store"
+    if storage.startswith("keyring backend"):
+        return "system keyring"
+    # Anything else: its first clause ("1Password (fake)", "vault kv at …; …").
+    return storage.split(";", 1)[0].strip()
+
+
+def where_line(provider: str, storage: str) -> str:
+    """``Saves to <plugin> (<kind of store>)``."""
+    kind = storage_kind(storage)
+    return f"Saves to {provider}" + (f" ({kind})" if kind else "")
 
 
 def id_problem(text: str) -> str:
@@ -78,6 +108,13 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         ),
         Binding("ctrl+t", "toggle_value", "Show/hide value", id="editor.show_value"),
         Binding("ctrl+n", "add_metadata", "Add metadata", id="editor.add_metadata"),
+        Binding(
+            "ctrl+r",
+            "load_current",
+            "Load current value",
+            tooltip="Load the stored value to edit it",
+            id="editor.load_current",
+        ),
     ]
 
     #: Why the last save failed (set by the app); "" when there is nothing to say.
@@ -98,22 +135,46 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             self.draft = draft
             self.created = created
 
+    class CurrentValueRequested(Message):
+        """ctrl+r while editing: load the stored value of ``info`` into the value area.
+
+        The app reads it in a worker and hands it to :meth:`EditorScreen.load_current_value`.
+        """
+
+        def __init__(self, editor: EditorScreen, info: SecretInfo) -> None:
+            super().__init__()
+            self.editor = editor
+            self.info = info
+
     def __init__(
         self,
         info: SecretInfo | None = None,
         *,
         provider: str = KEYCHAIN_PLUGIN,
         storage: str = "",
-        exists: Callable[[str], bool] | None = None,
+        targets: Mapping[str, str] | None = None,
+        id_text: str = "",
+        exists: Callable[[str, str], bool] | None = None,
     ) -> None:
+        """``targets``: the writable plugins "New" may save to (name -> storage text), with
+        ``provider`` chosen first; more than one shows a choice.  ``id_text`` pre-fills the
+        ID of a new secret (the realm under the cursor).  ``exists(id, plugin)`` says whether
+        a plugin lists that ID (to ask before replacing it)."""
         super().__init__()
         self.info = info
         self.provider = info.provider if info is not None else provider
-        self._storage = storage
-        self._exists = exists or (lambda _id: False)
+        if info is not None or not targets:
+            targets = {self.provider: storage}
+        elif self.provider not in targets:
+            self.provider = next(iter(targets))
+        self.targets: Mapping[str, str] = MappingProxyType(dict(targets))
+        self._id_text = info.id.value if info is not None else id_text
+        self._exists = exists or (lambda _id, _plugin: False)
+        #: The error ``_draft`` found in the fields (cleared once the fields are fixed).
+        self._field_error = ""
         # The form as it opens (the rows are composed from the metadata, sorted by key).
         self._untouched: tuple[object, ...] = (
-            info.id.value if info else "",
+            self._id_text,
             "",
             tuple(sorted(info.metadata.items())) if info else (),
         )
@@ -131,49 +192,88 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
     def compose(self) -> ComposeResult:
         info = self.info
         title = "New secret" if info is None else f"Edit {info.id.value}"
-        with Vertical(id="editor-dialog"), VerticalScroll(id="editor-body"):
-            yield Static(Text(title), id="editor-title")
-            where = f"Saved to {self.provider}" + (
-                f": {tilde(self._storage)}" if self._storage else ""
-            )
-            yield Static(Text(where), id="editor-where")
-            with Horizontal(classes="editor-row"):
-                yield Label("ID", classes="editor-label")
-                yield Input(
-                    info.id.value if info else "",
-                    placeholder="myapp/prod/postgres/password",
-                    validators=[IdValidator()],
-                    disabled=info is not None,
+        with Vertical(id="editor-dialog"):
+            # Header and footer are docked: only the body between them scrolls, so Save and
+            # Cancel (and why a save failed) stay in sight in a 24-line terminal.
+            with Vertical(id="editor-header"):
+                yield Static(Text(title), id="editor-title")
+                where = where_line(self.provider, self.targets[self.provider])
+                yield Static(Text(where), id="editor-where")
+            with Vertical(id="editor-footer"):
+                yield Static("", id="editor-error")
+                with Horizontal(id="editor-buttons"):
+                    if info is not None:
+                        yield Button(
+                            f"Load current ({self._key('editor.load_current', 'ctrl+r')})",
+                            id="editor-load",
+                            compact=True,
+                        )
+                    yield Button(
+                        self._save_label(), variant="primary", id="editor-save", compact=True
+                    )
+                    yield Button(
+                        f"Cancel ({self._key('editor.cancel', 'escape')})",
+                        id="editor-cancel",
+                        compact=True,
+                    )
+            with VerticalScroll(id="editor-body"):
+                yield from self._compose_fields(info)
+
+    def _compose_fields(self, info: SecretInfo | None) -> ComposeResult:
+        if len(self.targets) > 1:
+            with Horizontal(classes="editor-row", id="editor-plugin-row"):
+                yield Label("Plugin", classes="editor-label")
+                yield Select(
+                    [(name, name) for name in self.targets],
+                    value=self.provider,
+                    allow_blank=False,
                     compact=True,
-                    id="editor-id",
+                    id="editor-plugin",
                 )
-            yield Static(
-                "" if info else "components of A-Z a-z 0-9 . _ - : separated by /",
-                id="editor-id-hint",
+        with Horizontal(classes="editor-row"):
+            yield Label("ID", classes="editor-label")
+            yield Input(
+                self._id_text,
+                placeholder="myapp/prod/postgres/password",
+                validators=[IdValidator()],
+                disabled=info is not None,
+                compact=True,
+                # Tab into the field keeps what is there (a pre-filled realm): no select-all.
+                select_on_focus=False,
+                id="editor-id",
             )
-            with Horizontal(classes="editor-row", id="editor-value-row"):
-                yield Label("Value", classes="editor-label")
-                # Never pre-filled: an edit shows an empty area, and what is typed replaces
-                # the value (empty keeps it), so opening the editor never reads a value.
-                yield ValueArea(
-                    placeholder="leave empty to keep the current value" if info else "the secret",
-                    id="editor-value",
-                )
-                yield Switch(False, id="editor-show", tooltip="Show the value (ctrl+t)")
-                yield Label("show", id="editor-show-label")
-            yield Static(VALUE_HINT, id="editor-value-hint")
-            yield Label("Metadata", id="editor-metadata-label")
-            yield MetadataRows(dict(info.metadata) if info else {}, id="editor-metadata")
-            yield Button("+ metadata (ctrl+n)", id="editor-add", compact=True)
-            yield Static("", id="editor-error")
-            with Horizontal(id="editor-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="editor-save", compact=True)
-                yield Button("Cancel (esc)", id="editor-cancel", compact=True)
+        yield Static("" if info else ID_HINT, id="editor-id-hint")
+        with Horizontal(classes="editor-row", id="editor-value-row"):
+            yield Label("Value", classes="editor-label")
+            # Never pre-filled: an edit shows an empty area, and what is typed replaces the
+            # value (empty keeps it); only ctrl+r reads the stored value into it.
+            yield ValueArea(
+                placeholder="leave empty to keep the current value" if info else "the secret",
+                id="editor-value",
+            )
+            yield Switch(
+                False,
+                id="editor-show",
+                tooltip=f"Show the value ({self._key('editor.show_value', 'ctrl+t')})",
+            )
+            yield Label("show", id="editor-show-label")
+        yield Static(VALUE_HINT, id="editor-value-hint")
+        yield Label("Metadata", id="editor-metadata-label")
+        yield MetadataRows(dict(info.metadata) if info else {}, id="editor-metadata")
+        yield Button(
+            f"+ metadata ({self._key('editor.add_metadata', 'ctrl+n')})",
+            id="editor-add",
+            compact=True,
+        )
 
     def on_mount(self) -> None:
         self.set_class(self.info is not None, "-editing")
-        target = "#editor-value" if self.info is not None else "#editor-id"
-        self.query_one(target).focus()
+        if self.info is not None:
+            self.query_one("#editor-value").focus()
+            return
+        field = self.query_one("#editor-id", Input)
+        field.focus()
+        field.cursor_position = len(field.value)  # after a pre-filled realm's "/"
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -216,6 +316,35 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         """Add an empty metadata row."""
         self.query_one(MetadataRows).add_row()
 
+    def action_load_current(self) -> None:
+        """Ask the app for the stored value (editing only; nothing is read until asked)."""
+        if self.info is None:
+            return
+        self.query_one("#editor-value-hint", Static).update(Text("reading the current value…"))
+        self.post_message(self.CurrentValueRequested(self, self.info))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A new secret has no stored value to load: the key is not offered.
+        return not (action == "load_current" and self.info is None)
+
+    # -- what the app hands down ------------------------------------------------------------
+
+    def load_current_value(self, text: str) -> None:
+        """Put the stored value (read on ctrl+r) into the value area, still masked."""
+        area = self.query_one(ValueArea)
+        area.load_text(text)
+        area.move_cursor(area.document.end)
+        area.focus()
+        # Loaded but not changed is not an edit: Escape still closes at once.
+        id_text, _, rows = self._untouched
+        self._untouched = (id_text, area.text, rows)
+        self.query_one("#editor-value-hint", Static).update(Text(LOADED_HINT))
+
+    def current_value_unavailable(self, reason: str) -> None:
+        """The stored value could not be loaded (binary, or the read failed)."""
+        self.query_one("#editor-value-hint", Static).update(Text(VALUE_HINT))
+        self.error = reason
+
     # -- events -----------------------------------------------------------------------------
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
@@ -223,14 +352,32 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         self.query_one(ValueArea).masked = not event.value
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
         if event.input.id == "editor-id":
-            event.stop()
             self._show_id_hint(event.value.strip())
+        self._recheck_fields()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         hint = self.query_one("#editor-value-hint", Static)
-        hint.update(Text(describe_value(event.text_area.text) or VALUE_HINT))
+        text = event.text_area.text
+        if text and text == self._untouched[1]:
+            hint.update(Text(LOADED_HINT))  # as loaded by ctrl+r, unchanged
+        else:
+            hint.update(Text(describe_value(text) or VALUE_HINT))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id != "editor-plugin" or not isinstance(event.value, str):
+            return
+        self.provider = event.value
+        where = where_line(self.provider, self.targets[self.provider])
+        self.query_one("#editor-where", Static).update(Text(where))
+        self._show_id_hint(self.query_one("#editor-id", Input).value.strip())
+
+    def on_metadata_rows_changed(self, event: MetadataRows.Changed) -> None:
+        event.stop()
+        self._recheck_fields()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -240,39 +387,65 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             self.action_cancel()
         elif event.button.id == "editor-add":
             self.action_add_metadata()
+        elif event.button.id == "editor-load":
+            self.action_load_current()
 
     def watch_error(self, error: str) -> None:
         widget = self.query_one("#editor-error", Static)
         widget.update(Text(f"✗ {error}" if error else ""))
         widget.set_class(bool(error), "-error")
+        if error != self._field_error:
+            self._field_error = ""  # a save's failure, or an answer: not the fields' to clear
 
     def watch_saving(self, saving: bool) -> None:
         button = self.query_one("#editor-save", Button)
         button.disabled = saving
-        button.label = "Saving…" if saving else "Save (ctrl+s)"
+        button.label = "Saving…" if saving else self._save_label()
 
     # -- internals --------------------------------------------------------------------------
 
+    def _key(self, binding_id: str, default: str) -> str:
+        """The key in effect for ``binding_id`` (the keymap may change it), as hints show it."""
+        from docker_pass.tui.keys import key_for
+
+        return key_for(self.app, binding_id, default)
+
+    def _save_label(self) -> str:
+        return f"Save ({self._key('editor.save', 'ctrl+s')})"
+
     def _draft(self) -> SecretDraft | None:
         """What to save, or ``None`` with ``error`` saying what is wrong."""
-        id_text = self.query_one("#editor-id", Input).value.strip()
-        problem = id_problem(id_text)
+        problem = self._fields_problem()
         if problem:
-            self.error = f"ID: {problem}"
-            return None
-        metadata, problem = self.query_one(MetadataRows).collect()
-        if problem:
+            self._field_error = problem
             self.error = problem
             return None
+        id_text = self.query_one("#editor-id", Input).value.strip()
+        metadata, _ = self.query_one(MetadataRows).collect()
         typed = self.query_one(ValueArea).text
         value = None if (self.info is not None and typed == "") else typed.encode()
         return SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+
+    def _fields_problem(self) -> str:
+        """What is wrong with the ID or the metadata, or ""."""
+        problem = id_problem(self.query_one("#editor-id", Input).value.strip())
+        if problem:
+            return f"ID: {problem}"
+        return self.query_one(MetadataRows).collect()[1]
+
+    def _recheck_fields(self) -> None:
+        """After an edit: an error the fields caused goes (or changes) with its cause."""
+        if not self._field_error or self.error != self._field_error:
+            return
+        problem = self._fields_problem()
+        self._field_error = problem
+        self.error = problem
 
     def _questions(self, draft: SecretDraft) -> list[Question]:
         """What to confirm before saving ``draft``."""
         questions: list[Question] = []
         id_text = draft.id.value
-        if self.creating and self._exists(id_text):
+        if self.creating and self._exists(id_text, self.provider):
             body = Text.assemble(
                 (id_text, "bold"),
                 f" exists in {self.provider}.\nSaving replaces its value and metadata with "
@@ -317,13 +490,18 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             return
         hint = self.query_one("#editor-id-hint", Static)
         if not id_text:
-            hint.update(Text("components of A-Z a-z 0-9 . _ - : separated by /"))
+            hint.update(Text(ID_HINT))
+            hint.set_class(False, "-error")
+            return
+        if id_text == self._id_text and id_text.endswith("/"):
+            # The realm "New" pre-filled: not a mistake, just not finished.
+            hint.update(Text(f"in {id_text.rstrip('/')}: type the rest of the ID"))
             hint.set_class(False, "-error")
             return
         problem = id_problem(id_text)
         if problem:
             hint.update(Text(f"✗ {problem}"))
-        elif self._exists(id_text):
+        elif self._exists(id_text, self.provider):
             hint.update(Text(f"{id_text} exists: saving replaces its value and metadata"))
         else:
             hint.update(Text("✓ a valid new ID"))

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,18 +34,30 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-dialog"):
+        with Vertical(id="help-dialog"):
+            # Docked like the editor's: only the keys scroll, the way out stays in sight.
             yield Static(Text("docker pass: keys"), id="help-title")
-            half = (len(self.sections) + 1) // 2
-            with Horizontal(id="help-keys"):
-                for column in (self.sections[:half], self.sections[half:]):
-                    with Vertical(classes="help-column"):
-                        for title, keys in column:
-                            yield Static(section_table(title, keys), classes="help-section")
-            yield Static(
-                Text("ctrl+p: the command palette, with the same actions.  esc closes this."),
-                id="help-footer",
-            )
+            with Horizontal(id="help-buttons"):
+                yield Static(
+                    Text("ctrl+p: the command palette, with the same actions."),
+                    id="help-footer",
+                )
+                yield Button("Close (esc)", id="help-close", compact=True)
+            with VerticalScroll(id="help-body"):
+                half = (len(self.sections) + 1) // 2
+                with Horizontal(id="help-keys"):
+                    for column in (self.sections[:half], self.sections[half:]):
+                        with Vertical(classes="help-column"):
+                            for title, keys in column:
+                                yield Static(section_table(title, keys), classes="help-section")
+
+    def on_mount(self) -> None:
+        # The keys scroll with the arrow keys and page keys at once.
+        self.query_one("#help-body").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
 
     def action_close(self) -> None:
         """Close the help screen."""

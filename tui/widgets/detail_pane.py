@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.refs import reference_for
+from docker_pass.tui.fit import fit
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.realms import Notice
 from docker_pass.tui.text import plural
@@ -52,9 +53,12 @@ class DetailPane(VerticalScroll):
         padding: 0 1;
         &:focus { background-tint: $foreground 5%; }
         &:focus #detail-title { text-style: bold reverse; }
-        #detail-title { text-style: bold; color: $text-accent; margin-bottom: 1; }
+        #detail-title {
+            text-style: bold; color: $text-accent; margin-bottom: 1;
+            text-wrap: nowrap; text-overflow: ellipsis;
+        }
         #detail-metadata-label { margin-top: 1; text-style: bold; }
-        #detail-metadata { height: auto; max-height: 12; }
+        #detail-metadata { height: auto; max-height: 12; overflow-x: hidden; }
         #detail-hint { margin-top: 1; color: $text-muted; }
         .-hidden { display: none; }
     }
@@ -88,6 +92,8 @@ class DetailPane(VerticalScroll):
     revealed: reactive[str | None] = reactive(None, init=False)
     #: Whether the subject's plugin is read-only; the app sets it.
     read_only: reactive[bool] = reactive(False, init=False)
+    #: The metadata rows as last drawn (fitted to the width then).
+    _fitted: tuple[tuple[Text, Text], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title")
@@ -129,6 +135,12 @@ class DetailPane(VerticalScroll):
     def watch_read_only(self) -> None:
         self._render_subject()
 
+    def on_resize(self) -> None:
+        # The metadata is fitted to the width: redraw only if that fit changed.
+        subject = self.subject
+        if isinstance(subject, SecretInfo) and self._fitted != self._fit_metadata(subject):
+            self._render_subject()
+
     def _render_subject(self) -> None:
         subject = self.subject
         title = self.query_one("#detail-title", Static)
@@ -146,8 +158,9 @@ class DetailPane(VerticalScroll):
         if isinstance(subject, SecretInfo):
             title.update(Text(subject.id.value))
             fields.update(self._secret_fields(subject))
-            for key, value in sorted(subject.metadata.items()):
-                metadata.add_row(Text(key), Text(value))
+            self._fitted = self._fit_metadata(subject)
+            for key, value in self._fitted:
+                metadata.add_row(key, value)
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
             if self.read_only:
@@ -185,6 +198,17 @@ class DetailPane(VerticalScroll):
             title.update("")
             fields.update(Text("Nothing selected."))
             hint.update("")
+
+    def _fit_metadata(self, info: SecretInfo) -> tuple[tuple[Text, Text], ...]:
+        """Keys and values, sorted by key, long ones ending in … inside the pane."""
+        # Two columns of one cell padding each side, a vertical scrollbar's cell, and the
+        # table's own last cell.
+        room = self.scrollable_content_region.width - 6
+        longest = max((len(key) for key in info.metadata), default=0)
+        key_room = min(longest, max(8, room // 3))
+        value_room = max(room - key_room, 8)
+        items = sorted(info.metadata.items())
+        return tuple((fit(key, key_room), fit(value, value_room)) for key, value in items)
 
     def _secret_fields(self, info: SecretInfo) -> Table:
         grid = Table.grid(padding=(0, 2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input
 
 from docker_pass.core.envelope import metadata_key_problem
@@ -33,8 +34,21 @@ class MetadataRow(Horizontal):
         self._value = value
 
     def compose(self) -> ComposeResult:
-        yield Input(self._key, placeholder="key", compact=True, classes="metadata-key")
-        yield Input(self._value, placeholder="value", compact=True, classes="metadata-value")
+        # Tab into a field keeps its text as it is (no select-all to type over by mistake).
+        yield Input(
+            self._key,
+            placeholder="key",
+            compact=True,
+            select_on_focus=False,
+            classes="metadata-key",
+        )
+        yield Input(
+            self._value,
+            placeholder="value",
+            compact=True,
+            select_on_focus=False,
+            classes="metadata-value",
+        )
         yield Button("✕", classes="metadata-remove", compact=True, tooltip="Remove this row")
 
     @property
@@ -43,21 +57,38 @@ class MetadataRow(Horizontal):
         key, value = self.query(Input)
         return key.value.strip(), value.value
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.remove()
-
 
 class MetadataRows(Vertical):
-    """Any number of metadata rows."""
+    """Any number of metadata rows.  Typing in a row posts ``Input.Changed`` as usual;
+    removing one posts :class:`MetadataRows.Changed`."""
 
     DEFAULT_CSS = """
     MetadataRows { height: auto; }
     """
 
+    class Changed(Message):
+        """A row was removed (what :meth:`MetadataRows.collect` returns may differ)."""
+
+        def __init__(self, rows: MetadataRows) -> None:
+            super().__init__()
+            self.rows = rows
+
+        @property
+        def control(self) -> MetadataRows:
+            """The rows."""
+            return self.rows
+
     def __init__(self, metadata: dict[str, str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._initial = metadata
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        row = event.button.parent
+        if not event.button.has_class("metadata-remove") or not isinstance(row, MetadataRow):
+            return
+        event.stop()
+        await row.remove()
+        self.post_message(self.Changed(self))
 
     def compose(self) -> ComposeResult:
         for key, value in sorted(self._initial.items()):

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
 from docker_pass.core.state import RunStatus
+from docker_pass.tui.fit import fit
 from docker_pass.tui.text import tilde
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ BADGES: dict[str, tuple[str, str]] = {
     RunStatus.CRASHED: ("✖ crashed", "bold red"),
     RunStatus.RETRIES_EXCEEDED: ("✖ retries exceeded", "bold red"),
 }
-STORAGE_WIDTH = 44
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,12 @@ class PluginTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.add_columns("Name", "Version", "Status", "Config.", "Pattern", "Storage / message")
+        *_, self._detail_column = self.add_columns(
+            "Name", "Version", "Status", "Config.", "Pattern", "Storage / message"
+        )
+
+    def on_resize(self) -> None:
+        self._fit_details()
 
     @property
     def current(self) -> PluginStatus | None:
@@ -147,9 +152,7 @@ class PluginTable(DataTable[Text]):
         row = self.cursor_row
         self.clear()
         for status in plugins:
-            detail = status.message or status.storage
-            if len(detail) > STORAGE_WIDTH:
-                detail = tilde(detail)[: STORAGE_WIDTH - 1] + "…"
+            detail = status.message or status.storage  # fitted to the width below
             self.add_row(
                 Text(status.name, style="bold"),
                 Text(status.version),
@@ -159,11 +162,23 @@ class PluginTable(DataTable[Text]):
                 Text(tilde(detail), style="red" if status.is_down else ""),
                 key=status.name,
             )
+        self._fit_details()
         if plugins:
             self.move_cursor(row=min(max(row, 0), len(plugins) - 1))
             current = self.current
             if current is not None:
                 self.post_message(self.Highlighted(self, current))
+
+    def _fit_details(self) -> None:
+        """End the last column in … where the table's width runs out (not cut at its edge)."""
+        if not self.plugins or not self.size.width:
+            return
+        others = sum(c.get_render_width(self) for c in list(self.columns.values())[:-1])
+        room = self.scrollable_content_region.width - others - 2 * self.cell_padding
+        for status in self.plugins:
+            detail = tilde(status.message or status.storage)
+            cell = Text(detail, style="red" if status.is_down else "")
+            self.update_cell(status.name, self._detail_column, fit(cell, room), update_width=True)
 
     def action_toggle_plugin(self) -> None:
         """Ask the app to toggle the plugin under the cursor."""

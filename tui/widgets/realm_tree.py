@@ -61,7 +61,8 @@ class RealmTree(Tree[NodeData]):
 
     DEFAULT_CSS = """
     RealmTree {
-        /* Long IDs are clipped rather than scrolled: the detail pane shows them whole. */
+        /* Long names end in … rather than scroll (render_label): the detail pane shows
+           them whole. */
         scrollbar-size-horizontal: 0;
         & > .realm-tree--count { color: $text-muted; }
         & > .realm-tree--provider { color: $text-muted; text-style: italic; }
@@ -412,6 +413,16 @@ class RealmTree(Tree[NodeData]):
         # A rebuilt tree may keep the cursor's line number while the node under it changed,
         # which Tree does not report: say what the cursor is on now.
         self._announce(node)
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        label = super().render_label(node, base_style, style)
+        depth, parent = (0 if self.show_root else -1), node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - depth * self.guide_depth
+        if label.cell_len > room > 0:
+            label.truncate(room, overflow="ellipsis")  # at the tree's edge, not cut by it
+        return label
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"realm-tree--{name}", partial=True)
