@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from docker_pass.backends.onepassword.sdk_plugin import (
     NO_TOKEN,
@@ -364,3 +364,14 @@ def test_docker_pass_ui_names_the_ignored_entries_on_stderr_first(
     )
     read_keymap({"main.reveal": "v"})
     assert capsys.readouterr().err == ""
+
+
+def test_the_setup_form_uses_the_dialogs_one_button_style() -> None:
+    app, _store = setup_app()
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        screen = await open_sdk_form(pilot)
+        buttons = [(str(b.label), b.compact, b.variant) for b in screen.query(Button)]
+        assert buttons == [("Save (ctrl+s)", True, "primary"), ("Cancel (esc)", True, "default")]
+
+    run(app, scenario)

@@ -68,7 +68,9 @@ def test_the_default_expiry_keeps_messages_through_a_test() -> None:
         await select(pilot, ALICE)
         await pilot.press("y")
         await settle(pilot)
-        assert status_of(pilot) == "Sent se://docker/auth/hub/alice to the terminal's clipboard (OSC 52)."
+        assert status_of(pilot) == (
+            "Sent se://docker/auth/hub/alice to the terminal's clipboard (OSC 52)."
+        )
 
     run(make_app(), scenario)
 

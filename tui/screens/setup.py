@@ -152,8 +152,8 @@ class SetupScreen(ModalScreen[None]):
             yield Static("", id="setup-error", classes="setup-error")
             save, cancel = self._keys
             with Horizontal(id="setup-buttons"):
-                yield Button(f"Save ({save})", variant="primary", id="setup-save")
-                yield Button(f"Cancel ({cancel})", id="setup-cancel")
+                yield Button(f"Save ({save})", variant="primary", id="setup-save", compact=True)
+                yield Button(f"Cancel ({cancel})", id="setup-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#setup-field-0", Input).focus()
