@@ -114,6 +114,8 @@ class _Record:
     metadata: Mapping[str, str] = field(default_factory=dict)
     created: str = ""
     updated: str = ""
+    #: How many times it was saved (1 for a new secret; 0 for a record from before versions).
+    version: int = 0
     #: The record file's modification time (whole POSIX seconds): when the secret last changed.
     mtime: int | None = None
 
@@ -223,7 +225,9 @@ class FileStore:
                 index = self._take_index()
                 now = _now()
                 created = old.created if old is not None and old.created else now
-                record = _new_record(id_, slot, meta, created, now)
+                # An older record without a version counts as the first one.
+                version = max(old.version, 1) + 1 if old is not None else 1
+                record = _new_record(id_, slot, meta, created, now, version)
                 self._write_atomically(f"{name}.{slot}.age", ciphertext)
                 # The commit point: from here on the record names the new value.
                 self._write_atomically(f"{name}.json", _dump_record(record))
@@ -514,6 +518,7 @@ class FileStore:
             metadata=MappingProxyType(meta) if meta else _NO_METADATA,
             created=data.get("created", ""),
             updated=data.get("updated", ""),
+            version=data.get("version", 0),
             mtime=info.st_mtime_ns // 1_000_000_000,
         )
 
@@ -631,7 +636,11 @@ class FileStore:
     def _envelope(self, record: _Record, ciphertext: bytes) -> Envelope:
         value = self._decrypt(record, ciphertext)
         return Envelope(
-            record.id, value, created_at=record.created_at(), metadata=dict(record.metadata)
+            record.id,
+            value,
+            version=str(record.version) if record.version else "",
+            created_at=record.created_at(),
+            metadata=dict(record.metadata),
         )
 
     def _decrypt(self, record: _Record, ciphertext: bytes) -> bytes:
@@ -859,6 +868,9 @@ def _record_problem(data: object, name: str) -> str:
     for key in ("created", "updated"):
         if not isinstance(data.get(key, ""), str):
             return f"{key} is not a string"
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return "version is not a count"
     return ""
 
 
@@ -879,7 +891,12 @@ def _record_id_is_trusted(raw_id: str, name: str) -> bool:
 
 
 def _new_record(
-    id_: ID, slot: str, metadata: Mapping[str, str], created: str, updated: str
+    id_: ID,
+    slot: str,
+    metadata: Mapping[str, str],
+    created: str,
+    updated: str,
+    version: int = 1,
 ) -> dict[str, object]:
     """The record of ``id_`` whose value is in ``slot``, as it is stored (see the module doc)."""
     return {
@@ -888,6 +905,7 @@ def _new_record(
         "metadata": dict(metadata),
         "created": created,
         "updated": updated,
+        "version": version,
         "value": f"{_file_name(id_)}.{slot}.age",
     }
 

@@ -64,6 +64,7 @@ from docker_pass.core.store import (
 if TYPE_CHECKING:
     import builtins
     from collections.abc import Iterator, Mapping, Sequence
+    from datetime import datetime
 
 __all__ = [
     "LOGIN_COLLECTION",
@@ -263,8 +264,12 @@ class SecretServiceStore:
             if not paths:
                 raise SecretNotFoundError()
             path = paths[0]
-            attributes_reply, secrets_reply = self._call_many(
-                [_get_property(path, _ITEM_IFACE, "Attributes"), _get_secrets([path], session)],
+            attributes_reply, created_reply, secrets_reply = self._call_many(
+                [
+                    _get_property(path, _ITEM_IFACE, "Attributes"),
+                    _get_property(path, _ITEM_IFACE, "Created"),
+                    _get_secrets([path], session),
+                ],
                 "read the secret",
             )
             secrets: dict[str, tuple[str, bytes, bytes, str]] = secrets_reply[0]
@@ -272,7 +277,10 @@ class SecretServiceStore:
                 raise SecretNotFoundError()  # deleted between our search and our read
             self.values_read += 1
             return Envelope(
-                id_, bytes(secrets[path][2]), metadata=_metadata(_variant_value(attributes_reply))
+                id_,
+                bytes(secrets[path][2]),
+                created_at=_created_at(created_reply),
+                metadata=_metadata(_variant_value(attributes_reply)),
             )
 
     def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
@@ -289,15 +297,24 @@ class SecretServiceStore:
             found = self._select(paths, pattern)
             if not found:
                 return []
-            (reply,) = self._call_many(
-                [_get_secrets([path for _id, path, _attributes in found], session)],
+            # One pipelined exchange: the values, and when each item was created.
+            reply, *created = self._call_many(
+                [
+                    _get_secrets([path for _id, path, _attributes in found], session),
+                    *(_get_property(path, _ITEM_IFACE, "Created") for _id, path, _a in found),
+                ],
                 "read the secrets",
             )
             secrets: dict[str, tuple[str, bytes, bytes, str]] = reply[0]
             self.values_read += len(secrets)
         return [
-            Envelope(id_, bytes(secrets[path][2]), metadata=_metadata(attributes))
-            for id_, path, attributes in found
+            Envelope(
+                id_,
+                bytes(secrets[path][2]),
+                created_at=_created_at(when),
+                metadata=_metadata(attributes),
+            )
+            for (id_, path, attributes), when in zip(found, created, strict=True)
             if path in secrets  # an item deleted since the listing is simply not there
         ]
 
@@ -655,6 +672,14 @@ def _body(reply: Message, what: str) -> tuple[Any, ...]:
         raise _store_error(reply, what)
     body: tuple[Any, ...] = reply.body
     return body
+
+
+def _created_at(body: tuple[Any, ...]) -> datetime | None:
+    """An item's ``Created`` property (POSIX seconds) as a time; ``None`` when it is 0."""
+    from datetime import UTC, datetime
+
+    seconds = _variant_value(body)
+    return datetime.fromtimestamp(seconds, UTC) if isinstance(seconds, int) and seconds else None
 
 
 def _variant_value(body: tuple[Any, ...]) -> Any:

@@ -646,3 +646,43 @@ def test_an_identity_others_can_write_is_refused_and_one_they_can_read_warned(
         f"file store: the age identity {path} is readable by other users (mode 0644); "
         f"make it private with: chmod 600 {path}"
     ]
+
+
+def test_every_save_is_a_new_version_and_the_creation_time_stays(store: FileStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    store.save(ID("app/token"), b"one", {})
+    first = store.get(ID("app/token"))
+    assert first.version == "1"
+    assert first.created_at is not None
+    assert before <= first.created_at <= datetime.now(UTC) + timedelta(seconds=2)
+    store.save(ID("app/token"), b"two", {"k": "v"})
+    (second,) = store.resolve(Pattern("app/token"))
+    assert (second.value, second.version) == (b"two", "2")
+    assert second.created_at == first.created_at
+
+
+def test_a_record_from_before_versions_counts_as_the_first(store: FileStore) -> None:
+    import json
+
+    store.save(ID("old/one"), b"v", {})
+    (record,) = store.root.glob("*.json")
+    data = json.loads(record.read_text())
+    del data["version"]
+    record.write_text(json.dumps(data))
+    assert store.get(ID("old/one")).version == ""  # nothing to say
+    store.save(ID("old/one"), b"w", {})
+    assert store.get(ID("old/one")).version == "2"
+
+
+def test_a_version_that_is_not_a_count_is_a_damaged_record(store: FileStore) -> None:
+    import json
+
+    store.save(ID("bad/version"), b"v", {})
+    (record,) = store.root.glob("*.json")
+    data = json.loads(record.read_text())
+    data["version"] = "seven"
+    record.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match="version is not a count"):
+        store.get(ID("bad/version"))

@@ -603,3 +603,22 @@ class TestWriterLockPlace:
         )
         assert stat.S_IMODE(lock_dir.stat().st_mode) == 0o700
         assert store.get(ID.parse("a")).value == b"v"
+
+
+class TestEnvelopeTimes:
+    """The Secret Service says when an item was created: envelopes carry it."""
+
+    def test_get_and_resolve_carry_the_items_creation_time(
+        self, store: SecretServiceStore
+    ) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        store.save(ID("times/a"), b"value-a", {})
+        store.save(ID("times/b"), b"value-b", {})
+        got = store.get(ID("times/a"))
+        assert got.created_at is not None
+        assert before <= got.created_at <= datetime.now(UTC) + timedelta(seconds=5)
+        resolved = store.resolve(Pattern("times/*"))
+        assert [e.id.value for e in resolved] == ["times/a", "times/b"]
+        assert all(e.created_at is not None and e.created_at >= before for e in resolved)

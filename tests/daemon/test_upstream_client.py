@@ -112,6 +112,17 @@ def test_resolving_over_the_abstract_socket(upstream: UpstreamWireClient) -> Non
     ]
 
 
+def test_envelopes_carry_the_version_and_creation_time(upstream: UpstreamWireClient) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    assert docker_pass("set", "team/versioned=one").returncode == 0
+    assert docker_pass("set", "team/versioned=two").returncode == 0
+    (env,) = upstream.get_secrets("team/versioned").envelopes
+    assert (env.value, env.provider, env.version) == (b"two", "docker-pass", "2")
+    assert env.created_at is not None
+    assert before <= env.created_at.to_datetime() <= datetime.now(UTC) + timedelta(seconds=5)
+    assert env.resolved_at is not None
+
+
 def test_status_names_the_abstract_socket(engine: RunningEngine, address: str) -> None:
     doc = json.loads(docker_pass("engine", "status", "--json").stdout)
     assert doc["abstract_socket"] == address
