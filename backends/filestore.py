@@ -55,6 +55,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import _thread
 import errno
 import hashlib
 import json
@@ -62,6 +63,7 @@ import os
 import re
 import stat
 import time
+from collections import OrderedDict
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,6 +98,8 @@ else:
 PASSPHRASE_ENV = "DOCKER_PASS_FILE_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 
 _RECORD_FORMAT = 1
+#: Decrypted values the engine daemon keeps (:meth:`FileStore.keep_values_warm`), at most.
+WARM_VALUES = 4096
 _LOCK_NAME = ".lock"
 _TEMP_PREFIX = ".tmp-"
 _SLOTS = ("a", "b")
@@ -118,6 +122,9 @@ class _Record:
     version: int = 0
     #: The record file's modification time (whole POSIX seconds): when the secret last changed.
     mtime: int | None = None
+    #: The record file's identity when read (device, inode, change time, size): a kept value
+    #: is served again only while the file is this very one.
+    stamp: tuple[int, int, int, int] | None = None
 
     def created_at(self) -> datetime | None:
         try:
@@ -172,6 +179,10 @@ class FileStore:
         self.provider = ""
         #: How many values this store has decrypted (instrumentation for tests and benchmarks).
         self.values_read = 0
+        #: Record name -> (the record file's identity, its envelope), while values are kept
+        #: warm (:meth:`keep_values_warm`, the engine daemon only); ``None`` otherwise.
+        self._warm: OrderedDict[str, tuple[tuple[int, int, int, int], Envelope]] | None = None
+        self._warm_lock = _thread.allocate_lock()  # threading itself costs the fast path ~1 ms
 
     @classmethod
     def from_environment(
@@ -241,6 +252,9 @@ class FileStore:
     def get(self, id_: ID) -> Envelope:
         """Decrypt the secret ``id_``; raise :class:`SecretNotFoundError` if there is none."""
         name = _file_name(id_)
+        warm = self._warm_envelope(name)
+        if warm is not None:
+            return warm
         if not self.root.is_dir():
             raise SecretNotFoundError()
         try:
@@ -275,6 +289,10 @@ class FileStore:
         wrong passphrase) is an error, not an empty answer.  A literal pattern reads only the
         record of its one ID, so damage elsewhere in the store never concerns it.
         """
+        if pattern.is_literal and self._warm is not None:
+            warm = self._warm_envelope(_file_name(pattern.as_id()))
+            if warm is not None:
+                return [warm]
         if not self.root.is_dir():
             return []
         problems: builtins.list[StoreError] = []
@@ -327,8 +345,25 @@ class FileStore:
         return existed
 
     def close(self) -> None:
-        """Forget the loaded identity; the store holds no open files between calls."""
+        """Forget the loaded identity and any warm values; the store holds no open files
+        between calls."""
         self._identities = None
+        if self._warm is not None:
+            with self._warm_lock:
+                self._warm.clear()
+
+    def keep_values_warm(self) -> None:
+        """Keep up to :data:`WARM_VALUES` decrypted values in memory, each served again only
+        while its record file is the very same one (device, inode, change time, size).
+
+        For the engine daemon, which already holds the key that decrypts every value (the
+        identity or the passphrase) in its own non-dumpable memory: kept values add nothing a
+        reader of that memory could not decrypt anyway.  Every save replaces the record file
+        (a rename: a new inode) and a delete removes it, so a change made by any process is
+        seen on the next read; one ``stat`` replaces reading and decrypting two files.
+        """
+        if self._warm is None:
+            self._warm = OrderedDict()
 
     # -- interop -----------------------------------------------------------------------------
 
@@ -520,6 +555,7 @@ class FileStore:
             updated=data.get("updated", ""),
             version=data.get("version", 0),
             mtime=info.st_mtime_ns // 1_000_000_000,
+            stamp=_stamp_of(info),
         )
 
     def _read_value_file(self, record: _Record) -> bytes:
@@ -635,13 +671,40 @@ class FileStore:
 
     def _envelope(self, record: _Record, ciphertext: bytes) -> Envelope:
         value = self._decrypt(record, ciphertext)
-        return Envelope(
+        envelope = Envelope(
             record.id,
             value,
             version=str(record.version) if record.version else "",
             created_at=record.created_at(),
             metadata=dict(record.metadata),
         )
+        warm = self._warm
+        if warm is not None and record.stamp is not None:
+            name = _file_name(record.id)
+            with self._warm_lock:
+                warm[name] = (record.stamp, envelope)
+                warm.move_to_end(name)
+                while len(warm) > WARM_VALUES:
+                    warm.popitem(last=False)
+        return envelope
+
+    def _warm_envelope(self, name: str) -> Envelope | None:
+        """The kept envelope of record ``name`` if its record file has not changed since."""
+        warm = self._warm
+        if warm is None:
+            return None
+        kept = warm.get(name)
+        if kept is None:
+            return None
+        try:
+            info = os.stat(os.path.join(self.root, name + ".json"))
+        except OSError:
+            info = None  # deleted (or unreadable): read afresh, and say so
+        if info is None or _stamp_of(info) != kept[0]:
+            with self._warm_lock:
+                warm.pop(name, None)
+            return None
+        return kept[1]
 
     def _decrypt(self, record: _Record, ciphertext: bytes) -> bytes:
         import pyrage
@@ -888,6 +951,11 @@ def _remove_hint(raw_id: str) -> str:
 def _record_id_is_trusted(raw_id: str, name: str) -> bool:
     """Whether a damaged record's ``id`` is the ID its file belongs to (safe to name)."""
     return is_valid_id(raw_id) and _digest(raw_id) == name
+
+
+def _stamp_of(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells one record file from any other, or from itself rewritten in place."""
+    return (info.st_dev, info.st_ino, info.st_ctime_ns, info.st_size)
 
 
 def _new_record(

@@ -112,6 +112,7 @@ if TYPE_CHECKING:
     from connectrpc.errors import ConnectError
     from connectrpc.request import RequestContext
 
+    from docker_pass.core.plugin import Plugin
     from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 
 log = logging.getLogger("docker_pass.engine")
@@ -138,7 +139,18 @@ class EngineAlreadyRunningError(DockerPassError):
 
 
 class WarmEngine(Engine):
-    """An engine that keeps its plugins up and refreshes the ones that can be refreshed."""
+    """An engine that keeps its plugins up and refreshes the ones that can be refreshed.
+
+    A plugin that can keep values warm (``keep_values_warm()``: the keychain plugin on the file
+    store, whose key the daemon holds anyway) is asked to once it has started.
+    """
+
+    def _start(self, slot: Any) -> Plugin | None:
+        instance = super()._start(slot)
+        keep = getattr(instance, "keep_values_warm", None)
+        if callable(keep):
+            keep()
+        return instance
 
     def refresh_plugins(self) -> list[str]:
         """Call ``refresh()`` on every running plugin that has one; return their names.

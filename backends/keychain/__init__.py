@@ -207,6 +207,14 @@ class KeychainPlugin:
             found = self.store.resolve(pattern)
         return [self._stamp(e) for e in found if not is_reserved(e.id)]
 
+    def keep_values_warm(self) -> None:
+        """The engine daemon keeps decrypted values of stores that allow it (the file store,
+        whose key it holds anyway); the Secret Service is asked every time, so a locked
+        collection stays locked for the daemon too."""
+        keep = getattr(self.store, "keep_values_warm", None)
+        if callable(keep):
+            keep()
+
     def get(self, id_: ID) -> Envelope:
         """One secret by ID."""
         with self._naming_the_keychain():

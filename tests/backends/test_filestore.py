@@ -686,3 +686,33 @@ def test_a_version_that_is_not_a_count_is_a_damaged_record(store: FileStore) -> 
     record.write_text(json.dumps(data))
     with pytest.raises(StoreError, match="version is not a count"):
         store.get(ID("bad/version"))
+
+
+def test_warm_values_are_served_only_while_the_record_is_the_same(tmp_path: Path) -> None:
+    store = FileStore(root=tmp_path / "store", identity_path=tmp_path / "identity.txt")
+    other = FileStore(root=tmp_path / "store", identity_path=tmp_path / "identity.txt")
+    store.keep_values_warm()
+    store.save(ID("warm/a"), b"first", {"k": "1"})
+    assert store.get(ID("warm/a")).value == b"first"
+    decrypted = store.values_read
+    for _ in range(3):  # served warm: no value file is read or decrypted again
+        assert store.get(ID("warm/a")).value == b"first"
+        assert [e.value for e in store.resolve(Pattern("warm/a"))] == [b"first"]
+    assert store.values_read == decrypted
+    # Another process (another store object) replaces it: the next read sees the new value.
+    other.save(ID("warm/a"), b"second", {"k": "2"})
+    got = store.get(ID("warm/a"))
+    assert (got.value, dict(got.metadata), got.version) == (b"second", {"k": "2"}, "2")
+    assert store.values_read == decrypted + 1
+    # ... and removes it: not found, never the kept value.
+    assert other.delete(ID("warm/a"))
+    with pytest.raises(SecretNotFoundError):
+        store.get(ID("warm/a"))
+    assert store.resolve(Pattern("warm/a")) == []
+
+
+def test_values_are_not_kept_unless_asked(store: FileStore) -> None:
+    store.save(ID("cold/a"), b"v", {})
+    store.get(ID("cold/a"))
+    store.get(ID("cold/a"))
+    assert store.values_read == 2

@@ -608,9 +608,7 @@ class TestWriterLockPlace:
 class TestEnvelopeTimes:
     """The Secret Service says when an item was created: envelopes carry it."""
 
-    def test_get_and_resolve_carry_the_items_creation_time(
-        self, store: SecretServiceStore
-    ) -> None:
+    def test_get_and_resolve_carry_the_items_creation_time(self, store: SecretServiceStore) -> None:
         from datetime import UTC, datetime, timedelta
 
         before = datetime.now(UTC) - timedelta(seconds=5)
