@@ -22,9 +22,9 @@ from docker_pass.tui.workers import LISTING_GROUP, EngineWorkers
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from docker_pass.core.plugin import WatchHint
     from docker_pass.tui.messages import ListingStarted, PluginListed
     from docker_pass.tui.realms import RealmIndex
-    from docker_pass.core.plugin import WatchHint
 
 #: Seconds between two listings of a plugin nobody can watch (1Password, the daemon's).
 REFRESH_SECONDS = 30.0
