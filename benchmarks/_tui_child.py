@@ -84,7 +84,8 @@ def first_tree(source: str, count: int, fd: int) -> None:
                 self.call_after_refresh(self._check)
                 return
             built = getattr(plugin, "build_seconds", 0.0)
-            _report(fd, f"painted {built:.6f}")
+            setup = getattr(plugin, "setup_seconds", 0.0)
+            _report(fd, f"painted {built:.6f} {setup:.6f}")
             os._exit(0)
 
     Timed(front, poll_seconds=None).run(headless=True, size=SIZE)
