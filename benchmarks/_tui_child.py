@@ -73,8 +73,9 @@ def first_tree(source: str, count: int, fd: int) -> None:
         # Textual reads a relative CSS_PATH next to the module of the class that runs.
         CSS_PATH = str(Path(inspect.getfile(DockerPassApp)).parent / str(DockerPassApp.CSS_PATH))
 
-        def _on_secrets_loaded(self, message: object) -> None:
-            # Runs just before the app's own handler fills the tree; check after the repaint.
+        def listing_changed(self, first: bool) -> None:
+            # The app's own handler fills the tree (or schedules it); check after the repaint.
+            super().listing_changed(first)
             self.call_after_refresh(self._check)
 
         def _check(self) -> None:
@@ -83,7 +84,8 @@ def first_tree(source: str, count: int, fd: int) -> None:
                 self.call_after_refresh(self._check)
                 return
             built = getattr(plugin, "build_seconds", 0.0)
-            _report(fd, f"painted {built:.6f}")
+            setup = getattr(plugin, "setup_seconds", 0.0)
+            _report(fd, f"painted {built:.6f} {setup:.6f}")
             os._exit(0)
 
     Timed(front, poll_seconds=None).run(headless=True, size=SIZE)

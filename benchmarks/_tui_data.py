@@ -68,13 +68,18 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
 
         #: Seconds the first ``list`` spent making the entries (the plugin's cost, not the UI's).
         build_seconds = 0.0
+        #: Of those, the seconds spent making up and sorting the ID strings: the fake's own
+        #: set-up (a real plugin reads them from its store), not what any plugin pays.
+        setup_seconds = 0.0
 
         def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
             if not cache:
                 start = time.perf_counter()
-                source = ids if ids is not None else generate_ids(count)
-                cache.extend(SecretInfo(ID(i), "docker-pass", meta) for i in sorted(source))
+                source = sorted(ids if ids is not None else generate_ids(count))
+                made_up = time.perf_counter()
+                cache.extend(SecretInfo(ID(i), "docker-pass", meta) for i in source)
                 type(self).build_seconds = time.perf_counter() - start
+                type(self).setup_seconds = made_up - start
             return cache
 
         def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:

@@ -10,6 +10,7 @@ Quitting never waits for a plugin: the workers run in daemon threads (:mod:`.thr
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from docker_pass.tui.workers import LISTING_GROUP, EngineWorkers
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from docker_pass.core.plugin import WatchHint
     from docker_pass.tui.messages import ListingStarted, PluginListed
     from docker_pass.tui.realms import RealmIndex
 
@@ -98,7 +100,9 @@ class LiveListing(EngineWorkers):
         if name not in self.listing_asked:
             return  # it stopped running since: its answer is stale
         if message.hinted:
-            self.watchers.watch(name, message.hint)
+            # The watcher's first look (a scan of the store's directory: 0.2 s at 100,000
+            # records) is taken in a thread, once the tree with these secrets is painted.
+            self.call_after_refresh(self._start_watching, name, message.hint)
         first_answer = name not in self.listing_answered
         self.listing_answered.add(name)
         errors = dict(self.listing_errors)
@@ -131,6 +135,19 @@ class LiveListing(EngineWorkers):
                 self.list_plugin(name)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _start_watching(self, name: str, hint: WatchHint | None) -> None:
+        self.run_worker(
+            partial(self._watch_listed, name, hint),
+            name=f"watch {name}",
+            group=f"watch:{name}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _watch_listed(self, name: str, hint: WatchHint | None) -> None:
+        if name in self.listing_asked:  # unless it stopped running since (watch is thread-safe)
+            self.watchers.watch(name, hint)
 
     def _changed_elsewhere(self, plugin: str) -> None:
         """A watcher's thread saw a change: post it (the one thing a thread may do)."""

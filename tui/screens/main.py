@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from docker_pass.tui.text import HEADER_ICON
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.status_line import StatusLine
+from docker_pass.tui.widgets.steady_footer import SteadyFooter
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -100,7 +101,7 @@ class MainScreen(Screen[None]):
             yield DetailPane(id="detail-pane")
         yield StatusLine(id="status-line")
         # The palette's key is on the help screen; the footer keeps room for the verbs.
-        yield Footer(show_command_palette=False)
+        yield SteadyFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(RealmTree).focus()
