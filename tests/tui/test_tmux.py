@@ -44,7 +44,6 @@ class Tmux:
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", SESSION)
 
-
     def keys(self, *keys: str, literal: bool = False) -> None:
         self("send-keys", "-t", SESSION, *(["-l"] if literal else []), *keys)
 
