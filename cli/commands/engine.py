@@ -298,7 +298,11 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"engine: running (pid {doc['pid']}, {doc['version']})")
     print(f"socket: {location.path} ({location.source})")
     if doc["abstract_socket"]:
-        print(f"abstract socket: {doc['abstract_socket']} (Docker's clients' default)")
+        from docker_pass.core.remote.endpoint import default_abstract_name
+
+        default = doc["abstract_socket"] == default_abstract_name()
+        note = " (where Docker's clients look by default)" if default else ""
+        print(f"abstract socket: {doc['abstract_socket']}{note}")
     if doc["started_at"]:
         print(f"started: {doc['started_at']}")
     total = sum(info.requests.values())

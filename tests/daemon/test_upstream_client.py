@@ -126,7 +126,8 @@ def test_envelopes_carry_the_version_and_creation_time(upstream: UpstreamWireCli
 def test_status_names_the_abstract_socket(engine: RunningEngine, address: str) -> None:
     doc = json.loads(docker_pass("engine", "status", "--json").stdout)
     assert doc["abstract_socket"] == address
-    assert f"abstract socket: {address}" in docker_pass("engine", "status").stdout.decode()
+    shown = docker_pass("engine", "status").stdout.decode()
+    assert f"abstract socket: {address}\n" in shown  # not the default name: no remark
 
 
 def test_the_default_address_is_upstreams(
@@ -137,6 +138,8 @@ def test_the_default_address_is_upstreams(
     try:
         if f"and {default_address()}" not in running.log():
             pytest.skip(f"{default_address()} is taken by another process on this machine")
+        shown = docker_pass("engine", "status").stdout.decode()
+        assert f"abstract socket: {default_address()} (where Docker's clients look" in shown
         with UpstreamWireClient() as client:  # no address: the upstream default
             assert client.authorize("**").decision == resolver_pb.Decision.ALLOW
             assert "snapshot" in {p["name"] for p in client.list_plugins()}
