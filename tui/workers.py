@@ -24,8 +24,6 @@ from docker_pass.tui.messages import (
     PluginStatusUpdated,
     PluginToggled,
     PreviewComputed,
-    SecretDeleted,
-    SecretSaved,
     ValueFetched,
 )
 from docker_pass.tui.preview import compute_preview
@@ -34,7 +32,7 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
-    from docker_pass.tui.gateway import SecretDraft, SecretsGateway
+    from docker_pass.tui.gateway import SecretsGateway
     from docker_pass.tui.realms import RealmIndex
 
 #: The group of one plugin's listing worker is this prefix and the plugin's name.
@@ -153,18 +151,6 @@ class EngineWorkers(App[None]):
         value = self.gateway.read_value(info)
         if not _superseded():
             self.post_message(ValueFetched(info, value, "edit"))
-
-    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def save_secret(self, draft: SecretDraft, created: bool) -> None:
-        """Save what the editor holds (reported even if superseded: it happened)."""
-        info = self.gateway.save(draft)
-        self.post_message(SecretSaved(info, created))
-
-    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
-    def delete_secret(self, info: SecretInfo) -> None:
-        """Remove a secret."""
-        existed = self.gateway.delete(info)
-        self.post_message(SecretDeleted(info, existed))
 
     @work(thread=True, exclusive=True, group="toggle", exit_on_error=False)
     def toggle_plugin(self, name: str, enable: bool) -> None:

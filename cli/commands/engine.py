@@ -138,17 +138,13 @@ def front_for_plugin(args: argparse.Namespace) -> EngineFront:
     """The engine a write to ``args.plugin`` goes through: the daemon's when it answers (its
     warm plugins and caches then see the change at once), else an embedded engine that starts
     only that plugin."""
-    from docker_pass.core.remote.front import DaemonOrEmbedded, find_daemon
+    from docker_pass.core.remote.front import open_engine
 
-    if not getattr(args, "no_daemon", False):
-        client, reason = find_daemon()
-        if client is not None:
-            return DaemonOrEmbedded(client, _print_fallback if _debug(args) else None)
-        if _debug(args):
-            _print_fallback(reason)
-    from docker_pass.core.engine import Engine
-
-    return Engine.for_plugin(args.plugin)
+    return open_engine(
+        no_daemon=bool(getattr(args, "no_daemon", False)),
+        on_fallback=_print_fallback if _debug(args) else None,
+        plugin=args.plugin,
+    )
 
 
 def _debug(args: argparse.Namespace) -> bool:

@@ -134,22 +134,29 @@ def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, st
 
 
 def open_engine(
-    *, no_daemon: bool = False, on_fallback: Callable[[str], None] | None = None
+    *,
+    no_daemon: bool = False,
+    on_fallback: Callable[[str], None] | None = None,
+    plugin: str | None = None,
 ) -> EngineFront:
     """The daemon's engine if one answers (unless ``no_daemon``), else an embedded one.
 
     ``on_fallback`` hears, once, why the embedded engine is used (the CLI prints it under
-    ``--debug``); it is not called when ``no_daemon`` asked for it.
+    ``--debug``); it is not called when ``no_daemon`` asked for it.  ``plugin``: the embedded
+    engine starts only that plugin (a write to it from ``set`` or ``rm``).
     """
     from docker_pass.core.engine import Engine
 
+    def embedded() -> EngineFront:
+        return Engine() if plugin is None else Engine.for_plugin(plugin)
+
     if no_daemon:
-        return Engine()
+        return embedded()
     client, reason = find_daemon()
     if client is None:
         if on_fallback is not None:
             on_fallback(reason)
-        return Engine()
+        return embedded()
     return DaemonOrEmbedded(client, on_fallback)
 
 

@@ -194,7 +194,7 @@ def test_our_own_delete_updates_the_header_count() -> None:
         assert "15 secrets" in app.sub_title
         info = app.secrets_index.find("gh/ci/token", "docker-pass")
         assert info is not None
-        app.delete_secret(info)
+        app.delete_keeping_undo(info)  # what d (confirmed) runs
         await settle(pilot)
         assert "14 secrets" in app.sub_title
 
