@@ -142,6 +142,9 @@ class PatternBar(Vertical):
     def _show_summary(self, text: Text, *, error: bool = False) -> None:
         summary = self.query_one("#pattern-summary", Static)
         summary.set_class(error, "-error")
+        # One line: at 80 columns a long count line ends in … rather than being cut.
+        text.no_wrap = True
+        text.overflow = "ellipsis"
         summary.update(text)
 
 
