@@ -223,7 +223,7 @@ def resolve_references(
             # An error of the engine itself (no plugin matches) is the command's own error.
             result = resolve(pattern)
         try:
-            value, provider = _one_value(id_, result)
+            value, provider = one_value(id_, result)
         except DockerPassError as exc:
             if not keep_going:
                 raise RunError(f"resolving {name}: {exc}").with_hints(*exc.hints) from None
@@ -236,8 +236,11 @@ def resolve_references(
     return out, report
 
 
-def _one_value(id_: ID, result: Resolution) -> tuple[bytes, str]:
-    """The value ``result`` holds for ``id_`` and its provider, or the error why not."""
+def one_value(id_: ID, result: Resolution, *, binary: bool = False) -> tuple[bytes, str]:
+    """The value ``result`` holds for ``id_`` and its provider, or the error why not.
+
+    ``binary``: the value goes into a file, not a variable, so a NUL byte is fine.
+    """
     from docker_pass.core.errors import SecretNotFoundError
 
     try:
@@ -248,7 +251,7 @@ def _one_value(id_: ID, result: Resolution) -> tuple[bytes, str]:
         providers = ", ".join(e.provider for e in envelopes)
         raise RunError(f"{len(envelopes)} secrets matched {shorten(id_.value)} ({providers})")
     value = envelopes[0].value
-    if b"\0" in value:
+    if b"\0" in value and not binary:
         raise RunError(
             f"the value of {shorten(id_.value)} holds a NUL byte, "
             "which an environment variable cannot carry"

@@ -112,8 +112,10 @@ if TYPE_CHECKING:
     from connectrpc.errors import ConnectError
     from connectrpc.request import RequestContext
 
+    from docker_pass.core.docker_endpoint import DockerHost
     from docker_pass.core.plugin import Plugin
     from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
+    from docker_pass.daemon.docker_proxy import DockerProxy
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -660,6 +662,7 @@ class EngineLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._extra: dict[str, str] = {}
 
     def acquire(self) -> None:
         """Take the lock; raise :class:`EngineAlreadyRunningError` if an engine holds it."""
@@ -678,8 +681,9 @@ class EngineLock:
             raise EngineAlreadyRunningError(f"an engine is already running{where}") from None
         self._fd = fd
 
-    def record(self, location: SocketLocation, abstract: str | None = None) -> None:
-        """Write who holds the lock, for ``engine status`` and a refused second start."""
+    def record(self, location: SocketLocation, abstract: str | None = None, **extra: str) -> None:
+        """Write who holds the lock, for ``engine status`` and a refused second start
+        (``extra``: the Docker proxy's socket and upstream, once it listens)."""
         assert self._fd is not None  # noqa: S101 - acquire() comes first
         doc: dict[str, object] = {
             "pid": os.getpid(),
@@ -688,6 +692,8 @@ class EngineLock:
         }
         if abstract is not None:
             doc["abstract_socket"] = abstract
+        self._extra.update(extra)
+        doc.update(self._extra)
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, json.dumps(doc).encode(), 0)
 
@@ -879,10 +885,13 @@ def run_engine(
     factory: Callable[[], Engine] = WarmEngine,
     on_ready: Callable[[list[PluginStatus]], None] | None = None,
     limits: ServerLimits | None = None,
+    docker: DockerProxySettings | None = None,
 ) -> None:
     """Run the engine in the foreground until SIGTERM or SIGINT.
 
     ``limits``: deadlines and connection limits (:class:`ServerLimits`' defaults if None).
+    ``docker``: where the Docker API proxy listens and which engine it forwards to (no proxy
+    if None).
     Raises :class:`EngineAlreadyRunningError` if this user's engine runs already.
     """
     from docker_pass.core.hardening import make_non_dumpable
@@ -895,6 +904,8 @@ def run_engine(
     stopped = True
     sock: socket.socket | None = None
     abstract: tuple[socket.socket, str] | None = None
+    proxy_sock: socket.socket | None = None
+    proxy_bound = -1
     bound = -1
     try:
         lock.record(location)
@@ -905,6 +916,8 @@ def run_engine(
         sock = bind_socket(location.path)
         bound = location.path.lstat().st_ino
         abstract = _listen_abstract(lock, location)
+        if docker is not None:
+            proxy_sock, proxy_bound = _bind_proxy(docker, location, lock, abstract)
         app = EngineApplication(host, limits)
         server = _make_server(app, host, limits)
         log.info(
@@ -918,18 +931,14 @@ def run_engine(
         if on_ready is not None:
             on_ready(statuses)
 
-        async def serve() -> None:
-            asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
-            refresher = asyncio.create_task(_refresh_forever(host, refresh_interval))
-            try:
-                await server.serve(sockets=[sock] if abstract is None else [sock, abstract[0]])
-            finally:
-                refresher.cancel()
-
+        sockets = [sock] if abstract is None else [sock, abstract[0]]
+        proxy = (docker, proxy_sock) if docker is not None and proxy_sock is not None else None
         with _ignoring_exit_signals():
-            asyncio.run(serve())
+            asyncio.run(_serve(server, sockets, host, refresh_interval, limits, proxy))
         log.info("engine stopped after %d request(s)", sum(app.requests.values()))
     finally:
+        if proxy_sock is not None and docker is not None:
+            _close_socket(proxy_sock, docker.socket, proxy_bound)
         if abstract is not None:
             abstract[0].close()  # an abstract name vanishes with its last descriptor
         if sock is not None:
@@ -943,6 +952,90 @@ def run_engine(
         lock.release()
     if not stopped:
         _exit_leaving_plugin_threads()
+
+
+async def _serve(
+    server: EngineServer,
+    sockets: list[socket.socket],
+    host: EngineHost,
+    refresh_interval: float,
+    limits: ServerLimits,
+    proxy: tuple[DockerProxySettings, socket.socket] | None,
+) -> None:
+    """The daemon's event loop: the engine API, the plugin refresher and the Docker proxy."""
+    asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
+    refresher = asyncio.create_task(_refresh_forever(host, refresh_interval))
+    running = await _start_proxy(proxy[0], proxy[1], host, limits) if proxy else None
+    try:
+        await server.serve(sockets=sockets)
+    finally:
+        refresher.cancel()
+        if running is not None:
+            running[0].close()
+            running[1].close_connections()
+
+
+class DockerProxySettings:
+    """Where the Docker API proxy listens (``socket``) and the engine it forwards to."""
+
+    def __init__(self, socket_path: Path, upstream: DockerHost) -> None:
+        self.socket = socket_path
+        self.upstream = upstream
+
+    def __repr__(self) -> str:
+        return f"DockerProxySettings({str(self.socket)!r}, {self.upstream!r})"
+
+
+def _bind_proxy(
+    docker: DockerProxySettings,
+    location: SocketLocation,
+    lock: EngineLock,
+    abstract: tuple[socket.socket, str] | None,
+) -> tuple[socket.socket, int]:
+    """The Docker proxy's listening socket (0600, in a 0700 directory) and its inode,
+    recorded in the lock for ``engine status``."""
+    if docker.socket.parent != location.path.parent:
+        prepare_directory(docker.socket.parent)
+    clear_stale_socket(docker.socket)
+    sock = bind_socket(docker.socket)
+    lock.record(
+        location,
+        abstract[1] if abstract is not None else None,
+        docker_socket=str(docker.socket),
+        docker_upstream=docker.upstream.url,
+        docker_upstream_source=docker.upstream.source,
+    )
+    log.info(
+        "docker proxy listening on %s, forwarding to %s (%s)",
+        docker.socket,
+        docker.upstream.url,
+        docker.upstream.source,
+    )
+    return sock, docker.socket.lstat().st_ino
+
+
+def _close_socket(sock: socket.socket, path: Path, inode: int) -> None:
+    """Close a listening socket and remove its file, if it is still ours."""
+    sock.close()
+    with suppress(OSError):
+        if path.lstat().st_ino == inode:
+            path.unlink()
+
+
+async def _start_proxy(
+    docker: DockerProxySettings,
+    sock: socket.socket,
+    host: EngineHost,
+    limits: ServerLimits,
+) -> tuple[asyncio.Server, DockerProxy]:
+    """Serve the Docker API proxy on ``sock`` (imported only when it runs)."""
+    from docker_pass.daemon.docker_proxy import DockerProxy, Upstream
+
+    proxy = DockerProxy(
+        Upstream(docker.upstream), host.call, resolve_timeout=limits.request_timeout
+    )
+    server = await asyncio.start_unix_server(proxy.handle, sock=sock, backlog=BACKLOG)
+    return server, proxy
 
 
 def _exit_leaving_plugin_threads() -> None:

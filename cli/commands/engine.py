@@ -14,8 +14,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.results import PluginStatus
+    from docker_pass.daemon.server import DockerProxySettings
 
 SYSTEMD_UNIT = """\
 to run it as a systemd user service (Type=notify, restarted on failure):
@@ -72,6 +75,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="refuse connections past N open ones (default: config engine.max_connections, "
         "or 1024; less if file descriptors are short)",
+    )
+    run.add_argument(
+        "--docker-host",
+        default=None,
+        metavar="URL",
+        help="the Docker engine the container proxy forwards to (default: config "
+        "engine.docker_host, $DOCKER_HOST, the current docker context's, else "
+        "unix:///var/run/docker.sock)",
+    )
+    run.add_argument(
+        "--no-docker-proxy",
+        action="store_true",
+        help="do not serve the Docker API proxy (default: config engine.docker_proxy, or on)",
     )
     run.set_defaults(handler=run_engine)
     status = verbs.add_parser(
@@ -186,8 +202,33 @@ def run_engine(args: argparse.Namespace) -> int:
             _setting(args.max_connections, "max_connections", limits.DEFAULT_MAX_CONNECTIONS)
         ),
     )
-    serve(socket_location(), refresh_interval=interval, on_ready=_ready, limits=server_limits)
+    location = socket_location()
+    serve(
+        location,
+        refresh_interval=interval,
+        on_ready=_ready,
+        limits=server_limits,
+        docker=_docker_proxy(args, location.path),
+    )
     return 0
+
+
+def _docker_proxy(args: argparse.Namespace, engine_socket: Path) -> DockerProxySettings | None:
+    """Where the Docker API proxy listens and what it forwards to (``None``: turned off)."""
+    from docker_pass.core.config import load_config
+    from docker_pass.core.docker_endpoint import proxy_socket_path, upstream_host
+    from docker_pass.daemon.server import DockerProxySettings
+
+    section = load_config().get("engine", {})
+    enabled = section.get("docker_proxy", True) if isinstance(section, dict) else True
+    if args.no_docker_proxy or enabled in (False, "off", "false", "no"):
+        if args.docker_host:
+            from docker_pass.core.errors import UsageError
+
+            raise UsageError("--docker-host needs the Docker proxy (drop --no-docker-proxy)")
+        return None
+    path = proxy_socket_path(engine_socket)
+    return DockerProxySettings(path, upstream_host(args.docker_host, own_socket=path))
 
 
 def _setting(given: float | None, key: str, default: float) -> float:
@@ -266,6 +307,8 @@ def run_status(args: argparse.Namespace) -> int:
     else:
         holder = lock_holder() or {}
         doc["abstract_socket"] = holder.get("abstract_socket")
+        doc["docker_socket"] = holder.get("docker_socket")
+        doc["docker_upstream"] = holder.get("docker_upstream")
         with client:
             info = client.info()  # answered without the engine thread
         try:
@@ -291,6 +334,11 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"engine: {state}")
         print(f"socket: {location.path} ({location.source})")
         return 1
+    _print_running(doc, location, info.requests)
+    return 0
+
+
+def _print_running(doc: dict[str, Any], location: Any, requests: dict[str, int]) -> None:
     print(f"engine: running (pid {doc['pid']}, {doc['version']})")
     print(f"socket: {location.path} ({location.source})")
     if doc["abstract_socket"]:
@@ -299,18 +347,19 @@ def run_status(args: argparse.Namespace) -> int:
         default = doc["abstract_socket"] == default_abstract_name()
         note = " (where Docker's clients look by default)" if default else ""
         print(f"abstract socket: {doc['abstract_socket']}{note}")
+    if doc["docker_socket"]:
+        print(f"docker proxy: unix://{doc['docker_socket']} -> {doc['docker_upstream']}")
     if doc["started_at"]:
         print(f"started: {doc['started_at']}")
-    total = sum(info.requests.values())
+    total = sum(requests.values())
     by_method = ", ".join(
-        f"{path.rpartition('/')[2]} {count}" for path, count in sorted(info.requests.items())
+        f"{path.rpartition('/')[2]} {count}" for path, count in sorted(requests.items())
     )
     print(f"requests: {total}" + (f" ({by_method})" if by_method else ""))
     if doc["plugins"] is None:
         print("plugins: not answering (a plugin call has not returned)")
     else:
         print("plugins: " + ", ".join(f"{name} {state}" for name, state in doc["plugins"].items()))
-    return 0
 
 
 # -- engine stop --------------------------------------------------------------------------------

@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--uninstall", action="store_true", help="remove the link instead")
     parser.add_argument(
+        "--context",
+        action="store_true",
+        help="create (or update) the docker context 'docker-pass', which sends docker, "
+        "Compose and Docker SDKs through the engine's container proxy (with --uninstall: "
+        "remove it)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="replace (or remove) a docker-pass plugin that is not a link to this one",
@@ -56,6 +63,8 @@ def this_executable() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.context:
+        return _context(args)
     link = plugin_dir() / EXECUTABLE
     target = this_executable()
     if args.uninstall:
@@ -88,4 +97,35 @@ def _uninstall(link: Path, target: Path, *, force: bool) -> int:
         )
     link.unlink()
     print(f"Removed: {link}")
+    return 0
+
+
+def _context(args: argparse.Namespace) -> int:
+    """``install --context``: the docker context whose endpoint is the container proxy."""
+    from docker_pass.core.docker_endpoint import (
+        CONTEXT_NAME,
+        current_context,
+        proxy_socket_path,
+        remove_context,
+        write_context,
+    )
+    from docker_pass.core.remote.endpoint import socket_location
+
+    if args.uninstall:
+        if not remove_context(CONTEXT_NAME):
+            print(f"No docker context {CONTEXT_NAME}")
+            return 0
+        print(f"Removed docker context {CONTEXT_NAME}")
+        if current_context() == CONTEXT_NAME:
+            print("It was the current context: run: docker context use default")
+        return 0
+    path = proxy_socket_path(socket_location().path)
+    existed = write_context(
+        CONTEXT_NAME,
+        f"unix://{path}",
+        "docker-pass: se:// references resolved at container create",
+    )
+    print(f"{'Updated' if existed else 'Created'} docker context {CONTEXT_NAME}: unix://{path}")
+    print("It works while the engine runs (docker pass engine run). Use it with:")
+    print(f"  docker context use {CONTEXT_NAME}     # or: docker --context {CONTEXT_NAME} …")
     return 0
