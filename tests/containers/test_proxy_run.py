@@ -1,0 +1,290 @@
+"""``docker run`` through the engine's Docker proxy, against a real dockerd."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.containers.conftest import SECRETS
+from tests.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.containers.conftest import Proxy
+
+pytestmark = pytest.mark.integration
+KEY = SECRETS["openai/api-key"]
+
+
+def _out(done: subprocess.CompletedProcess[bytes]) -> str:
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def _names(proxy: Proxy) -> list[str]:
+    return proxy.dockerd.docker("ps", "-a", "--format", "{{.Names}}").stdout.decode().split()
+
+
+def test_run_resolves_references_and_leaves_the_rest(proxy: Proxy) -> None:
+    out = _out(
+        proxy.docker(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-e",
+            "OPENAI_API_KEY=se://openai/api-key",
+            "-e",
+            "PLAIN=hello",
+            "-e",
+            "EMBEDDED=postgres://u:se://db/password@h",
+            "-e",
+            "NOT_A_REF=xse://openai/api-key",
+            "busybox",
+            "sh",
+            "-c",
+            'printf "%s|%s|%s|%s" "$OPENAI_API_KEY" "$PLAIN" "$EMBEDDED" "$NOT_A_REF"',
+        )
+    )
+    assert out == f"{KEY}|hello|postgres://u:se://db/password@h|xse://openai/api-key"
+
+
+def test_a_failing_reference_refuses_the_create(proxy: Proxy) -> None:
+    name = f"never-{uuid.uuid4().hex[:8]}"
+    done = proxy.docker(
+        "run",
+        "--name",
+        name,
+        "--network",
+        "none",
+        "-e",
+        "GOOD=se://openai/api-key",
+        "-e",
+        "MISSING=se://no/such/secret",
+        "busybox",
+        "true",
+    )
+    assert done.returncode == 125
+    err = done.stderr.decode()
+    assert "resolving MISSING: secret not found: no/such/secret" in err
+    assert KEY not in err
+    assert name not in _names(proxy), "a container was created although a reference failed"
+    # A wildcard is not an ID: invalid, named, and again nothing is created.
+    done = proxy.docker("create", "--name", name, "-e", "W=se://openai/*", "busybox", "true")
+    assert done.returncode != 0
+    assert "resolving W: invalid identifier" in done.stderr.decode()
+    assert name not in _names(proxy)
+
+
+def test_two_plugins_answering_is_refused_like_run(memory_plugin: Path, proxy: Proxy) -> None:
+    # memory_plugin comes first: the engine that proxy starts loads it.
+    memory_plugin.write_text(json.dumps({"openai/api-key": "from-memory", "only/mem": "m"}))
+    done = proxy.docker("run", "--rm", "-e", "T=se://openai/api-key", "busybox", "true")
+    assert done.returncode == 125
+    err = done.stderr.decode()
+    assert "resolving T: 2 secrets matched openai/api-key (docker-pass, memory)" in err
+    assert "from-memory" not in err
+    assert KEY not in err
+    out = _out(
+        proxy.docker("run", "--rm", "-e", "M=se://only/mem", "busybox", "sh", "-c", "echo $M")
+    )
+    assert out == "m\n"
+
+
+def test_inspect_through_the_proxy_shows_references(proxy: Proxy) -> None:
+    cid = _out(
+        proxy.docker(
+            "create",
+            "--network",
+            "none",
+            "-e",
+            "K=se://openai/api-key",
+            "-e",
+            "P=plain",
+            "busybox",
+            "true",
+        )
+    ).strip()
+    through = json.loads(_out(proxy.docker("inspect", cid)))[0]
+    assert "K=se://openai/api-key" in through["Config"]["Env"]
+    assert "P=plain" in through["Config"]["Env"]
+    assert KEY not in json.dumps(through)
+    recorded = json.loads(through["Config"]["Labels"]["docker-pass.references"])
+    assert recorded == {"K": "se://openai/api-key"}
+    # Straight to the engine the value is there: it is what the container runs with.
+    direct = json.loads(_out(proxy.dockerd.docker("inspect", cid)))[0]
+    assert f"K={KEY}" in direct["Config"]["Env"]
+
+
+def test_piped_stdin_reaches_the_container(proxy: Proxy) -> None:
+    data = b"line one\nline two\n" * 2000
+    done = proxy.docker(
+        "run",
+        "--rm",
+        "-i",
+        "--network",
+        "none",
+        "-e",
+        "K=se://openai/api-key",
+        "busybox",
+        "sh",
+        "-c",
+        'cat; echo "k=$K"',
+        input=data,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout == data + f"k={KEY}\n".encode()
+
+
+def test_exit_code_and_stderr_pass_through(proxy: Proxy) -> None:
+    done = proxy.docker(
+        "run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7"
+    )
+    assert done.returncode == 7
+    assert done.stdout == b"out\n"
+    assert done.stderr == b"err\n"
+
+
+def test_logs_follow_streams_as_it_goes(proxy: Proxy) -> None:
+    cid = _out(
+        proxy.docker(
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            "echo first; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo second",
+        )
+    ).strip()
+    follow = subprocess.Popen(
+        ["docker", "logs", "-f", cid], stdout=subprocess.PIPE, env=proxy.env()
+    )
+    try:
+        assert follow.stdout is not None
+        assert follow.stdout.readline() == b"first\n"  # before the container has finished
+        assert follow.poll() is None
+        _out(proxy.docker("exec", cid, "touch", "/tmp/go"))
+        assert follow.stdout.readline() == b"second\n"
+        assert follow.wait(timeout=60) == 0
+    finally:
+        follow.kill()
+
+
+def test_events_stream_through(proxy: Proxy) -> None:
+    events = subprocess.Popen(
+        ["docker", "events", "--format", "{{.Action}} {{.Actor.Attributes.name}}"],
+        stdout=subprocess.PIPE,
+        env=proxy.env(),
+    )
+    name = f"ev-{uuid.uuid4().hex[:8]}"
+    try:
+        assert events.stdout is not None
+        deadline = time.monotonic() + 60
+        # The subscription starts when the request arrives: create until one is seen.
+        _out(proxy.docker("create", "--name", name, "--network", "none", "busybox", "true"))
+        line = events.stdout.readline().decode()
+        assert line.strip() == f"create {name}", line
+        assert time.monotonic() < deadline
+    finally:
+        events.kill()
+
+
+def test_exec_environment_is_resolved_too(proxy: Proxy) -> None:
+    cid = _out(proxy.docker("run", "-d", "--network", "none", "busybox", "sleep", "60")).strip()
+    out = _out(proxy.docker("exec", "-e", "D=se://db/password", cid, "sh", "-c", 'echo "$D"'))
+    assert out == SECRETS["db/password"] + "\n"
+    done = proxy.docker("exec", "-e", "D=se://db/nope", cid, "true")
+    assert done.returncode != 0
+    assert "resolving D: secret not found: db/nope" in done.stderr.decode()
+
+
+def test_build_uploads_its_context_through_the_proxy(proxy: Proxy, tmp_path: Path) -> None:
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM busybox\nCOPY blob /blob\n")
+    blob = bytes(range(256)) * 8192  # 2 MiB, sent as a chunked upload
+    (context / "blob").write_bytes(blob)
+    env = proxy.env(DOCKER_BUILDKIT="0")
+    done = subprocess.run(
+        ["docker", "build", "-q", "-t", "proxied-build", str(context)],
+        capture_output=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    copied = proxy.docker("run", "--rm", "--network", "none", "proxied-build", "md5sum", "/blob")
+    import hashlib
+
+    assert _out(copied).split()[0] == hashlib.md5(blob).hexdigest()  # noqa: S324
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_interactive_terminal_session(proxy: Proxy) -> None:
+    session = f"dp-{uuid.uuid4().hex[:8]}"
+    env = proxy.env()
+    command = "docker run --rm -it --network none -e K=se://openai/api-key busybox sh"
+    subprocess.run(
+        ["tmux", "-L", session, "new-session", "-d", "-x", "80", "-y", "12", command],
+        check=True,
+        env=env,
+    )
+    try:
+
+        def pane() -> str:
+            return subprocess.run(
+                ["tmux", "-L", session, "capture-pane", "-p"], capture_output=True, check=False
+            ).stdout.decode()
+
+        def wait_for(text: str) -> None:
+            deadline = time.monotonic() + 60
+            while text not in pane():
+                assert time.monotonic() < deadline, f"{text!r} never appeared:\n{pane()}"
+                time.sleep(0.05)
+
+        wait_for("/ #")
+        subprocess.run(["tmux", "-L", session, "send-keys", "-l", "echo ${#K}:$(tty)"], check=True)
+        subprocess.run(["tmux", "-L", session, "send-keys", "Enter"], check=True)
+        wait_for(f"{len(KEY)}:/dev/pts/0")
+        subprocess.run(["tmux", "-L", session, "send-keys", "exit", "Enter"], check=True)
+        deadline = time.monotonic() + 60
+        while (
+            subprocess.run(["tmux", "-L", session, "has-session"], capture_output=True).returncode
+            == 0
+        ):
+            assert time.monotonic() < deadline, pane()
+            time.sleep(0.05)
+    finally:
+        subprocess.run(["tmux", "-L", session, "kill-server"], capture_output=True, check=False)
+
+
+def test_the_engine_unreachable_is_said_plainly(proxy: Proxy) -> None:
+    from tests.daemon.engines import start_engine
+
+    proxy.engine.stop()
+    log = proxy.engine.log_path.with_name("engine2.log")
+    second = start_engine(log, "--docker-host", "unix:///nonexistent/docker.sock")
+    try:
+        done = proxy.docker("ps")
+        assert done.returncode != 0
+        assert (
+            "cannot reach the Docker engine at unix:///nonexistent/docker.sock"
+            in done.stderr.decode()
+        )
+    finally:
+        second.stop()
+
+
+def test_engine_status_names_the_proxy(proxy: Proxy) -> None:
+    status = json.loads(_out(docker_pass("engine", "status", "--json")))
+    assert status["docker_socket"] == str(proxy.socket)
+    assert status["docker_upstream"] == proxy.dockerd.host
