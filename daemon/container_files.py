@@ -155,7 +155,7 @@ async def _put_file(
     base, missing = await _existing_folder(
         api, prefix, container, posixpath.dirname(file.path) or "/"
     )
-    query = urlencode({"path": base, **owner})
+    query = urlencode({"path": base, "noOverwriteDirNonDir": "true", **owner})
     status, body = await api.call(
         b"PUT",
         f"{prefix}/containers/{quote(container)}/archive?{query}",
