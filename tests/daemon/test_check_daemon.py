@@ -45,3 +45,29 @@ def test_check_asks_the_daemon(engine: RunningEngine, snapshot_data: Path, tmp_p
     for output in (daemon.stdout, embedded.stdout, engine.log().encode()):
         assert b"db-secret-1" not in output
         assert b"fresh-value" not in output
+
+
+def test_a_plugin_that_fails_is_an_error_then_a_hint(engine: RunningEngine, tmp_path: Path) -> None:
+    env = tmp_path / "app.env"
+    env.write_text("C=se://crash/now\n")
+    crash = docker_pass("check", str(env))
+    assert crash.returncode == 1
+    message = "snapshot broke on purpose; run: docker pass plugins enable snapshot"
+    assert crash.stdout.decode().splitlines()[1].split(None, 4) == [
+        str(env),
+        "C",
+        "se://crash/now",
+        "error",
+        f"snapshot: {message}",
+    ]
+
+    # The plugin is now down: a reference only it held is not found, and the hint says why.
+    env.write_text("A=se://shared/x\nB=se://app/db\n")
+    for flags in ([], ["--no-daemon"]):
+        down = docker_pass(*flags, "check", str(env))
+        assert down.returncode == 1
+        lines = down.stdout.decode().splitlines()
+        assert len(lines) == 3, flags
+        assert lines[1].endswith("se://shared/x  not found  secret not found: shared/x"), flags
+        assert lines[2].endswith("se://app/db    not found  secret not found: app/db"), flags
+        assert down.stderr.decode() == f"Hint: plugin snapshot is crashed: {message}\n", flags
