@@ -79,7 +79,7 @@ class ReferenceStatus(StrEnum):
 
 
 class ReferenceResult(FrozenValue):
-    """How one variable's reference resolved (never the value), for ``run --explain``.
+    """How one variable's reference resolved (never the value), for ``run --explain`` and ``check``.
 
     ``error`` is why it failed (``""`` when it resolved); ``id`` is ``None`` when the reference
     does not name a valid ID, and ``target`` is its text after ``se://`` either way.
