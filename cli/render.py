@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
+    from docker_pass.core.compose_refs import CheckedReference
     from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.results import Listing, PluginStatus, Removal
     from docker_pass.core.run import ReferenceResult
@@ -183,3 +185,72 @@ def explain(report: Sequence[ReferenceResult]) -> int:
         else:
             print(f"{reference} -> provider {item.provider} ({asked})", file=sys.stderr)
     return 1 if any(item.failed for item in report) else 0
+
+
+def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json: bool) -> int:
+    """``check``: a table of references (file, service, variable, reference, status, detail),
+    or JSON; never a value.  Hints of failures (plugins that were down) go to stderr once each.
+    Exit 1 when any reference fails."""
+    if as_json:
+        _print_json([_check_entry(c) for c in checked])
+    elif checked:
+        rows = [("FILE", "SERVICE", "VARIABLE", "REFERENCE", "STATUS", "DETAIL")]
+        rows += [
+            (
+                _printable(str(c.found.file)),
+                _printable(c.found.service),
+                _printable(c.found.variable),
+                _printable(f"se://{c.found.target}"),
+                c.result.status.value,
+                _check_detail(c),
+            )
+            for c in checked
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            print(("  ".join(cells) + "  " + row[-1]).rstrip())
+    if not checked:
+        names = ", ".join(str(f) for f in files)
+        print(f"no se:// references in {_printable(names)}", file=sys.stderr)
+    hints = dict.fromkeys(hint for c in checked for hint in c.result.hints)
+    for hint in hints:
+        print(f"Hint: {hint}", file=sys.stderr)
+    return 1 if any(c.failed for c in checked) else 0
+
+
+def _check_entry(item: CheckedReference) -> dict[str, object]:
+    found, result = item.found, item.result
+    return {
+        "file": str(found.file),
+        "service": found.service or None,
+        "variable": found.variable,
+        "reference": f"se://{found.target}",
+        "status": result.status.value,
+        "provider": result.provider or None,
+        "providers": list(result.matched),
+        "error": result.error or None,
+        "note": found.note or None,
+    }
+
+
+def _check_detail(item: CheckedReference) -> str:
+    """The provider when it resolves, the plugins when ambiguous, else the error; then the note."""
+    from docker_pass.core.run import ReferenceStatus
+
+    result = item.result
+    if result.status == ReferenceStatus.RESOLVES:
+        detail = result.provider
+    elif result.status == ReferenceStatus.AMBIGUOUS:
+        detail = ", ".join(result.matched)
+    else:
+        detail = result.error
+    detail = _printable(detail)
+    return f"{detail} ({item.found.note})" if item.found.note else detail
+
+
+def _printable(text: str) -> str:
+    """``text`` for one cell of a table: cut at the quote limit, control characters escaped."""
+    from docker_pass.core.errors import go_quote, shorten
+
+    return shorten(text) if text.isprintable() else go_quote(text)

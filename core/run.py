@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from contextlib import suppress
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
@@ -35,8 +36,50 @@ class RunError(DockerPassError):
     """Raised when ``run`` cannot prepare the environment or start the child."""
 
 
+class AmbiguousReferenceError(RunError):
+    """Raised when a reference's ID is answered by more than one plugin (``providers``)."""
+
+    def __init__(self, id_: ID, providers: Sequence[str]) -> None:
+        self.providers = tuple(providers)
+        super().__init__(
+            f"{len(self.providers)} secrets matched {shorten(id_.value)} "
+            f"({', '.join(self.providers)})"
+        )
+
+
+class ReferenceStatus(StrEnum):
+    """How one reference fared: the one rule ``run --explain`` and ``check`` report by."""
+
+    RESOLVES = "resolves"
+    #: no secret with that ID, or no plugin serves it
+    NOT_FOUND = "not found"
+    #: two or more plugins answered the ID
+    AMBIGUOUS = "ambiguous"
+    #: the text after se:// is not one valid ID (a wildcard, an empty component…)
+    INVALID = "invalid"
+    #: anything else: a plugin failed, or the value cannot go into an environment
+    ERROR = "error"
+
+    @classmethod
+    def of_failure(cls, exc: DockerPassError) -> ReferenceStatus:
+        """The status a failed reference has, by the error that failed it."""
+        from docker_pass.core.errors import (
+            InvalidIdentifierError,
+            NoPluginMatchesError,
+            SecretNotFoundError,
+        )
+
+        if isinstance(exc, InvalidIdentifierError):
+            return cls.INVALID
+        if isinstance(exc, SecretNotFoundError | NoPluginMatchesError):
+            return cls.NOT_FOUND
+        if isinstance(exc, AmbiguousReferenceError):
+            return cls.AMBIGUOUS
+        return cls.ERROR
+
+
 class ReferenceResult(FrozenValue):
-    """How one variable's reference resolved (never the value), for ``run --explain``.
+    """How one variable's reference resolved (never the value), for ``run --explain`` and ``check``.
 
     ``error`` is why it failed (``""`` when it resolved); ``id`` is ``None`` when the reference
     does not name a valid ID, and ``target`` is its text after ``se://`` either way.
@@ -49,7 +92,9 @@ class ReferenceResult(FrozenValue):
         "errors",
         "hints",
         "id",
+        "matched",
         "provider",
+        "status",
         "target",
         "variable",
     )
@@ -63,6 +108,9 @@ class ReferenceResult(FrozenValue):
     error: str
     #: the failure's hint lines (plugins that were down, what to run)
     hints: tuple[str, ...]
+    status: ReferenceStatus
+    #: the providers that answered the ID: one when it resolved, two or more when ambiguous
+    matched: tuple[str, ...]
 
     def __init__(
         self,
@@ -76,6 +124,8 @@ class ReferenceResult(FrozenValue):
         target: str | None = None,
         error: str = "",
         hints: tuple[str, ...] = (),
+        status: ReferenceStatus = ReferenceStatus.RESOLVES,
+        matched: tuple[str, ...] | None = None,
     ) -> None:
         self._set("variable", variable)
         self._set("target", target if target is not None else (id_.value if id_ else ""))
@@ -86,6 +136,8 @@ class ReferenceResult(FrozenValue):
         self._set("errors", errors)
         self._set("error", error)
         self._set("hints", hints)
+        self._set("status", status)
+        self._set("matched", matched if matched is not None else ((provider,) if provider else ()))
 
     @classmethod
     def failure(
@@ -107,6 +159,8 @@ class ReferenceResult(FrozenValue):
             target=target,
             error=str(exc),
             hints=exc.hints,
+            status=ReferenceStatus.of_failure(exc),
+            matched=exc.providers if isinstance(exc, AmbiguousReferenceError) else (),
         )
 
     @property
@@ -128,16 +182,27 @@ def load_environment(env_files: Sequence[Path], base: Mapping[bytes, bytes]) -> 
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse a dotenv file with python-dotenv; a bad file is an error naming it and the line."""
-    from dotenv.parser import parse_stream  # ~50 ms: only paid when --env-file is given
+    """Parse a dotenv file with python-dotenv; a bad file is an error naming it and the line.
 
+    A line that is a bare ``KEY`` takes its value from this process's environment, as docker's
+    ``--env-file`` does.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RunError(f"reading env-file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise RunError(f"reading env-file {path}: not UTF-8 text") from None
+    return parse_env_text(text, path)
+
+
+def parse_env_text(text: str, path: Path, *, inherit: bool = True) -> dict[str, str]:
+    """The variables of dotenv ``text`` read from ``path`` (named in errors), as
+    :func:`read_env_file` returns them; without ``inherit`` a bare ``KEY`` is left out, so only
+    values written in the text are returned."""
     import io
+
+    from dotenv.parser import parse_stream  # ~50 ms: only paid when an env file is read
 
     values: dict[str, str] = {}
     for binding in parse_stream(io.StringIO(text)):
@@ -154,7 +219,7 @@ def read_env_file(path: Path) -> dict[str, str]:
             )
         if binding.value is None:
             # `KEY` alone: take it from the environment, as docker's --env-file does.
-            inherited = os.environ.get(binding.key)
+            inherited = os.environ.get(binding.key) if inherit else None
             if inherited is not None:
                 values[binding.key] = inherited
             continue
@@ -205,35 +270,60 @@ def resolve_references(
     out = dict(env)
     report = []
     for name, raw in _reference_values(env):
-        try:
-            id_ = ID.parse(raw)
-        except DockerPassError as exc:
-            if not keep_going:
-                raise RunError(f"resolving {name}: {exc}") from None
-            report.append(ReferenceResult.failure(name, None, raw, None, exc))
-            continue
-        pattern = Pattern.parse(id_.value)
-        if keep_going:
-            try:
-                result = resolve(pattern)
-            except DockerPassError as exc:
-                report.append(ReferenceResult.failure(name, id_, raw, None, exc))
-                continue
-        else:
-            # An error of the engine itself (no plugin matches) is the command's own error.
-            result = resolve(pattern)
-        try:
-            value, provider = one_value(id_, result)
-        except DockerPassError as exc:
-            if not keep_going:
-                raise RunError(f"resolving {name}: {exc}").with_hints(*exc.hints) from None
-            report.append(ReferenceResult.failure(name, id_, raw, result, exc))
-            continue
-        out[os.fsencode(name)] = value
-        report.append(
-            ReferenceResult(name, id_, result.asked, result.answered, provider, dict(result.errors))
-        )
+        value, item = resolve_reference(name, raw, resolve, strict=not keep_going)
+        if value is not None:
+            out[os.fsencode(name)] = value
+        report.append(item)
     return out, report
+
+
+def resolve_reference(
+    variable: str,
+    target: str,
+    resolve: Callable[[Pattern], Resolution],
+    *,
+    strict: bool = False,
+) -> tuple[bytes | None, ReferenceResult]:
+    """Resolve one reference (``target``: its text after ``se://``) by ``run``'s rules: it must
+    name one ID, and that ID must resolve to exactly one value.
+
+    Returns the value (``None`` when it failed) and how it fared.  With ``strict`` (``run``)
+    the failure raises instead: :class:`RunError` ``resolving VARIABLE: …``, or the engine's own
+    error (no plugin matches) as it is.
+    """
+    try:
+        id_ = ID.parse(target)
+    except DockerPassError as exc:
+        if strict:
+            raise RunError(f"resolving {variable}: {exc}") from None
+        return None, ReferenceResult.failure(variable, None, target, None, exc)
+    pattern = Pattern.parse(id_.value)
+    if strict:
+        # An error of the engine itself (no plugin matches) is the command's own error.
+        result = resolve(pattern)
+    else:
+        try:
+            result = resolve(pattern)
+        except DockerPassError as exc:
+            return None, ReferenceResult.failure(variable, id_, target, None, exc)
+    try:
+        value, provider = one_value(id_, result)
+    except DockerPassError as exc:
+        if strict:
+            raise RunError(f"resolving {variable}: {exc}").with_hints(*exc.hints) from None
+        return None, ReferenceResult.failure(variable, id_, target, result, exc)
+    found = ReferenceResult(
+        variable, id_, result.asked, result.answered, provider, dict(result.errors)
+    )
+    return value, found
+
+
+def check_reference(
+    variable: str, target: str, resolve: Callable[[Pattern], Resolution]
+) -> ReferenceResult:
+    """How one reference fares by ``run``'s rules (:func:`resolve_reference`), without its value."""
+    _value, found = resolve_reference(variable, target, resolve)
+    return found
 
 
 def one_value(id_: ID, result: Resolution, *, binary: bool = False) -> tuple[bytes, str]:
@@ -248,8 +338,7 @@ def one_value(id_: ID, result: Resolution, *, binary: bool = False) -> tuple[byt
     except SecretNotFoundError as exc:
         raise exc.naming(id_.value) from None
     if len(envelopes) > 1:
-        providers = ", ".join(e.provider for e in envelopes)
-        raise RunError(f"{len(envelopes)} secrets matched {shorten(id_.value)} ({providers})")
+        raise AmbiguousReferenceError(id_, [e.provider for e in envelopes])
     value = envelopes[0].value
     if b"\0" in value and not binary:
         raise RunError(

@@ -1,0 +1,59 @@
+"""`check [FILE…]`: list the se:// references in Compose and env files and how each resolves."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  docker pass check                              # compose.yaml (or docker-compose.yml…) and .env
+  docker pass check deploy/compose.yaml .env.prod
+  docker pass check --json compose.yaml
+
+Only values that start with se:// as written are references (Compose's ${VAR} interpolation is
+not applied first). Each must name one ID and resolve to exactly one value, as 'run' requires.
+Exit status: 0 when every reference resolves (or there are none), 1 when any does not."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "check",
+        help="Check the se:// references in Compose and env files",
+        description=(
+            "List every se:// reference in Compose files and env files, with its file, "
+            "service, variable and status: resolves (with the provider), not found, ambiguous "
+            "(which plugins answered), invalid (why the ID is not one), or error. Never a "
+            "value. A Compose file's env_file: entries are read too, relative to its folder. "
+            "Without FILE: the Compose file docker compose would pick in this folder "
+            "(compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml) and .env."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="a Compose file (.yaml/.yml, or YAML with services:) or an env file",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from docker_pass.cli import render
+    from docker_pass.core.compose_refs import check_references, default_files, find_references
+
+    files = list(args.files) or default_files(Path())
+    found = find_references(files)
+    checked = []
+    if found:
+        from docker_pass.cli.commands.engine import engine_for
+        from docker_pass.core.hardening import make_non_dumpable
+
+        make_non_dumpable()  # values are read (and dropped at once) to check each reference
+        with engine_for(args) as engine:
+            checked = check_references(found, engine.resolve)
+    return render.check(checked, files, as_json=args.json)

@@ -1,0 +1,275 @@
+"""Find the ``se://`` references in Compose files and env files, for ``check``.
+
+A Compose file's services are read in order: each service's ``environment:`` (a mapping, or a
+list of ``KEY=VALUE`` strings), then its ``env_file:`` entries (a string, a list of strings, or
+a list of ``{path:, required:}`` mappings; relative to the Compose file's directory), each read
+with the dotenv parser ``run --env-file`` uses.  A plain env file's references have no service.
+
+Only a value that starts with ``se://`` as written is a reference.  Compose would first expand
+``${VAR}`` in values; this module reads values as written, so ``${REF}`` holding ``se://…`` in
+the shell is not seen, and ``se://${X}`` is reported as it stands (an invalid ID, with a note).
+
+PyYAML is imported only when a Compose file is read: ``get``/``ls``/``run`` never load it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from docker_pass.core.errors import DockerPassError, shorten
+from docker_pass.core.refs import SCHEME
+from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
+
+    from docker_pass.core.ids import Pattern
+    from docker_pass.core.results import Resolution
+    from docker_pass.core.run import ReferenceResult
+
+#: The Compose file names ``docker compose`` looks for, in the order it picks the first.
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+DEFAULT_ENV_FILE = ".env"
+COMPOSE_SUFFIXES = (".yaml", ".yml")
+INTERPOLATION_NOTE = "Compose expands ${...} first; check reads the value as written"
+
+
+class ComposeFileError(DockerPassError):
+    """Raised when a file to check is missing or unreadable, is YAML that does not parse, or is
+    a Compose file whose shape is not Compose's (not a mapping, a service that is a list…)."""
+
+
+class FoundReference(FrozenValue):
+    """One ``se://`` reference in a file: where it is, and its text after ``se://``.
+
+    ``service`` is ``""`` for a plain env file; for an env file a service names in ``env_file:``
+    it is that service.  ``note`` says why the reference may not be what Compose passes on.
+    """
+
+    __slots__ = ("file", "note", "service", "target", "variable")
+    file: Path
+    service: str
+    variable: str
+    target: str
+    note: str
+
+    def __init__(self, file: Path, service: str, variable: str, target: str) -> None:
+        self._set("file", file)
+        self._set("service", service)
+        self._set("variable", variable)
+        self._set("target", target)
+        self._set("note", INTERPOLATION_NOTE if "$" in target else "")
+
+    def __repr__(self) -> str:
+        return (
+            f"FoundReference({str(self.file)!r}, {self.service!r}, {self.variable!r}, "
+            f"{self.target!r})"
+        )
+
+
+class CheckedReference(FrozenValue):
+    """A found reference and how it fared by ``run``'s rules (never its value)."""
+
+    __slots__ = ("found", "result")
+    found: FoundReference
+    result: ReferenceResult
+
+    def __init__(self, found: FoundReference, result: ReferenceResult) -> None:
+        self._set("found", found)
+        self._set("result", result)
+
+    @property
+    def failed(self) -> bool:
+        """Whether this reference would fail a ``run`` or a container's create."""
+        return self.result.failed
+
+
+def default_files(directory: Path) -> list[Path]:
+    """The files ``check`` reads when given none: the Compose file ``docker compose`` would pick
+    in ``directory`` (the first of :data:`COMPOSE_FILE_NAMES` that exists) and ``.env``.
+
+    Neither existing is an error that names what was looked for.
+    """
+    found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).is_file()][:1]
+    env_file = directory / DEFAULT_ENV_FILE
+    if env_file.is_file():
+        found.append(env_file)
+    if not found:
+        names = ", ".join(COMPOSE_FILE_NAMES)
+        raise ComposeFileError(
+            f"no Compose file ({names}) and no {DEFAULT_ENV_FILE} in {directory.absolute()}"
+        )
+    return found
+
+
+def find_references(paths: Sequence[Path]) -> list[FoundReference]:
+    """Every reference in ``paths``, in file order, then service and variable order as written.
+
+    A path is read as a Compose file when its name ends in ``.yaml``/``.yml`` or it parses as a
+    YAML mapping with ``services``; else as an env file.
+    """
+    found: list[FoundReference] = []
+    for path in paths:
+        text = _read_text(path, "file")
+        document = _compose_document(path, text)
+        if document is None:
+            found.extend(_env_file_references(path, "", text))
+        else:
+            found.extend(_compose_references(path, document))
+    return found
+
+
+def check_references(
+    found: Sequence[FoundReference], resolve: Callable[[Pattern], Resolution]
+) -> list[CheckedReference]:
+    """How each found reference fares by ``run``'s rules; each distinct target is resolved once
+    (and its value dropped at once)."""
+    from docker_pass.core.run import check_reference
+
+    by_target: dict[str, ReferenceResult] = {}
+    checked = []
+    for ref in found:
+        result = by_target.get(ref.target)
+        if result is None:
+            result = by_target[ref.target] = check_reference(ref.variable, ref.target, resolve)
+        checked.append(CheckedReference(ref, result))
+    return checked
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path, kind: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ComposeFileError(f"{kind} not found: {path}") from None
+    except IsADirectoryError:
+        raise ComposeFileError(f"reading {path}: is a directory") from None
+    except OSError as exc:
+        raise ComposeFileError(f"reading {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ComposeFileError(f"reading {path}: not UTF-8 text") from None
+
+
+def _compose_document(path: Path, text: str) -> dict[object, object] | None:
+    """The Compose mapping ``text`` holds, or ``None`` when ``path`` is an env file."""
+    import yaml  # ~17 ms here (with libyaml): only check reads YAML, never get/ls/run
+
+    by_name = path.name.endswith(COMPOSE_SUFFIXES)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        if not by_name:
+            return None  # not YAML: an env file (whose own parser says what is wrong)
+        raise ComposeFileError(f"reading Compose file {path}: {_yaml_problem(exc)}") from None
+    if isinstance(document, dict) and "services" in document:
+        return document
+    if not by_name:
+        return None
+    if not isinstance(document, dict):
+        raise ComposeFileError(
+            f"reading Compose file {path}: the top level must be a mapping, not {_kind(document)}"
+        )
+    return document
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """``line L, column C: problem`` from a PyYAML error (its text spans several lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    if mark is None:
+        return shorten(str(problem))
+    return f"line {mark.line + 1}, column {mark.column + 1}: {shorten(str(problem))}"
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _compose_references(path: Path, document: dict[object, object]) -> Iterator[FoundReference]:
+    services = document.get("services")
+    if services is None:
+        return
+    if not isinstance(services, dict):
+        raise ComposeFileError(
+            f"reading Compose file {path}: services must be a mapping, not {_kind(services)}"
+        )
+    for name, service in services.items():
+        if service is None:
+            continue
+        where = f"reading Compose file {path}: service {name}"
+        if not isinstance(service, dict):
+            raise ComposeFileError(f"{where} must be a mapping, not {_kind(service)}")
+        yield from _environment_references(path, str(name), service.get("environment"), where)
+        for env_file in _env_file_paths(path, service.get("env_file"), where):
+            text = _read_text(env_file, f"env_file of service {name} in {path}")
+            yield from _env_file_references(env_file, str(name), text)
+
+
+def _environment_references(
+    path: Path, service: str, environment: object, where: str
+) -> Iterator[FoundReference]:
+    if environment is None:
+        return
+    if isinstance(environment, dict):
+        pairs = [(str(k), v) for k, v in environment.items()]
+    elif isinstance(environment, list):
+        pairs = []
+        for entry in environment:
+            if not isinstance(entry, str):
+                raise ComposeFileError(
+                    f"{where}: an environment list holds KEY=VALUE strings, not {_kind(entry)}"
+                )
+            # `KEY` alone passes the shell's value: nothing written here to check.
+            key, sep, value = entry.partition("=")
+            if sep:
+                pairs.append((key, value))
+    else:
+        raise ComposeFileError(
+            f"{where}: environment must be a mapping or a list, not {_kind(environment)}"
+        )
+    for key, value in pairs:
+        if isinstance(value, str) and value.startswith(SCHEME):
+            yield FoundReference(path, service, key, value[len(SCHEME) :])
+
+
+def _env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:
+    """The env files a service's ``env_file:`` names that exist or are required."""
+    if env_file is None:
+        return
+    entries = env_file if isinstance(env_file, list) else [env_file]
+    for entry in entries:
+        required = True
+        if isinstance(entry, dict):
+            required = entry.get("required", True) is not False
+            entry = entry.get("path")  # noqa: PLW2901 - the mapping form's path
+        if not isinstance(entry, str) or not entry:
+            raise ComposeFileError(
+                f"{where}: an env_file entry is a path or a mapping with a path, not {_kind(entry)}"
+            )
+        file = path.parent / os.path.expanduser(entry)
+        if required or file.exists():
+            yield file
+
+
+def _env_file_references(path: Path, service: str, text: str) -> Iterator[FoundReference]:
+    from docker_pass.core.run import RunError, parse_env_text
+
+    try:
+        # Only values written in the file: a bare KEY (the shell's value) is not checked.
+        values = parse_env_text(text, path, inherit=False)
+    except RunError as exc:
+        raise ComposeFileError(str(exc)) from None
+    for key, value in values.items():
+        if value.startswith(SCHEME):
+            yield FoundReference(path, service, key, value[len(SCHEME) :])
