@@ -109,11 +109,15 @@ class _Side:
         self.conn = conn
         self.pending = bytearray()
 
-    async def next_event(self) -> Any:
+    async def next_event(self, forward_to: _Side | None = None) -> Any:
+        """The next event; ``forward_to``: pass on what h11 has consumed to that side before
+        waiting for more (a chunk's closing CRLF goes on with it, not with the next chunk)."""
         while True:
             event = self.conn.next_event()
             if event is not h11.NEED_DATA:
                 return event
+            if forward_to is not None:
+                await forward_to.send(self.consumed())
             data = await self.reader.read(READ_SIZE)
             self.conn.receive_data(data)
             self.pending += data
@@ -258,7 +262,7 @@ class DockerProxy:
     async def _pump_body(self, client: _Side, upstream: _Side) -> None:
         """The rest of a request, as it arrives."""
         while True:
-            event = await client.next_event()
+            event = await client.next_event(forward_to=upstream)
             await upstream.send(client.consumed())
             if isinstance(event, h11.Data | h11.EndOfMessage):
                 upstream.conn.send(event)
@@ -297,7 +301,7 @@ class DockerProxy:
                 await self._splice(client, upstream)
                 return False
             while True:
-                part = await upstream.next_event()
+                part = await upstream.next_event(forward_to=client)
                 await client.send(upstream.consumed())
                 if isinstance(part, h11.Data | h11.EndOfMessage):
                     _mirror(client.conn, part)
