@@ -217,6 +217,9 @@ class DockerProxy:
                 if not isinstance(request, h11.Request):
                     return  # closed, or paused after a protocol switch we did not make
                 self.requests += 1
+                if upstream is not None and upstream.reader.at_eof():
+                    upstream.close()  # the engine closed its idle end: a new connection
+                    upstream = None
                 if upstream is None:
                     try:
                         up_reader, up_writer = await self.upstream.open()

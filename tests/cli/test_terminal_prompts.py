@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -61,7 +62,8 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Termin
 
     def open_terminal(args: str) -> Terminal:
         command = f"{EXECUTABLE} {args}; sleep 30"  # the pane stays for capture-pane
-        term = Terminal(f"dp-{os.getpid()}-{len(opened)}", command)
+        # A fresh server name each time: one being killed may still hold the last name.
+        term = Terminal(f"dp-{os.getpid()}-{uuid.uuid4().hex[:8]}", command)
         opened.append(term)
         return term
 

@@ -255,7 +255,31 @@ def test_interactive_terminal_session(proxy: Proxy) -> None:
         subprocess.run(["tmux", "-L", session, "send-keys", "-l", "echo ${#K}:$(tty)"], check=True)
         subprocess.run(["tmux", "-L", session, "send-keys", "Enter"], check=True)
         wait_for(f"{len(KEY)}:/dev/pts/0")
+        # exec -it into another container from the same terminal session's shell.
+        cid = _out(
+            proxy.docker("run", "-d", "--network", "none", "busybox", "sleep", "300")
+        ).strip()
+        subprocess.run(
+            [
+                "tmux",
+                "-L",
+                session,
+                "new-window",
+                f"docker exec -it -e E=se://db/password {cid} sh",
+            ],
+            check=True,
+            env=env,
+        )
+        wait_for("/ #")
+        subprocess.run(
+            ["tmux", "-L", session, "send-keys", "-l", "echo E${#E}E:$(tty)"], check=True
+        )
+        subprocess.run(["tmux", "-L", session, "send-keys", "Enter"], check=True)
+        wait_for(f"E{len(SECRETS['db/password'])}E:/dev/pts/")
         subprocess.run(["tmux", "-L", session, "send-keys", "exit", "Enter"], check=True)
+        subprocess.run(
+            ["tmux", "-L", session, "send-keys", "-t", ":0", "exit", "Enter"], check=True
+        )
         deadline = time.monotonic() + 60
         while (
             subprocess.run(["tmux", "-L", session, "has-session"], capture_output=True).returncode
@@ -288,3 +312,62 @@ def test_engine_status_names_the_proxy(proxy: Proxy) -> None:
     status = json.loads(_out(docker_pass("engine", "status", "--json")))
     assert status["docker_socket"] == str(proxy.socket)
     assert status["docker_upstream"] == proxy.dockerd.host
+
+
+def test_attach_with_piped_stdin(proxy: Proxy) -> None:
+    name = f"att-{uuid.uuid4().hex[:8]}"
+    _out(
+        proxy.docker(
+            "run",
+            "-d",
+            "-i",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "-e",
+            "K=se://openai/api-key",
+            "busybox",
+            "sh",
+            "-c",
+            'while read line; do echo "got:$line:${#K}"; done',
+        )
+    )
+    attach = subprocess.Popen(
+        ["docker", "attach", name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=proxy.env(),
+    )
+    try:
+        assert attach.stdin is not None
+        assert attach.stdout is not None
+        # Each line goes in and its answer comes back while the session stays attached.
+        for word in ("hello", "again"):
+            attach.stdin.write(f"{word}\n".encode())
+            attach.stdin.flush()
+            assert attach.stdout.readline() == f"got:{word}:{len(KEY)}\n".encode()
+    finally:
+        attach.kill()
+
+
+def test_images_stream_both_ways(proxy: Proxy, tmp_path: Path) -> None:
+    saved = tmp_path / "busybox.tar"
+    _out(proxy.docker("save", "-o", str(saved), "busybox"))
+    direct = tmp_path / "direct.tar"
+    _out(proxy.dockerd.docker("save", "-o", str(direct), "busybox"))
+    assert saved.stat().st_size == direct.stat().st_size > 1_000_000
+    loaded = proxy.docker("load", "-i", str(saved))
+    assert loaded.returncode == 0, loaded.stderr.decode()
+    assert "busybox:latest" in loaded.stdout.decode()
+
+
+def test_engine_errors_pass_through_unchanged(proxy: Proxy) -> None:
+    # No registry is reachable here: the engine's own error, through the proxy or not.
+    through = proxy.docker("pull", "127.0.0.1:9/nothing/here:latest", timeout=120)
+    straight = proxy.dockerd.docker("pull", "127.0.0.1:9/nothing/here:latest", timeout=120)
+    assert through.returncode == straight.returncode != 0
+    assert through.stderr == straight.stderr
+    missing = proxy.docker("inspect", "no-such-container")
+    assert missing.returncode == 1
+    assert b"No such object: no-such-container" in missing.stderr

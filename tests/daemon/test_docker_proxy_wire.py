@@ -53,12 +53,14 @@ class Recorder:
             _answer_ok
         )
         self.got_eof = threading.Event()
+        self.closed = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await self.script(reader, writer, self)
         finally:
             writer.close()
+            self.closed += 1
 
     async def read_request(self, reader: asyncio.StreamReader) -> bytes:
         """One request's head and (Content-Length) body, recorded."""
@@ -117,8 +119,16 @@ class Harness:
         return sock
 
     def stop(self) -> None:
+        async def shutdown() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()
 
 
 @pytest.fixture
@@ -171,9 +181,9 @@ def test_requests_reach_the_engine_byte_for_byte(harness: Harness) -> None:
     )
     with harness.connect() as sock:
         sock.sendall(first)
-        assert _read_until(sock, b"OK").endswith(b"\r\n\r\nOK")
+        assert _read_until(sock, b"\r\n\r\nOK").endswith(b"\r\n\r\nOK")
         sock.sendall(second)  # the same connection: keep-alive is kept
-        assert _read_until(sock, b"OK").endswith(b"\r\n\r\nOK")
+        assert _read_until(sock, b"\r\n\r\nOK").endswith(b"\r\n\r\nOK")
     _wait(lambda: len(harness.recorder.received) == len(first + second), "both requests")
     assert bytes(harness.recorder.received) == first + second
 
@@ -240,7 +250,7 @@ def test_create_resolves_references_and_records_them(harness: Harness) -> None:
             + b"\r\n\r\n"
             + body
         )
-        assert _read_until(sock, b"OK").endswith(b"OK")
+        assert _read_until(sock, b"\r\n\r\nOK").endswith(b"OK")
     _wait(lambda: b"\r\n\r\n" in harness.recorder.received, "the create")
     head, _, sent = bytes(harness.recorder.received).partition(b"\r\n\r\n")
     _wait(
@@ -319,3 +329,21 @@ def test_an_unreachable_engine_is_named(harness: Harness) -> None:
     assert message.startswith(
         f"docker-pass: cannot reach the Docker engine at unix://{harness.engine_path}"
     )
+
+
+def test_an_idle_connection_the_engine_closed_is_opened_again(harness: Harness) -> None:
+    async def once(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rec: Recorder
+    ) -> None:
+        await rec.read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+        await writer.drain()  # and close, without saying so
+
+    harness.recorder.script = once
+    with harness.connect() as sock:
+        sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
+        assert _read_until(sock, b"\r\n\r\nOK").endswith(b"OK")
+        _wait(lambda: harness.recorder.closed == 1, "the engine closing its end")
+        sock.sendall(b"GET /version HTTP/1.1\r\nHost: docker\r\n\r\n")
+        assert _read_until(sock, b"\r\n\r\nOK").endswith(b"OK")
+    assert bytes(harness.recorder.received).count(b"GET ") == 2
