@@ -181,7 +181,7 @@ class BaoServer:
 
     def audit_operations(self, operation: str) -> list[str]:
         """The paths of the requests with ``operation`` (``list``, ``read``…) logged so far."""
-        paths = []
+        paths: list[str] = []
         if not self.audit_log.exists():
             return paths
         for line in self.audit_log.read_text().splitlines():
