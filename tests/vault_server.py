@@ -176,8 +176,9 @@ class BaoServer:
         return token
 
     def revoke(self, token: str) -> None:
-        """Revoke ``token`` (given on stdin, not argv)."""
-        self.bao("token", "revoke", "-", input=token.encode())
+        """Revoke ``token`` by its accessor (the token goes in the environment, never argv)."""
+        looked_up = json.loads(self.bao("token", "lookup", "-format=json", token=token).stdout)
+        self.bao("token", "revoke", "-accessor", looked_up["data"]["accessor"])
 
     def audit_operations(self, operation: str) -> list[str]:
         """The paths of the requests with ``operation`` (``list``, ``read``…) logged so far."""
