@@ -216,9 +216,20 @@ class VaultPlugin:
             ),
             SetupField("namespace", "Namespace", required=False, one_word=True),
             SetupField("ca_cert", "CA certificate file", required=False),
-            SetupField("role_id", "AppRole role ID", required=False, one_word=True),
             SetupField(
-                SECRET_ID_FIELD, "AppRole secret ID", secret=True, required=False, one_word=True
+                "role_id",
+                "Role ID (AppRole)",
+                required=False,
+                one_word=True,
+                help="For CI: log in with an AppRole instead of a token.",
+            ),
+            SetupField(
+                SECRET_ID_FIELD,
+                "Secret ID (AppRole)",
+                secret=True,
+                required=False,
+                one_word=True,
+                noun="secret ID",
             ),
         )
         intro = (
