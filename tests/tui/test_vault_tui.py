@@ -80,9 +80,9 @@ def test_the_plugins_panel_offers_the_vault_setup_form_and_it_works(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(pilot.app.screen, SetupScreen)
-        statuses = {s.name: s for s in app.plugin_statuses}
-        assert statuses["vault"].status == RunStatus.RUNNING
-        assert statuses["vault"].storage == f"{bao_server.address} mount secret prefix {prefix}"
+        vault = next(s for s in app.plugin_statuses if s.name == "vault")
+        assert vault.status == RunStatus.RUNNING
+        assert vault.storage == f"{bao_server.address} mount secret prefix {prefix}"
         section = load_config()["plugins"]["vault"]
         assert section["address"] == bao_server.address
         assert section["prefix"] == prefix
