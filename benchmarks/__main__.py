@@ -18,6 +18,7 @@ BENCHMARKS = {
     "daemon-run": "benchmarks.bench_daemon:main_cli",
     "daemon-burst": "benchmarks.bench_daemon:main_burst",
     "startup": "benchmarks.bench_startup",
+    "vault": "benchmarks.bench_vault",
 }
 
 
