@@ -454,3 +454,24 @@ def test_the_renewal_thread_runs_while_the_plugin_runs(bao_server: BaoServer, pr
         assert plugin.get(ID("still")).value == b"valid"  # past its first 3 s
     finally:
         plugin.stop()
+
+
+def test_a_namespace_is_sent_with_every_call(bao_server: BaoServer, prefix: str) -> None:
+    namespace = f"ns{prefix}"
+    bao_server.bao("namespace", "create", namespace)
+    bao_server.bao("secrets", "enable", f"-ns={namespace}", "-path=secret", "kv-v2")
+    payload = json.dumps({"value": "in the namespace"}).encode()
+    bao_server.bao("kv", "put", f"-ns={namespace}", "-mount=secret", "app/key", "-", input=payload)
+    plugin = make_plugin(bao_server, "", bao_server.root_token, namespace=namespace)
+    try:
+        assert plugin.get(ID("app/key")).value == b"in the namespace"
+        assert [i.id.value for i in plugin.list(Pattern("**"))] == ["app/key"]
+        assert f"namespace {namespace}" in plugin.storage()
+    finally:
+        plugin.stop()
+    outside = make_plugin(bao_server, "", bao_server.root_token)
+    try:
+        with pytest.raises(SecretNotFoundError):
+            outside.get(ID("app/key"))
+    finally:
+        outside.stop()

@@ -311,3 +311,21 @@ def test_the_token_reaches_no_argv_and_no_file_but_the_keychain(
         if path.is_file():
             assert token.encode() not in path.read_bytes(), path
     assert token not in " ".join(os.environ.values())
+
+
+def test_setup_over_tls_needs_the_ca_and_says_which_check_failed(tmp_path: Path) -> None:
+    server = start_bao(tmp_path / "bao", tls=True)
+    try:
+        server.put("k", value="tls")
+        refused = setup(server, "", server.root_token)
+        assert refused.returncode == 1  # type: ignore[attr-defined]
+        assert err(refused).startswith(
+            f"Error: vault {server.address}: TLS: certificate verify failed: "
+        )
+        assert internal_ids() == []
+        done = setup(server, "", server.root_token, "--ca-cert", str(server.ca_cert))
+        assert done.returncode == 0, err(done)  # type: ignore[attr-defined]
+        assert load_config()["plugins"]["vault"]["ca_cert"] == str(server.ca_cert)
+        assert out(docker_pass("get", "--plugin", "vault", "--reveal", "k")) == "tls"
+    finally:
+        server.stop()
