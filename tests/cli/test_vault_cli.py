@@ -329,3 +329,32 @@ def test_setup_over_tls_needs_the_ca_and_says_which_check_failed(tmp_path: Path)
         assert out(docker_pass("get", "--plugin", "vault", "--reveal", "k")) == "tls"
     finally:
         server.stop()
+
+
+def test_setup_refuses_an_address_it_cannot_use_and_stores_nothing(token: str) -> None:
+    from tests.vault_server import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    unreachable = docker_pass(
+        "plugins", "vault", "setup", "--address", closed, input=f"{token}\n".encode()
+    )
+    assert err(unreachable) == f"Error: cannot reach the vault at {closed} (connection refused)\n"
+    no_scheme = docker_pass(
+        "plugins", "vault", "setup", "--address", "vault:8200", input=f"{token}\n".encode()
+    )
+    assert err(no_scheme) == (
+        "Error: the address must be a URL that starts with http:// or https://\n"
+    )
+    missing_ca = docker_pass(
+        "plugins",
+        "vault",
+        "setup",
+        "--address",
+        closed,
+        "--ca-cert",
+        "/nonexistent/ca.pem",
+        input=f"{token}\n".encode(),
+    )
+    assert err(missing_ca) == "Error: no CA certificate file at /nonexistent/ca.pem\n"
+    assert internal_ids() == []
+    assert "vault" not in load_config().get("plugins", {})
