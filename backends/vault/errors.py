@@ -198,8 +198,9 @@ def permission_denied(settings: VaultSettings, operation: str, path: str) -> Per
     """A policy of the token does not allow ``operation`` on ``path``."""
     return PermissionDeniedError(
         f"the vault at {settings.address} denied {operation} {settings.where(path)} "
-        "(the token's policies do not allow it): ask for a token whose policy does, "
-        f"or narrow plugins.vault.pattern, then run: {settings.setup_command()}"
+        "(the token's policies do not allow it): once its policy allows it, run: "
+        f"{enable_remedy(PLUGIN_NAME)}; or narrow plugins.vault.pattern, or set up a token "
+        f"that may: {settings.setup_command()}"
     )
 
 

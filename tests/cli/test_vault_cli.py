@@ -17,7 +17,7 @@ from docker_pass.core.config import load_config
 from docker_pass.core.ids import Pattern
 from docker_pass.core.registry import create_plugin
 from tests.helpers import docker_pass
-from tests.vault_server import BaoServer, bao_server, scoped_token, start_bao
+from tests.vault_server import SCOPED_POLICY, BaoServer, bao_server, scoped_token, start_bao
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -235,11 +235,25 @@ def test_a_denied_path_crashes_the_plugin_with_the_remedy(
     assert result.returncode == 1
     assert err(result).splitlines()[0] == (
         f"Error: the vault at {bao_server.address} denied reading secret/{prefix}/locked/x "
-        "(the token's policies do not allow it): ask for a token whose policy does, or narrow "
-        'plugins.vault.pattern, then run: echo "$VAULT_TOKEN" | docker pass plugins vault '
-        f"setup --address {bao_server.address} --prefix {prefix}"
+        "(the token's policies do not allow it): once its policy allows it, run: docker pass "
+        "plugins enable vault; or narrow plugins.vault.pattern, or set up a token that may: "
+        f'echo "$VAULT_TOKEN" | docker pass plugins vault setup --address {bao_server.address} '
+        f"--prefix {prefix}"
     )
+    assert "Hint:" not in err(result)
     assert vault_row()[2] == "crashed"
+    bao_server.policy(
+        next(p for p in token_policies(bao_server, token) if p.startswith("scoped-")),
+        SCOPED_POLICY.format(prefix=prefix),
+    )  # the admin lifts the deny
+    enabled = docker_pass("plugins", "enable", "vault")
+    assert out(enabled) == "vault: running\n"
+    assert out(docker_pass("get", "--plugin", "vault", "--reveal", "locked/x")) == "no"
+
+
+def token_policies(server: BaoServer, token: str) -> list[str]:
+    answer = json.loads(server.bao("token", "lookup", "-format=json", token=token).stdout)
+    return [str(p) for p in answer["data"]["policies"]]
 
 
 @pytest.fixture
