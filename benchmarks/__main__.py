@@ -19,6 +19,7 @@ BENCHMARKS = {
     "daemon-burst": "benchmarks.bench_daemon:main_burst",
     "startup": "benchmarks.bench_startup",
     "docker": "benchmarks.bench_docker",
+    "vault": "benchmarks.bench_vault",
 }
 
 

@@ -216,15 +216,31 @@ class Engine:
             raise
         return Saved(id_, slot.name, replaced)
 
-    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
-        """Remove each of ``ids`` from ``plugin``; one failure does not stop the others."""
+    def remove(
+        self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN, purge_versions: bool = False
+    ) -> Removal:
+        """Remove each of ``ids`` from ``plugin``; one failure does not stop the others.
+
+        ``purge_versions``: also every older version (a plugin that keeps versions says so
+        with a ``purge`` method: the vault plugin); refused for the others.
+        """
         slot, instance = self._capable(plugin, Capability.DELETE, "delete")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
+        delete = instance.delete
+        if purge_versions:
+            purge = getattr(instance, "purge", None)
+            if not callable(purge):
+                keeping = [n for n, cls in _classes(self).items() if hasattr(cls, "purge")]
+                raise UsageError(
+                    f"plugin {plugin} keeps no older versions: --purge-versions is only for "
+                    f"plugins that do ({', '.join(keeping) or 'none'})"
+                )
+            delete = purge
         outcomes: list[tuple[ID, str]] = []
         for id_ in ids:
             try:
                 with calling(slot, instance):
-                    existed = instance.delete(id_)
+                    existed = delete(id_)
             except DockerPassError as exc:
                 if isinstance(exc, FatalPluginError):
                     self._record_failure(slot, exc)
@@ -720,11 +736,16 @@ def plugin_spec(name: str) -> str:
 
 def _capabilities_by_plugin(engine: Engine) -> dict[str, frozenset[Capability]]:
     """Every registered plugin's capabilities (imports their classes: error paths only)."""
-    out: dict[str, frozenset[Capability]] = {}
+    return {name: capabilities_of(cls) for name, cls in _classes(engine).items()}
+
+
+def _classes(engine: Engine) -> dict[str, Any]:
+    """Every registered plugin's class (imported: error paths only)."""
+    out: dict[str, Any] = {}
     names = dict.fromkeys([*plugin_specs(), *engine.names()])
     for name in names:
         try:
-            out[name] = capabilities_of(load_plugin_class(name))
+            out[name] = load_plugin_class(name)
         except DockerPassError:
             continue  # a plugin that cannot load is no alternative
     return out

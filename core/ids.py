@@ -142,6 +142,32 @@ class Pattern(FrozenValue):
         """Whether the pattern holds no wildcard, so that it names exactly one ID."""
         return not any(c in ("*", "**") for c in self._components)
 
+    @property
+    def literal_head(self) -> tuple[str, ...]:
+        """The components before the first wildcard (all of them when the pattern is literal):
+        every ID it matches starts with them, except that ``a/**`` also matches ``a``."""
+        head: list[str] = []
+        for component in self._components:
+            if component in ("*", "**"):
+                break
+            head.append(component)
+        return tuple(head)
+
+    def can_match_below(self, folder: ID | str | tuple[str, ...]) -> bool:
+        """Whether some ID strictly inside ``folder`` (``folder/x``, ``folder/x/y``, …)
+        matches; ``folder`` is an ID, or its components (``()`` for the root).
+
+        A walk over a tree of folders (the vault plugin's LIST calls) descends only into the
+        folders for which this holds: ``team/*/db`` prunes ``other/`` and ``team/a/b/``.
+        """
+        if isinstance(folder, tuple):
+            inside = (*folder, "*", "**")
+        else:
+            inside = (*_components_of(folder), "*", "**")
+        if self._matches_all:
+            return True
+        return _overlap(_collapse(inside), _automaton(_collapse(self._components)))
+
     def matches(self, id_: ID | str) -> bool:
         """Whether the ID (an :class:`ID` or an ID string known to be valid) matches."""
         if self._matches_all:

@@ -27,6 +27,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "docker-pass": "docker_pass.backends.keychain:KeychainPlugin",
     "1password-cli": "docker_pass.backends.onepassword.cli_plugin:OnePasswordCliPlugin",
     "1password-sdk": "docker_pass.backends.onepassword.sdk_plugin:OnePasswordSdkPlugin",
+    "vault": "docker_pass.backends.vault.plugin:VaultPlugin",
 }
 
 

@@ -135,7 +135,8 @@ class Setup:
 
     ``title`` names the service in messages ("Stored the {title} {field label}"); ``intro``
     says what the form is for; ``check`` refuses answers the plugin can tell are wrong without
-    storing them (it must not need the network to say yes).
+    storing them (it may ask the service: the vault plugin checks its token with lookup-self;
+    every front calls it off its event loop).
     """
 
     plugin: str

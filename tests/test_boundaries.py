@@ -30,7 +30,16 @@ LAYERS = {
 UI_LIBRARIES = ("textual", "rich")
 SERVER_LIBRARIES = ("uvicorn", "connectrpc", "protobuf", "pyqwest", "starlette", "h11")
 BACKEND_SDKS = ("jeepney", "secretstorage", "pyrage", "keyring", "keyrings", "onepassword", "hvac")
-HEAVY_FOR_FAST_PATH = ("textual", "rich", "keyring", "onepassword", "cryptography", "yaml")
+HEAVY_FOR_FAST_PATH = (
+    "textual",
+    "rich",
+    "keyring",
+    "onepassword",
+    "cryptography",
+    "yaml",
+    "hvac",
+    "requests",
+)
 
 #: Layer -> the top-level packages or ``docker_pass`` subpackages its modules may not import.
 RULES: dict[str, tuple[str, ...]] = {

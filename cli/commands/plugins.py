@@ -34,9 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         )
         cmd.add_argument("name", metavar="NAME", help="the plugin's name (see 'plugins ls')")
         cmd.set_defaults(handler=run_enable if verb == "enable" else run_disable)
-    from docker_pass.cli.commands import onepassword  # `plugins 1password setup|purge`
+    from docker_pass.cli.commands import (
+        onepassword,  # `plugins 1password setup|purge`
+        vault,  # `plugins vault setup|purge`
+    )
 
     onepassword.register(verbs)
+    vault.register(verbs)
     parser.set_defaults(handler=lambda _args: _help(parser))
 
 

@@ -35,6 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="with --all, also remove internal secrets (docker/secrets-engine/**)",
     )
+    parser.add_argument(
+        "--purge-versions",
+        action="store_true",
+        help="also remove every older version and the history (plugins that keep versions: "
+        "vault); without it vault deletes only the latest version",
+    )
     add_plugin_option(parser, "remove from")
     parser.set_defaults(handler=run)
 
@@ -46,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
+    if args.purge_versions:
+        return _purge(args, ids)
     with front_for_plugin(args) as engine:
         if args.all:
             listing = engine.list_secrets(
@@ -60,6 +68,29 @@ def run(args: argparse.Namespace) -> int:
                 return 1
         unique = sorted(set(ids))
         return render.removal(engine.remove(unique, plugin=args.plugin))
+
+
+def _purge(args: argparse.Namespace, ids: list[ID]) -> int:
+    """``rm --purge-versions``: every version, through an embedded engine (the daemon's API
+    removes the latest version only; a running daemon's listing forgets the secret when its
+    cache of the folder expires, and never serves a value that is gone)."""
+    from docker_pass.cli import render
+    from docker_pass.core.engine import Engine
+
+    with Engine.for_plugin(args.plugin) as engine:
+        if args.all:
+            listing = engine.list_secrets(
+                Pattern("**"), plugin=args.plugin, reserved=args.all_realms
+            )
+            ids = [i.id for i in listing.infos]
+            if not ids:
+                print("Nothing to remove.", file=sys.stderr)
+                return 0
+            if sys.stdin.isatty() and not args.yes and not _confirm(len(ids)):
+                print("Nothing removed.", file=sys.stderr)
+                return 1
+        unique = sorted(set(ids))
+        return render.removal(engine.remove(unique, plugin=args.plugin, purge_versions=True))
 
 
 def _confirm(count: int) -> bool:

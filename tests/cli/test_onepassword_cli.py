@@ -312,5 +312,6 @@ def test_get_from_1password_cli_and_writes_refused_naming_the_writable_plugin() 
     result = docker_pass("get", "--plugin", "nope", "x")
     assert result.returncode == 1
     assert (
-        b"unknown plugin 'nope' (known: 1password-cli, 1password-sdk, docker-pass)" in result.stderr
+        b"unknown plugin 'nope' (known: 1password-cli, 1password-sdk, docker-pass, vault)"
+        in result.stderr
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -131,7 +131,8 @@ class SetupScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         setup = self.setup
-        with Vertical(id="setup-dialog"):
+        # Scrolls when a form is taller than the terminal (the vault plugin asks for 8 fields).
+        with VerticalScroll(id="setup-dialog"):
             yield Static(Text(f"Set up {setup.plugin}"), id="setup-title")
             if setup.intro:
                 yield Static(Text(setup.intro), id="setup-intro")

@@ -1,0 +1,11 @@
+"""The ``vault`` plugin: a realm served from a HashiCorp Vault / OpenBao KV v2 mount.
+
+- :mod:`.plugin` — :class:`~.plugin.VaultPlugin` (the plugin protocol, its setup form);
+- :mod:`.kv` — how IDs map to KV paths and keys, and KV answers to envelopes;
+- :mod:`.walk` — the pattern-pruned, concurrent LIST walk and its in-memory tree cache;
+- :mod:`.auth` — the token (from the keychain, or an AppRole login) and its renewal;
+- :mod:`.errors` — what a failed call means: crashed (token, policy, seal) or one request.
+
+``hvac`` (and ``requests`` under it, ~0.2 s) is imported only when the plugin starts or a setup
+is checked, never by importing this package.
+"""

@@ -1,0 +1,632 @@
+"""The ``vault`` plugin: read, list, write and delete secrets in a Vault / OpenBao KV v2 mount.
+
+``docker pass plugins vault setup --address URL …`` checks a token (``lookup-self``) or an
+AppRole login, stores the token or secret ID with the ``docker-pass`` keychain plugin, writes
+the other answers to ``plugins.vault`` in the config file, and enables this plugin.  The
+mapping of IDs to KV paths and keys is :mod:`.kv`'s; listing is :mod:`.walk`'s pruned walk;
+failures are classified by :mod:`.errors`.
+
+Settings (``plugins.vault`` in the config file): ``address``, ``mount`` (``secret``),
+``prefix``, ``namespace``, ``ca_cert``, ``role_id``, ``pattern`` (``**``), ``cache_ttl``
+(seconds a listed folder is kept in memory, 30; ``$DOCKER_PASS_VAULT_CACHE_TTL``),
+``concurrency`` (LIST and read calls in flight, 8), ``timeout`` (seconds per call, 10).
+
+Writes use KV v2 check-and-set: a secret this plugin has read is written only if it is still
+the version it read (else the write is refused, nothing is overwritten); a secret it has not
+read, only if it is still the version it finds just before writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from docker_pass.backends.vault import kv
+from docker_pass.backends.vault.auth import SECRET_ID_FIELD, TOKEN_FIELD, TokenKeeper
+from docker_pass.backends.vault.errors import (
+    PLUGIN_NAME,
+    MissingPathError,
+    PermissionDeniedError,
+    VaultSettings,
+)
+from docker_pass.backends.vault.walk import (
+    DEFAULT_CACHE_TTL,
+    DEFAULT_CONCURRENCY,
+    Folder,
+    TreeCache,
+    walk,
+)
+from docker_pass.core import __version__
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.errors import (
+    FatalPluginError,
+    PluginError,
+    SecretNotFoundError,
+    shorten,
+)
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.plugin import READ_WRITE, enable_remedy
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Callable, Mapping
+
+    from docker_pass.backends.vault.client import KvClient
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.setup import Setup
+
+CACHE_TTL_ENV = "DOCKER_PASS_VAULT_CACHE_TTL"
+DEFAULT_TIMEOUT = 10.0
+#: How many secrets' last-read versions are kept for check-and-set.
+SEEN_VERSIONS = 4096
+NOT_SET_UP = (
+    'the vault plugin is not set up: run: echo "$VAULT_TOKEN" | docker pass plugins vault '
+    "setup --address URL"
+)
+
+
+def _section() -> dict[str, Any]:
+    from docker_pass.core.config import load_config
+    from docker_pass.core.state import plugin_settings
+
+    return plugin_settings(load_config(), PLUGIN_NAME)
+
+
+def _text(section: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = section.get(key, default)
+    if not isinstance(value, str):
+        raise FatalPluginError(
+            f"config plugins.{PLUGIN_NAME}.{key} must be a string; fix it, then run: "
+            f"{enable_remedy(PLUGIN_NAME)}"
+        )
+    return value.strip()
+
+
+def _number(section: Mapping[str, Any], key: str, default: float, env: str = "") -> float:
+    raw: Any = os.environ.get(env, "").strip() if env else ""
+    source = f"${env}"
+    if not raw:
+        raw, source = section.get(key), f"config plugins.{PLUGIN_NAME}.{key}"
+        if raw is None:
+            return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if value < 0 or isinstance(raw, bool):
+        raise FatalPluginError(
+            f"{source}: {shorten(str(raw), 40)!r} is not a number (0 or more); fix it, then "
+            f"run: {enable_remedy(PLUGIN_NAME)}"
+        )
+    return value
+
+
+def settings_from_config(section: Mapping[str, Any]) -> VaultSettings:
+    """The plugin's :class:`VaultSettings` from its config section."""
+    address = _text(section, "address")
+    if not address:
+        raise FatalPluginError(NOT_SET_UP)
+    return VaultSettings(
+        address,
+        mount=_text(section, "mount", "secret"),
+        prefix=_text(section, "prefix"),
+        namespace=_text(section, "namespace"),
+        ca_cert=_text(section, "ca_cert"),
+        role_id=_text(section, "role_id"),
+    )
+
+
+def check_setup(values: Mapping[str, str]) -> None:
+    """Refuse answers the vault refuses: the token must pass ``lookup-self`` (or the AppRole
+    must log in) at the address, before anything is stored."""
+    from docker_pass.backends.vault.client import KvClient
+    from docker_pass.core.setup import SetupError
+
+    address = values.get("address", "")
+    if not address.startswith(("http://", "https://")):
+        raise SetupError(
+            "the address must be a URL that starts with http:// or https://", "address"
+        )
+    ca_cert = values.get("ca_cert", "")
+    if ca_cert and not os.path.isfile(ca_cert):
+        raise SetupError(f"no CA certificate file at {shorten(ca_cert)}", "ca_cert")
+    for name in ("mount", "prefix"):
+        if ".." in values.get(name, "").split("/"):
+            raise SetupError(f"the {name} cannot hold a .. component", name)
+    role_id = values.get("role_id", "")
+    token = values.get(TOKEN_FIELD, "")
+    secret_id = values.get(SECRET_ID_FIELD, "")
+    if role_id and not secret_id:
+        raise SetupError("an AppRole login needs its secret ID", SECRET_ID_FIELD)
+    if not role_id and not token:
+        raise SetupError("no token given (or a role ID and its secret ID)", TOKEN_FIELD)
+    settings = VaultSettings(
+        address,
+        mount=values.get("mount", "") or "secret",
+        prefix=values.get("prefix", ""),
+        namespace=values.get("namespace", ""),
+        ca_cert=ca_cert,
+        role_id=role_id,
+    )
+    client = KvClient(settings, timeout=DEFAULT_TIMEOUT)
+    try:
+        if role_id:
+            client.approle_login(role_id, secret_id)
+        else:
+            client.token = token
+            client.lookup_self()
+    except FatalPluginError:
+        what = "AppRole role ID and secret ID" if role_id else "token"
+        field = SECRET_ID_FIELD if role_id else TOKEN_FIELD
+        raise SetupError(
+            f"the vault at {settings.address} refused the {what} (revoked, expired or invalid)",
+            field,
+        ) from None
+    except PluginError as exc:
+        raise SetupError(str(exc), "address") from None
+    finally:
+        client.close()
+
+
+class VaultPlugin:
+    """``vault``: a realm served from a KV v2 mount of HashiCorp Vault or OpenBao."""
+
+    name = PLUGIN_NAME
+    version = __version__
+    pattern = Pattern("**")
+    configurable = True
+    capabilities = READ_WRITE
+    #: Off until ``docker pass plugins vault setup`` enables it.
+    enabled_by_default = False
+    #: Its clients are per thread and its caches locked: the daemon may call it concurrently.
+    concurrent = True
+
+    @classmethod
+    def setup_form(cls) -> Setup:
+        """What ``docker pass plugins vault setup`` and the TUI's setup form ask for."""
+        # Imported here: every engine imports this module, and only setting up needs the form.
+        from docker_pass.core.setup import Setup, SetupField
+
+        fields = (
+            SetupField(
+                "address",
+                "Address",
+                one_word=True,
+                help="The server's URL, as in https://vault.example.com:8200",
+            ),
+            SetupField(
+                TOKEN_FIELD,
+                "Token",
+                secret=True,
+                required=False,
+                one_word=True,
+                noun="token",
+                help="Checked with lookup-self before it is stored (or give an AppRole below).",
+            ),
+            SetupField("mount", "Mount", default="secret", one_word=True, help="A KV v2 mount."),
+            SetupField(
+                "prefix",
+                "Prefix",
+                required=False,
+                one_word=True,
+                help="The ID a/b is the KV path <prefix>/a/b.",
+            ),
+            SetupField("namespace", "Namespace", required=False, one_word=True),
+            SetupField("ca_cert", "CA certificate file", required=False),
+            SetupField(
+                "role_id",
+                "Role ID (AppRole)",
+                required=False,
+                one_word=True,
+                help="For CI: log in with an AppRole instead of a token.",
+            ),
+            SetupField(
+                SECRET_ID_FIELD,
+                "Secret ID (AppRole)",
+                secret=True,
+                required=False,
+                one_word=True,
+                noun="secret ID",
+            ),
+        )
+        intro = (
+            "The vault plugin serves secrets from a HashiCorp Vault or OpenBao KV v2 mount. "
+            "Its token (or AppRole secret ID) is stored in the OS keychain by the docker-pass "
+            "plugin."
+        )
+        return Setup(PLUGIN_NAME, "vault", fields, intro=intro, check=check_setup)
+
+    def __init__(
+        self,
+        settings: VaultSettings | None = None,
+        read_secret: Callable[[str], str | None] | None = None,
+        cache_ttl: float | None = None,
+        concurrency: int | None = None,
+    ) -> None:
+        """Arguments override the config file (tests); otherwise it is read on start."""
+        self._given = settings
+        self._read_secret = read_secret
+        self._given_ttl = cache_ttl
+        self._given_concurrency = concurrency
+        self.settings: VaultSettings | None = settings
+        self.client: KvClient | None = None
+        self._keeper: TokenKeeper | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self.cache = TreeCache(DEFAULT_CACHE_TTL)
+        self.concurrency = DEFAULT_CONCURRENCY
+        self._seen: dict[str, int] = {}
+        self._seen_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"VaultPlugin({self.settings!r})"
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Read the settings and the token, and check the token (``lookup-self``)."""
+        from docker_pass.backends.vault.auth import read_from_keychain
+        from docker_pass.backends.vault.client import KvClient
+
+        section = _section()
+        settings = self._given or settings_from_config(section)
+        ttl = self._given_ttl
+        if ttl is None:
+            ttl = _number(section, "cache_ttl", DEFAULT_CACHE_TTL, CACHE_TTL_ENV)
+        concurrency = self._given_concurrency or int(
+            _number(section, "concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
+        )
+        timeout = _number(section, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
+        self.settings = settings
+        self.cache = TreeCache(ttl)
+        self.concurrency = max(1, concurrency)
+        client = KvClient(settings, timeout=timeout)
+        keeper = TokenKeeper(client, settings, self._read_secret or read_from_keychain)
+        try:
+            keeper.start()
+        except PluginError as exc:
+            if isinstance(exc, FatalPluginError):
+                client.close()
+                raise
+            # Not reachable now: start anyway, each request says so until it answers.
+            keeper.last_problem = str(exc)
+        self.client, self._keeper = client, keeper
+        keeper.run_renewals()
+
+    def stop(self) -> None:
+        """Stop renewing, forget the token and the caches."""
+        if self._keeper is not None:
+            self._keeper.stop()
+            self._keeper = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        self.cache.clear()
+        with self._seen_lock:
+            self._seen.clear()
+
+    def storage(self) -> str:
+        """Address, mount and prefix, for ``plugins ls`` and the TUI."""
+        settings = self.settings
+        if settings is None:
+            return ""
+        text = f"{settings.address} mount {settings.mount}"
+        text += f" prefix {settings.prefix}" if settings.prefix else " (no prefix)"
+        if settings.namespace:
+            text += f" namespace {settings.namespace}"
+        if settings.role_id:
+            text += "; AppRole"
+        keeper = self._keeper
+        if keeper is not None and keeper.last_problem:
+            text += f"; last problem: {keeper.last_problem}"
+        return text
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
+        """IDs matching ``pattern``: an exact ID is one metadata read, anything else a walk
+        (no values, and no metadata: that would be one read per secret)."""
+        if pattern.is_literal:
+            info = self._exact_info(pattern.as_id())
+            return [info] if info is not None else []
+        ids = [ID("/".join(c)) for c in self._walk(pattern)]
+        head = pattern.literal_head
+        if head and pattern.matches("/".join(head)):
+            info = self._exact_info(ID("/".join(head)), quiet=True)
+            if info is not None:
+                ids.append(info.id)
+        ids.sort()
+        return SecretInfo.many(ids, PLUGIN_NAME, ({} for _ in ids), (None for _ in ids))
+
+    def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
+        """Envelopes matching ``pattern``: an exact ID is one read; a pattern, a walk and a
+        read of each secret found (at most ``concurrency`` at once)."""
+        if pattern.is_literal:
+            try:
+                return [self.get(pattern.as_id())]
+            except SecretNotFoundError:
+                return []
+        found = self._walk(pattern)
+        head = pattern.literal_head
+        extra = [head] if head and pattern.matches("/".join(head)) else []
+        pool = self._executor()
+        results = list(pool.map(lambda c: self._read_matching(c, pattern), found))
+        for components in extra:
+            with contextlib.suppress(SecretNotFoundError, PermissionDeniedError):
+                results.append([self.get(ID("/".join(components)))])
+        out = [envelope for batch in results for envelope in batch]
+        out.sort(key=lambda e: e.id.value)
+        return out
+
+    def get(self, id_: ID) -> Envelope:
+        """One secret: the KV path ``id_``, else the key ``<last>`` of the path above it."""
+        client, settings = self._ready()
+        path = kv.kv_path(settings.prefix, id_.components)
+        try:
+            data, metadata = client.read(path)
+        except MissingPathError:
+            return self._keyed(id_)
+        self._remember(path, metadata)
+        return kv.envelope(id_, data[kv.value_key(data, id_)], metadata, PLUGIN_NAME)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
+        """Write a new version (check-and-set), keeping a secret's other keys; replace its
+        ``custom_metadata`` with ``metadata`` (a key of a secret: only when some is given)."""
+        client, settings = self._ready()
+        text = kv.decode(id_, value)
+        path = kv.kv_path(settings.prefix, id_.components)
+        keyed = False
+        try:
+            data, current = client.read(path)
+            key = self._key_to_write(id_, data)
+        except MissingPathError:
+            data, current, key = {}, {}, kv.VALUE_KEY
+            parent = self._parent_holding(id_)
+            if parent is not None:
+                path, data, current = parent
+                key, keyed = id_.components[-1], True
+            else:
+                current = {"version": self._deleted_version(path)}
+        version = current.get("version") if current else 0
+        cas = self._seen_version(path, version if isinstance(version, int) else 0)
+        new = {**data, key: text}
+        try:
+            written = client.write(path, new, cas)
+        finally:
+            self._forget(path)
+            self.cache.forget_path(tuple(path.split("/")))
+            self.cache.forget_path(id_.components)
+        wanted = dict(metadata)
+        if (wanted or not keyed) and wanted != kv.custom_metadata(current):
+            client.write_custom_metadata(path, wanted)
+        self._remember(path, {"version": written})
+
+    def delete(self, id_: ID) -> bool:
+        """Delete the latest version of the KV path ``id_`` (or drop the key ``<last>`` of the
+        secret above it); whether there was one."""
+        client, settings = self._ready()
+        path = kv.kv_path(settings.prefix, id_.components)
+        try:
+            metadata = client.read_metadata(path)
+        except MissingPathError:
+            return self._delete_key(id_)
+        if not _live(metadata):
+            return False
+        try:
+            client.delete_latest(path)
+        finally:
+            self._forget(path)
+            self.cache.forget_path(id_.components)
+        return True
+
+    def purge(self, id_: ID) -> bool:
+        """Delete every version of the KV path ``id_`` and its metadata; whether it existed."""
+        client, settings = self._ready()
+        path = kv.kv_path(settings.prefix, id_.components)
+        try:
+            client.read_metadata(path)
+        except MissingPathError:
+            return False
+        try:
+            client.delete_all(path)
+        finally:
+            self._forget(path)
+            self.cache.forget_path(id_.components)
+        return True
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _ready(self) -> tuple[KvClient, VaultSettings]:
+        client, settings = self.client, self.settings
+        if client is None or settings is None:
+            raise PluginError(f"{PLUGIN_NAME} is not started")
+        keeper = self._keeper
+        if keeper is not None and keeper.last_problem and keeper.expires_at is None:
+            # The start could not reach the server: check the token now that it may answer.
+            keeper.start()
+            keeper.last_problem = ""
+            keeper.run_renewals()
+        return client, settings
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.concurrency, thread_name_prefix="vault"
+                )
+            return self._pool
+
+    def _walk(self, pattern: Pattern) -> builtins.list[tuple[str, ...]]:
+        client, settings = self._ready()
+        cache = self.cache
+
+        def list_folder(folder: Folder) -> builtins.list[str]:
+            keys = cache.get(folder)
+            if keys is None:
+                keys = client.list_folder(kv.folder_path(settings.prefix, folder))
+                cache.put(folder, keys)
+            return keys
+
+        if any(c in (".", "..") for c in pattern.literal_head):
+            return []
+        return walk(pattern, list_folder, self._executor(), bound=self.concurrency)
+
+    def _read_matching(
+        self, components: tuple[str, ...], pattern: Pattern
+    ) -> builtins.list[Envelope]:
+        """The envelope of a walked secret; for one with several keys and no ``value``, one
+        envelope per key whose ID ``<path>/<key>`` the pattern matches."""
+        client, settings = self._ready()
+        id_ = ID("/".join(components))
+        path = kv.kv_path(settings.prefix, components)
+        try:
+            data, metadata = client.read(path)
+        except MissingPathError:
+            return []  # its latest version was deleted: LIST still shows it
+        self._remember(path, metadata)
+        try:
+            key = kv.value_key(data, id_)
+        except kv.SeveralKeysError:
+            out = []
+            for name, raw in sorted(data.items()):
+                keyed = f"{id_.value}/{name}"
+                if name not in (".", "..") and _is_component(name) and pattern.matches(keyed):
+                    out.append(kv.envelope(ID(keyed), raw, metadata, PLUGIN_NAME))
+            return out
+        return [kv.envelope(id_, data[key], metadata, PLUGIN_NAME)]
+
+    def _keyed(self, id_: ID) -> Envelope:
+        """``a/b/c`` as the key ``c`` of the secret ``a/b``; ``secret not found`` otherwise."""
+        parent = self._parent_holding(id_)
+        if parent is None:
+            raise SecretNotFoundError
+        path, data, metadata = parent
+        self._remember(path, metadata)
+        return kv.envelope(id_, data[id_.components[-1]], metadata, PLUGIN_NAME)
+
+    def _parent_holding(self, id_: ID) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+        """The path above ``id_``, its data and metadata, when it holds the key ``<last>``.
+        A path the token may not read holds nothing it can name."""
+        if len(id_.components) < 2:
+            return None
+        client, settings = self._ready()
+        path = kv.kv_path(settings.prefix, id_.components[:-1])
+        try:
+            data, metadata = client.read(path)
+        except (MissingPathError, PermissionDeniedError):
+            return None
+        if id_.components[-1] not in data:
+            return None
+        return path, data, metadata
+
+    def _key_to_write(self, id_: ID, data: Mapping[str, Any]) -> str:
+        if kv.VALUE_KEY in data or not data:
+            return kv.VALUE_KEY
+        if len(data) == 1:
+            return next(iter(data))
+        keys = ", ".join(sorted(data)[:10])
+        raise PluginError(
+            f"vault secret {shorten(id_.value)} holds several keys ({keys}) and no "
+            f"'{kv.VALUE_KEY}' key: set one of them, as in {shorten(id_.value)}/KEY"
+        )
+
+    def _delete_key(self, id_: ID) -> bool:
+        parent = self._parent_holding(id_)
+        if parent is None:
+            return False
+        path, data, metadata = parent
+        rest = {k: v for k, v in data.items() if k != id_.components[-1]}
+        client, _ = self._ready()
+        version = metadata.get("version")
+        cas = self._seen_version(path, version if isinstance(version, int) else 0)
+        try:
+            if rest:
+                client.write(path, rest, cas)
+            else:
+                client.delete_latest(path)
+        finally:
+            self._forget(path)
+            self.cache.forget_path(tuple(path.split("/")))
+        return True
+
+    def _deleted_version(self, path: str) -> int:
+        """The current version of a path whose latest version was deleted (0: none), which a
+        new write must name for check-and-set."""
+        client, _ = self._ready()
+        try:
+            metadata = client.read_metadata(path)
+        except MissingPathError:
+            return 0
+        current = metadata.get("current_version")
+        return current if isinstance(current, int) else 0
+
+    def _exact_info(self, id_: ID, *, quiet: bool = False) -> SecretInfo | None:
+        """The listing entry of an exact ID (a metadata read; a key of a secret above it)."""
+        client, settings = self._ready()
+        path = kv.kv_path(settings.prefix, id_.components)
+        try:
+            metadata = client.read_metadata(path)
+        except MissingPathError:
+            parent = self._parent_holding(id_)
+            if parent is None:
+                return None
+            return SecretInfo(id_, PLUGIN_NAME, kv.custom_metadata(parent[2]))
+        except PermissionDeniedError:
+            if quiet:
+                return None
+            raise
+        if not _live(metadata):
+            return None
+        updated = kv.parse_time(metadata.get("updated_time"))
+        return SecretInfo(
+            id_,
+            PLUGIN_NAME,
+            kv.custom_metadata(metadata),
+            updated.timestamp() if updated is not None else None,
+        )
+
+    def _remember(self, path: str, metadata: Mapping[str, Any]) -> None:
+        version = metadata.get("version")
+        if not isinstance(version, int):
+            return
+        with self._seen_lock:
+            self._seen.pop(path, None)
+            self._seen[path] = version
+            while len(self._seen) > SEEN_VERSIONS:
+                self._seen.pop(next(iter(self._seen)))
+
+    def _forget(self, path: str) -> None:
+        with self._seen_lock:
+            self._seen.pop(path, None)
+
+    def _seen_version(self, path: str, current: int) -> int:
+        with self._seen_lock:
+            return self._seen.get(path, current)
+
+
+def _live(metadata: Mapping[str, Any]) -> bool:
+    """Whether a secret's metadata shows a current version that is neither deleted nor
+    destroyed."""
+    current = metadata.get("current_version")
+    versions = metadata.get("versions")
+    if not isinstance(current, int) or current == 0 or not isinstance(versions, dict):
+        return False
+    latest = versions.get(str(current))
+    if not isinstance(latest, dict):
+        return False
+    return not latest.get("deletion_time") and not latest.get("destroyed")
+
+
+def _is_component(name: str) -> bool:
+    from docker_pass.core.ids import is_valid_id
+
+    return "/" not in name and is_valid_id(name)
