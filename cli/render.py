@@ -201,7 +201,7 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
                 _printable(c.found.service),
                 _printable(c.found.variable),
                 _printable(f"se://{c.found.target}"),
-                c.result.status.value,
+                c.status,
                 _check_detail(c),
             )
             for c in checked
@@ -226,7 +226,7 @@ def _check_entry(item: CheckedReference) -> dict[str, object]:
         "service": found.service or None,
         "variable": found.variable,
         "reference": f"se://{found.target}",
-        "status": result.status.value,
+        "status": item.status,
         "provider": result.provider or None,
         "providers": list(result.matched),
         "error": result.error or None,

@@ -34,6 +34,12 @@ COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "dock
 DEFAULT_ENV_FILE = ".env"
 COMPOSE_SUFFIXES = (".yaml", ".yml")
 INTERPOLATION_NOTE = "Compose expands ${...} first; check reads the value as written"
+#: Docker's file-injection labels (``x-secret:<ID>=/path``), which the proxy writes as files.
+FILE_LABEL_PREFIX = "x-secret:"
+MAPPING_LABEL_NOTE = (
+    "Compose keeps mapping keys that start with x- as extensions, so this label never reaches "
+    "the container: write it in the list form, - x-secret:ID=/path"
+)
 
 
 class ComposeFileError(DockerPassError):
@@ -55,12 +61,19 @@ class FoundReference(FrozenValue):
     target: str
     note: str
 
-    def __init__(self, file: Path, service: str, variable: str, target: str) -> None:
+    def __init__(
+        self, file: Path, service: str, variable: str, target: str, note: str = ""
+    ) -> None:
         self._set("file", file)
         self._set("service", service)
         self._set("variable", variable)
         self._set("target", target)
-        self._set("note", INTERPOLATION_NOTE if "$" in target else "")
+        self._set("note", note or (INTERPOLATION_NOTE if "$" in target else ""))
+
+    @property
+    def dropped(self) -> bool:
+        """Whether Compose never passes this on (an ``x-secret`` label in the mapping form)."""
+        return self.note == MAPPING_LABEL_NOTE
 
     def __repr__(self) -> str:
         return (
@@ -82,8 +95,14 @@ class CheckedReference(FrozenValue):
 
     @property
     def failed(self) -> bool:
-        """Whether this reference would fail a ``run`` or a container's create."""
-        return self.result.failed
+        """Whether this reference would fail a ``run`` or a container's create, or never
+        reach the container at all."""
+        return self.result.failed or self.found.dropped
+
+    @property
+    def status(self) -> str:
+        """The STATUS column: the resolution's, or ``dropped`` for what Compose drops."""
+        return "dropped" if self.found.dropped else self.result.status.value
 
 
 def default_files(directory: Path) -> list[Path]:
@@ -211,6 +230,7 @@ def _compose_references(path: Path, document: dict[object, object]) -> Iterator[
         if not isinstance(service, dict):
             raise ComposeFileError(f"{where} must be a mapping, not {_kind(service)}")
         yield from _environment_references(path, str(name), service.get("environment"), where)
+        yield from _label_references(path, str(name), service.get("labels"), where)
         for env_file in _env_file_paths(path, service.get("env_file"), where):
             text = _read_text(env_file, f"env_file of service {name} in {path}")
             yield from _env_file_references(env_file, str(name), text)
@@ -241,6 +261,33 @@ def _environment_references(
     for key, value in pairs:
         if isinstance(value, str) and value.startswith(SCHEME):
             yield FoundReference(path, service, key, value[len(SCHEME) :])
+
+
+def _label_references(
+    path: Path, service: str, labels: object, where: str
+) -> Iterator[FoundReference]:
+    """``x-secret:<ID>=/path`` labels: each names a secret written as a file (its variable
+    column shows the label).  In the mapping form Compose drops them, which the note says."""
+    if labels is None:
+        return
+    if isinstance(labels, dict):
+        pairs = [(str(k), str(v), MAPPING_LABEL_NOTE) for k, v in labels.items()]
+    elif isinstance(labels, list):
+        pairs = []
+        for entry in labels:
+            if not isinstance(entry, str):
+                raise ComposeFileError(
+                    f"{where}: a labels list holds KEY=VALUE strings, not {_kind(entry)}"
+                )
+            key, _, value = entry.partition("=")
+            pairs.append((key, value, ""))
+    else:
+        raise ComposeFileError(f"{where}: labels must be a mapping or a list, not {_kind(labels)}")
+    for key, value, note in pairs:
+        if key.startswith(FILE_LABEL_PREFIX):
+            yield FoundReference(
+                path, service, f"{key}={value}", key[len(FILE_LABEL_PREFIX) :], note
+            )
 
 
 def _env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:

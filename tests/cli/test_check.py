@@ -323,3 +323,30 @@ def test_only_check_loads_yaml(project: Path) -> None:
     )
     assert json.loads(out.stdout) == [[0, False], [0, False], [0, False], [0, False], [0, True]]
     assert_no_values(out.stdout, out.stderr)
+
+
+def test_secret_file_labels_are_checked_and_the_mapping_form_fails(project: Path) -> None:
+    (project / "files.yaml").write_text(
+        "services:\n"
+        "  ok:\n"
+        "    labels: [x-secret:openai/api-key=/run/secrets/key]\n"
+        "  dropped:\n"
+        "    labels:\n"
+        "      x-secret:gh/token: /run/secrets/gh\n"
+    )
+    done = docker_pass("check", "files.yaml", "--json")
+    assert done.returncode == 1
+    rows = json.loads(done.stdout)
+    assert [(r["service"], r["status"], r["reference"]) for r in rows] == [
+        ("ok", "resolves", "se://openai/api-key"),
+        ("dropped", "dropped", "se://gh/token"),
+    ]
+    assert "write it in the list form" in rows[1]["note"]
+    assert_no_values(done.stdout, done.stderr)
+    (project / "files.yaml").write_text(
+        "services:\n  ok:\n    labels: [x-secret:openai/api-key=/run/secrets/key]\n"
+    )
+    table = docker_pass("check", "files.yaml")
+    assert table.returncode == 0, table.stderr.decode()
+    assert b"x-secret:openai/api-key=/run/secrets/key" in table.stdout
+    assert_no_values(table.stdout, table.stderr)

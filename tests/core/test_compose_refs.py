@@ -304,3 +304,29 @@ def test_reading_compose_files_is_the_only_thing_that_loads_yaml(tmp_path: Path)
         [sys.executable, "-c", script, str(compose)], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_secret_file_labels_are_references_and_the_mapping_form_is_dropped(
+    tmp_path: Path,
+) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n"
+        "  listed:\n"
+        "    labels:\n"
+        "      - x-secret:db/password=/run/secrets/db\n"
+        "      - com.example.team=platform\n"
+        "  mapped:\n"
+        "    labels:\n"
+        "      x-secret:openai/api-key: /run/secrets/key\n"
+        "      com.example.team: platform\n"
+    )
+    found = find_references([compose])
+    assert [(f.service, f.variable, f.target, f.dropped) for f in found] == [
+        ("listed", "x-secret:db/password=/run/secrets/db", "db/password", False),
+        ("mapped", "x-secret:openai/api-key=/run/secrets/key", "openai/api-key", True),
+    ]
+    assert "list form" in found[1].note
+    compose.write_text("services:\n  s:\n    labels: 3\n")
+    with pytest.raises(ComposeFileError, match="labels must be a mapping or a list, not a int"):
+        find_references([compose])
