@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -45,9 +46,12 @@ def test_detail_shows_id_provider_reference_metadata_and_a_masked_value() -> Non
         assert detail.subject.id.value == ALICE
         assert detail.subject.metadata["username"] == "alice"
         assert detail.revealed is None
-        text = screen_text(pilot)
-        for part in (ALICE, "docker-pass", f"se://{ALICE}", MASK, "username", "docker login"):
-            assert part in text
+        parts = (ALICE, "docker-pass", f"se://{ALICE}", MASK, "username", "docker login")
+        # The pane is painted on the next refresh after its subject is set: wait for that.
+        deadline = time.monotonic() + 10
+        while not all(part in (text := screen_text(pilot)) for part in parts):
+            assert time.monotonic() < deadline, [p for p in parts if p not in text]
+            await pilot.pause(0.02)
         assert ALICE_VALUE not in text
         assert keychain.reads == 0
         assert not seen.of(ValueFetched)
