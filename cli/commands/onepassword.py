@@ -15,7 +15,6 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from docker_pass.core.errors import DockerPassError, UsageError
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     from docker_pass.core.setup import Setup, Wording
@@ -105,41 +104,25 @@ def read_token(stdin: TextIO, setup: Setup | None = None) -> str:
 
 
 def run_setup(args: argparse.Namespace) -> int:
-    """Check the token, store it, then enable the plugin (:func:`apply_setup`, as the TUI's
-    form does); exit 1 if the plugin does not come up."""
-    from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
-    from docker_pass.core.setup import Answers, apply_setup
+    """Check the token, store it, then enable the plugin; exit 1 if it does not come up."""
+    from docker_pass.cli.plugin_setup import apply_answers
+    from docker_pass.core.setup import Answers
 
     setup = sdk_setup()
-    wording = stdin_wording()
     (field,) = setup.fields
     answers = Answers({field.name: read_token(sys.stdin, setup)})
-    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain, Engine() as engine:
-        result = apply_setup(setup, answers, keychain=keychain, plugins=engine, wording=wording)
-    for line in result.lines():
-        print(line)
-    return render.plugin_change(result.status)
+    return apply_answers(setup, answers, stdin_wording())
 
 
 def run_purge(args: argparse.Namespace) -> int:
     """Disable the plugin, then remove the token."""
-    from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.plugin_setup import purge
     from docker_pass.core.ids import ID
-    from docker_pass.core.results import Removal
 
-    with Engine() as engine:
-        status = engine.disable(SDK_PLUGIN)
-    render.plugin_change(status)
-    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain:
-        removal = keychain.remove([ID(TOKEN_ID)])
-    ((_, outcome),) = removal.outcomes
-    if outcome not in (Removal.REMOVED, Removal.MISSING):
-        raise DockerPassError(f"removing the token: {outcome}")
+    removed = purge(SDK_PLUGIN, [ID(TOKEN_ID)], "token")
     print(
         "Removed the 1Password service account token."
-        if outcome == Removal.REMOVED
+        if removed
         else "No 1Password service account token was stored."
     )
     return 0

@@ -52,32 +52,13 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
-    if args.purge_versions:
-        return _purge(args, ids)
-    with front_for_plugin(args) as engine:
-        if args.all:
-            listing = engine.list_secrets(
-                Pattern("**"), plugin=args.plugin, reserved=args.all_realms
-            )
-            ids = [i.id for i in listing.infos]
-            if not ids:
-                print("Nothing to remove.", file=sys.stderr)
-                return 0
-            if sys.stdin.isatty() and not args.yes and not _confirm(len(ids)):
-                print("Nothing removed.", file=sys.stderr)
-                return 1
-        unique = sorted(set(ids))
-        return render.removal(engine.remove(unique, plugin=args.plugin))
-
-
-def _purge(args: argparse.Namespace, ids: list[ID]) -> int:
-    """``rm --purge-versions``: every version, through an embedded engine (the daemon's API
-    removes the latest version only; a running daemon's listing forgets the secret when its
-    cache of the folder expires, and never serves a value that is gone)."""
-    from docker_pass.cli import render
+    # --purge-versions: every version, through an embedded engine (the daemon's API removes
+    # the latest version only; a running daemon's listing forgets the secret when its cache of
+    # the folder expires, and never serves a value that is gone).
     from docker_pass.core.engine import Engine
 
-    with Engine.for_plugin(args.plugin) as engine:
+    opened = Engine.for_plugin(args.plugin) if args.purge_versions else front_for_plugin(args)
+    with opened as engine:
         if args.all:
             listing = engine.list_secrets(
                 Pattern("**"), plugin=args.plugin, reserved=args.all_realms
@@ -90,7 +71,9 @@ def _purge(args: argparse.Namespace, ids: list[ID]) -> int:
                 print("Nothing removed.", file=sys.stderr)
                 return 1
         unique = sorted(set(ids))
-        return render.removal(engine.remove(unique, plugin=args.plugin, purge_versions=True))
+        if isinstance(engine, Engine) and args.purge_versions:
+            return render.removal(engine.remove(unique, plugin=args.plugin, purge_versions=True))
+        return render.removal(engine.remove(unique, plugin=args.plugin))
 
 
 def _confirm(count: int) -> bool:

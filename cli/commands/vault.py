@@ -17,7 +17,6 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from docker_pass.core.errors import DockerPassError, UsageError
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     from docker_pass.core.setup import Setup, SetupField, Wording
@@ -131,9 +130,8 @@ def read_secret(stdin: TextIO, field: SetupField, wording: Wording) -> str:
 def run_setup(args: argparse.Namespace) -> int:
     """Check the answers against the server, store the secret, write the settings and enable
     the plugin (:func:`apply_setup`, as the TUI's form does); exit 1 if it does not come up."""
-    from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
-    from docker_pass.core.setup import Answers, apply_setup
+    from docker_pass.cli.plugin_setup import apply_answers
+    from docker_pass.core.setup import Answers
 
     setup = vault_setup()
     approle = bool(args.role_id.strip())
@@ -152,30 +150,15 @@ def run_setup(args: argparse.Namespace) -> int:
             SECRET_ID_FIELD: secret if approle else "",
         }
     )
-    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain, Engine() as engine:
-        result = apply_setup(setup, answers, keychain=keychain, plugins=engine, wording=wording)
-    for line in result.lines():
-        print(line)
-    return render.plugin_change(result.status)
+    return apply_answers(setup, answers, wording)
 
 
 def run_purge(args: argparse.Namespace) -> int:
     """Disable the plugin, then remove the token and the secret ID."""
-    from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
-    from docker_pass.core.results import Removal
+    from docker_pass.cli.plugin_setup import purge
     from docker_pass.core.setup import secret_id
 
-    with Engine() as engine:
-        status = engine.disable(VAULT_PLUGIN)
-    render.plugin_change(status)
     ids = [secret_id(VAULT_PLUGIN, TOKEN_FIELD), secret_id(VAULT_PLUGIN, SECRET_ID_FIELD)]
-    with Engine.for_plugin(KEYCHAIN_PLUGIN) as keychain:
-        removal = keychain.remove(ids)
-    removed = 0
-    for _, outcome in removal.outcomes:
-        if outcome not in (Removal.REMOVED, Removal.MISSING):
-            raise DockerPassError(f"removing the vault token: {outcome}")
-        removed += outcome == Removal.REMOVED
+    removed = purge(VAULT_PLUGIN, ids, "vault token")
     print("Removed the vault token." if removed else "No vault token was stored.")
     return 0
