@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -82,6 +82,15 @@ class SetupScreen(ModalScreen[None]):
         color: $error;
         height: auto;
     }
+    #setup-footer {
+        dock: bottom;
+        height: auto;
+    }
+    #setup-fields {
+        height: auto;
+        max-height: 100%;
+        scrollbar-size-vertical: 1;
+    }
     #setup-buttons {
         height: auto;
         margin-top: 1;
@@ -131,30 +140,33 @@ class SetupScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         setup = self.setup
-        # Scrolls when a form is taller than the terminal (the vault plugin asks for 8 fields).
-        with VerticalScroll(id="setup-dialog"):
+        # Only the fields scroll when a form is taller than the terminal (the vault plugin
+        # asks for 8 fields): the title, the form's error and the buttons stay in sight.
+        with Vertical(id="setup-dialog"):
             yield Static(Text(f"Set up {setup.plugin}"), id="setup-title")
             if setup.intro:
                 yield Static(Text(setup.intro), id="setup-intro")
-            for index, field in enumerate(setup.fields):
-                label = field.label + ("" if field.required else " (optional)")
-                yield Label(Text(label), classes="setup-label")
-                if field.secret:
-                    yield SecretInput(password=True, id=f"setup-field-{index}")
-                else:
-                    yield Input(
-                        value=self._current.get(field.name, field.default),
-                        placeholder=field.default,
-                        id=f"setup-field-{index}",
-                    )
-                if field.help:
-                    yield Static(Text(field.help), classes="setup-help")
-                yield Static("", id=f"setup-error-{index}", classes="setup-error")
-            yield Static("", id="setup-error", classes="setup-error")
-            save, cancel = self._keys
-            with Horizontal(id="setup-buttons"):
-                yield Button(f"Save ({save})", variant="primary", id="setup-save", compact=True)
-                yield Button(f"Cancel ({cancel})", id="setup-cancel", compact=True)
+            with Vertical(id="setup-footer"):
+                yield Static("", id="setup-error", classes="setup-error")
+                save, cancel = self._keys
+                with Horizontal(id="setup-buttons"):
+                    yield Button(f"Save ({save})", variant="primary", id="setup-save", compact=True)
+                    yield Button(f"Cancel ({cancel})", id="setup-cancel", compact=True)
+            with VerticalScroll(id="setup-fields"):
+                for index, field in enumerate(setup.fields):
+                    label = field.label + ("" if field.required else " (optional)")
+                    yield Label(Text(label), classes="setup-label")
+                    if field.secret:
+                        yield SecretInput(password=True, id=f"setup-field-{index}")
+                    else:
+                        yield Input(
+                            value=self._current.get(field.name, field.default),
+                            placeholder=field.default,
+                            id=f"setup-field-{index}",
+                        )
+                    if field.help:
+                        yield Static(Text(field.help), classes="setup-help")
+                    yield Static("", id=f"setup-error-{index}", classes="setup-error")
 
     def on_mount(self) -> None:
         self.query_one("#setup-field-0", Input).focus()
