@@ -1,24 +1,25 @@
-"""The package list, from the folders: each top-level folder is one ``docker_pass`` subpackage.
+"""The package list, from the layout that pyproject.toml declares once.
 
-pyproject.toml holds everything else; setuptools' ``find`` cannot map several folders to
-subpackages of one namespace, so these few lines do (a new subfolder with an ``__init__.py``
-is packaged without editing anything).
+``[tool.setuptools.package-dir]`` maps each top-level folder to a ``docker_pass`` subpackage;
+setuptools' ``find`` cannot map several folders into one namespace, so these lines list the
+subpackages below each folder (a new subfolder with an ``__init__.py`` is packaged without
+editing anything).
 """
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
 
 from setuptools import find_packages, setup  # type: ignore[import-untyped]
 
-#: Top-level folder -> the import package it is.
-ROOTS = {
-    "core": "docker_pass.core",
-    "backends": "docker_pass.backends",
-    "cli": "docker_pass.cli",
-    "tui": "docker_pass.tui",
-    "daemon": "docker_pass.daemon",
-}
+ROOT = Path(__file__).resolve().parent
+with (ROOT / "pyproject.toml").open("rb") as file:
+    LAYOUT: dict[str, str] = tomllib.load(file)["tool"]["setuptools"]["package-dir"]
 
 packages = []
-for folder, package in ROOTS.items():
+for package, folder in LAYOUT.items():
     packages.append(package)
-    packages += [f"{package}.{sub}" for sub in find_packages(folder)]
+    packages += [f"{package}.{sub}" for sub in find_packages(str(ROOT / folder))]
 
-setup(packages=packages, package_dir={package: folder for folder, package in ROOTS.items()})
+setup(packages=packages)

@@ -69,7 +69,7 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def private_keyring() -> Iterator[dict[str, str]]:
     """A private D-Bus with gnome-keyring; yields the client environment."""
     sys.path.insert(0, str(ROOT))
-    from tests.keyring_session import missing_tools, start_keyring_session
+    from tests.support.keyring_session import missing_tools, start_keyring_session
 
     missing = missing_tools()
     if missing:

@@ -112,7 +112,7 @@ def file_store_data_dir(count: int) -> Path:
 
 
 def _build_file_store(data: Path, ids: list[str]) -> None:
-    from docker_pass.backends import filestore as fs
+    from docker_pass.backends.keychain import filestore as fs
     from docker_pass.core.private_files import ensure_private_dir, open_private
 
     store = fs.FileStore(data / "store", data / "identity.txt")

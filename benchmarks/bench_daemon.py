@@ -321,7 +321,8 @@ def main() -> int:
 IMPORT_PROBE = """
 import json, sys, time
 import docker_pass.cli.main, docker_pass.cli.commands.run, docker_pass.cli.commands.engine
-import docker_pass.core.run, docker_pass.core.engine, docker_pass.core.remote.front
+import docker_pass.core.references.resolution, docker_pass.core.engine
+import docker_pass.core.remote.front
 import docker_pass.core.remote.endpoint
 start = time.perf_counter()
 import docker_pass.core.remote.client

@@ -1,6 +1,6 @@
 """The Docker API proxy against the engine it forwards to, side by side in one run.
 
-A private dockerd (tests/docker_engine.py: Debian's docker.io, vfs, no network, the busybox
+A private dockerd (tests/support/docker_engine.py: Debian's docker.io, vfs, no network, the busybox
 image imported) and the engine daemon from the regular install (``benchmarks/.venv``) with its
 proxy in front of that dockerd.  Every row runs the real docker CLI, interleaved: through the
 proxy (``DOCKER_HOST=unix://<proxy socket>``) and straight to dockerd (the anchor).
@@ -77,7 +77,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from _pytest.outcomes import Skipped
 
-    from tests.docker_engine import start_dockerd, stop_dockerd
+    from tests.support.docker_engine import start_dockerd, stop_dockerd
 
     bin_dir = regular_install()
     try:

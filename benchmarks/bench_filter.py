@@ -20,7 +20,7 @@ from benchmarks.bench_tui import generate_ids, memory_engine
 from docker_pass.core.ids import Pattern
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.commands import SECRET_CANDIDATES
-from docker_pass.tui.search import palette_candidates, palette_matches
+from docker_pass.tui.model.search import palette_candidates, palette_matches
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 
 TARGETS = {10_000: 0.010, 100_000: 0.040}

@@ -61,7 +61,7 @@ def fill(address: str, token: str) -> None:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from tests.vault_server import SCOPED_POLICY, BaoServer, bao_binary
+    from tests.support.vault_server import SCOPED_POLICY, BaoServer, bao_binary
 
     binary = bao_binary()
     if binary is None:

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from docker_pass.core.compose_refs import CheckedReference
+    from docker_pass.core.docker.compose import CheckedReference
     from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Listing, PluginStatus, Removal
-    from docker_pass.core.run import ReferenceResult
 
 from docker_pass.core.plugin import with_remedy
 
@@ -236,7 +236,7 @@ def _check_entry(item: CheckedReference) -> dict[str, object]:
 
 def _check_detail(item: CheckedReference) -> str:
     """The provider when it resolves, the plugins when ambiguous, else the error; then the note."""
-    from docker_pass.core.run import ReferenceStatus
+    from docker_pass.core.references.resolution import ReferenceStatus
 
     result = item.result
     if result.status == ReferenceStatus.RESOLVES:

@@ -16,7 +16,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
 )
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.refs import SecretReference, is_reference
+from docker_pass.core.references.syntax import SecretReference, is_reference
 
 __version__ = "0.1.0"
 

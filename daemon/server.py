@@ -112,10 +112,10 @@ if TYPE_CHECKING:
     from connectrpc.errors import ConnectError
     from connectrpc.request import RequestContext
 
-    from docker_pass.core.docker_endpoint import DockerHost
+    from docker_pass.core.docker.endpoint import DockerHost
     from docker_pass.core.plugin import Plugin
     from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
-    from docker_pass.daemon.docker_proxy import DockerProxy
+    from docker_pass.daemon.docker.proxy import DockerProxy
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -1029,7 +1029,7 @@ async def _start_proxy(
     limits: ServerLimits,
 ) -> tuple[asyncio.Server, DockerProxy]:
     """Serve the Docker API proxy on ``sock`` (imported only when it runs)."""
-    from docker_pass.daemon.docker_proxy import DockerProxy, Upstream
+    from docker_pass.daemon.docker.proxy import DockerProxy, Upstream
 
     proxy = DockerProxy(
         Upstream(docker.upstream), host.call, resolve_timeout=limits.request_timeout

@@ -19,14 +19,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-LAYERS = {
-    "core": "docker_pass.core",
-    "backends": "docker_pass.backends",
-    "cli": "docker_pass.cli",
-    "tui": "docker_pass.tui",
-    "daemon": "docker_pass.daemon",
-}
+from tests.support.layout import LAYERS, ROOT
+
 UI_LIBRARIES = ("textual", "rich")
 SERVER_LIBRARIES = ("uvicorn", "connectrpc", "protobuf", "pyqwest", "starlette", "h11")
 BACKEND_SDKS = ("jeepney", "secretstorage", "pyrage", "keyring", "keyrings", "onepassword", "hvac")

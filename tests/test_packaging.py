@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = {
-    "core": "docker_pass/core",
-    "backends": "docker_pass/backends",
-    "cli": "docker_pass/cli",
-    "tui": "docker_pass/tui",
-    "daemon": "docker_pass/daemon",
-}
-DATA_SUFFIXES = (".py", ".tcss", ".proto")
+from tests.support.layout import LAYERS, ROOT, pyproject
+
+FOLDERS = {folder: package.replace(".", "/") for folder, package in LAYERS.items()}
+DATA_SUFFIXES = (".py", ".tcss", ".proto", ".typed")
 
 
 def source_files() -> set[str]:
@@ -30,9 +26,17 @@ def source_files() -> set[str]:
     return found
 
 
+#: What a build never reads: the venvs, earlier builds (a stale build/lib would be packaged).
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv*", "build", "*.egg-info", "__pycache__", ".cache", ".*_cache", ".hypothesis"
+)
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "docker-pass"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     subprocess.run(
         [
             sys.executable,
@@ -45,7 +49,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--disable-pip-version-check",
             "-w",
             str(out),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
@@ -82,3 +86,36 @@ def test_every_package_folder_is_a_package() -> None:
             if "__pycache__" in path.parts:
                 continue
             assert (path.parent / "__init__.py").exists(), f"{path.parent} has no __init__.py"
+
+
+def test_the_type_checker_reads_every_package_of_the_layout() -> None:
+    # [tool.mypy] cannot read [tool.setuptools.package-dir]: it names the packages again.
+    mypy = pyproject()["tool"]["mypy"]  # type: ignore[index]
+    assert set(LAYERS.values()) <= set(mypy["packages"])
+    assert "mypy_path" not in mypy
+
+
+PROBE = """
+import json, sys
+import docker_pass.core, docker_pass.tui
+print(json.dumps({
+    "core": docker_pass.core.__file__,
+    "tui": docker_pass.tui.__file__,
+    "finders": [type(f).__module__ for f in sys.meta_path],
+}))
+"""
+
+
+def test_the_development_install_is_a_plain_path_to_links_to_the_source() -> None:
+    """scripts/test installs in setuptools' strict editable mode: no import hook."""
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], check=True, capture_output=True, text=True, cwd="/"
+    )
+    found = json.loads(out.stdout)
+    assert not [f for f in found["finders"] if "editable" in f], found["finders"]
+    for folder in ("core", "tui"):
+        installed = Path(found[folder])
+        assert installed.is_symlink(), installed
+        assert installed.resolve() == ROOT / folder / "__init__.py"

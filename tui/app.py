@@ -21,12 +21,11 @@ from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN
-from docker_pass.core.refs import reference_for
+from docker_pass.core.references.syntax import reference_for
 from docker_pass.core.remote.front import front_kind
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.clipboard import ClipboardGuard, Route, describe_copy
 from docker_pass.tui.commands import SecretsProvider, palette_commands
-from docker_pass.tui.gateway import SecretsGateway
 from docker_pass.tui.keys import (
     KeyHelp,
     check_keymap,
@@ -35,8 +34,9 @@ from docker_pass.tui.keys import (
     keymap_warning,
     known_binding_ids,
 )
-from docker_pass.tui.preview import Preview, compute_preview, is_cheap
-from docker_pass.tui.realms import RealmIndex, SortOrder
+from docker_pass.tui.model.gateway import SecretsGateway
+from docker_pass.tui.model.preview import Preview, compute_preview, is_cheap
+from docker_pass.tui.model.realms import RealmIndex, SortOrder
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.widgets.plugin_table import PluginTable
 from docker_pass.tui.live import REFRESH_SECONDS, LiveListing
 from docker_pass.tui.messages import PluginListed
-from docker_pass.tui.realms import Notice
+from docker_pass.tui.model.realms import Notice
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.undo_workers import UndoWorkers
 from docker_pass.tui.widgets.detail_pane import DetailPane, RealmSummary

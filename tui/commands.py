@@ -12,14 +12,14 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from docker_pass.core.state import RunStatus
-from docker_pass.tui.search import palette_candidates, palette_matches
+from docker_pass.tui.model.search import palette_candidates, palette_matches
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from docker_pass.tui.app import DockerPassApp
-    from docker_pass.tui.realms import RealmIndex
+    from docker_pass.tui.model.realms import RealmIndex
 
 #: Realms offered as "Jump to realm …": the first levels only (there may be 100,000 IDs).
 JUMP_DEPTH = 3

@@ -14,8 +14,8 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from docker_pass.tui.listing import keep_providers, replace_provider
 from docker_pass.tui.messages import SecretsChanged
+from docker_pass.tui.model.listing import keep_providers, replace_provider
 from docker_pass.tui.threads import DaemonThreadExecutor
 from docker_pass.tui.watch import PluginWatchers
 from docker_pass.tui.workers import LISTING_GROUP, EngineWorkers
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.plugin import WatchHint
     from docker_pass.tui.messages import ListingStarted, PluginListed
-    from docker_pass.tui.realms import RealmIndex
+    from docker_pass.tui.model.realms import RealmIndex
 
 #: Seconds between two listings of a plugin nobody can watch (1Password, the daemon's).
 REFRESH_SECONDS = 30.0

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
-    from docker_pass.tui.preview import Preview
-    from docker_pass.tui.realms import RealmIndex
+    from docker_pass.tui.model.preview import Preview
+    from docker_pass.tui.model.realms import RealmIndex
 
 
 class PluginsLoaded(Message):

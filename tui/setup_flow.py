@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from docker_pass.core.setup import Answers, Setup, SetupResult
-    from docker_pass.tui.gateway import SecretsGateway
     from docker_pass.tui.messages import PluginsLoaded
+    from docker_pass.tui.model.gateway import SecretsGateway
     from docker_pass.tui.widgets.plugin_table import PluginTable
 
 

@@ -3,7 +3,8 @@
 They run in the same groups as the plain save and delete workers (so ``exclusive`` treats
 them alike) and call the same gateway methods; in the same thread, right before the change,
 they read the secret as it is (:meth:`SecretsGateway.read_for_undo`) and, once the change
-succeeded, keep it in :attr:`UndoWorkers.undo` — memory only (see :mod:`docker_pass.tui.undo`).
+succeeded, keep it in :attr:`UndoWorkers.undo` — memory only (see
+:mod:`docker_pass.tui.model.undo`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from docker_pass.core.errors import DockerPassError
-from docker_pass.tui.gateway import SecretDraft
 from docker_pass.tui.messages import SecretDeleted, SecretRestored, SecretSaved
-from docker_pass.tui.undo import Change, KeptSecret, UndoLog
+from docker_pass.tui.model.gateway import SecretDraft
+from docker_pass.tui.model.undo import Change, KeptSecret, UndoLog
 from docker_pass.tui.workers import EngineWorkers
 
 if TYPE_CHECKING:

@@ -26,14 +26,14 @@ from docker_pass.tui.messages import (
     PreviewComputed,
     ValueFetched,
 )
-from docker_pass.tui.preview import compute_preview
+from docker_pass.tui.model.preview import compute_preview
 
 if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
-    from docker_pass.tui.gateway import SecretsGateway
-    from docker_pass.tui.realms import RealmIndex
+    from docker_pass.tui.model.gateway import SecretsGateway
+    from docker_pass.tui.model.realms import RealmIndex
 
 #: The group of one plugin's listing worker is this prefix and the plugin's name.
 LISTING_GROUP = "listing:"

@@ -123,7 +123,7 @@ def open_store(kind: str) -> SecretStore:
 
         return SecretServiceStore()
     if kind == "file":
-        from docker_pass.backends.filestore import FileStore
+        from docker_pass.backends.keychain.filestore import FileStore
 
         store = FileStore.from_environment()
         store.provider = KEYCHAIN_PLUGIN  # its listing comes stamped: no copy of each entry

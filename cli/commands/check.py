@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
-    from docker_pass.core.compose_refs import check_references, default_files, find_references
+    from docker_pass.core.docker.compose import check_references, default_files, find_references
 
     files = list(args.files) or default_files(Path())
     found = find_references(files)

@@ -216,7 +216,7 @@ def run_engine(args: argparse.Namespace) -> int:
 def _docker_proxy(args: argparse.Namespace, engine_socket: Path) -> DockerProxySettings | None:
     """Where the Docker API proxy listens and what it forwards to (``None``: turned off)."""
     from docker_pass.core.config import load_config
-    from docker_pass.core.docker_endpoint import proxy_socket_path, upstream_host
+    from docker_pass.core.docker.endpoint import proxy_socket_path, upstream_host
     from docker_pass.daemon.server import DockerProxySettings
 
     section = load_config().get("engine", {})

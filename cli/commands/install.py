@@ -102,7 +102,7 @@ def _uninstall(link: Path, target: Path, *, force: bool) -> int:
 
 def _context(args: argparse.Namespace) -> int:
     """``install --context``: the docker context whose endpoint is the container proxy."""
-    from docker_pass.core.docker_endpoint import (
+    from docker_pass.core.docker.endpoint import (
         CONTEXT_NAME,
         current_context,
         proxy_socket_path,

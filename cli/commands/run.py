@@ -53,14 +53,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from docker_pass.cli.child import run_child
     from docker_pass.cli.commands.engine import engine_for
+    from docker_pass.core.envfiles import load_environment
     from docker_pass.core.hardening import make_non_dumpable
-    from docker_pass.core.run import (
-        has_references,
-        load_environment,
-        resolve_references,
-        run_child,
-    )
+    from docker_pass.core.references.resolution import has_references, resolve_references
 
     # Before any value is read (env files may hold plain values; references resolve below);
     # the child gets the user's core limit back.

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import pyrage
 import pytest
 
-from docker_pass.backends.filestore import PASSPHRASE_ENV, FileStore
+from docker_pass.backends.keychain.filestore import PASSPHRASE_ENV, FileStore
 from docker_pass.core import ID, Pattern, SecretNotFoundError
 from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.store import SecretStore, xdg_dir
 from tests.backends.contract import ALL_BYTES, StoreContract
-from tests.other_user import make_as_other_user
-from tests.store_damage import damage
+from tests.support.other_user import make_as_other_user
+from tests.support.store_damage import damage
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -350,7 +350,7 @@ def test_temp_files_of_a_crashed_writer_are_swept(store: FileStore) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from docker_pass.backends.filestore import FileStore
+from docker_pass.backends.keychain.filestore import FileStore
 from docker_pass.core import ID
 
 root, identity, worker = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_pass.backends import filestore_index
-from docker_pass.backends.filestore import FileStore
+from docker_pass.backends.keychain import filestore_index
+from docker_pass.backends.keychain.filestore import FileStore
 from docker_pass.core import ID, Pattern
 from tests.backends.contract import StoreContract
-from tests.store_damage import damage
+from tests.support.store_damage import damage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

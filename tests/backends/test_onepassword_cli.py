@@ -1,4 +1,5 @@
-"""The ``1password-cli`` plugin against the fake ``op`` (tests/fakes/op), alone and in an engine."""
+"""The ``1password-cli`` plugin against the fake ``op`` (tests/support/fakes/op), alone and in an
+engine."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from docker_pass.core.engine import Engine
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
 from docker_pass.core.state import load_run_states
-from tests.fakes import onepassword_data as data
+from tests.support.fakes import onepassword_data as data
 
-FAKES = Path(__file__).resolve().parents[1] / "fakes"
+FAKES = Path(__file__).resolve().parents[1] / "support" / "fakes"
 NAME = "1password-cli"
 
 

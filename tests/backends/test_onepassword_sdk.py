@@ -1,4 +1,4 @@
-"""The ``1password-sdk`` plugin with the fake SDK client (tests/fakes/onepassword_sdk.py).
+"""The ``1password-sdk`` plugin with the fake SDK client (tests/support/fakes/onepassword_sdk.py).
 
 One test also runs the real ``onepassword-sdk`` client with a malformed token, which it refuses
 without reaching 1Password's servers.
@@ -28,15 +28,15 @@ from docker_pass.core import ID, Envelope, Pattern
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
-from tests.fakes import onepassword_data as data
-from tests.fakes.onepassword_sdk import FakeClient
+from tests.support.fakes import onepassword_data as data
+from tests.support.fakes.onepassword_sdk import FakeClient
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 NAME = "1password-sdk"
 TOKEN = "ops_fake-service-account-token"
-HOOK = "tests.fakes.onepassword_sdk:FakeClient.authenticate"
+HOOK = "tests.support.fakes.onepassword_sdk:FakeClient.authenticate"
 
 
 class FakeSdk:
@@ -250,9 +250,11 @@ def test_sdk_errors_are_classified_and_never_quoted() -> None:
 
 
 def test_a_bad_client_hook_is_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(CLIENT_ENV, "tests.fakes.nowhere:authenticate")
+    monkeypatch.setenv(CLIENT_ENV, "tests.support.fakes.nowhere:authenticate")
     plugin = OnePasswordSdkPlugin(token_source=lambda: TOKEN)
-    with pytest.raises(FatalPluginError, match=r"cannot load tests\.fakes\.nowhere:authenticate"):
+    with pytest.raises(
+        FatalPluginError, match=r"cannot load tests\.support\.fakes\.nowhere:authenticate"
+    ):
         plugin.start()
 
 

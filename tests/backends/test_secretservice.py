@@ -31,7 +31,7 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, SecretStore, item_label, xdg_path
 from tests.backends.contract import StoreContract
-from tests.keyring_session import (
+from tests.support.keyring_session import (
     LOGIN_COLLECTION,
     PrivateBus,
     name_has_owner,
@@ -39,7 +39,7 @@ from tests.keyring_session import (
     start_bus,
     start_keyring_session,
 )
-from tests.other_user import make_as_other_user
+from tests.support.other_user import make_as_other_user
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -21,7 +21,7 @@ from docker_pass.backends.vault.kv import SeveralKeysError
 from docker_pass.backends.vault.plugin import VaultPlugin
 from docker_pass.core.errors import FatalPluginError, PluginError, SecretNotFoundError
 from docker_pass.core.ids import ID, Pattern
-from tests.vault_server import BaoServer, bao_server, scoped_token, start_bao
+from tests.support.vault_server import BaoServer, bao_server, scoped_token, start_bao
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import docker_pass
-from tests.other_user import make_as_other_user
-from tests.store_damage import damage
+from tests.support.helpers import docker_pass
+from tests.support.other_user import make_as_other_user
+from tests.support.store_damage import damage
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import docker_plugin_env
+from tests.support.helpers import docker_plugin_env
 
 if TYPE_CHECKING:
     from pathlib import Path

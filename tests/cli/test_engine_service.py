@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import EXECUTABLE, docker_pass
 
 if TYPE_CHECKING:
     from pathlib import Path

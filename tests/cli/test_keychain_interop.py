@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import docker_pass, docker_plugin_env
+from tests.support.helpers import docker_pass, docker_plugin_env
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.keyring_session import PrivateBus
+    from tests.support.keyring_session import PrivateBus
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 
 @pytest.fixture(autouse=True)

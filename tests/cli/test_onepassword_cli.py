@@ -18,11 +18,11 @@ from docker_pass.backends.onepassword.cli_plugin import OP_MISSING, PROMPT_DISMI
 from docker_pass.backends.onepassword.sdk_plugin import CLIENT_ENV, TOKEN_REJECTED
 from docker_pass.cli.commands.onepassword import read_token
 from docker_pass.core.errors import UsageError
-from tests.fakes import onepassword_data as data
-from tests.helpers import docker_pass
+from tests.support.fakes import onepassword_data as data
+from tests.support.helpers import docker_pass
 
 REPO = Path(__file__).resolve().parents[2]
-FAKES = REPO / "tests" / "fakes"
+FAKES = REPO / "tests" / "support" / "fakes"
 SYSTEM_PATH = "/usr/bin:/bin"
 TOKEN = "ops_fake-service-account-token"
 ENABLE_CLI = "then run: docker pass plugins enable 1password-cli"
@@ -39,7 +39,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", f"{FAKES}:{SYSTEM_PATH}")
     # The fake SDK client is importable from the repository.
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    monkeypatch.setenv(CLIENT_ENV, "tests.fakes.onepassword_sdk:FakeClient.authenticate")
+    monkeypatch.setenv(CLIENT_ENV, "tests.support.fakes.onepassword_sdk:FakeClient.authenticate")
     monkeypatch.setenv("FAKE_OP_SDK_TOKEN", TOKEN)
 
 

@@ -9,7 +9,7 @@ from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN, TOKEN_ID
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 
 @pytest.fixture(autouse=True)

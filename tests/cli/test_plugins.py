@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 
 @pytest.fixture(autouse=True)

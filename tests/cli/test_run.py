@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import EXECUTABLE, docker_pass
 
 ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
 INVALID = "Error: resolving REF: invalid identifier: "

@@ -1,7 +1,7 @@
 """`run` is not dumpable while it holds values; its child gets the user's core limit back.
 
 ``run`` spawns its child (it does not exec), so while the child runs, ``docker-pass`` itself is
-alive and can be looked at from outside (tests/proc_probe.py says how).
+alive and can be looked at from outside (tests/support/proc_probe.py says how).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXECUTABLE, docker_pass
-from tests.proc_probe import (
+from tests.support.helpers import EXECUTABLE, docker_pass
+from tests.support.proc_probe import (
     as_peer,
     core_limits,
     hard_core_limit,

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 ID_ERROR = 'invalid identifier: "{}" must match ^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$ ({})\n'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,7 +73,7 @@ def test_broken_config_file_is_a_clear_error(isolated_home: Path) -> None:
 def test_auto_never_switches_stores_when_the_keychain_stops_answering(
     isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.keyring_session import require_keyring_tools, start_keyring_session
+    from tests.support.keyring_session import require_keyring_tools, start_keyring_session
 
     require_keyring_tools()
     # The bus may not start another keyring when this one dies: activation runs /bin/false.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import EXECUTABLE, docker_pass
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -16,8 +16,8 @@ import pytest
 from docker_pass.core.config import load_config
 from docker_pass.core.ids import Pattern
 from docker_pass.core.registry import create_plugin
-from tests.helpers import docker_pass
-from tests.vault_server import SCOPED_POLICY, BaoServer, bao_server, scoped_token, start_bao
+from tests.support.helpers import docker_pass
+from tests.support.vault_server import SCOPED_POLICY, BaoServer, bao_server, scoped_token, start_bao
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -346,7 +346,7 @@ def test_setup_over_tls_needs_the_ca_and_says_which_check_failed(tmp_path: Path)
 
 
 def test_setup_refuses_an_address_it_cannot_use_and_stores_nothing(token: str) -> None:
-    from tests.vault_server import free_port
+    from tests.support.vault_server import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     unreachable = docker_pass(

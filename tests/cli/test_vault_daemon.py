@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.daemon.engines import start_engine
-from tests.helpers import docker_pass
-from tests.vault_server import BaoServer, bao_server, scoped_token
+from tests.support.helpers import docker_pass
+from tests.support.vault_server import BaoServer, bao_server, scoped_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

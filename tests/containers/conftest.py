@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.daemon.engines import RunningEngine, start_engine
-from tests.docker_engine import (
+from tests.support.docker_engine import (
     DockerEngine,
     compose_plugin_dir,
     docker_config_with_compose,
     start_dockerd,
     stop_dockerd,
 )
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

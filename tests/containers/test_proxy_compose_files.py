@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.containers.conftest import SECRETS
-from tests.helpers import docker_pass
-from tests.other_user import SETPRIV, require_other_user
+from tests.support.helpers import docker_pass
+from tests.support.other_user import SETPRIV, require_other_user
 
 if TYPE_CHECKING:
     from pathlib import Path

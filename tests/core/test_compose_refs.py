@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 import pytest
 
 from docker_pass.core import ID, Envelope, Pattern, SecretInfo
-from docker_pass.core.compose_refs import (
+from docker_pass.core.docker.compose import (
     INTERPOLATION_NOTE,
     ComposeFileError,
     FoundReference,
@@ -19,7 +19,7 @@ from docker_pass.core.compose_refs import (
 )
 from docker_pass.core.engine import Engine
 from docker_pass.core.plugin import READ_ONLY
-from docker_pass.core.run import ReferenceStatus
+from docker_pass.core.references.resolution import ReferenceStatus
 
 if TYPE_CHECKING:
     import builtins
@@ -295,7 +295,7 @@ def test_reading_compose_files_is_the_only_thing_that_loads_yaml(tmp_path: Path)
     compose.write_text("services: {}\n")
     script = (
         "import sys, pathlib\n"
-        "import docker_pass.core.compose_refs as c\n"
+        "import docker_pass.core.docker.compose as c\n"
         "before = 'yaml' in sys.modules\n"
         "c.find_references([pathlib.Path(sys.argv[1])])\n"
         "print(before, 'yaml' in sys.modules)\n"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from docker_pass.core.container import (
+from docker_pass.core.docker.container import (
     REFERENCES_LABEL,
     prepare_config,
     show_references,
@@ -14,8 +14,8 @@ from docker_pass.core.container import (
 )
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.references.resolution import RunError
 from docker_pass.core.results import Resolution
-from docker_pass.core.run import RunError
 
 VALUES = {"app/key": [b"k-value"], "app/bin": [b"\x00\x01bin"], "two/x": [b"a", b"b"]}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docker_pass.core.docker_endpoint import (
+from docker_pass.core.docker.endpoint import (
     CONTEXT_NAME,
     DockerHost,
     context_meta_path,

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.proc_probe import as_peer, hard_core_limit, user_core_limit
+from tests.support.proc_probe import as_peer, hard_core_limit, user_core_limit
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and /proc are Linux's")
 

@@ -12,7 +12,7 @@ import pytest
 
 from docker_pass.core.errors import DockerPassError, UnsafePathError
 from docker_pass.core.private_files import check_owned_by_user, ensure_private_dir, open_private
-from tests.other_user import OTHER_UID, make_as_other_user
+from tests.support.other_user import OTHER_UID, make_as_other_user
 
 if TYPE_CHECKING:
     from pathlib import Path

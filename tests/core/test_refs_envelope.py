@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from docker_pass.core import ID, Envelope, InvalidIdentifierError, Pattern, SecretReference
-from docker_pass.core.refs import is_reference, reference_for
+from docker_pass.core.references.syntax import is_reference, reference_for
 
 if TYPE_CHECKING:
     from pathlib import Path

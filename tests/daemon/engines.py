@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.front import find_daemon
-from tests.helpers import EXECUTABLE
+from tests.support.helpers import EXECUTABLE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

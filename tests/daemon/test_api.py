@@ -27,7 +27,7 @@ from docker_pass.daemon.gen.health.v1 import api_pb as health_pb
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from tests.daemon.connect_client import connect_clients
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from pathlib import Path

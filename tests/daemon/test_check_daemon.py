@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -37,7 +37,7 @@ from docker_pass.core.remote.wire import (
     read_timestamp,
 )
 from tests.daemon.test_units import HEAVY
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from docker_pass.core.docker_endpoint import DockerHost
+from docker_pass.core.docker.endpoint import DockerHost
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.results import Resolution
-from docker_pass.daemon.docker_proxy import DockerProxy, Upstream
+from docker_pass.daemon.docker.proxy import DockerProxy, Upstream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

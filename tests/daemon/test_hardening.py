@@ -9,7 +9,7 @@ import pytest
 
 from docker_pass.core import Pattern
 from tests.daemon.engines import start_engine
-from tests.proc_probe import (
+from tests.support.proc_probe import (
     as_peer,
     core_limits,
     hard_core_limit,

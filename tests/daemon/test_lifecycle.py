@@ -20,7 +20,7 @@ from docker_pass.core.remote.endpoint import (
     socket_location,
 )
 from tests.daemon.engines import RunningEngine, start_engine
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 
 def test_default_socket_location_and_permissions(

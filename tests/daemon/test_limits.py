@@ -25,7 +25,7 @@ from docker_pass.core import Pattern
 from docker_pass.core.remote.client import DaemonClient, UnixHttpTransport
 from docker_pass.core.remote.wire import GET_SECRETS, GET_VERSION
 from tests.daemon.engines import HungPlugin, RunningEngine, start_engine
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 #: The daemon's default deadline in tests that show a client's deadline wins: far longer
 #: than any socket timeout below, so an answer at all means the client's deadline ruled.

@@ -15,7 +15,7 @@ from docker_pass.core import ID, Pattern
 from docker_pass.core.engine import Engine
 from tests.daemon.conftest import SNAPSHOT
 from tests.daemon.engines import RunningEngine, start_engine
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYCHAIN = {f"kc/item{i:02d}": f"keychain-value-{i}" for i in range(10)}

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core import ID, SecretInfo
 from docker_pass.core.remote.front import open_engine
-from docker_pass.tui.gateway import SecretDraft, SecretsGateway
+from docker_pass.tui.model.gateway import SecretDraft, SecretsGateway
 
 if TYPE_CHECKING:
     from tests.daemon.engines import RunningEngine

@@ -25,7 +25,7 @@ from tests.daemon.upstream_wire import (
     default_address,
     go_semver_is_valid,
 )
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -219,7 +219,7 @@ def test_authorize_denies_a_caller_that_is_not_the_engines_user(
     import tempfile
     from pathlib import Path
 
-    from tests.other_user import OTHER_UID, SETPRIV
+    from tests.support.other_user import OTHER_UID, SETPRIV
 
     root = Path(tempfile.mkdtemp(prefix="dpe-nobody-", dir="/tmp"))
     try:
@@ -238,7 +238,7 @@ def test_authorize_denies_a_caller_that_is_not_the_engines_user(
         log = root / "engine.log"
         log.touch()
         os.chown(log, OTHER_UID, OTHER_UID)
-        from tests.helpers import EXECUTABLE
+        from tests.support.helpers import EXECUTABLE
 
         with log.open("ab") as handle:
             proc = subprocess.Popen(

@@ -12,7 +12,7 @@ from docker_pass.core.remote.client import DaemonError
 from docker_pass.core.remote.front import DaemonOrEmbedded
 from docker_pass.core.remote.wire import UNIMPLEMENTED
 from tests.daemon.upstream_wire import UpstreamWireClient
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from tests.daemon.engines import RunningEngine

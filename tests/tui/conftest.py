@@ -17,7 +17,7 @@ from textual.worker import WorkerFailed
 
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.realm_tree import RealmTree
-from tests.tui.fakes import crashing_class, engine_factory, keychain_class
+from tests.support.tui_fakes import crashing_class, engine_factory, keychain_class
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping

@@ -26,7 +26,7 @@ from docker_pass.tui.clipboard import (
     detect_route,
     tmux_set_clipboard,
 )
-from tests.helpers import EXECUTABLE
+from tests.support.helpers import EXECUTABLE
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
 from tests.tui.test_detail import recording_copies
 

@@ -10,8 +10,8 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
+from tests.support.tui_fakes import keychain_class, many_secrets
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
-from tests.tui.fakes import keychain_class, many_secrets
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

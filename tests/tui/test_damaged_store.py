@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_pass.backends.filestore import FileStore
 from docker_pass.backends.keychain import KeychainPlugin
+from docker_pass.backends.keychain.filestore import FileStore
 from docker_pass.core.ids import ID
 from docker_pass.tui.widgets.realm_tree import RealmTree
-from tests.store_damage import damage
+from tests.support.store_damage import damage
 from tests.tui.conftest import Recorder, app_of, make_app, run
 
 if TYPE_CHECKING:

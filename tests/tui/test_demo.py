@@ -15,7 +15,7 @@ from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
 from docker_pass.tui.demo import MARKER, SOON_SECRET, enter_demo, seeded_secrets
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -12,8 +12,8 @@ from docker_pass.tui.clipboard import PLACEHOLDER
 from docker_pass.tui.messages import ValueFetched
 from docker_pass.tui.widgets.detail_pane import MASK, DetailPane
 from docker_pass.tui.widgets.status_line import StatusLine
+from tests.support.tui_fakes import crashing_class, keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
-from tests.tui.fakes import crashing_class, keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -18,8 +18,8 @@ from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.widgets.metadata_rows import MetadataRow
 from docker_pass.tui.widgets.value_area import ValueArea
+from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
-from tests.tui.fakes import keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -21,9 +21,9 @@ from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.metadata_rows import MetadataRow
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.value_area import ValueArea
+from tests.support.tui_fakes import STORAGE, crashing_class, keychain_class, readonly_class
+from tests.support.tui_fakes_extra import VAULT_SECRETS, writable_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
-from tests.tui.fakes import STORAGE, crashing_class, keychain_class, readonly_class
-from tests.tui.fakes_extra import VAULT_SECRETS, writable_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

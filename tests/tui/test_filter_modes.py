@@ -1,7 +1,7 @@
 """The filter field's modes: prefix while typing, word search, exact patterns, metadata terms.
 
-The pure parts (tui/search.py, tui/preview.py) are checked against naive filters written out
-here; the pilot tests check what a person sees key by key.
+The pure parts (tui/model/search.py, tui/model/preview.py) are checked against naive filters
+written out here; the pilot tests check what a person sees key by key.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from textual.widgets import Input, Static
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.tui.demo import DEMO_SECRETS
-from docker_pass.tui.preview import compute_preview
-from docker_pass.tui.realms import RealmIndex
-from docker_pass.tui.search import (
+from docker_pass.tui.model.preview import compute_preview
+from docker_pass.tui.model.realms import RealmIndex
+from docker_pass.tui.model.search import (
     FilterMode,
     Highlight,
     IdTerm,
@@ -29,8 +29,8 @@ from docker_pass.tui.search import (
     prefix_run,
 )
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
-from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -336,7 +336,7 @@ def test_metadata_terms_filter_the_tree() -> None:
 def test_the_matching_module_is_plain() -> None:
     from tests.test_boundaries import modules_after, top_level
 
-    assert "textual" not in top_level(modules_after("import docker_pass.tui.search"))
+    assert "textual" not in top_level(modules_after("import docker_pass.tui.model.search"))
 
 
 def test_one_secret_is_one_secret() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXECUTABLE
-from tests.proc_probe import (
+from tests.support.helpers import EXECUTABLE
+from tests.support.proc_probe import (
     as_peer,
     core_limits,
     hard_core_limit,

@@ -35,14 +35,14 @@ def test_importing_the_cli_and_the_ui_verb_module_imports_no_textual() -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "docker_pass.tui.realms",
-        "docker_pass.tui.preview",
-        "docker_pass.tui.gateway",
+        "docker_pass.tui.model.realms",
+        "docker_pass.tui.model.preview",
+        "docker_pass.tui.model.gateway",
         "docker_pass.tui.demo",
-        "docker_pass.tui.undo",
+        "docker_pass.tui.model.undo",
         "docker_pass.tui.text",
         "docker_pass.tui.watch",
-        "docker_pass.tui.listing",
+        "docker_pass.tui.model.listing",
         "docker_pass.tui.threads",
     ],
 )

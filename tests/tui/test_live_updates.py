@@ -23,15 +23,15 @@ from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label
 from docker_pass.tui.messages import SecretsChanged
 from docker_pass.tui.watch import DirectoryWatcher, SecretServiceWatcher
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import app_of, make_app, run, select, settle
-from tests.tui.fakes import keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textual.pilot import Pilot
 
-    from tests.keyring_session import PrivateBus
+    from tests.support.keyring_session import PrivateBus
     from tests.tui.conftest import Recorder
 
 #: A generous bound on waiting for a change to show (the watchers answer within ~1 s).

@@ -8,10 +8,10 @@ from textual.command import CommandInput, CommandList, CommandPalette, Hit
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.commands import SECRET_HITS, SecretsProvider
-from docker_pass.tui.search import palette_candidates, palette_matches, subsequence_matcher
+from docker_pass.tui.model.search import palette_candidates, palette_matches, subsequence_matcher
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class, many_secrets
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
-from tests.tui.fakes import keychain_class, many_secrets
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

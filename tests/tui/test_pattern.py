@@ -9,8 +9,8 @@ from textual.widgets import Input, Static
 from docker_pass.tui.messages import PreviewComputed
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import crashing_class, keychain_class, many_secrets, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
-from tests.tui.fakes import crashing_class, keychain_class, many_secrets, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.tui.gateway import SecretsGateway
-from docker_pass.tui.listing import replace_provider
 from docker_pass.tui.messages import PluginListed
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.model.gateway import SecretsGateway
+from docker_pass.tui.model.listing import replace_provider
+from docker_pass.tui.model.realms import RealmIndex
 from docker_pass.tui.threads import DaemonThreadExecutor
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import engine_factory, keychain_class, readonly_class
 from tests.tui.conftest import Recorder, make_app, settle
-from tests.tui.fakes import engine_factory, keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -287,7 +287,7 @@ QUIT_SCRIPT = textwrap.dedent(
     """
     import asyncio, threading
     from tests.tui.conftest import make_app
-    from tests.tui.fakes import keychain_class, readonly_class
+    from tests.support.tui_fakes import keychain_class, readonly_class
 
     never = threading.Event()  # never set: the plugin's listing blocks for good
     listing = threading.Event()

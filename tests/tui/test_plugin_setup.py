@@ -32,8 +32,8 @@ from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.setup_flow import PluginSetUp, SetupRefused
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
+from tests.support.tui_fakes import crashing_class, keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
-from tests.tui.fakes import crashing_class, keychain_class
 
 if TYPE_CHECKING:
     import builtins

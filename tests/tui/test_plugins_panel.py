@@ -9,9 +9,9 @@ from docker_pass.tui.messages import PluginStateChanged, PluginToggled
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
-from tests.helpers import docker_pass
+from tests.support.helpers import docker_pass
+from tests.support.tui_fakes import crashing_class, keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
-from tests.tui.fakes import crashing_class, keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -5,8 +5,8 @@ from __future__ import annotations
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.results import PluginStatus
-from docker_pass.tui.preview import compute_preview, route, validate_pattern
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.model.preview import compute_preview, route, validate_pattern
+from docker_pass.tui.model.realms import RealmIndex
 
 
 def infos(*ids: str, provider: str = "docker-pass") -> list[SecretInfo]:

@@ -10,8 +10,8 @@ from docker_pass.tui.messages import PluginListed, PluginsLoaded
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, settle
-from tests.tui.fakes import keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

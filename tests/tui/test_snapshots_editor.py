@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input
 
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class
+from tests.support.tui_fakes_extra import writable_class
 from tests.tui.conftest import make_app, settle, type_text
-from tests.tui.fakes import keychain_class
-from tests.tui.fakes_extra import writable_class
 from tests.tui.test_snapshots import ALICE, SnapCompare, on_alice
 
 if TYPE_CHECKING:

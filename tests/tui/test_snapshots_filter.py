@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import make_app, settle, type_text
-from tests.tui.fakes import keychain_class, readonly_class
 from tests.tui.test_snapshots import SIZE, SnapCompare
 
 if TYPE_CHECKING:

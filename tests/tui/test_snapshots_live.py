@@ -10,8 +10,8 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Protocol
 
+from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import make_app
-from tests.tui.fakes import keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -1,6 +1,6 @@
 """Snapshots of plugins from the UI: the setup form, both actions on a crashed plugin, and a
-keymap warning.  Fixed data (tests/tui/fakes.py), fixed sizes, cursor blink off; the token typed
-is masked and never shown.  Update after checking the pictures:
+keymap warning.  Fixed data (tests/support/tui_fakes.py), fixed sizes, cursor blink off; the
+token typed is masked and never shown.  Update after checking the pictures:
 ``pytest tests/tui/test_snapshots_plugins.py --snapshot-update``.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tests.support.tui_fakes import crashing_class, keychain_class, readonly_class
 from tests.tui.conftest import make_app, settle, type_text
-from tests.tui.fakes import crashing_class, keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

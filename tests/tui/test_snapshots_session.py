@@ -16,8 +16,8 @@ from docker_pass.core.remote.front import DAEMON_KIND
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import crashing_class, demo_secrets, keychain_class
 from tests.tui.conftest import make_app, settle
-from tests.tui.fakes import crashing_class, demo_secrets, keychain_class
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

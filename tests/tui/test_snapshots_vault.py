@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.vault.plugin import VaultPlugin
+from tests.support.tui_fakes import keychain_class
 from tests.tui.conftest import make_app, settle, type_text
-from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

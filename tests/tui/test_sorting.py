@@ -11,10 +11,10 @@ from textual.widgets import Static
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.tui.realms import RealmIndex, SortOrder, natural_key
+from docker_pass.tui.model.realms import RealmIndex, SortOrder, natural_key
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import Secrets, keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
-from tests.tui.fakes import Secrets, keychain_class, readonly_class
 
 if TYPE_CHECKING:
     import builtins

@@ -16,8 +16,8 @@ from docker_pass.tui.text import HEADER_ICON, plural
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.status_line import StatusLine
+from tests.support.tui_fakes import keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle
-from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from collections.abc import Callable

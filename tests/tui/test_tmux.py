@@ -14,7 +14,7 @@ import pytest
 
 from docker_pass.tui.clipboard import PLACEHOLDER
 from docker_pass.tui.demo import demo_environment
-from tests.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import EXECUTABLE, docker_pass
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

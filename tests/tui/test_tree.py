@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import PluginError
 from docker_pass.tui.messages import PluginListed, PluginsLoaded
-from docker_pass.tui.realms import Notice
+from docker_pass.tui.model.realms import Notice
 from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
+from tests.support.tui_fakes import crashing_class, keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
-from tests.tui.fakes import crashing_class, keychain_class, readonly_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -10,12 +10,12 @@ from textual.widgets import Input
 from docker_pass.core.errors import StoreError
 from docker_pass.core.ids import ID
 from docker_pass.tui.messages import SecretRestored
+from docker_pass.tui.model.undo import NOTHING_TO_UNDO, Change, KeptSecret, UndoLog
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
-from docker_pass.tui.undo import NOTHING_TO_UNDO, Change, KeptSecret, UndoLog
 from docker_pass.tui.widgets.realm_tree import RealmTree
+from tests.support.tui_fakes import keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
-from tests.tui.fakes import keychain_class
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

@@ -19,8 +19,8 @@ from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.widgets.plugin_table import PluginTable
+from tests.support.vault_server import BaoServer, bao_server, scoped_token
 from tests.tui.conftest import Recorder, app_of, run, select, settle, type_text
-from tests.vault_server import BaoServer, bao_server, scoped_token
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

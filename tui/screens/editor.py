@@ -29,10 +29,10 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch, TextAr
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import KEYCHAIN_PLUGIN, is_reserved
-from docker_pass.tui.gateway import SecretDraft
-from docker_pass.tui.preview import validate_pattern
+from docker_pass.tui.model.gateway import SecretDraft
+from docker_pass.tui.model.preview import validate_pattern
+from docker_pass.tui.model.search import WILDCARDS
 from docker_pass.tui.screens.confirm import ConfirmScreen
-from docker_pass.tui.search import WILDCARDS
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
 

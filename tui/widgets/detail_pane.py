@@ -19,10 +19,10 @@ from textual.widgets import DataTable, Label, Static
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
-from docker_pass.core.refs import reference_for
+from docker_pass.core.references.syntax import reference_for
 from docker_pass.tui.fit import fit
 from docker_pass.tui.keys import key_for
-from docker_pass.tui.realms import Notice
+from docker_pass.tui.model.realms import Notice
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from textual.reactive import reactive
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
-from docker_pass.tui.preview import Preview, validate_filter
-from docker_pass.tui.realms import SortOrder
-from docker_pass.tui.search import FilterMode
+from docker_pass.tui.model.preview import Preview, validate_filter
+from docker_pass.tui.model.realms import SortOrder
+from docker_pass.tui.model.search import FilterMode
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
-from docker_pass.tui.realms import Notice, RealmIndex, SortOrder
-from docker_pass.tui.search import Highlight
+from docker_pass.tui.model.realms import Notice, RealmIndex, SortOrder
+from docker_pass.tui.model.search import Highlight
 
 if TYPE_CHECKING:
     from datetime import date

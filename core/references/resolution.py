@@ -1,35 +1,26 @@
-"""``run``: resolve ``se://`` references in an environment, then run a child with it.
+"""How ``se://`` references resolve: the one rule ``run``, ``check`` and the Docker proxy share.
 
-Every reference is resolved before the child starts; any failure means the child never runs.
-The child gets its own process group (and the terminal's foreground, when there is one, so an
-interactive child can read it without SIGTTIN); SIGINT, SIGTERM and SIGHUP are forwarded to
-that group; the exit code is the child's, or 128+N when signal N killed it.
+A reference must name one ID, and that ID must resolve to exactly one value; each reference's
+outcome is a :class:`ReferenceResult` (never the value) for ``run --explain`` and ``check``.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-from contextlib import suppress
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.refs import SCHEME
+from docker_pass.core.references.syntax import SCHEME
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
 
-    from docker_pass.core.hardening import DumpState
     from docker_pass.core.results import Resolution
 
 SCHEME_BYTES = SCHEME.encode()
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class RunError(DockerPassError):
@@ -172,61 +163,6 @@ class ReferenceResult(FrozenValue):
         return f"ReferenceResult({self.variable!r}, {self.target!r}, {self.provider!r})"
 
 
-def load_environment(env_files: Sequence[Path], base: Mapping[bytes, bytes]) -> dict[bytes, bytes]:
-    """``base`` then each env file in order (later ones override earlier ones)."""
-    env = dict(base)
-    for path in env_files:
-        for key, value in read_env_file(path).items():
-            env[os.fsencode(key)] = os.fsencode(value)
-    return env
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse a dotenv file with python-dotenv; a bad file is an error naming it and the line.
-
-    A line that is a bare ``KEY`` takes its value from this process's environment, as docker's
-    ``--env-file`` does.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RunError(f"reading env-file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise RunError(f"reading env-file {path}: not UTF-8 text") from None
-    return parse_env_text(text, path)
-
-
-def parse_env_text(text: str, path: Path, *, inherit: bool = True) -> dict[str, str]:
-    """The variables of dotenv ``text`` read from ``path`` (named in errors), as
-    :func:`read_env_file` returns them; without ``inherit`` a bare ``KEY`` is left out, so only
-    values written in the text are returned."""
-    import io
-
-    from dotenv.parser import parse_stream  # ~50 ms: only paid when an env file is read
-
-    values: dict[str, str] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.error:
-            line = binding.original.line
-            raise RunError(f"reading env-file {path}: cannot parse line {line}")
-        if binding.key is None:
-            continue
-        if "\0" in binding.key or "\0" in (binding.value or ""):
-            line = binding.original.line
-            raise RunError(
-                f"reading env-file {path}: line {line} holds a NUL byte, "
-                "which an environment variable cannot carry"
-            )
-        if binding.value is None:
-            # `KEY` alone: take it from the environment, as docker's --env-file does.
-            inherited = os.environ.get(binding.key) if inherit else None
-            if inherited is not None:
-                values[binding.key] = inherited
-            continue
-        values[binding.key] = binding.value
-    return values
-
-
 def _reference_values(env: Mapping[bytes, bytes]) -> list[tuple[str, str]]:
     """``(variable, text after se://)`` for each reference in ``env``, sorted by variable."""
     found = [
@@ -346,79 +282,3 @@ def one_value(id_: ID, result: Resolution, *, binary: bool = False) -> tuple[byt
             "which an environment variable cannot carry"
         )
     return value, envelopes[0].provider
-
-
-def run_child(
-    argv: Sequence[str], env: Mapping[bytes, bytes], *, user_limits: DumpState | None = None
-) -> int:
-    """Run ``argv`` with ``env`` in its own process group; return its exit code.
-
-    ``user_limits``: what :func:`~docker_pass.core.hardening.make_non_dumpable` changed in this
-    process; the child gets the user's core limit back (exec makes it dumpable again itself).
-    """
-    tty_fd = _terminal_fd()
-
-    def prepare_child() -> None:  # runs in the child between fork and exec
-        if user_limits is not None:
-            user_limits.restore_core_limit()  # the user's command, the user's limits
-        os.setpgid(0, 0)
-        if tty_fd is not None:
-            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-            with suppress(OSError):
-                os.tcsetpgrp(tty_fd, os.getpgrp())
-            signal.signal(signal.SIGTTOU, old)
-
-    try:
-        # preexec_fn is how a child takes the terminal, as shells do, and gets its core limit
-        # back (Popen has no rlimit argument); our resolver threads have all finished by now.
-        child = subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            preexec_fn=prepare_child,  # noqa: PLW1509
-            close_fds=True,
-        )
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise RunError(f"starting child: {argv[0]}: {reason}") from None
-
-    def forward(signum: int, _frame: object) -> None:
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
-    try:
-        while True:
-            try:
-                code = child.wait()
-                break
-            except InterruptedError:
-                continue
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if tty_fd is not None:
-            _take_terminal_back(tty_fd)
-    return 128 - code if code < 0 else code
-
-
-def _terminal_fd() -> int | None:
-    """stdin's fd when it is our controlling terminal and we are in its foreground."""
-    try:
-        fd = sys.stdin.fileno()
-    except (AttributeError, ValueError, OSError):
-        return None
-    if not os.isatty(fd):
-        return None
-    try:
-        return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
-    except OSError:
-        return None
-
-
-def _take_terminal_back(fd: int) -> None:
-    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-    try:
-        with suppress(OSError):
-            os.tcsetpgrp(fd, os.getpgrp())
-    finally:
-        signal.signal(signal.SIGTTOU, old)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.refs import SCHEME
-from docker_pass.core.run import RunError, one_value, resolve_references
+from docker_pass.core.references.resolution import RunError, one_value, resolve_references
+from docker_pass.core.references.syntax import SCHEME
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:

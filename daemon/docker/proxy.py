@@ -34,16 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
-from docker_pass.core.container import prepare_config, show_references, wants_resolving
+from docker_pass.core.docker.container import prepare_config, show_references, wants_resolving
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.remote.endpoint import peer_credentials
-from docker_pass.daemon.container_files import FileInjectionError, inject_files
+from docker_pass.daemon.docker.files import FileInjectionError, inject_files
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from docker_pass.core.container import PreparedContainer
-    from docker_pass.core.docker_endpoint import DockerHost
+    from docker_pass.core.docker.container import PreparedContainer
+    from docker_pass.core.docker.endpoint import DockerHost
     from docker_pass.core.engine import Engine
 
 log = logging.getLogger("docker_pass.docker_proxy")

@@ -24,7 +24,7 @@ import os
 from importlib import import_module
 from typing import Any
 
-from tests.fakes.onepassword_data import load_items
+from tests.support.fakes.onepassword_data import load_items
 
 TOKEN_ENV = "FAKE_OP_SDK_TOKEN"
 MODE_ENV = "FAKE_OP_SDK_MODE"

@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
-from docker_pass.core.refs import SCHEME
+from docker_pass.core.references.syntax import SCHEME
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from docker_pass.core.ids import Pattern
+    from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Resolution
-    from docker_pass.core.run import ReferenceResult
 
 #: The Compose file names ``docker compose`` looks for, in the order it picks the first.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -145,7 +145,7 @@ def check_references(
 ) -> list[CheckedReference]:
     """How each found reference fares by ``run``'s rules; each distinct target is resolved once
     (and its value dropped at once)."""
-    from docker_pass.core.run import check_reference
+    from docker_pass.core.references.resolution import check_reference
 
     by_target: dict[str, ReferenceResult] = {}
     checked = []
@@ -310,7 +310,8 @@ def _env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:
 
 
 def _env_file_references(path: Path, service: str, text: str) -> Iterator[FoundReference]:
-    from docker_pass.core.run import RunError, parse_env_text
+    from docker_pass.core.envfiles import parse_env_text
+    from docker_pass.core.references.resolution import RunError
 
     try:
         # Only values written in the file: a bare KEY (the shell's value) is not checked.

@@ -28,8 +28,8 @@ from docker_pass.core.errors import DockerPassError, shorten
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from docker_pass.core.container import SecretFile
-    from docker_pass.daemon.docker_proxy import Upstream
+    from docker_pass.core.docker.container import SecretFile
+    from docker_pass.daemon.docker.proxy import Upstream
 
 FILE_MODE = 0o400
 DIR_MODE = 0o755

@@ -10,7 +10,7 @@ store creates is 0700 and every file 0600, created with those modes)::
     <sha256(id)>.b.age        ... or slot ``b``: a save writes the slot that is not live
     .index/listing.json       every record's ID, metadata and time in one file, for ``list``
                               (never a value; rebuilt from the records when stale or missing:
-                              :mod:`docker_pass.backends.filestore_index`)
+                              :mod:`docker_pass.backends.keychain.filestore_index`)
 
 Design choices, and why:
 
@@ -70,7 +70,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from docker_pass.backends import filestore_index as _index
+from docker_pass.backends.keychain import filestore_index as _index
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     SecretNotFoundError,
@@ -412,13 +412,13 @@ class FileStore:
         records.sort(key=lambda r: r.id.value)
         return records, skipped
 
-    # -- the listing index (docker_pass.backends.filestore_index) ---------------------------
+    # -- the listing index (docker_pass.backends.keychain.filestore_index) -----------------
 
     def _listing(self) -> builtins.list[SecretInfo]:
         """Every secret's ID, metadata and change time, sorted by ID (under the shared lock).
 
         From the index when it is current, else from the records, then written to the index
-        (when the store has settled: see :mod:`~docker_pass.backends.filestore_index`).
+        (when the store has settled: see :mod:`~docker_pass.backends.keychain.filestore_index`).
         """
         root = os.fspath(self.root)
         stamp = _index.stamp_of(os.stat(root))

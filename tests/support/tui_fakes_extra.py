@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.tui.fakes import keychain_class
+from tests.support.tui_fakes import keychain_class
 
 if TYPE_CHECKING:
-    from tests.tui.fakes import Secrets
+    from tests.support.tui_fakes import Secrets
 
 #: What the second plugin says about its storage (a long text: the editor shows its kind).
 VAULT_STORAGE = (
@@ -25,7 +25,7 @@ def writable_class(
     name: str = "vault", secrets: Secrets | None = None, *, storage: str = VAULT_STORAGE
 ) -> type[Any]:
     """A writable, configurable plugin (enabled by default) over its own dict, like
-    :func:`tests.tui.fakes.keychain_class` but under another name."""
+    :func:`tests.support.tui_fakes.keychain_class` but under another name."""
     base = keychain_class(dict(VAULT_SECRETS if secrets is None else secrets), storage=storage)
     plugin_name = name
 

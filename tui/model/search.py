@@ -13,7 +13,7 @@ The field holds space-separated terms, combined with AND:
     ignoring case.  A word that starts the ID is such a component, so the search keeps every
     secret the prefix would.
 
-Matching works on :class:`~docker_pass.tui.realms.RealmIndex`, whose IDs are sorted: a prefix
+Matching works on :class:`~docker_pass.tui.model.realms.RealmIndex`, whose IDs are sorted: a prefix
 is one run of them, found by two bisections.
 """
 

@@ -1,7 +1,7 @@
 """Merging one plugin's listing into the listing of all (pure Python, no Textual).
 
 Each plugin answers in its own worker; its answer replaces that plugin's entries in the app's
-:class:`~docker_pass.tui.realms.RealmIndex`, which stays sorted by ``(id, provider)``.
+:class:`~docker_pass.tui.model.realms.RealmIndex`, which stays sorted by ``(id, provider)``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from heapq import merge
 from typing import TYPE_CHECKING
 
-from docker_pass.tui.realms import RealmIndex
+from docker_pass.tui.model.realms import RealmIndex
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence

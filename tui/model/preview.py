@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.ids import Pattern
 from docker_pass.core.state import RunStatus
-from docker_pass.tui.realms import RealmIndex
-from docker_pass.tui.search import (
+from docker_pass.tui.model.realms import RealmIndex
+from docker_pass.tui.model.search import (
     FilterMode,
     Highlight,
     IdTerm,
@@ -128,7 +128,7 @@ def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
 
 
 def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus]) -> Preview:
-    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.search`)."""
+    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.model.search`)."""
     total = len(index)
     query = parse_query(text)
     mode = query.mode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.other_user import make_as_other_user
+from tests.support.other_user import make_as_other_user
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""A fake ``op`` (1Password CLI 2.x) for the tests; ``tests/fakes/op`` runs it.
+"""A fake ``op`` (1Password CLI 2.x) for the tests; ``tests/support/fakes/op`` runs it.
 
 Why a fake: the real ``op`` is a closed binary that talks to 1Password's servers (and to the
 desktop app for its authorization prompt), and neither can be reached from the test machines.
@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 # Run as a script: make the repository importable for the shared fixture module.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.fakes.onepassword_data import load_items, with_duplicate_title
+from tests.support.fakes.onepassword_data import load_items, with_duplicate_title
 
 VERSION = "2.30.3"
 SIGNED_OUT = "You are not currently signed in. Please run `op signin --help` for instructions"

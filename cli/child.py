@@ -1,0 +1,100 @@
+"""The child process of ``run``: its own process group, the terminal, forwarded signals.
+
+The child gets its own process group (and the terminal's foreground, when there is one, so an
+interactive child can read it without SIGTTIN); SIGINT, SIGTERM and SIGHUP are forwarded to
+that group; the exit code is the child's, or 128+N when signal N killed it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+from docker_pass.core.references.resolution import RunError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from docker_pass.core.hardening import DumpState
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_child(
+    argv: Sequence[str], env: Mapping[bytes, bytes], *, user_limits: DumpState | None = None
+) -> int:
+    """Run ``argv`` with ``env`` in its own process group; return its exit code.
+
+    ``user_limits``: what :func:`~docker_pass.core.hardening.make_non_dumpable` changed in this
+    process; the child gets the user's core limit back (exec makes it dumpable again itself).
+    """
+    tty_fd = _terminal_fd()
+
+    def prepare_child() -> None:  # runs in the child between fork and exec
+        if user_limits is not None:
+            user_limits.restore_core_limit()  # the user's command, the user's limits
+        os.setpgid(0, 0)
+        if tty_fd is not None:
+            old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+            with suppress(OSError):
+                os.tcsetpgrp(tty_fd, os.getpgrp())
+            signal.signal(signal.SIGTTOU, old)
+
+    try:
+        # preexec_fn is how a child takes the terminal, as shells do, and gets its core limit
+        # back (Popen has no rlimit argument); our resolver threads have all finished by now.
+        child = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            preexec_fn=prepare_child,  # noqa: PLW1509
+            close_fds=True,
+        )
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RunError(f"starting child: {argv[0]}: {reason}") from None
+
+    def forward(signum: int, _frame: object) -> None:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        while True:
+            try:
+                code = child.wait()
+                break
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if tty_fd is not None:
+            _take_terminal_back(tty_fd)
+    return 128 - code if code < 0 else code
+
+
+def _terminal_fd() -> int | None:
+    """stdin's fd when it is our controlling terminal and we are in its foreground."""
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+    if not os.isatty(fd):
+        return None
+    try:
+        return fd if os.tcgetpgrp(fd) == os.getpgrp() else None
+    except OSError:
+        return None
+
+
+def _take_terminal_back(fd: int) -> None:
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        with suppress(OSError):
+            os.tcsetpgrp(fd, os.getpgrp())
+    finally:
+        signal.signal(signal.SIGTTOU, old)

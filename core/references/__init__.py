@@ -1,0 +1,1 @@
+"""``se://`` references: their syntax (:mod:`.syntax`) and how they resolve (:mod:`.resolution`)."""

@@ -1,0 +1,1 @@
+"""The Docker API proxy: ``se://`` in containers (:mod:`.proxy`), secret files (:mod:`.files`)."""
