@@ -18,7 +18,7 @@ from docker_pass.cli.plugin_protocol import (
     program_name,
     running_under_docker,
 )
-from docker_pass.core.errors import DockerPassError, UsageError, shorten
+from docker_pass.core.errors import DockerPassError, UsageError, describe_unexpected, shorten
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -180,10 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         # An unexpected error's text may come from a library and could hold data; show its kind.
-        print(
-            f"Error: internal error ({type(exc).__name__}); run with --debug for details",
-            file=sys.stderr,
-        )
+        print(f"Error: {describe_unexpected(exc)}; run with --debug for details", file=sys.stderr)
         return 1
     return code
 

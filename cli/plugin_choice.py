@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     import argparse

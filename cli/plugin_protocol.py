@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
+from docker_pass.core.names import PROGRAM
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,7 +26,7 @@ def metadata() -> dict[str, str]:
     """The metadata docker reads to list and run the plugin."""
     return {
         "SchemaVersion": "0.1.0",
-        "Vendor": "docker-pass",
+        "Vendor": PROGRAM,
         "Version": f"v{__version__}",
         "ShortDescription": "Manage secrets and resolve se:// references",
         "URL": "https://github.com/docker-pass/docker-pass",
@@ -46,4 +47,4 @@ def running_under_docker(argv: Sequence[str]) -> bool:
 
 def program_name(under_docker: bool) -> str:
     """How usage lines name the program: as the person typed it."""
-    return "docker pass" if under_docker or DOCKER_ENV in os.environ else "docker-pass"
+    return "docker pass" if under_docker or DOCKER_ENV in os.environ else PROGRAM

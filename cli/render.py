@@ -191,6 +191,8 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
     """``check``: a table of references (file, service, variable, reference, status, detail),
     or JSON; never a value.  Hints of failures (plugins that were down) go to stderr once each.
     Exit 1 when any reference fails."""
+    from docker_pass.core.references.syntax import reference_text
+
     if as_json:
         _print_json([_check_entry(c) for c in checked])
     elif checked:
@@ -200,7 +202,7 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
                 _printable(str(c.found.file)),
                 _printable(c.found.service),
                 _printable(c.found.variable),
-                _printable(f"se://{c.found.target}"),
+                _printable(reference_text(c.found.target)),
                 c.status,
                 _check_detail(c),
             )
@@ -220,12 +222,14 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
 
 
 def _check_entry(item: CheckedReference) -> dict[str, object]:
+    from docker_pass.core.references.syntax import reference_text
+
     found, result = item.found, item.result
     return {
         "file": str(found.file),
         "service": found.service or None,
         "variable": found.variable,
-        "reference": f"se://{found.target}",
+        "reference": reference_text(found.target),
         "status": item.status,
         "provider": result.provider or None,
         "providers": list(result.matched),

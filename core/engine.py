@@ -25,6 +25,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
+    describe,
 )
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import (
@@ -573,10 +574,7 @@ class Engine:
 
     def _record_failure(self, slot: _Slot, exc: BaseException) -> str:
         """Persist a plugin failure; a fatal one crashes it.  Returns the message to report."""
-        if isinstance(exc, DockerPassError):
-            message = str(exc)
-        else:
-            message = f"internal error ({type(exc).__name__})"
+        message = describe(exc)
         if isinstance(exc, FatalPluginError):
             update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, message))
             if slot.instance is not None:

@@ -7,8 +7,7 @@ secret value: they name IDs, plugins, files and reasons only.
 
 from __future__ import annotations
 
-ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+from docker_pass.core.grammar import ID_RULE, id_problem
 
 #: How much of a rejected input a message quotes: a person can find it from there, and a
 #: 100,000-component ID or a pasted file does not flood the terminal (or a log).
@@ -133,28 +132,6 @@ def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def id_problem(value: str) -> str:
-    """Which rule of :data:`ID_RULE` ``value`` breaks, in words (``""`` when it breaks none)."""
-    if value == "":
-        return "the ID is empty"
-    if value.startswith("/"):
-        return "it starts with /"
-    if value.endswith("/"):
-        return "it ends with /"
-    position = 0
-    for number, component in enumerate(value.split("/"), start=1):
-        if component == "":
-            return f"component {number} is empty"
-        for offset, ch in enumerate(component):
-            if ch not in _ID_CHARS:
-                where = f"position {position + offset + 1}"
-                if ch == "*":
-                    return f"* at {where} is a wildcard: an ID names one secret"
-                return f"{go_quote(ch)} at {where} is not allowed (use A-Z a-z 0-9 . _ - :)"
-        position += len(component) + 1
-    return ""
-
-
 def go_quote(value: str, limit: int = QUOTE_LIMIT) -> str:
     """Quote like Go's ``%q`` does for the strings we meet (upstream's messages use it).
 
@@ -184,3 +161,18 @@ def go_quote(value: str, limit: int = QUOTE_LIMIT) -> str:
             out.append(f"\\U{ord(ch):08x}")
     out.append('"…' if cut else '"')
     return "".join(out)
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """How an exception docker-pass did not raise on purpose is shown: by its type only.
+
+    Its text may come from a library and could hold data (a value, a token, a server's
+    answer), so no front shows it: the CLI adds "run with --debug for details", the TUI and
+    the daemon show this alone.
+    """
+    return f"internal error ({type(exc).__name__})"
+
+
+def describe(exc: BaseException) -> str:
+    """A :class:`DockerPassError`'s own message; anything else by :func:`describe_unexpected`."""
+    return str(exc) if isinstance(exc, DockerPassError) else describe_unexpected(exc)

@@ -15,18 +15,17 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from docker_pass.core import grammar
 from docker_pass.core.errors import ExpandError, InvalidIdentifierError, InvalidPatternError
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-_ID_RE = re.compile(r"[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*")
-# A valid pattern, checked in one linear pass (each component starts either with a * or with an
-# ID character, so the alternation never has two ways to go); only an invalid pattern walks the
-# component loop in _validate_pattern to say which rule it broke.
-_PATTERN_RE = re.compile(r"(?:[A-Za-z0-9._:-]++|\*\*?+)(?:/(?:[A-Za-z0-9._:-]++|\*\*?+))*+")
-_COMPONENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+_ID_RE = re.compile(grammar.ID_REGEX)
+# A valid pattern is checked in one linear pass; only an invalid pattern walks the grammar's
+# component loop to say which rule it broke (_validate_pattern).
+_PATTERN_RE = re.compile(grammar.PATTERN_REGEX)
 
 
 def is_valid_id(value: str) -> bool:
@@ -247,29 +246,9 @@ def _components_of(value: Pattern | ID | str) -> tuple[str, ...]:
 
 def _validate_pattern(value: str) -> tuple[str, ...]:
     """Check ``value`` against the pattern rules; return its components or say which rule broke."""
-    if _PATTERN_RE.fullmatch(value) is not None:
-        return tuple(value.split("/"))
-    if value == "":
-        raise InvalidPatternError(value, "a pattern cannot be empty")
-    if value.startswith("/"):
-        raise InvalidPatternError(value, "a pattern cannot start with /")
-    if value.endswith("/"):
-        raise InvalidPatternError(value, "a pattern cannot end with /")
-    components = tuple(value.split("/"))
-    for component in components:
-        if component == "":
-            raise InvalidPatternError(value, "a component is empty (//)")
-        bad = [ch for ch in component if ch not in _COMPONENT_CHARS and ch != "*"]
-        if bad:
-            raise InvalidPatternError(
-                value, f"{bad[0]!r} is not allowed (use A-Z a-z 0-9 . _ - : or a whole * / **)"
-            )
-        stars = component.count("*")
-        if stars > 2:
-            raise InvalidPatternError(value, "a component holds more than two *")
-        if stars and stars != len(component):
-            raise InvalidPatternError(value, "a component mixes * with other characters")
-    return components
+    if _PATTERN_RE.fullmatch(value) is None:
+        raise InvalidPatternError(value, grammar.pattern_problem(value) or "not a valid pattern")
+    return tuple(value.split("/"))
 
 
 def _collapse(components: tuple[str, ...]) -> tuple[str, ...]:

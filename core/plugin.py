@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from docker_pass.core.grammar import typed_id_problem
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.names import ENGINE_REALM, KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     import builtins
@@ -18,9 +20,8 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope, SecretInfo
 
 #: Internal secrets of the engine and its plugins (for example service-account tokens).
-INTERNAL_REALM = Pattern("docker/secrets-engine/**")
-#: The plugin every secret verb uses unless told otherwise (Docker's tool has only this one).
-KEYCHAIN_PLUGIN = "docker-pass"
+INTERNAL_REALM = Pattern(f"{ENGINE_REALM}/**")
+__all__ = ["INTERNAL_REALM", "KEYCHAIN_PLUGIN"]  # KEYCHAIN_PLUGIN's home is core.names
 
 
 def is_reserved(id_: ID | str) -> bool:
@@ -31,6 +32,15 @@ def is_reserved(id_: ID | str) -> bool:
     editor does not create them, and no resolution (``run``, the daemon, containers) returns them.
     """
     return INTERNAL_REALM.matches(id_)
+
+
+def new_id_problem(text: str) -> str:
+    """Why ``text``, typed as the ID of a new secret, cannot be one ("" when it can): the ID
+    grammar (:func:`~docker_pass.core.grammar.typed_id_problem`), then the engine's realm."""
+    reason = typed_id_problem(text)
+    if not reason and is_reserved(text):
+        reason = f"{ENGINE_REALM}/… is reserved for the engine's own secrets"
+    return reason
 
 
 def enable_remedy(name: str) -> str:

@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, UnknownPluginError
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.store import xdg_dir
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ ENTRY_POINT_GROUP = "docker_pass.plugins"
 #: checks they agree).  Commands that need only these (``get``, ``ls``, ``set``, ``rm``) use this
 #: table and skip scanning every installed distribution's metadata, which costs ~90 ms.
 BUILTIN_PLUGINS: dict[str, str] = {
-    "docker-pass": "docker_pass.backends.keychain:KeychainPlugin",
+    KEYCHAIN_PLUGIN: "docker_pass.backends.keychain:KeychainPlugin",
     "1password-cli": "docker_pass.backends.onepassword.cli_plugin:OnePasswordCliPlugin",
     "1password-sdk": "docker_pass.backends.onepassword.sdk_plugin:OnePasswordSdkPlugin",
     "vault": "docker_pass.backends.vault.plugin:VaultPlugin",

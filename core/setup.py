@@ -26,15 +26,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from docker_pass.core.errors import DockerPassError, UsageError
 from docker_pass.core.ids import ID
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN, SETUP_REALM
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from docker_pass.core.results import PluginStatus, Saved
 
-#: Where plugins' setup secrets live (inside the reserved realm).
-SETUP_REALM = "docker/secrets-engine/plugins"
 
 #: The shape rules, worded for where an answer came from (see :class:`Wording`).
 MISSING = "no {noun} given: {remedy}"

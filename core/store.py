@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from docker_pass.core.names import PROGRAM
+
 if TYPE_CHECKING:
     import builtins
     from collections.abc import Mapping
@@ -90,4 +92,4 @@ def xdg_path(kind: str) -> str:
     """:func:`xdg_dir` as a string, without importing pathlib."""
     base = os.environ.get(f"XDG_{kind.upper()}_HOME")
     root = base if base else os.path.join(os.path.expanduser("~"), _XDG_DEFAULTS[kind])
-    return os.path.join(root, "docker-pass")
+    return os.path.join(root, PROGRAM)

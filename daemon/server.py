@@ -57,7 +57,7 @@ from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine, calling
 from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.registry import plugin_specs
 from docker_pass.core.remote.endpoint import (
     SOCKET_DIR_NAME,

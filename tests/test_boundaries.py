@@ -15,11 +15,14 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.layout import LAYERS, ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 UI_LIBRARIES = ("textual", "rich")
 SERVER_LIBRARIES = ("uvicorn", "connectrpc", "protobuf", "pyqwest", "starlette", "h11")

@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.references.syntax import reference_for
 from docker_pass.core.remote.front import front_kind
 from docker_pass.core.state import RunStatus

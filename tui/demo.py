@@ -18,6 +18,7 @@ from pathlib import Path
 
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin, plugin_specs
 from docker_pass.core.state import set_enabled
@@ -174,7 +175,7 @@ def show_op_plugin_state() -> bool:
 
 def seed_demo_store() -> int:
     """Save the demo secrets into an empty keychain plugin store; how many were written."""
-    plugin = create_plugin("docker-pass")
+    plugin = create_plugin(KEYCHAIN_PLUGIN)
     try:
         if not isinstance(plugin, WritablePlugin):
             raise DockerPassError("the docker-pass plugin does not store secrets")

@@ -16,6 +16,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from docker_pass.core.names import PROGRAM
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -33,7 +35,7 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
     """
 
     def __init__(self, grace: float = EXIT_GRACE_SECONDS) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="docker-pass")
+        super().__init__(max_workers=1, thread_name_prefix=PROGRAM)
         self._grace = grace
         self._running: set[threading.Thread] = set()
         self._guard = threading.Lock()

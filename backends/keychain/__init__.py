@@ -23,7 +23,8 @@ from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN, READ_WRITE, is_reserved
+from docker_pass.core.names import KEYCHAIN_PLUGIN
+from docker_pass.core.plugin import READ_WRITE, is_reserved
 from docker_pass.core.private_files import ensure_private_dir
 from docker_pass.core.store import SecretStore, xdg_path
 from docker_pass.core.value import FrozenValue
@@ -146,7 +147,7 @@ def _checked_kind(kind: str, where: str) -> str:
 class KeychainPlugin:
     """The ``docker-pass`` plugin over the chosen :class:`SecretStore`."""
 
-    name = "docker-pass"
+    name = KEYCHAIN_PLUGIN
     version = __version__
     pattern = Pattern("**")
     configurable = False

@@ -52,6 +52,7 @@ from docker_pass.core.errors import (
     UnsafePathError,
 )
 from docker_pass.core.ids import ID, Pattern, is_valid_id
+from docker_pass.core.names import PROGRAM
 from docker_pass.core.private_files import ensure_private_dir, open_private
 from docker_pass.core.store import (
     METADATA_PREFIX,
@@ -166,7 +167,7 @@ def writer_lock_dir() -> str:
         except OSError:
             info = None
         if info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
-            return os.path.join(runtime, "docker-pass")
+            return os.path.join(runtime, PROGRAM)
     return xdg_path("state")
 
 

@@ -47,6 +47,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
 )
 from docker_pass.core.ids import ID
+from docker_pass.core.names import KEYCHAIN_PLUGIN, PROGRAM, SETUP_REALM
 from docker_pass.core.plugin import enable_remedy
 
 if TYPE_CHECKING:
@@ -57,9 +58,9 @@ if TYPE_CHECKING:
 
 PLUGIN_NAME = "1password-sdk"
 #: Where the ``docker-pass`` plugin keeps the service account token (internal realm).
-TOKEN_ID = "docker/secrets-engine/plugins/1password-sdk/service-account-token"  # noqa: S105
-KEYCHAIN_PLUGIN = "docker-pass"
-INTEGRATION_NAME = "docker-pass"
+TOKEN_ID = f"{SETUP_REALM}/{PLUGIN_NAME}/service-account-token"
+#: How the SDK names this integration to 1Password (the product, not the plugin).
+INTEGRATION_NAME = PROGRAM
 TIMEOUT_ENV = "DOCKER_PASS_OP_SDK_TIMEOUT"
 REFRESH_ENV = "DOCKER_PASS_OP_SDK_REFRESH"
 #: Tests only: ``module:callable`` standing in for ``onepassword.Client.authenticate``.

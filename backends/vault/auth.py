@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from docker_pass.backends.vault.errors import PLUGIN_NAME, VaultSettings, token_refused
 from docker_pass.core.errors import DockerPassError, FatalPluginError, PluginError
 from docker_pass.core.ids import ID
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN, SETUP_REALM
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 #: The setup form's secret fields, and so the leaves of their IDs in the keychain.
 TOKEN_FIELD = "token"  # noqa: S105 - a field name
 SECRET_ID_FIELD = "secret_id"  # noqa: S105 - a field name
-SETUP_REALM = "docker/secrets-engine/plugins"
 #: Renew when this share of the token's time to live has passed.
 RENEW_AT = 2 / 3
 #: Never wait less than this between two renewal attempts (seconds).

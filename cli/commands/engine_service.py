@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docker_pass.core.names import PROGRAM
+
 if TYPE_CHECKING:
     import argparse
 
@@ -29,10 +31,10 @@ def unit_path() -> Path:
 def engine_command() -> list[str]:
     """How to start the engine: this installation's ``docker-pass`` script, by absolute path
     (a user unit does not see the login shell's ``PATH``)."""
-    script = Path(sys.executable).parent / "docker-pass"
+    script = Path(sys.executable).parent / PROGRAM
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script), "engine", "run"]
-    found = shutil.which("docker-pass")
+    found = shutil.which(PROGRAM)
     if found:
         return [str(Path(found).resolve()), "engine", "run"]
     return [sys.executable, "-m", "docker_pass.cli.main", "engine", "run"]

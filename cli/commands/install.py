@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.names import PROGRAM
 
 if TYPE_CHECKING:
     import argparse
 
-EXECUTABLE = "docker-pass"
+EXECUTABLE = PROGRAM
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.ids import Pattern
+from docker_pass.core.names import ENGINE_REALM
 
 if TYPE_CHECKING:
     import argparse
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--all-realms",
         action="store_true",
-        help="include internal secrets (docker/secrets-engine/**)",
+        help=f"include internal secrets ({ENGINE_REALM}/**)",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(

@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from docker_pass.core.errors import DockerPassError, UsageError
+from docker_pass.core.names import SETUP_REALM
 
 if TYPE_CHECKING:
     from docker_pass.core.setup import Setup, Wording
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 SDK_PLUGIN = "1password-sdk"
 #: Where the token is kept; the same as ``docker_pass.backends.onepassword.sdk_plugin.TOKEN_ID``
 #: (a test checks they agree: the CLI reaches backends only through the plugin registry).
-TOKEN_ID = "docker/secrets-engine/plugins/1password-sdk/service-account-token"  # noqa: S105
+TOKEN_ID = f"{SETUP_REALM}/{SDK_PLUGIN}/service-account-token"
 SETUP_EXAMPLE = 'echo "$OP_SERVICE_ACCOUNT_TOKEN" | docker pass plugins 1password setup'
 
 EPILOG = f"""\

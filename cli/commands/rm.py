@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from docker_pass.cli.plugin_choice import add_plugin_option
 from docker_pass.core.errors import UsageError
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.names import ENGINE_REALM
 
 if TYPE_CHECKING:
     import argparse
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--all-realms",
         action="store_true",
-        help="with --all, also remove internal secrets (docker/secrets-engine/**)",
+        help=f"with --all, also remove internal secrets ({ENGINE_REALM}/**)",
     )
     parser.add_argument(
         "--purge-versions",

@@ -18,7 +18,7 @@ import os
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
-from docker_pass.core.references.syntax import SCHEME
+from docker_pass.core.references.syntax import reference_target
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
@@ -259,8 +259,9 @@ def _environment_references(
             f"{where}: environment must be a mapping or a list, not {_kind(environment)}"
         )
     for key, value in pairs:
-        if isinstance(value, str) and value.startswith(SCHEME):
-            yield FoundReference(path, service, key, value[len(SCHEME) :])
+        target = reference_target(value) if isinstance(value, str) else None
+        if target is not None:
+            yield FoundReference(path, service, key, target)
 
 
 def _label_references(
@@ -319,5 +320,6 @@ def _env_file_references(path: Path, service: str, text: str) -> Iterator[FoundR
     except RunError as exc:
         raise ComposeFileError(str(exc)) from None
     for key, value in values.items():
-        if value.startswith(SCHEME):
-            yield FoundReference(path, service, key, value[len(SCHEME) :])
+        target = reference_target(value)
+        if target is not None:
+            yield FoundReference(path, service, key, target)

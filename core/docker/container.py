@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.references.resolution import RunError, one_value, resolve_references
-from docker_pass.core.references.syntax import SCHEME
+from docker_pass.core.references.syntax import is_reference
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def wants_resolving(config: Mapping[str, Any], *, labels: bool = True) -> bool:
     label (cheap: no engine call)."""
     for entry in _env_list(config):
         _, sep, value = entry.partition("=")
-        if sep and value.startswith(SCHEME):
+        if sep and is_reference(value):
             return True
     if not labels:
         return False
@@ -114,7 +114,7 @@ def prepare_config(
     env: dict[bytes, bytes] = {}
     for entry in entries:
         key, sep, value = entry.partition("=")
-        if sep and value.startswith(SCHEME):
+        if sep and is_reference(value):
             env[os.fsencode(key)] = os.fsencode(value)
     resolved, _ = resolve_references(env, resolve)
     references = {os.fsdecode(key): os.fsdecode(value) for key, value in env.items()}
@@ -187,7 +187,7 @@ def show_references(container: dict[str, Any]) -> bool:
     for entry in env:
         key, sep, _ = entry.partition("=") if isinstance(entry, str) else ("", "", "")
         ref = references.get(key) if sep else None
-        if isinstance(ref, str) and ref.startswith(SCHEME):
+        if isinstance(ref, str) and is_reference(ref):
             shown.append(f"{key}={ref}")
             changed = True
         else:

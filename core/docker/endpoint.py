@@ -22,10 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from docker_pass.core.errors import DockerPassError, UsageError
+from docker_pass.core.names import PROGRAM
 from docker_pass.core.value import FrozenValue
 
 #: The docker context ``install --context`` creates.
-CONTEXT_NAME = "docker-pass"
+CONTEXT_NAME = PROGRAM
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 #: The proxy socket's path, overriding config ``engine.docker_socket`` and the default.
 DOCKER_SOCKET_ENV = "DOCKER_PASS_DOCKER_SOCKET"

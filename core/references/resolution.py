@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.references.syntax import SCHEME
+from docker_pass.core.references.syntax import is_reference, reference_target
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from docker_pass.core.results import Resolution
-
-SCHEME_BYTES = SCHEME.encode()
 
 
 class RunError(DockerPassError):
@@ -165,11 +163,12 @@ class ReferenceResult(FrozenValue):
 
 def _reference_values(env: Mapping[bytes, bytes]) -> list[tuple[str, str]]:
     """``(variable, text after se://)`` for each reference in ``env``, sorted by variable."""
-    found = [
-        (os.fsdecode(key), os.fsdecode(value[len(SCHEME_BYTES) :]))
-        for key, value in env.items()
-        if value.startswith(SCHEME_BYTES)
-    ]
+    found = []
+    for key, value in env.items():
+        if is_reference(value):
+            target = reference_target(os.fsdecode(value))
+            if target is not None:
+                found.append((os.fsdecode(key), target))
     return sorted(found, key=lambda item: item[0])
 
 
@@ -189,7 +188,7 @@ def references(env: Mapping[bytes, bytes]) -> list[tuple[str, ID]]:
 
 def has_references(env: Mapping[bytes, bytes]) -> bool:
     """Whether any value in ``env`` is an ``se://`` reference (valid or not)."""
-    return any(value.startswith(SCHEME_BYTES) for value in env.values())
+    return any(is_reference(value) for value in env.values())
 
 
 def resolve_references(

@@ -7,14 +7,25 @@ from __future__ import annotations
 
 from docker_pass.core.errors import InvalidIdentifierError
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.names import REFERENCE_SCHEME
 from docker_pass.core.value import FrozenValue
 
-SCHEME = "se://"
+SCHEME = REFERENCE_SCHEME
+_SCHEME_BYTES = SCHEME.encode()
 
 
-def is_reference(value: str) -> bool:
-    """Whether an environment value is an ``se://`` reference."""
+def is_reference(value: str | bytes) -> bool:
+    """Whether an environment value (text, or bytes as ``os.environb`` holds it) is an
+    ``se://`` reference: only a value that *starts with* the scheme is one."""
+    if isinstance(value, bytes):
+        return value.startswith(_SCHEME_BYTES)
     return value.startswith(SCHEME)
+
+
+def reference_target(value: str) -> str | None:
+    """The text after ``se://`` when ``value`` is a reference (an ID or pattern, not yet
+    checked), else ``None``."""
+    return value[len(SCHEME) :] if value.startswith(SCHEME) else None
 
 
 class SecretReference(FrozenValue):
@@ -52,3 +63,8 @@ class SecretReference(FrozenValue):
 def reference_for(id_: ID) -> str:
     """The ``se://`` reference that names ``id_``."""
     return SCHEME + id_.value
+
+
+def reference_text(target: str) -> str:
+    """The reference as written, for a ``target`` (an ID or pattern, valid or not)."""
+    return SCHEME + target

@@ -41,6 +41,7 @@ from docker_pass.core.errors import (
     DockerPassError,
     NoPluginMatchesError,
 )
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.remote.endpoint import connect_unix
 from docker_pass.core.remote.wire import (
     CANCELED,
@@ -88,9 +89,8 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.ids import ID, Pattern
 
-#: The keychain plugin's name (``docker_pass.core.plugin.KEYCHAIN_PLUGIN``, which this module
-#: does not import: it is on ``run``'s path).
-KEYCHAIN = "docker-pass"
+#: The keychain plugin's name (from the zero-cost names module: this one is on ``run``'s path).
+KEYCHAIN = KEYCHAIN_PLUGIN
 
 #: Seconds a call may take: resolving through 1Password can be slow, a hung daemon is not.
 CALL_TIMEOUT = 60.0

@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -29,8 +30,6 @@ T = TypeVar("T")
 #: Seconds the socket gets to accept a connection, and then to answer GetVersion.
 PROBE_TIMEOUT = 0.2
 
-
-KEYCHAIN_PLUGIN = "docker-pass"
 
 #: What :func:`front_kind` says: the daemon answers, or the engine runs in this process.
 DAEMON_KIND = "daemon"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docker_pass.core import ID, ExpandError, InvalidIdentifierError, InvalidPatternError, Pattern
-from docker_pass.core.errors import ID_RULE
+from docker_pass.core.grammar import ID_RULE
 
 
 @pytest.mark.parametrize(

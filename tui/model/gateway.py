@@ -26,7 +26,7 @@ from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError, SecretNotFoundError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.results import PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
 

@@ -29,13 +29,11 @@ from operator import contains, eq, is_not
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
+from docker_pass.core.grammar import WILDCARDS
 from docker_pass.core.ids import Pattern
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-
-
-WILDCARDS = ("*", "**")
 
 
 class FilterMode(StrEnum):

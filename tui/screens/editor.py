@@ -27,11 +27,11 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.grammar import ALLOWED_IN_WORDS
 from docker_pass.core.ids import ID
-from docker_pass.core.plugin import KEYCHAIN_PLUGIN, is_reserved
+from docker_pass.core.names import KEYCHAIN_PLUGIN
+from docker_pass.core.plugin import new_id_problem
 from docker_pass.tui.model.gateway import SecretDraft
-from docker_pass.tui.model.preview import validate_pattern
-from docker_pass.tui.model.search import WILDCARDS
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
 #: Under the value area once the stored value was loaded into it (ctrl+r).
 LOADED_HINT = "current value loaded: edit it, or leave it as it is"
-ID_HINT = "components of A-Z a-z 0-9 . _ - : separated by /"
+ID_HINT = f"components of {ALLOWED_IN_WORDS} separated by /"
 
 
 def storage_kind(storage: str) -> str:
@@ -70,21 +70,11 @@ def where_line(provider: str, storage: str) -> str:
     return f"Saves to {provider}" + (f" ({kind})" if kind else "")
 
 
-def id_problem(text: str) -> str:
-    """Why ``text`` is not a valid secret ID, or "" when it is one."""
-    reason = validate_pattern(text) if text else "an ID cannot be empty"
-    if not reason and any(c in WILDCARDS for c in text.split("/")):
-        reason = "an ID cannot hold * or ** (those make it a pattern)"
-    if not reason and is_reserved(text):
-        reason = "docker/secrets-engine/… is reserved for the engine's own secrets"
-    return reason
-
-
 class IdValidator(Validator):
     """Fails with the rule the text breaks as a secret ID."""
 
     def validate(self, value: str) -> ValidationResult:
-        problem = id_problem(value)
+        problem = new_id_problem(value)
         return self.failure(problem) if problem else self.success()
 
 
@@ -295,7 +285,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         typed_id = self.query_one("#editor-id", Input).value.strip()
         body = Text.assemble(
             "Close the editor and discard what you typed for ",
-            (typed_id, "bold") if not id_problem(typed_id) else "the new secret",
+            (typed_id, "bold") if not new_id_problem(typed_id) else "the new secret",
             "?\nNothing is saved.",
         )
 
@@ -428,7 +418,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
 
     def _fields_problem(self) -> str:
         """What is wrong with the ID or the metadata, or ""."""
-        problem = id_problem(self.query_one("#editor-id", Input).value.strip())
+        problem = new_id_problem(self.query_one("#editor-id", Input).value.strip())
         if problem:
             return f"ID: {problem}"
         return self.query_one(MetadataRows).collect()[1]
@@ -498,7 +488,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             hint.update(Text(f"in {id_text.rstrip('/')}: type the rest of the ID"))
             hint.set_class(False, "-error")
             return
-        problem = id_problem(id_text)
+        problem = new_id_problem(id_text)
         if problem:
             hint.update(Text(f"✗ {problem}"))
         elif self._exists(id_text, self.provider):
