@@ -35,10 +35,15 @@ def _untranslated(message: str) -> str:
 def _skip_gettext_lookups() -> None:
     """argparse passes each of its strings through ``gettext``, which searches the locale
     folders for a catalog on every call (~1 ms each, a dozen per command).  Python ships no
-    catalog for argparse; when none is installed, the strings are returned as they are."""
+    catalog for argparse; when none is installed, the strings are returned as they are.
+
+    A catalog can only be in gettext's locale folder: when that folder does not exist (the
+    usual case) one stat says so, and ``gettext.find`` (which imports ``locale``, ~1 ms) is
+    never called."""
     import gettext
 
-    if gettext.find("messages") is None:
+    folder = getattr(gettext, "_default_localedir", "")
+    if not os.path.isdir(folder) or gettext.find("messages") is None:
         argparse._ = _untranslated  # type: ignore[attr-defined]
 
 
