@@ -104,11 +104,15 @@ class FailureAnswers:
             raise failure(ctx, exc) from None
 
 
-class ResolverServiceHandler(resolver_connect.ResolverService):
-    """``resolver.v1.ResolverService``: secrets by ID or pattern."""
+class _OnTheEngine:
+    """A service whose handlers run their work on the warm engine (``host``)."""
 
     def __init__(self, host: EngineHost) -> None:
         self._host = host
+
+
+class ResolverServiceHandler(_OnTheEngine, resolver_connect.ResolverService):
+    """``resolver.v1.ResolverService``: secrets by ID or pattern."""
 
     async def get_secrets(
         self,
@@ -171,11 +175,8 @@ class AuthorizerServiceHandler(resolver_connect.AuthorizerService):
         )
 
 
-class PluginManagementServiceHandler(plugins_connect.PluginManagementService):
+class PluginManagementServiceHandler(_OnTheEngine, plugins_connect.PluginManagementService):
     """``plugins.v1.PluginManagementService``: list, enable and disable plugins."""
-
-    def __init__(self, host: EngineHost) -> None:
-        self._host = host
 
     async def list_plugins(
         self,
@@ -238,11 +239,8 @@ class VersionServiceHandler(health_connect.VersionService):
         return health_pb.GetVersionResponse(version=ENGINE_VERSION)
 
 
-class ListingServiceHandler(dockerpass_connect.ListingService):
+class ListingServiceHandler(_OnTheEngine, dockerpass_connect.ListingService):
     """``dockerpass.v1.ListingService``: IDs and metadata across plugins, never values."""
-
-    def __init__(self, host: EngineHost) -> None:
-        self._host = host
 
     async def list_secrets(
         self,
@@ -263,14 +261,11 @@ class ListingServiceHandler(dockerpass_connect.ListingService):
         )
 
 
-class SecretsServiceHandler(dockerpass_connect.SecretsService):
+class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
     """``dockerpass.v1.SecretsService``: writes, so every front uses the one warm engine.
 
     Logged by ID and plugin only: a value never reaches the log.
     """
-
-    def __init__(self, host: EngineHost) -> None:
-        self._host = host
 
     async def save_secret(
         self,

@@ -24,6 +24,7 @@ from docker_pass.daemon.docker.relay import (
     Side,
     Upstream,
     answer,
+    cancel,
     drain_request,
     framed,
     mirror,
@@ -126,10 +127,7 @@ class DockerProxy:
             inspect = rewrites_answer(request.method, path)
             return await self._relay_response(client, upstream, request, pump, inspect=inspect)
         finally:
-            if not pump.done():
-                pump.cancel()
-                with suppress(BaseException):
-                    await pump
+            await cancel(pump)
 
     async def _relay_response(
         self,
@@ -147,9 +145,7 @@ class DockerProxy:
             if isinstance(event, h11.InformationalResponse):
                 await client.send(upstream.consumed())
                 if event.status_code == 101:
-                    if pump is not None:
-                        await pump
-                    await splice(client, upstream)
+                    await splice(client, upstream, pump)
                     return False
                 mirror(client.conn, event)
                 continue
@@ -160,9 +156,7 @@ class DockerProxy:
             await client.send(upstream.consumed())
             if not mirror(client.conn, event) or not framed(request, event):
                 # A body that lasts until the connection closes: a raw stream from here on.
-                if pump is not None:
-                    await pump
-                await splice(client, upstream)
+                await splice(client, upstream, pump)
                 return False
             while True:
                 part = await upstream.next_event(forward_to=client)

@@ -190,9 +190,12 @@ async def pump_body(client: Side, upstream: Side) -> None:
             return
 
 
-async def splice(client: Side, upstream: Side) -> None:
+async def splice(client: Side, upstream: Side, request_body: asyncio.Task[None] | None) -> None:
     """Both directions raw until the engine's side ends (a hijacked connection), with
-    half-close, so piped stdin ending still lets the output finish."""
+    half-close, so piped stdin ending still lets the output finish; first the rest of the
+    request's body, if it is still being passed on (``request_body``: :func:`pump_body`)."""
+    if request_body is not None:
+        await request_body
     await upstream.send(bytes(client.pending))
     await client.send(bytes(upstream.pending))
     client.pending.clear()
@@ -210,9 +213,15 @@ async def splice(client: Side, upstream: Side) -> None:
     try:
         await copy(upstream, client)
     finally:
-        up.cancel()
-        with suppress(BaseException):
-            await up
+        await cancel(up)
+
+
+async def cancel(task: asyncio.Task[None]) -> None:
+    """Stop ``task`` if it still runs, and wait for it to end, however it ends."""
+    if not task.done():
+        task.cancel()
+    with suppress(BaseException):
+        await task
 
 
 async def respond(
