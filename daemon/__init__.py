@@ -1,7 +1,14 @@
 """The engine daemon (``docker pass engine run``): a long-running engine behind a Unix socket.
 
-- :mod:`.server`: the Connect RPC server (the secrets engine's API and our own), its lifecycle.
-- :mod:`.protocol`: core's objects as protobuf messages, Connect errors.
+- :mod:`.server`: ``run_engine``, which puts the rooms below together and runs them.
+- :mod:`.engine_host`: the warm engine and its generations; :mod:`.engine_calls`: the engine
+  threads a request can stop waiting for.
+- :mod:`.services`: the Connect services (the secrets engine's API and our own);
+  :mod:`.app`: the ASGI application routing to them; :mod:`.protocol`: core's objects as
+  protobuf messages, Connect errors.
+- :mod:`.sockets`: the engine lock and the listening sockets; :mod:`.peers`: the one peer
+  check of every connection; :mod:`.limits`: deadlines and connection limits.
+- :mod:`.docker`: the Docker API proxy.
 - ``proto/``: the API definitions; ``gen/`` is generated from them by :mod:`.codegen`.
 
 Only this package imports protobuf, Connect and the ASGI server.  The fronts reach a running

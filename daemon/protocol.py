@@ -28,6 +28,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
+    describe_unexpected,
 )
 from docker_pass.core.remote.wire import is_engine_version
 from docker_pass.core.state import RunStatus
@@ -158,7 +159,7 @@ def connect_error(exc: BaseException) -> ConnectError:
     if isinstance(exc, ConnectError):
         return exc
     if not isinstance(exc, DockerPassError):
-        return ConnectError(Code.INTERNAL, f"internal error ({type(exc).__name__})")
+        return ConnectError(Code.INTERNAL, describe_unexpected(exc))
     if isinstance(exc, UsageError):
         code = Code.FAILED_PRECONDITION
     elif isinstance(exc, InvalidPatternError | InvalidIdentifierError):

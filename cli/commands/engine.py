@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.results import PluginStatus
-    from docker_pass.daemon.server import DockerProxySettings
+    from docker_pass.daemon.docker.wiring import DockerProxySettings
 
 SYSTEMD_UNIT = """\
 to run it as a systemd user service (Type=notify, restarted on failure):
@@ -217,7 +217,7 @@ def _docker_proxy(args: argparse.Namespace, engine_socket: Path) -> DockerProxyS
     """Where the Docker API proxy listens and what it forwards to (``None``: turned off)."""
     from docker_pass.core.config import load_config
     from docker_pass.core.docker.endpoint import proxy_socket_path, upstream_host
-    from docker_pass.daemon.server import DockerProxySettings
+    from docker_pass.daemon.docker.wiring import DockerProxySettings
 
     section = load_config().get("engine", {})
     enabled = section.get("docker_proxy", True) if isinstance(section, dict) else True

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from docker_pass.core.docker.container import SecretFile
-    from docker_pass.daemon.docker.proxy import Upstream
+    from docker_pass.daemon.docker.relay import Upstream
 
 FILE_MODE = 0o400
 DIR_MODE = 0o755

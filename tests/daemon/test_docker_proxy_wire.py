@@ -22,7 +22,8 @@ from docker_pass.core.docker.endpoint import DockerHost
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.results import Resolution
-from docker_pass.daemon.docker.proxy import DockerProxy, Upstream
+from docker_pass.daemon.docker.proxy import DockerProxy
+from docker_pass.daemon.docker.relay import Upstream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

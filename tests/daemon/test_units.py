@@ -218,7 +218,7 @@ def test_generated_code_is_current() -> None:
 
 
 def test_a_hung_daemon_is_not_waited_on(socket_path: Path) -> None:
-    import docker_pass.core.remote.client  # noqa: F401 - import first: time only the check
+    from docker_pass.core.remote import client as _imported  # noqa: F401 - time only the check
 
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     silent.bind(str(socket_path))

@@ -2,20 +2,20 @@
 
 A plugin is never used by two threads at once (a D-Bus connection, a 1Password session): each
 call for one plugin takes that plugin's lock.  Different plugins do not wait for each other, so
-a slow plugin delays only its own calls, and never the event loop.  Building the front (and
-dropping it on reload) has a lock of its own, held only while the front is built or swapped.
+a slow plugin delays only its own calls, and never the event loop.
 
 A reload or ``close`` retires the current front: calls still running on it finish there (new
 calls get a fresh front with fresh locks), and the last of them closes it.  So closing never
 waits for a busy plugin; a call that never returns leaves its front to the process's exit.
+That bookkeeping is :class:`~docker_pass.core.generations.Generations`, the daemon's too.
 
 The gateway also notices when another process changes the plugins' shared state (``plugins.json``
-and the enabled flags in ``config.json``), so the plugins panel can follow it live.
+and the enabled flags in ``config.json``), so the plugins panel can follow it live: the files'
+:func:`~docker_pass.core.generations.file_signature` first, then what they say.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import DockerPassError, SecretNotFoundError
+from docker_pass.core.generations import Generations, GenerationsClosedError, file_signature
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.results import PluginStatus, Removal
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from docker_pass.core.envelope import Envelope
+    from docker_pass.core.generations import Signature
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
 
@@ -58,14 +60,14 @@ class SecretDraft:
 
 
 @dataclass(eq=False, slots=True)
-class _Generation:
-    """One front and its plugins' locks; once retired, its last call closes it."""
+class _Front:
+    """One front and its plugins' locks: a fresh front comes with fresh locks."""
 
     front: EngineFront
     locks: dict[str, threading.RLock] = field(default_factory=dict)
-    #: Calls running on this front now.
-    users: int = 0
-    retired: bool = False
+
+    def close(self) -> None:
+        self.front.close()
 
 
 class SecretsGateway:
@@ -73,16 +75,15 @@ class SecretsGateway:
     embedded :class:`Engine` — built on first use by ``front_factory``; one lock per plugin."""
 
     def __init__(self, front_factory: Callable[[], EngineFront]) -> None:
-        self._front_factory = front_factory
-        self._current: _Generation | None = None
-        #: Held while a front is built (a daemon probe, reading the registry).
-        self._building = threading.Lock()
+        #: The front and the calls on it (:mod:`docker_pass.core.generations`).
+        self._fronts: Generations[_Front] = Generations(
+            lambda: _Front(front_factory()), _Front.close
+        )
         #: Guards the bookkeeping below; held only for a few assignments, never over a call.
         self._books = threading.Lock()
-        self._closed = False
         #: Plugin name -> calls in flight for it; ``None`` counts calls that touch every plugin.
         self._busy: dict[str | None, int] = {}
-        self._stamp: tuple[int, int] = (-1, -1)
+        self._stamp: Signature | None = None
         self._meaning: StateMeaning | None = None
 
     # -- engine verbs -----------------------------------------------------------------------
@@ -189,14 +190,12 @@ class SecretsGateway:
         """Drop the front; the next call builds a fresh one that reads the shared state anew.
 
         Calls still running finish on the old front, which the last of them closes."""
-        self._retire()
+        self._fronts.retire()
 
     def close(self) -> None:
         """Stop every plugin the engine started (now, or when a running call ends); later
         calls fail.  Never waits for a busy plugin."""
-        with self._books:
-            self._closed = True
-        self._retire()
+        self._fronts.close()
 
     # -- watching the shared state ----------------------------------------------------------
 
@@ -232,66 +231,32 @@ class SecretsGateway:
     @contextmanager
     def _using(self, plugin: str | None) -> Iterator[EngineFront]:
         """The current front, with ``plugin``'s lock held (none for ``None``)."""
-        generation = self._enter(plugin)
-        lock: threading.RLock | None = None
-        try:
-            if plugin is not None:
-                with self._books:
-                    lock = generation.locks.setdefault(plugin, threading.RLock())
-                lock.acquire()
-            yield generation.front
-        finally:
-            if lock is not None:
-                lock.release()
-            self._leave(generation, plugin)
-
-    def _enter(self, plugin: str | None) -> _Generation:
         with self._books:
-            generation = self._joined(plugin)
-        if generation is not None:
-            return generation
-        with self._building:
-            with self._books:
-                generation = self._joined(plugin)
-            if generation is not None:
-                return generation  # another thread built it while we waited
-            front = self._front_factory()
-            with self._books:
-                if not self._closed:
-                    self._current = _Generation(front)
-                    generation = self._joined(plugin)
-        if generation is None:
-            front.close()
-            raise DockerPassError("the UI is closing")
-        return generation
-
-    def _joined(self, plugin: str | None) -> _Generation | None:
-        """Count a call on the current front (under ``_books``); ``None`` if there is none."""
-        if self._closed:
-            raise DockerPassError("the UI is closing")
-        generation = self._current
-        if generation is not None:
-            generation.users += 1
             self._busy[plugin] = self._busy.get(plugin, 0) + 1
-        return generation
+        try:
+            try:
+                generation, _built = self._fronts.enter()
+            except GenerationsClosedError:
+                raise DockerPassError("the UI is closing") from None
+            try:
+                with self._plugin_lock(generation.item, plugin):
+                    yield generation.item.front
+            finally:
+                self._fronts.leave(generation)
+        finally:
+            with self._books:
+                self._busy[plugin] -= 1
 
-    def _leave(self, generation: _Generation, plugin: str | None) -> None:
+    @contextmanager
+    def _plugin_lock(self, front: _Front, plugin: str | None) -> Iterator[None]:
+        """``plugin``'s lock on ``front`` held (no lock for ``None``)."""
+        if plugin is None:
+            yield
+            return
         with self._books:
-            generation.users -= 1
-            self._busy[plugin] -= 1
-            finished = generation.retired and generation.users == 0
-        if finished:
-            generation.front.close()
-
-    def _retire(self) -> None:
-        with self._books:
-            generation, self._current = self._current, None
-            if generation is None:
-                return
-            generation.retired = True
-            idle = generation.users == 0
-        if idle:
-            generation.front.close()
+            lock = front.locks.setdefault(plugin, threading.RLock())
+        with lock:
+            yield
 
     def _remember_state(self) -> None:
         """Note the shared state our own call left, so it is not taken for another process's.
@@ -313,15 +278,9 @@ def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:
     )
 
 
-def _state_stamp() -> tuple[int, int]:
-    """Modification times of the state and config files (-1 when missing)."""
-    stamps = []
-    for path in (state_path(), config_path()):
-        try:
-            stamps.append(os.stat(path).st_mtime_ns)
-        except FileNotFoundError:
-            stamps.append(-1)
-    return stamps[0], stamps[1]
+def _state_stamp() -> Signature:
+    """How the state and config files look now (:func:`file_signature`)."""
+    return file_signature(state_path(), config_path())
 
 
 def _state_meaning() -> StateMeaning:

@@ -1,0 +1,194 @@
+"""The daemon's warm engine, and the host that runs calls to it.
+
+Plugins are started once, before the socket appears, and stay up; a plugin may define
+``refresh()`` (for example to re-read a 1Password item list), which is called every
+``refresh_interval`` seconds (:meth:`EngineHost.refresh_forever`).  Engine calls run side by
+side on engine threads (:mod:`.engine_calls`); a plugin sees two requests at once only if it
+says it may (``concurrent = True``), so a slow plugin delays only the requests that need it,
+and a crash recorded by one request is what every later client sees.
+
+The engine is rebuilt when the config file changes behind the daemon's back, one generation
+after another (:mod:`docker_pass.core.generations`, as the UI's fronts are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from docker_pass.core.config import config_path
+from docker_pass.core.engine import Engine, calling
+from docker_pass.core.generations import Generations, file_signature
+from docker_pass.core.registry import plugin_specs
+from docker_pass.daemon.engine_calls import EngineCalls
+from docker_pass.daemon.limits import ENGINE_CLOSE_TIMEOUT
+from docker_pass.daemon.protocol import connect_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from docker_pass.core.generations import Signature
+    from docker_pass.core.plugin import Plugin
+    from docker_pass.core.results import PluginStatus
+
+log = logging.getLogger("docker_pass.engine")
+
+T = TypeVar("T")
+
+#: Seconds between ``refresh()`` calls on plugins that define one.
+DEFAULT_REFRESH_INTERVAL = 300.0
+
+
+class WarmEngine(Engine):
+    """An engine that keeps its plugins up and refreshes the ones that can be refreshed.
+
+    A plugin that can keep values warm (``keep_values_warm()``: the keychain plugin on the file
+    store, whose key the daemon holds anyway) is asked to once it has started.
+    """
+
+    def _start(self, slot: Any) -> Plugin | None:
+        instance = super()._start(slot)
+        keep = getattr(instance, "keep_values_warm", None)
+        if callable(keep):
+            keep()
+        return instance
+
+    def refresh_plugins(self) -> list[str]:
+        """Call ``refresh()`` on every running plugin that has one; return their names.
+
+        A failure is recorded exactly as a failed request would be (a fatal one crashes the
+        plugin for every client), and never stops the others from refreshing.
+        """
+        refreshed = []
+        for slot in self._slots.values():
+            refresh = getattr(slot.instance, "refresh", None)
+            if not callable(refresh):
+                continue
+            try:
+                with calling(slot, slot.instance):
+                    refresh()
+            except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
+                message = self._record_failure(slot, exc)
+                log.warning("plugin %s: refresh failed: %s", slot.name, message)
+                continue
+            refreshed.append(slot.name)
+        return refreshed
+
+
+class EngineHost:
+    """Owns the daemon's engine and runs calls to it side by side on engine threads.
+
+    Requests for different plugins run at once; calls to a plugin that is not ``concurrent``
+    take turns on that plugin's lock in the engine (:func:`~docker_pass.core.engine.calling`),
+    and a request whose deadline passes stops waiting (:class:`EngineCalls`).  The engine is
+    rebuilt when the config file changes behind the daemon's back (a person edited it, or ran
+    ``--no-daemon plugins enable``), so enabled flags and patterns never go stale; calls still
+    running finish on the engine they started on, and the last of them closes it.
+    """
+
+    def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
+        self._calls = EngineCalls()
+        self._engines: Generations[Engine] = Generations(factory, _close_engine)
+        #: The config file as the engine last read or wrote it.
+        self._config_seen: Signature | None = None
+        #: Calls running that write the config themselves (enable, disable): meanwhile a
+        #: changed config file is ours, not a change made behind the daemon's back.
+        self._writing_config = 0
+        #: Guards the two above; never held over a plugin call.
+        self._watch = threading.Lock()
+        #: Plugins not shipped with docker-pass (``external`` in the API).
+        self.external = {
+            name for name, spec in plugin_specs().items() if not spec.startswith("docker_pass.")
+        }
+
+    @property
+    def threads(self) -> int:
+        """Engine threads started so far (``engine status`` and the tests)."""
+        return self._calls.threads
+
+    def start(self) -> list[PluginStatus]:
+        """Build the engine and start every enabled plugin (blocking; call before serving)."""
+        statuses: list[PluginStatus] = self._calls.submit(
+            lambda: self._run(lambda engine: engine.plugins(), False)
+        ).result()
+        return statuses
+
+    async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
+        """Run ``work`` with the engine on an engine thread.
+
+        ``writes_config``: the work changes the config file itself (enable, disable), which
+        must not look like a change made behind the daemon's back.  Cancelled (its request's
+        deadline passed), it returns at once and the work is abandoned.
+        """
+        return await self._calls.run(lambda: self._run(work, writes_config))
+
+    async def refresh_forever(self, interval: float) -> None:
+        """Every ``interval`` seconds, refresh the plugins that can be (until cancelled)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                names = await self.call(_refresh_plugins)
+            except Exception as exc:  # noqa: BLE001 - the next interval tries again
+                log.warning("refreshing plugins failed: %s", connect_error(exc).message)
+                continue
+            if names:
+                log.debug("refreshed %s", ", ".join(names))
+
+    def stop_waiting(self) -> None:
+        """Shutting down: requests waiting for the engine are answered ``unavailable`` now."""
+        self._calls.stop_waiting()
+
+    def close(self, timeout: float = ENGINE_CLOSE_TIMEOUT) -> bool:
+        """Stop the plugins and the engine threads, waiting at most ``timeout`` seconds;
+        whether they stopped.
+
+        A plugin stuck in a call keeps its thread; it is left behind rather than keeping a
+        stopping daemon alive (see :func:`~docker_pass.daemon.server.run_engine`).
+        """
+        closing = self._calls.submit(self._engines.retire)
+        with suppress(Exception):
+            closing.result(timeout)
+        if self._calls.close(timeout):
+            return True
+        log.warning(
+            "a plugin call has not returned after %g s: exiting without stopping plugins",
+            timeout,
+        )
+        return False
+
+    def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
+        """``work`` on the current engine (on an engine thread)."""
+        self._notice_config_change(writes_config)
+        generation, fresh = self._engines.enter()
+        try:
+            if fresh:
+                generation.item.plugins()  # warm again at once, as at start
+            return work(generation.item)
+        finally:
+            if writes_config:
+                with self._watch:
+                    self._writing_config -= 1
+                    self._config_seen = file_signature(config_path())
+            self._engines.leave(generation)
+
+    def _notice_config_change(self, writes_config: bool) -> None:
+        """Retire the engine if the config file changed behind our back since we last saw
+        it (a change while our own write runs is ours); count a call that writes it."""
+        with self._watch:
+            seen = file_signature(config_path())
+            if seen != self._config_seen and not self._writing_config and self._engines.retire():
+                log.info("config %s changed: reloading plugins", config_path())
+            self._config_seen = seen
+            if writes_config:
+                self._writing_config += 1
+
+
+def _refresh_plugins(engine: Engine) -> list[str]:
+    return engine.refresh_plugins() if isinstance(engine, WarmEngine) else []
+
+
+def _close_engine(engine: Engine) -> None:
+    engine.close()

@@ -1,0 +1,335 @@
+"""The Connect services the daemon answers, each a thin handler on the warm engine.
+
+- ``resolver.v1.ResolverService``, ``resolver.v1.AuthorizerService``,
+  ``plugins.v1.PluginManagementService`` and ``health.v1.VersionService`` exactly as Docker's
+  secrets engine offers them;
+- ``dockerpass.v1.ListingService`` (IDs without values, for the TUI) and
+  ``dockerpass.v1.SecretsService`` (writes, so every front uses the one warm engine).
+
+What docker-pass's own fronts show beyond the public messages (who was asked, plugin storage,
+hints) rides in ``docker-pass-*`` response headers as JSON (:mod:`.protocol`).  A handler
+raises whatever it meets; :class:`FailureAnswers`, the one interceptor of every service, turns
+it into the Connect error (:func:`failure`).  Nothing here logs or returns a secret value:
+requests are logged by method, pattern, ID and plugin.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from protobuf.wkt import Timestamp
+
+from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
+from docker_pass.core.ids import ID, Pattern
+from docker_pass.core.names import KEYCHAIN_PLUGIN
+from docker_pass.core.remote.wire import (
+    ENGINE_HEADER,
+    ENGINE_VERSION,
+    HINTS_HEADER,
+    PLUGINS_HEADER,
+    RESOLUTION_HEADER,
+)
+from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
+from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
+from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
+from docker_pass.daemon.gen.health.v1 import api_pb as health_pb
+from docker_pass.daemon.gen.plugins.v1 import api_connect as plugins_connect
+from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
+from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
+from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
+from docker_pass.daemon.peers import request_peer
+from docker_pass.daemon.protocol import (
+    connect_error,
+    envelope_message,
+    info_message,
+    json_header,
+    plugin_detail,
+    plugin_message,
+    resolution_message,
+)
+
+if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Awaitable, Callable
+
+    from connectrpc.request import RequestContext
+    from connectrpc.server import ConnectASGIApplication
+
+    from docker_pass.core.results import Listing, Removal, Resolution, Saved
+    from docker_pass.daemon.engine_host import EngineHost
+
+log = logging.getLogger("docker_pass.engine")
+
+#: Seconds an ``Authorize`` decision holds: who is at the other end of a connection cannot
+#: change, but a client should ask again now and then rather than cache a decision forever.
+AUTHORIZE_TTL = 300.0
+
+
+def failure(ctx: RequestContext[Any, Any], exc: BaseException) -> ConnectError:
+    """The Connect error a failed request answers with (see :func:`connect_error`).
+
+    Its hints travel twice: as the error's ``dockerpass.v1.Hints`` detail, for Connect
+    clients, and as JSON in the ``docker-pass-hints`` header, for docker-pass's own client,
+    which reads no protobuf.
+    """
+    error = connect_error(exc)
+    if isinstance(exc, DockerPassError) and exc.hints:
+        ctx.response_headers[HINTS_HEADER] = json_header(dockerpass_pb.Hints(hints=list(exc.hints)))
+    return error
+
+
+class FailureAnswers:
+    """The interceptor of every service: whatever a handler raises is answered as its
+    Connect error (:func:`failure`), never as a library's own text.
+
+    A cancelled call (its deadline passed, the daemon is stopping) is not an ``Exception``
+    and goes on to connectrpc, which answers it.
+    """
+
+    async def intercept_unary(
+        self,
+        call_next: Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]],
+        request: Any,
+        ctx: RequestContext[Any, Any],
+    ) -> Any:
+        """Run the handler; map what it raises."""
+        try:
+            return await call_next(request, ctx)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a Connect error
+            raise failure(ctx, exc) from None
+
+
+class _OnTheEngine:
+    """A service whose handlers run their work on the warm engine (``host``)."""
+
+    def __init__(self, host: EngineHost) -> None:
+        self._host = host
+
+
+class ResolverServiceHandler(_OnTheEngine, resolver_connect.ResolverService):
+    """``resolver.v1.ResolverService``: secrets by ID or pattern."""
+
+    async def get_secrets(
+        self,
+        request: resolver_pb.GetSecretsRequest,
+        ctx: RequestContext[resolver_pb.GetSecretsRequest, resolver_pb.GetSecretsResponse],
+    ) -> resolver_pb.GetSecretsResponse:
+        """Every envelope matching the pattern; ``not_found`` when there is none."""
+        pattern = Pattern.parse(request.pattern)
+        try:
+            result: Resolution = await self._host.call(lambda engine: engine.resolve(pattern))
+        except NoPluginMatchesError:
+            # Asked nobody: the header says so, and the client can tell it from a miss.
+            nobody = dockerpass_pb.Resolution(pattern=pattern.value)
+            ctx.response_headers[RESOLUTION_HEADER] = json_header(nobody)
+            raise
+        ctx.response_headers[RESOLUTION_HEADER] = json_header(resolution_message(result))
+        log.debug(
+            "GetSecrets %s: %d envelope(s); asked %s; errors from %s",
+            pattern.value,
+            len(result.envelopes),
+            ", ".join(result.asked) or "none",
+            ", ".join(result.errors) or "none",
+        )
+        return resolver_pb.GetSecretsResponse(
+            envelopes=[envelope_message(env) for env in result.envelopes_or_raise()]
+        )
+
+
+class AuthorizerServiceHandler(resolver_connect.AuthorizerService):
+    """``resolver.v1.AuthorizerService``: the preflight Docker's client offers.
+
+    Here it means: the engine serves its own user.  ALLOW when the caller, as the kernel
+    reports it (SO_PEERCRED), runs as the engine's user; DENY for anyone else (root may
+    connect, to see the engine answer, but is not the user the secrets belong to).  Every
+    pattern must be valid; the decision holds for :data:`AUTHORIZE_TTL` seconds.
+    """
+
+    async def authorize(
+        self,
+        request: resolver_pb.AuthorizeRequest,
+        ctx: RequestContext[resolver_pb.AuthorizeRequest, resolver_pb.AuthorizeResponse],
+    ) -> resolver_pb.AuthorizeResponse:
+        """Validate the patterns, then decide by the caller's uid."""
+        if not request.patterns:
+            raise ConnectError(Code.INVALID_ARGUMENT, "at least one pattern is required")
+        for text in request.patterns:
+            Pattern.parse(text)
+        peer = request_peer()
+        allowed = peer is not None and peer.uid == os.getuid()
+        expires = datetime.now(UTC) + timedelta(seconds=AUTHORIZE_TTL)
+        log.debug(
+            "authorize %d pattern(s) for uid %s: %s",
+            len(request.patterns),
+            peer.uid if peer is not None else "?",
+            "allow" if allowed else "deny",
+        )
+        return resolver_pb.AuthorizeResponse(
+            decision=resolver_pb.Decision.ALLOW if allowed else resolver_pb.Decision.DENY,
+            expires_at=Timestamp.from_datetime(expires),
+        )
+
+
+class PluginManagementServiceHandler(_OnTheEngine, plugins_connect.PluginManagementService):
+    """``plugins.v1.PluginManagementService``: list, enable and disable plugins."""
+
+    async def list_plugins(
+        self,
+        request: plugins_pb.ListPluginsRequest,
+        ctx: RequestContext[plugins_pb.ListPluginsRequest, plugins_pb.ListPluginsResponse],
+    ) -> plugins_pb.ListPluginsResponse:
+        """Every plugin and its status (the header adds storage and when the status changed)."""
+        statuses = await self._host.call(lambda engine: engine.plugins())
+        details = dockerpass_pb.PluginDetails(plugins={s.name: plugin_detail(s) for s in statuses})
+        ctx.response_headers[PLUGINS_HEADER] = json_header(details)
+        return plugins_pb.ListPluginsResponse(
+            plugins=[plugin_message(s, external=s.name in self._host.external) for s in statuses]
+        )
+
+    async def enable_plugin(
+        self,
+        request: plugins_pb.EnablePluginRequest,
+        ctx: RequestContext[plugins_pb.EnablePluginRequest, plugins_pb.EnablePluginResponse],
+    ) -> plugins_pb.EnablePluginResponse:
+        """Enable a configurable plugin, clear a crash and start it (its status: ListPlugins)."""
+        status = await self._host.call(
+            lambda engine: engine.enable(request.name), writes_config=True
+        )
+        log.info("plugin %s enabled: %s %s", status.name, status.status, status.message)
+        return plugins_pb.EnablePluginResponse()
+
+    async def disable_plugin(
+        self,
+        request: plugins_pb.DisablePluginRequest,
+        ctx: RequestContext[plugins_pb.DisablePluginRequest, plugins_pb.DisablePluginResponse],
+    ) -> plugins_pb.DisablePluginResponse:
+        """Disable a configurable plugin and stop it."""
+        status = await self._host.call(
+            lambda engine: engine.disable(request.name), writes_config=True
+        )
+        log.info("plugin %s disabled", status.name)
+        return plugins_pb.DisablePluginResponse()
+
+
+class VersionServiceHandler(health_connect.VersionService):
+    """``health.v1.VersionService``: answers without waiting for the engine thread, so a slow
+    plugin never makes the daemon look dead to a client's version check."""
+
+    def __init__(self, started_at: datetime, requests: Counter[str]) -> None:
+        self._started_at = started_at
+        self._requests = requests
+
+    async def get_version(
+        self,
+        request: health_pb.GetVersionRequest,
+        ctx: RequestContext[health_pb.GetVersionRequest, health_pb.GetVersionResponse],
+    ) -> health_pb.GetVersionResponse:
+        """The engine's ``v``-prefixed version (the header adds pid and request counts)."""
+        info = dockerpass_pb.EngineInfo(
+            pid=os.getpid(),
+            started_at=Timestamp.from_datetime(self._started_at),
+            requests=dict(self._requests),
+        )
+        ctx.response_headers[ENGINE_HEADER] = json_header(info)
+        return health_pb.GetVersionResponse(version=ENGINE_VERSION)
+
+
+class ListingServiceHandler(_OnTheEngine, dockerpass_connect.ListingService):
+    """``dockerpass.v1.ListingService``: IDs and metadata across plugins, never values."""
+
+    async def list_secrets(
+        self,
+        request: dockerpass_pb.ListSecretsRequest,
+        ctx: RequestContext[dockerpass_pb.ListSecretsRequest, dockerpass_pb.ListSecretsResponse],
+    ) -> dockerpass_pb.ListSecretsResponse:
+        """The listing for a pattern, with the errors of plugins that failed it."""
+        pattern = Pattern.parse(request.pattern)
+        plugin = request.plugin or None
+        reserved = request.reserved
+        listing: Listing = await self._host.call(
+            lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved)
+        )
+        return dockerpass_pb.ListSecretsResponse(
+            secrets=[info_message(info) for info in listing.infos],
+            errors=dict(listing.errors),
+            down=dict(listing.down),
+        )
+
+
+class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
+    """``dockerpass.v1.SecretsService``: writes, so every front uses the one warm engine.
+
+    Logged by ID and plugin only: a value never reaches the log.
+    """
+
+    async def save_secret(
+        self,
+        request: dockerpass_pb.SaveSecretRequest,
+        ctx: RequestContext[dockerpass_pb.SaveSecretRequest, dockerpass_pb.SaveSecretResponse],
+    ) -> dockerpass_pb.SaveSecretResponse:
+        """Create or replace one secret in a writable plugin."""
+        id_ = ID.parse(request.id)
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        value, metadata = request.value, dict(request.metadata)
+        saved: Saved = await self._host.call(lambda e: e.save(id_, value, metadata, plugin=plugin))
+        log.info("saved %s in %s%s", id_.value, saved.provider, " (replaced)" * saved.replaced)
+        return dockerpass_pb.SaveSecretResponse(
+            id=saved.id.value, provider=saved.provider, replaced=saved.replaced
+        )
+
+    async def remove_secrets(
+        self,
+        request: dockerpass_pb.RemoveSecretsRequest,
+        ctx: RequestContext[
+            dockerpass_pb.RemoveSecretsRequest, dockerpass_pb.RemoveSecretsResponse
+        ],
+    ) -> dockerpass_pb.RemoveSecretsResponse:
+        """Remove secrets, one outcome per ID."""
+        ids = [ID.parse(text) for text in request.ids]
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        removal: Removal = await self._host.call(lambda e: e.remove(ids, plugin=plugin))
+        for id_, outcome in removal.outcomes:
+            log.info("remove %s from %s: %s", id_.value, removal.provider, outcome)
+        return dockerpass_pb.RemoveSecretsResponse(
+            provider=removal.provider,
+            outcomes=[
+                dockerpass_pb.RemovalOutcome(id=id_.value, outcome=outcome)
+                for id_, outcome in removal.outcomes
+            ],
+        )
+
+
+def connect_services(
+    host: EngineHost, started_at: datetime, requests: Counter[str]
+) -> list[ConnectASGIApplication[Any]]:
+    """Every service the daemon answers, as connectrpc's ASGI applications (each mounted at
+    its own ``path``), all with :class:`FailureAnswers`.
+
+    ``started_at`` and ``requests``: what ``GetVersion`` reports of the daemon.
+    """
+    answers = (FailureAnswers(),)
+    return [
+        resolver_connect.ResolverServiceASGIApplication(
+            ResolverServiceHandler(host), interceptors=answers
+        ),
+        resolver_connect.AuthorizerServiceASGIApplication(
+            AuthorizerServiceHandler(), interceptors=answers
+        ),
+        plugins_connect.PluginManagementServiceASGIApplication(
+            PluginManagementServiceHandler(host), interceptors=answers
+        ),
+        health_connect.VersionServiceASGIApplication(
+            VersionServiceHandler(started_at, requests), interceptors=answers
+        ),
+        dockerpass_connect.ListingServiceASGIApplication(
+            ListingServiceHandler(host), interceptors=answers
+        ),
+        dockerpass_connect.SecretsServiceASGIApplication(
+            SecretsServiceHandler(host), interceptors=answers
+        ),
+    ]
