@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from docker_pass.backends.vault import kv
 from docker_pass.backends.vault.auth import SECRET_ID_FIELD, TOKEN_FIELD, TokenKeeper
 from docker_pass.backends.vault.errors import (
+    APPROLE_EXAMPLE,
     PLUGIN_NAME,
+    TOKEN_EXAMPLE,
     MissingPathError,
     PermissionDeniedError,
     VaultSettings,
@@ -48,7 +50,8 @@ from docker_pass.core.errors import (
     shorten,
 )
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import READ_WRITE, enable_remedy
+from docker_pass.core.plugin import READ_WRITE
+from docker_pass.core.plugin_settings import PluginSettings
 
 if TYPE_CHECKING:
     import builtins
@@ -62,60 +65,21 @@ CACHE_TTL_ENV = "DOCKER_PASS_VAULT_CACHE_TTL"
 DEFAULT_TIMEOUT = 10.0
 #: How many secrets' last-read versions are kept for check-and-set.
 SEEN_VERSIONS = 4096
-NOT_SET_UP = (
-    'the vault plugin is not set up: run: echo "$VAULT_TOKEN" | docker pass plugins vault '
-    "setup --address URL"
-)
+NOT_SET_UP = f"the vault plugin is not set up: run: {TOKEN_EXAMPLE}"
 
 
-def _section() -> dict[str, Any]:
-    from docker_pass.core.config import load_config
-    from docker_pass.core.state import plugin_settings
-
-    return plugin_settings(load_config(), PLUGIN_NAME)
-
-
-def _text(section: Mapping[str, Any], key: str, default: str = "") -> str:
-    value = section.get(key, default)
-    if not isinstance(value, str):
-        raise FatalPluginError(
-            f"config plugins.{PLUGIN_NAME}.{key} must be a string; fix it, then run: "
-            f"{enable_remedy(PLUGIN_NAME)}"
-        )
-    return value.strip()
-
-
-def _number(section: Mapping[str, Any], key: str, default: float, env: str = "") -> float:
-    raw: Any = os.environ.get(env, "").strip() if env else ""
-    source = f"${env}"
-    if not raw:
-        raw, source = section.get(key), f"config plugins.{PLUGIN_NAME}.{key}"
-        if raw is None:
-            return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = -1.0
-    if value < 0 or isinstance(raw, bool):
-        raise FatalPluginError(
-            f"{source}: {shorten(str(raw), 40)!r} is not a number (0 or more); fix it, then "
-            f"run: {enable_remedy(PLUGIN_NAME)}"
-        )
-    return value
-
-
-def settings_from_config(section: Mapping[str, Any]) -> VaultSettings:
-    """The plugin's :class:`VaultSettings` from its config section."""
-    address = _text(section, "address")
+def settings_from_config(section: PluginSettings) -> VaultSettings:
+    """The plugin's :class:`VaultSettings` from its section of the config file."""
+    address = section.text("address")
     if not address:
         raise FatalPluginError(NOT_SET_UP)
     return VaultSettings(
         address,
-        mount=_text(section, "mount", "secret"),
-        prefix=_text(section, "prefix"),
-        namespace=_text(section, "namespace"),
-        ca_cert=_text(section, "ca_cert"),
-        role_id=_text(section, "role_id"),
+        mount=section.text("mount", "secret"),
+        prefix=section.text("prefix"),
+        namespace=section.text("namespace"),
+        ca_cert=section.text("ca_cert"),
+        role_id=section.text("role_id"),
     )
 
 
@@ -188,13 +152,14 @@ class VaultPlugin:
     def setup_form(cls) -> Setup:
         """What ``docker pass plugins vault setup`` and the TUI's setup form ask for."""
         # Imported here: every engine imports this module, and only setting up needs the form.
-        from docker_pass.core.setup import Setup, SetupField
+        from docker_pass.core.setup import FieldKind, Setup, SetupField
 
         fields = (
             SetupField(
                 "address",
                 "Address",
                 one_word=True,
+                metavar="URL",
                 help="The server's URL, as in https://vault.example.com:8200",
             ),
             SetupField(
@@ -205,17 +170,33 @@ class VaultPlugin:
                 one_word=True,
                 noun="token",
                 help="Checked with lookup-self before it is stored (or give an AppRole below).",
+                only_without="role_id",
+                example=TOKEN_EXAMPLE,
             ),
-            SetupField("mount", "Mount", default="secret", one_word=True, help="A KV v2 mount."),
+            SetupField(
+                "mount",
+                "Mount",
+                default="secret",
+                one_word=True,
+                metavar="PATH",
+                help="A KV v2 mount.",
+            ),
             SetupField(
                 "prefix",
                 "Prefix",
                 required=False,
                 one_word=True,
+                metavar="PATH",
                 help="The ID a/b is the KV path <prefix>/a/b.",
             ),
-            SetupField("namespace", "Namespace", required=False, one_word=True),
-            SetupField("ca_cert", "CA certificate file", required=False),
+            SetupField("namespace", "Namespace", required=False, one_word=True, metavar="NS"),
+            SetupField(
+                "ca_cert",
+                "CA certificate file",
+                required=False,
+                kind=FieldKind.PATH,
+                metavar="FILE",
+            ),
             SetupField(
                 "role_id",
                 "Role ID (AppRole)",
@@ -230,6 +211,8 @@ class VaultPlugin:
                 required=False,
                 one_word=True,
                 noun="secret ID",
+                only_with="role_id",
+                example=APPROLE_EXAMPLE,
             ),
         )
         intro = (
@@ -271,15 +254,15 @@ class VaultPlugin:
         from docker_pass.backends.vault.auth import read_from_keychain
         from docker_pass.backends.vault.client import KvClient
 
-        section = _section()
+        section = PluginSettings(PLUGIN_NAME)
         settings = self._given or settings_from_config(section)
         ttl = self._given_ttl
         if ttl is None:
-            ttl = _number(section, "cache_ttl", DEFAULT_CACHE_TTL, CACHE_TTL_ENV)
+            ttl = section.seconds("cache_ttl", DEFAULT_CACHE_TTL, env=CACHE_TTL_ENV)
         concurrency = self._given_concurrency or int(
-            _number(section, "concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
+            section.number("concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
         )
-        timeout = _number(section, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
+        timeout = section.seconds("timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
         self.settings = settings
         self.cache = TreeCache(ttl)
         self.concurrency = max(1, concurrency)

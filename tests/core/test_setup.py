@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN, TOKEN_ID
-from docker_pass.cli.commands.onepassword import stdin_wording
+from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN
 from docker_pass.core.config import load_config
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import Envelope, SecretInfo
@@ -30,6 +29,7 @@ from docker_pass.core.setup import (
     secret_id,
 )
 from docker_pass.core.state import RunStatus
+from tests.support.fakes.onepassword_data import TOKEN_ID
 
 if TYPE_CHECKING:
     import builtins
@@ -132,7 +132,7 @@ def test_the_cli_wording_of_each_rule(raw: str, message: str) -> None:
             {"service-account-token": raw},
             keychain=keychain,
             plugins=keychain,
-            wording=stdin_wording(),
+            wording=setup.stdin_wording(),
         )
     assert str(caught.value) == message
     assert caught.value.field == "service-account-token"
