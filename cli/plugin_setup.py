@@ -69,8 +69,10 @@ def read_secrets(
         try:
             text = stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError:
-            what = (fields[0].noun or fields[0].lower_label) if len(fields) == 1 else "secrets"
-            raise UsageError(f"the {what} on stdin is not UTF-8 text") from None
+            what = f"{fields[0].noun or fields[0].lower_label} on stdin is"
+            raise UsageError(
+                f"the {what if len(fields) == 1 else 'secrets on stdin are'} not UTF-8 text"
+            ) from None
         raws = [text] if len(fields) == 1 else [*text.splitlines(), *[""] * len(fields)]
     # Stdin is the only way to give a secret in play: an empty one is missing, whatever the
     # form says of the field (vault's token is optional there: an AppRole may replace it).

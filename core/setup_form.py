@@ -104,7 +104,9 @@ class SetupField:
 
     @property
     def lower_label(self) -> str:
-        """The label as a sentence says it ("service account token")."""
+        """The label as a sentence says it ("service account token"; "API key" stays)."""
+        if self.label[1:2].isupper():  # an acronym
+            return self.label
         return self.label[:1].lower() + self.label[1:]
 
     def in_play(self, answers: Mapping[str, str]) -> bool:

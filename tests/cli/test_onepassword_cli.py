@@ -177,6 +177,21 @@ def test_setup_run_purge_through_1password_sdk() -> None:
     )
 
 
+def test_plugins_setup_1password_sdk_is_the_same_command() -> None:
+    setup = ok("plugins", "setup", "1password-sdk", input=f"{TOKEN}\n".encode())
+    assert setup.splitlines()[0].startswith(
+        "Stored the 1Password service account token with the docker-pass"
+    )
+    assert setup.splitlines()[1] == "1password-sdk: running"
+    assert TOKEN not in setup
+    assert ok("plugins", "purge", "1password-sdk").splitlines() == [
+        "1password-sdk: disabled",
+        "Removed the 1Password service account token.",
+    ]
+    help_text = ok("plugins", "setup", "1password-sdk", "--help")
+    assert 'echo "$OP_SERVICE_ACCOUNT_TOKEN" | docker pass plugins 1password setup' in help_text
+
+
 def test_setup_with_a_rejected_token_reports_the_crash_without_the_token() -> None:
     result = docker_pass("plugins", "1password", "setup", input=b"ops_wrong-token\n")
     assert result.returncode == 1
