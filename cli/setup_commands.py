@@ -49,7 +49,7 @@ def register(verbs: Verbs) -> None:
         "setup",
         help="Set up a plugin: store what it asks for, and enable it",
         description=(
-            "Store what plugin NAME asks for (a secret from stdin, settings from its options), "
+            "Store what plugin NAME asks for (a secret from stdin, settings from its options),\n"
             "checked first, and enable it. Each plugin's options: 'plugins setup NAME --help'."
         ),
         add_help=False,

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "plugins",
         help="Manage secrets engine plugins",
         description=(
-            "List plugins and their health; enable or disable configurable ones; set up the "
+            "List plugins and their health; enable or disable configurable ones; set up the\n"
             "ones that ask for something (a token, an address) before they can start."
         ),
         add_help=False,
