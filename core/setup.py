@@ -232,10 +232,22 @@ def find_setup(name: str) -> Setup | None:
 
 
 def find_setups(names: Sequence[str]) -> dict[str, Setup]:
-    """The setups of every plugin in ``names`` that describes one."""
+    """The setups of every plugin in ``names`` that describes one; a plugin whose form cannot
+    be read is left out, so one broken plugin never hides the others' (or breaks a help)."""
     out: dict[str, Setup] = {}
     for name in names:
-        setup = find_setup(name)
+        try:
+            setup = find_setup(name)
+        except Exception as exc:  # noqa: BLE001 - a third party's setup_form() may raise anything
+            import logging
+
+            from docker_pass.core.errors import describe_unexpected
+
+            # By its type only: a library's message could hold data.
+            logging.getLogger("docker_pass.setup").debug(
+                "plugin %s: its setup form cannot be read (%s)", name, describe_unexpected(exc)
+            )
+            continue
         if setup is not None:
             out[name] = setup
     return out

@@ -26,6 +26,7 @@ from docker_pass.core.setup import (
     apply_setup,
     current_settings,
     find_setup,
+    find_setups,
     secret_id,
 )
 from docker_pass.core.state import RunStatus
@@ -303,3 +304,25 @@ def test_through_an_engine_the_plugin_comes_up_once_set_up() -> None:
             "address": "https://vault:8200",
             "enabled": True,
         }
+
+
+def test_a_plugin_whose_form_cannot_be_read_is_left_out_of_the_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Broken:
+        @classmethod
+        def setup_form(cls) -> Setup:
+            raise RuntimeError("a third party's bug")
+
+    real = find_setup("1password-sdk")
+    assert real is not None
+
+    def load(name: str, specs: object = None) -> object:
+        if name == "broken":
+            return Broken
+        from docker_pass.backends.onepassword.sdk_plugin import OnePasswordSdkPlugin
+
+        return OnePasswordSdkPlugin
+
+    monkeypatch.setattr("docker_pass.core.registry.load_plugin_class", load)
+    assert find_setups(["broken", "1password-sdk"]) == {"1password-sdk": real}
