@@ -131,14 +131,20 @@ def build_parser(prog: str, only: str | None = None) -> argparse.ArgumentParser:
 def _accept_debug_anywhere(sub: argparse._SubParsersAction[Any]) -> None:
     """Let the global flags follow the verb too (``docker pass run --no-daemon -- …``)."""
     for parser in set(sub.choices.values()):
-        for flag in ("--debug", "--no-daemon"):
-            if flag not in parser._option_string_actions:
-                parser.add_argument(
-                    flag, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-                )
+        accept_global_flags(parser)
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _accept_debug_anywhere(action)
+
+
+def accept_global_flags(parser: argparse.ArgumentParser) -> None:
+    """Let ``--debug`` and ``--no-daemon`` follow a (sub)command's own words; for a parser
+    added while parsing (``plugins setup NAME``'s, built from NAME's setup form)."""
+    for flag in ("--debug", "--no-daemon"):
+        if flag not in parser._option_string_actions:
+            parser.add_argument(
+                flag, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,9 +5,10 @@ Two grains, so that one plugin's bad setting never breaks the whole CLI:
 - :func:`validate_config` runs on every load and raises one :class:`DockerPassError` naming the
   file and the dotted key: the shape of the file (objects where objects belong, nesting depth),
   ``storage``, ``engine.*``, ``tui.keymap`` and every ``plugins.<name>.enabled``.
-- :func:`plugin_setting_problem` checks the settings only one plugin reads (``pattern``,
-  ``refresh_interval``, ``timeout``); the engine shows that plugin crashed with the message, and
-  brings it back once the file is fixed.
+- :func:`plugin_setting_problem` checks the settings the engine reads of each plugin
+  (``pattern``, ``refresh_interval``, ``timeout``; the rules of :mod:`.plugin_settings`, where a
+  plugin reads the rest of its section); the engine shows that plugin crashed with the message,
+  and brings it back once the file is fixed.
 
 Unknown keys are kept and not checked (a newer version may have written them).  Standard library
 only and no imports at module level: ``get`` loads the config on every run.
@@ -24,7 +25,8 @@ MAX_DEPTH = 16
 #: At most this many characters of a bad value reach a message.
 SHOWN_CHARS = 60
 
-#: ``storage`` values (the keychain plugin's kinds; kept here so loading imports no backend).
+#: ``storage`` values: ``auto`` and the kinds of store the keychain plugin keeps (their one home:
+#: here, so that loading the config imports no backend; the keychain plugin reads them here).
 STORAGE_KINDS = ("auto", "secret-service", "keyring", "file")
 
 
@@ -119,13 +121,12 @@ def plugin_setting_problem(section: dict[str, Any], name: str, where: str) -> st
         return f"config {where}: plugins.{name}.pattern must be a pattern (a string), not " + (
             shown(pattern)
         )
+    from docker_pass.core.plugin_settings import SECONDS, is_seconds
+
     for key in ("refresh_interval", "timeout"):
         value = section.get(key)
-        if value is not None and not (_is_number(value) and value >= 0):
-            return (
-                f"config {where}: plugins.{name}.{key} must be a number of seconds (0 or more), "
-                f"not {shown(value)}"
-            )
+        if value is not None and not is_seconds(value):
+            return f"config {where}: plugins.{name}.{key} must be {SECONDS}, not {shown(value)}"
     return ""
 
 

@@ -32,6 +32,7 @@ from docker_pass.core.plugin import (
     INTERNAL_REALM,
     KEYCHAIN_PLUGIN,
     Capability,
+    KnowsStoreKind,
     Plugin,
     WatchHint,
     WritablePlugin,
@@ -603,10 +604,12 @@ class Engine:
         else:
             status, message = state.status, state.message
         instance = slot.instance
-        storage = ""
+        storage = store_kind = ""
         if instance is not None:
             try:
                 storage = instance.storage()
+                if isinstance(instance, KnowsStoreKind):
+                    store_kind = instance.store_kind()
             except DockerPassError as exc:
                 storage = f"unavailable: {exc}"
         cls = self._factories.get(slot.name)
@@ -624,6 +627,7 @@ class Engine:
             storage=storage,
             capabilities=slot.capabilities,
             changed_at=state.changed_at,
+            store_kind=store_kind,
         )
 
 

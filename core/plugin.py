@@ -127,6 +127,17 @@ class Plugin(Protocol):
 
 
 @runtime_checkable
+class KnowsStoreKind(Protocol):
+    """Optional for a :class:`Plugin`: it says what kind of store it keeps secrets in, so a
+    front names it without reading the storage text (the TUI's editor: "Saves to docker-pass
+    (encrypted file store)").  Reported as ``PluginStatus.store_kind``."""
+
+    def store_kind(self) -> str:
+        """A kind of store (``secret-service``, ``file``, ``keyring``), or "" if unknown."""
+        ...
+
+
+@runtime_checkable
 class WritablePlugin(Plugin, Protocol):
     """A plugin that also reads one secret, stores and removes secrets (``docker-pass``)."""
 

@@ -33,6 +33,7 @@ class PluginStatus(FrozenValue):
         "pattern",
         "status",
         "storage",
+        "store_kind",
         "version",
     )
     name: str
@@ -43,6 +44,9 @@ class PluginStatus(FrozenValue):
     pattern: str
     message: str
     storage: str
+    #: What kind of store it keeps secrets in, as the store says (the ``docker-pass`` plugin:
+    #: ``secret-service``, ``file`` or ``keyring``); "" for a plugin that does not say.
+    store_kind: str
     #: What the plugin can do: list, read, write, delete.
     capabilities: frozenset[Capability]
     changed_at: float
@@ -60,6 +64,7 @@ class PluginStatus(FrozenValue):
         storage: str = "",
         capabilities: frozenset[Capability] = frozenset({Capability.LIST, Capability.READ}),
         changed_at: float = 0.0,
+        store_kind: str = "",
     ) -> None:
         self._set("name", name)
         self._set("version", version)
@@ -69,6 +74,7 @@ class PluginStatus(FrozenValue):
         self._set("pattern", pattern)
         self._set("message", message)
         self._set("storage", storage)
+        self._set("store_kind", store_kind)
         self._set("capabilities", frozenset(capabilities))
         self._set("changed_at", changed_at)
 

@@ -143,6 +143,7 @@ def plugin_detail(status: PluginStatus) -> dockerpass_pb.PluginDetail:
         writable=status.writable,
         changed_at=_timestamp(changed),
         version=status.version,
+        store_kind=status.store_kind,
     )
 
 

@@ -407,7 +407,7 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
         """Open the editor for a new secret in the realm under the cursor, saved to a writable
         plugin (a choice when several run; ``docker-pass`` first)."""
         targets = {
-            s.name: s.storage
+            s.name: s
             for s in sorted(self.plugin_statuses, key=lambda s: s.name != KEYCHAIN_PLUGIN)
             if s.writable and s.status == RunStatus.RUNNING
         }
@@ -425,7 +425,7 @@ class DockerPassApp(SetupFlow, UndoWorkers, LiveListing):
             return
         self._hide_value()
         status = self._plugin(info.provider)
-        self.push_screen(EditorScreen(info, storage=status.storage if status else ""))
+        self.push_screen(EditorScreen(info, status=status))
 
     def on_editor_screen_current_value_requested(
         self, message: EditorScreen.CurrentValueRequested

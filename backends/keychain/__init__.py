@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
+from docker_pass.core.config_schema import STORAGE_KINDS
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from docker_pass.core.plugin import WatchHint
 
 STORE_ENV = "DOCKER_PASS_STORE"
-STORE_KINDS = ("auto", "secret-service", "keyring", "file")
+#: ``auto`` and the kinds of store (their home is the config's schema: ``storage`` names them).
+STORE_KINDS = STORAGE_KINDS
 
 
 class StoreChoice(FrozenValue):
@@ -186,6 +188,11 @@ class KeychainPlugin:
     def storage(self) -> str:
         """The store in use and what chose it."""
         return f"{self.store.location()} ({self.choice.source})"
+
+    def store_kind(self) -> str:
+        """The kind of store in use, as the store says: ``secret-service``, ``file`` or
+        ``keyring``."""
+        return self.store.kind
 
     def watch_hint(self) -> WatchHint | None:
         """How to notice other processes' changes: the store's own hint (the Secret Service

@@ -1,4 +1,4 @@
-"""What both 1Password plugins share: settings, the cached item list, list and resolve.
+"""What both 1Password plugins share: the cached item list, list and resolve.
 
 A subclass says how to read the item list (``_fetch_items``) and one item's fields
 (``_fetch_fields``); this class keeps the list in memory, refreshes it when it is older than the
@@ -9,7 +9,6 @@ envelopes; nothing is written to disk.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -24,12 +23,10 @@ from docker_pass.backends.onepassword.items import (
     primary_field,
 )
 from docker_pass.core import __version__
-from docker_pass.core.config import load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import READ_ONLY, enable_remedy
-from docker_pass.core.state import plugin_settings
+from docker_pass.core.plugin import READ_ONLY
 
 if TYPE_CHECKING:
     import builtins
@@ -39,44 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_REFRESH_INTERVAL = 300.0
 #: Seconds one call to 1Password may take, unless configured.
 DEFAULT_TIMEOUT = 30.0
-
-
-def setting_seconds(
-    plugin: str, key: str, env: str, default: float, given: float | None = None
-) -> tuple[float, str]:
-    """A number of seconds and where it came from: argument, environment, config, default."""
-    if given is not None:
-        return given, "given"
-    raw = os.environ.get(env, "").strip()
-    source = f"${env}"
-    if not raw:
-        configured = plugin_settings(load_config(), plugin).get(key)
-        if configured is None:
-            return default, "default"
-        raw, source = str(configured), f"config plugins.{plugin}.{key}"
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise FatalPluginError(
-            f"{source}: {raw!r} is not a number of seconds; fix it, then run: "
-            f"{enable_remedy(plugin)}"
-        ) from None
-    if seconds < 0:
-        raise FatalPluginError(
-            f"{source}: {raw!r} is negative; fix it, then run: {enable_remedy(plugin)}"
-        )
-    return seconds, source
-
-
-def setting_text(plugin: str, key: str, env: str) -> tuple[str, str]:
-    """A text setting and where it came from (``("", "default")`` when unset)."""
-    raw = os.environ.get(env, "").strip()
-    if raw:
-        return raw, f"${env}"
-    configured = plugin_settings(load_config(), plugin).get(key)
-    if configured is None or str(configured).strip() == "":
-        return "", "default"
-    return str(configured).strip(), f"config plugins.{plugin}.{key}"
 
 
 class CachedItemsPlugin(ABC):

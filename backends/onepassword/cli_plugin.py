@@ -34,12 +34,11 @@ from docker_pass.backends.onepassword.base import (
     DEFAULT_REFRESH_INTERVAL,
     DEFAULT_TIMEOUT,
     CachedItemsPlugin,
-    setting_seconds,
-    setting_text,
 )
 from docker_pass.backends.onepassword.items import Field, Item
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import enable_remedy
+from docker_pass.core.plugin_settings import PluginSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,12 +140,16 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Arguments override the settings (tests); by default they come from env and config."""
-        interval, _ = setting_seconds(
-            PLUGIN_NAME, "refresh_interval", REFRESH_ENV, DEFAULT_REFRESH_INTERVAL, refresh_interval
-        )
-        super().__init__(interval, clock)
-        self.timeout, _ = setting_seconds(
-            PLUGIN_NAME, "timeout", TIMEOUT_ENV, DEFAULT_TIMEOUT, timeout
+        self.settings = PluginSettings(PLUGIN_NAME)
+        if refresh_interval is None:
+            refresh_interval = self.settings.seconds(
+                "refresh_interval", DEFAULT_REFRESH_INTERVAL, env=REFRESH_ENV
+            )
+        super().__init__(refresh_interval, clock)
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else self.settings.seconds("timeout", DEFAULT_TIMEOUT, env=TIMEOUT_ENV)
         )
         self._op_path = op_path
         self._runner: OpRunner | None = None
@@ -170,7 +173,8 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         if self._op_path:
             configured, source = self._op_path, "given"
         else:
-            configured, source = setting_text(PLUGIN_NAME, "op_path", OP_PATH_ENV)
+            configured = self.settings.text("op_path", env=OP_PATH_ENV)
+            source = self.settings.where("op_path", env=OP_PATH_ENV)
         if not configured:
             found = shutil.which("op")
             if found is None:

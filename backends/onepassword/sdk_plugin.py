@@ -1,8 +1,8 @@
 """The ``1password-sdk`` plugin: 1Password through a service account and ``onepassword-sdk``.
 
 ``docker pass plugins 1password setup`` stores the service account token with the
-``docker-pass`` keychain plugin under :data:`TOKEN_ID` and enables this plugin; on start it reads
-the token (through the plugin registry, like any other plugin), signs in with
+``docker-pass`` keychain plugin (the setup form's one secret field) and enables this plugin; on
+start it reads the token back (:func:`~docker_pass.core.setup.read_setup_secret`), signs in with
 ``Client.authenticate``, and reads every vault's item list (``client.vaults.list()``,
 ``client.items.list(vault_id)``) into memory, again when that list is older than the refresh
 interval.  Values are read when a secret is resolved (``client.items.get(vault_id, item_id)``).
@@ -37,18 +37,15 @@ from docker_pass.backends.onepassword.base import (
     DEFAULT_TIMEOUT,
     CachedItemsPlugin,
 )
-from docker_pass.backends.onepassword.base import setting_seconds as _setting_seconds
 from docker_pass.backends.onepassword.items import Field, Item
 from docker_pass.core import __version__
 from docker_pass.core.errors import (
-    DockerPassError,
     FatalPluginError,
     PluginError,
-    SecretNotFoundError,
 )
-from docker_pass.core.ids import ID
-from docker_pass.core.names import KEYCHAIN_PLUGIN, PROGRAM, SETUP_REALM
+from docker_pass.core.names import PROGRAM
 from docker_pass.core.plugin import enable_remedy
+from docker_pass.core.plugin_settings import PluginSettings
 
 if TYPE_CHECKING:
     import builtins
@@ -57,8 +54,6 @@ if TYPE_CHECKING:
     from docker_pass.core.setup import Setup
 
 PLUGIN_NAME = "1password-sdk"
-#: Where the ``docker-pass`` plugin keeps the service account token (internal realm).
-TOKEN_ID = f"{SETUP_REALM}/{PLUGIN_NAME}/service-account-token"
 #: How the SDK names this integration to 1Password (the product, not the plugin).
 INTEGRATION_NAME = PROGRAM
 TIMEOUT_ENV = "DOCKER_PASS_OP_SDK_TIMEOUT"
@@ -66,13 +61,14 @@ REFRESH_ENV = "DOCKER_PASS_OP_SDK_REFRESH"
 #: Tests only: ``module:callable`` standing in for ``onepassword.Client.authenticate``.
 CLIENT_ENV = "DOCKER_PASS_OP_SDK_CLIENT"
 
+#: How the setup command is given the token (Docker documents `plugins 1password setup`).
 SETUP = 'echo "$OP_SERVICE_ACCOUNT_TOKEN" | docker pass plugins 1password setup'
 NO_TOKEN = f"no 1Password service account token is stored: run: {SETUP}"
 TOKEN_REJECTED = (
     "1Password rejected the service account token (invalid, expired or revoked): "
     f"create a new token for the service account, then run: {SETUP}"
 )
-#: The setup form's one field; its answer is stored under :data:`TOKEN_ID`.
+#: The setup form's one field (so the leaf of the token's ID in the keychain's internal realm).
 TOKEN_FIELD = "service-account-token"  # noqa: S105
 #: Every 1Password service account token begins so.
 TOKEN_PREFIX = "ops_"  # noqa: S105
@@ -102,33 +98,12 @@ _BUILT_IN_PURPOSES = {"password": "PASSWORD", "username": "USERNAME"}
 
 
 def read_token_from_keychain() -> str:
-    """The stored service account token, read through the ``docker-pass`` plugin."""
-    from docker_pass.core.plugin import WritablePlugin
-    from docker_pass.core.registry import create_plugin
+    """The stored service account token, read back through the ``docker-pass`` plugin."""
+    # Imported here: every engine imports this module, and only a start reads the token.
+    from docker_pass.core.setup import read_setup_secret
 
-    keychain = create_plugin(KEYCHAIN_PLUGIN)
-    if not isinstance(keychain, WritablePlugin):
-        raise FatalPluginError(f"plugin {KEYCHAIN_PLUGIN} cannot hold the service account token")
-    try:
-        keychain.start()
-        envelope = keychain.get(ID(TOKEN_ID))
-    except SecretNotFoundError:
-        raise FatalPluginError(NO_TOKEN) from None
-    except FatalPluginError:
-        raise
-    except DockerPassError as exc:
-        raise PluginError(
-            f"reading the service account token from plugin {KEYCHAIN_PLUGIN}: {exc}"
-        ) from None
-    finally:
-        keychain.stop()
-    try:
-        token = envelope.value.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise FatalPluginError(
-            f"the stored service account token is not text: run: {SETUP}"
-        ) from None
-    if not token:
+    token = read_setup_secret(PLUGIN_NAME, TOKEN_FIELD)
+    if token is None:
         raise FatalPluginError(NO_TOKEN)
     return token
 
@@ -243,13 +218,22 @@ class OnePasswordSdkPlugin(CachedItemsPlugin):
             one_word=True,
             noun="token",
             help="Starts with ops_; from 1Password: Developer > Service accounts.",
+            example=SETUP,
         )
         intro = (
             "The 1password-sdk plugin reads the vaults a 1Password service account may read. "
             "Its token is stored in the OS keychain by the docker-pass plugin, replacing any "
             "earlier one."
         )
-        return Setup(PLUGIN_NAME, "1Password", (token,), intro=intro, check=check_token)
+        # `docker pass plugins 1password setup|purge`: the spelling Docker documents.
+        return Setup(
+            PLUGIN_NAME,
+            "1Password",
+            (token,),
+            intro=intro,
+            check=check_token,
+            aliases=("1password",),
+        )
 
     def __init__(
         self,
@@ -260,12 +244,16 @@ class OnePasswordSdkPlugin(CachedItemsPlugin):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Arguments override the defaults (tests); settings come from env and config."""
-        interval, _ = _setting_seconds(
-            PLUGIN_NAME, "refresh_interval", REFRESH_ENV, DEFAULT_REFRESH_INTERVAL, refresh_interval
-        )
-        super().__init__(interval, clock)
-        self.timeout, _ = _setting_seconds(
-            PLUGIN_NAME, "timeout", TIMEOUT_ENV, DEFAULT_TIMEOUT, timeout
+        settings = PluginSettings(PLUGIN_NAME)
+        if refresh_interval is None:
+            refresh_interval = settings.seconds(
+                "refresh_interval", DEFAULT_REFRESH_INTERVAL, env=REFRESH_ENV
+            )
+        super().__init__(refresh_interval, clock)
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else settings.seconds("timeout", DEFAULT_TIMEOUT, env=TIMEOUT_ENV)
         )
         self._token_source = token_source or read_token_from_keychain
         self._authenticate = authenticate

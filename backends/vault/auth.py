@@ -3,8 +3,9 @@
 ``docker pass plugins vault setup`` stores either the token, or (with ``--role-id``) the AppRole
 secret ID, with the ``docker-pass`` keychain plugin under
 ``docker/secrets-engine/plugins/vault/…``; the role ID is a setting.  On start the plugin reads
-it through the plugin registry, like any other plugin, and checks the token with
-``lookup-self`` (an AppRole login makes a fresh token instead).
+it back (:func:`~docker_pass.core.setup.read_setup_secret`: through the keychain plugin, as any
+plugin does) and checks the token with ``lookup-self`` (an AppRole login makes a fresh token
+instead).
 
 While the plugin runs (the daemon keeps it running for days), a thread renews a renewable token
 (``renew-self``) when two thirds of its time to live have passed; when it cannot be renewed and
@@ -18,9 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.vault.errors import PLUGIN_NAME, VaultSettings, token_refused
-from docker_pass.core.errors import DockerPassError, FatalPluginError, PluginError
-from docker_pass.core.ids import ID
-from docker_pass.core.names import KEYCHAIN_PLUGIN, SETUP_REALM
+from docker_pass.core.errors import FatalPluginError, PluginError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,38 +35,13 @@ RENEW_AT = 2 / 3
 MIN_RENEW_WAIT = 1.0
 
 
-def secret_id_of(field: str) -> ID:
-    """Where the keychain plugin keeps the setup form's secret ``field`` (as core.setup does)."""
-    return ID(f"{SETUP_REALM}/{PLUGIN_NAME}/{field}")
-
-
 def read_from_keychain(field: str) -> str | None:
-    """The stored answer ``field``, read through the ``docker-pass`` plugin; ``None`` if none."""
-    from docker_pass.core.errors import SecretNotFoundError
-    from docker_pass.core.plugin import WritablePlugin
-    from docker_pass.core.registry import create_plugin
+    """The stored answer ``field`` of the setup form, read through the ``docker-pass`` plugin;
+    ``None`` if none (:func:`~docker_pass.core.setup.read_setup_secret`)."""
+    # Imported here: every engine imports this module, and only a start reads the secret.
+    from docker_pass.core.setup import read_setup_secret
 
-    keychain = create_plugin(KEYCHAIN_PLUGIN)
-    if not isinstance(keychain, WritablePlugin):
-        raise FatalPluginError(f"plugin {KEYCHAIN_PLUGIN} cannot hold the vault token")
-    try:
-        keychain.start()
-        envelope = keychain.get(secret_id_of(field))
-    except SecretNotFoundError:
-        return None
-    except FatalPluginError:
-        raise
-    except DockerPassError as exc:
-        raise PluginError(
-            f"reading the vault {field} from plugin {KEYCHAIN_PLUGIN}: {exc}"
-        ) from None
-    finally:
-        keychain.stop()
-    try:
-        text = envelope.value.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return None
-    return text or None
+    return read_setup_secret(PLUGIN_NAME, field)
 
 
 class TokenKeeper:

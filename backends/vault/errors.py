@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PLUGIN_NAME = "vault"
+#: The setup command, in the spelling Docker's documentation uses for plugin commands, and a
+#: command line that pipes in each of its secrets (the setup form's examples).
+SETUP_COMMAND = "docker pass plugins vault setup"
+TOKEN_EXAMPLE = f'echo "$VAULT_TOKEN" | {SETUP_COMMAND} --address URL'
+APPROLE_EXAMPLE = f'echo "$SECRET_ID" | {SETUP_COMMAND} --address URL --role-id ROLE_ID'
 
 
 class VaultSettings:
@@ -54,7 +59,7 @@ class VaultSettings:
 
     def setup_command(self) -> str:
         """The command that sets the plugin up again with these settings (secret on stdin)."""
-        parts = ["docker pass plugins vault setup", "--address", shlex.quote(self.address)]
+        parts = [SETUP_COMMAND, "--address", shlex.quote(self.address)]
         if self.mount != "secret":
             parts += ["--mount", shlex.quote(self.mount)]
         if self.prefix:

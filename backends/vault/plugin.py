@@ -2,14 +2,9 @@
 
 ``docker pass plugins vault setup --address URL …`` checks a token (``lookup-self``) or an
 AppRole login, stores the token or secret ID with the ``docker-pass`` keychain plugin, writes
-the other answers to ``plugins.vault`` in the config file, and enables this plugin.  The
-mapping of IDs to KV paths and keys is :mod:`.kv`'s; listing is :mod:`.walk`'s pruned walk;
-failures are classified by :mod:`.errors`.
-
-Settings (``plugins.vault`` in the config file): ``address``, ``mount`` (``secret``),
-``prefix``, ``namespace``, ``ca_cert``, ``role_id``, ``pattern`` (``**``), ``cache_ttl``
-(seconds a listed folder is kept in memory, 30; ``$DOCKER_PASS_VAULT_CACHE_TTL``),
-``concurrency`` (LIST and read calls in flight, 8), ``timeout`` (seconds per call, 10).
+the other answers to ``plugins.vault`` in the config file, and enables this plugin (the form,
+its check and the settings: :mod:`.settings`).  The mapping of IDs to KV paths and keys is
+:mod:`.kv`'s; listing is :mod:`.walk`'s pruned walk; failures are classified by :mod:`.errors`.
 
 Writes use KV v2 check-and-set: a secret this plugin has read is written only if it is still
 the version it read (else the write is refused, nothing is overwritten); a secret it has not
@@ -19,18 +14,22 @@ read, only if it is still the version it finds just before writing.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.vault import kv
-from docker_pass.backends.vault.auth import SECRET_ID_FIELD, TOKEN_FIELD, TokenKeeper
+from docker_pass.backends.vault.auth import TokenKeeper
 from docker_pass.backends.vault.errors import (
     PLUGIN_NAME,
     MissingPathError,
     PermissionDeniedError,
     VaultSettings,
+)
+from docker_pass.backends.vault.settings import (
+    CACHE_TTL_ENV,
+    DEFAULT_TIMEOUT,
+    settings_from_config,
 )
 from docker_pass.backends.vault.walk import (
     DEFAULT_CACHE_TTL,
@@ -48,7 +47,8 @@ from docker_pass.core.errors import (
     shorten,
 )
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.plugin import READ_WRITE, enable_remedy
+from docker_pass.core.plugin import READ_WRITE
+from docker_pass.core.plugin_settings import PluginSettings
 
 if TYPE_CHECKING:
     import builtins
@@ -58,117 +58,8 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.setup import Setup
 
-CACHE_TTL_ENV = "DOCKER_PASS_VAULT_CACHE_TTL"
-DEFAULT_TIMEOUT = 10.0
 #: How many secrets' last-read versions are kept for check-and-set.
 SEEN_VERSIONS = 4096
-NOT_SET_UP = (
-    'the vault plugin is not set up: run: echo "$VAULT_TOKEN" | docker pass plugins vault '
-    "setup --address URL"
-)
-
-
-def _section() -> dict[str, Any]:
-    from docker_pass.core.config import load_config
-    from docker_pass.core.state import plugin_settings
-
-    return plugin_settings(load_config(), PLUGIN_NAME)
-
-
-def _text(section: Mapping[str, Any], key: str, default: str = "") -> str:
-    value = section.get(key, default)
-    if not isinstance(value, str):
-        raise FatalPluginError(
-            f"config plugins.{PLUGIN_NAME}.{key} must be a string; fix it, then run: "
-            f"{enable_remedy(PLUGIN_NAME)}"
-        )
-    return value.strip()
-
-
-def _number(section: Mapping[str, Any], key: str, default: float, env: str = "") -> float:
-    raw: Any = os.environ.get(env, "").strip() if env else ""
-    source = f"${env}"
-    if not raw:
-        raw, source = section.get(key), f"config plugins.{PLUGIN_NAME}.{key}"
-        if raw is None:
-            return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = -1.0
-    if value < 0 or isinstance(raw, bool):
-        raise FatalPluginError(
-            f"{source}: {shorten(str(raw), 40)!r} is not a number (0 or more); fix it, then "
-            f"run: {enable_remedy(PLUGIN_NAME)}"
-        )
-    return value
-
-
-def settings_from_config(section: Mapping[str, Any]) -> VaultSettings:
-    """The plugin's :class:`VaultSettings` from its config section."""
-    address = _text(section, "address")
-    if not address:
-        raise FatalPluginError(NOT_SET_UP)
-    return VaultSettings(
-        address,
-        mount=_text(section, "mount", "secret"),
-        prefix=_text(section, "prefix"),
-        namespace=_text(section, "namespace"),
-        ca_cert=_text(section, "ca_cert"),
-        role_id=_text(section, "role_id"),
-    )
-
-
-def check_setup(values: Mapping[str, str]) -> None:
-    """Refuse answers the vault refuses: the token must pass ``lookup-self`` (or the AppRole
-    must log in) at the address, before anything is stored."""
-    from docker_pass.backends.vault.client import KvClient
-    from docker_pass.core.setup import SetupError
-
-    address = values.get("address", "")
-    if not address.startswith(("http://", "https://")):
-        raise SetupError(
-            "the address must be a URL that starts with http:// or https://", "address"
-        )
-    ca_cert = values.get("ca_cert", "")
-    if ca_cert and not os.path.isfile(ca_cert):
-        raise SetupError(f"no CA certificate file at {shorten(ca_cert)}", "ca_cert")
-    for name in ("mount", "prefix"):
-        if ".." in values.get(name, "").split("/"):
-            raise SetupError(f"the {name} cannot hold a .. component", name)
-    role_id = values.get("role_id", "")
-    token = values.get(TOKEN_FIELD, "")
-    secret_id = values.get(SECRET_ID_FIELD, "")
-    if role_id and not secret_id:
-        raise SetupError("an AppRole login needs its secret ID", SECRET_ID_FIELD)
-    if not role_id and not token:
-        raise SetupError("no token given (or a role ID and its secret ID)", TOKEN_FIELD)
-    settings = VaultSettings(
-        address,
-        mount=values.get("mount", "") or "secret",
-        prefix=values.get("prefix", ""),
-        namespace=values.get("namespace", ""),
-        ca_cert=ca_cert,
-        role_id=role_id,
-    )
-    client = KvClient(settings, timeout=DEFAULT_TIMEOUT)
-    try:
-        if role_id:
-            client.approle_login(role_id, secret_id)
-        else:
-            client.token = token
-            client.lookup_self()
-    except FatalPluginError:
-        what = "AppRole role ID and secret ID" if role_id else "token"
-        field = SECRET_ID_FIELD if role_id else TOKEN_FIELD
-        raise SetupError(
-            f"the vault at {settings.address} refused the {what} (revoked, expired or invalid)",
-            field,
-        ) from None
-    except PluginError as exc:
-        raise SetupError(str(exc), "address") from None
-    finally:
-        client.close()
 
 
 class VaultPlugin:
@@ -186,58 +77,10 @@ class VaultPlugin:
 
     @classmethod
     def setup_form(cls) -> Setup:
-        """What ``docker pass plugins vault setup`` and the TUI's setup form ask for."""
-        # Imported here: every engine imports this module, and only setting up needs the form.
-        from docker_pass.core.setup import Setup, SetupField
+        """What ``docker pass plugins setup vault`` and the TUI's setup form ask for."""
+        from docker_pass.backends.vault.settings import setup_form
 
-        fields = (
-            SetupField(
-                "address",
-                "Address",
-                one_word=True,
-                help="The server's URL, as in https://vault.example.com:8200",
-            ),
-            SetupField(
-                TOKEN_FIELD,
-                "Token",
-                secret=True,
-                required=False,
-                one_word=True,
-                noun="token",
-                help="Checked with lookup-self before it is stored (or give an AppRole below).",
-            ),
-            SetupField("mount", "Mount", default="secret", one_word=True, help="A KV v2 mount."),
-            SetupField(
-                "prefix",
-                "Prefix",
-                required=False,
-                one_word=True,
-                help="The ID a/b is the KV path <prefix>/a/b.",
-            ),
-            SetupField("namespace", "Namespace", required=False, one_word=True),
-            SetupField("ca_cert", "CA certificate file", required=False),
-            SetupField(
-                "role_id",
-                "Role ID (AppRole)",
-                required=False,
-                one_word=True,
-                help="For CI: log in with an AppRole instead of a token.",
-            ),
-            SetupField(
-                SECRET_ID_FIELD,
-                "Secret ID (AppRole)",
-                secret=True,
-                required=False,
-                one_word=True,
-                noun="secret ID",
-            ),
-        )
-        intro = (
-            "The vault plugin serves secrets from a HashiCorp Vault or OpenBao KV v2 mount. "
-            "Its token (or AppRole secret ID) is stored in the OS keychain by the docker-pass "
-            "plugin."
-        )
-        return Setup(PLUGIN_NAME, "vault", fields, intro=intro, check=check_setup)
+        return setup_form()
 
     def __init__(
         self,
@@ -271,15 +114,15 @@ class VaultPlugin:
         from docker_pass.backends.vault.auth import read_from_keychain
         from docker_pass.backends.vault.client import KvClient
 
-        section = _section()
+        section = PluginSettings(PLUGIN_NAME)
         settings = self._given or settings_from_config(section)
         ttl = self._given_ttl
         if ttl is None:
-            ttl = _number(section, "cache_ttl", DEFAULT_CACHE_TTL, CACHE_TTL_ENV)
+            ttl = section.seconds("cache_ttl", DEFAULT_CACHE_TTL, env=CACHE_TTL_ENV)
         concurrency = self._given_concurrency or int(
-            _number(section, "concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
+            section.number("concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
         )
-        timeout = _number(section, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
+        timeout = section.seconds("timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
         self.settings = settings
         self.cache = TreeCache(ttl)
         self.concurrency = max(1, concurrency)

@@ -1,19 +1,31 @@
-"""`plugins ls|enable|disable`: see and change the health of the secrets engine's plugins."""
+"""`plugins ls|enable|disable|setup|purge`: see and change the health of the secrets engine's
+plugins, and set up the ones that ask for something first.
+
+``setup`` and ``purge`` are made from each plugin's setup form
+(:mod:`docker_pass.cli.setup_commands`), once the command line names the plugin: no plugin has
+code here, and ``plugins vault setup`` or ``plugins 1password purge`` are the same commands.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import argparse
+import argparse
+from functools import partial
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from docker_pass.cli import setup_commands
+
     parser = sub.add_parser(
         "plugins",
         help="Manage secrets engine plugins",
-        description="List plugins and their health; enable or disable configurable ones.",
+        description=(
+            "List plugins and their health; enable or disable configurable ones; set up the\n"
+            "ones that ask for something (a token, an address) before they can start."
+        ),
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    setup_commands.add_listing_help(parser)
     verbs = parser.add_subparsers(dest="plugins_command", metavar="COMMAND", title="commands")
     ls = verbs.add_parser(
         "ls", aliases=["list"], help="List plugins", description="List plugins and their status."
@@ -34,19 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         )
         cmd.add_argument("name", metavar="NAME", help="the plugin's name (see 'plugins ls')")
         cmd.set_defaults(handler=run_enable if verb == "enable" else run_disable)
-    from docker_pass.cli.commands import (
-        onepassword,  # `plugins 1password setup|purge`
-        vault,  # `plugins vault setup|purge`
-    )
-
-    onepassword.register(verbs)
-    vault.register(verbs)
-    parser.set_defaults(handler=lambda _args: _help(parser))
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 0
+    setup_commands.register(verbs)  # `plugins setup|purge NAME`, `plugins NAME setup|purge`
+    parser.set_defaults(handler=partial(setup_commands.print_help_with_listing, parser))
 
 
 def run_ls(args: argparse.Namespace) -> int:

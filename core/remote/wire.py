@@ -315,7 +315,8 @@ def plugin_status_from_json(
     plugin: dict[str, Any], detail: dict[str, Any] | None = None
 ) -> PluginStatus:
     """The status a ``plugins.v1.Plugin`` describes, with what docker-pass's engine adds
-    (a ``dockerpass.v1.PluginDetail``: storage, writable, when the status changed)."""
+    (a ``dockerpass.v1.PluginDetail``: storage and its kind, writable, when the status
+    changed)."""
     disabled = read_bool(plugin, "disabled")
     run_status = read_enum(plugin, "runStatus", RUN_STATUS_NUMBERS)
     provider = read_object(plugin, "secretsProvider") or {}
@@ -336,6 +337,7 @@ def plugin_status_from_json(
         if detail is not None and read_bool(detail, "writable")
         else READ_ONLY,
         changed_at=changed.timestamp() if changed is not None else 0.0,
+        store_kind=read_string(detail, "storeKind") if detail is not None else "",
     )
 
 

@@ -17,18 +17,19 @@ import pytest
 from docker_pass.backends.onepassword.sdk_plugin import (
     CLIENT_ENV,
     NO_TOKEN,
-    TOKEN_ID,
+    TOKEN_FIELD,
     TOKEN_REJECTED,
     OnePasswordSdkPlugin,
     classify_sdk_error,
     read_token_from_keychain,
 )
-from docker_pass.cli.commands.onepassword import TOKEN_ID as CLI_TOKEN_ID
 from docker_pass.core import ID, Envelope, Pattern
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
+from docker_pass.core.setup import secret_id
 from tests.support.fakes import onepassword_data as data
+from tests.support.fakes.onepassword_data import TOKEN_ID
 from tests.support.fakes.onepassword_sdk import FakeClient
 
 if TYPE_CHECKING:
@@ -101,8 +102,9 @@ def test_declares_itself_as_a_configurable_read_only_plugin() -> None:
     assert OnePasswordSdkPlugin.enabled_by_default is False
 
 
-def test_the_cli_and_the_plugin_agree_on_where_the_token_lives() -> None:
-    assert CLI_TOKEN_ID == TOKEN_ID
+def test_the_token_lives_where_the_setup_form_stores_it() -> None:
+    """One home: the setup form's field, under the keychain's internal realm."""
+    assert secret_id(NAME, TOKEN_FIELD).value == TOKEN_ID
     assert Pattern("docker/secrets-engine/**").matches(TOKEN_ID)
 
 

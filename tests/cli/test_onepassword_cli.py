@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from docker_pass.backends.onepassword.cli_plugin import OP_MISSING, PROMPT_DISMISSED
-from docker_pass.backends.onepassword.sdk_plugin import CLIENT_ENV, TOKEN_REJECTED
-from docker_pass.cli.commands.onepassword import read_token
+from docker_pass.backends.onepassword.sdk_plugin import CLIENT_ENV, TOKEN_FIELD, TOKEN_REJECTED
+from docker_pass.cli.plugin_setup import read_secrets
 from docker_pass.core.errors import UsageError
+from docker_pass.core.setup import find_setup
 from tests.support.fakes import onepassword_data as data
 from tests.support.helpers import docker_pass
 
@@ -176,6 +177,21 @@ def test_setup_run_purge_through_1password_sdk() -> None:
     )
 
 
+def test_plugins_setup_1password_sdk_is_the_same_command() -> None:
+    setup = ok("plugins", "setup", "1password-sdk", input=f"{TOKEN}\n".encode())
+    assert setup.splitlines()[0].startswith(
+        "Stored the 1Password service account token with the docker-pass"
+    )
+    assert setup.splitlines()[1] == "1password-sdk: running"
+    assert TOKEN not in setup
+    assert ok("plugins", "purge", "1password-sdk").splitlines() == [
+        "1password-sdk: disabled",
+        "Removed the 1Password service account token.",
+    ]
+    help_text = ok("plugins", "setup", "1password-sdk", "--help")
+    assert 'echo "$OP_SERVICE_ACCOUNT_TOKEN" | docker pass plugins 1password setup' in help_text
+
+
 def test_setup_with_a_rejected_token_reports_the_crash_without_the_token() -> None:
     result = docker_pass("plugins", "1password", "setup", input=b"ops_wrong-token\n")
     assert result.returncode == 1
@@ -248,11 +264,13 @@ def test_on_a_terminal_the_token_is_read_from_a_prompt_without_echo(
         return f" {TOKEN} "
 
     monkeypatch.setattr("getpass.getpass", getpass)
-    assert read_token(_Terminal()) == TOKEN
+    setup = find_setup("1password-sdk")
+    assert setup is not None
+    assert read_secrets(setup, {}, _Terminal()) == {TOKEN_FIELD: TOKEN}
     assert prompts == ["1Password service account token: "]
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
     with pytest.raises(UsageError, match="no token given"):
-        read_token(_Terminal())
+        read_secrets(setup, {}, _Terminal())
 
 
 # -- choosing the plugin per command ---------------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN, TOKEN_ID
+from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
+from tests.support.fakes.onepassword_data import TOKEN_ID
 from tests.support.helpers import docker_pass
 
 

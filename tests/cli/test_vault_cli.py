@@ -316,6 +316,40 @@ def test_purge_disables_and_removes_the_token(
     assert out(docker_pass("plugins", "vault", "purge")).endswith("No vault token was stored.\n")
 
 
+def test_plugins_setup_vault_and_purge_vault_are_the_same_commands(
+    bao_server: BaoServer, prefix: str, token: str
+) -> None:
+    bao_server.put(f"{prefix}/k", value="v")
+    done = docker_pass(
+        "plugins",
+        "setup",
+        "vault",
+        "--address",
+        bao_server.address,
+        "--prefix",
+        prefix,
+        input=f"{token}\n".encode(),
+    )
+    assert done.returncode == 0, err(done)
+    lines = out(done).splitlines()
+    assert lines[0].startswith("Stored the vault token with the docker-pass plugin: file store")
+    assert lines[1:] == [
+        "Wrote plugins.vault.address, plugins.vault.mount, plugins.vault.prefix to the config "
+        "file.",
+        "vault: running",
+    ]
+    assert internal_ids() == ["docker/secrets-engine/plugins/vault/token"]
+    assert out(docker_pass("get", "--plugin", "vault", "--reveal", "k")) == "v"
+    purged = docker_pass("plugins", "purge", "vault")
+    assert out(purged) == "vault: disabled\nRemoved the vault token.\n"
+    assert internal_ids() == []
+    empty = docker_pass("plugins", "setup", "vault", "--address", bao_server.address)
+    assert err(empty) == (
+        "Error: no token given: pipe it on stdin, as in: "
+        'echo "$VAULT_TOKEN" | docker pass plugins vault setup --address URL\n'
+    )
+
+
 def test_the_token_reaches_no_argv_and_no_file_but_the_keychain(
     bao_server: BaoServer, prefix: str, token: str, isolated_home: Path
 ) -> None:
@@ -341,6 +375,15 @@ def test_setup_over_tls_needs_the_ca_and_says_which_check_failed(tmp_path: Path)
         assert done.returncode == 0, err(done)  # type: ignore[attr-defined]
         assert load_config()["plugins"]["vault"]["ca_cert"] == str(server.ca_cert)
         assert out(docker_pass("get", "--plugin", "vault", "--reveal", "k")) == "tls"
+        # A path field (the form says so) is made absolute: the daemon reads it from elsewhere.
+        here = os.getcwd()
+        os.chdir(server.ca_cert.parent)
+        try:
+            again = setup(server, "", server.root_token, "--ca-cert", server.ca_cert.name)
+        finally:
+            os.chdir(here)
+        assert again.returncode == 0, err(again)  # type: ignore[attr-defined]
+        assert load_config()["plugins"]["vault"]["ca_cert"] == str(server.ca_cert)
     finally:
         server.stop()
 

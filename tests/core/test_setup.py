@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN, TOKEN_ID
-from docker_pass.cli.commands.onepassword import stdin_wording
+from docker_pass.backends.onepassword.sdk_plugin import NOT_A_TOKEN
 from docker_pass.core.config import load_config
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import Envelope, SecretInfo
@@ -27,9 +26,11 @@ from docker_pass.core.setup import (
     apply_setup,
     current_settings,
     find_setup,
+    find_setups,
     secret_id,
 )
 from docker_pass.core.state import RunStatus
+from tests.support.fakes.onepassword_data import TOKEN_ID
 
 if TYPE_CHECKING:
     import builtins
@@ -132,7 +133,7 @@ def test_the_cli_wording_of_each_rule(raw: str, message: str) -> None:
             {"service-account-token": raw},
             keychain=keychain,
             plugins=keychain,
-            wording=stdin_wording(),
+            wording=setup.stdin_wording(),
         )
     assert str(caught.value) == message
     assert caught.value.field == "service-account-token"
@@ -303,3 +304,25 @@ def test_through_an_engine_the_plugin_comes_up_once_set_up() -> None:
             "address": "https://vault:8200",
             "enabled": True,
         }
+
+
+def test_a_plugin_whose_form_cannot_be_read_is_left_out_of_the_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Broken:
+        @classmethod
+        def setup_form(cls) -> Setup:
+            raise RuntimeError("a third party's bug")
+
+    real = find_setup("1password-sdk")
+    assert real is not None
+
+    def load(name: str, specs: object = None) -> object:
+        if name == "broken":
+            return Broken
+        from docker_pass.backends.onepassword.sdk_plugin import OnePasswordSdkPlugin
+
+        return OnePasswordSdkPlugin
+
+    monkeypatch.setattr("docker_pass.core.registry.load_plugin_class", load)
+    assert find_setups(["broken", "1password-sdk"]) == {"1password-sdk": real}

@@ -48,8 +48,11 @@ def many_secrets(count: int) -> Secrets:
     return out
 
 
-def keychain_class(secrets: Secrets | None = None, *, storage: str = STORAGE) -> type[Any]:
-    """A writable ``docker-pass`` plugin over a dict shared by its instances."""
+def keychain_class(
+    secrets: Secrets | None = None, *, storage: str = STORAGE, store_kind: str = "file"
+) -> type[Any]:
+    """A writable ``docker-pass`` plugin over a dict shared by its instances; its store says it
+    is of ``store_kind`` (as the real plugin's stores do)."""
     store: Secrets = dict(secrets if secrets is not None else demo_secrets())
 
     class MemoryKeychain:
@@ -70,6 +73,9 @@ def keychain_class(secrets: Secrets | None = None, *, storage: str = STORAGE) ->
 
         def storage(self) -> str:
             return storage
+
+        def store_kind(self) -> str:
+            return store_kind
 
         def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
             return [

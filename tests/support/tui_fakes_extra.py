@@ -26,7 +26,10 @@ def writable_class(
 ) -> type[Any]:
     """A writable, configurable plugin (enabled by default) over its own dict, like
     :func:`tests.support.tui_fakes.keychain_class` but under another name."""
-    base = keychain_class(dict(VAULT_SECRETS if secrets is None else secrets), storage=storage)
+    # A store that does not say its kind: the editor names it by its storage text's first clause.
+    base = keychain_class(
+        dict(VAULT_SECRETS if secrets is None else secrets), storage=storage, store_kind=""
+    )
     plugin_name = name
 
     class WritableStore(base):  # type: ignore[misc, valid-type]

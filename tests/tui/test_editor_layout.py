@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Button, Input, Select, Static
 
+from docker_pass.core.results import PluginStatus
+from docker_pass.core.state import RunStatus
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import (
     ID_HINT,
@@ -336,15 +338,48 @@ def test_a_binary_value_is_not_loaded_and_new_has_nothing_to_load() -> None:
 # -- where it saves -----------------------------------------------------------------------------
 
 
-def test_the_where_line_names_the_plugin_and_the_kind_of_store_only() -> None:
-    assert storage_kind(STORAGE) == "encrypted file store"
-    assert storage_kind("Secret Service collection 'Login' (/org/freedesktop/…)") == (
-        "Secret Service keychain"
+def store(kind: str, storage: str) -> PluginStatus:
+    """The status of a running ``docker-pass`` plugin whose store is of ``kind``."""
+    return PluginStatus(
+        name="docker-pass",
+        version="0.1.0",
+        status=RunStatus.RUNNING,
+        configurable=False,
+        enabled=True,
+        pattern="**",
+        storage=storage,
+        store_kind=kind,
     )
-    assert storage_kind("keyring backend macOS.Keyring (default)") == "system keyring"
-    assert storage_kind("") == ""
-    assert where_line("docker-pass", STORAGE) == "Saves to docker-pass (encrypted file store)"
-    assert where_line("docker-pass", "") == "Saves to docker-pass"
+
+
+def test_the_where_line_names_the_plugin_and_the_kind_of_store_only() -> None:
+    assert storage_kind(store("file", STORAGE)) == "encrypted file store"
+    assert (
+        storage_kind(
+            store("secret-service", "Secret Service collection 'Login' (/org/freedesktop/…)")
+        )
+        == "Secret Service keychain"
+    )
+    assert storage_kind(store("keyring", "keyring backend macOS.Keyring (default)")) == (
+        "system keyring"
+    )
+    assert storage_kind(store("", "")) == ""
+    assert storage_kind(None) == ""
+    assert where_line("docker-pass", store("file", STORAGE)) == (
+        "Saves to docker-pass (encrypted file store)"
+    )
+    assert where_line("docker-pass", store("", "")) == "Saves to docker-pass"
+    assert where_line("docker-pass", None) == "Saves to docker-pass"
+
+
+def test_the_kind_is_the_stores_word_not_the_storage_texts() -> None:
+    """The store says its kind; the first words of its storage text are not read."""
+    assert storage_kind(store("file", "Secret Service collection 'Login' (…)")) == (
+        "encrypted file store"
+    )
+    assert storage_kind(store("", "vault kv v2 mount secret/; token from keychain")) == (
+        "vault kv v2 mount secret/"
+    )
 
 
 def two_writable() -> tuple[type[Any], type[Any]]:

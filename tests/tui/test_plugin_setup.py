@@ -10,7 +10,6 @@ from textual.widgets import Button, Input, Static
 from docker_pass.backends.onepassword.sdk_plugin import (
     NO_TOKEN,
     NOT_A_TOKEN,
-    TOKEN_ID,
     TOKEN_REJECTED,
 )
 from docker_pass.cli.commands.ui import read_keymap
@@ -32,6 +31,7 @@ from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.setup_flow import PluginSetUp, SetupRefused
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
+from tests.support.fakes.onepassword_data import TOKEN_ID
 from tests.support.tui_fakes import crashing_class, keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
 

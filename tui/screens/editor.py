@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
     from textual.app import ComposeResult
 
+    from docker_pass.core.results import PluginStatus
+
 #: Under an empty value area; once it holds something, what it holds (size, lines).
 VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
 #: Under the value area once the stored value was loaded into it (ctrl+r).
@@ -48,25 +50,36 @@ LOADED_HINT = "current value loaded: edit it, or leave it as it is"
 ID_HINT = f"components of {ALLOWED_IN_WORDS} separated by /"
 
 
-def storage_kind(storage: str) -> str:
-    """What kind of store ``storage`` (a plugin's full storage text) is, in a few words.
+#: How the editor names each kind of store a plugin may say it keeps (``PluginStatus.store_kind``:
+#: the ``docker-pass`` plugin's stores).
+STORE_KIND_NAMES = MappingProxyType(
+    {
+        "secret-service": "Secret Service keychain",
+        "file": "encrypted file store",
+        "keyring": "system keyring",
+    }
+)
+
+
+def storage_kind(status: PluginStatus | None) -> str:
+    """What kind of store plugin ``status`` keeps its secrets in, in a few words.
 
     The editor says where a save goes in one short line; the full text (paths, object paths,
-    what chose the store) is the plugins panel's to show.
+    what chose the store) is the plugins panel's to show.  The kind is the store's own word
+    (``PluginStatus.store_kind``); a plugin that says none is named by the first clause of its
+    storage text ("vault kv v2 mount secret/ at …").
     """
-    if storage.startswith("Secret Service"):
-        return "Secret Service keychain"
-    if storage.startswith("file store"):
-        return "encrypted file store"
-    if storage.startswith("keyring backend"):
-        return "system keyring"
-    # Anything else: its first clause ("1Password (fake)", "vault kv at …; …").
-    return storage.split(";", 1)[0].strip()
+    if status is None:
+        return ""
+    named = STORE_KIND_NAMES.get(status.store_kind)
+    if named is not None:
+        return named
+    return status.store_kind or status.storage.split(";", 1)[0].strip()
 
 
-def where_line(provider: str, storage: str) -> str:
+def where_line(provider: str, status: PluginStatus | None) -> str:
     """``Saves to <plugin> (<kind of store>)``."""
-    kind = storage_kind(storage)
+    kind = storage_kind(status)
     return f"Saves to {provider}" + (f" ({kind})" if kind else "")
 
 
@@ -141,12 +154,13 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         info: SecretInfo | None = None,
         *,
         provider: str = KEYCHAIN_PLUGIN,
-        storage: str = "",
-        targets: Mapping[str, str] | None = None,
+        status: PluginStatus | None = None,
+        targets: Mapping[str, PluginStatus | None] | None = None,
         id_text: str = "",
         exists: Callable[[str, str], bool] | None = None,
     ) -> None:
-        """``targets``: the writable plugins "New" may save to (name -> storage text), with
+        """``status``: the status of the plugin the secret is saved to (its kind of store);
+        ``targets``: the writable plugins "New" may save to (name -> status), with
         ``provider`` chosen first; more than one shows a choice.  ``id_text`` pre-fills the
         ID of a new secret (the realm under the cursor).  ``exists(id, plugin)`` says whether
         a plugin lists that ID (to ask before replacing it)."""
@@ -154,10 +168,10 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         self.info = info
         self.provider = info.provider if info is not None else provider
         if info is not None or not targets:
-            targets = {self.provider: storage}
+            targets = {self.provider: status}
         elif self.provider not in targets:
             self.provider = next(iter(targets))
-        self.targets: Mapping[str, str] = MappingProxyType(dict(targets))
+        self.targets: Mapping[str, PluginStatus | None] = MappingProxyType(dict(targets))
         self._id_text = info.id.value if info is not None else id_text
         self._exists = exists or (lambda _id, _plugin: False)
         #: The error ``_draft`` found in the fields (cleared once the fields are fixed).

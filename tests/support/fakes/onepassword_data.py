@@ -13,6 +13,9 @@ from typing import Any
 
 #: Environment variable naming the JSON fixture file both fakes read.
 DATA_ENV = "FAKE_OP_DATA"
+#: Where ``plugins 1password setup`` keeps the service account token, spelled out: tokens
+#: stored by an earlier version must still be found.
+TOKEN_ID = "docker/secrets-engine/plugins/1password-sdk/service-account-token"
 
 PRIVATE = {"id": "k7xw2qpmz4nrd5t3hbvyc6ja2e", "name": "Private"}
 WORK = {"id": "q3mfz6x2kd7pw4rtn5bhs8cy1u", "name": "Work & Ops"}

@@ -1,0 +1,174 @@
+"""The vault plugin's settings and setup form: what ``docker pass plugins setup vault`` (or
+``plugins vault setup``) and the TUI's form ask for, how the answers are checked before anything
+is stored, and how the plugin reads its section ``plugins.vault`` of the config file.
+
+Settings: ``address``, ``mount`` (``secret``), ``prefix``, ``namespace``, ``ca_cert``,
+``role_id``, ``pattern`` (``**``), ``cache_ttl`` (seconds a listed folder is kept in memory,
+30; ``$DOCKER_PASS_VAULT_CACHE_TTL``), ``concurrency`` (LIST and read calls in flight, 8),
+``timeout`` (seconds per call, 10).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from docker_pass.backends.vault.auth import SECRET_ID_FIELD, TOKEN_FIELD
+from docker_pass.backends.vault.errors import (
+    APPROLE_EXAMPLE,
+    PLUGIN_NAME,
+    TOKEN_EXAMPLE,
+    VaultSettings,
+)
+from docker_pass.core.errors import FatalPluginError, PluginError, shorten
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from docker_pass.core.plugin_settings import PluginSettings
+    from docker_pass.core.setup import Setup
+
+CACHE_TTL_ENV = "DOCKER_PASS_VAULT_CACHE_TTL"
+DEFAULT_TIMEOUT = 10.0
+NOT_SET_UP = f"the vault plugin is not set up: run: {TOKEN_EXAMPLE}"
+
+
+def settings_from_config(section: PluginSettings) -> VaultSettings:
+    """The plugin's :class:`VaultSettings` from its section of the config file."""
+    address = section.text("address")
+    if not address:
+        raise FatalPluginError(NOT_SET_UP)
+    return VaultSettings(
+        address,
+        mount=section.text("mount", "secret"),
+        prefix=section.text("prefix"),
+        namespace=section.text("namespace"),
+        ca_cert=section.text("ca_cert"),
+        role_id=section.text("role_id"),
+    )
+
+
+def check_setup(values: Mapping[str, str]) -> None:
+    """Refuse answers the vault refuses: the token must pass ``lookup-self`` (or the AppRole
+    must log in) at the address, before anything is stored."""
+    from docker_pass.backends.vault.client import KvClient
+    from docker_pass.core.setup import SetupError
+
+    address = values.get("address", "")
+    if not address.startswith(("http://", "https://")):
+        raise SetupError(
+            "the address must be a URL that starts with http:// or https://", "address"
+        )
+    ca_cert = values.get("ca_cert", "")
+    if ca_cert and not os.path.isfile(ca_cert):
+        raise SetupError(f"no CA certificate file at {shorten(ca_cert)}", "ca_cert")
+    for name in ("mount", "prefix"):
+        if ".." in values.get(name, "").split("/"):
+            raise SetupError(f"the {name} cannot hold a .. component", name)
+    role_id = values.get("role_id", "")
+    token = values.get(TOKEN_FIELD, "")
+    secret_id = values.get(SECRET_ID_FIELD, "")
+    if role_id and not secret_id:
+        raise SetupError("an AppRole login needs its secret ID", SECRET_ID_FIELD)
+    if not role_id and not token:
+        raise SetupError("no token given (or a role ID and its secret ID)", TOKEN_FIELD)
+    settings = VaultSettings(
+        address,
+        mount=values.get("mount", "") or "secret",
+        prefix=values.get("prefix", ""),
+        namespace=values.get("namespace", ""),
+        ca_cert=ca_cert,
+        role_id=role_id,
+    )
+    client = KvClient(settings, timeout=DEFAULT_TIMEOUT)
+    try:
+        if role_id:
+            client.approle_login(role_id, secret_id)
+        else:
+            client.token = token
+            client.lookup_self()
+    except FatalPluginError:
+        what = "AppRole role ID and secret ID" if role_id else "token"
+        field = SECRET_ID_FIELD if role_id else TOKEN_FIELD
+        raise SetupError(
+            f"the vault at {settings.address} refused the {what} (revoked, expired or invalid)",
+            field,
+        ) from None
+    except PluginError as exc:
+        raise SetupError(str(exc), "address") from None
+    finally:
+        client.close()
+
+
+def setup_form() -> Setup:
+    """What the setup commands and the TUI's setup form ask for."""
+    # Imported here: every engine imports the plugin, and only setting up needs the form.
+    from docker_pass.core.setup import FieldKind, Setup, SetupField
+
+    fields = (
+        SetupField(
+            "address",
+            "Address",
+            one_word=True,
+            metavar="URL",
+            help="The server's URL, as in https://vault.example.com:8200",
+        ),
+        SetupField(
+            TOKEN_FIELD,
+            "Token",
+            secret=True,
+            required=False,
+            one_word=True,
+            noun="token",
+            help="Checked with lookup-self before it is stored (or give an AppRole below).",
+            only_without="role_id",
+            example=TOKEN_EXAMPLE,
+        ),
+        SetupField(
+            "mount",
+            "Mount",
+            default="secret",
+            one_word=True,
+            metavar="PATH",
+            help="A KV v2 mount.",
+        ),
+        SetupField(
+            "prefix",
+            "Prefix",
+            required=False,
+            one_word=True,
+            metavar="PATH",
+            help="The ID a/b is the KV path <prefix>/a/b.",
+        ),
+        SetupField("namespace", "Namespace", required=False, one_word=True, metavar="NS"),
+        SetupField(
+            "ca_cert",
+            "CA certificate file",
+            required=False,
+            kind=FieldKind.PATH,
+            metavar="FILE",
+        ),
+        SetupField(
+            "role_id",
+            "Role ID (AppRole)",
+            required=False,
+            one_word=True,
+            help="For CI: log in with an AppRole instead of a token.",
+        ),
+        SetupField(
+            SECRET_ID_FIELD,
+            "Secret ID (AppRole)",
+            secret=True,
+            required=False,
+            one_word=True,
+            noun="secret ID",
+            only_with="role_id",
+            example=APPROLE_EXAMPLE,
+        ),
+    )
+    intro = (
+        "The vault plugin serves secrets from a HashiCorp Vault or OpenBao KV v2 mount. "
+        "Its token (or AppRole secret ID) is stored in the OS keychain by the docker-pass "
+        "plugin."
+    )
+    return Setup(PLUGIN_NAME, "vault", fields, intro=intro, check=check_setup)
