@@ -55,17 +55,18 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
         partial(on_main, app.action_delete_secret),
     )
     yield SystemCommand(
-        "Filter by pattern", "Type a pattern to narrow the tree (/)", app.focus_pattern
+        "Filter by pattern", "Type a pattern to narrow the tree (/)", app.view.focus_pattern
     )
     yield SystemCommand("Show plugins", "The plugins panel (p)", app.action_plugins)
     yield SystemCommand("Help", "Every key (?)", app.action_help)
     yield SystemCommand("Reload", "Ask every plugin again (ctrl+r)", app.action_reload)
-    for status in app.plugin_statuses:
-        if status.name in app.setup_forms:
+    forms = app.setup.forms
+    for status in app.plugins.statuses:
+        if status.name in forms:
             yield SystemCommand(
                 f"Set up plugin {status.name}",
-                f"{app.setup_forms[status.name].title}: what {status.name} needs, stored",
-                partial(app.request_setup, status.name),
+                f"{forms[status.name].title}: what {status.name} needs, stored",
+                partial(app.setup.request, status.name),
             )
         if not status.configurable:
             continue
@@ -74,21 +75,21 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
             yield SystemCommand(
                 f"Re-enable plugin {status.name}",
                 f"{status.name} is {status.status}: start it again",
-                partial(app.request_toggle, status),
+                partial(app.plugins.request_toggle, status),
             )
             yield SystemCommand(
                 f"Disable plugin {status.name}",
                 f"{status.name} is {status.status}: leave it off",
-                partial(app.request_disable, status),
+                partial(app.plugins.request_disable, status),
             )
             continue
         verb = "Enable" if status.status == RunStatus.DISABLED else "Disable"
         yield SystemCommand(
             f"{verb} plugin {status.name}",
             f"{status.name} is {status.status}",
-            partial(app.request_toggle, status),
+            partial(app.plugins.request_toggle, status),
         )
-    index = app.secrets_index
+    index = app.listing.index
     for path in index.realm_paths(JUMP_DEPTH, JUMP_LIMIT):
         count = index.count(path)
         yield SystemCommand(
@@ -113,7 +114,7 @@ class SecretsProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         app = cast("DockerPassApp", self.app)
-        index = app.secrets_index
+        index = app.listing.index
         if not query.strip() or not len(index):
             return
         needle = "".join(query.casefold().split())
