@@ -212,14 +212,12 @@ class DockerPassApp(App[None]):
     def on_secret_saved(self, message: m.SecretSaved) -> None:
         info = message.info
         # "New" on a listed ID replaced it (the editor asked first).
-        listed = self.listing.lists(info.id.value, info.provider)
+        replaced = self.listing.lists(info.id.value, info.provider)
         self.listing.add(info)
-        self.pattern.after_next(lambda: self.view.show_changed(info))
+        self.view.show_changed(info)
         self.pattern.refresh()
         self.dialogs.saved(info)
-        verb = ("Replaced" if listed else "Created") if message.created else "Saved"
-        text = f"{verb} {info.id.value} in {info.provider}."
-        self.status.set_status(text + self.undo.hint(info), "success")
+        self.status.set_status(self.undo.saved_text(info, message.created, replaced), "success")
         self._update_subtitle()
 
     def on_secret_deleted(self, message: m.SecretDeleted) -> None:
@@ -228,18 +226,13 @@ class DockerPassApp(App[None]):
         if self.values.revealed_for == info:
             self.values.hide()
         self.pattern.refresh()
-        if message.existed:
-            text = f"Deleted {info.id.value} from {info.provider}."
-            self.status.set_status(text + self.undo.hint(info), "success")
-        else:
-            text = f"{info.id.value} was already gone from {info.provider}."
-            self.status.set_status(text, "warning")
+        self.status.set_status(*self.undo.deleted_text(info, message.existed))
         self._update_subtitle()
 
     def on_secret_restored(self, message: m.SecretRestored) -> None:
         info = message.info
         self.listing.add(info)
-        self.pattern.after_next(lambda: self.view.show_changed(info))
+        self.view.show_changed(info)
         self.pattern.refresh()
         self.status.set_status(message.text, "success")
 
@@ -390,20 +383,7 @@ class DockerPassApp(App[None]):
         in_dialog = isinstance(self.screen, EditorScreen | ConfirmScreen | SetupScreen)
         return not (in_dialog and action in ("quit", "help", "plugins", "command_palette"))
 
-    # -- used by the command palette --------------------------------------------------------
-
-    def jump_to_realm(self, path: str) -> None:
-        """Show the main screen with the cursor on realm ``path`` (clearing a filter if needed)."""
-        self.view.jump_to_realm(path, self.pattern)
-
-    def jump_to_secret(self, id_: str, provider: str = "") -> None:
-        """Show the main screen with the cursor on a secret (clearing a filter that hides it)."""
-        self.view.jump_to_secret(id_, provider, self.pattern)
-
-    def run_on_main(self, action: Callable[[], None]) -> None:
-        """Run a secret action from anywhere (the palette): on the main screen."""
-        self.view.to_front()
-        action()
+    # -- the command palette and the help screen -------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -31,7 +31,7 @@ SECRET_HITS = 50
 
 def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
     """Every command the palette offers, for the app's current data."""
-    on_main = app.run_on_main
+    on_main = app.view.run_on_main
     yield SystemCommand("New secret", "Open the editor for a new secret (n)", app.action_new_secret)
     yield SystemCommand(
         "Reveal value", "Show the selected secret's value (r)", partial(on_main, app.action_reveal)
@@ -95,7 +95,7 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
         yield SystemCommand(
             f"Jump to realm {path}",
             f"{plural(count, 'secret')} under it",
-            partial(app.jump_to_realm, path),
+            partial(app.view.jump_to_realm, path),
             discover=False,
         )
 
@@ -146,7 +146,7 @@ class SecretsProvider(Provider):
             yield Hit(
                 score,
                 Content("Jump to secret ") + matcher.highlight(id_),
-                partial(app.jump_to_secret, id_, provider),
+                partial(app.view.jump_to_secret, id_, provider),
                 text=f"Jump to secret {id_}",
                 help=f"in {provider}",
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from textual.worker import get_current_worker
+from textual.worker import NoActiveWorker, get_current_worker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,8 +87,14 @@ _LABELS = {
 
 
 def superseded() -> bool:
-    """In a worker: whether newer work of the same kind replaced it (its result is stale)."""
-    return get_current_worker().is_cancelled
+    """In a worker: whether newer work of the same kind replaced it (its result is stale).
+
+    Outside a worker (a test running a controller's work directly) nothing replaced it.
+    """
+    try:
+        return get_current_worker().is_cancelled
+    except NoActiveWorker:
+        return False
 
 
 class AppRunner:

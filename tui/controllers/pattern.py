@@ -16,8 +16,6 @@ from docker_pass.tui.model.preview import Preview, compute_preview, is_cheap
 from docker_pass.tui.workers import WorkerGroup
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from docker_pass.core.results import PluginStatus
     from docker_pass.tui.controllers.listing import ListingController
     from docker_pass.tui.controllers.plugins import PluginsController
@@ -31,8 +29,8 @@ INLINE_PREVIEW_LIMIT = 5_000
 class PreviewView(Protocol):
     """Where a preview is shown (the main screen's pattern bar and tree)."""
 
-    def show_preview(self, preview: Preview) -> bool:
-        """Show ``preview``; whether there was a screen to show it on."""
+    def show_preview(self, preview: Preview) -> None:
+        """Show ``preview`` (the tree is rebuilt with it)."""
         ...
 
 
@@ -57,7 +55,6 @@ class PatternController:
         #: The text the preview should be of (typing may be ahead of a worker's result).
         self.wanted = ""
         self._running = False
-        self._after: list[Callable[[], None]] = []
 
     def edited(self, text: str, error: str) -> Preview | None:
         """The field now holds ``text``; an invalid one (``error``) gets its preview at once,
@@ -94,10 +91,6 @@ class PatternController:
             self._runner.run_in_thread(WorkerGroup.WARM_INDEX, index.warm, exclusive=False)
         self.refresh()
 
-    def after_next(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once the next preview is shown (the tree is rebuilt then)."""
-        self._after.append(callback)
-
     def computed(self, message: PreviewComputed) -> None:
         """A worker's preview: shown if still wanted, else the wanted one is scheduled."""
         self._running = False
@@ -113,11 +106,7 @@ class PatternController:
 
     def _apply(self, preview: Preview) -> None:
         self.preview = preview
-        if not self._view.show_preview(preview):
-            return
-        callbacks, self._after = self._after, []
-        for callback in callbacks:
-            callback()
+        self._view.show_preview(preview)
 
     def _compute(self, text: str, index: RealmIndex, plugins: tuple[PluginStatus, ...]) -> None:
         """In a worker: match a pattern against a large listing."""

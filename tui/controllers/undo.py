@@ -50,6 +50,17 @@ class UndoController:
         self._status.set_status(f"Restoring {kept.id.value} in {kept.provider}…")
         self._runner.run_in_thread(WorkerGroup.UNDO, partial(self._restore, kept))
 
+    def saved_text(self, info: SecretInfo, created: bool, replaced: bool) -> str:
+        """What a save did (``replaced``: "New" on a listed ID), and whether ``u`` undoes it."""
+        verb = ("Replaced" if replaced else "Created") if created else "Saved"
+        return f"{verb} {info.id.value} in {info.provider}.{self.hint(info)}"
+
+    def deleted_text(self, info: SecretInfo, existed: bool) -> tuple[str, str]:
+        """What a delete did (and whether ``u`` undoes it), and how much it matters."""
+        if existed:
+            return f"Deleted {info.id.value} from {info.provider}.{self.hint(info)}", "success"
+        return f"{info.id.value} was already gone from {info.provider}.", "warning"
+
     def hint(self, info: SecretInfo) -> str:
         """ " u undoes it." when the last kept change is ``info``'s, else ""."""
         kept = self.log.last

@@ -23,11 +23,12 @@ from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
 
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.tui.controllers.listing import ListingController
-    from docker_pass.tui.controllers.pattern import PatternController
     from docker_pass.tui.controllers.plugins import PluginsController
     from docker_pass.tui.controllers.ports import StatusSink
     from docker_pass.tui.model.preview import Preview
@@ -59,6 +60,7 @@ class MainView:
         self._plugins = plugins
         self._status = status
         self.sort_order = SortOrder.NAME
+        self._after_preview: list[Callable[[], None]] = []
 
     def widgets(self) -> MainWidgets | None:
         """The main screen's widgets; ``None`` once the app is closing (results still arrive)."""
@@ -80,6 +82,11 @@ class MainView:
         while not isinstance(app.screen, MainScreen) and len(app.screen_stack) > 1:
             app.pop_screen()
 
+    def run_on_main(self, action: Callable[[], None]) -> None:
+        """Run a secret action from anywhere (the palette): on the main screen."""
+        self.to_front()
+        action()
+
     def focus_pattern(self) -> None:
         """Bring the main screen to the front with the cursor in the pattern field."""
         self.to_front()
@@ -87,9 +94,9 @@ class MainView:
         if main is not None:
             main.bar.focus_field()
 
-    def jump_to_realm(self, path: str, pattern: PatternController) -> None:
-        """Bring the main screen to the front with the cursor on realm ``path`` (clearing
-        ``pattern`` if it hides it)."""
+    def jump_to_realm(self, path: str) -> None:
+        """Bring the main screen to the front with the cursor on realm ``path`` (clearing the
+        pattern if it hides it)."""
         self.to_front()
         main = self.widgets()
         if main is None:
@@ -97,12 +104,12 @@ class MainView:
         if main.tree.show_realm(path):
             main.tree.focus()
             return
-        pattern.after_next(lambda: self.show_realm(path))
+        self.after_preview(lambda: self.show_realm(path))
         main.bar.set_text("")
 
-    def jump_to_secret(self, id_: str, provider: str, pattern: PatternController) -> None:
-        """Bring the main screen to the front with the cursor on a secret (clearing
-        ``pattern`` if it hides it)."""
+    def jump_to_secret(self, id_: str, provider: str = "") -> None:
+        """Bring the main screen to the front with the cursor on a secret (clearing the
+        pattern if it hides it)."""
         self.to_front()
         main = self.widgets()
         if main is None:
@@ -113,7 +120,7 @@ class MainView:
         if not main.bar.text:
             self._status.set_status(f"{id_} is no longer listed.", "warning")
             return
-        pattern.after_next(lambda: self.show_secret(id_, provider))
+        self.after_preview(lambda: self.show_secret(id_, provider))
         main.bar.set_text("")
 
     # -- showing data -----------------------------------------------------------------------
@@ -135,14 +142,20 @@ class MainView:
         if not self._listing.loaded:
             main.bar.preview = None
 
-    def show_preview(self, preview: Preview) -> bool:
-        """Show ``preview`` in the bar and the tree; whether the main screen is there."""
+    def show_preview(self, preview: Preview) -> None:
+        """Show ``preview`` in the bar and the tree, then do what waited for it."""
         main = self.widgets()
         if main is None:
-            return False
+            return
         main.bar.preview = preview
         self.show_tree(preview)
-        return True
+        callbacks, self._after_preview = self._after_preview, []
+        for callback in callbacks:
+            callback()
+
+    def after_preview(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the next preview is shown (the tree is rebuilt then)."""
+        self._after_preview.append(callback)
 
     def show_revealed(self, text: str | None) -> bool:
         """Show a value in the detail pane (``None``: mask it again)."""
@@ -209,12 +222,16 @@ class MainView:
         self._status.set_status(f"Sorted {self.sort_order.label} (s: next order).")
 
     def show_changed(self, info: SecretInfo) -> None:
-        """Put the cursor on a secret just saved (or say the pattern hides it)."""
-        main = self.widgets()
-        if main is not None and not main.tree.show_secret(info.id.value, info.provider):
-            self._status.set_status(
-                f"Saved {info.id.value}; the current pattern hides it.", "success"
-            )
+        """Once the next preview is shown, put the cursor on a secret just saved (or say the
+        pattern hides it)."""
+
+        def show() -> None:
+            main = self.widgets()
+            if main is not None and not main.tree.show_secret(info.id.value, info.provider):
+                text = f"Saved {info.id.value}; the current pattern hides it."
+                self._status.set_status(text, "success")
+
+        self.after_preview(show)
 
     def show_secret(self, id_: str, provider: str) -> None:
         """Put the cursor on a secret, and the keys on the tree (or say it is gone)."""
