@@ -80,7 +80,7 @@ def first_tree(source: str, count: int, fd: int) -> None:
 
         def _check(self) -> None:
             tree = self.screen.query_one(RealmTree)
-            if not self.listing_loaded or not tree.root.children:
+            if not self.listing.loaded or not tree.root.children:
                 self.call_after_refresh(self._check)
                 return
             built = getattr(plugin, "build_seconds", 0.0)
@@ -112,7 +112,7 @@ async def _type(app: App[None], enter: tuple[str, ...], typed: str) -> list[floa
     assert isinstance(app, DockerPassApp)
     latencies: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
-        while not app.listing_loaded:
+        while not app.listing.loaded:
             await asyncio.sleep(0.005)
         for key in enter:
             await pilot.press(key)
@@ -123,7 +123,7 @@ async def _type(app: App[None], enter: tuple[str, ...], typed: str) -> list[floa
             # A key event, as the terminal driver would post it: Input inserts the character,
             # the app previews the new text (inline or in its worker), the tree is rebuilt.
             app.post_message(events.Key(char if char.isalnum() else _key_name(char), char))
-            while app.preview.text != typed[:end] or bar.text != typed[:end]:
+            while app.pattern.preview.text != typed[:end] or bar.text != typed[:end]:
                 await asyncio.sleep(0.0002)
             latencies.append(time.perf_counter() - start)
             await pilot.pause()  # let the frame paint before the next key, as a person would

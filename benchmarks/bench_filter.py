@@ -38,12 +38,12 @@ async def _keystrokes(count: int, start_text: str, keys: str) -> list[float]:
     app = DockerPassApp(memory_engine(generate_ids(count)), poll_seconds=None)
     latencies: list[float] = []
     async with app.run_test(size=(100, 30)) as pilot:
-        while not app.listing_loaded:
+        while not app.listing.loaded:
             await asyncio.sleep(0.005)
         await pilot.press("slash")
         bar = app.screen.query_one(PatternBar)
         bar.set_text(start_text)
-        while app.preview.text != start_text:
+        while app.pattern.preview.text != start_text:
             await asyncio.sleep(0.001)
         await pilot.pause()
         typed = start_text
@@ -51,9 +51,9 @@ async def _keystrokes(count: int, start_text: str, keys: str) -> list[float]:
             typed += char
             start = time.perf_counter()
             # A key event as the terminal driver posts it; done once the app has previewed the
-            # new text and rebuilt the tree (both happen before ``app.preview`` is replaced).
+            # new text and rebuilt the tree (both happen before the app's preview is replaced).
             app.post_message(events.Key(KEY_NAMES.get(char, char), char))
-            while app.preview.text != typed or bar.text != typed:
+            while app.pattern.preview.text != typed or bar.text != typed:
                 await asyncio.sleep(0.0005)
             latencies.append(time.perf_counter() - start)
             await pilot.pause()  # let the frame paint before the next key

@@ -25,6 +25,8 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
+from docker_pass.tui.workers import WorkerGroup
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
@@ -122,7 +124,9 @@ class ClipboardGuard:
             return
         self._pending.append((text, secret, report))
         if len(self._pending) == 1:
-            self.app.run_worker(self._detect, thread=True, group="clipboard", exit_on_error=False)
+            self.app.run_worker(
+                self._detect, thread=True, group=WorkerGroup.CLIPBOARD, exit_on_error=False
+            )
 
     def clear(self) -> bool:
         """Write a blank over the copied value now (on quitting, say), if the app's last copy

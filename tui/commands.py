@@ -31,7 +31,7 @@ SECRET_HITS = 50
 
 def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
     """Every command the palette offers, for the app's current data."""
-    on_main = app.run_on_main
+    on_main = app.view.run_on_main
     yield SystemCommand("New secret", "Open the editor for a new secret (n)", app.action_new_secret)
     yield SystemCommand(
         "Reveal value", "Show the selected secret's value (r)", partial(on_main, app.action_reveal)
@@ -55,17 +55,18 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
         partial(on_main, app.action_delete_secret),
     )
     yield SystemCommand(
-        "Filter by pattern", "Type a pattern to narrow the tree (/)", app.focus_pattern
+        "Filter by pattern", "Type a pattern to narrow the tree (/)", app.view.focus_pattern
     )
     yield SystemCommand("Show plugins", "The plugins panel (p)", app.action_plugins)
     yield SystemCommand("Help", "Every key (?)", app.action_help)
     yield SystemCommand("Reload", "Ask every plugin again (ctrl+r)", app.action_reload)
-    for status in app.plugin_statuses:
-        if status.name in app.setup_forms:
+    forms = app.setup.forms
+    for status in app.plugins.statuses:
+        if status.name in forms:
             yield SystemCommand(
                 f"Set up plugin {status.name}",
-                f"{app.setup_forms[status.name].title}: what {status.name} needs, stored",
-                partial(app.request_setup, status.name),
+                f"{forms[status.name].title}: what {status.name} needs, stored",
+                partial(app.setup.request, status.name),
             )
         if not status.configurable:
             continue
@@ -74,27 +75,27 @@ def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
             yield SystemCommand(
                 f"Re-enable plugin {status.name}",
                 f"{status.name} is {status.status}: start it again",
-                partial(app.request_toggle, status),
+                partial(app.plugins.request_toggle, status),
             )
             yield SystemCommand(
                 f"Disable plugin {status.name}",
                 f"{status.name} is {status.status}: leave it off",
-                partial(app.request_disable, status),
+                partial(app.plugins.request_disable, status),
             )
             continue
         verb = "Enable" if status.status == RunStatus.DISABLED else "Disable"
         yield SystemCommand(
             f"{verb} plugin {status.name}",
             f"{status.name} is {status.status}",
-            partial(app.request_toggle, status),
+            partial(app.plugins.request_toggle, status),
         )
-    index = app.secrets_index
+    index = app.listing.index
     for path in index.realm_paths(JUMP_DEPTH, JUMP_LIMIT):
         count = index.count(path)
         yield SystemCommand(
             f"Jump to realm {path}",
             f"{plural(count, 'secret')} under it",
-            partial(app.jump_to_realm, path),
+            partial(app.view.jump_to_realm, path),
             discover=False,
         )
 
@@ -113,7 +114,7 @@ class SecretsProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         app = cast("DockerPassApp", self.app)
-        index = app.secrets_index
+        index = app.listing.index
         if not query.strip() or not len(index):
             return
         needle = "".join(query.casefold().split())
@@ -145,7 +146,7 @@ class SecretsProvider(Provider):
             yield Hit(
                 score,
                 Content("Jump to secret ") + matcher.highlight(id_),
-                partial(app.jump_to_secret, id_, provider),
+                partial(app.view.jump_to_secret, id_, provider),
                 text=f"Jump to secret {id_}",
                 help=f"in {provider}",
             )

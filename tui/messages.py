@@ -1,7 +1,8 @@
 """Messages the app's thread workers post with their results (the app routes them down).
 
 Widget messages live on the widget that sends them (``RealmTree.SecretHighlighted``); these
-come from :mod:`docker_pass.tui.workers`, which belong to the app.
+come from the workers the controllers start (:mod:`docker_pass.tui.controllers`), and each
+has one handler, on the app.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
+    from docker_pass.core.setup import Setup, SetupResult
     from docker_pass.tui.model.preview import Preview
     from docker_pass.tui.model.realms import RealmIndex
 
@@ -139,3 +143,39 @@ class SecretRestored(Message):
         self.info = info
         #: What to tell the person ("Restored … (undid the delete).").
         self.text = text
+
+
+class SetupFormsFound(Message):
+    """The plugins (by name) that describe a setup form."""
+
+    def __init__(self, looked_up: Sequence[str], forms: Mapping[str, Setup]) -> None:
+        super().__init__()
+        self.looked_up = tuple(looked_up)
+        self.forms = dict(forms)
+
+
+class SetupFormReady(Message):
+    """A form to open, with the settings the config file holds now."""
+
+    def __init__(self, setup: Setup, current: Mapping[str, str]) -> None:
+        super().__init__()
+        self.setup = setup
+        self.current = dict(current)
+
+
+class PluginSetUp(Message):
+    """A setup form was applied: secrets stored, settings written, plugin enabled."""
+
+    def __init__(self, result: SetupResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class SetupRefused(Message):
+    """An answer was refused before anything was stored (``field`` names it, or is empty)."""
+
+    def __init__(self, setup: Setup, message: str, field: str) -> None:
+        super().__init__()
+        self.setup = setup
+        self.message = message
+        self.field = field

@@ -91,11 +91,11 @@ def test_palette_commands_jump_to_a_realm_and_act_on_the_selection() -> None:
         await settle(pilot)
         tree = app.screen.query_one(RealmTree)
         assert tree.highlighted == RealmNode("docker/mcp/oauth", 2)
-        assert app.preview.pattern is None
+        assert app.pattern.preview.pattern is None
         await pilot.press("l", "l")
         await settle(pilot)
-        assert app.selected is not None
-        assert app.selected.id.value == "docker/mcp/oauth/github"
+        assert app.secrets.selected is not None
+        assert app.secrets.selected.id.value == "docker/mcp/oauth/github"
         await pilot.press("p")
         commands["Copy reference"]()  # from the plugins panel: back on the main screen
         await settle(pilot)
@@ -163,8 +163,8 @@ def test_a_worker_error_becomes_one_status_message_without_its_text() -> None:
         await select(pilot, "docker/auth/hub/alice")
         await pilot.press("r")
         await settle(pilot)
-        assert app.status_message.text == "Reading the value failed: internal error (RuntimeError)"
-        assert app.status_message.level == "error"
+        assert app.status.message.text == "Reading the value failed: internal error (RuntimeError)"
+        assert app.status.message.level == "error"
         assert app.is_running
 
     run(make_app({"docker-pass": Broken}), scenario)
@@ -177,7 +177,7 @@ def test_an_engine_that_cannot_start_says_why_in_the_tree_and_status_line() -> N
     app = DockerPassApp(lambda: Engine(specs=specs), poll_seconds=None, cursor_blink=False)
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        message = app_of(pilot).status_message
+        message = app_of(pilot).status.message
         assert message.level == "error"
         assert message.text.startswith("Listing secrets failed: reading config ")
         assert message.text.endswith("invalid JSON at line 1")
@@ -197,7 +197,7 @@ def test_keys_can_be_remapped_by_binding_id() -> None:
         await select(pilot, "docker/auth/hub/alice")
         await pilot.press("v")
         await settle(pilot)
-        assert app.revealed_for is not None
+        assert app.values.revealed_for is not None
         await pilot.press("P")
         assert isinstance(app.screen, PluginsScreen)
         await pilot.press("escape", "question_mark")

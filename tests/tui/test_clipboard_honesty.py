@@ -42,7 +42,7 @@ needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 # -- the messages -------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_with_tmux_dropping_writes_nothing_is_sent_and_the_status_says_what_to_d
         asked.append(threading.current_thread().name)
         return Route.TMUX_DROPS
 
-    app.clipboard_guard.detector = off
+    app.values.clipboard.detector = off
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         await select(pilot, ALICE)
@@ -106,7 +106,7 @@ def test_with_tmux_dropping_writes_nothing_is_sent_and_the_status_says_what_to_d
         await settle(pilot)
         assert status_of(pilot).startswith("Not copied: tmux has set-clipboard off.")
         assert TMUX_FIX in status_of(pilot)
-        assert app.status_message.level == "warning"
+        assert app.status.message.level == "warning"
         await pilot.press("y")
         await settle(pilot)
         assert "Not copied" in status_of(pilot)
@@ -128,7 +128,7 @@ def test_passing_on_is_asked_once_and_the_status_says_sent() -> None:
         asked.append(Route.TERMINAL)
         return Route.TERMINAL
 
-    app.clipboard_guard.detector = passes
+    app.values.clipboard.detector = passes
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         await select(pilot, ALICE)
@@ -154,7 +154,7 @@ def test_a_failing_detector_still_sends_and_the_failure_is_shown() -> None:
     def broken() -> Route:
         raise RuntimeError("boom")
 
-    app.clipboard_guard.detector = broken
+    app.values.clipboard.detector = broken
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         await select(pilot, ALICE)

@@ -66,7 +66,7 @@ def test_deleting_moves_to_the_next_sibling_and_keeps_open_realms() -> None:
         assert ALICE not in keychain.secrets
         assert on_cursor(tree) == BOB
         assert open_realms(tree) == before
-        selected = app_of(pilot).selected
+        selected = app_of(pilot).secrets.selected
         assert selected is not None
         assert selected.id.value == BOB
 
@@ -121,7 +121,7 @@ def test_deleting_the_last_secret_leaves_the_empty_tree_hint() -> None:
         await select(pilot, "only/one")
         await delete_selected(pilot)
         assert not keychain.secrets
-        assert app_of(pilot).selected is None
+        assert app_of(pilot).secrets.selected is None
 
     run(make_app({"docker-pass": keychain}), scenario)
 
@@ -170,7 +170,7 @@ def test_clearing_the_filter_keeps_the_selected_secret_in_view() -> None:
         await select(pilot, wanted)  # the only match: its realms are all open
         await pilot.press("escape")  # on the tree: clears the pattern
         await settle(pilot)
-        assert app_of(pilot).preview.pattern is None
+        assert app_of(pilot).pattern.preview.pattern is None
         assert on_cursor(tree) == wanted
         assert in_view(tree)
         parts = wanted.split("/")
@@ -193,7 +193,7 @@ def test_a_realm_a_filter_hides_is_open_again_when_the_filter_clears() -> None:
         await pilot.press("slash")
         await type_text(pilot, "web/*")  # 75 matches: no expand-all, and data is hidden
         await type_text(pilot, "/**")  # another rebuild while data is hidden
-        assert app_of(pilot).preview.matched == 75
+        assert app_of(pilot).pattern.preview.matched == 75
         assert "data" not in open_realms(tree)
         await pilot.press("escape")  # clears the field
         await settle(pilot)

@@ -35,7 +35,7 @@ def test_the_tree_shows_every_healthy_secret_past_a_damaged_record(
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        assert len(app.secrets_index) == 2
+        assert len(app.listing.index) == 2
         tree = pilot.app.screen.query_one(RealmTree)
         lines = [tree.get_node_at_line(i) for i in range(tree.last_line + 1)]
         assert [str(n.label) for n in lines if n is not None] == ["app/ 1", "db/ 1"]

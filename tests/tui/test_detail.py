@@ -29,7 +29,7 @@ def detail_of(pilot: Pilot[None]) -> DetailPane:
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 def screen_text(pilot: Pilot[None]) -> str:
@@ -73,12 +73,12 @@ def test_r_reveals_the_value_read_only_then_and_hides_it_on_moving_away() -> Non
         assert ALICE_VALUE in screen_text(pilot)
         assert "hidden again in 20 s" in status_of(pilot)
         line = pilot.app.screen.query_one(StatusLine)
-        assert line.message == app_of(pilot).status_message
+        assert line.message == app_of(pilot).status.message
         assert line.has_class("-warning")
         await pilot.press("j")  # moving away hides it
         await settle(pilot)
         assert detail_of(pilot).revealed is None
-        assert app_of(pilot).revealed_for is None
+        assert app_of(pilot).values.revealed_for is None
         assert ALICE_VALUE not in screen_text(pilot)
 
     run(make_app({"docker-pass": keychain}), scenario)

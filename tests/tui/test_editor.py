@@ -38,7 +38,7 @@ def hint(pilot: Pilot[None]) -> str:
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 def drawn(area: ValueArea) -> list[str]:
@@ -86,9 +86,10 @@ def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadat
         assert [(m.info.id.value, m.created) for m in saved] == [("myapp/dev/api-key", True)]
         assert not isinstance(app.screen, EditorScreen)
         assert keychain.secrets["myapp/dev/api-key"] == (b"s3cr3t", {"owner": "alice"})
-        assert app.secrets_index.find("myapp/dev/api-key") is not None
-        assert app.selected is not None
-        assert app.selected.id.value == "myapp/dev/api-key"  # the cursor is on the new secret
+        assert app.listing.index.find("myapp/dev/api-key") is not None
+        assert app.secrets.selected is not None
+        # The cursor is on the new secret.
+        assert app.secrets.selected.id.value == "myapp/dev/api-key"
         assert status_of(pilot) == "Created myapp/dev/api-key in docker-pass."
 
     run(make_app({"docker-pass": keychain}), scenario)
@@ -217,7 +218,7 @@ def test_d_asks_first_and_deletes_only_on_yes() -> None:
         await settle(pilot)
         assert ALICE not in keychain.secrets
         assert [m.info.id.value for m in seen.of(SecretDeleted)] == [ALICE]
-        assert app.secrets_index.find(ALICE) is None
+        assert app.listing.index.find(ALICE) is None
         assert status_of(pilot) == f"Deleted {ALICE} from docker-pass. u undoes it."
 
     run(make_app({"docker-pass": keychain}), scenario)
@@ -226,7 +227,7 @@ def test_d_asks_first_and_deletes_only_on_yes() -> None:
 def test_save_and_delete_through_the_real_file_store() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        assert app.plugin_statuses[0].storage.startswith("file store ")
+        assert app.plugins.statuses[0].storage.startswith("file store ")
         await pilot.press("n", "ctrl+u")  # ctrl+u: clear the realm "New" pre-filled
         await type_text(pilot, "ci/deploy/token")
         await type_text(pilot, "tok-123", "#editor-value")

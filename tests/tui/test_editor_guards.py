@@ -47,7 +47,7 @@ def question_of(pilot: Pilot[None]) -> tuple[str, str, str]:
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 def drawn(area: ValueArea) -> list[str]:

@@ -62,7 +62,7 @@ def shown(pilot: Pilot[None], widget: Widget) -> bool:
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 # -- layout -------------------------------------------------------------------------------------

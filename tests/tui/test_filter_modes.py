@@ -250,7 +250,7 @@ def test_each_key_narrows_and_the_count_line_names_the_mode() -> None:
             text = typed[:end]
             assert not field.has_class("-invalid"), f"{text!r} is marked invalid"
             lines.append(summary(pilot))
-            counts.append(app.preview.matched)
+            counts.append(app.pattern.preview.matched)
             if "/" in text:
                 expected = sum(1 for i in DEMO_IDS if i.startswith(text))
                 assert lines[-1] == f"prefix · {expected} of 15 under {text}… · by name"
@@ -259,7 +259,7 @@ def test_each_key_narrows_and_the_count_line_names_the_mode() -> None:
                 assert lines[-1].startswith(
                     f"search · {expected} of 15 · components containing {text} · "
                 )
-            assert app.preview.matched == expected
+            assert app.pattern.preview.matched == expected
 
     run(make_app(), scenario)
     print("\n".join(f"{typed[: n + 1]!r:15} {line}" for n, line in enumerate(lines)))
@@ -314,7 +314,7 @@ def test_metadata_terms_filter_the_tree() -> None:
         expected = sum(1 for _, _, m in DEMO_SECRETS if m.get("owner") == "platform-team")
         assert summary(pilot) == f"metadata · {expected} of 15 with owner=platform-team · by name"
         await type_text(pilot, " myapp/prod/")
-        assert app.preview.matched == 2
+        assert app.pattern.preview.matched == 2
         assert summary(pilot) == (
             "prefix · 2 of 15 under myapp/prod/… · with owner=platform-team · by name"
         )
@@ -324,7 +324,7 @@ def test_metadata_terms_filter_the_tree() -> None:
             await pilot.press("space" if char == " " else char)
             await settle(pilot)
             assert not field.has_class("-invalid")
-        assert app.preview.matched == 1
+        assert app.pattern.preview.matched == 1
         assert summary(pilot) == (
             "prefix · 1 of 15 under myapp/prod/… · and containing pass · with "
             "owner=platform-team · by name"

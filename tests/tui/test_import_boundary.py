@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.layout import ROOT
 from tests.test_boundaries import modules_after, top_level
+
+#: Every module of the UI's model (tui/model/), found on disk: a new one is checked too.
+MODEL_MODULES = sorted(
+    f"docker_pass.tui.model.{path.stem}"
+    for path in (ROOT / "tui" / "model").glob("*.py")
+    if path.stem != "__init__"
+)
 
 RUN_MAIN = (
     "import contextlib, io\n"
@@ -50,3 +58,16 @@ def test_the_uis_plain_modules_are_plain(module: str) -> None:
     loaded = modules_after(f"import {module}")
     assert "textual" not in top_level(loaded)
     assert not {m for m in loaded if m.startswith("docker_pass.backends")}
+
+
+@pytest.mark.parametrize("module", MODEL_MODULES)
+def test_the_uis_model_imports_neither_textual_nor_rich(module: str) -> None:
+    loaded = top_level(modules_after(f"import {module}"))
+    assert "textual" not in loaded
+    assert "rich" not in loaded
+
+
+def test_the_model_modules_are_found() -> None:
+    assert {"realms", "preview", "search", "listing", "undo", "gateway"} <= {
+        m.rpartition(".")[2] for m in MODEL_MODULES
+    }

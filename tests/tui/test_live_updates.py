@@ -91,8 +91,10 @@ def test_the_file_store_follows_another_process() -> None:
     app = make_app({"docker-pass": KeychainPlugin})
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await until(pilot, lambda: app.watchers.watched("docker-pass"), "the store is watched")
-        assert isinstance(app.watchers.watcher("docker-pass"), DirectoryWatcher)
+        await until(
+            pilot, lambda: app.listing.watchers.watched("docker-pass"), "the store is watched"
+        )
+        assert isinstance(app.listing.watchers.watcher("docker-pass"), DirectoryWatcher)
         await another_process_adds_and_removes(
             pilot,
             lambda: cli("set", "app/new", value=b"typed elsewhere"),
@@ -123,8 +125,10 @@ def test_the_secret_service_follows_another_process(
         )
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        await until(pilot, lambda: app.watchers.watched("docker-pass"), "the keychain is watched")
-        watcher = app.watchers.watcher("docker-pass")
+        await until(
+            pilot, lambda: app.listing.watchers.watched("docker-pass"), "the keychain is watched"
+        )
+        watcher = app.listing.watchers.watcher("docker-pass")
         assert isinstance(watcher, SecretServiceWatcher)
         assert await asyncio.to_thread(watcher.subscribed.wait, BOUND)
         await another_process_adds_and_removes(
@@ -142,7 +146,7 @@ def test_a_plugin_nobody_can_watch_is_listed_again_on_the_interval() -> None:
         await select(pilot, "docker/auth/hub/alice")
         assert "16 secrets" in app.sub_title
         op.secrets["op/vault/two"] = b"2"  # changed where the plugin's secrets live
-        await until(pilot, lambda: app.secrets_index.find("op/vault/two") is not None, "listed")
+        await until(pilot, lambda: app.listing.index.find("op/vault/two") is not None, "listed")
         await settle(pilot)
         assert cursor_on(pilot) == "docker/auth/hub/alice"
         assert "17 secrets" in app.sub_title
@@ -162,8 +166,8 @@ def test_a_change_message_lists_that_plugin_again_and_keeps_the_cursor() -> None
         del keychain.secrets["gh/ci/token"]
         app.post_message(SecretsChanged("docker-pass"))
         await settle(pilot)
-        assert app.secrets_index.find("docker/auth/hub/zed", "docker-pass") is not None
-        assert app.secrets_index.find("gh/ci/token") is None
+        assert app.listing.index.find("docker/auth/hub/zed", "docker-pass") is not None
+        assert app.listing.index.find("gh/ci/token") is None
         assert in_tree(pilot, "docker/auth/hub/zed")
         assert cursor_on(pilot) == "docker/auth/hub/alice"
         assert op.lists == lists_before  # only the plugin that changed was asked
@@ -176,12 +180,12 @@ def test_an_unchanged_listing_does_not_rebuild_the_tree() -> None:
     app = make_app({"docker-pass": keychain_class()}, refresh_seconds=None)
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
-        index = app.secrets_index
+        index = app.listing.index
         tree = pilot.app.screen.query_one(RealmTree)
         content = tree.content
         app.post_message(SecretsChanged("docker-pass"))
         await settle(pilot)
-        assert app.secrets_index is index
+        assert app.listing.index is index
         assert tree.content is content
 
     run(app, scenario)
@@ -192,9 +196,9 @@ def test_our_own_delete_updates_the_header_count() -> None:
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         assert "15 secrets" in app.sub_title
-        info = app.secrets_index.find("gh/ci/token", "docker-pass")
+        info = app.listing.index.find("gh/ci/token", "docker-pass")
         assert info is not None
-        app.delete_keeping_undo(info)  # what d (confirmed) runs
+        app.undo.delete(info)  # what d (confirmed) runs
         await settle(pilot)
         assert "14 secrets" in app.sub_title
 

@@ -118,9 +118,9 @@ def test_choosing_a_secret_puts_the_cursor_on_it_clearing_a_filter_that_hides_it
         await pilot.press("enter")
         await settle(pilot)
         await palette_hit(pilot, "mcpnotion", "Jump to secret docker/mcp/oauth/notion")
-        assert app.preview.text == ""
+        assert app.pattern.preview.text == ""
         assert isinstance(tree.highlighted, SecretInfo)
         assert tree.highlighted.id.value == "docker/mcp/oauth/notion"
-        assert app.selected == tree.highlighted
+        assert app.secrets.selected == tree.highlighted
 
     run(make_app(), scenario)

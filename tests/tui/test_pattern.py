@@ -41,8 +41,8 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         assert app.focused is field(pilot)
         await pilot.press(*"**/token")
         await settle(pilot)
-        assert app.preview.text == "**/token"
-        assert app.preview.matched == 2
+        assert app.pattern.preview.text == "**/token"
+        assert app.pattern.preview.matched == 2
         assert summary(pilot) == (
             "pattern · 2 of 15 match · routed to docker-pass, 1password-sdk · not running: "
             "1password-cli · by name"
@@ -59,9 +59,9 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
         # A trailing / is never an error while typing: "**/" keeps what lies below "**".
-        assert app.preview.text == "**/"
-        assert app.preview.error == ""
-        assert app.preview.matched == 15
+        assert app.pattern.preview.text == "**/"
+        assert app.pattern.preview.error == ""
+        assert app.pattern.preview.matched == 15
         assert summary(pilot).startswith("pattern · 15 of 15 match **/*/** · routed to")
 
     classes = {
@@ -81,7 +81,7 @@ def test_an_invalid_pattern_marks_the_field_and_says_which_rule_broke() -> None:
         await settle(pilot)
         assert field(pilot).has_class("-invalid")
         assert summary(pilot) == "✗ a component mixes * with other characters"
-        assert app.preview.error == "a component mixes * with other characters"
+        assert app.pattern.preview.error == "a component mixes * with other characters"
         assert pilot.app.screen.query_one("#pattern-summary").has_class("-error")
         await pilot.press("backspace")
         await settle(pilot)
@@ -100,20 +100,20 @@ def test_escape_clears_the_pattern_and_returns_to_the_tree() -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.focused, RealmTree)  # enter keeps the filter
-        assert app.preview.matched == 3
+        assert app.pattern.preview.matched == 3
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert field(pilot).value == ""
-        assert app.preview.pattern is None
+        assert app.pattern.preview.pattern is None
         assert isinstance(app.focused, RealmTree)
         assert summary(pilot).startswith("15 secrets")
         # Escape on the tree clears a pattern too.
         app.screen.query_one(PatternBar).set_text("gh/**")
         await settle(pilot)
-        assert app.preview.matched == 1
+        assert app.pattern.preview.matched == 1
         await pilot.press("escape")
         await settle(pilot)
-        assert app.preview.pattern is None
+        assert app.pattern.preview.pattern is None
 
     run(make_app(), scenario)
 
@@ -140,7 +140,7 @@ def test_large_listings_are_matched_off_the_event_loop_and_keys_coalesce() -> No
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        assert len(app.secrets_index) == 20_000
+        assert len(app.listing.index) == 20_000
         # Keys arriving faster than matching: every edit is queued before any result is back.
         bar = app.screen.query_one(PatternBar)
         for end in range(1, len(typed) + 1):
@@ -150,14 +150,14 @@ def test_large_listings_are_matched_off_the_event_loop_and_keys_coalesce() -> No
         assert computed, "a big listing is matched in a worker"
         assert len(computed) <= 3, "edits typed meanwhile are folded into one computation"
         assert computed[-1].preview.text == typed
-        assert app.preview.text == typed
-        assert app.preview.matched == expected
+        assert app.pattern.preview.text == typed
+        assert app.pattern.preview.matched == expected
         assert summary(pilot).startswith(f"pattern · {expected:,} of 20,000 match")
         # Typed key by key, every step still ends in the preview of what is in the field.
         await pilot.press("slash", "end", *["backspace"] * 7)
         await type_text(pilot, "dev/**")
         await settle(pilot)
-        assert app.preview.text == "payments/dev/**"
+        assert app.pattern.preview.text == "payments/dev/**"
         assert summary(pilot).startswith(
             f"pattern · {sum(1 for i in secrets if i.startswith('payments/dev/')):,} of 20,000"
         )

@@ -95,8 +95,8 @@ def test_a_slow_plugin_shows_its_loading_row_while_the_others_secrets_are_in_the
         assert lines[0] == "… 1password-cli: listing…"
         assert "docker/ 6" in lines  # the keychain's secrets, already there
         assert "op/ 1" not in lines
-        assert not app.listing_loaded
-        assert app.secrets_index.find("docker/auth/hub/alice", "docker-pass") is not None
+        assert not app.listing.loaded
+        assert app.listing.index.find("docker/auth/hub/alice", "docker-pass") is not None
         assert "15 secrets so far" in app.sub_title
         gate.set()
         await settle(pilot)
@@ -104,10 +104,10 @@ def test_a_slow_plugin_shows_its_loading_row_while_the_others_secrets_are_in_the
         assert not any("listing…" in line for line in lines)
         assert "op/ 1" in lines
         assert "docker/ 6" in lines
-        assert app.listing_loaded
+        assert app.listing.loaded
         assert "16 secrets · 2 plugins" in app.sub_title
         # The index stays sorted by (id, provider) after the merge.
-        keys = [(e.id.value, e.provider) for e in app.secrets_index.entries]
+        keys = [(e.id.value, e.provider) for e in app.listing.index.entries]
         assert keys == sorted(keys)
 
     try:
@@ -139,7 +139,7 @@ def test_two_slow_plugins_answer_in_their_own_time() -> None:
         first_gate.set()
         await settle(pilot)
         assert {"op/ 1", "sdk/ 1"} <= set(labels(app))
-        assert app.listing_loaded
+        assert app.listing.loaded
 
     try:
         run_bounded(app, scenario)
@@ -162,8 +162,8 @@ def test_a_plugins_failure_shows_in_its_own_row_and_the_others_list() -> None:
         lines = labels(app)
         assert lines[0] == "✖ 1password-cli: listing failed"
         assert "docker/ 6" in lines
-        assert "op: the vault is locked" in app.listing_errors["1password-cli"]
-        assert app.listing_loaded
+        assert "op: the vault is locked" in app.listing.errors["1password-cli"]
+        assert app.listing.loaded
 
     run_bounded(app, scenario)
 
@@ -359,13 +359,13 @@ def test_a_plugin_slow_to_start_delays_no_other() -> None:
         lines = labels(app)
         assert lines[0] == "… 1password-sdk: listing…"
         assert "docker/ 6" in lines
-        keychain = next(s for s in app.plugin_statuses if s.name == "docker-pass")
+        keychain = next(s for s in app.plugins.statuses if s.name == "docker-pass")
         assert keychain.status == "running"
         assert keychain.storage  # its fresh status, asked of it alone
         gate.set()
         await settle(pilot)
         assert "op/ 1" in labels(app)
-        sdk = next(s for s in app.plugin_statuses if s.name == "1password-sdk")
+        sdk = next(s for s in app.plugins.statuses if s.name == "1password-sdk")
         assert sdk.status == "running"
         assert sdk.storage == "1Password (fake)"
 

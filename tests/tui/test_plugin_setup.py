@@ -25,11 +25,10 @@ from docker_pass.tui.keys import (
     keymap_warning,
     known_binding_ids,
 )
-from docker_pass.tui.messages import PluginToggled
+from docker_pass.tui.messages import PluginSetUp, PluginToggled, SetupRefused
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.screens.setup import SetupScreen
-from docker_pass.tui.setup_flow import PluginSetUp, SetupRefused
 from docker_pass.tui.widgets.plugin_table import PluginDetail, PluginTable
 from tests.support.fakes.onepassword_data import TOKEN_ID
 from tests.support.tui_fakes import crashing_class, keychain_class
@@ -97,7 +96,7 @@ def setup_app(
 
 
 def status_of(pilot: Pilot[None], name: str) -> str:
-    return next(s.status for s in app_of(pilot).plugin_statuses if s.name == name)
+    return next(s.status for s in app_of(pilot).plugins.statuses if s.name == name)
 
 
 async def open_sdk_form(pilot: Pilot[None]) -> SetupScreen:
@@ -171,7 +170,7 @@ def test_a_good_token_is_stored_by_the_keychain_plugin_and_the_plugin_comes_up()
         assert status_of(pilot, "1password-sdk") == RunStatus.RUNNING
         table = pilot.app.screen.query_one(PluginTable)
         assert [str(c) for c in table.get_row_at(2)][2] == "● running"
-        message = app_of(pilot).status_message
+        message = app_of(pilot).status.message
         assert message.level == "success"
         assert message.text.startswith(
             "Stored the 1Password service account token with the docker-pass plugin"
@@ -205,8 +204,8 @@ def test_a_token_the_service_rejects_is_stored_and_the_form_says_why_it_crashed(
         assert pilot.app.screen is screen  # left open, to try another token
         general = str(screen.query_one("#setup-error", Static).render())
         assert general == f"1password-sdk is crashed: {TOKEN_REJECTED}"
-        assert app_of(pilot).status_message.level == "error"
-        assert "ops_revoked-token" not in app_of(pilot).status_message.text
+        assert app_of(pilot).status.message.level == "error"
+        assert "ops_revoked-token" not in app_of(pilot).status.message.text
         screen.query_one(FIELD, Input).value = TOKEN
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -232,7 +231,7 @@ def test_a_store_that_fails_is_reported_in_the_form_and_the_status_line() -> Non
         assert pilot.app.screen is screen
         general = str(screen.query_one("#setup-error", Static).render())
         assert general == "Not set up: the keychain is locked"
-        message = app_of(pilot).status_message
+        message = app_of(pilot).status.message
         assert message.text == "Setting up the plugin failed: the keychain is locked"
         assert TOKEN_ID not in store
         assert status_of(pilot, "1password-sdk") == RunStatus.DISABLED
@@ -280,11 +279,11 @@ def test_x_disables_a_crashed_plugin_without_starting_it() -> None:
         assert crashing.starts == starts
         assert load_config()["plugins"]["1password-cli"]["enabled"] is False
         await pilot.press("x")
-        assert app_of(pilot).status_message.text == "1password-cli is already disabled."
+        assert app_of(pilot).status.message.text == "1password-cli is already disabled."
         await pilot.press("s")
-        assert app_of(pilot).status_message.text == "1password-cli has nothing to set up."
+        assert app_of(pilot).status.message.text == "1password-cli has nothing to set up."
         await pilot.press("k", "x")
-        assert app_of(pilot).status_message.text == (
+        assert app_of(pilot).status.message.text == (
             "docker-pass is always on: it is not configurable."
         )
 

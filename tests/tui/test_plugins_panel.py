@@ -32,7 +32,7 @@ def panel_of(pilot: Pilot[None]) -> PluginsScreen:
 
 
 def statuses(pilot: Pilot[None]) -> dict[str, str]:
-    return {s.name: s.status for s in app_of(pilot).plugin_statuses}
+    return {s.name: s.status for s in app_of(pilot).plugins.statuses}
 
 
 def test_p_lists_every_plugin_with_status_pattern_and_storage() -> None:
@@ -82,8 +82,8 @@ def test_a_crashed_plugin_shows_its_message_and_fix_and_is_re_enabled_after_aski
             ("1password-cli", RunStatus.CRASHED, True)
         ]
         assert crashing.starts == starts + 1
-        assert app_of(pilot).status_message.level == "error"
-        assert "1password-cli is crashed: the 1Password CLI" in app_of(pilot).status_message.text
+        assert app_of(pilot).status.message.level == "error"
+        assert "1password-cli is crashed: the 1Password CLI" in app_of(pilot).status.message.text
 
     run(make_app({"docker-pass": keychain_class(), "1password-cli": crashing}), scenario)
 
@@ -91,20 +91,20 @@ def test_a_crashed_plugin_shows_its_message_and_fix_and_is_re_enabled_after_aski
 def test_space_disables_and_enables_a_configurable_plugin_and_its_secrets_follow() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        assert app.secrets_index.find("op/vault/github/token") is not None
+        assert app.listing.index.find("op/vault/github/token") is not None
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("j", "j", "space")
         await settle(pilot)
         assert statuses(pilot)["1password-sdk"] == RunStatus.DISABLED
-        assert app.secrets_index.find("op/vault/github/token") is None
+        assert app.listing.index.find("op/vault/github/token") is None
         table = panel_of(pilot).query_one(PluginTable)
         assert table.cursor_row == 2  # the cursor stays on the row
         assert [str(c) for c in table.get_row_at(2)][2] == "○ disabled"
         await pilot.press("space")
         await settle(pilot)
         assert statuses(pilot)["1password-sdk"] == RunStatus.RUNNING
-        assert app.secrets_index.find("op/vault/github/token") is not None
+        assert app.listing.index.find("op/vault/github/token") is not None
         assert [m.enabled for m in seen.of(PluginToggled)] == [False, True]
 
     run(make_app(classes()), scenario)
@@ -116,7 +116,7 @@ def test_the_keychain_plugin_is_always_on() -> None:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert app_of(pilot).status_message.text == (
+        assert app_of(pilot).status.message.text == (
             "docker-pass is always on: it is not configurable."
         )
         assert not seen.of(PluginToggled)
@@ -129,23 +129,23 @@ def test_the_panel_follows_a_change_made_by_another_process() -> None:
         app = app_of(pilot)
         await pilot.press("p")
         await settle(pilot)
-        app.check_plugin_state()
+        app.plugins.check_state()
         await settle(pilot)
         assert not seen.of(PluginStateChanged)  # nothing changed yet
         # The real CLI, in another process, with the same config and state dirs.
         result = docker_pass("plugins", "disable", "1password-sdk")
         assert result.returncode == 0, result.stderr
-        app.check_plugin_state()  # what the 1 s timer does
+        app.plugins.check_state()  # what the 1 s timer does
         await settle(pilot)
         assert len(seen.of(PluginStateChanged)) == 1
         assert statuses(pilot)["1password-sdk"] == RunStatus.DISABLED
         table = panel_of(pilot).query_one(PluginTable)
         assert [str(c) for c in table.get_row_at(2)][2] == "○ disabled"
-        assert app.secrets_index.find("op/vault/github/token") is None
+        assert app.listing.index.find("op/vault/github/token") is None
         # Our own changes are not taken for another process's.
         await pilot.press("j", "j", "space")
         await settle(pilot)
-        app.check_plugin_state()
+        app.plugins.check_state()
         await settle(pilot)
         assert len(seen.of(PluginStateChanged)) == 1
         assert load_run_states()["1password-sdk"].status == RunStatus.RUNNING

@@ -44,14 +44,14 @@ def test_keys_are_answered_while_a_plugin_takes_three_seconds_to_list() -> None:
         assert isinstance(app.screen, PluginsScreen)
         await pilot.press("escape", "slash")
         await pilot.press("d", "o")
-        assert app_of(pilot).preview.text == "do"
+        assert app_of(pilot).pattern.preview.text == "do"
         # Every key above was answered while the plugin was still busy listing.
         assert listing_running(), "the plugin is still listing"
         assert not listed("1password-cli")
         gate.set()  # let the slow plugin answer now
         await settle(pilot)
         assert listed("1password-cli")
-        assert app.secrets_index.find("op/vault/github/token", "1password-cli") is not None
+        assert app.listing.index.find("op/vault/github/token", "1password-cli") is not None
 
     async def main() -> None:
         async with app.run_test(size=(100, 30), message_hook=seen) as pilot:

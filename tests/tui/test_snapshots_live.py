@@ -44,11 +44,11 @@ def test_a_slow_plugins_loading_row_while_the_keychain_shows(snap_compare: SnapC
     async def keychain_listed(pilot: Pilot[None]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
-        while "docker-pass" not in app.listing_answered:
+        while "docker-pass" not in app.listing.answered:
             assert loop.time() < deadline, "the keychain did not answer"
             await pilot.pause(0.02)
         await pilot.pause()
-        assert not app.listing_loaded  # the slow plugin is still listing
+        assert not app.listing.loaded  # the slow plugin is still listing
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=keychain_listed)

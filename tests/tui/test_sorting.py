@@ -127,7 +127,7 @@ def test_s_cycles_the_order_and_the_count_line_says_it() -> None:
         assert str(summary.render()).endswith("· by name")
         await pilot.press("s")
         await settle(pilot)
-        assert app.sort_order == SortOrder.PROVIDER
+        assert app.view.sort_order == SortOrder.PROVIDER
         assert str(summary.render()).endswith("· by provider")
         assert top_labels(tree)[3:] == [
             "gamma  1password-sdk",

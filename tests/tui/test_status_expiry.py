@@ -40,7 +40,7 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 def drawn_status(pilot: Pilot[None]) -> str:
@@ -53,7 +53,7 @@ def test_a_status_message_clears_itself_after_status_seconds() -> None:
         # "15 secrets. ? shows every key." came first, and goes.
         await wait_until(pilot, lambda: status_of(pilot) == "")
         assert drawn_status(pilot) == ""
-        app.set_status("Something happened.", "warning")
+        app.status.set_status("Something happened.", "warning")
         await pilot.pause()
         assert drawn_status(pilot) == "Something happened."
         await wait_until(pilot, lambda: drawn_status(pilot) == "")
@@ -64,7 +64,7 @@ def test_a_status_message_clears_itself_after_status_seconds() -> None:
 def test_the_default_expiry_keeps_messages_through_a_test() -> None:
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        assert app.status_seconds == 20.0
+        assert app.status.seconds == 20.0
         await select(pilot, ALICE)
         await pilot.press("y")
         await settle(pilot)
@@ -83,7 +83,7 @@ def test_showing_a_value_clears_when_the_value_is_hidden_again() -> None:
         await settle(pilot)
         # "Reading the value…" was replaced by the result.
         assert status_of(pilot).startswith(f"Showing {ALICE}: hidden again in 0.3 s")
-        await wait_until(pilot, lambda: app.revealed_for is None)
+        await wait_until(pilot, lambda: app.values.revealed_for is None)
         assert status_of(pilot) == ""
 
     # The status would stay a minute: it ends because the value was hidden.
@@ -98,7 +98,7 @@ def test_moving_away_from_a_shown_value_clears_its_message() -> None:
         assert status_of(pilot).startswith("Showing ")
         await pilot.press("j")
         await settle(pilot)
-        assert app_of(pilot).revealed_for is None
+        assert app_of(pilot).values.revealed_for is None
         assert status_of(pilot) == ""
 
     run(make_app(), scenario)
@@ -122,7 +122,7 @@ def test_reading_a_value_clears_when_the_cursor_moves_before_it_arrives() -> Non
         assert status_of(pilot) == ""
         gate.set()
         await settle(pilot)
-        assert app.revealed_for is None  # the value came for a line the cursor left
+        assert app.values.revealed_for is None  # the value came for a line the cursor left
         assert status_of(pilot) == ""
 
     run(make_app({"docker-pass": SlowRead}), scenario)
@@ -145,12 +145,12 @@ def test_a_message_about_something_else_is_not_cleared_by_its_end() -> None:
         await select(pilot, ALICE)
         await pilot.press("r")
         await settle(pilot)
-        app.set_status("Unrelated news.")
+        app.status.set_status("Unrelated news.")
         await pilot.press("r")  # hides the value
         await settle(pilot)
         assert status_of(pilot) == "Value hidden."
-        app.set_status("More news.")
-        app.end_status("reveal")
+        app.status.set_status("More news.")
+        app.status.end_status("reveal")
         assert status_of(pilot) == "More news."
 
     run(make_app(), scenario)

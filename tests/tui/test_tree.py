@@ -33,7 +33,7 @@ def test_tree_shows_realms_with_counts_and_a_crashed_plugin_inline() -> None:
         outcomes = {m.plugin: m.error for m in seen.of(PluginListed)}
         assert outcomes.keys() == {"docker-pass", "1password-cli"}
         assert not outcomes["docker-pass"]
-        assert len(app.secrets_index) == 15
+        assert len(app.listing.index) == 15
         lines = labels(tree_of(pilot))
         assert lines[0] == "✖ 1password-cli: crashed"
         assert lines[1:] == ["aws/ 2", "docker/ 6", "gh/ 1", "myapp/ 5", "registry:5000/ 1"]
@@ -65,8 +65,8 @@ def test_vim_keys_and_arrows_move_open_and_close() -> None:
         await pilot.press("l", "l")  # open, then onto its first child
         await settle(pilot)
         assert isinstance(tree.highlighted, SecretInfo)
-        assert app.selected is not None
-        assert app.selected.id.value == "registry:5000/token"
+        assert app.secrets.selected is not None
+        assert app.secrets.selected.id.value == "registry:5000/token"
         assert tree.cursor_node is not None
         assert "docker-pass" in str(tree.cursor_node.label)  # leaves name their provider
         await pilot.press("h")  # a leaf: go to its realm
@@ -80,8 +80,8 @@ def test_vim_keys_and_arrows_move_open_and_close() -> None:
         assert tree.highlighted == RealmNode("aws", 2)
         await pilot.press("right", "right", "right", "right", "down")
         await settle(pilot)
-        assert app.selected is not None
-        assert app.selected.id.value == "aws/dev/secret-access-key"
+        assert app.secrets.selected is not None
+        assert app.secrets.selected.id.value == "aws/dev/secret-access-key"
         await pilot.press("left", "left", "left")
         assert tree.highlighted == RealmNode("aws", 2)
 
@@ -118,7 +118,7 @@ def test_secrets_of_a_second_plugin_are_merged_and_marked() -> None:
         await pilot.press("j", "j", "j", "j", "j", "l")  # op/
         await settle(pilot)
         tree = tree_of(pilot)
-        assert app.secrets_index.find("op/vault/github/token", "1password-sdk")
+        assert app.listing.index.find("op/vault/github/token", "1password-sdk")
         assert tree.show_secret("op/vault/github/token")
         assert tree.cursor_node is not None
         assert str(tree.cursor_node.label) == "token  1password-sdk"

@@ -28,7 +28,7 @@ ALICE_META = {"registry": "docker.io", "username": "alice", "created-by": "docke
 
 
 def status_of(pilot: Pilot[None]) -> str:
-    return app_of(pilot).status_message.text
+    return app_of(pilot).status.message.text
 
 
 def test_u_restores_a_deleted_secret_with_its_value_and_metadata() -> None:
@@ -47,9 +47,9 @@ def test_u_restores_a_deleted_secret_with_its_value_and_metadata() -> None:
         assert status_of(pilot) == f"Restored {ALICE} in docker-pass (undid the delete)."
         assert [m.info.id.value for m in seen.of(SecretRestored)] == [ALICE]
         # Back in the listing, with the cursor on it.
-        assert app.secrets_index.find(ALICE, "docker-pass") is not None
-        assert app.selected is not None
-        assert app.selected.id.value == ALICE
+        assert app.listing.index.find(ALICE, "docker-pass") is not None
+        assert app.secrets.selected is not None
+        assert app.secrets.selected.id.value == ALICE
         # One level: a second u has nothing left.
         await pilot.press("u")
         await settle(pilot)

@@ -55,7 +55,7 @@ def test_the_plugins_panel_offers_the_vault_setup_form_and_it_works(
 
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         app = app_of(pilot)
-        statuses = {s.name: s.status for s in app.plugin_statuses}
+        statuses = {s.name: s.status for s in app.plugins.statuses}
         assert statuses["vault"] == RunStatus.DISABLED
         await pilot.press("p")
         await settle(pilot)
@@ -80,7 +80,7 @@ def test_the_plugins_panel_offers_the_vault_setup_form_and_it_works(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(pilot.app.screen, SetupScreen)
-        vault = next(s for s in app.plugin_statuses if s.name == "vault")
+        vault = next(s for s in app.plugins.statuses if s.name == "vault")
         assert vault.status == RunStatus.RUNNING
         assert vault.storage == f"{bao_server.address} mount secret prefix {prefix}"
         section = load_config()["plugins"]["vault"]
@@ -90,7 +90,7 @@ def test_the_plugins_panel_offers_the_vault_setup_form_and_it_works(
         assert token not in screen_text(pilot)
         await pilot.press("escape")
         await settle(pilot)
-        assert app.secrets_index.find("team/api", "vault") is not None
+        assert app.listing.index.find("team/api", "vault") is not None
         await select(pilot, "team/api")
         text = screen_text(pilot)
         assert "team/api" in text
