@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_pass.backends.keychain import KeychainPlugin
+from docker_pass.backends.keychain import STORE_ENV, KeychainPlugin
 from docker_pass.backends.keychain.filestore import PASSPHRASE_ENV, FileStore
 from docker_pass.backends.keychain.secretservice import SecretServiceStore
 from docker_pass.backends.onepassword.cli_plugin import OnePasswordCliPlugin
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["bao_server", "keyring_address", "op", "sdk"]
 
-STORE_ENV = "DOCKER_PASS_STORE"
 #: What the tests put in the writable backends (values long enough to be found if they leak).
 KNOWN = {
     "app/db/password": b"db-password-5a1e",
