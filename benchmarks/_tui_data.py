@@ -112,21 +112,21 @@ def file_store_data_dir(count: int) -> Path:
 
 
 def _build_file_store(data: Path, ids: list[str]) -> None:
-    from docker_pass.backends.keychain import filestore as fs
+    from docker_pass.backends.keychain.filestore import FileStore, records
     from docker_pass.core.private_files import ensure_private_dir, open_private
 
-    store = fs.FileStore(data / "store", data / "identity.txt")
+    store = FileStore(data / "store", data / "identity.txt")
     ensure_private_dir(store.root)
     # Every value is the same word: one encryption, written under each secret's name.
-    ciphertext = store._encrypt(b"value")
-    now = fs._now()
+    ciphertext = store.key.encrypt(b"value")
+    now = records.now()
     for raw in ids:
         id_ = ID(raw)
-        name = fs._file_name(id_)
-        record = fs._new_record(id_, "a", {"n": "1"}, now, now)
+        name = records.file_name(id_)
+        record = records.new_record(id_, "a", {"n": "1"}, now, now)
         for file_name, data_bytes in (
             (f"{name}.a.age", ciphertext),
-            (f"{name}.json", fs._dump_record(record)),
+            (f"{name}.json", records.dump_record(record)),
         ):
             fd = open_private(store.root / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
             try:

@@ -4,6 +4,9 @@ A store's test module subclasses :class:`StoreContract` and provides two things:
 the ``store`` fixture (a fresh, empty store) and ``value_reads(store)``, the number of secret
 values the store has read or decrypted so far (by whatever instrumentation suits it), which lets
 the contract check that listing never reads values.
+
+The plugins themselves (the ``docker-pass`` plugin over each store, and every other built-in
+plugin) keep the plugin contract of ``tests/plugins/contract.py``.
 """
 
 from __future__ import annotations

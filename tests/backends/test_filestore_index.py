@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_pass.backends.keychain import filestore_index
 from docker_pass.backends.keychain.filestore import FileStore
+from docker_pass.backends.keychain.filestore import index as filestore_index
 from docker_pass.core import ID, Pattern
 from tests.backends.contract import StoreContract
 from tests.support.store_damage import damage

@@ -4,8 +4,7 @@ engine."""
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,48 +21,13 @@ from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
 from docker_pass.core.state import load_run_states
 from tests.support.fakes import onepassword_data as data
+from tests.support.fakes.controls import FAKES, FakeOp, op
 
-FAKES = Path(__file__).resolve().parents[1] / "support" / "fakes"
+if TYPE_CHECKING:
+    from pathlib import Path
+
 NAME = "1password-cli"
-
-
-class FakeOp:
-    """The fake ``op``'s switches and its call log."""
-
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.monkeypatch = monkeypatch
-        self.data = data.write_fixture(tmp_path / "op-items.json")
-        self.calls_file = tmp_path / "op-calls.log"
-        monkeypatch.setenv("FAKE_OP_DATA", str(self.data))
-        monkeypatch.setenv("FAKE_OP_CALLS", str(self.calls_file))
-        monkeypatch.setenv("FAKE_OP_PYTHON", sys.executable)
-        monkeypatch.delenv("FAKE_OP_MODE", raising=False)
-        monkeypatch.delenv("DOCKER_PASS_OP_PATH", raising=False)
-        monkeypatch.setenv("PATH", f"{FAKES}:/usr/bin:/bin")
-
-    def mode(self, mode: str | None, delay: float | None = None) -> None:
-        if mode is None:
-            self.monkeypatch.delenv("FAKE_OP_MODE", raising=False)
-        else:
-            self.monkeypatch.setenv("FAKE_OP_MODE", mode)
-        if delay is not None:
-            self.monkeypatch.setenv("FAKE_OP_DELAY", str(delay))
-
-    def calls(self) -> list[str]:
-        if not self.calls_file.exists():
-            return []
-        return self.calls_file.read_text().splitlines()
-
-    def list_calls(self) -> int:
-        return sum(1 for line in self.calls() if line.startswith("item list"))
-
-    def get_calls(self) -> int:
-        return sum(1 for line in self.calls() if line.startswith("item get"))
-
-
-@pytest.fixture
-def op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeOp:
-    return FakeOp(tmp_path, monkeypatch)
+__all__ = ["op"]
 
 
 def started() -> OnePasswordCliPlugin:

@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -29,51 +28,13 @@ from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import Capability
 from docker_pass.core.setup import secret_id
 from tests.support.fakes import onepassword_data as data
+from tests.support.fakes.controls import SDK_TOKEN as TOKEN
+from tests.support.fakes.controls import FakeSdk, sdk
 from tests.support.fakes.onepassword_data import TOKEN_ID
 from tests.support.fakes.onepassword_sdk import FakeClient
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 NAME = "1password-sdk"
-TOKEN = "ops_fake-service-account-token"
-HOOK = "tests.support.fakes.onepassword_sdk:FakeClient.authenticate"
-
-
-class FakeSdk:
-    """The fake client's switches and its call log."""
-
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.monkeypatch = monkeypatch
-        self.data = data.write_fixture(tmp_path / "op-items.json")
-        self.calls_file = tmp_path / "sdk-calls.log"
-        monkeypatch.setenv("FAKE_OP_DATA", str(self.data))
-        monkeypatch.setenv("FAKE_OP_SDK_CALLS", str(self.calls_file))
-        monkeypatch.setenv("FAKE_OP_SDK_TOKEN", TOKEN)
-        monkeypatch.delenv("FAKE_OP_SDK_MODE", raising=False)
-        monkeypatch.setenv(CLIENT_ENV, HOOK)
-        monkeypatch.setenv("DOCKER_PASS_STORE", "file")
-
-    def mode(self, mode: str | None, delay: float | None = None) -> None:
-        if mode is None:
-            self.monkeypatch.delenv("FAKE_OP_SDK_MODE", raising=False)
-        else:
-            self.monkeypatch.setenv("FAKE_OP_SDK_MODE", mode)
-        if delay is not None:
-            self.monkeypatch.setenv("FAKE_OP_DELAY", str(delay))
-
-    def calls(self) -> list[str]:
-        if not self.calls_file.exists():
-            return []
-        return self.calls_file.read_text().splitlines()
-
-    def count(self, prefix: str) -> int:
-        return sum(1 for line in self.calls() if line.startswith(prefix))
-
-
-@pytest.fixture
-def sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSdk:
-    return FakeSdk(tmp_path, monkeypatch)
+__all__ = ["sdk"]
 
 
 def store_token(token: str = TOKEN) -> None:

@@ -36,16 +36,22 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import time
 from bisect import bisect_left
+from contextlib import suppress
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from docker_pass.backends.keychain.filestore.records import describe, read_bytes, write_atomically
 from docker_pass.core.envelope import SecretInfo
+from docker_pass.core.errors import UnsafePathError
 from docker_pass.core.ids import ID
+from docker_pass.core.private_files import ensure_private_dir
 
 if TYPE_CHECKING:
-    import os
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
 INDEX_DIR = ".index"
 INDEX_NAME = "listing.json"
@@ -211,3 +217,100 @@ def patch(
     doc["ids"] = "\n".join(ids)
     doc["store"] = list(after)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+#: What :meth:`IndexFile.take` hands to :meth:`IndexFile.put_back`: the index's bytes and the
+#: store directory's stamp when it was taken.
+Taken = tuple[bytes, list[int]]
+
+
+class IndexFile:
+    """The index file of the store at ``root``: read, written, taken away and put back.
+
+    The store calls these under its lock (shared to load and save, exclusive to take and put
+    back).  ``warn`` receives the warnings (an index ignored, one that cannot be written);
+    ``settle_ns`` is how long the store directory must have been left alone before an index of
+    it is written (:data:`SETTLE_NS`).
+    """
+
+    def __init__(self, root: Path, warn: Callable[[str], None], settle_ns: int) -> None:
+        self.folder = root / INDEX_DIR
+        self._root = root
+        self._warn = warn
+        self._settle_ns = settle_ns
+
+    def load(self, stamp: list[int], provider: str) -> tuple[list[SecretInfo], list[str]] | None:
+        """The listing (see :func:`load`) if the index is current; ``None`` to rebuild it."""
+        path = os.path.join(self.folder, INDEX_NAME)
+        try:
+            raw, _ = read_bytes(path)
+            return load(raw, stamp, provider)
+        except FileNotFoundError:
+            return None
+        except UnknownFormatError:
+            return None  # another version's: rebuilt (and replaced) without a fuss
+        except (UnsafePathError, DamagedIndexError) as exc:
+            self._warn(f"file store: ignored the listing index {path} ({exc}); rebuilt it")
+            return None
+        except OSError as exc:
+            self._warn(
+                f"file store: ignored the listing index {path} ({describe(exc)}); rebuilt it"
+            )
+            return None
+
+    def save(self, stamp: list[int], infos: list[SecretInfo], skipped: list[str]) -> None:
+        """Write the index of a store that has settled; creating its directory waits a turn
+        (that changes the store's stamp)."""
+        where = self.folder
+        try:
+            if not os.path.isdir(where):
+                ensure_private_dir(where, warn=self._warn)
+                return
+            if time.time_ns() - stamp[2] < self._settle_ns:
+                return
+            ensure_private_dir(where, warn=self._warn)
+            write_atomically(where, INDEX_NAME, dump(stamp, infos, skipped))
+        except (OSError, UnsafePathError) as exc:
+            # The listing is right without it; the next one tries again.
+            self._warn(f"file store: cannot write the listing index in {where}: {exc}")
+
+    def take(self) -> Taken | None:
+        """Remove the index (under the exclusive lock, before a record changes).
+
+        Returns its bytes and the store's stamp when it may be patched once the change is
+        made: the store had settled (a burst of saves drops it; the next listing rebuilds).
+        """
+        path = os.path.join(self.folder, INDEX_NAME)
+        try:
+            raw: bytes | None = read_bytes(path)[0]
+        except (OSError, UnsafePathError):
+            raw = None
+        with suppress(FileNotFoundError):
+            os.unlink(path)
+        if raw is None:
+            return None
+        stamp = stamp_of(os.stat(self._root))
+        if time.time_ns() - stamp[2] < self._settle_ns:
+            return None
+        return raw, stamp
+
+    def put_back(
+        self,
+        taken: Taken | None,
+        id_: ID,
+        metadata: Mapping[str, str] | None,
+        record: os.stat_result | None,
+    ) -> None:
+        """Put back the index :meth:`take` took, with ``id_`` saved (its record's ``stat``) or
+        removed (``metadata`` ``None``).  Best effort: without it, the next listing rebuilds."""
+        if taken is None:
+            return
+        raw, before = taken
+        try:
+            after = stamp_of(os.stat(self._root))
+            updated = None if record is None else record.st_mtime_ns // 1_000_000_000
+            data = patch(raw, before, after, id_.value, metadata, updated)
+            if data is not None:
+                write_atomically(self.folder, INDEX_NAME, data)
+        except OSError:
+            pass
