@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
 import subprocess
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pytest
 
@@ -180,22 +182,53 @@ def test_logs_follow_streams_as_it_goes(proxy: Proxy) -> None:
 
 
 def test_events_stream_through(proxy: Proxy) -> None:
+    # --since replays what happened from then on, so the create is seen however late the
+    # subscription starts; lines are read as they stream, with a deadline (never a bare read).
+    since = str(int(time.time()) - 1)
     events = subprocess.Popen(
-        ["docker", "events", "--format", "{{.Action}} {{.Actor.Attributes.name}}"],
+        [
+            "docker",
+            "events",
+            "--since",
+            since,
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.name}}",
+        ],
         stdout=subprocess.PIPE,
         env=proxy.env(),
     )
     name = f"ev-{uuid.uuid4().hex[:8]}"
     try:
         assert events.stdout is not None
-        deadline = time.monotonic() + 60
-        # The subscription starts when the request arrives: create until one is seen.
         _out(proxy.docker("create", "--name", name, "--network", "none", "busybox", "true"))
-        line = events.stdout.readline().decode()
-        assert line.strip() == f"create {name}", line
-        assert time.monotonic() < deadline
+        seen = _lines_until(events.stdout, f"create {name}", timeout=60)
+        assert seen[-1] == f"create {name}", seen
     finally:
         events.kill()
+        events.wait()
+
+
+def _lines_until(stream: IO[bytes], wanted: str, *, timeout: float) -> list[str]:
+    """Lines read from ``stream`` as they arrive, up to the one equal to ``wanted`` (or all
+    that arrived by ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    buffered = b""
+    fd = stream.fileno()
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buffered += chunk
+        *lines, buffered = buffered.split(b"\n")
+        for line in lines:
+            seen.append(line.decode().strip())
+            if seen[-1] == wanted:
+                return seen
+    return seen
 
 
 def test_exec_environment_is_resolved_too(proxy: Proxy) -> None:
