@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.names import STORAGE_KINDS
 
 #: Deeper nesting than this is no configuration a person wrote (and would exhaust recursion).
 MAX_DEPTH = 16
@@ -27,7 +28,6 @@ SHOWN_CHARS = 60
 
 #: ``storage`` values: ``auto`` and the kinds of store the keychain plugin keeps (their one home:
 #: here, so that loading the config imports no backend; the keychain plugin reads them here).
-STORAGE_KINDS = ("auto", "secret-service", "keyring", "file")
 
 
 class ConfigError(DockerPassError):

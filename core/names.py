@@ -19,6 +19,9 @@ SETUP_REALM = f"{ENGINE_REALM}/plugins"
 #: What starts a secret reference: ``se://<id|pattern>``.
 REFERENCE_SCHEME = "se://"
 
+#: Where the keychain plugin may keep its secrets (the config's ``storage``; ``auto`` chooses).
+STORAGE_KINDS = ("auto", "secret-service", "keyring", "file")
+
 #: The program's own name: its executable, its folders under the XDG dirs, the docker context
 #: it creates, how it names itself to others.  The same word as :data:`KEYCHAIN_PLUGIN` (Docker
 #: named both so), but another meaning: each has its one home here.

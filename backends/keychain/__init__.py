@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
-from docker_pass.core.config_schema import STORAGE_KINDS
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import DockerPassError, StoreUnavailableError
 from docker_pass.core.ids import ID, Pattern
-from docker_pass.core.names import KEYCHAIN_PLUGIN
+from docker_pass.core.names import KEYCHAIN_PLUGIN, STORAGE_KINDS
 from docker_pass.core.plugin import READ_WRITE, is_reserved
 from docker_pass.core.private_files import ensure_private_dir
 from docker_pass.core.store import SecretStore, xdg_path

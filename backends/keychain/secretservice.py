@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import _thread
 import contextlib
-import fcntl
 import os
 import stat
 import time
@@ -65,7 +64,6 @@ from docker_pass.core.store import (
 if TYPE_CHECKING:
     import builtins
     from collections.abc import Iterator, Mapping, Sequence
-    from datetime import datetime
 
 __all__ = [
     "LOGIN_COLLECTION",
@@ -592,6 +590,8 @@ def _writers_turn() -> Iterator[None]:
             f"cannot open the Secret Service writer lock {path}: {_describe_os_error(exc)}"
         ) from None
     try:
+        import fcntl  # writers only: a read takes no lock
+
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
@@ -675,12 +675,11 @@ def _body(reply: Message, what: str) -> tuple[Any, ...]:
     return body
 
 
-def _created_at(body: tuple[Any, ...]) -> datetime | None:
-    """An item's ``Created`` property (POSIX seconds) as a time; ``None`` when it is 0."""
-    from datetime import UTC, datetime
-
+def _created_at(body: tuple[Any, ...]) -> int | None:
+    """An item's ``Created`` property: POSIX seconds (the envelope reads them as a time only
+    when asked); ``None`` when it is 0."""
     seconds = _variant_value(body)
-    return datetime.fromtimestamp(seconds, UTC) if isinstance(seconds, int) and seconds else None
+    return seconds if isinstance(seconds, int) and seconds else None
 
 
 def _variant_value(body: tuple[Any, ...]) -> Any:

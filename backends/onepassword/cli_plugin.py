@@ -22,12 +22,9 @@ reported as ``op failed (exit N)``, since an unknown message might quote a value
 from __future__ import annotations
 
 import builtins
-import json
 import os
-import shutil
 import subprocess
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.onepassword.base import (
@@ -40,8 +37,11 @@ from docker_pass.core.errors import FatalPluginError, PluginError
 from docker_pass.core.plugin import enable_remedy
 from docker_pass.core.plugin_settings import PluginSettings
 
+# json, shutil and datetime are imported where used: every engine (``run``) loads this class.
+
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
 PLUGIN_NAME = "1password-cli"
 OP_PATH_ENV = "DOCKER_PASS_OP_PATH"
@@ -104,6 +104,8 @@ class OpRunner:
             ) from None
         if done.returncode != 0:
             raise classify_op_error(done.stderr, done.returncode, what)
+        import json
+
         try:
             return json.loads(done.stdout)
         except (ValueError, UnicodeDecodeError):
@@ -170,6 +172,8 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         return f"1Password via {where}"
 
     def _find_op(self) -> str:
+        import shutil
+
         if self._op_path:
             configured, source = self._op_path, "given"
         else:
@@ -259,7 +263,7 @@ def fields_from_op(doc: Any) -> builtins.list[Field]:
                 label=_text(entry.get("label", "")),
                 type=_text(entry.get("type", "")),
                 purpose=_text(entry.get("purpose", "")),
-                value=value if isinstance(value, str) else json.dumps(value),
+                value=value if isinstance(value, str) else _json_text(value),
                 section_id=section_id,
                 section_label=_text(section.get("label", "")) or labels.get(section_id, ""),
             )
@@ -275,9 +279,17 @@ def _text(value: Any) -> str:
     return value
 
 
+def _json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value)
+
+
 def _timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
+    from datetime import datetime
+
     try:
         return datetime.fromisoformat(value)
     except ValueError:

@@ -27,9 +27,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
 from functools import partial
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.onepassword.base import (
@@ -47,9 +45,12 @@ from docker_pass.core.names import PROGRAM
 from docker_pass.core.plugin import enable_remedy
 from docker_pass.core.plugin_settings import PluginSettings
 
+# datetime and importlib are imported where used: every engine (``run``) loads this class.
+
 if TYPE_CHECKING:
     import builtins
     from collections.abc import Mapping
+    from datetime import datetime
 
     from docker_pass.core.setup import Setup
 
@@ -115,6 +116,8 @@ def default_authenticate() -> Authenticate:
         return _load_hook(hook)
     try:
         # ~300 ms (pydantic, the native core): paid only when this plugin starts.
+        from importlib import import_module
+
         sdk = import_module("onepassword")
     except ImportError:
         raise FatalPluginError(SDK_MISSING) from None
@@ -123,6 +126,8 @@ def default_authenticate() -> Authenticate:
 
 
 def _load_hook(spec: str) -> Authenticate:
+    from importlib import import_module
+
     module_name, _, attribute = spec.partition(":")
     try:
         target: Any = import_module(module_name)
@@ -394,6 +399,8 @@ def _upper_snake(name: str, special: dict[str, str]) -> str:
 
 def _datetime(value: Any) -> datetime | None:
     """A timestamp; the SDK parses RFC 3339 ``…Z`` into naive datetimes, which are UTC."""
+    from datetime import UTC, datetime
+
     if isinstance(value, str) and value:
         try:
             value = datetime.fromisoformat(value)

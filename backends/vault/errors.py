@@ -13,7 +13,6 @@ module imports neither: the plugin's module stays light until it starts.
 from __future__ import annotations
 
 import errno
-import shlex
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import FatalPluginError, PluginError
@@ -59,6 +58,8 @@ class VaultSettings:
 
     def setup_command(self) -> str:
         """The command that sets the plugin up again with these settings (secret on stdin)."""
+        import shlex  # only for this message: every engine loads the vault plugin
+
         parts = [SETUP_COMMAND, "--address", shlex.quote(self.address)]
         if self.mount != "secret":
             parts += ["--mount", shlex.quote(self.mount)]

@@ -12,15 +12,17 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+import time
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.envelope import Envelope
 from docker_pass.core.errors import PluginError, shorten
 
+# json and datetime are imported where used: every engine (``run``) loads the vault plugin.
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from docker_pass.core.ids import ID
 
@@ -68,6 +70,8 @@ def encode(raw: object) -> bytes:
     """A KV value as bytes: text as UTF-8, anything else as its JSON."""
     if isinstance(raw, str):
         return raw.encode("utf-8")
+    import json
+
     return json.dumps(raw, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
@@ -99,6 +103,8 @@ def parse_time(text: object) -> datetime | None:
         whole, _, fraction = raw.partition(".")
         digits = "".join(ch for ch in fraction if ch.isdigit())[:6]
         raw = f"{whole}.{digits}" if digits else whole
+    from datetime import UTC, datetime
+
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
@@ -120,6 +126,6 @@ def envelope(
         provider=provider,
         version=str(version) if version is not None else "",
         created_at=parse_time(version_metadata.get("created_time")),
-        resolved_at=datetime.now(UTC),
+        resolved_at=time.time(),
         metadata=custom_metadata(version_metadata),
     )

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from docker_pass.core.ids import is_valid_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from docker_pass.core.ids import Pattern
 
@@ -92,6 +92,9 @@ def walk(
     cache; keys that are no valid ID component are skipped (no ID could name them).  The first
     failing call's error is raised once the calls in flight have ended.
     """
+    # Imported here: the engine loads the vault plugin's class for every `run` (~5 ms).
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     found: list[tuple[str, ...]] = []
     todo: list[Folder] = [start_folder(pattern)]
     running: dict[Future[list[str]], Folder] = {}

@@ -251,7 +251,7 @@ class UnixHttpTransport:
     share one client.
     """
 
-    def __init__(self, path: Path, *, sock: socket.socket | None = None) -> None:
+    def __init__(self, path: Path | str, *, sock: socket.socket | None = None) -> None:
         self._path = path
         self._idle: list[_Connection] = [_Connection(sock)] if sock is not None else []
         self._lock = threading.Lock()
@@ -334,7 +334,11 @@ class DaemonClient:
     """
 
     def __init__(
-        self, path: Path, *, timeout: float = CALL_TIMEOUT, sock: socket.socket | None = None
+        self,
+        path: Path | str,
+        *,
+        timeout: float = CALL_TIMEOUT,
+        sock: socket.socket | None = None,
     ) -> None:
         self.path = path
         self._timeout = timeout
@@ -521,7 +525,7 @@ class DaemonClient:
 
 
 @contextmanager
-def _reading(path: Path, method: str) -> Iterator[None]:
+def _reading(path: Path | str, method: str) -> Iterator[None]:
     """Turn a message that does not read (:class:`MalformedMessageError`) into
     :class:`DaemonUnavailableError`, naming the method and the field, never the content."""
     try:
@@ -566,7 +570,7 @@ def _reported(pattern: Pattern, envelopes: list[Envelope], headers: Headers) -> 
         return None
 
 
-def _connect_error(path: Path, answer: HttpAnswer) -> DockerPassError:
+def _connect_error(path: Path | str, answer: HttpAnswer) -> DockerPassError:
     """The error a non-200 answer stands for (Connect's JSON error, or just an HTTP status)."""
     doc = _json_object(answer.body) or {}
     code = doc.get("code")

@@ -12,7 +12,6 @@ import os
 import socket
 import struct
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
@@ -20,6 +19,7 @@ from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 SOCKET_ENV = "DOCKER_PASS_ENGINE_SOCKET"
 #: The abstract socket's name (``@…``), or ``off``; Docker's clients default to ``@`` + this.
@@ -33,18 +33,29 @@ _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
 class SocketLocation(FrozenValue):
-    """The engine socket's path and which setting chose it (``env``, ``config`` or ``default``)."""
+    """The engine socket's path and which setting chose it (``env``, ``config`` or ``default``).
 
-    __slots__ = ("path", "source")
-    path: Path
+    It keeps the path as text (``text``): ``run`` asks where the socket is on every start, and
+    ``pathlib`` costs ~3.5 ms to import; :attr:`path` makes the ``Path`` when one is wanted.
+    """
+
+    __slots__ = ("source", "text")
+    text: str
     source: str
 
-    def __init__(self, path: Path, source: str) -> None:
-        self._set("path", path)
+    def __init__(self, path: Path | str, source: str) -> None:
+        self._set("text", os.fspath(path))
         self._set("source", source)
 
+    @property
+    def path(self) -> Path:
+        """The path, as a ``Path``."""
+        from pathlib import Path
+
+        return Path(self.text)
+
     def __repr__(self) -> str:
-        return f"SocketLocation({str(self.path)!r}, {self.source!r})"
+        return f"SocketLocation({self.text!r}, {self.source!r})"
 
 
 class PeerCredentials(FrozenValue):
@@ -74,16 +85,21 @@ class PeerRefusedError(DockerPassError, ConnectionError):
 
 def default_socket_path() -> Path:
     """``$XDG_CACHE_HOME/docker-secrets-engine/engine.sock`` (``~/.cache/…`` without it)."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / SOCKET_DIR_NAME / SOCKET_NAME
+    from pathlib import Path
+
+    return Path(_default_socket_text())
+
+
+def _default_socket_text() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, SOCKET_DIR_NAME, SOCKET_NAME)
 
 
 def socket_location() -> SocketLocation:
     """The socket path by precedence: environment, then config file, then the default."""
     from_env = os.environ.get(SOCKET_ENV, "")
     if from_env:
-        return SocketLocation(Path(from_env).expanduser(), "env")
+        return SocketLocation(os.path.expanduser(from_env), "env")
     from docker_pass.core.config import config_path, load_config
 
     section = load_config().get("engine", {})
@@ -91,8 +107,8 @@ def socket_location() -> SocketLocation:
         raise DockerPassError(f"config {config_path()}: 'engine' must be an object")
     configured = section.get("socket")
     if configured:
-        return SocketLocation(Path(str(configured)).expanduser(), "config")
-    return SocketLocation(default_socket_path(), "default")
+        return SocketLocation(os.path.expanduser(str(configured)), "config")
+    return SocketLocation(_default_socket_text(), "default")
 
 
 def default_abstract_name() -> str:
@@ -136,24 +152,26 @@ def peer_credentials(sock: socket.socket) -> PeerCredentials:
 
 
 @contextmanager
-def addressable(path: Path) -> Iterator[str]:
+def addressable(path: Path | str) -> Iterator[str]:
     """A path to ``bind``/``connect`` that fits in ``sun_path``.
 
     A deep ``$XDG_CACHE_HOME`` (pytest's temporary folders, home directories on network
     mounts) can make the real path longer than 107 bytes; then the socket's directory is
     opened and named through ``/proc/self/fd/N``, which the kernel resolves like any path.
     """
-    if len(os.fsencode(path)) <= _MAX_SUN_PATH:
-        yield str(path)
+    text = os.fspath(path)
+    if len(os.fsencode(text)) <= _MAX_SUN_PATH:
+        yield text
         return
-    dir_fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    folder, name = os.path.split(text)
+    dir_fd = os.open(folder, os.O_PATH | os.O_DIRECTORY)
     try:
-        yield f"/proc/self/fd/{dir_fd}/{path.name}"
+        yield f"/proc/self/fd/{dir_fd}/{name}"
     finally:
         os.close(dir_fd)
 
 
-def connect_unix(path: Path, timeout: float | None) -> socket.socket:
+def connect_unix(path: Path | str, timeout: float | None) -> socket.socket:
     """A socket connected to the engine at ``path``, checked to be ours (same user or root).
 
     Raises ``OSError`` (``FileNotFoundError``, ``ConnectionRefusedError`` for a stale socket

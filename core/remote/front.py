@@ -10,6 +10,7 @@ the daemon's client (:mod:`.client`) speaks Connect's JSON codec without Connect
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -107,8 +108,8 @@ def find_daemon(timeout: float = PROBE_TIMEOUT) -> tuple[DaemonClient | None, st
         location = socket_location()
     except DockerPassError as exc:
         return None, str(exc)
-    path = location.path
-    if not path.exists():
+    path = location.text
+    if not os.path.exists(path):
         return None, f"no engine daemon (no socket at {path})"
     try:
         sock = connect_unix(path, timeout)

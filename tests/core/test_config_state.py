@@ -8,12 +8,20 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from docker_pass.core import ID
-from docker_pass.core.config import config_path, load_config, save_config
+from docker_pass.core.config import config_path, load_config, save_config, write_json_atomic
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError, FatalPluginError
-from docker_pass.core.state import RunStatus, load_run_states, state_path, update_run_state
+from docker_pass.core.state import (
+    RunState,
+    RunStatus,
+    load_run_states,
+    state_path,
+    update_run_state,
+)
 from tests.core.test_engine import make
 
 if TYPE_CHECKING:
@@ -235,4 +243,33 @@ def test_unwritable_state_dir_warns_once_and_the_engine_goes_on(
         warnings[0]
         .getMessage()
         .startswith(f"plugin state not recorded in {directory}{os.sep}plugins.json")
+    )
+
+
+@given(
+    status=st.sampled_from(
+        [RunStatus.RUNNING, RunStatus.STOPPED, RunStatus.CRASHED, RunStatus.RETRIES_EXCEEDED]
+    ),
+    message=st.sampled_from(["", "boom", 'say "hi"', '"x": {"changed_at": 1, "failures": 0}']),
+    changed_at=st.one_of(st.integers(0, 2**40), st.floats(0, 1e12, allow_nan=False)),
+    failures=st.integers(0, 3),
+    cause=st.sampled_from(["", "config"]),
+)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_plugins_state_reads_the_same_with_or_without_parsing(
+    status: RunStatus, message: str, changed_at: float, failures: int, cause: str
+) -> None:
+    """``get`` recognises a healthy plugin's record without the json module; whatever the
+    record, what it reads equals what parsing the file gives."""
+    others = {"other": RunState(RunStatus.RUNNING, changed_at=7.0).to_json()}
+    record = RunState(status, message, changed_at, failures, cause, "f" if cause else "")
+    write_json_atomic(state_path(), {**others, "x": record.to_json()})
+    quick = load_run_states(only="x")["x"]
+    full = load_run_states()["x"]
+    assert (quick.status, quick.message, quick.changed_at, quick.failures, quick.cause) == (
+        full.status,
+        full.message,
+        full.changed_at,
+        full.failures,
+        full.cause,
     )

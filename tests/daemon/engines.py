@@ -178,7 +178,7 @@ def start_engine(
     while True:
         client, reason = find_daemon(timeout=1.0)
         if client is not None:
-            path = client.path
+            path = Path(client.path)
             client.close()
             return RunningEngine(proc, log, path)
         if proc.poll() is not None:
