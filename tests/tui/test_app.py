@@ -17,7 +17,8 @@ from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.plugins import PluginsScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.pattern_bar import PatternBar
-from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
+from docker_pass.tui.widgets.tree_content import RealmNode
 from tests.support.tui_fakes import crashing_class, keychain_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 

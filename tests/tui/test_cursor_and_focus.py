@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane
-from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
+from docker_pass.tui.widgets.tree_content import RealmNode
 from tests.support.tui_fakes import keychain_class, many_secrets
 from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, type_text
 

@@ -11,13 +11,8 @@ from textual.widgets import Button, Input, Select, Static
 from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.screens.confirm import ConfirmScreen
-from docker_pass.tui.screens.editor import (
-    ID_HINT,
-    LOADED_HINT,
-    EditorScreen,
-    storage_kind,
-    where_line,
-)
+from docker_pass.tui.screens.editor import EditorScreen
+from docker_pass.tui.screens.editor_words import ID_HINT, LOADED_HINT, storage_kind, where_line
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.metadata_rows import MetadataRow

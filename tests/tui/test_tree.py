@@ -8,7 +8,8 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import PluginError
 from docker_pass.tui.messages import PluginListed, PluginsLoaded
 from docker_pass.tui.model.realms import Notice
-from docker_pass.tui.widgets.realm_tree import RealmNode, RealmTree
+from docker_pass.tui.widgets.realm_tree import RealmTree
+from docker_pass.tui.widgets.tree_content import RealmNode
 from tests.support.tui_fakes import crashing_class, keychain_class, readonly_class
 from tests.tui.conftest import Recorder, app_of, make_app, run, settle
 

@@ -13,7 +13,6 @@ with :meth:`EditorScreen.load_current_value`, still masked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,16 +22,24 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.grammar import ALLOWED_IN_WORDS
 from docker_pass.core.ids import ID
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.plugin import new_id_problem
 from docker_pass.tui.model.gateway import SecretDraft
 from docker_pass.tui.screens.confirm import ConfirmScreen
+from docker_pass.tui.screens.editor_words import (
+    ID_HINT,
+    LOADED_HINT,
+    VALUE_HINT,
+    IdValidator,
+    Question,
+    id_hint,
+    save_questions,
+    where_line,
+)
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea, describe_value
 
@@ -42,63 +49,6 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from docker_pass.core.results import PluginStatus
-
-#: Under an empty value area; once it holds something, what it holds (size, lines).
-VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
-#: Under the value area once the stored value was loaded into it (ctrl+r).
-LOADED_HINT = "current value loaded: edit it, or leave it as it is"
-ID_HINT = f"components of {ALLOWED_IN_WORDS} separated by /"
-
-
-#: How the editor names each kind of store a plugin may say it keeps (``PluginStatus.store_kind``:
-#: the ``docker-pass`` plugin's stores).
-STORE_KIND_NAMES = MappingProxyType(
-    {
-        "secret-service": "Secret Service keychain",
-        "file": "encrypted file store",
-        "keyring": "system keyring",
-    }
-)
-
-
-def storage_kind(status: PluginStatus | None) -> str:
-    """What kind of store plugin ``status`` keeps its secrets in, in a few words.
-
-    The editor says where a save goes in one short line; the full text (paths, object paths,
-    what chose the store) is the plugins panel's to show.  The kind is the store's own word
-    (``PluginStatus.store_kind``); a plugin that says none is named by the first clause of its
-    storage text ("vault kv v2 mount secret/ at …").
-    """
-    if status is None:
-        return ""
-    named = STORE_KIND_NAMES.get(status.store_kind)
-    if named is not None:
-        return named
-    return status.store_kind or status.storage.split(";", 1)[0].strip()
-
-
-def where_line(provider: str, status: PluginStatus | None) -> str:
-    """``Saves to <plugin> (<kind of store>)``."""
-    kind = storage_kind(status)
-    return f"Saves to {provider}" + (f" ({kind})" if kind else "")
-
-
-class IdValidator(Validator):
-    """Fails with the rule the text breaks as a secret ID."""
-
-    def validate(self, value: str) -> ValidationResult:
-        problem = new_id_problem(value)
-        return self.failure(problem) if problem else self.success()
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One thing to confirm before saving."""
-
-    title: str
-    body: Text
-    yes: str
-    danger: bool = False
 
 
 class EditorScreen(ModalScreen[SecretInfo | None]):
@@ -447,23 +397,8 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
 
     def _questions(self, draft: SecretDraft) -> list[Question]:
         """What to confirm before saving ``draft``."""
-        questions: list[Question] = []
-        id_text = draft.id.value
-        if self.creating and self._exists(id_text, self.provider):
-            body = Text.assemble(
-                (id_text, "bold"),
-                f" exists in {self.provider}.\nSaving replaces its value and metadata with "
-                "what you typed.",
-            )
-            questions.append(Question(f"Replace {id_text}?", body, "Replace", danger=True))
-        if draft.value == b"":
-            body = Text.assemble(
-                "Save ",
-                (id_text, "bold"),
-                " with an empty value?\nNothing was typed or pasted into the value field.",
-            )
-            questions.append(Question("Empty value", body, "Save empty"))
-        return questions
+        replaces = self.creating and self._exists(draft.id.value, self.provider)
+        return save_questions(draft, self.provider, replaces=replaces)
 
     def _ask_then_save(self, draft: SecretDraft, questions: list[Question]) -> None:
         """Ask each question in turn; save only if every answer is yes."""
@@ -493,20 +428,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         if self.info is not None:
             return
         hint = self.query_one("#editor-id-hint", Static)
-        if not id_text:
-            hint.update(Text(ID_HINT))
-            hint.set_class(False, "-error")
-            return
-        if id_text == self._id_text and id_text.endswith("/"):
-            # The realm "New" pre-filled: not a mistake, just not finished.
-            hint.update(Text(f"in {id_text.rstrip('/')}: type the rest of the ID"))
-            hint.set_class(False, "-error")
-            return
-        problem = new_id_problem(id_text)
-        if problem:
-            hint.update(Text(f"✗ {problem}"))
-        elif self._exists(id_text, self.provider):
-            hint.update(Text(f"{id_text} exists: saving replaces its value and metadata"))
-        else:
-            hint.update(Text("✓ a valid new ID"))
-        hint.set_class(bool(problem), "-error")
+        prefilled = id_text == self._id_text and id_text.endswith("/")
+        text, wrong = id_hint(id_text, prefilled, lambda: self._exists(id_text, self.provider))
+        hint.update(Text(text))
+        hint.set_class(wrong, "-error")

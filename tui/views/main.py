@@ -20,7 +20,8 @@ from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.text import plural
 from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.pattern_bar import PatternBar
-from docker_pass.tui.widgets.realm_tree import RealmTree, TreeContent
+from docker_pass.tui.widgets.realm_tree import RealmTree
+from docker_pass.tui.widgets.tree_content import TreeContent
 
 if TYPE_CHECKING:
     from collections.abc import Callable

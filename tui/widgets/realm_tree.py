@@ -7,7 +7,6 @@ previous one, else the parent realm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -18,8 +17,8 @@ from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
-from docker_pass.tui.model.realms import Notice, RealmIndex, SortOrder
-from docker_pass.tui.model.search import Highlight
+from docker_pass.tui.model.realms import Notice
+from docker_pass.tui.widgets.tree_content import NodeData, RealmNode, TreeContent, key_of
 
 if TYPE_CHECKING:
     from datetime import date
@@ -29,31 +28,6 @@ if TYPE_CHECKING:
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
 EXPAND_ALL_LIMIT = 60
-
-
-@dataclass(frozen=True, slots=True)
-class RealmNode:
-    """A realm line: its path (``docker/auth``) and how many secrets lie under it."""
-
-    path: str
-    count: int
-
-
-NodeData = RealmNode | SecretInfo | Notice
-
-
-@dataclass(frozen=True, slots=True)
-class TreeContent:
-    """What the tree shows; the app sets a new one whenever the listing or filter changes."""
-
-    index: RealmIndex
-    literals: frozenset[str] = frozenset()
-    notices: tuple[Notice, ...] = ()
-    filtered: bool = False
-    #: Characters to mark in labels (a prefix's part, a searched word); ``literals`` too.
-    highlight: Highlight = field(default_factory=Highlight)
-    #: The order of each realm's children.
-    order: SortOrder = SortOrder.NAME
 
 
 class RealmTree(Tree[NodeData]):
@@ -355,7 +329,7 @@ class RealmTree(Tree[NodeData]):
                 siblings[at + 1 :],
                 reversed(siblings[:at]),
             ):
-                key = next((k for n in candidate if (k := _key_of(n.data)) is not None), None)
+                key = next((k for n in candidate if (k := key_of(n.data)) is not None), None)
                 if key is not None:
                     keys.append(key)
             node = node.parent
@@ -467,12 +441,3 @@ class RealmTree(Tree[NodeData]):
         if notice.kind == "error":
             return Text(f"✖ {notice.plugin}: {notice.title}", style=self._style("error"))
         return Text(notice.message, style=self._style("notice"))
-
-
-def _key_of(data: NodeData | None) -> tuple[str, str, str] | None:
-    """What identifies a line across rebuilds (notices have nothing that lasts)."""
-    if isinstance(data, SecretInfo):
-        return ("secret", data.id.value, data.provider)
-    if isinstance(data, RealmNode):
-        return ("realm", data.path, "")
-    return None

@@ -1,0 +1,118 @@
+"""What the secret editor says: its hints, where a save goes, the questions before a save.
+
+Plain functions of what the editor holds, so the screen (:mod:`.editor`) only lays them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.validation import ValidationResult, Validator
+
+from docker_pass.core.grammar import ALLOWED_IN_WORDS
+from docker_pass.core.plugin import new_id_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from docker_pass.core.results import PluginStatus
+    from docker_pass.tui.model.gateway import SecretDraft
+
+#: Under an empty value area; once it holds something, what it holds (size, lines).
+VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
+#: Under the value area once the stored value was loaded into it (ctrl+r).
+LOADED_HINT = "current value loaded: edit it, or leave it as it is"
+ID_HINT = f"components of {ALLOWED_IN_WORDS} separated by /"
+
+
+#: How the editor names each kind of store a plugin may say it keeps (``PluginStatus.store_kind``:
+#: the ``docker-pass`` plugin's stores).
+STORE_KIND_NAMES = MappingProxyType(
+    {
+        "secret-service": "Secret Service keychain",
+        "file": "encrypted file store",
+        "keyring": "system keyring",
+    }
+)
+
+
+def storage_kind(status: PluginStatus | None) -> str:
+    """What kind of store plugin ``status`` keeps its secrets in, in a few words.
+
+    The editor says where a save goes in one short line; the full text (paths, object paths,
+    what chose the store) is the plugins panel's to show.  The kind is the store's own word
+    (``PluginStatus.store_kind``); a plugin that says none is named by the first clause of its
+    storage text ("vault kv v2 mount secret/ at …").
+    """
+    if status is None:
+        return ""
+    named = STORE_KIND_NAMES.get(status.store_kind)
+    if named is not None:
+        return named
+    return status.store_kind or status.storage.split(";", 1)[0].strip()
+
+
+def where_line(provider: str, status: PluginStatus | None) -> str:
+    """``Saves to <plugin> (<kind of store>)``."""
+    kind = storage_kind(status)
+    return f"Saves to {provider}" + (f" ({kind})" if kind else "")
+
+
+class IdValidator(Validator):
+    """Fails with the rule the text breaks as a secret ID."""
+
+    def validate(self, value: str) -> ValidationResult:
+        problem = new_id_problem(value)
+        return self.failure(problem) if problem else self.success()
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One thing to confirm before saving."""
+
+    title: str
+    body: Text
+    yes: str
+    danger: bool = False
+
+
+def save_questions(draft: SecretDraft, provider: str, *, replaces: bool) -> list[Question]:
+    """What to confirm before saving ``draft`` to ``provider`` (``replaces``: "New" would
+    overwrite a secret that exists there)."""
+    questions: list[Question] = []
+    id_text = draft.id.value
+    if replaces:
+        body = Text.assemble(
+            (id_text, "bold"),
+            f" exists in {provider}.\nSaving replaces its value and metadata with what you typed.",
+        )
+        questions.append(Question(f"Replace {id_text}?", body, "Replace", danger=True))
+    if draft.value == b"":
+        body = Text.assemble(
+            "Save ",
+            (id_text, "bold"),
+            " with an empty value?\nNothing was typed or pasted into the value field.",
+        )
+        questions.append(Question("Empty value", body, "Save empty"))
+    return questions
+
+
+def id_hint(id_text: str, prefilled: bool, exists: Callable[[], bool]) -> tuple[str, bool]:
+    """The line under the ID of a new secret, and whether it reports a mistake.
+
+    ``prefilled``: ``id_text`` is the realm "New" started with (not a mistake, not finished);
+    ``exists``: whether saving would replace a secret.
+    """
+    if not id_text:
+        return ID_HINT, False
+    if prefilled:
+        return f"in {id_text.rstrip('/')}: type the rest of the ID", False
+    problem = new_id_problem(id_text)
+    if problem:
+        return f"✗ {problem}", True
+    if exists():
+        return f"{id_text} exists: saving replaces its value and metadata", False
+    return "✓ a valid new ID", False

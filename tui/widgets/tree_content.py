@@ -1,0 +1,43 @@
+"""What the realm tree shows: its lines' data, and the content the app sets on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docker_pass.core.envelope import SecretInfo
+from docker_pass.tui.model.realms import Notice, RealmIndex, SortOrder
+from docker_pass.tui.model.search import Highlight
+
+
+@dataclass(frozen=True, slots=True)
+class RealmNode:
+    """A realm line: its path (``docker/auth``) and how many secrets lie under it."""
+
+    path: str
+    count: int
+
+
+NodeData = RealmNode | SecretInfo | Notice
+
+
+@dataclass(frozen=True, slots=True)
+class TreeContent:
+    """What the tree shows; the app sets a new one whenever the listing or filter changes."""
+
+    index: RealmIndex
+    literals: frozenset[str] = frozenset()
+    notices: tuple[Notice, ...] = ()
+    filtered: bool = False
+    #: Characters to mark in labels (a prefix's part, a searched word); ``literals`` too.
+    highlight: Highlight = field(default_factory=Highlight)
+    #: The order of each realm's children.
+    order: SortOrder = SortOrder.NAME
+
+
+def key_of(data: NodeData | None) -> tuple[str, str, str] | None:
+    """What identifies a line across rebuilds (notices have nothing that lasts)."""
+    if isinstance(data, SecretInfo):
+        return ("secret", data.id.value, data.provider)
+    if isinstance(data, RealmNode):
+        return ("realm", data.path, "")
+    return None
