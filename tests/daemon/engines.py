@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.front import find_daemon
+from tests.support.dists import install_plugin_dist
 from tests.support.helpers import EXECUTABLE
 
 if TYPE_CHECKING:
@@ -80,14 +81,15 @@ class SnapshotPlugin:
 
 def install_snapshot_plugin(root: Path, data: dict[str, str]) -> dict[str, str]:
     """Write the plugin's dist under ``root``; the environment that makes processes load it."""
-    site = root / "site"
-    dist = site / "snapshot_plugin-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: snapshot-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[docker_pass.plugins]\nsnapshot = snapshot_plugin_mod:SnapshotPlugin\n"
+    site = install_plugin_dist(
+        root / "site",
+        "snapshot-plugin",
+        "1.0",
+        "snapshot",
+        "snapshot_plugin_mod",
+        "SnapshotPlugin",
+        SNAPSHOT_MODULE,
     )
-    (site / "snapshot_plugin_mod.py").write_text(SNAPSHOT_MODULE)
     data_file = root / "snapshot.json"
     data_file.write_text(json.dumps(data))
     return {"PYTHONPATH": str(site), "SNAPSHOT_DATA": str(data_file)}

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.dists import install_plugin_dist
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -46,14 +48,15 @@ class MemoryPlugin:
 @pytest.fixture
 def memory_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Install a second plugin (through an entry point on PYTHONPATH); returns its data file."""
-    site = tmp_path / "site"
-    dist = site / "memory_plugin-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: memory-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[docker_pass.plugins]\nmemory = memory_plugin_mod:MemoryPlugin\n"
+    site = install_plugin_dist(
+        tmp_path / "site",
+        "memory-plugin",
+        "0.1",
+        "memory",
+        "memory_plugin_mod",
+        "MemoryPlugin",
+        PLUGIN_MODULE,
     )
-    (site / "memory_plugin_mod.py").write_text(PLUGIN_MODULE)
     data = tmp_path / "memory.json"
     data.write_text("{}")
     monkeypatch.setenv("PYTHONPATH", str(site))

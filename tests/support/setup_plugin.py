@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.dists import install_plugin_dist
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -90,13 +92,14 @@ class CourierPlugin:
 @pytest.fixture
 def setup_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Install ``courier`` (through an entry point on PYTHONPATH); returns its name."""
-    site = tmp_path / "courier-site"
-    dist = site / "courier_plugin-1.2.3.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: courier-plugin\nVersion: 1.2.3\n")
-    (dist / "entry_points.txt").write_text(
-        f"[docker_pass.plugins]\n{NAME} = courier_plugin_mod:CourierPlugin\n"
+    site = install_plugin_dist(
+        tmp_path / "courier-site",
+        "courier-plugin",
+        "1.2.3",
+        NAME,
+        "courier_plugin_mod",
+        "CourierPlugin",
+        PLUGIN_MODULE,
     )
-    (site / "courier_plugin_mod.py").write_text(PLUGIN_MODULE)
     monkeypatch.setenv("PYTHONPATH", str(site))
     return NAME
