@@ -60,8 +60,11 @@ class DockerProxy:
         engine_call: EngineCall,
         *,
         resolve_timeout: float = RESOLVE_TIMEOUT,
+        empty_lookup: bool = True,
     ) -> None:
         self.upstream = upstream
+        #: Whether a variable sent empty takes the secret named like it.
+        self.empty_lookup = empty_lookup
         self._engine_call = engine_call
         self._resolve_timeout = resolve_timeout
         self._tasks: set[asyncio.Task[None]] = set()
@@ -181,6 +184,7 @@ class DockerProxy:
                 is_create=CREATE_PATH.fullmatch(path) is not None,
                 engine_call=self._engine_call,
                 timeout=self._resolve_timeout,
+                empty_lookup=self.empty_lookup,
             )
         except Refusal as refusal:
             log.info("%s %s refused: %s", request.method.decode(), path, refusal.message)

@@ -23,6 +23,7 @@ import h11
 
 from docker_pass.core.docker.container import prepare_config, show_references, wants_resolving
 from docker_pass.core.errors import DockerPassError, describe_unexpected
+from docker_pass.core.references.resolution import ReferenceStatus
 from docker_pass.daemon.docker.files import FileInjectionError, inject_files
 from docker_pass.daemon.docker.relay import (
     Refusal,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.docker.container import PreparedContainer
     from docker_pass.core.engine import Engine
+    from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.daemon.docker.relay import Side, Upstream
 
     #: How the proxy runs work with the daemon's engine (``EngineHost.call``).
@@ -66,7 +68,12 @@ def rewrites_answer(method: bytes, path: str) -> bool:
 
 
 async def prepare_create(
-    body: bytes, *, is_create: bool, engine_call: EngineCall, timeout: float
+    body: bytes,
+    *,
+    is_create: bool,
+    engine_call: EngineCall,
+    timeout: float,
+    empty_lookup: bool = False,
 ) -> PreparedContainer | None:
     """The config with its references resolved, ``None`` when it has none to resolve;
     :class:`Refusal` when one cannot be resolved."""
@@ -77,13 +84,13 @@ async def prepare_create(
     if not isinstance(config, dict):
         return None
     try:
-        if not wants_resolving(config, labels=is_create):
+        if not wants_resolving(config, labels=is_create, empty_lookup=empty_lookup):
             return None
     except DockerPassError as exc:
         raise Refusal(400, str(exc)) from None
 
     def work(engine: Engine) -> PreparedContainer:
-        return prepare_config(config, engine.resolve, labels=is_create)
+        return prepare_config(config, engine.resolve, labels=is_create, empty_lookup=empty_lookup)
 
     try:
         prepared: PreparedContainer = await asyncio.wait_for(engine_call(work), timeout)
@@ -98,7 +105,20 @@ async def prepare_create(
         raise Refusal(
             500, f"docker-pass: resolving secrets failed: {describe_unexpected(exc)}"
         ) from None
+    for variable, looked in prepared.lookups.items():
+        _log_lookup(variable, looked)
     return prepared
+
+
+def _log_lookup(variable: str, looked: ReferenceResult) -> None:
+    """How an empty variable's lookup by name fared (never a value): a failure other than "no
+    such secret" is worth a warning, as Docker's injector logs it."""
+    if not looked.failed:
+        log.info("%s (sent empty): looked up by name, from %s", variable, looked.provider)
+    elif looked.status is ReferenceStatus.NOT_FOUND:
+        log.debug("%s (sent empty): no secret of that name: left empty", variable)
+    else:
+        log.warning("%s (sent empty): looking it up by name failed: %s", variable, looked.error)
 
 
 async def send_create(

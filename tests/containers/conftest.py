@@ -84,8 +84,12 @@ def proxy(
     dockerd: DockerEngine,
     compose_dir: Path,
     isolated_home: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Proxy]:
-    """The engine daemon (file store holding :data:`SECRETS`) serving the Docker proxy."""
+    """The engine daemon (file store holding :data:`SECRETS`) serving the Docker proxy;
+    ``@pytest.mark.engine_args(...)`` adds arguments to its ``engine run``."""
+    marker = request.node.get_closest_marker("engine_args")
+    extra = [str(arg) for arg in marker.args] if marker is not None else []
     monkeypatch.setenv("DOCKER_PASS_STORE", "file")
     root = Path(tempfile.mkdtemp(prefix="dpp-", dir="/tmp"))
     monkeypatch.setenv("DOCKER_PASS_ENGINE_SOCKET", str(root / "engine.sock"))
@@ -93,7 +97,7 @@ def proxy(
     for key, value in SECRETS.items():
         done = docker_pass("set", key, input=value.encode())
         assert done.returncode == 0, done.stderr.decode()
-    running = start_engine(tmp_path / "engine.log", "--docker-host", dockerd.host)
+    running = start_engine(tmp_path / "engine.log", "--docker-host", dockerd.host, *extra)
     try:
         yield Proxy(running, root / "docker.sock", dockerd)
     finally:
