@@ -244,8 +244,7 @@ class BoundedSession(requests.Session):
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
         for _hop in range(MAX_REDIRECTS + 1):
-            response, body = self._one(method, url, deadline, *args, **kwargs)
-            target = _redirect_target(response, url)
+            response, body, target = self._one(method, url, deadline, *args, **kwargs)
             if target is None:
                 _check_json(response, body)
                 return response
@@ -267,7 +266,9 @@ class BoundedSession(requests.Session):
 
     def _one(
         self, method: str, url: str, deadline: float, *args: Any, **kwargs: Any
-    ) -> tuple[requests.Response, bytes]:
+    ) -> tuple[requests.Response, bytes, str | None]:
+        """One HTTP exchange: the answer, its body (none for a redirect: it is not read) and
+        where it redirects to."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise self._late()
@@ -278,7 +279,8 @@ class BoundedSession(requests.Session):
         try:
             response = super().request(method, url, *args, **kwargs)
             try:
-                body = _read_capped(response, self.limit)
+                target = _redirect_target(response, url)
+                body = b"" if target is not None else _read_capped(response, self.limit)
             except BaseException:
                 response.close()
                 raise
@@ -292,10 +294,18 @@ class BoundedSession(requests.Session):
         if watch.expired:  # the socket was shut down: what was read may be cut short
             response.close()
             raise self._late()
+        if target is not None:
+            response.close()  # its body unread: the connection is closed, not reused
+            return response, b"", target
         response._content = body  # what requests itself sets once it has read the body
         response._content_consumed = True
         response.close()  # read to its end: the connection goes back to the pool
-        return response, body
+        return response, body, None
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        """None: :meth:`request` follows redirects itself.  (``requests`` asks this even when
+        told not to follow, and would read the redirect's whole body to find the next one.)"""
+        return
 
     def _late(self) -> DeadlineError:
         return DeadlineError(
@@ -326,7 +336,14 @@ def _redirect_target(response: requests.Response, url: str) -> str | None:
     location = response.headers.get("Location", "")
     if not location:
         return None
-    return urljoin(response.url or url, location)
+    try:
+        target = urljoin(response.url or url, location)
+        origin(target)
+    except ValueError:  # urllib's parser refuses it (a bracket that is no IPv6 address…)
+        raise RedirectRefusedError(
+            "the server redirected to a location that is no URL: not followed"
+        ) from None
+    return target
 
 
 def _shown_origin(url: str) -> str:
