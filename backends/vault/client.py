@@ -221,15 +221,18 @@ class KvClient:
         """The latest version's data and metadata; :class:`MissingPathError` if there is none
         (never written, or its latest version deleted)."""
         mount = self.settings.mount
+        what = f"reading {self.settings.where(path)}"
         answer = self.call(
             "read",
-            f"reading {self.settings.where(path)}",
+            what,
             path,
             lambda c: c.secrets.kv.v2.read_secret_version(
                 path=path, mount_point=mount, raise_on_deleted_version=True
             ),
         )
-        data = (answer.get("data") or {}) if isinstance(answer, dict) else {}
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict):  # a 200 without data: not a KV v2 read
+            raise NotVaultAnswerError("the answer holds no secret").placed(self.settings, what)
         values = data.get("data")
         metadata = data.get("metadata")
         if not isinstance(values, dict):

@@ -3,8 +3,8 @@ can cost one request, whatever it sends.
 
 - **A total deadline** per request, the plugin's ``timeout``: ``requests``' own timeout is per
   socket operation, which a server that sends one byte every second resets forever.  A
-  watchdog thread shuts the request's socket down when its deadline passes (through a
-  duplicate of the socket taken before any TLS handshake, so a dripped handshake is cut too).
+  watchdog thread shuts the request's socket down when its deadline passes.  (Connecting and
+  a TLS handshake are bounded by the time left: Python's handshake keeps one deadline.)
 - **A cap on the answer**: the body is streamed and read up to :data:`ANSWER_LIMIT`; a larger
   one (by ``Content-Length`` or by counting) is refused, and never held whole.  Answers are
   asked for, and read, uncompressed: no decompression bomb.
@@ -77,8 +77,7 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 
 class _Watch:
-    """One request's deadline and the socket it is using (a duplicate: shutting it down stops
-    the original, whatever wraps it)."""
+    """One request's deadline and the socket it is using."""
 
     __slots__ = ("_lock", "_sock", "deadline", "done", "expired")
 
@@ -112,8 +111,10 @@ class _Watch:
 
 
 def _shut(sock: socket.socket) -> None:
+    """Shut ``sock`` down: a recv or send blocked on it returns at once.  ``socket.socket``'s
+    own method, so that a TLS socket's state is left to the thread using it."""
     with contextlib.suppress(OSError):  # already closed: nothing is blocked on it
-        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv or send returns at once
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Watchdog:
@@ -159,29 +160,13 @@ def _attach(sock: socket.socket | None) -> None:
 class _WatchedConnection(HTTPConnection):
     """A connection whose socket the current request's watch can shut down."""
 
-    _dup: socket.socket | None = None
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()
-        self._forget_dup()
-        self._dup = sock.dup()  # taken before TLS wraps (and detaches) the socket
-        _attach(self._dup)
-        return sock
+    def connect(self) -> None:
+        super().connect()
+        _attach(self.sock)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self._dup)  # a kept-alive connection: the same socket, a new request
+        _attach(self.sock)  # a kept-alive connection: the same socket, a new request
         super().request(*args, **kwargs)
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._forget_dup()
-
-    def _forget_dup(self) -> None:
-        dup, self._dup = self._dup, None
-        if dup is not None:
-            dup.close()
 
 
 class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):

@@ -26,6 +26,7 @@ from docker_pass.backends.vault.walk import MAX_WALK_DEPTH
 from docker_pass.core.errors import PluginError
 from docker_pass.core.ids import ID, Pattern
 from tests.support.hostile_vault import (
+    DripListener,
     Handler,
     HostileVault,
     answering,
@@ -111,6 +112,27 @@ def test_a_dripping_answer_ends_at_the_deadline(
     assert isinstance(error, DeadlineError)
     assert "listing secret/" in str(error)
     assert took < TIMEOUT + SLACK
+
+
+def test_a_silent_server_and_a_dripped_tls_handshake_end_at_the_deadline() -> None:
+    silent = DripListener(first=b"", interval=600)  # accepts, then says nothing
+    dripping = DripListener()  # a TLS record that never completes
+    try:
+        for address in (f"http://127.0.0.1:{silent.port}", f"https://127.0.0.1:{dripping.port}"):
+            plugin = started(address)  # the token check fails too: the plugin starts anyway
+            try:
+                error, took = failure(plugin.get, ID("k"))
+            finally:
+                plugin.stop()
+            assert isinstance(error, DeadlineError), error
+            assert str(error) == (
+                f"vault {address}: checking the token: no complete answer within 1 s "
+                "(plugins.vault.timeout)"
+            )
+            assert took < TIMEOUT + SLACK
+    finally:
+        silent.stop()
+        dripping.stop()
 
 
 def test_a_request_after_a_cut_one_works(vault: HostileVault, plugin: VaultPlugin) -> None:
@@ -255,6 +277,20 @@ def test_a_listing_from_anything_but_vault_is_an_error(
     error, _ = failure(plugin.list, Pattern("**"))
     assert isinstance(error, NotVaultAnswerError), error
     assert str(error).startswith(f"vault {vault.address}: listing secret/: ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b'"text"', b'{"data": null}', b'{"errors": []}'],
+    ids=["empty", "string", "null", "no-data"],
+)
+def test_a_read_from_anything_but_vault_is_an_error(
+    vault: HostileVault, plugin: VaultPlugin, body: bytes
+) -> None:
+    vault.behaviour = raw(200, body, "application/json")
+    error, _ = failure(plugin.get, ID("k"))
+    assert isinstance(error, NotVaultAnswerError), error
+    assert str(error).startswith(f"vault {vault.address}: reading secret/k: ")
 
 
 def test_server_text_reaches_messages_without_escapes(

@@ -248,3 +248,43 @@ def secret(value: str) -> dict[str, object]:
             "metadata": {"version": 1, "created_time": "2024-01-01T00:00:00Z"},
         }
     }
+
+
+class DripListener:
+    """A TCP listener that answers whatever it is sent with ``first`` and then one more byte
+    every ``interval`` seconds: for a TLS client, a handshake record that never completes
+    (``first`` announces 16 KiB; a byte at a time is one record it keeps waiting for)."""
+
+    TLS_RECORD = b"\x16\x03\x03\x40\x00"
+
+    def __init__(self, first: bytes = TLS_RECORD, interval: float = 0.2) -> None:
+        import socket
+
+        self.first = first
+        self.interval = interval
+        self.stopped = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: Any) -> None:
+        with conn:
+            try:
+                conn.sendall(self.first)
+                while not self.stopped.wait(self.interval):
+                    conn.sendall(b"\x00")
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._listener.close()
