@@ -24,7 +24,6 @@ from docker_pass.backends.vault.errors import (
     MissingPathError,
     PermissionDeniedError,
     VaultSettings,
-    WalkCutError,
 )
 from docker_pass.backends.vault.settings import Tuning, settings_from_config
 from docker_pass.backends.vault.walk import (
@@ -325,18 +324,9 @@ class VaultPlugin:
 
         if any(c in (".", "..") for c in pattern.literal_head):
             return []
-        try:
-            return walk(
-                pattern,
-                list_folder,
-                self._executor(),
-                bound=self.concurrency,
-                budget=self.walk_budget,
-            )
-        except WalkCutError as exc:
-            raise WalkCutError(
-                f"vault {settings.shown_address}: listing {pattern.value}: {exc}"
-            ) from None
+        where = f"vault {settings.shown_address}: listing {pattern.value}"
+        bounds = {"bound": self.concurrency, "budget": self.walk_budget}
+        return walk(pattern, list_folder, self._executor(), **bounds, where=where)
 
     def _read_matching(
         self, components: tuple[str, ...], pattern: Pattern

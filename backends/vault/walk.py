@@ -102,6 +102,7 @@ def walk(
     *,
     bound: int = DEFAULT_CONCURRENCY,
     budget: int = DEFAULT_WALK_BUDGET,
+    where: str = "",
 ) -> list[tuple[str, ...]]:
     """Every secret (as ID components) below the start folder that ``pattern`` matches.
 
@@ -109,12 +110,13 @@ def walk(
     cache; keys that are no valid ID component are skipped (no ID could name them), and no
     folder is walked twice (see the module).  The first failing call's error is raised once
     the calls in flight have ended; so is :class:`WalkCutError` when the walk would visit more
-    than ``budget`` folders and keys, or folders deeper than :data:`MAX_WALK_DEPTH`.
+    than ``budget`` folders and keys, or folders deeper than :data:`MAX_WALK_DEPTH` (its
+    message starts with ``where``, the vault and the listing).
     """
     # Imported here: the engine loads the vault plugin's class for every `run` (~5 ms).
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    state = _Walk(pattern, budget)
+    state = _Walk(pattern, budget, where)
     running: dict[Future[list[str]], Folder] = {}
     failure: BaseException | None = None
     while state.todo or running:
@@ -146,9 +148,10 @@ def walk(
 class _Walk:
     """What one walk has queued, listed and found, and what it has spent of its budget."""
 
-    def __init__(self, pattern: Pattern, budget: int) -> None:
+    def __init__(self, pattern: Pattern, budget: int, where: str) -> None:
         self.pattern = pattern
         self.budget = budget
+        self.where = f"{where}: " if where else ""
         self.start = start_folder(pattern)
         self.found: list[tuple[str, ...]] = []
         self.todo: list[Folder] = [self.start]
@@ -161,9 +164,9 @@ class _Walk:
         self.visited += count
         if self.visited > self.budget:
             raise WalkCutError(
-                f"the walk was cut after visiting more than {self.budget} folders and keys "
-                f"(plugins.vault.walk_budget is {self.budget}): narrow the pattern (as in "
-                "team/**) or raise plugins.vault.walk_budget"
+                f"{self.where}the walk was cut after visiting more than {self.budget} folders "
+                f"and keys (plugins.vault.walk_budget is {self.budget}): narrow the pattern (as "
+                "in team/**) or raise plugins.vault.walk_budget"
             )
 
     def next_folder(self) -> Folder:
@@ -189,7 +192,7 @@ class _Walk:
             elif components not in self.queued and pattern.can_match_below(components):
                 if len(components) - len(self.start) > MAX_WALK_DEPTH:
                     raise WalkCutError(
-                        f"folders nest deeper than {MAX_WALK_DEPTH} (as in "
+                        f"{self.where}folders nest deeper than {MAX_WALK_DEPTH} (as in "
                         f"{'/'.join(folder)[:60]}/…): no ID is that deep; narrow the pattern"
                     )
                 self.queued.add(components)
