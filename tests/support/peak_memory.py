@@ -1,18 +1,34 @@
-"""Running a command and learning its peak memory: ``os.wait4`` gives the resource usage of
-that one child (its ``ru_maxrss``, in KiB on Linux), which ``RUSAGE_CHILDREN`` would mix with
-every other child the test process has waited for (an OpenBao server, say)."""
+"""Running a command and learning its peak memory.
+
+Linux counts into a process's peak (``ru_maxrss``) the memory of the process it was exec'd
+from: a command started straight from a test process that has grown to a gigabyte would
+report a gigabyte.  So the command runs under a small Python process (:data:`MEASURE`) that
+starts it, waits for it, and writes the peak of its only child (``RUSAGE_CHILDREN``, in KiB on
+Linux) to a file: what that adds is the small parent's few MiB.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import threading
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import resource
     from collections.abc import Sequence
     from pathlib import Path
+
+#: argv: the report file, the timeout, then the command.  Exit code: the command's (or 124 when
+#: it was killed at the timeout).
+MEASURE = """\
+import resource, subprocess, sys
+try:
+    code = subprocess.run(sys.argv[3:], timeout=float(sys.argv[2])).returncode
+except subprocess.TimeoutExpired:
+    code = 124
+with open(sys.argv[1], "w") as report:
+    report.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
 class Measured:
@@ -33,19 +49,15 @@ class Measured:
 def run_measured(
     args: Sequence[str], work: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> Measured:
-    """Run ``args`` (stdin empty, output to files in ``work``); kill it past ``timeout``."""
-    out, err = work / "measured.out", work / "measured.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            list(args), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env
-        )
-    ended: list[tuple[int, int, resource.struct_rusage]] = []
-    waiter = threading.Thread(target=lambda: ended.append(os.wait4(process.pid, 0)))
-    waiter.start()
-    waiter.join(timeout)
-    if waiter.is_alive():
-        process.kill()
-        waiter.join()
-    _, status, usage = ended[0]
-    process.returncode = os.waitstatus_to_exitcode(status)  # waited for here, not by Popen
-    return Measured(process.returncode, out.read_bytes(), err.read_bytes(), usage.ru_maxrss / 1024)
+    """Run ``args`` (stdin empty) and measure its peak; killed past ``timeout`` seconds."""
+    report = work / "peak-kib.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(report), str(timeout), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=timeout + 30,
+        check=False,
+    )
+    peak_kib = int(report.read_text())
+    return Measured(done.returncode, done.stdout, done.stderr, peak_kib / 1024)
