@@ -4,6 +4,9 @@
 - :mod:`.kv` — how IDs map to KV paths and keys, and KV answers to envelopes;
 - :mod:`.walk` — the pattern-pruned, concurrent LIST walk and its in-memory tree cache;
 - :mod:`.auth` — the token (from the keychain, or an AppRole login) and its renewal;
+- :mod:`.client` — the KV v2 calls through ``hvac``, failures classified;
+- :mod:`.transport` — the HTTP under them, bounded: a total deadline, a cap on answers, no
+  redirect elsewhere, Vault's JSON or an error;
 - :mod:`.errors` — what a failed call means: crashed (token, policy, seal) or one request.
 
 ``hvac`` (and ``requests`` under it, ~0.2 s) is imported only when the plugin starts or a setup

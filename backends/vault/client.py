@@ -1,8 +1,10 @@
 """The calls the plugin makes to the KV v2 API, through ``hvac``, with failures classified.
 
 One ``hvac.Client`` (one ``requests`` session, so one kept-alive connection) per thread: the
-walk's workers and the daemon's request threads each reuse theirs.  The token is held here, in
-memory only, and set on a thread's client before each call; it never reaches a message.
+walk's workers and the daemon's request threads each reuse theirs.  The session is
+:class:`~.transport.BoundedSession`: each request within ``timeout`` seconds in all, its answer
+capped, no redirect elsewhere, Vault's JSON or an error.  The token is held here, in memory
+only, and set on a thread's client before each call; it never reaches a message.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.backends.vault.errors import (
+    AnswerError,
     CasConflictError,
     MissingPathError,
+    NotVaultAnswerError,
     VaultSettings,
     is_transport_error,
     other_failure,
@@ -22,13 +26,15 @@ from docker_pass.backends.vault.errors import (
     status_of,
     token_refused,
     unreachable,
+    wrong_place,
 )
 from docker_pass.core.errors import PluginError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-#: Seconds one HTTP call may take, unless configured.
+#: Seconds one HTTP call may take in all (connecting, redirects, the whole answer), unless
+#: configured.
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -74,12 +80,17 @@ class KvClient:
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
         if client is None:
+            from docker_pass.backends.vault.transport import BoundedSession
+
             settings = self.settings
             verify: bool | str = settings.ca_cert or True
             client = self._hvac.Client(
                 url=settings.address,
+                token="",  # never $VAULT_TOKEN or ~/.vault-token: the plugin's own, below
                 verify=verify,
                 timeout=self.timeout,
+                allow_redirects=False,
+                session=BoundedSession(self.timeout, verify),
                 namespace=settings.namespace or None,
             )
             self._local.client = client
@@ -104,13 +115,15 @@ class KvClient:
 
     def _classify(self, exc: BaseException, kind: str, what: str, path: str) -> Exception:
         settings = self.settings
+        if isinstance(exc, AnswerError):
+            return exc.placed(settings, what)
         if isinstance(exc, PluginError):
             return exc
         status = status_of(exc)
         if status is None:
             if is_transport_error(exc):
                 return unreachable(settings, exc)
-            return PluginError(f"vault {settings.address}: {what}: {type(exc).__name__}")
+            return PluginError(f"vault {settings.shown_address}: {what}: {type(exc).__name__}")
         if status == 404:
             return MissingPathError(path)
         if status == 401:
@@ -125,7 +138,9 @@ class KvClient:
                 "overwritten; read it again, then save"
             )
         if status == 429:
-            return PluginError(f"vault {settings.address}: {what}: rate limit reached; try later")
+            return PluginError(
+                f"vault {settings.shown_address}: {what}: rate limit reached; try later"
+            )
         return other_failure(settings, what, exc)
 
     def _forbidden(self, kind: str, path: str) -> Exception:
@@ -147,13 +162,19 @@ class KvClient:
         except Exception as exc:  # noqa: BLE001 - classify
             if status_of(exc) in (401, 403):
                 raise token_refused(self.settings) from None
+            if status_of(exc) == 404:  # no such namespace, or not the vault's API there
+                raise wrong_place(self.settings, exc, "token check (lookup-self)") from None
             raise self._classify(exc, "lookup", "checking the token", "") from None
         data = answer.get("data") if isinstance(answer, dict) else None
         return data if isinstance(data, dict) else {}
 
     def renew_self(self) -> dict[str, Any]:
         """``auth/token/renew-self``: the renewed lease (``auth`` of the answer)."""
-        answer = self.call("renew", "renewing the token", "", lambda c: c.auth.token.renew_self())
+        what = "renewing the token"
+        try:
+            answer = self.call("renew", what, "", lambda c: c.auth.token.renew_self())
+        except MissingPathError:
+            raise PluginError(f"vault {self.settings.shown_address}: {what}: not found") from None
         auth = answer.get("auth") if isinstance(answer, dict) else None
         return auth if isinstance(auth, dict) else {}
 
@@ -167,6 +188,8 @@ class KvClient:
         except Exception as exc:  # noqa: BLE001 - classify
             if status_of(exc) in (400, 401, 403):
                 raise token_refused(self.settings) from None
+            if status_of(exc) == 404:  # no such namespace, or no AppRole at auth/approle
+                raise wrong_place(self.settings, exc, "AppRole login (auth/approle)") from None
             raise self._classify(exc, "login", "AppRole login", "") from None
         auth = answer.get("auth") if isinstance(answer, dict) else None
         if not isinstance(auth, dict) or not auth.get("client_token"):
@@ -176,31 +199,40 @@ class KvClient:
     def list_folder(self, path: str) -> list[str]:
         """The keys of one folder (``a``, ``b/``); ``[]`` when it does not exist."""
         mount = self.settings.mount
+        what = f"listing {self.settings.where(path)}"
         try:
             answer = self.call(
                 "list",
-                f"listing {self.settings.where(path)}",
+                what,
                 path,
                 lambda c: c.secrets.kv.v2.list_secrets(path=path, mount_point=mount),
             )
         except MissingPathError:
             return []
-        keys = (answer.get("data") or {}).get("keys") if isinstance(answer, dict) else None
-        return [str(k) for k in keys] if isinstance(keys, list) else []
+        data = answer.get("data") if isinstance(answer, dict) else None
+        keys = data.get("keys") if isinstance(data, dict) else None
+        if not isinstance(keys, list):  # a 200 without keys: not a KV v2 listing
+            raise NotVaultAnswerError("the answer holds no list of keys").placed(
+                self.settings, what
+            )
+        return [k for k in keys if isinstance(k, str)]
 
     def read(self, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The latest version's data and metadata; :class:`MissingPathError` if there is none
         (never written, or its latest version deleted)."""
         mount = self.settings.mount
+        what = f"reading {self.settings.where(path)}"
         answer = self.call(
             "read",
-            f"reading {self.settings.where(path)}",
+            what,
             path,
             lambda c: c.secrets.kv.v2.read_secret_version(
                 path=path, mount_point=mount, raise_on_deleted_version=True
             ),
         )
-        data = (answer.get("data") or {}) if isinstance(answer, dict) else {}
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict):  # a 200 without data: not a KV v2 read
+            raise NotVaultAnswerError("the answer holds no secret").placed(self.settings, what)
         values = data.get("data")
         metadata = data.get("metadata")
         if not isinstance(values, dict):

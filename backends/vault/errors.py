@@ -3,8 +3,16 @@
 - the token is refused (revoked, expired), a policy denies the path, the server is sealed:
   :class:`~docker_pass.core.errors.FatalPluginError` — the plugin is crashed, and the message
   says what to run (``docker pass plugins vault setup …``, or unseal, then enable);
+- the address or namespace leads to no token check (``lookup-self`` answers 404):
+  :class:`WrongPlaceError`, fatal too;
 - the server cannot be reached, or a TLS check fails: :class:`PluginError` for that request
-  only, naming the address (and which certificate check failed); the next request tries again.
+  only, naming the address (and which certificate check failed); the next request tries again;
+- its answer cannot be used (:class:`AnswerError`: larger than the cap, not Vault's JSON, a
+  redirect elsewhere, not complete before the deadline): that request only, likewise.
+
+What the server says (its ``errors``, a page's text, a redirect's target) reaches a message only
+through :func:`~docker_pass.core.outside.clean_outside`, and the address only without the
+``user:password@`` it may hold (:attr:`VaultSettings.shown_address`).
 
 Works on the exception types by name and attribute (``hvac.exceptions``, ``requests``), so this
 module imports neither: the plugin's module stays light until it starts.
@@ -56,11 +64,19 @@ class VaultSettings:
             f"namespace={self.namespace!r}, approle={bool(self.role_id)})"
         )
 
+    @property
+    def shown_address(self) -> str:
+        """The address as a message shows it: without the ``user:password@`` a URL may hold,
+        on one line."""
+        from docker_pass.core.outside import clean_outside  # only for messages
+
+        return clean_outside(self.address)
+
     def setup_command(self) -> str:
         """The command that sets the plugin up again with these settings (secret on stdin)."""
         import shlex  # only for this message: every engine loads the vault plugin
 
-        parts = [SETUP_COMMAND, "--address", shlex.quote(self.address)]
+        parts = [SETUP_COMMAND, "--address", shlex.quote(self.shown_address)]
         if self.mount != "secret":
             parts += ["--mount", shlex.quote(self.mount)]
         if self.prefix:
@@ -86,6 +102,51 @@ class CasConflictError(PluginError):
 
 class PermissionDeniedError(FatalPluginError):
     """Raised when a policy of the (valid) token denies an operation on a path."""
+
+
+class WrongPlaceError(FatalPluginError):
+    """Raised when the token check (``lookup-self``, or an AppRole login) is not found (404)
+    at the address: the namespace does not exist there, or the URL is not the vault's API.
+    ``problem`` is the message without its remedy (what a setup form shows)."""
+
+    def __init__(self, problem: str, remedy: str) -> None:
+        super().__init__(f"{problem}, then run: {remedy}")
+        self.problem = problem
+
+
+class AnswerError(PluginError):
+    """Raised when an answer cannot be used (one request; the next tries again); ``reason``
+    says why, :meth:`placed` names the address and the operation."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def placed(self, settings: VaultSettings, what: str) -> AnswerError:
+        """The same error, its message naming the address and what was being done."""
+        return type(self)(f"vault {settings.shown_address}: {what}: {self.reason}")
+
+
+class AnswerTooLargeError(AnswerError):
+    """Raised when an answer is larger than the cap (it is not read further)."""
+
+
+class NotVaultAnswerError(AnswerError):
+    """Raised when an answer is not Vault's JSON (a proxy's page, another server)."""
+
+
+class RedirectRefusedError(AnswerError):
+    """Raised when the server redirects to another scheme, host or port (or too often): the
+    redirect is not followed, and the token is not sent there."""
+
+
+class DeadlineError(AnswerError):
+    """Raised when a request's answer is not complete within the plugin's ``timeout``."""
+
+
+class WalkCutError(PluginError):
+    """Raised when a listing's walk visits more folders and keys than its budget allows
+    (``plugins.vault.walk_budget``), or nests deeper than any ID would."""
 
 
 class MissingPathError(Exception):
@@ -187,15 +248,17 @@ def unreachable(settings: VaultSettings, exc: BaseException) -> PluginError:
             else " (if it uses a private CA, give its certificate: "
             "docker pass plugins vault setup … --ca-cert FILE)"
         )
-        return PluginError(f"vault {settings.address}: TLS: {problem}{hint}")
-    return PluginError(f"cannot reach the vault at {settings.address} ({transport_reason(exc)})")
+        return PluginError(f"vault {settings.shown_address}: TLS: {problem}{hint}")
+    return PluginError(
+        f"cannot reach the vault at {settings.shown_address} ({transport_reason(exc)})"
+    )
 
 
 def token_refused(settings: VaultSettings) -> FatalPluginError:
     """The token is no good any more (revoked, expired, or an AppRole login refused)."""
     what = "AppRole login" if settings.role_id else "token"
     return FatalPluginError(
-        f"the vault at {settings.address} refused the {what} (revoked, expired or invalid): "
+        f"the vault at {settings.shown_address} refused the {what} (revoked, expired or invalid): "
         f"run: {settings.setup_command()}"
     )
 
@@ -203,7 +266,7 @@ def token_refused(settings: VaultSettings) -> FatalPluginError:
 def permission_denied(settings: VaultSettings, operation: str, path: str) -> PermissionDeniedError:
     """A policy of the token does not allow ``operation`` on ``path``."""
     return PermissionDeniedError(
-        f"the vault at {settings.address} denied {operation} {settings.where(path)} "
+        f"the vault at {settings.shown_address} denied {operation} {settings.where(path)} "
         "(the token's policies do not allow it): once its policy allows it, run: "
         f"{enable_remedy(PLUGIN_NAME)}; or narrow plugins.vault.pattern, or set up a token "
         f"that may: {settings.setup_command()}"
@@ -213,7 +276,7 @@ def permission_denied(settings: VaultSettings, operation: str, path: str) -> Per
 def sealed(settings: VaultSettings) -> FatalPluginError:
     """The server is sealed (or not initialised, or a standby that cannot serve)."""
     return FatalPluginError(
-        f"the vault at {settings.address} is sealed or unavailable: unseal it "
+        f"the vault at {settings.shown_address} is sealed or unavailable: unseal it "
         f"(bao operator unseal), then run: {enable_remedy(PLUGIN_NAME)} "
         f"(or set it up again: {settings.setup_command()})"
     )
@@ -221,8 +284,25 @@ def sealed(settings: VaultSettings) -> FatalPluginError:
 
 def other_failure(settings: VaultSettings, what: str, exc: BaseException) -> PluginError:
     """Any other refusal: the server's own reasons (paths, rules), cut to one short line."""
+    from docker_pass.core.outside import clean_outside
+
     status = status_of(exc)
-    reasons = "; ".join(server_errors(exc)) or type(exc).__name__
-    reasons = " ".join(reasons.split())[:200]
+    reasons = clean_outside("; ".join(server_errors(exc)), 200) or type(exc).__name__
     code = f" {status}" if status else ""
-    return PluginError(f"vault {settings.address}: {what}: the server answered{code}: {reasons}")
+    return PluginError(
+        f"vault {settings.shown_address}: {what}: the server answered{code}: {reasons}"
+    )
+
+
+def wrong_place(settings: VaultSettings, exc: BaseException, what: str) -> WrongPlaceError:
+    """``what`` (the token check, the AppRole login) was not found (404) at the address."""
+    from docker_pass.core.outside import clean_outside
+
+    reasons = clean_outside("; ".join(server_errors(exc)), 120)
+    said = f": {reasons}" if reasons else ""
+    where = f" in namespace {clean_outside(settings.namespace, 80)}" if settings.namespace else ""
+    return WrongPlaceError(
+        f"the vault at {settings.shown_address} found no {what}{where} (404{said}): check the "
+        "namespace or address (the vault's URL, as in https://vault.example.com:8200)",
+        settings.setup_command(),
+    )

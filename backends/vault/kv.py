@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from docker_pass.core.ids import ID
+    from docker_pass.core.ids import ID, Pattern
 
 #: The key whose value a KV secret's own ID resolves to.
 VALUE_KEY = "value"
@@ -64,6 +64,53 @@ def value_key(data: Mapping[str, Any], id_: ID) -> str:
         f"vault secret {shorten(id_.value)} holds {len(keys)} keys ({shown}) and no "
         f"'{VALUE_KEY}' key: name one, as in {shorten(example)}"
     )
+
+
+def key_to_write(id_: ID, data: Mapping[str, Any]) -> str:
+    """Which key of ``data`` a new value of ``id_`` goes to (see the module's rules)."""
+    if VALUE_KEY in data or not data:
+        return VALUE_KEY
+    if len(data) == 1:
+        return next(iter(data))
+    keys = ", ".join(sorted(data)[:10])
+    raise PluginError(
+        f"vault secret {shorten(id_.value)} holds several keys ({keys}) and no "
+        f"'{VALUE_KEY}' key: set one of them, as in {shorten(id_.value)}/KEY"
+    )
+
+
+def keyed_envelopes(
+    id_: ID,
+    data: Mapping[str, Any],
+    version_metadata: Mapping[str, Any],
+    pattern: Pattern,
+    provider: str,
+) -> list[Envelope]:
+    """One envelope per key of a secret without ``value`` whose ID ``<id>/<key>`` the pattern
+    matches (a key no ID could name is left out)."""
+    from docker_pass.core.ids import ID, is_valid_id
+
+    return [
+        envelope(ID(f"{id_.value}/{name}"), raw, version_metadata, provider)
+        for name, raw in sorted(data.items())
+        if name not in (".", "..")
+        and "/" not in name
+        and is_valid_id(name)
+        and pattern.matches(f"{id_.value}/{name}")
+    ]
+
+
+def is_live(metadata: Mapping[str, Any]) -> bool:
+    """Whether a secret's metadata shows a current version that is neither deleted nor
+    destroyed."""
+    current = metadata.get("current_version")
+    versions = metadata.get("versions")
+    if not isinstance(current, int) or current == 0 or not isinstance(versions, dict):
+        return False
+    latest = versions.get(str(current))
+    if not isinstance(latest, dict):
+        return False
+    return not latest.get("deletion_time") and not latest.get("destroyed")
 
 
 def encode(raw: object) -> bytes:

@@ -25,14 +25,11 @@ from docker_pass.backends.vault.errors import (
     PermissionDeniedError,
     VaultSettings,
 )
-from docker_pass.backends.vault.settings import (
-    CACHE_TTL_ENV,
-    DEFAULT_TIMEOUT,
-    settings_from_config,
-)
+from docker_pass.backends.vault.settings import Tuning, settings_from_config
 from docker_pass.backends.vault.walk import (
     DEFAULT_CACHE_TTL,
     DEFAULT_CONCURRENCY,
+    DEFAULT_WALK_BUDGET,
     Folder,
     TreeCache,
     walk,
@@ -43,7 +40,6 @@ from docker_pass.core.errors import (
     FatalPluginError,
     PluginError,
     SecretNotFoundError,
-    shorten,
 )
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import READ_WRITE
@@ -88,12 +84,18 @@ class VaultPlugin:
         read_secret: Callable[[str], str | None] | None = None,
         cache_ttl: float | None = None,
         concurrency: int | None = None,
+        timeout: float | None = None,
+        walk_budget: int | None = None,
     ) -> None:
         """Arguments override the config file (tests); otherwise it is read on start."""
         self._given = settings
         self._read_secret = read_secret
-        self._given_ttl = cache_ttl
-        self._given_concurrency = concurrency
+        self._given_tuning = {
+            "cache_ttl": cache_ttl,
+            "concurrency": concurrency,
+            "timeout": timeout,
+            "walk_budget": walk_budget,
+        }
         self.settings: VaultSettings | None = settings
         self.client: KvClient | None = None
         self._keeper: TokenKeeper | None = None
@@ -101,6 +103,7 @@ class VaultPlugin:
         self._pool_lock = threading.Lock()
         self.cache = TreeCache(DEFAULT_CACHE_TTL)
         self.concurrency = DEFAULT_CONCURRENCY
+        self.walk_budget = DEFAULT_WALK_BUDGET
         self._seen: dict[str, int] = {}
         self._seen_lock = threading.Lock()
 
@@ -116,17 +119,12 @@ class VaultPlugin:
 
         section = PluginSettings(PLUGIN_NAME)
         settings = self._given or settings_from_config(section)
-        ttl = self._given_ttl
-        if ttl is None:
-            ttl = section.seconds("cache_ttl", DEFAULT_CACHE_TTL, env=CACHE_TTL_ENV)
-        concurrency = self._given_concurrency or int(
-            section.number("concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY
-        )
-        timeout = section.seconds("timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
+        tuning = Tuning(section, self._given_tuning)
         self.settings = settings
-        self.cache = TreeCache(ttl)
-        self.concurrency = max(1, concurrency)
-        client = KvClient(settings, timeout=timeout)
+        self.cache = TreeCache(tuning.cache_ttl)
+        self.concurrency = tuning.concurrency
+        self.walk_budget = tuning.walk_budget
+        client = KvClient(settings, timeout=tuning.timeout)
         keeper = TokenKeeper(client, settings, self._read_secret or read_from_keychain)
         try:
             keeper.start()
@@ -156,11 +154,13 @@ class VaultPlugin:
             self._seen.clear()
 
     def storage(self) -> str:
-        """Address, mount and prefix, for ``plugins ls`` and the TUI."""
+        """Address (without credentials), mount and prefix, for ``plugins ls`` and the TUI."""
+        from docker_pass.core.outside import clean_outside
+
         settings = self.settings
         if settings is None:
             return ""
-        text = f"{settings.address} mount {settings.mount}"
+        text = f"{settings.shown_address} mount {settings.mount}"
         text += f" prefix {settings.prefix}" if settings.prefix else " (no prefix)"
         if settings.namespace:
             text += f" namespace {settings.namespace}"
@@ -169,7 +169,7 @@ class VaultPlugin:
         keeper = self._keeper
         if keeper is not None and keeper.last_problem:
             text += f"; last problem: {keeper.last_problem}"
-        return text
+        return clean_outside(text, 1000)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class VaultPlugin:
         keyed = False
         try:
             data, current = client.read(path)
-            key = self._key_to_write(id_, data)
+            key = kv.key_to_write(id_, data)
         except MissingPathError:
             data, current, key = {}, {}, kv.VALUE_KEY
             parent = self._parent_holding(id_)
@@ -262,7 +262,7 @@ class VaultPlugin:
             metadata = client.read_metadata(path)
         except MissingPathError:
             return self._delete_key(id_)
-        if not _live(metadata):
+        if not kv.is_live(metadata):
             return False
         try:
             client.delete_latest(path)
@@ -324,7 +324,9 @@ class VaultPlugin:
 
         if any(c in (".", "..") for c in pattern.literal_head):
             return []
-        return walk(pattern, list_folder, self._executor(), bound=self.concurrency)
+        where = f"vault {settings.shown_address}: listing {pattern.value}"
+        bounds = {"bound": self.concurrency, "budget": self.walk_budget}
+        return walk(pattern, list_folder, self._executor(), **bounds, where=where)
 
     def _read_matching(
         self, components: tuple[str, ...], pattern: Pattern
@@ -342,12 +344,7 @@ class VaultPlugin:
         try:
             key = kv.value_key(data, id_)
         except kv.SeveralKeysError:
-            out = []
-            for name, raw in sorted(data.items()):
-                keyed = f"{id_.value}/{name}"
-                if name not in (".", "..") and _is_component(name) and pattern.matches(keyed):
-                    out.append(kv.envelope(ID(keyed), raw, metadata, PLUGIN_NAME))
-            return out
+            return kv.keyed_envelopes(id_, data, metadata, pattern, PLUGIN_NAME)
         return [kv.envelope(id_, data[key], metadata, PLUGIN_NAME)]
 
     def _keyed(self, id_: ID) -> Envelope:
@@ -373,17 +370,6 @@ class VaultPlugin:
         if id_.components[-1] not in data:
             return None
         return path, data, metadata
-
-    def _key_to_write(self, id_: ID, data: Mapping[str, Any]) -> str:
-        if kv.VALUE_KEY in data or not data:
-            return kv.VALUE_KEY
-        if len(data) == 1:
-            return next(iter(data))
-        keys = ", ".join(sorted(data)[:10])
-        raise PluginError(
-            f"vault secret {shorten(id_.value)} holds several keys ({keys}) and no "
-            f"'{kv.VALUE_KEY}' key: set one of them, as in {shorten(id_.value)}/KEY"
-        )
 
     def _delete_key(self, id_: ID) -> bool:
         parent = self._parent_holding(id_)
@@ -430,7 +416,7 @@ class VaultPlugin:
             if quiet:
                 return None
             raise
-        if not _live(metadata):
+        if not kv.is_live(metadata):
             return None
         updated = kv.parse_time(metadata.get("updated_time"))
         return SecretInfo(
@@ -457,22 +443,3 @@ class VaultPlugin:
     def _seen_version(self, path: str, current: int) -> int:
         with self._seen_lock:
             return self._seen.get(path, current)
-
-
-def _live(metadata: Mapping[str, Any]) -> bool:
-    """Whether a secret's metadata shows a current version that is neither deleted nor
-    destroyed."""
-    current = metadata.get("current_version")
-    versions = metadata.get("versions")
-    if not isinstance(current, int) or current == 0 or not isinstance(versions, dict):
-        return False
-    latest = versions.get(str(current))
-    if not isinstance(latest, dict):
-        return False
-    return not latest.get("deletion_time") and not latest.get("destroyed")
-
-
-def _is_component(name: str) -> bool:
-    from docker_pass.core.ids import is_valid_id
-
-    return "/" not in name and is_valid_id(name)

@@ -3,9 +3,10 @@
 is stored, and how the plugin reads its section ``plugins.vault`` of the config file.
 
 Settings: ``address``, ``mount`` (``secret``), ``prefix``, ``namespace``, ``ca_cert``,
-``role_id``, ``pattern`` (``**``), ``cache_ttl`` (seconds a listed folder is kept in memory,
-30; ``$DOCKER_PASS_VAULT_CACHE_TTL``), ``concurrency`` (LIST and read calls in flight, 8),
-``timeout`` (seconds per call, 10).
+``role_id``, ``pattern`` (``**``), and how it runs (:class:`Tuning`): ``cache_ttl`` (seconds a
+listed folder is kept in memory, 30; ``$DOCKER_PASS_VAULT_CACHE_TTL``), ``concurrency`` (LIST
+and read calls in flight, 8), ``timeout`` (seconds one HTTP request may take in all, 10),
+``walk_budget`` (folders and keys one listing may visit, 100000).
 """
 
 from __future__ import annotations
@@ -19,13 +20,19 @@ from docker_pass.backends.vault.errors import (
     PLUGIN_NAME,
     TOKEN_EXAMPLE,
     VaultSettings,
+    WrongPlaceError,
+)
+from docker_pass.backends.vault.walk import (
+    DEFAULT_CACHE_TTL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_WALK_BUDGET,
 )
 from docker_pass.core.errors import FatalPluginError, PluginError, shorten
+from docker_pass.core.plugin_settings import PluginSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
-    from docker_pass.core.plugin_settings import PluginSettings
     from docker_pass.core.setup import Setup
 
 CACHE_TTL_ENV = "DOCKER_PASS_VAULT_CACHE_TTL"
@@ -46,6 +53,43 @@ def settings_from_config(section: PluginSettings) -> VaultSettings:
         ca_cert=section.text("ca_cert"),
         role_id=section.text("role_id"),
     )
+
+
+class Tuning:
+    """How the plugin runs: ``cache_ttl``, ``concurrency``, ``timeout`` and ``walk_budget``,
+    each given (tests) or read from the plugin's section (``0`` is the default for all but
+    ``cache_ttl``, where it turns the cache off)."""
+
+    __slots__ = ("cache_ttl", "concurrency", "timeout", "walk_budget")
+
+    def __init__(self, section: PluginSettings, given: Mapping[str, float | None]) -> None:
+        def pick(name: str, read: Callable[[], float]) -> float:
+            value = given.get(name)
+            return read() if value is None else value
+
+        self.cache_ttl = pick(
+            "cache_ttl", lambda: section.seconds("cache_ttl", DEFAULT_CACHE_TTL, env=CACHE_TTL_ENV)
+        )
+        concurrency = pick("concurrency", lambda: section.number("concurrency", 0))
+        self.concurrency = max(1, int(concurrency or DEFAULT_CONCURRENCY))
+        self.timeout = pick("timeout", lambda: section.seconds("timeout", 0)) or DEFAULT_TIMEOUT
+        budget = pick("walk_budget", lambda: section.number("walk_budget", 0))
+        self.walk_budget = max(1, int(budget or DEFAULT_WALK_BUDGET))
+
+    def __repr__(self) -> str:
+        return (
+            f"Tuning(cache_ttl={self.cache_ttl}, concurrency={self.concurrency}, "
+            f"timeout={self.timeout}, walk_budget={self.walk_budget})"
+        )
+
+
+def setup_timeout() -> float:
+    """The ``timeout`` a setup's check uses: the configured one, else the default (a bad value
+    is the engine's to report, when the plugin starts)."""
+    try:
+        return PluginSettings(PLUGIN_NAME).seconds("timeout", 0) or DEFAULT_TIMEOUT
+    except FatalPluginError:
+        return DEFAULT_TIMEOUT
 
 
 def check_setup(values: Mapping[str, str]) -> None:
@@ -80,18 +124,21 @@ def check_setup(values: Mapping[str, str]) -> None:
         ca_cert=ca_cert,
         role_id=role_id,
     )
-    client = KvClient(settings, timeout=DEFAULT_TIMEOUT)
+    client = KvClient(settings, timeout=setup_timeout())
     try:
         if role_id:
             client.approle_login(role_id, secret_id)
         else:
             client.token = token
             client.lookup_self()
+    except WrongPlaceError as exc:
+        raise SetupError(exc.problem, "namespace" if settings.namespace else "address") from None
     except FatalPluginError:
         what = "AppRole role ID and secret ID" if role_id else "token"
         field = SECRET_ID_FIELD if role_id else TOKEN_FIELD
         raise SetupError(
-            f"the vault at {settings.address} refused the {what} (revoked, expired or invalid)",
+            f"the vault at {settings.shown_address} refused the {what} (revoked, expired or "
+            "invalid)",
             field,
         ) from None
     except PluginError as exc:

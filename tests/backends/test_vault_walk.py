@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from docker_pass.backends.vault.errors import WalkCutError
 from docker_pass.backends.vault.walk import TreeCache, start_folder, walk
 from docker_pass.core.errors import PluginError
 from docker_pass.core.ids import Pattern
@@ -105,3 +106,37 @@ def test_the_cache_keeps_folders_for_its_ttl_and_forgets_written_paths() -> None
     off = TreeCache(0)
     off.put((), ["a"])
     assert off.get(()) is None
+
+
+def test_a_folder_named_twice_in_a_listing_is_walked_once(pool: ThreadPoolExecutor) -> None:
+    tree = {(): ["a/", "a/", "a", "./", "../", "/", ""], ("a",): ["s"]}
+    asked: list[tuple[str, ...]] = []
+
+    def list_folder(folder: tuple[str, ...]) -> list[str]:
+        asked.append(folder)
+        return tree.get(folder, [])
+
+    assert sorted(walk(Pattern("**"), list_folder, pool)) == [("a",), ("a", "s")]
+    assert sorted(asked) == [(), ("a",)]
+
+
+def test_a_folder_listing_what_one_above_it_listed_is_that_folder_again(
+    pool: ThreadPoolExecutor,
+) -> None:
+    # A server that ignores what follows team/: every folder below lists team/'s keys.
+    def list_folder(folder: tuple[str, ...]) -> list[str]:
+        return ["x/", "y/", "s"] if folder[:1] == ("team",) else ["team/"]
+
+    found = walk(Pattern("team/**"), list_folder, pool, budget=1000)
+    assert sorted(found) == [("team", "s")]
+
+
+def test_the_budget_counts_folders_and_keys(pool: ThreadPoolExecutor) -> None:
+    # TREE: 6 folders and 13 keys.
+    assert len(walk(Pattern("**"), Recorder(), pool, budget=19)) == 6
+    with pytest.raises(WalkCutError, match=r"cut after visiting more than 18 folders and keys"):
+        walk(Pattern("**"), Recorder(), pool, budget=18)
+    recorder = Recorder()
+    with pytest.raises(WalkCutError, match=r"raise plugins\.vault\.walk_budget"):
+        walk(Pattern("**"), recorder, pool, budget=3)
+    assert len(recorder.asked) <= 3

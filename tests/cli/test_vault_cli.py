@@ -415,3 +415,31 @@ def test_setup_refuses_an_address_it_cannot_use_and_stores_nothing(token: str) -
     assert err(missing_ca) == "Error: no CA certificate file at /nonexistent/ca.pem\n"
     assert internal_ids() == []
     assert "vault" not in load_config().get("plugins", {})
+
+
+def test_setup_with_a_namespace_the_vault_lacks_names_the_namespace_or_address(
+    bao_server: BaoServer, prefix: str, token: str
+) -> None:
+    bad = setup(bao_server, prefix, token, "--namespace", "bad")
+    assert bad.returncode == 1  # type: ignore[attr-defined]
+    assert err(bad) == (
+        f"Error: the vault at {bao_server.address} found no token check (lookup-self) in "
+        "namespace bad (404: namespace not found): check the namespace or address (the vault's "
+        "URL, as in https://vault.example.com:8200)\n"
+    )
+    assert internal_ids() == []
+    assert "vault" not in load_config().get("plugins", {})
+    wrong_path = docker_pass(
+        "plugins",
+        "vault",
+        "setup",
+        "--address",
+        f"{bao_server.address}/not-the-api",
+        input=f"{token}\n".encode(),
+    )
+    assert wrong_path.returncode == 1
+    assert err(wrong_path).startswith(
+        f"Error: the vault at {bao_server.address}/not-the-api found no token check "
+        "(lookup-self) (404"
+    )
+    assert "check the namespace or address" in err(wrong_path)
