@@ -20,6 +20,9 @@ from answering everyone else, from answering ``GetVersion``, or from stopping on
 - **A connection limit** (``--max-connections``, ``engine.max_connections``), held below the
   process's descriptor limit by :data:`DESCRIPTOR_RESERVE` so plugins, logs and new clients
   always have descriptors: a connection past it is answered ``unavailable`` and closed at once.
+- **The Docker proxy** (:mod:`.docker.proxy`) keeps the same rules on its own socket: the idle
+  rule (which bounds a request head that never ends), and a connection limit of its own that
+  :func:`connection_limits` fits beside the engine socket's within the descriptor limit.
 - **Out of descriptors anyway** (EMFILE on accept, say because a plugin leaks them):
   :class:`PacedListener` makes asyncio stop accepting for a second, log one line, and try
   again, instead of retrying (and logging a traceback) for every pending connection.
@@ -58,6 +61,8 @@ DEFAULT_MAX_CONNECTIONS = 1024
 #: Descriptors the connection limit leaves for everything else (plugins' files, D-Bus and
 #: pipes, logs, the listening socket, and the connection being refused).
 DESCRIPTOR_RESERVE = 64
+#: Descriptors one Docker proxy connection holds: the client's and the engine's.
+PROXY_DESCRIPTORS = 2
 #: Seconds plugins get to stop on shutdown; a plugin stuck in a call is left behind after it.
 ENGINE_CLOSE_TIMEOUT = 3.0
 
@@ -94,11 +99,22 @@ def with_default_deadline(scope: Scope, seconds: float) -> Scope:
 
 
 class ConnectionGuard:
-    """The connection limit of one server, and saying once when it is reached."""
+    """The connection limit of one server, and saying once when it is reached.
 
-    def __init__(self, limits: ServerLimits) -> None:
+    ``max_connections``: the limit (else ``limits.max_connections``, held below the descriptor
+    limit); ``server``: how log lines name the server (the engine socket's say nothing).
+    """
+
+    def __init__(
+        self, limits: ServerLimits, *, max_connections: int | None = None, server: str = ""
+    ) -> None:
         self.limits = limits
-        self.max_connections = _within_descriptors(limits.max_connections)
+        self.max_connections = (
+            max_connections
+            if max_connections is not None
+            else _within_descriptors(limits.max_connections)
+        )
+        self._prefix = f"{server}: " if server else ""
         self._refusing = False
         #: Connections refused so far.
         self.refused = 0
@@ -107,17 +123,51 @@ class ConnectionGuard:
         """Whether a new connection may be served while ``open_connections`` others are."""
         if open_connections < self.max_connections:
             if self._refusing:
-                log.info("serving new connections again (%d open)", open_connections)
+                log.info(
+                    "%sserving new connections again (%d open)", self._prefix, open_connections
+                )
                 self._refusing = False
             return True
         self.refused += 1
         if not self._refusing:
             log.warning(
-                "%d connections open, the limit: refusing new ones until some close",
+                "%s%d connections open, the limit: refusing new ones until some close",
+                self._prefix,
                 open_connections,
             )
             self._refusing = True
         return False
+
+
+def connection_limits(limits: ServerLimits, *, docker_proxy: bool) -> tuple[int, int]:
+    """The engine socket's connection limit and the Docker proxy's (0 without a proxy).
+
+    Both servers share the process's descriptors: together they stay
+    :data:`DESCRIPTOR_RESERVE` below its limit, each proxied connection counting
+    :data:`PROXY_DESCRIPTORS`, so a flood of proxy clients can never leave the engine socket
+    (``GetVersion``, the CLI's lookups) without a descriptor to accept with.  Where the
+    descriptor limit is too low for ``limits.max_connections`` on each, half of what is free
+    goes to the engine socket and half to the proxy.
+    """
+    wanted = limits.max_connections
+    if not docker_proxy:
+        return _within_descriptors(wanted), 0
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + PROXY_DESCRIPTORS * wanted + DESCRIPTOR_RESERVE
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return wanted, wanted
+    free = max(2, soft - DESCRIPTOR_RESERVE)
+    engine = max(1, min(wanted, free // 2))
+    proxy = max(1, min(wanted, (free - engine) // PROXY_DESCRIPTORS))
+    log.warning(
+        "only %d file descriptors (RLIMIT_NOFILE): serving at most %d connections on the "
+        "engine socket and %d on the Docker proxy, not %d each",
+        soft,
+        engine,
+        proxy,
+        wanted,
+    )
+    return engine, proxy
 
 
 def _within_descriptors(wanted: int) -> int:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from docker_pass.core.docker.endpoint import DockerHost
     from docker_pass.daemon.docker.proxy import DockerProxy
     from docker_pass.daemon.docker.rewrite import EngineCall
+    from docker_pass.daemon.limits import ServerLimits
     from docker_pass.daemon.sockets import EngineLock
 
 log = logging.getLogger("docker_pass.engine")
@@ -62,13 +63,25 @@ async def serve(
     docker: DockerProxySettings,
     listener: PathSocket,
     engine_call: EngineCall,
-    resolve_timeout: float,
+    limits: ServerLimits,
+    max_connections: int,
 ) -> tuple[asyncio.Server, DockerProxy]:
     """Serve the Docker API proxy on ``listener``; the server and the proxy, to close both
-    (the proxy's :meth:`~DockerProxy.close_connections` ends hijacked sessions too)."""
+    (the proxy's :meth:`~DockerProxy.close_connections` ends hijacked sessions too).
+
+    ``limits``: the daemon's (the request timeout bounds resolving, the idle timeout idle
+    connections); ``max_connections``: the proxy's share of the descriptors
+    (:func:`~docker_pass.daemon.limits.connection_limits`).
+    """
     from docker_pass.daemon.docker.proxy import DockerProxy
     from docker_pass.daemon.docker.relay import Upstream
 
-    proxy = DockerProxy(Upstream(docker.upstream), engine_call, resolve_timeout=resolve_timeout)
+    proxy = DockerProxy(
+        Upstream(docker.upstream),
+        engine_call,
+        resolve_timeout=limits.request_timeout,
+        limits=limits,
+        max_connections=max_connections,
+    )
     server = await asyncio.start_unix_server(proxy.handle, sock=listener.sock, backlog=BACKLOG)
     return server, proxy
