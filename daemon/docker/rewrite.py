@@ -5,10 +5,11 @@
   quote such an entry, value and all, in their errors and logs).  ``Env`` values that start
   with ``se://`` are resolved through the engine and replaced; a value dockerd could not pass
   on intact is refused, naming the variable: one that is not UTF-8 text (JSON would turn it
-  into U+FFFD) or holds a NUL byte (runc refuses it, quoting it).  ``x-secret`` labels become
-  files written before anyone can start the container (:mod:`.files`), and the variables
-  resolved are recorded in a label; a reference that fails answers 400 with ``resolving X: …``,
-  so no container exists.  The create's answer is read whole and sent on re-framed.
+  into U+FFFD), as ``run``'s rules refuse one with a NUL byte (runc would quote it).
+  ``x-secret`` labels become files written before anyone can start the container
+  (:mod:`.files`), and the variables resolved are recorded in a label; a reference that fails
+  answers 400 with ``resolving X: …``, so no container exists.  The create's answer is read
+  whole and sent on re-framed.
 - **container inspect** and **image inspect**: the variables the proxy resolved show their
   references again: a container's ``Config``, and an image's ``Config`` and
   ``ContainerConfig`` (a committed image carries its container's labels, the record included).
@@ -129,7 +130,8 @@ def _refuse_unnamed(env: Any) -> None:
 
 
 def _refuse_unsendable(prepared: PreparedContainer) -> None:
-    """Refuse a resolved value dockerd would not pass on intact, naming its variable."""
+    """Refuse a resolved value that is not UTF-8 text, naming its variable (``run``'s rules
+    have refused one with a NUL byte already)."""
     env = prepared.config.get("Env")
     for entry in env if isinstance(env, list) else ():
         name, _, value = entry.partition("=")
@@ -143,12 +145,6 @@ def _refuse_unsendable(prepared: PreparedContainer) -> None:
                 f"resolving {shorten(name)}: the value is not UTF-8 text, and a container's "
                 "environment reaches Docker as text (an x-secret file takes any bytes)",
             ) from None
-        if "\0" in value:
-            raise Refusal(
-                400,
-                f"resolving {shorten(name)}: the value holds a NUL byte, which an environment "
-                "variable cannot hold (an x-secret file takes any bytes)",
-            )
 
 
 async def send_create(

@@ -84,11 +84,11 @@ def exchange(path: Path | str, data: bytes, *, timeout: float = 30.0) -> Answer:
         sock.connect(str(path))
         with suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(data)  # cut short if it answered (and closed) before reading it all
-        return read_answer(sock, timeout=timeout)
+        return read_answer(sock, timeout=timeout, head_only=data.startswith(b"HEAD "))
 
 
-def read_answer(sock: socket.socket, *, timeout: float = 30.0) -> Answer:
-    """The next answer on ``sock`` (past any ``1xx``)."""
+def read_answer(sock: socket.socket, *, timeout: float = 30.0, head_only: bool = False) -> Answer:
+    """The next answer on ``sock`` (past any ``1xx``; ``head_only``: it answers a HEAD)."""
     reader = _Reader(sock, time.monotonic() + timeout)
     while True:
         head = reader.until(b"\r\n\r\n")
@@ -104,7 +104,7 @@ def read_answer(sock: socket.socket, *, timeout: float = 30.0) -> Answer:
         if 100 <= status < 200 and status != 101:
             continue
         break
-    if status in (101, 204, 304):
+    if head_only or status in (101, 204, 304):
         body = b""
     elif b"content-length" in headers:
         body = reader.exactly(int(headers[b"content-length"]))
