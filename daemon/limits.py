@@ -38,6 +38,7 @@ import resource
 import socket
 import time
 from collections.abc import MutableMapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,8 +117,22 @@ class ConnectionGuard:
         )
         self._prefix = f"{server}: " if server else ""
         self._refusing = False
+        #: Connections counted in by :meth:`take`, not yet released.
+        self.open = 0
         #: Connections refused so far.
         self.refused = 0
+
+    def take(self) -> bool:
+        """Count a new connection in if the limit allows it (:attr:`open` counts those taken
+        and not yet released)."""
+        if not self.admit(self.open):
+            return False
+        self.open += 1
+        return True
+
+    def release(self) -> None:
+        """A connection counted in by :meth:`take` has closed."""
+        self.open -= 1
 
     def admit(self, open_connections: int) -> bool:
         """Whether a new connection may be served while ``open_connections`` others are."""
@@ -324,30 +339,49 @@ class PacedListener(socket.socket):
     limit, it runs out again and again.
     """
 
-    __slots__ = ("_pausing", "_warned", "_warned_at", "starved")
+    __slots__ = ("_guard", "_pausing", "_refusal", "_warned", "_warned_at", "starved")
 
     def __init__(self, family: int = socket.AF_UNIX, kind: int = socket.SOCK_STREAM) -> None:
         super().__init__(family, kind)
         self._pausing = False
         self._warned = False
         self._warned_at = -STARVED_WARNING_INTERVAL
+        self._guard: ConnectionGuard | None = None
+        self._refusal = b""
         #: Out of descriptors since the last successful accept.
         self.starved = False
+
+    def refuse_past(self, guard: ConnectionGuard, refusal: bytes) -> None:
+        """Admit connections here, by ``guard`` (:meth:`ConnectionGuard.take`; the server
+        releases each one it closes): one past the limit is sent ``refusal`` and closed within
+        ``accept()``.  asyncio accepts up to ``backlog`` connections in one turn before any is
+        served, so a limit checked only when a connection is served lets a burst hold that many
+        descriptors at once; here a burst holds none past the limit."""
+        self._guard = guard
+        self._refusal = refusal
 
     def accept(self) -> tuple[socket.socket, Any]:
         if self._pausing:
             self._pausing = False
             raise BlockingIOError(errno.EAGAIN, "accepting is paused")
-        try:
-            accepted = super().accept()
-        except OSError as exc:
-            if exc.errno not in _OUT_OF_RESOURCES:
-                raise
-            self._pausing = True
-            if not self.starved:
-                self.starved = True
-                self._warn(exc)
-            raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
+        while True:
+            try:
+                accepted = super().accept()
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    raise
+                self._pausing = True
+                if not self.starved:
+                    self.starved = True
+                    self._warn(exc)
+                raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
+            if self._guard is None or self._guard.take():
+                break
+            refused = accepted[0]
+            with suppress(OSError):
+                refused.setblocking(False)
+                refused.send(self._refusal)  # a few hundred bytes: the socket buffer takes them
+            refused.close()
         if self.starved:
             self.starved = False
             level = logging.INFO if self._warned else logging.DEBUG

@@ -101,20 +101,26 @@ class DockerProxy:
         self.guard = ConnectionGuard(
             limits, max_connections=max_connections, server="the Docker proxy"
         )
+        #: Whether the listening socket counts connections in (``PacedListener.refuse_past``)
+        #: before they reach :meth:`handle`; else :meth:`handle` does.
+        self.counted_on_accept = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One client connection, from accept to close."""
         task = asyncio.current_task()
-        others = len(self._tasks)
         if task is not None:
             self._tasks.add(task)
         try:
-            if not self.guard.admit(others):
-                writer.write(_busy(self.guard.max_connections))  # sent before the close
-            elif accepted_peer(writer.get_extra_info("socket"), log) is not None:
-                await self._serve(Side.client(reader, writer))
+            if not self.counted_on_accept and not self.guard.take():
+                writer.write(busy_answer(self.guard.max_connections))  # sent before the close
+                return
+            try:
+                if accepted_peer(writer.get_extra_info("socket"), log) is not None:
+                    await self._serve(Side.client(reader, writer))
+            finally:
+                self.guard.release()
         except (ConnectionError, asyncio.IncompleteReadError, h11.ProtocolError) as exc:
             log.debug("connection ended: %s", type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one connection's end: a line, no traceback
@@ -281,7 +287,7 @@ def _method(request: h11.Request) -> str:
     return request.method.decode("latin-1")
 
 
-def _busy(limit: int) -> bytes:
+def busy_answer(limit: int) -> bytes:
     """The answer past the connection limit: 503, as the engine words errors, then close."""
     body = json.dumps(
         {"message": f"docker-pass: too many connections to the Docker proxy (the limit is {limit})"}

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from docker_pass.daemon.limits import PacedListener
 from docker_pass.daemon.sockets import BACKLOG, PathSocket, clear_stale_socket, prepare_directory
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ async def serve(
     connections); ``max_connections``: the proxy's share of the descriptors
     (:func:`~docker_pass.daemon.limits.connection_limits`).
     """
-    from docker_pass.daemon.docker.proxy import DockerProxy
+    from docker_pass.daemon.docker.proxy import DockerProxy, busy_answer
     from docker_pass.daemon.docker.relay import Upstream
 
     proxy = DockerProxy(
@@ -83,5 +84,10 @@ async def serve(
         limits=limits,
         max_connections=max_connections,
     )
+    # Connections past the limit are refused as they are accepted (no burst of them holds
+    # descriptors the engine socket needs).
+    if isinstance(listener.sock, PacedListener):
+        listener.sock.refuse_past(proxy.guard, busy_answer(proxy.guard.max_connections))
+        proxy.counted_on_accept = True
     server = await asyncio.start_unix_server(proxy.handle, sock=listener.sock, backlog=BACKLOG)
     return server, proxy
