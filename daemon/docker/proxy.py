@@ -270,6 +270,9 @@ class DockerProxy:
         except BodyTooLargeError:
             await answer(client, _LARGE_BODY, close=True)
             return False
+        except h11.RemoteProtocolError as exc:  # a body h11 cannot read (bad chunking)
+            await answer_malformed(client, exc)
+            return False
         raw = client.consumed()
         try:
             rewrite = await prepare_create(

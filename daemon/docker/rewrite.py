@@ -235,15 +235,13 @@ async def answer_inspect(
     client: Side,
     upstream: Side,
     response: h11.Response,
-    pump: asyncio.Task[None] | None,
+    pump: asyncio.Task[None],
     route: Route,
 ) -> bool:
     """An inspect's answer, read whole, with the variables the proxy resolved showing their
     references again."""
     body = await read_body(upstream)
     upstream.consumed()
-    if pump is not None:
-        await pump
     try:
         doc = json.loads(body)
         if isinstance(doc, dict) and _show_references(doc, route.kind):
@@ -252,6 +250,9 @@ async def answer_inspect(
         pass  # not ours to judge: passed on as it came
     headers = headers_without_framing(response.headers, len(body))
     await respond(client, response.status_code, headers, body, response.reason)
+    if not pump.done():
+        return False  # answered before the request ended: no other request on it
+    await pump
     return True
 
 

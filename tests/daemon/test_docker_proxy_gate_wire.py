@@ -386,3 +386,62 @@ def test_a_commit_with_an_unreadable_query_is_refused(harness: Harness) -> None:
         "docker-pass: cannot read the request target: invalid semicolon separator in query"
     )
     assert bytes(harness.recorder.received) == b""
+
+
+def _received_body(harness: Harness) -> dict[str, Any]:
+    def whole() -> bool:
+        head, _, body = bytes(harness.recorder.received).partition(b"\r\n\r\n")
+        length = head.lower().split(b"content-length: ")
+        return len(length) == 2 and len(body) >= int(length[1].split(b"\r\n")[0])
+
+    _wait(whole, "a whole request")
+    doc: dict[str, Any] = json.loads(bytes(harness.recorder.received).partition(b"\r\n\r\n")[2])
+    return doc
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Transfer-Encoding: chunked\r\n\r\n",
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",  # chunked wins, as in Go
+    ],
+)
+def test_a_chunked_create_is_resolved(harness: Harness, framing: bytes) -> None:
+    half = len(CREATE_BODY) // 2
+    chunks = b"".join(
+        f"{len(part):x}\r\n".encode() + part + b"\r\n"
+        for part in (CREATE_BODY[:half], CREATE_BODY[half:])
+    )
+    sent = (
+        b"POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\n"
+        + framing
+        + chunks
+        + b"0\r\n\r\n"
+    )
+    assert exchange(harness.proxy_path, sent).status == 200
+    assert _received_body(harness)["Env"] == ["K=the-value-1234", "P=plain"]
+
+
+def test_a_create_pipelined_behind_another_request_is_resolved(harness: Harness) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(str(harness.proxy_path))
+        sock.sendall(
+            request("GET", "/_ping", close=False)
+            + request("POST", "/%63ontainers/create", CREATE_BODY, close=False)
+        )
+        assert read_answer(sock).status == 200
+        assert read_answer(sock).status == 200
+    _wait(lambda: VALUE in harness.recorder.received, "the resolved create")
+    create = bytes(harness.recorder.received).partition(b"POST /%63ontainers/create")[2]
+    assert json.loads(create.partition(b"\r\n\r\n")[2])["Env"] == ["K=the-value-1234", "P=plain"]
+
+
+def test_a_create_body_with_bad_chunking_is_answered_400(harness: Harness) -> None:
+    sent = (
+        b"POST /containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"zz\r\n"
+    )
+    got = exchange(harness.proxy_path, sent)
+    assert got.status == 400
+    assert bytes(harness.recorder.received) == b""
