@@ -96,6 +96,7 @@ def proxy(
         done = docker_pass("set", key, input=value.encode())
         assert done.returncode == 0, done.stderr.decode()
     running = start_engine(tmp_path / "engine.log", "--docker-host", dockerd.host)
+    start = dockerd.log.stat().st_size
     try:
         yield Proxy(running, root / "docker.sock", dockerd)
     finally:
@@ -103,8 +104,12 @@ def proxy(
         dockerd.remove_all_containers()
         shutil.rmtree(root, ignore_errors=True)
     log = running.log()
+    with dockerd.log.open("rb") as handle:
+        handle.seek(start)
+        dockerd_log = handle.read()
     for value in SECRETS.values():
         assert value not in log, "a secret value reached the engine's log"
+        assert value.encode() not in dockerd_log, "a secret value reached dockerd's --debug log"
 
 
 #: Values the proxy must refuse to put in a container's environment (not UTF-8; a NUL byte).
