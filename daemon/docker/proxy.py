@@ -125,6 +125,10 @@ class DockerProxy:
             log.debug("connection ended: %s", type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one connection's end: a line, no traceback
             log.warning("a Docker proxy connection failed: %s", describe_unexpected(exc))
+        except asyncio.CancelledError:
+            # close_connections(): the task ends here, quietly.  (Python 3.11's stream server
+            # asks a cancelled handler task for its exception, and logs a traceback.)
+            log.debug("connection closed on shutdown")
         finally:
             with suppress(Exception):
                 writer.close()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from docker_pass.daemon.limits import ServerLimits
 from tests.daemon.test_docker_proxy_wire import Harness, Recorder, _wait
 from tests.support import gate_spellings
 from tests.support.raw_http import exchange, read_answer, request
@@ -271,56 +270,6 @@ def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     assert "never retrieved" not in caplog.text
     assert all(record.exc_info is None for record in caplog.records)
     assert all(record.levelno < logging.ERROR for record in caplog.records)
-
-
-def _limited(**options: Any) -> Harness:
-    running = Harness(Path(tempfile.mkdtemp(prefix="dpg-", dir="/tmp")), **options)
-    running.start()
-    return running
-
-
-def test_a_request_head_that_never_ends_is_closed_at_the_idle_timeout() -> None:
-    running = _limited(limits=ServerLimits(idle_timeout=0.3))
-    try:
-        with socket.socket(socket.AF_UNIX) as half, socket.socket(socket.AF_UNIX) as idle:
-            half.settimeout(10)
-            half.connect(str(running.proxy_path))
-            half.sendall(b"POST /containers/create HTTP/1.1\r\nHost: docker\r\n")  # no end
-            idle.settimeout(10)
-            idle.connect(str(running.proxy_path))
-            idle.sendall(request("GET", "/_ping", close=False))
-            assert read_answer(idle).status == 200
-            # Both are closed by the proxy, with nothing more said (a timeout here fails).
-            assert half.recv(100) == b""
-            assert idle.recv(100) == b""
-        assert b"create" not in running.recorder.received
-    finally:
-        running.stop()
-
-
-def test_connections_past_the_limit_are_answered_503() -> None:
-    running = _limited(max_connections=2)
-    try:
-        held = [socket.socket(socket.AF_UNIX) for _ in range(2)]
-        for sock in held:
-            sock.settimeout(10)
-            sock.connect(str(running.proxy_path))
-            sock.sendall(request("GET", "/_ping", close=False))
-            assert read_answer(sock).status == 200  # served: it counts
-        refused = exchange(running.proxy_path, request("GET", "/_ping"))
-        assert refused.status == 503
-        assert refused.json() == {
-            "message": "docker-pass: too many connections to the Docker proxy (the limit is 2)"
-        }
-        held.pop().close()
-        _wait(
-            lambda: exchange(running.proxy_path, request("GET", "/_ping")).status == 200,
-            "a freed slot served again",
-        )
-        for sock in held:
-            sock.close()
-    finally:
-        running.stop()
 
 
 CONTAINERS = [
