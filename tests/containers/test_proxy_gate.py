@@ -166,7 +166,17 @@ def test_commit_of_a_container_holding_secrets(
     assert straight(shared_proxy, request("DELETE", f"/images/{direct.json()['Id']}")).status == 200
 
 
-def test_commit_of_other_containers_goes_on(shared_proxy: Proxy, sleeper: dict[str, str]) -> None:
+def test_docker_commit_through_the_proxy(
+    shared_proxy: Proxy, referenced: dict[str, str], sleeper: dict[str, str]
+) -> None:
+    refused = shared_proxy.docker("commit", referenced["name"], "gate-never:1")
+    assert refused.returncode == 1
+    assert (
+        f"Error response from daemon: docker-pass: container {referenced['id'][:12]} holds "
+        "secrets resolved by docker-pass (variables K)"
+    ) in refused.stderr.decode()
+    assert shared_proxy.dockerd.docker("image", "inspect", "gate-never:1").returncode == 1
+    # A container holding nothing of ours commits as ever.
     done = shared_proxy.docker("commit", sleeper["name"], "gate-plain:1")
     assert done.returncode == 0, done.stderr.decode()
     assert shared_proxy.dockerd.docker("rmi", "gate-plain:1").returncode == 0
