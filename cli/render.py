@@ -191,7 +191,6 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
     """``check``: a table of references (file, service, variable, reference, status, detail),
     or JSON; never a value.  Hints of failures (plugins that were down) go to stderr once each.
     Exit 1 when any reference fails."""
-    from docker_pass.core.references.syntax import reference_text
 
     if as_json:
         _print_json([_check_entry(c) for c in checked])
@@ -202,7 +201,7 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
                 _printable(str(c.found.file)),
                 _printable(c.found.service),
                 _printable(c.found.variable),
-                _printable(reference_text(c.found.target)),
+                _printable(_reference_cell(c)),
                 c.status,
                 _check_detail(c),
             )
@@ -221,6 +220,14 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
     return 1 if any(c.failed for c in checked) else 0
 
 
+def _reference_cell(item: CheckedReference) -> str:
+    from docker_pass.core.references.syntax import reference_text
+
+    if item.found.lookup:
+        return f"{item.found.target} (by name)"
+    return reference_text(item.found.target)
+
+
 def _check_entry(item: CheckedReference) -> dict[str, object]:
     from docker_pass.core.references.syntax import reference_text
 
@@ -229,7 +236,8 @@ def _check_entry(item: CheckedReference) -> dict[str, object]:
         "file": str(found.file),
         "service": found.service or None,
         "variable": found.variable,
-        "reference": reference_text(found.target),
+        "reference": None if found.lookup else reference_text(found.target),
+        "lookup": found.variable if found.lookup else None,
         "status": item.status,
         "provider": result.provider or None,
         "providers": list(result.matched),
@@ -240,10 +248,13 @@ def _check_entry(item: CheckedReference) -> dict[str, object]:
 
 def _check_detail(item: CheckedReference) -> str:
     """The provider when it resolves, the plugins when ambiguous, else the error; then the note."""
+    from docker_pass.core.docker.compose import LOOKUP_OFF
     from docker_pass.core.references.resolution import ReferenceStatus
 
     result = item.result
-    if result.status == ReferenceStatus.RESOLVES:
+    if item.lookup_off:
+        detail = LOOKUP_OFF.format(source=item.lookup_off)
+    elif result.status == ReferenceStatus.RESOLVES:
         detail = result.provider
     elif result.status == ReferenceStatus.AMBIGUOUS:
         detail = ", ".join(result.matched)

@@ -26,9 +26,6 @@ MAX_DEPTH = 16
 #: At most this many characters of a bad value reach a message.
 SHOWN_CHARS = 60
 
-#: ``storage`` values: ``auto`` and the kinds of store the keychain plugin keeps (their one home:
-#: here, so that loading the config imports no backend; the keychain plugin reads them here).
-
 
 class ConfigError(DockerPassError):
     """Raised when the config file holds a value of the wrong type or shape."""
@@ -83,6 +80,9 @@ def validate_config(data: dict[str, Any], where: str) -> None:
             value = engine.get(key)
             if value is not None and not (_is_number(value) and value > 0):
                 fail(f"engine.{key}", "a positive number of seconds", value)
+        lookup = engine.get("empty_env_lookup")
+        if lookup is not None and not isinstance(lookup, bool):
+            fail("engine.empty_env_lookup", "true or false", lookup)
         connections = engine.get("max_connections")
         if connections is not None and not (
             isinstance(connections, int) and not isinstance(connections, bool) and connections > 0

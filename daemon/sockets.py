@@ -71,7 +71,7 @@ class EngineLock:
         self._fd = fd
         self._doc = {"pid": os.getpid(), "started_at": time.time()}
 
-    def record(self, **fields: str) -> None:
+    def record(self, **fields: str | bool) -> None:
         """Add ``fields`` to what the lock says of its holder (``socket``, ``abstract_socket``,
         the Docker proxy's socket and upstream once it listens), for ``engine status`` and a
         refused second start."""

@@ -13,6 +13,9 @@ examples:
 
 Only values that start with se:// as written are references (Compose's ${VAR} interpolation is
 not applied first). Each must name one ID and resolve to exactly one value, as 'run' requires.
+A variable that reaches the container empty (GH_TOKEN=, GH_TOKEN: with no value, or GH_TOKEN
+alone with nothing in this shell) is listed as a lookup by name: it takes the secret whose ID
+is its name, or is left empty (which never fails the check).
 Exit status: 0 when every reference resolves (or there are none), 1 when any does not."""
 
 
@@ -54,6 +57,23 @@ def run(args: argparse.Namespace) -> int:
         from docker_pass.core.hardening import make_non_dumpable
 
         make_non_dumpable()  # values are read (and dropped at once) to check each reference
+        lookup_off = _lookup_off() if any(ref.lookup for ref in found) else ""
         with engine_for(args) as engine:
-            checked = check_references(found, engine.resolve)
+            checked = check_references(found, engine.resolve, lookup_off=lookup_off)
     return render.check(checked, files, as_json=args.json)
+
+
+def _lookup_off() -> str:
+    """What turned the empty-value lookup off, or "" while it is on: the running engine's own
+    setting when one serves the Docker proxy, else what it would start with."""
+    from docker_pass.core.docker.container import empty_lookup_setting
+    from docker_pass.core.remote.endpoint import lock_holder
+
+    holder = lock_holder() or {}
+    if isinstance(holder.get("empty_env_lookup"), bool):
+        on, source = bool(holder["empty_env_lookup"]), "the running engine's setting"
+        if holder.get("empty_env_lookup_source"):
+            source += f": {holder['empty_env_lookup_source']}"
+    else:
+        on, source = empty_lookup_setting()
+    return "" if on else source

@@ -89,6 +89,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="do not serve the Docker API proxy (default: config engine.docker_proxy, or on)",
     )
+    run.add_argument(
+        "--empty-env-lookup",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a container variable sent empty (-e GH_TOKEN=) takes the secret named like it, "
+        "if there is one (default: $DOCKER_PASS_EMPTY_ENV_LOOKUP, config "
+        "engine.empty_env_lookup, or on)",
+    )
     run.set_defaults(handler=run_engine)
     status = verbs.add_parser(
         "status", help="Show whether the engine runs", description="Show the engine's status."
@@ -228,7 +236,14 @@ def _docker_proxy(args: argparse.Namespace, engine_socket: Path) -> DockerProxyS
             raise UsageError("--docker-host needs the Docker proxy (drop --no-docker-proxy)")
         return None
     path = proxy_socket_path(engine_socket)
-    return DockerProxySettings(path, upstream_host(args.docker_host, own_socket=path))
+    from docker_pass.core.docker.container import empty_lookup_setting
+
+    if args.empty_env_lookup is None:
+        lookup, lookup_source = empty_lookup_setting()
+    else:
+        lookup, lookup_source = args.empty_env_lookup, "--[no-]empty-env-lookup"
+    upstream = upstream_host(args.docker_host, own_socket=path)
+    return DockerProxySettings(path, upstream, empty_lookup=(lookup, lookup_source))
 
 
 def _setting(given: float | None, key: str, default: float) -> float:
@@ -309,6 +324,8 @@ def run_status(args: argparse.Namespace) -> int:
         doc["abstract_socket"] = holder.get("abstract_socket")
         doc["docker_socket"] = holder.get("docker_socket")
         doc["docker_upstream"] = holder.get("docker_upstream")
+        doc["empty_env_lookup"] = holder.get("empty_env_lookup")
+        doc["empty_env_lookup_source"] = holder.get("empty_env_lookup_source")
         with client:
             info = client.info()  # answered without the engine thread
         try:
@@ -349,6 +366,10 @@ def _print_running(doc: dict[str, Any], location: Any, requests: dict[str, int])
         print(f"abstract socket: {doc['abstract_socket']}{note}")
     if doc["docker_socket"]:
         print(f"docker proxy: unix://{doc['docker_socket']} -> {doc['docker_upstream']}")
+        if doc["empty_env_lookup"] is not None:
+            state = "on" if doc["empty_env_lookup"] else "off"
+            source = doc["empty_env_lookup_source"]
+            print(f"empty env lookup: {state}" + (f" ({source})" if source else ""))
     if doc["started_at"]:
         print(f"started: {doc['started_at']}")
     total = sum(requests.values())

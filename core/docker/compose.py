@@ -9,6 +9,11 @@ Only a value that starts with ``se://`` as written is a reference.  Compose woul
 ``${VAR}`` in values; this module reads values as written, so ``${REF}`` holding ``se://…`` in
 the shell is not seen, and ``se://${X}`` is reported as it stands (an invalid ID, with a note).
 
+A variable that reaches the container empty (``GH_TOKEN=``, ``GH_TOKEN:`` with no value, or
+``- GH_TOKEN`` with nothing in this shell) is a lookup by name: the proxy gives it the secret
+whose ID is its name, if there is one (:func:`~docker_pass.core.docker.container.sent_empty`),
+and leaves it empty otherwise, so such a row never fails ``check``.
+
 PyYAML is imported only when a Compose file is read: ``get``/``ls``/``run`` never load it.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from docker_pass.core.docker.container import sent_empty
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.references.syntax import reference_target
 from docker_pass.core.value import FrozenValue
@@ -52,23 +58,33 @@ class FoundReference(FrozenValue):
 
     ``service`` is ``""`` for a plain env file; for an env file a service names in ``env_file:``
     it is that service.  ``note`` says why the reference may not be what Compose passes on.
+    ``lookup``: a variable sent empty, looked up by its name (``target`` is the name).
     """
 
-    __slots__ = ("file", "note", "service", "target", "variable")
+    __slots__ = ("file", "lookup", "note", "service", "target", "variable")
     file: Path
     service: str
     variable: str
     target: str
     note: str
+    lookup: bool
 
     def __init__(
-        self, file: Path, service: str, variable: str, target: str, note: str = ""
+        self,
+        file: Path,
+        service: str,
+        variable: str,
+        target: str,
+        note: str = "",
+        *,
+        lookup: bool = False,
     ) -> None:
         self._set("file", file)
         self._set("service", service)
         self._set("variable", variable)
         self._set("target", target)
         self._set("note", note or (INTERPOLATION_NOTE if "$" in target else ""))
+        self._set("lookup", lookup)
 
     @property
     def dropped(self) -> bool:
@@ -82,27 +98,52 @@ class FoundReference(FrozenValue):
         )
 
 
-class CheckedReference(FrozenValue):
-    """A found reference and how it fared by ``run``'s rules (never its value)."""
+#: A lookup's status when it finds no secret: the variable reaches the container empty.
+LEFT_EMPTY = "left empty"
+#: Why nothing was looked up, for the DETAIL column.
+LOOKUP_OFF = "the empty-value lookup is off ({source})"
 
-    __slots__ = ("found", "result")
+
+class CheckedReference(FrozenValue):
+    """A found reference and how it fared by ``run``'s rules (never its value).
+
+    A lookup by name (:attr:`FoundReference.lookup`) never fails: with no secret of that name
+    the variable is left empty, as it was written.  ``lookup_off`` names what turned lookups
+    off (``""`` while they are on).
+    """
+
+    __slots__ = ("found", "lookup_off", "result")
     found: FoundReference
     result: ReferenceResult
+    lookup_off: str
 
-    def __init__(self, found: FoundReference, result: ReferenceResult) -> None:
+    def __init__(
+        self, found: FoundReference, result: ReferenceResult, lookup_off: str = ""
+    ) -> None:
         self._set("found", found)
         self._set("result", result)
+        self._set("lookup_off", lookup_off if found.lookup else "")
 
     @property
     def failed(self) -> bool:
         """Whether this reference would fail a ``run`` or a container's create, or never
         reach the container at all."""
+        if self.found.lookup:
+            return False
         return self.result.failed or self.found.dropped
 
     @property
     def status(self) -> str:
-        """The STATUS column: the resolution's, or ``dropped`` for what Compose drops."""
-        return "dropped" if self.found.dropped else self.result.status.value
+        """The STATUS column: the resolution's, ``dropped`` for what Compose drops, and for a
+        lookup that finds nothing, what it found and that the variable is left empty."""
+        if self.found.dropped:
+            return "dropped"
+        if self.found.lookup:
+            if self.lookup_off:
+                return LEFT_EMPTY
+            if self.result.failed:
+                return f"{self.result.status.value} — {LEFT_EMPTY}"
+        return self.result.status.value
 
 
 def default_files(directory: Path) -> list[Path]:
@@ -141,19 +182,32 @@ def find_references(paths: Sequence[Path]) -> list[FoundReference]:
 
 
 def check_references(
-    found: Sequence[FoundReference], resolve: Callable[[Pattern], Resolution]
+    found: Sequence[FoundReference],
+    resolve: Callable[[Pattern], Resolution],
+    *,
+    lookup_off: str = "",
 ) -> list[CheckedReference]:
     """How each found reference fares by ``run``'s rules; each distinct target is resolved once
-    (and its value dropped at once)."""
-    from docker_pass.core.references.resolution import check_reference
+    (and its value dropped at once).  Lookups by name follow the proxy's rule; ``lookup_off``
+    names what turned them off (then none is looked up)."""
+    from docker_pass.core.references.resolution import (
+        ReferenceResult,
+        check_reference,
+        look_up_by_name,
+    )
 
-    by_target: dict[str, ReferenceResult] = {}
+    by_target: dict[tuple[str, bool], ReferenceResult] = {}
     checked = []
     for ref in found:
-        result = by_target.get(ref.target)
-        if result is None:
-            result = by_target[ref.target] = check_reference(ref.variable, ref.target, resolve)
-        checked.append(CheckedReference(ref, result))
+        key = (ref.target, ref.lookup)
+        result = by_target.get(key)
+        if result is None and ref.lookup and lookup_off:
+            result = ReferenceResult(ref.variable, None, [], [], "", {}, target=ref.target)
+        elif result is None and ref.lookup:
+            result = by_target[key] = look_up_by_name(ref.target, resolve)[1]
+        elif result is None:
+            result = by_target[key] = check_reference(ref.variable, ref.target, resolve)
+        checked.append(CheckedReference(ref, result, lookup_off))
     return checked
 
 
@@ -241,6 +295,9 @@ def _environment_references(
 ) -> Iterator[FoundReference]:
     if environment is None:
         return
+    # Each variable's value as written; None where Compose takes the shell's (`KEY` alone in a
+    # list, `KEY:` with no value in a mapping).
+    pairs: list[tuple[str, object]]
     if isinstance(environment, dict):
         pairs = [(str(k), v) for k, v in environment.items()]
     elif isinstance(environment, list):
@@ -250,18 +307,20 @@ def _environment_references(
                 raise ComposeFileError(
                     f"{where}: an environment list holds KEY=VALUE strings, not {_kind(entry)}"
                 )
-            # `KEY` alone passes the shell's value: nothing written here to check.
-            key, sep, value = entry.partition("=")
-            if sep:
-                pairs.append((key, value))
+            key, sep, text = entry.partition("=")
+            pairs.append((key, text if sep else None))
     else:
         raise ComposeFileError(
             f"{where}: environment must be a mapping or a list, not {_kind(environment)}"
         )
-    for key, value in pairs:
+    for key, written in pairs:
+        # Compose passes the shell's value where none is written (or nothing).
+        value = os.environ.get(key, "") if written is None else written
         target = reference_target(value) if isinstance(value, str) else None
         if target is not None:
             yield FoundReference(path, service, key, target)
+        elif value == "" and sent_empty(key) is not None:
+            yield FoundReference(path, service, key, key, lookup=True)
 
 
 def _label_references(
@@ -323,3 +382,5 @@ def _env_file_references(path: Path, service: str, text: str) -> Iterator[FoundR
         target = reference_target(value)
         if target is not None:
             yield FoundReference(path, service, key, target)
+        elif value == "" and sent_empty(key) is not None:
+            yield FoundReference(path, service, key, key, lookup=True)

@@ -261,6 +261,27 @@ def check_reference(
     return found
 
 
+def look_up_by_name(
+    variable: str, resolve: Callable[[Pattern], Resolution]
+) -> tuple[str | None, ReferenceResult]:
+    """Docker's empty-value lookup: a variable sent empty (``GH_TOKEN=``, or ``GH_TOKEN`` alone)
+    takes the secret whose ID is its name.
+
+    Returns the value as text when the name is a valid ID and resolves to exactly one value by
+    ``run``'s rules that is non-empty UTF-8 text; otherwise ``None``, and the variable stays as
+    it was sent (a container that sets an empty variable must start as it always did).  How
+    the lookup fared is in the result either way; nothing here raises for a failed lookup.
+    """
+    value, found = resolve_reference(variable, variable, resolve)
+    if value is None or value == b"":
+        return None, found
+    try:
+        return value.decode("utf-8"), found
+    except UnicodeDecodeError:
+        error = RunError(f"the value of {shorten(variable)} is not UTF-8 text")
+        return None, ReferenceResult.failure(variable, found.id, variable, None, error)
+
+
 def one_value(id_: ID, result: Resolution, *, binary: bool = False) -> tuple[bytes, str]:
     """The value ``result`` holds for ``id_`` and its provider, or the error why not.
 

@@ -90,10 +90,13 @@ class DockerProxy:
         engine_call: EngineCall,
         *,
         resolve_timeout: float = RESOLVE_TIMEOUT,
+        empty_lookup: bool = True,
         limits: ServerLimits | None = None,
         max_connections: int | None = None,
     ) -> None:
         self.upstream = upstream
+        #: Whether a variable sent empty takes the secret named like it.
+        self.empty_lookup = empty_lookup
         self._engine_call = engine_call
         self._resolve_timeout = resolve_timeout
         limits = limits or ServerLimits()
@@ -239,7 +242,7 @@ class DockerProxy:
                     await answer(client, ENGINE_SILENT, close=True)
                 return False
             if route.kind in INSPECTS and event.status_code == 200:
-                return await answer_inspect(client, upstream, event, pump, route)
+                return await answer_inspect(client, upstream, event, pump)
             await client.send(upstream.consumed())
             if not mirror(client.conn, event) or not framed(request, event):
                 # A body that lasts until the connection closes: a raw stream from here on.
@@ -280,7 +283,11 @@ class DockerProxy:
         raw = client.consumed()
         try:
             rewrite = await prepare_create(
-                body, route=route, engine_call=self._engine_call, timeout=self._resolve_timeout
+                body,
+                route=route,
+                engine_call=self._engine_call,
+                timeout=self._resolve_timeout,
+                empty_lookup=self.empty_lookup,
             )
         except Refusal as refusal:
             log.info("%s refused: %s", route.kind.value, refusal.message)

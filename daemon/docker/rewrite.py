@@ -1,18 +1,19 @@
 """The Docker proxy's rewrites, on the routes the gate found (:mod:`.gate`).
 
-- **container create** and **exec create**: the body is read as dockerd reads it (:mod:`.body`).
-  An ``Env`` entry with an empty name is refused before anything is resolved (dockerd and runc
-  quote such an entry, value and all, in their errors and logs).  ``Env`` values that start
-  with ``se://`` are resolved through the engine and replaced; a value dockerd could not pass
-  on intact is refused, naming the variable: one that is not UTF-8 text (JSON would turn it
-  into U+FFFD), as ``run``'s rules refuse one with a NUL byte (runc would quote it).
-  ``x-secret`` labels become files written before anyone can start the container
-  (:mod:`.files`), and the variables resolved are recorded in a label; a reference that fails
-  answers 400 with ``resolving X: …``, so no container exists.  The create's answer is read
-  whole and sent on re-framed.
-- **container inspect** and **image inspect**: the variables the proxy resolved show their
-  references again: a container's ``Config``, and an image's ``Config`` and
-  ``ContainerConfig`` (a committed image carries its container's labels, the record included).
+- **container create** and **exec create**: the body is read as dockerd reads it (:mod:`.body`),
+  then prepared in domain terms (:func:`~docker_pass.core.docker.container.prepare_config`):
+  ``Env`` values that start with ``se://`` are resolved through the engine and replaced
+  (variables sent empty are looked up by name, when that is on); an entry with no name is
+  refused before anything is resolved, and so is a value dockerd could not pass on intact (not
+  UTF-8 text, a NUL byte), naming the variable, since dockerd and runc quote such entries,
+  value and all, in their errors and logs.  ``x-secret`` labels become files written before
+  anyone can start the container (:mod:`.files`), and the variables resolved are recorded in a
+  label; a reference that fails answers 400 with ``resolving X: …``, so no container exists.
+  A rewritten body is padded past what dockerd's ``--debug`` log shows.  The create's answer
+  is read whole and sent on re-framed.
+- **container inspect** and **image inspect**: the variables the proxy resolved show as they
+  were sent again: a container's ``Config``, and an image's ``Config`` and ``ContainerConfig``
+  (a committed image carries its container's labels, the record included).
 
 A body to rewrite is read whole (at most :data:`~.relay.MAX_REWRITE_BODY` bytes).
 """
@@ -28,6 +29,7 @@ import h11
 
 from docker_pass.core.docker.container import prepare_config, show_references, wants_resolving
 from docker_pass.core.errors import DockerPassError, describe_unexpected, shorten
+from docker_pass.core.references.resolution import ReferenceStatus
 from docker_pass.daemon.docker.body import read_config
 from docker_pass.daemon.docker.files import FileInjectionError, inject_files
 from docker_pass.daemon.docker.gate import RouteKind
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.docker.container import PreparedContainer
     from docker_pass.core.engine import Engine
+    from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.daemon.docker.gate import Route
     from docker_pass.daemon.docker.relay import Side, Upstream
 
@@ -74,24 +77,29 @@ class CreateRewrite:
 
 
 async def prepare_create(
-    body: bytes, *, route: Route, engine_call: EngineCall, timeout: float
+    body: bytes,
+    *,
+    route: Route,
+    engine_call: EngineCall,
+    timeout: float,
+    empty_lookup: bool = False,
 ) -> CreateRewrite | None:
-    """The create with its references resolved, ``None`` when it has none to resolve;
-    :class:`Refusal` when it must not go on."""
+    """The create with its references resolved (and, with ``empty_lookup``, its variables
+    sent empty looked up by name), ``None`` when it has none to resolve; :class:`Refusal`
+    when it must not go on."""
     config = read_config(body)
     if config is None:
         return None  # not an object: dockerd answers it, nothing in it is ours
     fields = dict(config.fields)
     labels = route.kind is RouteKind.CONTAINER_CREATE
     try:
-        _refuse_unnamed(fields.get("Env"))
-        if not wants_resolving(fields, labels=labels):
+        if not wants_resolving(fields, labels=labels, empty_lookup=empty_lookup):
             return None
     except DockerPassError as exc:
         raise Refusal(400, str(exc)) from None
 
     def work(engine: Engine) -> PreparedContainer:
-        return prepare_config(fields, engine.resolve, labels=labels)
+        return prepare_config(fields, engine.resolve, labels=labels, empty_lookup=empty_lookup)
 
     try:
         prepared: PreparedContainer = await asyncio.wait_for(engine_call(work), timeout)
@@ -106,7 +114,8 @@ async def prepare_create(
         raise Refusal(
             500, f"docker-pass: resolving secrets failed: {describe_unexpected(exc)}"
         ) from None
-    _refuse_unsendable(prepared)
+    for variable, looked in prepared.lookups.items():
+        _log_lookup(variable, looked)
     if not prepared.changed:
         return CreateRewrite(prepared, None)
     rewritten: dict[str, Any] = {
@@ -115,36 +124,15 @@ async def prepare_create(
     return CreateRewrite(prepared, config.encode(rewritten))
 
 
-def _refuse_unnamed(env: Any) -> None:
-    """Refuse an ``Env`` entry with an empty name (``=value``): dockerd refuses it quoting the
-    entry, and runc does so at exec start, so a resolved value would be quoted."""
-    if not isinstance(env, list):
-        return  # wants_resolving says what is wrong with it
-    for position, entry in enumerate(env, start=1):
-        if isinstance(entry, str) and entry.startswith("="):
-            raise Refusal(
-                400,
-                f"docker-pass: invalid environment variable: Env entry {position} has an "
-                "empty name (its value is not shown)",
-            )
-
-
-def _refuse_unsendable(prepared: PreparedContainer) -> None:
-    """Refuse a resolved value that is not UTF-8 text, naming its variable (``run``'s rules
-    have refused one with a NUL byte already)."""
-    env = prepared.config.get("Env")
-    for entry in env if isinstance(env, list) else ():
-        name, _, value = entry.partition("=")
-        if name not in prepared.references:
-            continue
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise Refusal(
-                400,
-                f"resolving {shorten(name)}: the value is not UTF-8 text, and a container's "
-                "environment reaches Docker as text (an x-secret file takes any bytes)",
-            ) from None
+def _log_lookup(variable: str, looked: ReferenceResult) -> None:
+    """How an empty variable's lookup by name fared (never a value): a failure other than "no
+    such secret" is worth a warning, as Docker's injector logs it."""
+    if not looked.failed:
+        log.info("%s (sent empty): looked up by name, from %s", variable, looked.provider)
+    elif looked.status is ReferenceStatus.NOT_FOUND:
+        log.debug("%s (sent empty): no secret of that name: left empty", variable)
+    else:
+        log.warning("%s (sent empty): looking it up by name failed: %s", variable, looked.error)
 
 
 async def send_create(
@@ -236,7 +224,6 @@ async def answer_inspect(
     upstream: Side,
     response: h11.Response,
     pump: asyncio.Task[None],
-    route: Route,
 ) -> bool:
     """An inspect's answer, read whole, with the variables the proxy resolved showing their
     references again."""
@@ -244,7 +231,7 @@ async def answer_inspect(
     upstream.consumed()
     try:
         doc = json.loads(body)
-        if isinstance(doc, dict) and _show_references(doc, route.kind):
+        if isinstance(doc, dict) and show_references(doc):
             body = (json.dumps(doc) + "\n").encode()
     except (ValueError, RecursionError):
         pass  # not ours to judge: passed on as it came
@@ -254,19 +241,6 @@ async def answer_inspect(
         return False  # answered before the request ended: no other request on it
     await pump
     return True
-
-
-def _show_references(doc: dict[str, Any], kind: RouteKind) -> bool:
-    """Show references in an inspect document: a container's ``Config``; an image's
-    ``Config`` and ``ContainerConfig`` (each with its own labels)."""
-    if kind is RouteKind.CONTAINER_INSPECT:
-        return show_references(doc)
-    changed = False
-    for section in ("Config", "ContainerConfig"):
-        config = doc.get(section)
-        if isinstance(config, dict):
-            changed = show_references({"Config": config}) or changed  # rewrites it in place
-    return changed
 
 
 def _with_hints(exc: DockerPassError) -> str:

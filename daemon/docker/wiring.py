@@ -27,11 +27,20 @@ log = logging.getLogger("docker_pass.engine")
 
 
 class DockerProxySettings:
-    """Where the Docker API proxy listens (``socket``) and the engine it forwards to."""
+    """Where the Docker API proxy listens (``socket``), the engine it forwards to, and whether
+    a variable sent empty takes the secret named like it (``empty_lookup``: on or off, and what
+    said so)."""
 
-    def __init__(self, socket_path: Path, upstream: DockerHost) -> None:
+    def __init__(
+        self,
+        socket_path: Path,
+        upstream: DockerHost,
+        *,
+        empty_lookup: tuple[bool, str] = (True, "default"),
+    ) -> None:
         self.socket = socket_path
         self.upstream = upstream
+        self.empty_lookup = empty_lookup
 
     def __repr__(self) -> str:
         return f"DockerProxySettings({str(self.socket)!r}, {self.upstream!r})"
@@ -50,6 +59,8 @@ def listen(docker: DockerProxySettings, engine_socket: Path, lock: EngineLock) -
         docker_socket=str(docker.socket),
         docker_upstream=docker.upstream.url,
         docker_upstream_source=docker.upstream.source,
+        empty_env_lookup=docker.empty_lookup[0],
+        empty_env_lookup_source=docker.empty_lookup[1],
     )
     log.info(
         "docker proxy listening on %s, forwarding to %s (%s)",
@@ -81,6 +92,7 @@ async def serve(
         Upstream(docker.upstream),
         engine_call,
         resolve_timeout=limits.request_timeout,
+        empty_lookup=docker.empty_lookup[0],
         limits=limits,
         max_connections=max_connections,
     )

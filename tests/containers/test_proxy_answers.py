@@ -30,8 +30,8 @@ def _create(env: list[str]) -> bytes:
 @pytest.mark.parametrize(
     ("env", "answer"),
     [
-        (["=se://openai/api-key"], "Env entry 1 has an empty name (its value is not shown)"),
-        (["A=se://db/password", "=plain"], "Env entry 2 has an empty name"),
+        (["=se://openai/api-key"], "an Env entry has no variable name (it starts with =)"),
+        (["A=se://db/password", "=plain"], "an Env entry has no variable name (it starts with =)"),
     ],
 )
 def test_an_empty_name_is_refused_before_resolving(

@@ -50,15 +50,31 @@ def rows(found: builtins.list[FoundReference]) -> builtins.list[tuple[str, str, 
     return [(f.file.name, f.service, f.variable, f.target) for f in found]
 
 
-def test_mapping_and_list_environments_and_an_env_file(tmp_path: Path) -> None:
+def test_mapping_and_list_environments_and_an_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FROM_SHELL", raising=False)
+    monkeypatch.delenv("BARE", raising=False)
     compose = tmp_path / "compose.yaml"
     compose.write_text(COMPOSE)
     (tmp_path / "web.env").write_text("WEB_REF=se://web/ref\nWEB_PLAIN=x\n# se://comment\n")
-    assert rows(find_references([compose])) == [
+    found = find_references([compose])
+    assert rows([f for f in found if not f.lookup]) == [
         ("compose.yaml", "web", "API_KEY", "openai/api-key"),
         ("web.env", "web", "WEB_REF", "web/ref"),
         ("compose.yaml", "worker", "TOKEN", "gh/token"),
         ("compose.yaml", "worker", "EQUALS", "a=b"),
+    ]
+    # With nothing in the shell, `FROM_SHELL:` and `- BARE` reach the container empty: lookups
+    # by name.
+    assert rows([f for f in found if f.lookup]) == [
+        ("compose.yaml", "web", "FROM_SHELL", "FROM_SHELL"),
+        ("compose.yaml", "worker", "BARE", "BARE"),
+    ]
+    monkeypatch.setenv("FROM_SHELL", "from the shell")
+    monkeypatch.setenv("BARE", "")
+    assert rows([f for f in find_references([compose]) if f.lookup]) == [
+        ("compose.yaml", "worker", "BARE", "BARE"),
     ]
 
 

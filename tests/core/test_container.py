@@ -132,3 +132,99 @@ def test_inspect_shows_references_for_recorded_variables_only() -> None:
     assert doc["Config"]["Env"] == ["K=se://app/key", "P=plain", "PATH=/bin"]
     assert not show_references({"Config": {"Env": ["A=1"], "Labels": {}}})
     assert not show_references({"Config": {"Env": ["A=1"], "Labels": {REFERENCES_LABEL: "{bad"}}})
+
+
+LOOKUPS = {
+    "GH_TOKEN": [b"gh-value"],
+    "TWICE": [b"one", b"two"],
+    "BLANK": [b""],
+    "LATIN": [b"caf\xe9"],
+}
+
+
+def resolve_names(pattern: Pattern) -> Resolution:
+    envelopes = [
+        Envelope(ID(k), v, provider=f"p{i}")
+        for k, vs in {**VALUES, **LOOKUPS}.items()
+        if pattern.matches(k)
+        for i, v in enumerate(vs)
+    ]
+    return Resolution(pattern, envelopes, asked=["p0", "p1"], answered=["p0", "p1"])
+
+
+def test_an_empty_variable_takes_the_secret_named_like_it() -> None:
+    env = ["GH_TOKEN=", "K=se://app/key", "PLAIN=x", "NOPE=", "TWICE=", "BLANK=", "LATIN="]
+    config = {"Image": "busybox", "Env": [*env, "not*id="]}
+    assert not wants_resolving({"Env": ["GH_TOKEN="]})  # off unless asked
+    assert wants_resolving({"Env": ["GH_TOKEN="]}, empty_lookup=True)
+    prepared = prepare_config(config, resolve_names, empty_lookup=True)
+    assert prepared.config["Env"] == [
+        "GH_TOKEN=gh-value",
+        "K=k-value",
+        "PLAIN=x",
+        "NOPE=",  # no such secret: as sent
+        "TWICE=",  # two plugins answer: as sent, not a guess
+        "BLANK=",  # an empty secret changes nothing
+        "LATIN=",  # not UTF-8 text: as sent
+        "not*id=",  # no ID: never looked up
+    ]
+    assert prepared.references == {"GH_TOKEN": "", "K": "se://app/key"}
+    statuses = {name: looked.status.value for name, looked in prepared.lookups.items()}
+    assert statuses == {
+        "GH_TOKEN": "resolves",
+        "NOPE": "not found",
+        "TWICE": "ambiguous",
+        "BLANK": "resolves",
+        "LATIN": "error",
+    }
+    assert "gh-value" not in repr(prepared)
+    assert all("gh-value" not in looked.error for looked in prepared.lookups.values())
+
+
+def test_a_name_alone_is_looked_up_and_recorded_as_sent() -> None:
+    prepared = prepare_config({"Env": ["GH_TOKEN"]}, resolve_names, empty_lookup=True)
+    assert prepared.config["Env"] == ["GH_TOKEN=gh-value"]
+    assert json.loads(prepared.config["Labels"][REFERENCES_LABEL]) == {"GH_TOKEN": None}
+    inspected = {"Config": {"Env": ["GH_TOKEN=gh-value"], "Labels": prepared.config["Labels"]}}
+    assert show_references(inspected)
+    assert inspected["Config"]["Env"] == ["GH_TOKEN"]
+
+
+def test_inspect_shows_an_empty_variable_as_sent_in_both_configs() -> None:
+    """An image committed from such a container carries its labels in Config and, for API
+    1.41, in ContainerConfig: both show what was sent."""
+    labels = {REFERENCES_LABEL: json.dumps({"GH_TOKEN": "", "K": "se://app/key"})}
+    doc = {
+        "Config": {"Env": ["GH_TOKEN=gh-value", "K=k-value", "P=1"], "Labels": labels},
+        "ContainerConfig": {"Env": ["GH_TOKEN=gh-value"], "Labels": dict(labels)},
+    }
+    assert show_references(doc)
+    assert doc["Config"]["Env"] == ["GH_TOKEN=", "K=se://app/key", "P=1"]
+    assert doc["ContainerConfig"]["Env"] == ["GH_TOKEN="]
+
+
+def test_exec_configs_look_up_too_without_a_label() -> None:
+    prepared = prepare_config(
+        {"Env": ["GH_TOKEN="]}, resolve_names, labels=False, empty_lookup=True
+    )
+    assert prepared.config["Env"] == ["GH_TOKEN=gh-value"]
+    assert "Labels" not in prepared.config
+
+
+def test_an_entry_with_no_name_is_refused_before_anything_resolves() -> None:
+    asked: list[Pattern] = []
+
+    def counting(pattern: Pattern) -> Resolution:
+        asked.append(pattern)
+        return resolve_names(pattern)
+
+    with pytest.raises(RunError, match="no variable name") as caught:
+        prepare_config({"Env": ["K=se://app/key", "=se://app/key"]}, counting)
+    assert asked == []
+    assert "k-value" not in str(caught.value)
+
+
+def test_a_reference_whose_value_is_not_text_is_refused_naming_the_variable() -> None:
+    with pytest.raises(RunError, match=r"resolving L: the value is not UTF-8 text") as caught:
+        prepare_config({"Env": ["L=se://LATIN"]}, resolve_names)
+    assert "caf" not in str(caught.value)

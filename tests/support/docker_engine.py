@@ -105,7 +105,9 @@ def _import_busybox(engine: DockerEngine, busybox: Path, work: Path) -> None:
             import io
 
             tar.addfile(info, io.BytesIO(data))
-    done = engine.docker("import", str(archive), IMAGE)
+    # Docker Hub's busybox runs sh when given no command (the documentation's examples rely on
+    # it: `docker run -e GH_TOKEN= -dt --name demo busybox`).
+    done = engine.docker("import", "--change", 'CMD ["sh"]', str(archive), IMAGE)
     assert done.returncode == 0, done.stderr.decode()
 
 

@@ -4,7 +4,8 @@
 answered and closed, is not an error: the answer is what counts) and reads one answer: its
 status line, headers and body (by Content-Length, chunked, or until the connection closes),
 skipping ``1xx`` answers, all within a deadline.  :func:`request` builds the bytes of a request
-whose target, method and version are taken as they are.
+whose target, method and version are taken as they are; :class:`Conversation` carries several
+exchanges on one connection.
 """
 
 from __future__ import annotations
@@ -88,8 +89,38 @@ def exchange(path: Path | str, data: bytes, *, timeout: float = 30.0) -> Answer:
 
 
 def read_answer(sock: socket.socket, *, timeout: float = 30.0, head_only: bool = False) -> Answer:
-    """The next answer on ``sock`` (past any ``1xx``; ``head_only``: it answers a HEAD)."""
-    reader = _Reader(sock, time.monotonic() + timeout)
+    """The one answer expected on ``sock`` (past any ``1xx``; ``head_only``: it answers a
+    HEAD).  For more than one answer on a connection, use :class:`Conversation`, which keeps
+    what was read past an answer."""
+    return _answer(_Reader(sock, time.monotonic() + timeout), head_only=head_only)
+
+
+class Conversation:
+    """Requests and answers in turn on one connection (kept alive, or pipelined)."""
+
+    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self._timeout = timeout
+        self._reader = _Reader(self.sock, 0.0)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def answer(self, *, head_only: bool = False, informational: bool = False) -> Answer:
+        """The next answer (``informational``: a ``1xx`` too, instead of skipping it)."""
+        self._reader.deadline = time.monotonic() + self._timeout
+        return _answer(self._reader, head_only=head_only, informational=informational)
+
+    def __enter__(self) -> Conversation:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.sock.close()
+
+
+def _answer(reader: _Reader, *, head_only: bool = False, informational: bool = False) -> Answer:
     while True:
         head = reader.until(b"\r\n\r\n")
         if head is None:
@@ -102,6 +133,8 @@ def read_answer(sock: socket.socket, *, timeout: float = 30.0, head_only: bool =
             name, _, value = line.partition(b":")
             headers[name.strip().lower()] = value.strip()
         if 100 <= status < 200 and status != 101:
+            if informational:
+                return Answer(version, status, headers, b"", reader.raw)
             continue
         break
     if head_only or status in (101, 204, 304):
