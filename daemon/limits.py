@@ -20,6 +20,9 @@ from answering everyone else, from answering ``GetVersion``, or from stopping on
 - **A connection limit** (``--max-connections``, ``engine.max_connections``), held below the
   process's descriptor limit by :data:`DESCRIPTOR_RESERVE` so plugins, logs and new clients
   always have descriptors: a connection past it is answered ``unavailable`` and closed at once.
+- **The Docker proxy** (:mod:`.docker.proxy`) keeps the same rules on its own socket: the idle
+  rule (which bounds a request head that never ends), and a connection limit of its own that
+  :func:`connection_limits` fits beside the engine socket's within the descriptor limit.
 - **Out of descriptors anyway** (EMFILE on accept, say because a plugin leaks them):
   :class:`PacedListener` makes asyncio stop accepting for a second, log one line, and try
   again, instead of retrying (and logging a traceback) for every pending connection.
@@ -35,6 +38,7 @@ import resource
 import socket
 import time
 from collections.abc import MutableMapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +62,8 @@ DEFAULT_MAX_CONNECTIONS = 1024
 #: Descriptors the connection limit leaves for everything else (plugins' files, D-Bus and
 #: pipes, logs, the listening socket, and the connection being refused).
 DESCRIPTOR_RESERVE = 64
+#: Descriptors one Docker proxy connection holds: the client's and the engine's.
+PROXY_DESCRIPTORS = 2
 #: Seconds plugins get to stop on shutdown; a plugin stuck in a call is left behind after it.
 ENGINE_CLOSE_TIMEOUT = 3.0
 
@@ -94,30 +100,89 @@ def with_default_deadline(scope: Scope, seconds: float) -> Scope:
 
 
 class ConnectionGuard:
-    """The connection limit of one server, and saying once when it is reached."""
+    """The connection limit of one server, and saying once when it is reached.
 
-    def __init__(self, limits: ServerLimits) -> None:
+    ``max_connections``: the limit (else ``limits.max_connections``, held below the descriptor
+    limit); ``server``: how log lines name the server (the engine socket's say nothing).
+    """
+
+    def __init__(
+        self, limits: ServerLimits, *, max_connections: int | None = None, server: str = ""
+    ) -> None:
         self.limits = limits
-        self.max_connections = _within_descriptors(limits.max_connections)
+        self.max_connections = (
+            max_connections
+            if max_connections is not None
+            else _within_descriptors(limits.max_connections)
+        )
+        self._prefix = f"{server}: " if server else ""
         self._refusing = False
+        #: Connections counted in by :meth:`take`, not yet released.
+        self.open = 0
         #: Connections refused so far.
         self.refused = 0
+
+    def take(self) -> bool:
+        """Count a new connection in if the limit allows it (:attr:`open` counts those taken
+        and not yet released)."""
+        if not self.admit(self.open):
+            return False
+        self.open += 1
+        return True
+
+    def release(self) -> None:
+        """A connection counted in by :meth:`take` has closed."""
+        self.open -= 1
 
     def admit(self, open_connections: int) -> bool:
         """Whether a new connection may be served while ``open_connections`` others are."""
         if open_connections < self.max_connections:
             if self._refusing:
-                log.info("serving new connections again (%d open)", open_connections)
+                log.info(
+                    "%sserving new connections again (%d open)", self._prefix, open_connections
+                )
                 self._refusing = False
             return True
         self.refused += 1
         if not self._refusing:
             log.warning(
-                "%d connections open, the limit: refusing new ones until some close",
+                "%s%d connections open, the limit: refusing new ones until some close",
+                self._prefix,
                 open_connections,
             )
             self._refusing = True
         return False
+
+
+def connection_limits(limits: ServerLimits, *, docker_proxy: bool) -> tuple[int, int]:
+    """The engine socket's connection limit and the Docker proxy's (0 without a proxy).
+
+    Both servers share the process's descriptors: together they stay
+    :data:`DESCRIPTOR_RESERVE` below its limit, each proxied connection counting
+    :data:`PROXY_DESCRIPTORS`, so a flood of proxy clients can never leave the engine socket
+    (``GetVersion``, the CLI's lookups) without a descriptor to accept with.  Where the
+    descriptor limit is too low for ``limits.max_connections`` on each, half of what is free
+    goes to the engine socket and half to the proxy.
+    """
+    wanted = limits.max_connections
+    if not docker_proxy:
+        return _within_descriptors(wanted), 0
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + PROXY_DESCRIPTORS * wanted + DESCRIPTOR_RESERVE
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return wanted, wanted
+    free = max(2, soft - DESCRIPTOR_RESERVE)
+    engine = max(1, min(wanted, free // 2))
+    proxy = max(1, min(wanted, (free - engine) // PROXY_DESCRIPTORS))
+    log.warning(
+        "only %d file descriptors (RLIMIT_NOFILE): serving at most %d connections on the "
+        "engine socket and %d on the Docker proxy, not %d each",
+        soft,
+        engine,
+        proxy,
+        wanted,
+    )
+    return engine, proxy
 
 
 def _within_descriptors(wanted: int) -> int:
@@ -274,30 +339,49 @@ class PacedListener(socket.socket):
     limit, it runs out again and again.
     """
 
-    __slots__ = ("_pausing", "_warned", "_warned_at", "starved")
+    __slots__ = ("_guard", "_pausing", "_refusal", "_warned", "_warned_at", "starved")
 
     def __init__(self, family: int = socket.AF_UNIX, kind: int = socket.SOCK_STREAM) -> None:
         super().__init__(family, kind)
         self._pausing = False
         self._warned = False
         self._warned_at = -STARVED_WARNING_INTERVAL
+        self._guard: ConnectionGuard | None = None
+        self._refusal = b""
         #: Out of descriptors since the last successful accept.
         self.starved = False
+
+    def refuse_past(self, guard: ConnectionGuard, refusal: bytes) -> None:
+        """Admit connections here, by ``guard`` (:meth:`ConnectionGuard.take`; the server
+        releases each one it closes): one past the limit is sent ``refusal`` and closed within
+        ``accept()``.  asyncio accepts up to ``backlog`` connections in one turn before any is
+        served, so a limit checked only when a connection is served lets a burst hold that many
+        descriptors at once; here a burst holds none past the limit."""
+        self._guard = guard
+        self._refusal = refusal
 
     def accept(self) -> tuple[socket.socket, Any]:
         if self._pausing:
             self._pausing = False
             raise BlockingIOError(errno.EAGAIN, "accepting is paused")
-        try:
-            accepted = super().accept()
-        except OSError as exc:
-            if exc.errno not in _OUT_OF_RESOURCES:
-                raise
-            self._pausing = True
-            if not self.starved:
-                self.starved = True
-                self._warn(exc)
-            raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
+        while True:
+            try:
+                accepted = super().accept()
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    raise
+                self._pausing = True
+                if not self.starved:
+                    self.starved = True
+                    self._warn(exc)
+                raise DescriptorsExhaustedError(exc.errno, exc.strerror) from None
+            if self._guard is None or self._guard.take():
+                break
+            refused = accepted[0]
+            with suppress(OSError):
+                refused.setblocking(False)
+                refused.send(self._refusal)  # a few hundred bytes: the socket buffer takes them
+            refused.close()
         if self.starved:
             self.starved = False
             level = logging.INFO if self._warned else logging.DEBUG

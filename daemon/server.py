@@ -33,7 +33,13 @@ from docker_pass.core.remote.endpoint import abstract_socket_name, lock_path
 from docker_pass.core.remote.wire import ENGINE_VERSION
 from docker_pass.daemon.app import EngineApplication
 from docker_pass.daemon.engine_host import DEFAULT_REFRESH_INTERVAL, EngineHost, WarmEngine
-from docker_pass.daemon.limits import ConnectionGuard, LimitedConfig, ServerLimits, quiet_exhaustion
+from docker_pass.daemon.limits import (
+    ConnectionGuard,
+    LimitedConfig,
+    ServerLimits,
+    connection_limits,
+    quiet_exhaustion,
+)
 from docker_pass.daemon.peers import PeerCheckedH11Protocol
 from docker_pass.daemon.sockets import (
     BACKLOG,
@@ -97,8 +103,9 @@ def run_engine(
             if abstract is not None:
                 sockets.append(listening.enter_context(abstract[0]))
             proxy = _listen_proxy(docker, location, lock, listening)
+            engine_max, proxy_max = connection_limits(limits, docker_proxy=proxy is not None)
             app = EngineApplication(host, limits)
-            server = _make_server(app, host, limits)
+            server = _make_server(app, host, limits, engine_max)
             log.info(
                 "engine %s (pid %d) listening on %s (%s)%s",
                 ENGINE_VERSION,
@@ -110,7 +117,9 @@ def run_engine(
             if on_ready is not None:
                 on_ready(statuses)
             with _ignoring_exit_signals():
-                asyncio.run(_serve(server, sockets, host, refresh_interval, limits, proxy))
+                asyncio.run(
+                    _serve(server, sockets, host, refresh_interval, limits, (proxy, proxy_max))
+                )
             log.info("engine stopped after %d request(s)", sum(app.requests.values()))
     finally:
         if host is not None:
@@ -126,16 +135,18 @@ async def _serve(
     host: EngineHost,
     refresh_interval: float,
     limits: ServerLimits,
-    proxy: tuple[DockerProxySettings, PathSocket] | None,
+    docker: tuple[tuple[DockerProxySettings, PathSocket] | None, int],
 ) -> None:
-    """The daemon's event loop: the engine API, the plugin refresher and the Docker proxy."""
+    """The daemon's event loop: the engine API, the plugin refresher and the Docker proxy
+    (``docker``: its settings and socket, if it runs, and its connection limit)."""
     asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
     refresher = asyncio.create_task(host.refresh_forever(refresh_interval))
     running = None
+    proxy, proxy_max = docker
     if proxy is not None:
         from docker_pass.daemon.docker import wiring
 
-        running = await wiring.serve(*proxy, host.call, limits.request_timeout)
+        running = await wiring.serve(*proxy, host.call, limits, proxy_max)
     try:
         await server.serve(sockets=sockets)
     finally:
@@ -183,9 +194,11 @@ class EngineServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def _make_server(app: EngineApplication, host: EngineHost, limits: ServerLimits) -> EngineServer:
+def _make_server(
+    app: EngineApplication, host: EngineHost, limits: ServerLimits, max_connections: int
+) -> EngineServer:
     """uvicorn on our sockets, with the daemon's limits and peer checks."""
-    guard = ConnectionGuard(limits)
+    guard = ConnectionGuard(limits, max_connections=max_connections)
     config = LimitedConfig(
         app,
         guard=guard,

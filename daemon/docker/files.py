@@ -11,19 +11,18 @@ container is removed again, so no container is left to start without its secrets
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
 import posixpath
 import tarfile
 import time
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 import h11
 
 from docker_pass.core.errors import DockerPassError, shorten
+from docker_pass.daemon.docker.api import EngineApi, engine_message
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,76 +32,10 @@ if TYPE_CHECKING:
 
 FILE_MODE = 0o400
 DIR_MODE = 0o755
-#: Seconds one archive call may take.
-CALL_TIMEOUT = 30.0
 
 
 class FileInjectionError(DockerPassError):
     """A secret file could not be written into a container (which was then removed)."""
-
-
-class _ApiClient:
-    """Sequential HTTP/1.1 calls to the engine on one connection (h11)."""
-
-    def __init__(self, upstream: Upstream, host: bytes) -> None:
-        self._upstream = upstream
-        self._host = host
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        self._conn = h11.Connection(h11.CLIENT)
-
-    async def call(
-        self, method: bytes, target: str, body: bytes = b"", content_type: bytes = b""
-    ) -> tuple[int, bytes]:
-        return await asyncio.wait_for(self._call(method, target, body, content_type), CALL_TIMEOUT)
-
-    async def _call(
-        self, method: bytes, target: str, body: bytes, content_type: bytes
-    ) -> tuple[int, bytes]:
-        if self._streams is None or self._conn.our_state is not h11.IDLE:
-            await self.close()
-            self._streams = await self._upstream.open()
-            self._conn = h11.Connection(h11.CLIENT)
-        reader, writer = self._streams
-        headers = [(b"host", self._host), (b"content-length", str(len(body)).encode())]
-        if content_type:
-            headers.append((b"content-type", content_type))
-        data = self._conn.send(h11.Request(method=method, target=target, headers=headers)) or b""
-        if body:
-            data += self._conn.send(h11.Data(data=body)) or b""
-        data += self._conn.send(h11.EndOfMessage()) or b""
-        writer.write(data)
-        await writer.drain()
-        status = 0
-        parts: list[bytes] = []
-        while True:
-            event = self._conn.next_event()
-            if event is h11.NEED_DATA:
-                self._conn.receive_data(await reader.read(65536))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.Data):
-                parts.append(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ConnectionResetError("the engine closed the connection")
-        if self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE:
-            self._conn.start_next_cycle()
-        return status, b"".join(parts)
-
-    async def close(self) -> None:
-        if self._streams is not None:
-            with suppress(Exception):
-                self._streams[1].close()
-            self._streams = None
-
-
-def _message(body: bytes) -> str:
-    with suppress(ValueError, AttributeError):
-        doc: Any = json.loads(body)
-        if isinstance(doc, dict) and isinstance(doc.get("message"), str):
-            return str(doc["message"])
-    return body.decode("utf-8", "replace").strip()[:200]
 
 
 def secret_archive(base: str, missing: Sequence[str], file: SecretFile) -> bytes:
@@ -128,7 +61,7 @@ def secret_archive(base: str, missing: Sequence[str], file: SecretFile) -> bytes
 
 
 async def _existing_folder(
-    api: _ApiClient, prefix: str, container: str, folder: str
+    api: EngineApi, prefix: str, container: str, folder: str
 ) -> tuple[str, list[str]]:
     """The nearest folder of ``folder`` (itself or a parent) that exists in the container,
     and the names below it still to create."""
@@ -142,7 +75,7 @@ async def _existing_folder(
             break
         if status != 404:
             raise FileInjectionError(
-                f"checking {folder} in the container: {_message(body) or status}"
+                f"checking {folder} in the container: {engine_message(body) or status}"
             )
         missing.insert(0, posixpath.basename(folder))
         folder = posixpath.dirname(folder)
@@ -150,7 +83,7 @@ async def _existing_folder(
 
 
 async def _put_file(
-    api: _ApiClient, prefix: str, container: str, file: SecretFile, owner: dict[str, str]
+    api: EngineApi, prefix: str, container: str, file: SecretFile, owner: dict[str, str]
 ) -> None:
     base, missing = await _existing_folder(
         api, prefix, container, posixpath.dirname(file.path) or "/"
@@ -163,7 +96,7 @@ async def _put_file(
         b"application/x-tar",
     )
     if status != 200:
-        raise FileInjectionError(_message(body) or f"status {status}")
+        raise FileInjectionError(engine_message(body) or f"status {status}")
 
 
 async def inject_files(
@@ -177,7 +110,7 @@ async def inject_files(
     """Write ``files`` into created container ``container``; on failure remove it and raise
     :class:`FileInjectionError` naming the secret and the path."""
     host = dict(request.headers).get(b"host", b"docker")
-    api = _ApiClient(upstream, host)
+    api = EngineApi(upstream, host)
     owner = (
         {"copyUIDGID": "true"}
         if user and user.split(":", maxsplit=1)[0] not in ("root", "0")

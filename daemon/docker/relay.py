@@ -15,6 +15,7 @@ import asyncio
 import json
 import ssl
 from contextlib import suppress
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -42,6 +43,10 @@ class BodyTooLargeError(ConnectionResetError):
     """A body too large to rewrite (the connection is closed)."""
 
 
+class EngineWriteError(ConnectionError):
+    """Writing to the engine failed: it has closed its end (raised by :meth:`Side.send`)."""
+
+
 class Upstream:
     """How to reach the real engine."""
 
@@ -55,17 +60,57 @@ class Upstream:
 
     async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A new connection to the engine; :class:`Refusal` (502) naming it if it cannot."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=READ_SIZE, loop=loop)
+        protocol = EngineProtocol(reader, loop)
         try:
             if self.host.scheme == "unix":
-                return await asyncio.open_unix_connection(self.host.path, limit=READ_SIZE)
-            return await asyncio.open_connection(
-                self.host.host, self.host.port, ssl=self._ssl, limit=READ_SIZE
-            )
+                transport, _ = await loop.create_unix_connection(lambda: protocol, self.host.path)
+            else:
+                transport, _ = await loop.create_connection(
+                    lambda: protocol, self.host.host, self.host.port, ssl=self._ssl
+                )
+            return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise Refusal(
                 502, f"docker-pass: cannot reach the Docker engine at {self.host.url}: {reason}"
             ) from None
+
+
+class EngineProtocol(asyncio.StreamReaderProtocol):
+    """The protocol of a connection to the engine: when the connection fails, the engine's
+    answer that came before the failure is still read.
+
+    The engine may answer before it has read a whole request, and close (a 301, a 404 with
+    ``Connection: close``).  Writing the rest of the request then fails (EPIPE), or the kernel
+    resets the connection (Linux does, for Unix sockets too, when unread data is left), and
+    asyncio closes the whole connection: the answer waiting in the socket would be lost, and
+    the reader would raise before handing out the part it holds.  Here, on such a failure,
+    what the socket still holds is read (it is all there: the engine wrote it before
+    closing), and the stream ends after it.  (Over TLS the records cannot be read this way;
+    the answer is then as lost as before.)
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(reader, loop=loop)
+        self._reader = reader
+        self._sock: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if transport.get_extra_info("sslcontext") is None:
+            self._sock = transport.get_extra_info("socket")
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if isinstance(exc, ConnectionError):
+            if self._sock is not None:  # still open: asyncio closes it after this call
+                with suppress(OSError), self._sock.dup() as sock:
+                    sock.setblocking(False)
+                    while chunk := sock.recv(READ_SIZE):
+                        self._reader.feed_data(chunk)
+            exc = None  # the end of the stream, after what came
+        super().connection_lost(exc)
 
 
 class Side:
@@ -79,6 +124,8 @@ class Side:
         self.writer = writer
         self.conn = conn
         self.pending = bytearray()
+        #: Whether this is the engine's end (its write errors are :class:`EngineWriteError`).
+        self.is_engine = conn.our_role is h11.CLIENT
 
     @classmethod
     def client(cls, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Side:
@@ -114,9 +161,15 @@ class Side:
 
     async def send(self, data: bytes) -> None:
         """Write ``data`` to this side (nothing for nothing)."""
-        if data:
+        if not data:
+            return
+        try:
             self.writer.write(data)
             await self.writer.drain()
+        except OSError as exc:
+            if self.is_engine:
+                raise EngineWriteError(type(exc).__name__) from None
+            raise
 
     def done(self) -> bool:
         """Whether both directions of this side's exchange have finished."""
@@ -126,11 +179,6 @@ class Side:
         """Close this side's connection (errors closing it do not matter)."""
         with suppress(Exception):
             self.writer.close()
-
-
-def path_of(target: bytes) -> str:
-    """A request target's path, without its query."""
-    return target.split(b"?", 1)[0].decode("latin-1")
 
 
 def headers_without_framing(headers: Any, length: int) -> list[tuple[bytes, bytes]]:
@@ -148,7 +196,16 @@ def framed(request: h11.Request, response: h11.Response) -> bool:
 
 
 def mirror(conn: h11.Connection, event: Any) -> bool:
-    """Tell ``conn`` about an event whose bytes were passed on raw; whether it could follow."""
+    """Tell ``conn`` about an event whose bytes were passed on raw; whether it could follow.
+
+    h11 writes HTTP/1.1 only: an HTTP/1.0 answer is told as the same answer in 1.1 (its
+    bytes, already on their way, are the engine's own).
+    """
+    answer = isinstance(event, h11.Response | h11.InformationalResponse)
+    if answer and event.http_version != b"1.1":
+        event = type(event)(
+            status_code=event.status_code, headers=event.headers, reason=event.reason
+        )
     try:
         conn.send(event)
     except h11.LocalProtocolError:
@@ -156,8 +213,37 @@ def mirror(conn: h11.Connection, event: Any) -> bool:
     return True
 
 
+def mirror_request(upstream: Side, request: h11.Request) -> None:
+    """Tell the engine side's h11 about a request whose bytes go on raw (the client's own).
+
+    An HTTP/1.0 request (h11 sends 1.1 only) is told as the same request in 1.1 that closes
+    the connection, as 1.0 does: h11 then reads the engine's 1.0 answer, framed or not.
+    """
+    if request.http_version == b"1.1":
+        upstream.conn.send(request)
+        return
+    upstream.conn.send(
+        h11.Request(method=request.method, target=request.target, headers=as_http11(request))
+    )
+
+
+def as_http11(request: h11.Request) -> list[tuple[bytes, bytes]]:
+    """An HTTP/1.0 request's headers for the same request in HTTP/1.1: it closes the
+    connection, and has the ``Host`` header 1.1 requires (1.0 may leave it out)."""
+    headers = [(n, v) for n, v in request.headers if n != b"connection"]
+    if not any(name == b"host" for name, _ in headers):
+        headers.append((b"host", b"docker"))
+    return [*headers, (b"connection", b"close")]
+
+
 async def read_body(side: Side) -> bytes:
-    """The rest of a message's body, whole (at most :data:`MAX_REWRITE_BODY` bytes)."""
+    """The rest of a message's body, whole (at most :data:`MAX_REWRITE_BODY` bytes).
+
+    A client waiting for ``100 Continue`` before it sends the body is told to go on.
+    """
+    if side.conn.our_role is h11.SERVER and side.conn.client_is_waiting_for_100_continue:
+        go_on = h11.InformationalResponse(status_code=100, headers=[])
+        await side.send(side.conn.send(go_on) or b"")
     parts = []
     size = 0
     while True:
@@ -180,14 +266,22 @@ async def drain_request(client: Side) -> None:
 
 
 async def pump_body(client: Side, upstream: Side) -> None:
-    """The rest of a request, passed on as it arrives."""
-    while True:
-        event = await client.next_event(forward_to=upstream)
-        await upstream.send(client.consumed())
-        if isinstance(event, h11.Data | h11.EndOfMessage):
-            upstream.conn.send(event)
-        if not isinstance(event, h11.Data):
-            return
+    """The rest of a request, passed on as it arrives.
+
+    The engine may answer before it has read the whole request, and close (a 301, a 404): once
+    it stops reading, the rest is no longer passed on, and its answer is still relayed.  A
+    client that goes away mid-body ends the exchange (the error is raised).
+    """
+    try:
+        while True:
+            event = await client.next_event(forward_to=upstream)
+            await upstream.send(client.consumed())
+            if isinstance(event, h11.Data | h11.EndOfMessage):
+                upstream.conn.send(event)
+            if not isinstance(event, h11.Data):
+                return
+    except (EngineWriteError, h11.LocalProtocolError):
+        return  # the engine stopped reading: its answer says the rest
 
 
 async def splice(client: Side, upstream: Side, request_body: asyncio.Task[None] | None) -> None:
@@ -247,4 +341,28 @@ async def answer(client: Side, refusal: Refusal, *, close: bool = False) -> None
     ]
     if close:
         headers.append((b"connection", b"close"))
-    await respond(client, refusal.status, headers, body)
+    await respond(client, refusal.status, headers, body, _reason(refusal.status))
+
+
+def _reason(status: int) -> bytes:
+    """The standard reason phrase of ``status`` (``Bad Request``), as dockerd sends one."""
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
+
+
+async def answer_malformed(client: Side, exc: h11.RemoteProtocolError) -> None:
+    """Answer a request h11 could not read (a bad request line, header or framing), if the
+    answer can still be sent, and say nothing the client sent (a header can hold a token)."""
+    status = exc.error_status_hint
+    reason = {
+        431: "its head is too large",
+        505: "its HTTP version is not 1.0 or 1.1",
+    }.get(status, "it is not valid HTTP/1.1")
+    if client.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return
+    with suppress(h11.LocalProtocolError, OSError):
+        await answer(
+            client, Refusal(status, f"docker-pass: cannot read the request: {reason}"), close=True
+        )

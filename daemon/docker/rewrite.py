@@ -1,14 +1,21 @@
-"""The Docker proxy's two rewrites: container create with secrets, inspect with references.
+"""The Docker proxy's rewrites, on the routes the gate found (:mod:`.gate`).
 
-- **container create** (and exec create): ``Env`` values that start with ``se://`` are resolved
-  through the engine and replaced, ``x-secret:<ID>`` labels become files written into the
-  container before anyone can start it (:mod:`.files`), and the variables resolved are
-  recorded in a label (:mod:`docker_pass.core.docker.container`); a reference that fails
-  answers 400 with ``resolving X: …``, so no container exists;
-- **container inspect**: the variables the proxy resolved show their reference again.
+- **container create** and **exec create**: the body is read as dockerd reads it (:mod:`.body`),
+  then prepared in domain terms (:func:`~docker_pass.core.docker.container.prepare_config`):
+  ``Env`` values that start with ``se://`` are resolved through the engine and replaced
+  (variables sent empty are looked up by name, when that is on); an entry with no name is
+  refused before anything is resolved, and so is a value dockerd could not pass on intact (not
+  UTF-8 text, a NUL byte), naming the variable, since dockerd and runc quote such entries,
+  value and all, in their errors and logs.  ``x-secret`` labels become files written before
+  anyone can start the container (:mod:`.files`), and the variables resolved are recorded in a
+  label; a reference that fails answers 400 with ``resolving X: …``, so no container exists.
+  A rewritten body is padded past what dockerd's ``--debug`` log shows.  The create's answer
+  is read whole and sent on re-framed.
+- **container inspect** and **image inspect**: the variables the proxy resolved show as they
+  were sent again: a container's ``Config``, and an image's ``Config`` and ``ContainerConfig``
+  (a committed image carries its container's labels, the record included).
 
-A body to rewrite is read whole (at most :data:`~.relay.MAX_REWRITE_BODY` bytes); one the
-proxy cannot read as JSON goes on as it came, for the engine to judge.
+A body to rewrite is read whole (at most :data:`~.relay.MAX_REWRITE_BODY` bytes).
 """
 
 from __future__ import annotations
@@ -16,19 +23,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import h11
 
 from docker_pass.core.docker.container import prepare_config, show_references, wants_resolving
-from docker_pass.core.errors import DockerPassError, describe_unexpected
+from docker_pass.core.errors import DockerPassError, describe_unexpected, shorten
 from docker_pass.core.references.resolution import ReferenceStatus
+from docker_pass.daemon.docker.body import read_config
 from docker_pass.daemon.docker.files import FileInjectionError, inject_files
+from docker_pass.daemon.docker.gate import RouteKind
 from docker_pass.daemon.docker.relay import (
     Refusal,
     answer,
+    as_http11,
     headers_without_framing,
+    mirror_request,
     read_body,
     respond,
 )
@@ -39,6 +49,7 @@ if TYPE_CHECKING:
     from docker_pass.core.docker.container import PreparedContainer
     from docker_pass.core.engine import Engine
     from docker_pass.core.references.resolution import ReferenceResult
+    from docker_pass.daemon.docker.gate import Route
     from docker_pass.daemon.docker.relay import Side, Upstream
 
     #: How the proxy runs work with the daemon's engine (``EngineHost.call``).
@@ -48,49 +59,47 @@ log = logging.getLogger("docker_pass.docker_proxy")
 
 #: Seconds the engine may take to resolve one create's references.
 RESOLVE_TIMEOUT = 30.0
-
-_VERSION = r"(/v[0-9]+(?:\.[0-9]+)?)?"
-CREATE_PATH = re.compile(_VERSION + r"/containers/create")
-EXEC_PATH = re.compile(_VERSION + r"/containers/[^/]+/exec")
-INSPECT_PATH = re.compile(_VERSION + r"/containers/[^/]+/json")
-
-
-def rewrites_request(method: bytes, path: str) -> bool:
-    """Whether a request is a create whose config the proxy may rewrite."""
-    return method == b"POST" and (
-        CREATE_PATH.fullmatch(path) is not None or EXEC_PATH.fullmatch(path) is not None
-    )
+#: The routes whose answers show references again.
+INSPECTS = frozenset({RouteKind.CONTAINER_INSPECT, RouteKind.IMAGE_INSPECT})
+#: Headers a rewritten request does not carry on (its body is whole: nothing to wait for).
+_DROPPED = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 
 
-def rewrites_answer(method: bytes, path: str) -> bool:
-    """Whether a request's answer is an inspect the proxy rewrites."""
-    return method == b"GET" and INSPECT_PATH.fullmatch(path) is not None
+class CreateRewrite:
+    """A create with its references resolved: ``prepared`` (values: never logged) and the
+    ``body`` to send instead of the client's (``None``: the client's own bytes go on)."""
+
+    __slots__ = ("body", "prepared")
+
+    def __init__(self, prepared: PreparedContainer, body: bytes | None) -> None:
+        self.prepared = prepared
+        self.body = body
 
 
 async def prepare_create(
     body: bytes,
     *,
-    is_create: bool,
+    route: Route,
     engine_call: EngineCall,
     timeout: float,
     empty_lookup: bool = False,
-) -> PreparedContainer | None:
-    """The config with its references resolved, ``None`` when it has none to resolve;
-    :class:`Refusal` when one cannot be resolved."""
+) -> CreateRewrite | None:
+    """The create with its references resolved (and, with ``empty_lookup``, its variables
+    sent empty looked up by name), ``None`` when it has none to resolve; :class:`Refusal`
+    when it must not go on."""
+    config = read_config(body)
+    if config is None:
+        return None  # not an object: dockerd answers it, nothing in it is ours
+    fields = dict(config.fields)
+    labels = route.kind is RouteKind.CONTAINER_CREATE
     try:
-        config = json.loads(body) if body.strip() else {}
-    except ValueError:
-        return None  # the engine answers a body it cannot read better than we could
-    if not isinstance(config, dict):
-        return None
-    try:
-        if not wants_resolving(config, labels=is_create, empty_lookup=empty_lookup):
+        if not wants_resolving(fields, labels=labels, empty_lookup=empty_lookup):
             return None
     except DockerPassError as exc:
         raise Refusal(400, str(exc)) from None
 
     def work(engine: Engine) -> PreparedContainer:
-        return prepare_config(config, engine.resolve, labels=is_create, empty_lookup=empty_lookup)
+        return prepare_config(fields, engine.resolve, labels=labels, empty_lookup=empty_lookup)
 
     try:
         prepared: PreparedContainer = await asyncio.wait_for(engine_call(work), timeout)
@@ -107,7 +116,12 @@ async def prepare_create(
         ) from None
     for variable, looked in prepared.lookups.items():
         _log_lookup(variable, looked)
-    return prepared
+    if not prepared.changed:
+        return CreateRewrite(prepared, None)
+    rewritten: dict[str, Any] = {
+        name: prepared.config[name] for name in ("Env", "Labels") if name in prepared.config
+    }
+    return CreateRewrite(prepared, config.encode(rewritten))
 
 
 def _log_lookup(variable: str, looked: ReferenceResult) -> None:
@@ -124,61 +138,54 @@ def _log_lookup(variable: str, looked: ReferenceResult) -> None:
 async def send_create(
     upstream: Side,
     request: h11.Request,
-    path: str,
+    route: Route,
     body: bytes,
     raw: bytes,
-    prepared: PreparedContainer | None,
+    rewrite: CreateRewrite | None,
 ) -> None:
-    """Pass a create on: the client's own bytes (``raw``) when nothing was resolved, else the
-    request with its resolved config."""
-    if prepared is None or not prepared.changed:
-        upstream.conn.send(request)  # keep its state in step; the bytes are the client's own
+    """Pass a create on: the client's own bytes (``raw``, holding ``body``) when nothing was
+    resolved, else the request with its resolved config."""
+    if rewrite is None or rewrite.body is None:
+        mirror_request(upstream, request)  # keep its state in step; the bytes are the client's
         if body:
             upstream.conn.send(h11.Data(data=body))
         upstream.conn.send(h11.EndOfMessage())
         await upstream.send(raw)
         return
-    new_body = json.dumps(prepared.config).encode()
-    headers = headers_without_framing(request.headers, len(new_body))
+    sent = request.headers if request.http_version == b"1.1" else as_http11(request)
+    headers = [(n, v) for n, v in sent if n not in _DROPPED]
+    headers.append((b"content-length", str(len(rewrite.body)).encode()))
     rewritten = h11.Request(method=request.method, target=request.target, headers=headers)
     data = upstream.conn.send(rewritten) or b""
-    data += upstream.conn.send(h11.Data(data=new_body)) or b""
+    data += upstream.conn.send(h11.Data(data=rewrite.body)) or b""
     data += upstream.conn.send(h11.EndOfMessage()) or b""
     await upstream.send(data)
-    log.info(
-        "%s %s: resolved %s",
-        request.method.decode(),
-        path,
-        ", ".join(sorted(prepared.references)) or "no variables",
-    )
+    references = ", ".join(sorted(shorten(name) for name in rewrite.prepared.references))
+    log.info("%s: resolved %s", route.kind.value, references or "no variables")
 
 
-async def answer_create_with_files(
+async def answer_create(
     client: Side,
     upstream: Side,
     engine: Upstream,
     request: h11.Request,
-    path: str,
-    prepared: PreparedContainer,
+    route: Route,
+    rewrite: CreateRewrite | None,
 ) -> bool:
-    """Read the create's answer whole; once the container exists, write its files, and
-    remove it again if that fails, so no container is left without its secrets."""
-    while True:
-        event = await upstream.next_event()
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        break
-    if not isinstance(event, h11.Response):
+    """Read a create's answer whole; once the container exists, write its files (removing it
+    again if that fails, so no container is left without its secrets); answer the client."""
+    response = await first_response(upstream)
+    if response is None:
+        await answer(client, ENGINE_SILENT, close=True)
         return False
     body = await read_body(upstream)
     upstream.consumed()
-    if event.status_code == 201:
+    files = rewrite.prepared.files if rewrite is not None else ()
+    if files and response.status_code == 201:
         try:
             container_id = json.loads(body)["Id"]
-            version = CREATE_PATH.fullmatch(path) or EXEC_PATH.fullmatch(path)
-            prefix = (version.group(1) if version else "") or ""
-            user = str(prepared.config.get("User") or "")
-            await inject_files(engine, prefix, request, container_id, prepared.files, user)
+            user = str(rewrite.prepared.config.get("User") or "") if rewrite else ""
+            await inject_files(engine, route.prefix, request, container_id, files, user)
         except FileInjectionError as exc:
             await answer(client, Refusal(400, str(exc)))
             return True
@@ -187,32 +194,52 @@ async def answer_create_with_files(
                 client, Refusal(502, "docker-pass: the engine's create answer has no container Id")
             )
             return True
-        log.info("wrote %d secret file(s) into %s", len(prepared.files), container_id[:12])
-    headers = headers_without_framing(event.headers, len(body))
-    await respond(client, event.status_code, headers, body, event.reason)
+        log.info("wrote %d secret file(s) into %s", len(files), str(container_id)[:12])
+    headers = headers_without_framing(response.headers, len(body))
+    await respond(client, response.status_code, headers, body, response.reason)
     return True
+
+
+async def first_response(upstream: Side) -> h11.Response | None:
+    """The engine's answer's head, past any ``1xx``; ``None`` if it closed without one."""
+    while True:
+        try:
+            event = await upstream.next_event()
+        except (ConnectionError, h11.RemoteProtocolError):
+            return None
+        if isinstance(event, h11.Response):
+            return event
+        if not isinstance(event, h11.InformationalResponse):
+            return None
+
+
+#: What the client is told when the engine closes without answering.
+ENGINE_SILENT = Refusal(
+    502, "docker-pass: the Docker engine closed the connection without an answer"
+)
 
 
 async def answer_inspect(
     client: Side,
     upstream: Side,
     response: h11.Response,
-    pump: asyncio.Task[None] | None,
+    pump: asyncio.Task[None],
 ) -> bool:
     """An inspect's answer, read whole, with the variables the proxy resolved showing their
     references again."""
     body = await read_body(upstream)
     upstream.consumed()
-    if pump is not None:
-        await pump
     try:
         doc = json.loads(body)
         if isinstance(doc, dict) and show_references(doc):
             body = (json.dumps(doc) + "\n").encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         pass  # not ours to judge: passed on as it came
     headers = headers_without_framing(response.headers, len(body))
     await respond(client, response.status_code, headers, body, response.reason)
+    if not pump.done():
+        return False  # answered before the request ended: no other request on it
+    await pump
     return True
 
 

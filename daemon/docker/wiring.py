@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from docker_pass.daemon.limits import PacedListener
 from docker_pass.daemon.sockets import BACKLOG, PathSocket, clear_stale_socket, prepare_directory
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from docker_pass.core.docker.endpoint import DockerHost
     from docker_pass.daemon.docker.proxy import DockerProxy
     from docker_pass.daemon.docker.rewrite import EngineCall
+    from docker_pass.daemon.limits import ServerLimits
     from docker_pass.daemon.sockets import EngineLock
 
 log = logging.getLogger("docker_pass.engine")
@@ -73,18 +75,31 @@ async def serve(
     docker: DockerProxySettings,
     listener: PathSocket,
     engine_call: EngineCall,
-    resolve_timeout: float,
+    limits: ServerLimits,
+    max_connections: int,
 ) -> tuple[asyncio.Server, DockerProxy]:
     """Serve the Docker API proxy on ``listener``; the server and the proxy, to close both
-    (the proxy's :meth:`~DockerProxy.close_connections` ends hijacked sessions too)."""
-    from docker_pass.daemon.docker.proxy import DockerProxy
+    (the proxy's :meth:`~DockerProxy.close_connections` ends hijacked sessions too).
+
+    ``limits``: the daemon's (the request timeout bounds resolving, the idle timeout idle
+    connections); ``max_connections``: the proxy's share of the descriptors
+    (:func:`~docker_pass.daemon.limits.connection_limits`).
+    """
+    from docker_pass.daemon.docker.proxy import DockerProxy, busy_answer
     from docker_pass.daemon.docker.relay import Upstream
 
     proxy = DockerProxy(
         Upstream(docker.upstream),
         engine_call,
-        resolve_timeout=resolve_timeout,
+        resolve_timeout=limits.request_timeout,
         empty_lookup=docker.empty_lookup[0],
+        limits=limits,
+        max_connections=max_connections,
     )
+    # Connections past the limit are refused as they are accepted (no burst of them holds
+    # descriptors the engine socket needs).
+    if isinstance(listener.sock, PacedListener):
+        listener.sock.refuse_past(proxy.guard, busy_answer(proxy.guard.max_connections))
+        proxy.counted_on_accept = True
     server = await asyncio.start_unix_server(proxy.handle, sock=listener.sock, backlog=BACKLOG)
     return server, proxy

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.containers.conftest import SECRETS
 from tests.support.helpers import EXECUTABLE, docker_pass
 
@@ -79,6 +81,7 @@ def test_getting_compose_v2_as_the_readme_says(tmp_path: Path, compose_dir: Path
     assert "Docker Compose version v2." in done.stdout
 
 
+@pytest.mark.values_reach_dockerd  # the docker CLI sends the value to dockerd itself
 def test_the_one_off_form_without_the_proxy(proxy: Proxy) -> None:
     """`run` resolves into docker's own environment; docker passes the variable by name."""
     env = dict(os.environ, DOCKER_HOST=proxy.dockerd.host, OPENAI_API_KEY="se://openai/api-key")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.engine import Engine
 
-VALUES = {"app/key": b"the-value-1234"}
+VALUES = {"app/key": b"the-value-1234", "app/binary": b"\xff\xfe-bin", "app/nul": b"nul\x00ue"}
 
 
 class FakeEngine:
@@ -89,8 +89,11 @@ async def _answer_ok(
 
 
 class Harness:
-    def __init__(self, root: Path) -> None:
+    """The stand-in engine and a proxy in front of it (``options``: the proxy's keywords)."""
+
+    def __init__(self, root: Path, **options: Any) -> None:
         self.root = root
+        self.options = options
         self.recorder = Recorder()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -109,7 +112,9 @@ class Harness:
             return await asyncio.to_thread(work, FakeEngine())  # type: ignore[arg-type]
 
         self.proxy = DockerProxy(
-            Upstream(DockerHost(f"unix://{self.engine_path}", "test")), engine_call
+            Upstream(DockerHost(f"unix://{self.engine_path}", "test")),
+            engine_call,
+            **self.options,
         )
         await asyncio.start_unix_server(self.proxy.handle, path=str(self.proxy_path))
 

@@ -111,8 +111,10 @@ def _import_busybox(engine: DockerEngine, busybox: Path, work: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
-def start_dockerd() -> tuple[DockerEngine, Path]:
-    """Start a private dockerd (skipping the test when that cannot be done here)."""
+def start_dockerd(*, debug: bool = False) -> tuple[DockerEngine, Path]:
+    """Start a private dockerd (skipping the test when that cannot be done here); ``debug``:
+    with ``--debug``, whose log holds the bodies of small JSON requests (a create's
+    environment among them), so tests can show that no secret value reaches it."""
     if os.geteuid() != 0:
         pytest.skip("dockerd needs root; running unprivileged")
     for tool in ("dockerd", "docker"):
@@ -137,6 +139,7 @@ def start_dockerd() -> tuple[DockerEngine, Path]:
                 f"--exec-root={work / 'x'}",
                 f"-H=unix://{socket}",
                 f"--pidfile={work / 'd.pid'}",
+                *(["--debug"] if debug else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=handle,
