@@ -173,8 +173,10 @@ def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
         detail = s.message or _home_as_tilde(s.storage)
         if s.message and s.is_down and s.remedy not in s.message:
             detail = f"{s.message} (then: {s.remedy})"
-        if not s.message and s.storage:
-            wrapped.add(len(rows))  # words for a person: wrapped to the width
+        if not s.message and s.store_kind:
+            # Where the keychain keeps secrets and what chose it: a sentence, wrapped to the
+            # width (other plugins' cells stay one line, for scripts that read the rows).
+            wrapped.add(len(rows))
         rows.append(
             (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
         )
