@@ -186,6 +186,11 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         else:
             configured = self.settings.text("op_path", env=OP_PATH_ENV)
             source = self.settings.where("op_path", env=OP_PATH_ENV)
+        if "\0" in configured:  # no path holds one (os.access would raise ValueError)
+            raise FatalPluginError(
+                f"{source}: {clean_outside(configured)} is not an executable op (a path holds "
+                f"no NUL byte): fix the setting, then run: {ENABLE}"
+            )
         if not configured:
             found = shutil.which("op")
             if found is None:

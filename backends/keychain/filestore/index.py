@@ -265,6 +265,8 @@ class IndexFile:
         """Write the index of a store that has settled; creating its directory waits a turn
         (that changes the store's stamp)."""
         where = self.folder
+        if os.path.islink(self._root):
+            return  # nothing is written through a linked store (see refuse_linked_root)
         try:
             if not os.path.isdir(where):
                 ensure_private_dir(where, warn=self._warn)
