@@ -60,6 +60,7 @@ from docker_pass.core.state import (
     set_enabled,
     update_run_state,
 )
+from docker_pass.core.writable import able_plugins
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -360,7 +361,7 @@ class Engine:
                 )
             raise ReadOnlyError(
                 f"plugin {name} is read-only: it cannot {verb} secrets "
-                f"({_able_plugins(self, capability)})"
+                f"({able_plugins(_classes(self), self._config, capability)})"
             )
         instance = self._ensure_started(slot)
         if instance is None:
@@ -748,31 +749,6 @@ def plugin_spec(name: str) -> str:
     if name not in specs:
         raise UnknownPluginError(name, list(specs))
     return specs[name]
-
-
-def _able_plugins(engine: Engine, capability: Capability) -> str:
-    """``writable plugins: A, B`` — the enabled plugins that can ``capability`` — and how to
-    bring in those that could but are off (``vault after docker pass plugins setup vault``):
-    a plugin that is not set up is no place to write to (error paths only: imports classes)."""
-    from docker_pass.core.config_schema import enabled_flag
-
-    able: list[str] = []
-    later: list[str] = []
-    for name, cls in _classes(engine).items():
-        if capability not in capabilities_of(cls):
-            continue
-        configurable = bool(getattr(cls, "configurable", True))
-        enabled = enabled_flag(plugin_settings(engine._config, name).get("enabled"))
-        if enabled is None:
-            enabled = bool(getattr(cls, "enabled_by_default", not configurable))
-        if enabled or not configurable:
-            able.append(name)
-        elif getattr(cls, "setup_form", None) is not None:
-            later.append(f"{name} after docker pass plugins setup {name}")
-        else:
-            later.append(f"{name} after {enable_remedy(name)}")
-    text = f"writable plugins: {', '.join(able) or 'none'}"
-    return f"{text}; {', '.join(later)}" if later else text
 
 
 def _classes(engine: Engine) -> dict[str, Any]:
