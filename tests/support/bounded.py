@@ -2,14 +2,16 @@
 
 :func:`run_bounded` runs it in a session of its own (reaped, whatever happens), with a deadline
 (a hang fails the test instead of holding the suite), and reports the peak memory of the
-process (``wait4``'s ``ru_maxrss``).  :func:`assert_plain` checks that what it printed holds no
-escape sequence or control byte a terminal would act on.
+process (``wait4``'s ``ru_maxrss``, taken by a small launcher: see :data:`LAUNCHER`).
+:func:`assert_plain` checks that what it printed holds no escape sequence or control byte a
+terminal would act on.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from typing import TYPE_CHECKING
@@ -23,6 +25,20 @@ if TYPE_CHECKING:
 #: How long a command that must fail at once may take on a loaded machine before it counts as
 #: hanging (a bound on hanging, not a speed figure).
 HANG_LIMIT = 30.0
+
+# A small launcher between the test and docker-pass: Linux counts the memory of the process a
+# child was forked from in its peak (the copied address space's high-water mark survives exec),
+# and a long pytest session is large.  Forked from this small process instead, docker-pass's
+# own peak is what wait4 reports; the launcher writes it to the file named first.
+LAUNCHER = """\
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(128 - code if code < 0 else code)
+"""
 
 
 class BoundedRun:
@@ -50,9 +66,13 @@ def run_bounded(
 ) -> BoundedRun:
     """``docker-pass ARGS``, failing the test if it has not ended after ``timeout`` seconds."""
     full_env = {**os.environ, **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as peak,
+    ):
         proc = subprocess.Popen(
-            [str(EXECUTABLE), *args],
+            [sys.executable, "-c", LAUNCHER, peak.name, str(EXECUTABLE), *args],
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=err,
@@ -65,19 +85,14 @@ def run_bounded(
             proc.stdin.write(input)
             proc.stdin.close()
             deadline = time.monotonic() + timeout
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    proc.returncode = os.waitstatus_to_exitcode(status)
-                    break
+            while proc.poll() is None:
                 assert time.monotonic() < deadline, f"docker-pass {args[:3]} hung"
                 time.sleep(0.01)  # polling the child's end, with a deadline
         finally:
-            if proc.returncode is None:
-                reap(proc)
+            reap(proc)  # the launcher and docker-pass share its session
         out.seek(0)
         err.seek(0)
-        return BoundedRun(proc.returncode, out.read(), err.read(), usage.ru_maxrss)
+        return BoundedRun(proc.returncode, out.read(), err.read(), int(peak.read() or 0))
 
 
 def assert_plain(*outputs: bytes) -> None:

@@ -43,9 +43,17 @@ def session_members(sid: int) -> list[int]:
     return members
 
 
-def kill_session(sid: int, timeout: float = REAP_TIMEOUT) -> None:
-    """SIGKILL every process of session ``sid`` until none is left (``timeout``: then fail)."""
+def kill_session(sid: int, timeout: float = REAP_TIMEOUT, *, leader_waited: bool = False) -> None:
+    """SIGKILL every process of session ``sid`` until none is left (``timeout``: then fail).
+
+    ``leader_waited``: the session's leader was waited for already, so its pid may have been
+    given to another process since; if that one leads a session of its own (``setsid``: a
+    daemon, a container's process), it is not ours, and nothing is killed.  (While any member
+    of our session lives, the kernel gives its number to no new process.)
+    """
     deadline = time.monotonic() + timeout
+    if leader_waited and sid in session_members(sid):
+        return
     while members := session_members(sid):
         for pid in members:
             with suppress(ProcessLookupError, PermissionError):
@@ -58,7 +66,8 @@ def kill_session(sid: int, timeout: float = REAP_TIMEOUT) -> None:
 def reap(proc: subprocess.Popen[Any], timeout: float = REAP_TIMEOUT) -> None:
     """Kill ``proc``'s session (it leads one: :func:`spawned`), wait for ``proc``, close its
     pipes."""
-    kill_session(proc.pid, timeout)
+    # Until Python waits for it, the leader (alive or a zombie) holds its pid: no reuse.
+    kill_session(proc.pid, timeout, leader_waited=proc.returncode is not None)
     with suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=timeout)
     for stream in (proc.stdin, proc.stdout, proc.stderr):
