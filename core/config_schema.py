@@ -48,9 +48,11 @@ def shown(value: object) -> str:
         text = "a list"
     else:
         text = repr(value)
-    # Control characters would break the one-line message.
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+    # A value from the file is outside text: shown through the one sanitizer (no control
+    # character or escape sequence, no URL credentials), cut short.
+    from docker_pass.core.outside import clean_outside
+
+    return clean_outside(text, SHOWN_CHARS)
 
 
 def _is_number(value: object) -> bool:
