@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def interruptible() -> None:
+    """Let SIGINT interrupt ``run`` while it resolves references, even when the shell started
+    it with SIGINT ignored (``cmd &``): a person's interrupt is one, in the background too."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_child(
     argv: Sequence[str], env: Mapping[bytes, bytes], *, user_limits: DumpState | None = None
 ) -> int:
@@ -31,10 +38,22 @@ def run_child(
 
     ``user_limits``: what :func:`~docker_pass.core.hardening.make_non_dumpable` changed in this
     process; the child gets the user's core limit back (exec makes it dumpable again itself).
+
+    SIGINT and SIGTERM are forwarded whatever their disposition was when we started: a shell
+    runs ``docker pass run … &`` with SIGINT ignored, and the child, alone in its process group,
+    would otherwise never see the interrupt meant for it.  The child starts with both at their
+    default.  SIGHUP ignored at our start (``nohup``) stays ignored, for us and the child.
     """
     tty_fd = _terminal_fd()
+    forwarded = [
+        sig
+        for sig in FORWARDED_SIGNALS
+        if sig != signal.SIGHUP or signal.getsignal(sig) is not signal.SIG_IGN
+    ]
 
     def prepare_child() -> None:  # runs in the child between fork and exec
+        for sig in forwarded:
+            signal.signal(sig, signal.SIG_DFL)  # an ignored SIGINT would survive exec
         if user_limits is not None:
             user_limits.restore_core_limit()  # the user's command, the user's limits
         os.setpgid(0, 0)
@@ -44,25 +63,35 @@ def run_child(
                 os.tcsetpgrp(tty_fd, os.getpgrp())
             signal.signal(signal.SIGTTOU, old)
 
-    try:
-        # preexec_fn is how a child takes the terminal, as shells do, and gets its core limit
-        # back (Popen has no rlimit argument); our resolver threads have all finished by now.
-        child = subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            preexec_fn=prepare_child,  # noqa: PLW1509
-            close_fds=True,
-        )
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise RunError(f"starting child: {argv[0]}: {reason}") from None
+    # The forwarder is in place before the child exists: a signal that comes while it starts
+    # is kept and sent once it runs, never turned into our own KeyboardInterrupt.
+    started: list[int] = []
+    pending: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
+        if not started:
+            pending.append(signum)
+            return
         with suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signum)
+            os.killpg(started[0], signum)
 
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     try:
+        try:
+            # preexec_fn is how a child takes the terminal, as shells do, and gets its core
+            # limit back (Popen has no rlimit argument); our resolver threads have all finished.
+            child = subprocess.Popen(
+                list(argv),
+                env=dict(env),
+                preexec_fn=prepare_child,  # noqa: PLW1509
+                close_fds=True,
+            )
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise RunError(f"starting child: {argv[0]}: {reason}") from None
+        started.append(child.pid)
+        for signum in pending:
+            forward(signum, None)
         while True:
             try:
                 code = child.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from docker_pass.cli import commands
@@ -196,13 +197,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+#: The longest ``Error:`` or ``Hint:`` line printed (a message quotes at most 200 characters
+#: of any one input, so only a flood from outside comes near it).
+MESSAGE_LIMIT = 1000
+
+
 def _report(exc: DockerPassError) -> int:
-    """Print ``exc`` as the one ``Error:`` line and its ``Hint:`` lines; the exit code."""
+    """Print ``exc`` as the one ``Error:`` line and its ``Hint:`` lines; the exit code.
+
+    Messages quote files, servers and other programs: whatever reached one uncleaned leaves
+    here as one line of printable text (no escape sequence or control byte reaches the
+    terminal), through the one sanitizer."""
+    from docker_pass.core.outside import clean_outside
+
     message = str(exc)
-    print(f"Error: {message}", file=sys.stderr)
+    lines = [f"Error: {clean_outside(message, MESSAGE_LIMIT)}"]
     for hint in exc.hints:
         if hint not in message:  # a remedy the message already gives is not said twice
-            print(f"Hint: {hint}", file=sys.stderr)
+            lines.append(f"Hint: {clean_outside(hint, MESSAGE_LIMIT)}")
+    with suppress(OSError, ValueError):  # a reader that went away takes nothing more
+        sys.stdout.flush()  # whatever the verb printed comes before its failure
+    print("\n".join(lines), file=sys.stderr, flush=True)
     return 1
 
 
@@ -226,8 +241,6 @@ def entry() -> NoReturn:
         import logging
 
         logging.shutdown()
-    from contextlib import suppress
-
     for stream in (sys.stdout, sys.stderr):
         # A reader that went away (`docker pass ls | head`) takes nothing more.
         with suppress(OSError, ValueError):

@@ -24,6 +24,18 @@ from docker_pass.core.plugin import with_remedy
 MASKED_VALUE = "**********"
 
 
+def clean_outside(text: str) -> str:
+    """``text`` from outside (a plugin's or a server's message, a state file's) as one safe
+    line: :func:`docker_pass.core.outside.clean_outside`, imported only when a message is shown."""
+    from docker_pass.core.outside import clean_outside as clean
+
+    return clean(text, OUTSIDE_MESSAGE_LIMIT)
+
+
+#: How much of a plugin's message a line shows (a remedy at its end must survive).
+OUTSIDE_MESSAGE_LIMIT = 600
+
+
 def _print_json(doc: Any) -> None:
     import json
 
@@ -71,10 +83,16 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     elif infos:
         print("\n".join(i.id.value for i in infos))
     for name, message in result.errors.items():
-        print(f"Warning: plugin {name}: {message}", file=sys.stderr)
+        print(f"Warning: plugin {name}: {clean_outside(message)}", file=sys.stderr)
     for name, why in result.down.items():
-        print(f"Warning: {with_remedy(name, f'plugin {name} is {why}')}", file=sys.stderr)
-    return 1 if (result.errors or result.down) and not infos else 0
+        text = with_remedy(name, f"plugin {name} is {clean_outside(why)}")
+        print(f"Warning: {text}", file=sys.stderr)
+    if (result.errors or result.down) and not infos:
+        # The failure's own line comes last, so a script reading the last line reads it.
+        names = ", ".join([*result.errors, *result.down])
+        print(f"Error: nothing listed: no plugin could answer ({names})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _listing_entry(info: SecretInfo) -> dict[str, object]:
@@ -134,8 +152,14 @@ def removal(result: Removal) -> int:
         elif outcome == result.MISSING:
             print(f"{id_.value}: secret not found, nothing to remove", file=sys.stderr)
         else:
-            print(f"ERR: {id_.value}: {outcome}", flush=True)
-    return 1 if result.failed else 0
+            print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
+    if not result.failed:
+        return 0
+    failed = sum(1 for _, o in result.outcomes if o not in (result.REMOVED, result.MISSING))
+    total = len(result.outcomes)
+    noun = "secret" if total == 1 else "secrets"
+    print(f"Error: {failed} of {total} {noun} could not be removed (ERR: lines)", file=sys.stderr)
+    return 1
 
 
 def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
@@ -144,25 +168,73 @@ def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
         _print_json([s.to_json() for s in statuses])
         return
     rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
+    wrapped = set()
     for s in statuses:
-        detail = s.message or s.storage
+        detail = s.message or _home_as_tilde(s.storage)
         if s.message and s.is_down and s.remedy not in s.message:
             detail = f"{s.message} (then: {s.remedy})"
+        if not s.message and s.store_kind:
+            # Where the keychain keeps secrets and what chose it: a sentence, wrapped to the
+            # width (other plugins' cells stay one line, for scripts that read the rows).
+            wrapped.add(len(rows))
         rows.append(
             (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
+    for number, row in enumerate(rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print(("  ".join(cells) + "  " + row[-1]).rstrip())
+        start = "  ".join(cells) + "  "
+        if number in wrapped:
+            print("\n".join(_wrapped_cell(start, row[-1])))
+        else:
+            print((start + row[-1]).rstrip())
+
+
+def _home_as_tilde(text: str) -> str:
+    """``text`` with the home directory written ``~`` (paths are long, lines short)."""
+    import os
+
+    home = os.path.expanduser("~")
+    return text.replace(home + "/", "~/") if home not in ("", "/") else text
+
+
+def _wrapped_cell(start: str, cell: str) -> list[str]:
+    """The last cell of a row after ``start``, wrapped at word boundaries to the terminal's
+    width (80 when there is none); continuation lines indented to the cell when it leaves
+    room for words, else by four spaces."""
+    import os
+    import textwrap  # only `plugins ls` wraps
+
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(1).columns
+    except (ValueError, OSError):
+        width = 80
+    width = max(width, 40)
+    first = max(width - len(start), 20)
+    indent = " " * (len(start) if width - len(start) >= 30 else 4)
+    words = textwrap.wrap(cell, first, break_on_hyphens=False, break_long_words=False)
+    if len(words) <= 1:
+        return [(start + cell).rstrip()]
+    rest = textwrap.wrap(
+        cell[len(words[0]) :].strip(),
+        width - len(indent),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    return [start + words[0], *(indent + line for line in rest)]
 
 
 def plugin_change(status: PluginStatus) -> int:
     """``plugins enable|disable``: ``NAME: STATUS (message)``; exit 1 if an enable did not run."""
     from docker_pass.core.state import RunStatus
 
-    print(f"{status.name}: {status.status}" + (f" ({status.message})" if status.message else ""))
-    return 0 if status.status in (RunStatus.RUNNING, RunStatus.DISABLED) else 1
+    message = clean_outside(status.message) if status.message else ""
+    print(f"{status.name}: {status.status}" + (f" ({message})" if message else ""), flush=True)
+    if status.status in (RunStatus.RUNNING, RunStatus.DISABLED):
+        return 0
+    # The status line is the answer (stdout); the failure's one line goes last on stderr.
+    print(f"Error: plugin {status.name} did not start: it is {status.status}", file=sys.stderr)
+    return 1
 
 
 def explain(report: Sequence[ReferenceResult]) -> int:

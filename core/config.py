@@ -35,16 +35,21 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     """
     where = str(path) if path is not None else os.path.join(xdg_path("config"), CONFIG_FILE)
     from docker_pass.core.private_files import check_owned_by_user
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
 
     try:
         # As ssh does for its config: a file (or folder) someone else owns or may write could
         # name a program for us to run (the op CLI); a link is followed only if it is ours.
         check_owned_by_user(where)
         check_owned_by_user(os.path.dirname(where) or ".")
-        with open(where, encoding="utf-8") as handle:
-            raw = handle.read()
+        # A regular file under the limit: a FIFO or a device there is an error, not a hang.
+        raw = read_regular_file(where, "config").decode("utf-8")
     except FileNotFoundError:
         return {}
+    except FileReadError as exc:
+        if exc.missing:
+            return {}
+        raise DockerPassError(str(exc)) from None
     except OSError as exc:
         raise DockerPassError(f"reading config {where}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -45,9 +45,11 @@ def shown(value: object) -> str:
         text = "a list"
     else:
         text = repr(value)
-    # Control characters would break the one-line message.
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+    # A value from the file is outside text: shown through the one sanitizer (no control
+    # character or escape sequence, no URL credentials), cut short.
+    from docker_pass.core.outside import clean_outside
+
+    return clean_outside(text, SHOWN_CHARS)
 
 
 def _is_number(value: object) -> bool:
@@ -55,6 +57,23 @@ def _is_number(value: object) -> bool:
 
     # json accepts NaN and Infinity; neither is a number of seconds.
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: How a message says to write ``plugins.<name>.enabled``.
+ENABLED_FIX = '"enabled": true or "enabled": false, without quotes'
+
+
+def enabled_flag(value: object) -> bool | None:
+    """``plugins.<name>.enabled`` read as a flag: ``true``/``false``, or the strings
+    ``"true"``/``"false"`` in any case (a hand-written file often quotes them; ``bool("false")``
+    would be ``True``); ``None`` for anything else, which :func:`validate_config` refuses."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("true", "false"):
+            return word == "true"
+    return None
 
 
 def validate_config(data: dict[str, Any], where: str) -> None:
@@ -107,8 +126,13 @@ def validate_config(data: dict[str, Any], where: str) -> None:
             if not isinstance(section, dict):
                 fail(f"plugins.{name}", "an object", section)
             enabled = section.get("enabled")
-            if enabled is not None and not isinstance(enabled, bool):
-                fail(f"plugins.{name}.enabled", "true or false", enabled)
+            if enabled is not None and enabled_flag(enabled) is None:
+                # A word in quotes ("yes", "off") was meant as a flag: say how to write one.
+                meant = isinstance(enabled, str) and len(enabled) <= 20
+                raise ConfigError(
+                    f"config {where}: plugins.{name}.enabled must be true or false, not "
+                    f"{shown(enabled)}" + (f" (write {ENABLED_FIX})" if meant else "")
+                )
 
 
 def plugin_setting_problem(section: dict[str, Any], name: str, where: str) -> str:

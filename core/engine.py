@@ -60,6 +60,7 @@ from docker_pass.core.state import (
     set_enabled,
     update_run_state,
 )
+from docker_pass.core.writable import able_plugins
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -106,6 +107,10 @@ class _Slot:
         self.calls = _thread.allocate_lock()
 
 
+#: The state of a plugin nothing was recorded about.
+_UP = RunState()
+
+
 class Engine:
     """Plugins, their state, and every verb.  Embedded in every command by default."""
 
@@ -141,7 +146,10 @@ class Engine:
         out = []
         for slot in self._slots.values():
             self._load(slot)
-            if start and slot.enabled:
+            # An always-on plugin's recorded crash is shown as it was observed (with the
+            # remedy); the verbs that need the plugin try it again (see _start).
+            shown_down = not slot.configurable and states.get(slot.name, _UP).status.is_down
+            if start and slot.enabled and not shown_down:
                 self._ensure_started(slot)
                 states = load_run_states()
             out.append(self._status(slot, states.get(slot.name, RunState())))
@@ -351,10 +359,9 @@ class Engine:
                     f"plugin {name} cannot list its secrets: ask for an ID "
                     f"(docker pass get ID --plugin {name})"
                 )
-            able = [n for n, caps in _capabilities_by_plugin(self).items() if capability in caps]
             raise ReadOnlyError(
                 f"plugin {name} is read-only: it cannot {verb} secrets "
-                f"(writable plugins: {', '.join(able) or 'none'})"
+                f"({able_plugins(_classes(self), self._config, capability)})"
             )
         instance = self._ensure_started(slot)
         if instance is None:
@@ -427,7 +434,12 @@ class Engine:
             except DockerPassError as exc:
                 slot.load_error = str(exc)
                 default_enabled = True
-            slot.enabled = bool(settings.get("enabled", default_enabled))
+            slot.enabled = default_enabled
+            if settings.get("enabled") is not None:  # loaded with the file that holds it
+                from docker_pass.core.config_schema import enabled_flag
+
+                flag = enabled_flag(settings["enabled"])  # "false" (a string) is false too
+                slot.enabled = default_enabled if flag is None else flag
         if not slot.configurable:
             slot.enabled = True
         if slot.load_error:
@@ -484,9 +496,13 @@ class Engine:
         states = load_run_states(only=slot.name)
         state = states.get(slot.name, RunState())
         if state.status.is_down:
-            if state.cause != "config" or state.settings == self._fingerprint(slot):
+            # An always-on plugin (the keychain) cannot be disabled and has no stand-in: a
+            # recorded crash is only the last observation, so every start tries again (and a
+            # failing one records the fresh reason).  Others stay down until `plugins enable`,
+            # unless their settings crashed them and have changed since (the cause may be gone).
+            stays_down = state.cause != "config" or state.settings == self._fingerprint(slot)
+            if slot.configurable and stays_down:
                 return None
-            # Its settings crashed it and they have changed since: the cause may be gone.
             state = update_run_state(slot.name, _clear)
         try:
             factory = self._factories.get(slot.name) or self._class_for(slot)
@@ -733,11 +749,6 @@ def plugin_spec(name: str) -> str:
     if name not in specs:
         raise UnknownPluginError(name, list(specs))
     return specs[name]
-
-
-def _capabilities_by_plugin(engine: Engine) -> dict[str, frozenset[Capability]]:
-    """Every registered plugin's capabilities (imports their classes: error paths only)."""
-    return {name: capabilities_of(cls) for name, cls in _classes(engine).items()}
 
 
 def _classes(engine: Engine) -> dict[str, Any]:

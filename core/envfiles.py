@@ -27,10 +27,12 @@ def read_env_file(path: Path) -> dict[str, str]:
     A line that is a bare ``KEY`` takes its value from this process's environment, as docker's
     ``--env-file`` does.
     """
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RunError(f"reading env-file {path}: {exc.strerror or exc}") from None
+        text = read_regular_file(path, "env-file").decode("utf-8")
+    except FileReadError as exc:
+        raise RunError(str(exc)) from None
     except UnicodeDecodeError:
         raise RunError(f"reading env-file {path}: not UTF-8 text") from None
     return parse_env_text(text, path)
@@ -51,6 +53,12 @@ def parse_env_text(text: str, path: Path, *, inherit: bool = True) -> dict[str, 
             raise RunError(f"reading env-file {path}: cannot parse line {line}")
         if binding.key is None:
             continue
+        if "=" in binding.key:  # `'A=B'=x`: quotes let dotenv read a name no variable has
+            line = binding.original.line
+            raise RunError(
+                f"reading env-file {path}: line {line} names a variable with '=' in its name, "
+                "which an environment variable cannot have"
+            )
         if "\0" in binding.key or "\0" in (binding.value or ""):
             line = binding.original.line
             raise RunError(

@@ -164,7 +164,11 @@ def _check_link_owner(where: str, info: os.stat_result) -> None:
 
 def _check_regular_file(where: str, info: os.stat_result) -> None:
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafePathError(f"{where} is not a regular file; refusing to use it")
+        from docker_pass.core.regular_files import file_kind
+
+        raise UnsafePathError(
+            f"{where} is {file_kind(info.st_mode)}, not a regular file; refusing to use it"
+        )
     _check_owner_and_mode(where, info)
 
 

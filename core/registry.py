@@ -50,11 +50,12 @@ def _entry_point_specs() -> dict[str, str]:
     """
     key = _path_key()
     cache = os.path.join(xdg_path("cache"), CACHE_FILE)
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
     try:
-        with open(cache, encoding="utf-8") as handle:
-            cached = _read_cache(handle.read(), key)
-    except (OSError, ValueError):
-        cached = None  # no cache, or an unreadable one: scan
+        cached = _read_cache(read_regular_file(cache, "plugin cache").decode("utf-8"), key)
+    except (FileReadError, ValueError):
+        cached = None  # no cache, or an unreadable one (a FIFO, a huge file): scan
     if cached is not None:
         return cached
     from importlib.metadata import entry_points

@@ -20,6 +20,25 @@ if TYPE_CHECKING:
     from docker_pass.core.ids import ID, Pattern
 
 
+#: How much of a plugin's message a result keeps (its remedy, at the end, must survive).
+MESSAGE_LIMIT = 600
+
+
+def _outside(text: str) -> str:
+    """A plugin's text as every front may show it (:mod:`docker_pass.core.outside`, imported
+    only when there is text: ``get`` builds no status)."""
+    if not text:
+        return text
+    from docker_pass.core.outside import clean_outside
+
+    return clean_outside(text, MESSAGE_LIMIT)
+
+
+def _outside_values(messages: dict[str, str] | None) -> dict[str, str]:
+    """Plugin name -> message, each message made safe by :func:`_outside`."""
+    return {name: _outside(text) for name, text in messages.items()} if messages else {}
+
+
 class PluginStatus(FrozenValue):
     """What ``plugins ls`` shows of one plugin."""
 
@@ -72,8 +91,10 @@ class PluginStatus(FrozenValue):
         self._set("configurable", configurable)
         self._set("enabled", enabled)
         self._set("pattern", pattern)
-        self._set("message", message)
-        self._set("storage", storage)
+        # A plugin's words (its crash message, where it stores: a server's answer, a path from
+        # a file): shown by every front, so made safe once, here.
+        self._set("message", _outside(message))
+        self._set("storage", _outside(storage))
         self._set("store_kind", store_kind)
         self._set("capabilities", frozenset(capabilities))
         self._set("changed_at", changed_at)
@@ -139,8 +160,8 @@ class Resolution(FrozenValue):
         self._set("envelopes", envelopes)
         self._set("asked", asked)
         self._set("answered", answered)
-        self._set("errors", errors or {})
-        self._set("down", down or {})
+        self._set("errors", _outside_values(errors))
+        self._set("down", _outside_values(down))
 
     def envelopes_or_raise(self) -> list[Envelope]:
         """The envelopes; when there are none, the error of the first plugin that failed, else
@@ -179,8 +200,8 @@ class Listing(FrozenValue):
         down: dict[str, str] | None = None,
     ) -> None:
         self._set("infos", infos)
-        self._set("errors", errors or {})
-        self._set("down", down or {})
+        self._set("errors", _outside_values(errors))
+        self._set("down", _outside_values(down))
 
     def __repr__(self) -> str:
         return f"Listing({len(self.infos)} secrets, errors={self.errors}, down={list(self.down)})"

@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import config_path, load_config, save_config, write_json_atomic
-from docker_pass.core.errors import DockerPassError
+from docker_pass.core.errors import DockerPassError, UnsafePathError
 from docker_pass.core.private_files import check_owned_by_user, ensure_private_dir, open_private
+from docker_pass.core.regular_files import FileReadError, read_open_file
 from docker_pass.core.store import xdg_dir, xdg_path
 
 if TYPE_CHECKING:
@@ -147,12 +148,26 @@ def load_run_states(only: str | None = None) -> dict[str, RunState]:
     """
     # Strings, not pathlib, and json only when there is a file: `get` and `ls` read this.
     directory = xdg_path("state")
+    path = os.path.join(directory, STATE_FILE)
     try:
         check_owned_by_user(directory)
-        fd = open_private(os.path.join(directory, STATE_FILE), os.O_RDONLY)
-        with open(fd, encoding="utf-8") as handle:
-            raw = handle.read()
+        fd = open_private(path, os.O_RDONLY)
+        try:
+            raw = read_open_file(fd, path, "plugin state").decode("utf-8")
+        finally:
+            os.close(fd)
     except FileNotFoundError:
+        return {}
+    except FileReadError as exc:  # larger than any state we write
+        _warn_once(f"plugin state ignored: {path} {exc.reason}; {STATE_REMEDY}")
+        return {}
+    except UnsafePathError:
+        # A link (or another user's file) is a trap and stays an error; a directory, a FIFO,
+        # a device is only in the way: the state is an observation, not worth a command.
+        kind = _not_a_file(path)
+        if kind is None:
+            raise
+        _warn_once(f"plugin state ignored: {path} is {kind}, not a file; {STATE_REMEDY}")
         return {}
     except (OSError, ValueError):
         return {}  # unreadable state is no state: plugins start afresh
@@ -221,12 +236,36 @@ def update_run_state(name: str, change: Callable[[RunState], None]) -> RunState:
     return state
 
 
-#: Whether :func:`warn_unrecorded` has spoken in this process (a list: no ``global``).
+#: Whether :func:`_warn_once` has spoken in this process (a list: no ``global``).
 _warned: list[bool] = []
+#: What to do about a state file that is in the way.
+STATE_REMEDY = "remove it, and docker-pass records a new one"
+
+
+def _not_a_file(path: str) -> str | None:
+    """What is at ``path`` when it is neither a regular file nor a link (``a directory``)."""
+    import stat
+
+    from docker_pass.core.regular_files import file_kind
+
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    return file_kind(mode)
 
 
 def warn_unrecorded(exc: OSError) -> None:
-    """Say once per process that run state could not be recorded.
+    """Say once per process that run state could not be recorded."""
+    where = os.path.join(xdg_path("state"), STATE_FILE)
+    _warn_once(f"plugin state not recorded in {where}: {_os_reason(exc)}")
+
+
+def _warn_once(message: str) -> None:
+    """Say once per process that run state could not be read or recorded (one problem, one
+    line: a state file in the way fails the read and then the write).
 
     It goes to the ``docker_pass.state`` logger: the daemon's log when logging is configured
     there; otherwise (the CLI and the TUI configure none) one ``Warning:`` line on stderr.
@@ -236,8 +275,6 @@ def warn_unrecorded(exc: OSError) -> None:
     _warned.append(True)
     import logging  # ~5 ms: only when the disk refused a write
 
-    where = os.path.join(xdg_path("state"), STATE_FILE)
-    message = f"plugin state not recorded in {where}: {_os_reason(exc)}"
     logger = logging.getLogger("docker_pass.state")
     if logger.hasHandlers():
         logger.warning(message)

@@ -89,9 +89,12 @@ class EngineLock:
 
 
 def _read_lock(path: Path) -> dict[str, Any]:
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
+        # A regular file of a few fields: nothing else there is worth waiting for or reading.
+        doc = json.loads(read_regular_file(path, "engine lock", limit=64 * 1024) or b"{}")
+    except (FileReadError, ValueError, RecursionError):
         return {}
     return doc if isinstance(doc, dict) else {}
 

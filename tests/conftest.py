@@ -40,5 +40,6 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # The private D-Bus + gnome-keyring fixtures (keyring_bus, keyring_address) for every test.
 from tests.support.keyring_session import keyring_address, keyring_bus  # noqa: E402
 from tests.support.memory_plugin import memory_plugin  # noqa: E402
+from tests.support.processes import spawn  # noqa: E402
 
-__all__ = ["isolated_home", "keyring_address", "keyring_bus", "memory_plugin"]
+__all__ = ["isolated_home", "keyring_address", "keyring_bus", "memory_plugin", "spawn"]

@@ -83,6 +83,8 @@ def choose_store() -> StoreChoice:
 #: Where ``auto`` records the store it chose, so that it never switches by itself: a keychain
 #: that stops answering must fail loudly, not send new secrets to another store.
 CHOICE_FILE = "storage-choice"
+#: More than the two lines auto writes (a kind and a reason) ever take.
+CHOICE_LIMIT = 64 * 1024
 
 
 def choice_path() -> str:
@@ -92,15 +94,21 @@ def choice_path() -> str:
 
 def _recorded_choice() -> StoreChoice | None:
     """The store auto chose before, if it recorded one (two lines: kind, reason)."""
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
     try:
-        with open(choice_path(), encoding="utf-8") as handle:
-            kind, _, reason = handle.read().partition("\n")
-    except (OSError, ValueError):
+        # Two short lines: a FIFO, a device or a huge file there is no choice of ours.
+        raw = read_regular_file(choice_path(), "storage choice", limit=CHOICE_LIMIT)
+        kind, _, reason = raw.decode("utf-8").partition("\n")
+    except (FileReadError, ValueError):
         return None  # none recorded (or unreadable): decide afresh
     if kind not in ("secret-service", "file"):
         return None
-    reason = reason.strip() or "chosen earlier"
-    return StoreChoice(kind, f"auto: {reason}; kept since (recorded in {choice_path()})")
+    from docker_pass.core.outside import clean_outside
+
+    reason = clean_outside(reason) or "chosen earlier"  # the file's words, shown as they are
+    # Where the choice is recorded (to let auto decide again) is the README's to say.
+    return StoreChoice(kind, f"auto: {reason}; kept from an earlier run")
 
 
 def _record_choice(kind: str, reason: str) -> None:

@@ -625,8 +625,11 @@ def _connect(bus_address: str | None, timeout: float, call_timeout: float | None
     try:
         socket_address = next(get_connectable_addresses(address))
     except (RuntimeError, ValueError) as exc:
+        from docker_pass.core.outside import clean_outside
+
         raise StoreUnavailableError(
-            f"cannot use the session bus address {address}: {exc}"
+            f"cannot use the session bus address {clean_outside(address)}: "
+            f"{clean_outside(str(exc))}"
         ) from None
     deadline = time.monotonic() + timeout
     try:
@@ -711,12 +714,15 @@ def _error_name(reply: Message) -> str:
 
 
 def _error_summary(reply: Message) -> str:
-    """``name: text`` of a D-Bus error reply, the text cut short."""
+    """``name: text`` of a D-Bus error reply, the text cut short: another program's words, made
+    safe to show (:func:`~docker_pass.core.outside.clean_outside`)."""
+    from docker_pass.core.outside import clean_outside
+
     body = reply.body
     text = body[0] if body and isinstance(body[0], str) else ""
-    if len(text) > _MAX_ERROR_TEXT:
-        text = text[: _MAX_ERROR_TEXT - 1] + "…"
-    return f"{_error_name(reply)}: {text}" if text else _error_name(reply)
+    name = clean_outside(_error_name(reply), _MAX_ERROR_TEXT)
+    text = clean_outside(text, _MAX_ERROR_TEXT)
+    return f"{name}: {text}" if text else name
 
 
 def _store_error(reply: Message, what: str) -> StoreError | StoreUnavailableError:
@@ -733,7 +739,9 @@ def _store_error(reply: Message, what: str) -> StoreError | StoreUnavailableErro
 def _describe_os_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
-    return str(exc) or type(exc).__name__
+    from docker_pass.core.outside import clean_outside
+
+    return clean_outside(str(exc)) or type(exc).__name__  # the bus's words in an auth failure
 
 
 def _remaining(deadline: float) -> float:

@@ -99,8 +99,8 @@ class OpRunner:
             raise FatalPluginError(OP_MISSING) from None
         except OSError as exc:
             raise FatalPluginError(
-                f"cannot run {self.op_path}: {exc.strerror or type(exc).__name__}; "
-                f"fix it, then run: {ENABLE}"
+                f"cannot run {clean_outside(self.op_path)}: "
+                f"{exc.strerror or type(exc).__name__}; fix it, then run: {ENABLE}"
             ) from None
         if done.returncode != 0:
             raise classify_op_error(done.stderr, done.returncode, what)
@@ -110,6 +110,13 @@ class OpRunner:
             return json.loads(done.stdout)
         except (ValueError, UnicodeDecodeError):
             raise PluginError(f"{what} gave malformed JSON") from None
+
+
+def clean_outside(text: str) -> str:
+    """A path from the settings, as messages show it (the regexes load only when one does)."""
+    from docker_pass.core.outside import clean_outside as clean
+
+    return clean(text)
 
 
 def classify_op_error(stderr: bytes, returncode: int, what: str) -> PluginError:
@@ -169,7 +176,7 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
     def source(self) -> str:
         """Which ``op`` is used."""
         where = self._runner.op_path if self._runner else (self._op_path or "op")
-        return f"1Password via {where}"
+        return f"1Password via {clean_outside(where)}"
 
     def _find_op(self) -> str:
         import shutil
@@ -179,6 +186,11 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         else:
             configured = self.settings.text("op_path", env=OP_PATH_ENV)
             source = self.settings.where("op_path", env=OP_PATH_ENV)
+        if "\0" in configured:  # no path holds one (os.access would raise ValueError)
+            raise FatalPluginError(
+                f"{source}: {clean_outside(configured)} is not an executable op (a path holds "
+                f"no NUL byte): fix the setting, then run: {ENABLE}"
+            )
         if not configured:
             found = shutil.which("op")
             if found is None:
@@ -187,8 +199,8 @@ class OnePasswordCliPlugin(CachedItemsPlugin):
         if os.sep in configured:
             if not os.access(configured, os.X_OK):
                 raise FatalPluginError(
-                    f"{source}: {configured} is not an executable op: install the 1Password CLI "
-                    f"or fix the setting, then run: {ENABLE}"
+                    f"{source}: {clean_outside(configured)} is not an executable op: install "
+                    f"the 1Password CLI or fix the setting, then run: {ENABLE}"
                 )
             return configured
         found = shutil.which(configured)

@@ -97,8 +97,11 @@ class Item(FrozenValue):
         return f"Item({self.id!r}, {self.title!r}, vault={self.vault_name!r})"
 
     def describe(self) -> str:
-        """How error messages name the item: title, vault and ID (never a value)."""
-        return f"{self.title!r} ({self.id}) in vault {self.vault_name!r}"
+        """How error messages name the item: title, vault and ID (never a value), as 1Password
+        spells them, made safe to show (:func:`~docker_pass.core.outside.clean_outside`)."""
+        from docker_pass.core.outside import clean_outside
+
+        return clean_outside(f"{self.title!r} ({self.id}) in vault {self.vault_name!r}")
 
     def prefixes(self) -> list[str]:
         """The two-component forms ``<vault-name>/<title>`` and ``<vault-id>/<title>``."""
@@ -338,7 +341,9 @@ class ItemIndex:
 
 def ambiguous_items(request: str, items: Sequence[Item]) -> PluginError:
     """The error for a request that several items answer to (names their IDs, no values)."""
-    ids = ", ".join(item.id for item in items)
+    from docker_pass.core.outside import clean_outside
+
+    ids = clean_outside(", ".join(item.id for item in items))  # as 1Password spells them
     return PluginError(
         f"{len(items)} 1Password items answer to {request}: use one of their item IDs ({ids})"
     )

@@ -85,9 +85,13 @@ def run_install_service(args: argparse.Namespace) -> int:
     if args.print:
         sys.stdout.write(text)
         return 0
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
     try:
-        old = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        old: str | None = read_regular_file(path, "systemd unit").decode("utf-8", "replace")
+    except FileReadError as exc:
+        if not exc.missing:
+            raise
         old = None
     if old == text:
         print(f"{path} is up to date.")

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.child import run_child
+    from docker_pass.cli.child import interruptible, run_child
     from docker_pass.cli.commands.engine import engine_for
     from docker_pass.core.envfiles import load_environment
     from docker_pass.core.hardening import make_non_dumpable
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     # Before any value is read (env files may hold plain values; references resolve below);
     # the child gets the user's core limit back.
     user_limits = make_non_dumpable()
+    interruptible()
 
     argv = list(args.command_argv)
     if argv[:1] == ["--"]:

@@ -152,9 +152,10 @@ def default_files(directory: Path) -> list[Path]:
 
     Neither existing is an error that names what was looked for.
     """
-    found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).is_file()][:1]
+    # Whatever is there counts (a FIFO, a link to a device): reading it then says what it is.
+    found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).exists()][:1]
     env_file = directory / DEFAULT_ENV_FILE
-    if env_file.is_file():
+    if env_file.exists():
         found.append(env_file)
     if not found:
         names = ", ".join(COMPOSE_FILE_NAMES)
@@ -215,14 +216,17 @@ def check_references(
 
 
 def _read_text(path: Path, kind: str) -> str:
+    """The text of ``path`` (named ``kind`` when missing): a regular file under the limit, so a
+    FIFO, a device or a huge file is an error that says so, never a hang or a MemoryError."""
+    from docker_pass.core.regular_files import FileReadError, read_regular_file
+
+    what = "Compose file" if path.name.endswith(COMPOSE_SUFFIXES) else "env-file"
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ComposeFileError(f"{kind} not found: {path}") from None
-    except IsADirectoryError:
-        raise ComposeFileError(f"reading {path}: is a directory") from None
-    except OSError as exc:
-        raise ComposeFileError(f"reading {path}: {exc.strerror or exc}") from None
+        return read_regular_file(path, what).decode("utf-8")
+    except FileReadError as exc:
+        if exc.missing:
+            raise ComposeFileError(f"{kind} not found: {path}") from None
+        raise ComposeFileError(f"reading {path}: {exc.reason}") from None
     except UnicodeDecodeError:
         raise ComposeFileError(f"reading {path}: not UTF-8 text") from None
 

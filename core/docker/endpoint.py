@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from docker_pass.core.errors import DockerPassError, UsageError
 from docker_pass.core.names import PROGRAM
+from docker_pass.core.regular_files import FileReadError, read_regular_file
 from docker_pass.core.value import FrozenValue
 
 #: The docker context ``install --context`` creates.
@@ -106,8 +107,8 @@ def current_context() -> str:
     if named:
         return named
     try:
-        doc = json.loads((docker_config_dir() / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(read_regular_file(docker_config_dir() / "config.json", "docker config"))
+    except (FileReadError, ValueError, RecursionError):
         return "default"
     current = doc.get("currentContext") if isinstance(doc, dict) else None
     return current if isinstance(current, str) and current else "default"
@@ -116,11 +117,16 @@ def current_context() -> str:
 def read_context(name: str) -> dict[str, Any] | None:
     """Context ``name``'s metadata, or ``None`` when there is no such context."""
     try:
-        doc = json.loads(context_meta_path(name).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
+        doc = json.loads(read_regular_file(context_meta_path(name), "docker context metadata"))
+    except FileReadError as exc:
+        if exc.missing:
+            return None
         raise DockerPassError(f"docker context {name}: cannot read its metadata: {exc}") from None
+    except (ValueError, RecursionError):
+        raise DockerPassError(
+            f"docker context {name}: cannot read its metadata: {context_meta_path(name)} is "
+            "not JSON"
+        ) from None
     return doc if isinstance(doc, dict) else None
 
 

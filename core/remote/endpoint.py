@@ -207,12 +207,17 @@ def lock_holder() -> dict[str, object] | None:
     """What the lock says about the engine holding it, or ``None`` when no engine holds it."""
     import fcntl
     import json
+    import stat
 
     try:
-        fd = os.open(lock_path(), os.O_RDONLY)
+        # O_NONBLOCK: a FIFO left in its place must not hang `engine status` (refused below).
+        fd = os.open(lock_path(), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None  # no engine writes its lock there
+        os.set_blocking(fd, True)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -25,7 +25,9 @@ from tests.support.other_user import make_as_other_user
 from tests.support.store_damage import damage
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    Spawn = Callable[..., subprocess.Popen[bytes]]
     from pathlib import Path
 
 # Every name the store may leave in its directory.
@@ -361,13 +363,12 @@ for i in range(25):
 """
 
 
-def test_concurrent_writer_processes_lose_no_update(tmp_path: Path) -> None:
+def test_concurrent_writer_processes_lose_no_update(tmp_path: Path, spawn: Spawn) -> None:
     """Four processes race to create the store and its identity, then save 25 IDs each while
     all rewriting one shared ID; every ID is there afterwards, readable with one identity."""
     root, identity = tmp_path / "store", tmp_path / "identity.txt"
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(identity), str(n)])
-        for n in range(4)
+        spawn([sys.executable, "-c", WRITER, str(root), str(identity), str(n)]) for n in range(4)
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
     store = FileStore(root=root, identity_path=identity)
@@ -384,15 +385,13 @@ def test_concurrent_writer_processes_lose_no_update(tmp_path: Path) -> None:
     assert len([n for n in names if n.endswith(".age")]) == 101  # one value file per secret
 
 
-def test_a_writer_waits_for_the_lock(store: FileStore) -> None:
+def test_a_writer_waits_for_the_lock(store: FileStore, spawn: Spawn) -> None:
     store.save(ID.parse("first"), b"1", {})
     script = WRITER.replace("range(25)", "range(1)")
     fd = os.open(store.root / ".lock", os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        proc = subprocess.Popen(
-            [sys.executable, "-c", script, str(store.root), str(store.identity_path), "9"]
-        )
+        proc = spawn([sys.executable, "-c", script, str(store.root), str(store.identity_path), "9"])
         # While we hold the lock the writer cannot finish (it may only encrypt).
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(timeout=2)

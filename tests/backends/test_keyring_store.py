@@ -36,7 +36,9 @@ from docker_pass.core.store import SERVICE_NAME, SecretStore, item_label
 from tests.backends.contract import ALL_BYTES, StoreContract
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    Spawn = Callable[..., subprocess.Popen[bytes]]
     from pathlib import Path
 
     from keyring.backend import KeyringBackend
@@ -360,10 +362,10 @@ for i in range(25):
 """
 
 
-def test_concurrent_writer_processes_lose_no_index_update(tmp_path: Path) -> None:
+def test_concurrent_writer_processes_lose_no_index_update(tmp_path: Path, spawn: Spawn) -> None:
     """Four processes each save 25 IDs, all updating the one index item: none is lost."""
     path = tmp_path / "shared-keyring.cfg"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(n)]) for n in range(4)]
+    procs = [spawn([sys.executable, "-c", WRITER, str(path), str(n)]) for n in range(4)]
     assert [p.wait(timeout=180) for p in procs] == [0, 0, 0, 0]
     store = KeyringStore(plaintext_keyring(path), platform="darwin")
     listed = [i.id.value for i in store.list(Pattern.parse("**"))]

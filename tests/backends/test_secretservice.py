@@ -42,7 +42,9 @@ from tests.support.keyring_session import (
 from tests.support.other_user import make_as_other_user
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    Spawn = Callable[..., subprocess.Popen[bytes]]
 
 pytestmark = pytest.mark.integration
 
@@ -492,6 +494,7 @@ class TestConcurrentWriters:
         monkeypatch: pytest.MonkeyPatch,
         writers: int,
         runtime_dir: bool,
+        spawn: Spawn,
     ) -> None:
         """Each writer's metadata differs, so gnome-keyring's replace-in-place cannot merge
         their items: only the writer lock keeps a second search from missing the first item."""
@@ -505,7 +508,7 @@ class TestConcurrentWriters:
         monkeypatch.setenv("DOCKER_PASS_STORE", "secret-service")
         rounds = 2
         procs = [
-            subprocess.Popen(
+            spawn(
                 [sys.executable, "-c", RACING_WRITER, str(n), str(rounds)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

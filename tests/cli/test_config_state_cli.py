@@ -34,8 +34,9 @@ def rows(stdout: bytes) -> dict[str, str]:
     ("raw", "message"),
     [
         (
-            b'{"plugins": {"1password-cli": {"enabled": "false"}}}',
-            'plugins.1password-cli.enabled must be true or false, not "false"',
+            b'{"plugins": {"1password-cli": {"enabled": "off"}}}',
+            'plugins.1password-cli.enabled must be true or false, not "off" '
+            '(write "enabled": true or "enabled": false, without quotes)',
         ),
         (b'{"storage": "\xff"}', "not UTF-8 text (a bad byte at offset 13)"),
         (b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested deeper than 16 levels"),

@@ -10,10 +10,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.helpers import EXECUTABLE, docker_pass
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ID_RULE = "^[A-Za-z0-9._:-]+(?:/[A-Za-z0-9._:-]+)*$"
 INVALID = "Error: resolving REF: invalid identifier: "
@@ -165,10 +169,13 @@ def test_two_plugins_answering_the_same_id(memory_plugin: Path) -> None:
     assert b"m" not in explain.stdout
 
 
-def test_signals_are_forwarded_to_the_childs_group(tmp_path: Path) -> None:
+def test_signals_are_forwarded_to_the_childs_group(
+    tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]
+) -> None:
     pidfile = tmp_path / "child.pid"
-    # sh forks sleep (it has work after it), so sleep is docker-pass's grandchild.
-    proc = subprocess.Popen(
+    # sh forks sleep (it has work after it), so sleep is docker-pass's grandchild.  The whole
+    # tree is reaped at teardown, should an assertion below fail.
+    proc = spawn(
         [str(EXECUTABLE), "run", "--", "sh", "-c", f"echo $$ > {pidfile}; sleep 100; echo after"],
         env=dict(os.environ),
         stdout=subprocess.PIPE,
@@ -216,7 +223,11 @@ def test_interactive_child_reads_the_terminal(tmp_path: Path) -> None:
         check=True,
     )
     try:
-        time.sleep(1.0)
+        # The child has the terminal once it is the pane's foreground process (then it reads).
+        deadline = time.monotonic() + 30
+        while _pane_command(session) != "sh":
+            assert time.monotonic() < deadline, "the child never got the terminal"
+            time.sleep(0.05)
         subprocess.run(["tmux", "-L", session, "send-keys", "hello", "Enter"], check=True)
         deadline = time.monotonic() + 15
         while not out.exists():
@@ -225,3 +236,14 @@ def test_interactive_child_reads_the_terminal(tmp_path: Path) -> None:
         assert out.read_text().strip() == "got:hello"
     finally:
         subprocess.run(["tmux", "-L", session, "kill-server"], check=False)
+
+
+def _pane_command(session: str) -> str:
+    """The foreground command of the tmux pane (``""`` while the server is not up)."""
+    shown = subprocess.run(
+        ["tmux", "-L", session, "display-message", "-p", "#{pane_current_command}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return shown.stdout.strip()

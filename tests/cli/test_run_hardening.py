@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,6 +24,9 @@ from tests.support.proc_probe import (
     peer_can_inspect,
     user_core_limit,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and /proc are Linux's")
 
@@ -76,12 +80,15 @@ def test_core_dumps_the_user_turned_off_stay_off_in_the_child() -> None:
     assert json.loads(done.stdout)["limits"] == ["0", _limit_text(hard_core_limit())]
 
 
-def test_run_is_not_dumpable_while_its_child_runs(tmp_path: Path) -> None:
+def test_run_is_not_dumpable_while_its_child_runs(
+    tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]
+) -> None:
     assert docker_pass("set", "token=s3cret-value").returncode == 0
     soft, hard = user_core_limit(), hard_core_limit()
     pidfile = tmp_path / "child.pid"
-    # The child writes its pid, then waits for a line on stdin (run passes its stdin on).
-    proc = subprocess.Popen(
+    # The child writes its pid, then waits for a line on stdin (run passes its stdin on).  The
+    # tree (run and its sh) is reaped at teardown, should an assertion fail.
+    proc = spawn(
         as_peer(
             [str(EXECUTABLE), "run", "--", "sh", "-c", f"echo $$ > {pidfile}; read line"], soft
         ),
@@ -89,31 +96,26 @@ def test_run_is_not_dumpable_while_its_child_runs(tmp_path: Path) -> None:
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not (pidfile.exists() and pidfile.read_text().endswith("\n")):
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
-            assert time.monotonic() < deadline, "the child never started"
-            time.sleep(0.05)
-        child = int(pidfile.read_text())
-        # docker-pass (the launcher exec'd it, so proc.pid is its pid) holds the value now.
-        assert Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[1:3] == [
-            str(EXECUTABLE).encode(),
-            b"run",
-        ]
-        assert core_limits(proc.pid) == (0, hard)
-        assert not peer_can_inspect(proc.pid)
-        if os.getuid() != 0:
-            # A non-dumpable process's /proc entries are root's (as root, that says nothing).
-            assert os.stat(f"/proc/{proc.pid}").st_uid == 0
-        # The same probe sees the child: dumpable, with the user's own core limit.
-        assert peer_can_inspect(child)
-        assert core_limits(child) == (soft, hard)
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        proc.stdin.close()
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text().endswith("\n")):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    # docker-pass (the launcher exec'd it, so proc.pid is its pid) holds the value now.
+    assert Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[1:3] == [
+        str(EXECUTABLE).encode(),
+        b"run",
+    ]
+    assert core_limits(proc.pid) == (0, hard)
+    assert not peer_can_inspect(proc.pid)
+    if os.getuid() != 0:
+        # A non-dumpable process's /proc entries are root's (as root, that says nothing).
+        assert os.stat(f"/proc/{proc.pid}").st_uid == 0
+    # The same probe sees the child: dumpable, with the user's own core limit.
+    assert peer_can_inspect(child)
+    assert core_limits(child) == (soft, hard)
+    assert proc.stdin is not None
+    proc.stdin.write(b"go\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0

@@ -41,8 +41,9 @@ def write_config(raw: bytes | str) -> Path:
     ("doc", "message"),
     [
         (
-            {"plugins": {"1password-cli": {"enabled": "false"}}},
-            'plugins.1password-cli.enabled must be true or false, not "false"',
+            {"plugins": {"1password-cli": {"enabled": "off"}}},
+            'plugins.1password-cli.enabled must be true or false, not "off" '
+            '(write "enabled": true or "enabled": false, without quotes)',
         ),
         ({"plugins": {"x": {"enabled": 0}}}, "plugins.x.enabled must be true or false, not 0"),
         ({"plugins": []}, "plugins must be an object, not a list"),

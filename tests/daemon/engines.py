@@ -21,6 +21,7 @@ from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.front import find_daemon
 from tests.support.dists import install_plugin_dist
 from tests.support.helpers import EXECUTABLE
+from tests.support.processes import reap
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -148,16 +149,18 @@ class RunningEngine:
         return DaemonClient(self.socket)
 
     def stop(self, timeout: float = 20) -> int:
-        """SIGTERM, as systemd and ``engine stop`` send; the exit code."""
+        """SIGTERM, as systemd and ``engine stop`` send; the exit code.  Whatever it started
+        and left behind (or the engine itself, if SIGTERM did not end it) is reaped."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            reap(self.proc)
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up (the socket file stays behind)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=20)
+        reap(self.proc)
 
 
 def start_engine(
@@ -174,6 +177,7 @@ def start_engine(
         stdout=handle,
         stderr=handle,
         env=dict(os.environ),
+        start_new_session=True,  # its own session: reaped whole (tests/support/processes.py)
     )
     handle.close()
     deadline = time.monotonic() + timeout
@@ -186,7 +190,7 @@ def start_engine(
         if proc.poll() is not None:
             raise AssertionError(f"engine exited with {proc.returncode}:\n{log.read_text()}")
         if time.monotonic() > deadline:
-            proc.kill()
+            reap(proc)
             raise AssertionError(
                 f"engine did not answer in {timeout} s ({reason}):\n{log.read_text()}"
             )

@@ -9,13 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core import ID, Pattern
 from docker_pass.core.engine import Engine
 from tests.daemon.conftest import SNAPSHOT
 from tests.daemon.engines import RunningEngine, start_engine
 from tests.support.helpers import docker_pass
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Spawn = Callable[..., subprocess.Popen[str]]
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYCHAIN = {f"kc/item{i:02d}": f"keychain-value-{i}" for i in range(10)}
@@ -35,11 +40,18 @@ def store_keychain_secrets() -> None:
             engine.save(ID.parse(id_), value.encode(), {})
 
 
-def spawn(
-    mode: str, count: int, threads: int, calls: int, ids: Path, pause: float = 0.0
+def workers(
+    spawn: Spawn,
+    mode: str,
+    count: int,
+    threads: int,
+    calls: int,
+    ids: Path,
+    pause: float = 0.0,
 ) -> list[subprocess.Popen[str]]:
+    """``count`` load workers, each reaped at teardown (the ``spawn`` fixture)."""
     return [
-        subprocess.Popen(
+        spawn(
             [
                 sys.executable,
                 "-m",
@@ -80,11 +92,11 @@ def results(procs: list[subprocess.Popen[str]], timeout: float = 120) -> list[di
     return out
 
 
-def test_500_concurrent_get_secrets(engine: RunningEngine, tmp_path: Path) -> None:
+def test_500_concurrent_get_secrets(engine: RunningEngine, tmp_path: Path, spawn: Spawn) -> None:
     store_keychain_secrets()
     ids = write_ids(tmp_path / "ids.json", {**KEYCHAIN, "app/db": SNAPSHOT["app/db"]})
     # 5 processes x 100 threads, every call in flight at once.
-    procs = spawn("daemon", 5, threads=100, calls=1, ids=ids)
+    procs = workers(spawn, "daemon", 5, threads=100, calls=1, ids=ids)
     go(procs)
     done = results(procs)
     assert [r["errors"] for r in done] == [{}] * 5
@@ -95,7 +107,7 @@ def test_500_concurrent_get_secrets(engine: RunningEngine, tmp_path: Path) -> No
 
 
 def test_killed_mid_load_then_restarted(
-    engine: RunningEngine, tmp_path: Path, isolated_home: Path
+    engine: RunningEngine, tmp_path: Path, isolated_home: Path, spawn: Spawn
 ) -> None:
     store_keychain_secrets()
     # A choice made through the daemon, to find again after the crash.
@@ -103,8 +115,8 @@ def test_killed_mid_load_then_restarted(
     secrets = {**KEYCHAIN, "app/db": SNAPSHOT["app/db"], "app/api": SNAPSHOT["app/api"]}
     ids = write_ids(tmp_path / "ids.json", secrets)
     # Commands that fall back, and raw clients that must fail cleanly.
-    falling_back = spawn("fallback", 3, threads=10, calls=12, ids=ids, pause=0.05)
-    raw = spawn("daemon", 1, threads=10, calls=12, ids=ids, pause=0.05)
+    falling_back = workers(spawn, "fallback", 3, threads=10, calls=12, ids=ids, pause=0.05)
+    raw = workers(spawn, "daemon", 1, threads=10, calls=12, ids=ids, pause=0.05)
     go(falling_back + raw)
     time.sleep(0.3)
     engine.kill()

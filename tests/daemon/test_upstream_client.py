@@ -239,6 +239,7 @@ def test_authorize_denies_a_caller_that_is_not_the_engines_user(
         log.touch()
         os.chown(log, OTHER_UID, OTHER_UID)
         from tests.support.helpers import EXECUTABLE
+        from tests.support.processes import reap
 
         with log.open("ab") as handle:
             proc = subprocess.Popen(
@@ -247,6 +248,7 @@ def test_authorize_denies_a_caller_that_is_not_the_engines_user(
                 stdout=handle,
                 stderr=handle,
                 env=dict(os.environ),
+                start_new_session=True,  # reaped whole below
             )
         try:
             # Our own client refuses another user's engine; this one asks over the abstract
@@ -261,7 +263,6 @@ def test_authorize_denies_a_caller_that_is_not_the_engines_user(
             assert answer.decision == resolver_pb.Decision.DENY
             assert answer.expires_at is not None
         finally:
-            proc.kill()
-            proc.wait(timeout=20)
+            reap(proc)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -291,5 +291,7 @@ def _state_meaning() -> StateMeaning:
     if isinstance(sections, dict):
         for name, section in sections.items():
             if isinstance(section, dict) and "enabled" in section:
-                enabled.append((str(name), bool(section["enabled"])))
+                from docker_pass.core.config_schema import enabled_flag
+
+                enabled.append((str(name), enabled_flag(section["enabled"]) is True))
     return runs, tuple(sorted(enabled))

@@ -12,7 +12,11 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from docker_pass.core.outside import clean_outside
+
 LEVELS = ("info", "success", "warning", "error")
+#: The most a status shows (one line: the rest would be cut by the width anyway).
+STATUS_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,5 +49,7 @@ class StatusLine(Static):
     def watch_message(self, message: StatusMessage) -> None:
         for level in LEVELS:
             self.set_class(level == message.level, f"-{level}")
-        # Text, not markup: messages hold IDs and plugin output, which may contain "[".
-        self.update(Text(message.text, no_wrap=True, overflow="ellipsis"))
+        # Text, not markup: messages hold IDs and plugin output, which may contain "[".  Errors
+        # quote servers and other programs: no escape sequence or control reaches the screen.
+        text = clean_outside(message.text, STATUS_LIMIT)
+        self.update(Text(text, no_wrap=True, overflow="ellipsis"))

@@ -48,6 +48,7 @@ from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import UnsafePathError
 from docker_pass.core.ids import ID
 from docker_pass.core.private_files import ensure_private_dir
+from docker_pass.core.regular_files import FileReadError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 
 INDEX_DIR = ".index"
 INDEX_NAME = "listing.json"
+#: The largest index read (~150 bytes a secret: some 400,000 secrets); a bigger one is rebuilt.
+INDEX_LIMIT = 64 * 1024 * 1024
 FORMAT = 1
 #: The store directory must have last changed this long before an index of it is written.
 SETTLE_NS = 1_000_000_000
@@ -243,13 +246,13 @@ class IndexFile:
         """The listing (see :func:`load`) if the index is current; ``None`` to rebuild it."""
         path = os.path.join(self.folder, INDEX_NAME)
         try:
-            raw, _ = read_bytes(path)
+            raw, _ = read_bytes(path, INDEX_LIMIT)
             return load(raw, stamp, provider)
         except FileNotFoundError:
             return None
         except UnknownFormatError:
             return None  # another version's: rebuilt (and replaced) without a fuss
-        except (UnsafePathError, DamagedIndexError) as exc:
+        except (UnsafePathError, DamagedIndexError, FileReadError) as exc:
             self._warn(f"file store: ignored the listing index {path} ({exc}); rebuilt it")
             return None
         except OSError as exc:
@@ -262,6 +265,8 @@ class IndexFile:
         """Write the index of a store that has settled; creating its directory waits a turn
         (that changes the store's stamp)."""
         where = self.folder
+        if os.path.islink(self._root):
+            return  # nothing is written through a linked store (see refuse_linked_root)
         try:
             if not os.path.isdir(where):
                 ensure_private_dir(where, warn=self._warn)
@@ -282,8 +287,8 @@ class IndexFile:
         """
         path = os.path.join(self.folder, INDEX_NAME)
         try:
-            raw: bytes | None = read_bytes(path)[0]
-        except (OSError, UnsafePathError):
+            raw: bytes | None = read_bytes(path, INDEX_LIMIT)[0]
+        except (OSError, UnsafePathError, FileReadError):
             raw = None
         with suppress(FileNotFoundError):
             os.unlink(path)

@@ -18,9 +18,10 @@ import stat
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal
 
-from docker_pass.backends.keychain.filestore.records import describe, fsync_dir, now
+from docker_pass.backends.keychain.filestore.records import describe, fsync_dir, now, read_bytes
 from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.private_files import ensure_private_dir, open_private
+from docker_pass.core.regular_files import FileReadError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -215,15 +216,15 @@ class AgeKey:
 
         path = self.identity_path
         try:
-            with os.fdopen(open_private(path, os.O_RDONLY), "rb") as handle:
-                mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-                text = handle.read().decode("utf-8")
+            raw, info = read_bytes(path)  # a regular file of ours, under the size limit
+            mode = stat.S_IMODE(info.st_mode)
+            text = raw.decode("utf-8")
         except FileNotFoundError:
             raise StoreError(
                 f"file store: the age identity {path} is missing; the store cannot decrypt "
                 f"without it (restore it, or set {PASSPHRASE_ENV} if the store uses a passphrase)"
             ) from None
-        except UnsafePathError as exc:
+        except (UnsafePathError, FileReadError) as exc:
             raise StoreError(f"file store: refusing the age identity: {exc}") from None
         except OSError as exc:
             raise StoreError(

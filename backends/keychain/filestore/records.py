@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.ids import ID, is_valid_id
 from docker_pass.core.private_files import open_private
+from docker_pass.core.regular_files import FILE_LIMIT, FileReadError, read_open_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,6 +37,9 @@ LOCK_NAME = ".lock"
 TEMP_PREFIX = ".tmp-"
 #: The two value slots: a save writes the one that is not live.
 SLOTS = ("a", "b")
+#: The largest value file read: what the daemon's wire carries (a bigger one is no value we
+#: wrote, and reading it would only exhaust memory).
+VALUE_FILE_LIMIT = 64 * 1024 * 1024
 RECORD_NAME = re.compile(r"[0-9a-f]{64}\.json")
 _NO_METADATA: Mapping[str, str] = MappingProxyType({})
 
@@ -94,7 +99,7 @@ def read_record(root: str, name: str) -> Record | None:
         raw, info = read_bytes(path)
     except FileNotFoundError:
         return None
-    except UnsafePathError as exc:
+    except (UnsafePathError, FileReadError) as exc:
         raise StoreError(f"file store: {exc}") from None
     if not raw.strip():
         raise StoreError(f"file store: {path} is damaged (empty)")
@@ -129,13 +134,13 @@ def read_value_file(root: Path, record: Record) -> bytes:
     not a file of ours."""
     path = root / record.value_name
     try:
-        return read_bytes(path)[0]
+        return read_bytes(path, VALUE_FILE_LIMIT)[0]
     except FileNotFoundError:
         raise StoreError(
             f"file store: the value file of {record.id.value} is missing ({path}); "
             f"{remove_hint(record.id.value)}"
         ) from None
-    except UnsafePathError as exc:
+    except (UnsafePathError, FileReadError) as exc:
         raise StoreError(
             f"file store: the value file of {record.id.value}: {exc}; "
             f"{remove_hint(record.id.value)}"
@@ -223,22 +228,50 @@ def stamp_of(info: os.stat_result) -> Stamp:
 # -- store files ------------------------------------------------------------------------------
 
 
-def read_bytes(path: str | Path) -> tuple[bytes, os.stat_result]:
+def read_bytes(path: str | Path, limit: int = FILE_LIMIT) -> tuple[bytes, os.stat_result]:
     """The bytes and ``fstat`` of a store file (one ``read`` for a file that is not growing);
-    UnsafePathError for a link, a non-file, a foreign file."""
+    UnsafePathError for a link, a non-file, a foreign file; FileReadError for one larger than
+    ``limit`` (a record, the index, the identity) or :data:`VALUE_FILE_LIMIT` (a value)."""
     fd = open_private(path, os.O_RDONLY)
     try:
         info = os.fstat(fd)
-        want = info.st_size + 1  # one more byte than it holds: a short read is the end
-        data = os.read(fd, want)
-        if len(data) == want:
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 16):
-                chunks.append(chunk)
-            data = b"".join(chunks)
+        data = read_open_file(fd, path, "file store file", limit=limit)
     finally:
         os.close(fd)
     return data, info
+
+
+def refuse_linked_root(root: Path) -> None:
+    """Refuse to write into ``root`` when it is a symbolic link: a write would land wherever
+    the link points (another disk, a synced folder, someone else's choice) while every message
+    and ``plugins ls`` name ``root``.  UnsafePathError saying what to do."""
+    if not os.path.islink(root):
+        return
+    target = os.path.realpath(root)
+    raise UnsafePathError(
+        f"file store: {root} is a symbolic link (to {target}); docker-pass does not write "
+        "secrets through a link, so it cannot send them somewhere else unseen: replace the "
+        f"link with the folder itself (rm {root} && mv {target} {root})"
+    )
+
+
+def clear_way(folder: Path, names: tuple[str, ...]) -> None:
+    """Remove each empty directory in ``folder`` that stands where a store file ``name`` goes
+    (no rename can replace a directory); StoreError naming one that holds files."""
+    for name in names:
+        path = folder / name
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                continue
+            os.rmdir(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(
+                f"file store: {path} is a directory where a file of the store belongs, and "
+                f"cannot be removed ({exc.strerror or type(exc).__name__}); move it away, "
+                "then save again"
+            ) from None
 
 
 def write_atomically(folder: Path, name: str, data: bytes) -> None:

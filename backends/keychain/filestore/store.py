@@ -18,6 +18,7 @@ from docker_pass.backends.keychain.filestore.records import (
     SLOTS,
     TEMP_PREFIX,
     Record,
+    clear_way,
     describe,
     dump_record,
     file_name,
@@ -25,6 +26,7 @@ from docker_pass.backends.keychain.filestore.records import (
     now,
     read_record,
     read_value_file,
+    refuse_linked_root,
     remove_hint,
     skipped_warning,
     unlink_durably,
@@ -155,6 +157,7 @@ class FileStore:
             ciphertext = self.key.encrypt(value)
             with self._locked(exclusive=True):
                 self._sweep_temp_files()
+                clear_way(self.root, (f"{name}.json", *(f"{name}.{s}.age" for s in SLOTS)))
                 try:
                     old = self._read_record(name)
                 except StoreError:
@@ -261,6 +264,7 @@ class FileStore:
             return False
         try:
             with self._locked(exclusive=True):
+                clear_way(self.root, (f"{name}.json", *(f"{name}.{s}.age" for s in SLOTS)))
                 index = self._index_file.take()
                 # Removing the record is the commit point; the value files go after it.
                 existed = unlink_durably(self.root, f"{name}.json")
@@ -390,10 +394,15 @@ class FileStore:
         checked to be) private first, every time: it costs a few system calls.
         """
         try:
+            if exclusive:
+                refuse_linked_root(self.root)
             ensure_private_dir(self.root, warn=self._warn)
             fd = open_private(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         except UnsafePathError as exc:
-            raise UnsafePathError(f"file store: {exc}") from None
+            message = str(exc)
+            raise UnsafePathError(
+                message if message.startswith("file store: ") else f"file store: {message}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
