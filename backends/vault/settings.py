@@ -40,6 +40,9 @@ DEFAULT_TIMEOUT = 10.0
 NOT_SET_UP = f"the vault plugin is not set up: run: {TOKEN_EXAMPLE}"
 
 
+#: A CA certificate bundle is kilobytes; Debian's whole bundle is ~200 KiB.
+CA_CERT_LIMIT = 4 * 1024 * 1024
+
 def settings_from_config(section: PluginSettings) -> VaultSettings:
     """The plugin's :class:`VaultSettings` from its section of the config file."""
     address = section.text("address")
@@ -104,8 +107,15 @@ def check_setup(values: Mapping[str, str]) -> None:
             "the address must be a URL that starts with http:// or https://", "address"
         )
     ca_cert = values.get("ca_cert", "")
-    if ca_cert and not os.path.isfile(ca_cert):
+    if ca_cert and not os.path.exists(ca_cert):
         raise SetupError(f"no CA certificate file at {shorten(ca_cert)}", "ca_cert")
+    if ca_cert:
+        from docker_pass.core.regular_files import FileReadError, read_regular_file
+
+        try:  # a FIFO, a device or a huge file is no certificate (and must not hang or fill us)
+            read_regular_file(ca_cert, "CA certificate file", limit=CA_CERT_LIMIT)
+        except FileReadError as exc:
+            raise SetupError(str(exc), "ca_cert") from None
     for name in ("mount", "prefix"):
         if ".." in values.get(name, "").split("/"):
             raise SetupError(f"the {name} cannot hold a .. component", name)

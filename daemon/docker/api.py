@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
+from docker_pass.core.outside import clean_outside
 from docker_pass.daemon.docker.relay import MAX_REWRITE_BODY, READ_SIZE, BodyTooLargeError
 
 if TYPE_CHECKING:
@@ -87,9 +88,10 @@ class EngineApi:
 
 
 def engine_message(body: bytes) -> str:
-    """The message of an engine's error answer (``{"message": …}``), else its text, cut."""
+    """The message of an engine's error answer (``{"message": …}``), else its text: text from
+    outside, shown only cleaned (:func:`~docker_pass.core.outside.clean_outside`)."""
     with suppress(ValueError, AttributeError, RecursionError):
         doc: Any = json.loads(body)
         if isinstance(doc, dict) and isinstance(doc.get("message"), str):
-            return str(doc["message"])
-    return body.decode("utf-8", "replace").strip()[:200]
+            return clean_outside(str(doc["message"]))
+    return clean_outside(body, 200)

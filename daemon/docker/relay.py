@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import h11
 
+from docker_pass.core.outside import clean_outside
+
 if TYPE_CHECKING:
     from docker_pass.core.docker.endpoint import DockerHost
 
@@ -34,6 +36,9 @@ class Refusal(Exception):
     """A request the proxy answers itself: ``status`` and a one-line ``message``."""
 
     def __init__(self, status: int, message: str) -> None:
+        # What a refusal says may carry the engine's text or the client's (a path, a variable
+        # name): it reaches the client's terminal and our log only cleaned.
+        message = clean_outside(message, 1000)
         super().__init__(message)
         self.status = status
         self.message = message

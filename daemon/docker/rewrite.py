@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import h11
 
 from docker_pass.core.docker.container import prepare_config, show_references, wants_resolving
-from docker_pass.core.errors import DockerPassError, describe_unexpected, shorten
+from docker_pass.core.errors import DockerPassError, describe_unexpected
+from docker_pass.core.outside import clean_outside
 from docker_pass.core.references.resolution import ReferenceStatus
 from docker_pass.daemon.docker.body import read_config
 from docker_pass.daemon.docker.files import FileInjectionError, inject_files
@@ -160,7 +161,7 @@ async def send_create(
     data += upstream.conn.send(h11.Data(data=rewrite.body)) or b""
     data += upstream.conn.send(h11.EndOfMessage()) or b""
     await upstream.send(data)
-    references = ", ".join(sorted(shorten(name) for name in rewrite.prepared.references))
+    references = ", ".join(sorted(clean_outside(name, 60) for name in rewrite.prepared.references))
     log.info("%s: resolved %s", route.kind.value, references or "no variables")
 
 
