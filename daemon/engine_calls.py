@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
-from docker_pass.core.engine import AbandonToken, under_token
+from docker_pass.core.plugin_calls import AbandonToken, under_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable
