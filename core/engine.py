@@ -83,7 +83,6 @@ class Engine:
         if specs is None:
             specs = {} if factories and not specs else plugin_specs()
         self._roster = Roster(specs, factories or {})
-        self._busy: list[str] = []
 
     @classmethod
     def for_plugin(cls, name: str) -> Engine:
@@ -140,6 +139,14 @@ class Engine:
         update_run_state(name, lambda s: set_state(s, RunStatus.STOPPED, ""))
         roster.load(slot)
         return roster.status(slot, load_run_states().get(name, RunState()))
+
+    def follow_recorded_crashes(self) -> None:
+        """Stop every running plugin that another process recorded as crashed since it
+        started here: it stays down until ``plugins enable``, in every process alike."""
+        states = load_run_states()
+        for slot in self._roster.slots.values():
+            if slot.instance is not None:
+                self._roster.follow_recorded_crash(slot, states.get(slot.name, RunState()))
 
     # -- the secret verbs -------------------------------------------------------------------
 
@@ -281,12 +288,12 @@ class Engine:
 
     def close(self) -> None:
         """Stop every plugin this engine started, except one still in a call that did not
-        end in time (:meth:`busy` names them)."""
-        self._busy = self._roster.close()
+        end in time (:meth:`busy_plugins`): it is not stopped under that call."""
+        self._roster.close()
 
-    def busy(self) -> list[str]:
-        """Plugins that were still in a call when the engine closed (left unstopped)."""
-        return list(self._busy)
+    def busy_plugins(self) -> list[str]:
+        """Plugins in a call right now (after :meth:`close`: those it left running)."""
+        return [name for name, slot in self._roster.slots.items() if slot.line.running]
 
     def __enter__(self) -> Engine:
         return self

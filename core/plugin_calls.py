@@ -170,15 +170,16 @@ class PluginLine:
         with self._guard:
             if one_at_a_time:
                 holder = self._holder
-                return holder is not None and now - holder.started >= limit
-            overdue = sum(1 for c in self._running if now - c.started >= limit)
+                return holder is not None and (holder.overdue or now - holder.started >= limit)
+            overdue = sum(1 for c in self._running if c.overdue or now - c.started >= limit)
         return overdue >= MAX_OVERDUE
 
     def abandon(self, call: PendingCall) -> None:
         """The caller of ``call`` stopped waiting: if it has not reached the plugin yet, it
-        never will."""
+        never will; if it has and its deadline passed, it is overdue from now on."""
         with self._guard:
             call.abandoned = True
+            call.overdue = monotonic() >= call.deadline
 
     @property
     def running(self) -> int:
@@ -244,6 +245,7 @@ class PendingCall:
         "error",
         "line",
         "one_at_a_time",
+        "overdue",
         "result",
         "seconds",
         "started",
@@ -266,8 +268,10 @@ class PendingCall:
         self.deadline = monotonic() + self.seconds
         self.result: Any = None
         self.error: BaseException | None = None
-        #: Set by the caller that stopped waiting (under the line's guard).
+        #: Set by the caller that stopped waiting (under the line's guard); ``overdue`` too,
+        #: when it stopped because the deadline passed.
         self.abandoned = False
+        self.overdue = False
         #: When the plugin was called (monotonic); compared only once in ``_running``.
         self.started = 0.0
         #: Released once the outcome is set.

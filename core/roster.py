@@ -156,19 +156,16 @@ class Roster:
             except Exception:  # noqa: BLE001 - stopping must not fail what is ending
                 return
 
-    def close(self) -> list[str]:
-        """Stop every plugin that is not in a call; return the names of those that are (a
-        call past its deadline still running: stopping a plugin under it is not safe, and
-        the process ends soon).  A start still running stops what it started."""
+    def close(self) -> None:
+        """Stop every plugin that is not in a call (one past its deadline still running:
+        stopping a plugin under it is not safe, and the process ends soon).  A start still
+        running stops what it started."""
         self._closed = True
-        busy = []
         for slot in self.slots.values():
             if slot.line.running:
-                busy.append(slot.name)
                 slot.instance = None
-                continue
-            self.stop(slot)
-        return busy
+            else:
+                self.stop(slot)
 
     # -- loading ----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
 from docker_pass.core.generations import Generations, file_signature
 from docker_pass.core.registry import plugin_specs
+from docker_pass.core.state import state_path
 from docker_pass.daemon.engine_calls import EngineCalls
 from docker_pass.daemon.limits import ENGINE_CLOSE_TIMEOUT
 from docker_pass.daemon.protocol import connect_error
@@ -107,6 +108,8 @@ class EngineHost:
         self._left_busy: list[str] = []
         #: The config file as the engine last read or wrote it.
         self._config_seen: Signature | None = None
+        #: The run state file as the last call found it.
+        self._state_seen: Signature | None = None
         #: Calls running that write the config themselves (enable, disable): meanwhile a
         #: changed config file is ours, not a change made behind the daemon's back.
         self._writing_config = 0
@@ -179,17 +182,18 @@ class EngineHost:
 
     def _close_engine(self, engine: Engine) -> None:
         engine.close()
-        busy = getattr(engine, "busy", None)  # a factory may build a stand-in (tests)
-        if callable(busy):
-            self._left_busy.extend(busy())
+        self._left_busy.extend(engine.busy_plugins())
 
     def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
         """``work`` on the current engine (on an engine thread)."""
         self._notice_config_change(writes_config)
+        recorded = self._state_changed()
         generation, fresh = self._engines.enter()
         try:
             if fresh:
                 generation.item.plugins()  # warm again at once, as at start
+            elif recorded:
+                generation.item.follow_recorded_crashes()
             return work(generation.item)
         finally:
             if writes_config:
@@ -197,6 +201,14 @@ class EngineHost:
                     self._writing_config -= 1
                     self._config_seen = file_signature(config_path())
             self._engines.leave(generation)
+
+    def _state_changed(self) -> bool:
+        """Whether the plugins' run state file changed since the last call (one ``stat``):
+        then a crash another process recorded is followed here too (the plugin stops)."""
+        seen = file_signature(state_path())
+        with self._watch:
+            changed, self._state_seen = seen != self._state_seen, seen
+        return changed
 
     def _notice_config_change(self, writes_config: bool) -> None:
         """Retire the engine if the config file changed behind our back since we last saw
