@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
+from docker_pass.core.errors import DockerPassError
 from docker_pass.core.generations import Generations, file_signature
 from docker_pass.core.registry import plugin_specs
 from docker_pass.core.state import state_path
@@ -84,9 +85,14 @@ class WarmEngine(Engine):
 
 
 def _keep_values_warm(instance: Plugin) -> None:
+    """Ask a plugin that can to keep values warm; it still serves (cold) if it cannot, so
+    this is no failed start (three of those would keep the keychain down)."""
     keep = getattr(instance, "keep_values_warm", None)
     if callable(keep):
-        keep()
+        try:
+            keep()
+        except DockerPassError as exc:
+            log.warning("plugin %s: values are not kept warm: %s", instance.name, exc)
 
 
 class EngineHost:

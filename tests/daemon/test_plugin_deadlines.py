@@ -252,6 +252,28 @@ def test_a_container_create_is_refused_at_the_deadline(
         engine.kill()
 
 
+def test_a_plugin_whose_start_hangs_holds_the_daemons_start_no_longer_than_its_deadline(
+    tmp_path: Path, socket_path: Path, laggard: LaggardCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAGGARD_START", "hang")
+    started = time.monotonic()
+    engine = start_engine(tmp_path / "engine.log")
+    try:
+        # Up (before: never), the keychain served, the laggard shown as slow, not broken.
+        assert time.monotonic() - started < DEADLINE + 15
+        assert laggard.entered() == ["hang/start"]
+        shown = plugin_statuses()["laggard"]
+        assert (shown["status"], shown["message"]) == ("stopped", LATE)
+        assert docker_pass("set", "slow/kept=from-the-keychain").returncode == 0
+        elapsed, resolution = timed_resolve(engine, "slow/**")
+        assert elapsed < DEADLINE + MARGIN
+        assert [e.value for e in resolution.envelopes] == [b"from-the-keychain"]
+        assert resolution.errors == {"laggard": LATE}
+        assert laggard.entered() == ["hang/start"]  # not started twice
+    finally:
+        engine.kill()
+
+
 # -- crashes ------------------------------------------------------------------------------------
 
 
