@@ -242,6 +242,7 @@ class Roster:
         """:meth:`ensure_started` under the slot's start lock."""
         if slot.instance is not None:
             return slot.instance  # another thread started it while we waited
+        slot.start_problem = None  # this attempt's own, if any
         if slot.load_error:
             cause = slot.load_cause or LOAD_CAUSE
             fingerprint = self.fingerprint(slot) if cause == CONFIG_CAUSE else ""

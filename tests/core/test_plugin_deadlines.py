@@ -12,6 +12,7 @@ Each test asserts the bound: answered no sooner than the deadline and within it 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -71,11 +72,14 @@ class HangingPlugin:
     capabilities = READ_WRITE
     gate: ClassVar[Gate]
     hang_start = False
+    start_breaks = False
     stops = 0
 
     def start(self) -> None:
         if self.hang_start:
             self.gate.hang()
+        if self.start_breaks:
+            raise FatalPluginError("no token; run: docker pass plugins enable hanging")
 
     def stop(self) -> None:
         type(self).stops += 1
@@ -171,6 +175,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     opened = Gate()
     monkeypatch.setattr(HangingPlugin, "gate", opened, raising=False)
     monkeypatch.setattr(HangingPlugin, "hang_start", False)
+    monkeypatch.setattr(HangingPlugin, "start_breaks", False)
     monkeypatch.setattr(HangingPlugin, "stops", 0)
     yield opened
     opened.open()
@@ -197,6 +202,12 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     except Exception as exc:  # noqa: BLE001 - the test looks at it
         out = exc
     return time.monotonic() - started, out
+
+
+def os_threads() -> int:
+    """The threads of this process, as the kernel counts them (plugin-call threads are not
+    ``threading.Thread`` objects)."""
+    return len(os.listdir("/proc/self/task"))
 
 
 def within_deadline(elapsed: float, deadline: float = DEADLINE) -> bool:
@@ -314,13 +325,13 @@ def test_a_concurrent_plugin_that_always_hangs_holds_a_bounded_number_of_threads
             elapsed, error = timed(lambda: engine.get(ID("a/b"), plugin="hanging"))
             assert within_deadline(elapsed, 0.2), elapsed
             assert str(error) == late("hanging", 0.2)
-        threads = threading.active_count()
+        threads = os_threads()
         for _ in range(20):  # refused at once: no thread more, no call more
             elapsed, error = timed(lambda: engine.get(ID("a/b"), plugin="hanging"))
             assert elapsed < 0.2
             assert str(error) == late("hanging", 0.2)
         assert gate.inside == MAX_OVERDUE
-        assert threading.active_count() <= threads
+        assert os_threads() <= threads
 
 
 # -- starting -----------------------------------------------------------------------------------
@@ -353,6 +364,23 @@ def test_a_start_that_hangs_is_bounded_and_kept_when_it_ends(gate: Gate) -> None
             time.sleep(0.01)
         assert engine.get(ID("a/b"), plugin="hanging").value == b"late"
         assert load_run_states()["hanging"].status is RunStatus.RUNNING
+
+
+def test_a_late_start_that_fails_is_recorded_as_it_failed(gate: Gate) -> None:
+    HangingPlugin.hang_start = HangingPlugin.start_breaks = True
+    with engine_of(HangingPlugin) as engine:
+        with pytest.raises(PluginTimeoutError):
+            engine.get(ID("a/b"), plugin="hanging")
+        gate.open()  # the start ends late, and fatally: crashed, for every process
+        deadline = time.monotonic() + WAIT
+        while load_run_states().get("hanging") is None:
+            assert time.monotonic() < deadline, "the late start recorded nothing"
+            time.sleep(0.01)
+        with pytest.raises(DockerPassError) as failed:
+            engine.get(ID("a/b"), plugin="hanging")
+        assert str(failed.value) == (
+            "plugin hanging is crashed: no token; run: docker pass plugins enable hanging"
+        )
 
 
 # -- settings -----------------------------------------------------------------------------------
