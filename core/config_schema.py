@@ -95,7 +95,7 @@ def validate_config(data: dict[str, Any], where: str) -> None:
         socket = engine.get("socket")
         if socket is not None and not isinstance(socket, str):
             fail("engine.socket", "a path (a string)", socket)
-        for key in ("request_timeout", "idle_timeout", "refresh_interval"):
+        for key in ("request_timeout", "idle_timeout", "refresh_interval", "plugin_timeout"):
             value = engine.get(key)
             if value is not None and not (_is_number(value) and value > 0):
                 fail(f"engine.{key}", "a positive number of seconds", value)

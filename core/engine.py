@@ -5,43 +5,44 @@ One method per user verb — ``get``, ``save``, ``remove``, ``list_secrets``, ``
 CLI renders as text or JSON, the TUI posts as a message and the daemon sends as protobuf.
 The secret verbs take the plugin they act on (default: the keychain plugin ``docker-pass``, as
 Docker's tool has no other); ``list_secrets`` without one lists every running plugin.
+
+The plugins themselves — loading, starting, recording failures, statuses — are the
+:class:`~docker_pass.core.roster.Roster`'s; every call into one has a deadline
+(:mod:`~docker_pass.core.plugin_calls`), so one that hangs fails its own callers at that
+deadline with ``plugin NAME did not answer within N s`` while the other plugins' answers arrive.
 """
 
 from __future__ import annotations
 
-import _thread
 import time
+from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from docker_pass.core.config import load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
     FatalPluginError,
-    InvalidPatternError,
     NoPluginMatchesError,
     PluginError,
     ReadOnlyError,
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
-    describe,
 )
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import (
     INTERNAL_REALM,
     KEYCHAIN_PLUGIN,
     Capability,
-    KnowsStoreKind,
     Plugin,
     WatchHint,
     WritablePlugin,
-    capabilities_of,
     enable_remedy,
     is_reserved,
     remedy_hints,
 )
+from docker_pass.core.plugin_calls import PluginTimeoutError
 from docker_pass.core.registry import load_plugin_class, plugin_specs
 from docker_pass.core.results import (
     Listing,
@@ -51,12 +52,11 @@ from docker_pass.core.results import (
     Saved,
     down_hints,
 )
+from docker_pass.core.roster import CONFIG_CAUSE, PluginSlot, Roster, cleared, set_state
 from docker_pass.core.state import (
-    MAX_START_FAILURES,
     RunState,
     RunStatus,
     load_run_states,
-    plugin_settings,
     set_enabled,
     update_run_state,
 )
@@ -65,46 +65,9 @@ from docker_pass.core.writable import able_plugins
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from docker_pass.core.plugin_calls import PendingCall
 
-class _Slot:
-    """One registered plugin: its spec, its instance once started, and its flags."""
-
-    __slots__ = (
-        "calls",
-        "capabilities",
-        "configurable",
-        "enabled",
-        "instance",
-        "load_cause",
-        "load_error",
-        "loading",
-        "name",
-        "pattern",
-        "spec",
-        "starting",
-    )
-
-    def __init__(self, name: str, spec: str) -> None:
-        self.name = name
-        self.spec = spec
-        self.instance: Plugin | None = None
-        self.load_error = ""
-        #: ``"config"`` when ``load_error`` comes from a setting (re-checked on every load).
-        self.load_cause = ""
-        self.enabled = True
-        self.configurable = True
-        self.pattern: Pattern | None = None
-        self.capabilities: frozenset[Capability] = frozenset()
-        #: Held while the plugin starts, so two threads (the TUI's workers listing different
-        #: plugins, or one listing while another reads statuses) never start it twice.
-        #: (_thread's lock is threading.Lock itself, without importing threading: ~1 ms.)
-        self.starting = _thread.allocate_lock()
-        #: Held while its settings are read, so no thread sees them half re-checked.  Not the
-        #: start lock: reading a plugin's status must not wait for its (slow) start.
-        self.loading = _thread.allocate_lock()
-        #: Held around each call into a plugin that may not be called concurrently (see
-        #: :func:`calling`): requests for other plugins never wait for it.
-        self.calls = _thread.allocate_lock()
+Target = tuple[PluginSlot, Pattern]
 
 
 #: The state of a plugin nothing was recorded about.
@@ -121,12 +84,9 @@ class Engine:
     ) -> None:
         """``specs`` (name -> ``module:attr``) default to the entry-point registry;
         ``factories`` supply ready-made plugin constructors (tests, the TUI's demo)."""
-        self._factories = dict(factories or {})
         if specs is None:
             specs = {} if factories and not specs else plugin_specs()
-        names = dict.fromkeys([*specs, *self._factories])
-        self._slots = {name: _Slot(name, specs.get(name, "")) for name in names}
-        self._config = load_config()
+        self._roster = Roster(specs, factories or {})
 
     @classmethod
     def for_plugin(cls, name: str) -> Engine:
@@ -138,59 +98,62 @@ class Engine:
 
     def names(self) -> list[str]:
         """Every registered plugin's name."""
-        return list(self._slots)
+        return list(self._roster.slots)
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status; with ``start``, enabled plugins are started to show health."""
+        roster = self._roster
         states = load_run_states()
         out = []
-        for slot in self._slots.values():
-            self._load(slot)
+        for slot in roster.slots.values():
+            roster.load(slot)
             # An always-on plugin's recorded crash is shown as it was observed (with the
-            # remedy); the verbs that need the plugin try it again (see _start).
+            # remedy); the verbs that need the plugin try it again (Roster.start).
             shown_down = not slot.configurable and states.get(slot.name, _UP).status.is_down
             if start and slot.enabled and not shown_down:
-                self._ensure_started(slot)
+                roster.ensure_started(slot)
                 states = load_run_states()
-            out.append(self._status(slot, states.get(slot.name, RunState())))
+            out.append(roster.status(slot, states.get(slot.name, RunState())))
         return out
 
     def status(self, name: str) -> PluginStatus:
         """Plugin ``name``'s status, as :meth:`plugins` shows it, without starting it or
         asking any other plugin (the TUI asks each plugin's status after listing it)."""
-        slot = self._slots.get(name)
-        if slot is None:
-            raise UnknownPluginError(name, self.names())
-        self._load(slot)
-        return self._status(slot, load_run_states(only=name).get(name, RunState()))
+        slot = self._roster.slot(name)
+        return self._roster.status(slot, load_run_states(only=name).get(name, RunState()))
 
     def enable(self, name: str) -> PluginStatus:
         """Enable a plugin, clear a crash, and try to start it.
 
         An always-on plugin cannot be disabled, but its crash is cleared the same way."""
-        slot = self._slots.get(name)
-        if slot is None:
-            raise UnknownPluginError(name, self.names())
-        self._load(slot)
+        roster = self._roster
+        slot = roster.slot(name)
         if slot.configurable:
             set_enabled(name, True)
-            self._config = load_config()
-        update_run_state(name, _clear)
-        self._load(slot)
-        self._ensure_started(slot)
-        return self._status(slot, load_run_states().get(name, RunState()))
+            roster.reload_config()
+        update_run_state(name, cleared)
+        roster.load(slot)
+        roster.ensure_started(slot)
+        return roster.status(slot, load_run_states().get(name, RunState()))
 
     def disable(self, name: str) -> PluginStatus:
         """Disable a configurable plugin (and stop it in this process)."""
-        slot = self._configurable_slot(name)
+        roster = self._roster
+        slot = roster.configurable_slot(name)
         set_enabled(name, False)
-        self._config = load_config()
-        if slot.instance is not None:
-            _stop_quietly(slot.instance)
-            slot.instance = None
-        update_run_state(name, lambda s: _set(s, RunStatus.STOPPED, ""))
-        self._load(slot)
-        return self._status(slot, load_run_states().get(name, RunState()))
+        roster.reload_config()
+        roster.stop(slot)
+        update_run_state(name, lambda s: set_state(s, RunStatus.STOPPED, ""))
+        roster.load(slot)
+        return roster.status(slot, load_run_states().get(name, RunState()))
+
+    def follow_recorded_crashes(self) -> None:
+        """Stop every running plugin that another process recorded as crashed since it
+        started here: it stays down until ``plugins enable``, in every process alike."""
+        states = load_run_states()
+        for slot in self._roster.slots.values():
+            if slot.instance is not None:
+                self._roster.follow_recorded_crash(slot, states.get(slot.name, RunState()))
 
     # -- the secret verbs -------------------------------------------------------------------
 
@@ -199,12 +162,11 @@ class Engine:
         slot, instance = self._capable(plugin, Capability.READ, "read")
         if isinstance(instance, WritablePlugin):
             try:
-                with calling(slot, instance):
-                    return instance.get(id_)
+                return self._roster.call(slot, instance, lambda: instance.get(id_))
             except FatalPluginError as exc:
-                self._record_failure(slot, exc)
+                self._roster.record_failure(slot, exc)
                 raise
-        resolution = self._resolve_on(slot, instance, Pattern(id_.value))
+        resolution = self._resolve_on(slot, Pattern(id_.value))
         return resolution.envelopes_or_raise()[0]
 
     def save(
@@ -218,12 +180,16 @@ class Engine:
         """Create or replace a secret in ``plugin`` (which must be writable)."""
         slot, instance = self._capable(plugin, Capability.WRITE, "write")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
+
+        def check_and_write() -> bool:  # one call: the check and the write as one step
+            replaced = bool(instance.list(Pattern(id_.value)))
+            instance.save(id_, value, metadata)
+            return replaced
+
         try:
-            with calling(slot, instance):  # the check and the write as one step
-                replaced = bool(instance.list(Pattern(id_.value)))
-                instance.save(id_, value, metadata)
+            replaced = self._roster.call(slot, instance, check_and_write)
         except FatalPluginError as exc:
-            self._record_failure(slot, exc)
+            self._roster.record_failure(slot, exc)
             raise
         return Saved(id_, slot.name, replaced)
 
@@ -237,7 +203,7 @@ class Engine:
         """
         slot, instance = self._capable(plugin, Capability.DELETE, "delete")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
-        delete = instance.delete
+        delete: Callable[[ID], bool] = instance.delete
         if purge_versions:
             purge = getattr(instance, "purge", None)
             if not callable(purge):
@@ -250,11 +216,10 @@ class Engine:
         outcomes: list[tuple[ID, str]] = []
         for id_ in ids:
             try:
-                with calling(slot, instance):
-                    existed = delete(id_)
+                existed = self._roster.call(slot, instance, partial(delete, id_))
             except DockerPassError as exc:
                 if isinstance(exc, FatalPluginError):
-                    self._record_failure(slot, exc)
+                    self._roster.record_failure(slot, exc)
                 outcomes.append((id_, str(exc)))
                 continue
             outcomes.append((id_, Removal.REMOVED if existed else Removal.MISSING))
@@ -271,13 +236,13 @@ class Engine:
         """
         errors: dict[str, str] = {}
         down: dict[str, str] = {}
-        targets: list[tuple[_Slot, Pattern]] = []
+        targets: list[Target] = []
         if plugin is not None:
             slot, _ = self._capable(plugin, Capability.LIST, "list")
             narrowed = (slot.pattern or pattern).narrow(pattern)
             targets = [(slot, narrowed)] if narrowed is not None else []
         else:
-            found, down = self._targets_and_down(pattern)
+            found, down, errors = self._roster.targets(pattern)
             for slot, narrowed in found:
                 if Capability.LIST in slot.capabilities:
                     targets.append((slot, narrowed))
@@ -287,7 +252,7 @@ class Engine:
         answered = 0
         for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.list(n)):
             if isinstance(outcome, BaseException):
-                message = self._record_failure(slot, outcome)
+                message = self._roster.record_failure(slot, outcome)
                 if plugin is not None:
                     raise outcome if isinstance(outcome, DockerPassError) else PluginError(message)
                 errors[slot.name] = message
@@ -304,13 +269,14 @@ class Engine:
         """Fan ``pattern`` out to every enabled, running plugin that serves part of it.
 
         Raises :class:`NoPluginMatchesError` when no plugin's pattern overlaps.  Per-plugin
-        failures are reported in the result; the other plugins still answer.  Secrets of the
-        reserved realm are never returned.
+        failures (one that did not start, or answer, within its deadline among them) are
+        reported in the result; the other plugins still answer.  Secrets of the reserved
+        realm are never returned.
         """
-        targets, down = self._targets_and_down(pattern)
-        if not targets:
+        targets, down, late = self._roster.targets(pattern)
+        if not targets and not late:
             raise NoPluginMatchesError(pattern.value).with_hints(*down_hints(down))
-        return self._resolution(pattern, targets, down)
+        return self._resolution(pattern, targets, down, late)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Envelopes for ``pattern`` (see :meth:`Resolution.envelopes_or_raise`)."""
@@ -319,17 +285,22 @@ class Engine:
     def watch_hint(self, name: str) -> WatchHint | None:
         """How running plugin ``name`` can be watched for other processes' changes
         (:class:`~docker_pass.core.plugin.Watchable`); ``None`` if it does not say."""
-        slot = self._slots.get(name)
+        slot = self._roster.slots.get(name)
         instance = slot.instance if slot is not None else None
         ask = getattr(instance, "watch_hint", None)
-        return ask() if callable(ask) else None
+        if slot is None or not callable(ask):
+            return None
+        hint: WatchHint | None = slot.line.call(ask, one_at_a_time=False)
+        return hint
 
     def close(self) -> None:
-        """Stop every plugin this engine started."""
-        for slot in self._slots.values():
-            if slot.instance is not None:
-                _stop_quietly(slot.instance)
-                slot.instance = None
+        """Stop every plugin this engine started, except one still in a call that did not
+        end in time (:meth:`busy_plugins`): it is not stopped under that call."""
+        self._roster.close()
+
+    def busy_plugins(self) -> list[str]:
+        """Plugins in a call right now (after :meth:`close`: those it left running)."""
+        return [name for name, slot in self._roster.slots.items() if slot.line.running]
 
     def __enter__(self) -> Engine:
         return self
@@ -339,16 +310,13 @@ class Engine:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _capable(self, name: str, capability: Capability, verb: str) -> tuple[_Slot, Plugin]:
+    def _capable(self, name: str, capability: Capability, verb: str) -> tuple[PluginSlot, Plugin]:
         """Plugin ``name``'s slot and running instance, if it can ``capability``; else an error
         that says why and what to use instead."""
-        slot = self._slots.get(name)
-        if slot is None:
-            raise UnknownPluginError(name, self.names())
-        self._load(slot)
+        slot = self._roster.slot(name)
         if slot.load_error:
             crashed = DockerPassError(f"plugin {name} is crashed: {slot.load_error}")
-            if slot.load_cause == "config":
+            if slot.load_cause == CONFIG_CAUSE:
                 raise crashed  # fixing the file is the remedy: it then starts by itself
             raise crashed.with_hints(enable_remedy(name))
         if not slot.enabled:
@@ -361,32 +329,39 @@ class Engine:
                 )
             raise ReadOnlyError(
                 f"plugin {name} is read-only: it cannot {verb} secrets "
-                f"({able_plugins(_classes(self), self._config, capability)})"
+                f"({able_plugins(_classes(self), self._roster.config, capability)})"
             )
-        instance = self._ensure_started(slot)
+        instance = self._roster.ensure_started(slot)
         if instance is None:
+            late = slot.start_problem
+            if late is not None:
+                raise PluginTimeoutError(name, late.seconds)
             state = load_run_states().get(name, RunState())
             message = f"plugin {name} is {state.status}: {state.message}"
             raise DockerPassError(message).with_hints(*remedy_hints(name, message))
         return slot, instance
 
-    def _resolve_on(self, slot: _Slot, instance: Plugin, pattern: Pattern) -> Resolution:
+    def _resolve_on(self, slot: PluginSlot, pattern: Pattern) -> Resolution:
         """Resolve ``pattern`` on one plugin only (``get`` from a plugin without ``get``)."""
         narrowed = (slot.pattern or pattern).narrow(pattern)
         if narrowed is None:
             return Resolution(pattern, [], [], [])
-        return self._resolution(pattern, [(slot, narrowed)], {})
+        return self._resolution(pattern, [(slot, narrowed)], {}, {})
 
     def _resolution(
-        self, pattern: Pattern, targets: list[tuple[_Slot, Pattern]], down: dict[str, str]
+        self,
+        pattern: Pattern,
+        targets: list[Target],
+        down: dict[str, str],
+        late: dict[str, str],
     ) -> Resolution:
         now = time.time()  # POSIX seconds: read as a datetime only by those who ask
         envelopes: list[Envelope] = []
         answered: list[str] = []
-        errors: dict[str, str] = {}
+        errors: dict[str, str] = dict(late)
         for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.resolve(n)):
             if isinstance(outcome, BaseException):
-                errors[slot.name] = self._record_failure(slot, outcome)
+                errors[slot.name] = self._roster.record_failure(slot, outcome)
                 continue
             answered.append(slot.name)
             scope = slot.pattern or narrowed
@@ -398,325 +373,47 @@ class Engine:
                     continue
                 envelopes.append(env.stamped(slot.name, now))
         envelopes.sort(key=lambda e: (e.id.value, e.provider))
-        asked = [s.name for s, _ in targets]
+        asked = [s.name for s, _ in targets] + list(late)
         return Resolution(pattern, envelopes, asked, answered, errors, down)
 
-    def _configurable_slot(self, name: str) -> _Slot:
-        slot = self._slots.get(name)
-        if slot is None:
-            raise UnknownPluginError(name, self.names())
-        self._load(slot)
-        if not slot.configurable:
-            raise UsageError(f"plugin {name} is not configurable: it is always on")
-        return slot
-
-    def _load(self, slot: _Slot) -> None:
-        """Read the slot's settings and import its class (once); record why if that fails.
-
-        A problem with the plugin's own settings (:func:`plugin_setting_problem`, a bad
-        ``pattern``) shows it crashed with the reason, and is checked again on every load."""
-        with slot.loading:
-            self._load_settings(slot)
-
-    def _load_settings(self, slot: _Slot) -> None:
-        """:meth:`_load` under the slot's lock."""
-        settings = plugin_settings(self._config, slot.name)
-        if slot.load_cause == "config":
-            slot.load_error = slot.load_cause = ""  # re-checked below against today's file
-        if slot.instance is None and not slot.load_error:
-            try:
-                cls = self._class_for(slot)
-                slot.configurable = bool(getattr(cls, "configurable", True))
-                slot.capabilities = capabilities_of(cls)
-                declared = getattr(cls, "pattern", Pattern("**"))
-                slot.pattern = declared if isinstance(declared, Pattern) else Pattern("**")
-                default_enabled = bool(getattr(cls, "enabled_by_default", not slot.configurable))
-            except DockerPassError as exc:
-                slot.load_error = str(exc)
-                default_enabled = True
-            slot.enabled = default_enabled
-            if settings.get("enabled") is not None:  # loaded with the file that holds it
-                from docker_pass.core.config_schema import enabled_flag
-
-                flag = enabled_flag(settings["enabled"])  # "false" (a string) is false too
-                slot.enabled = default_enabled if flag is None else flag
-        if not slot.configurable:
-            slot.enabled = True
-        if slot.load_error:
-            return
-        problem = ""
-        if settings:  # no section (the common case): nothing to check, nothing to import
-            from docker_pass.core.config_schema import plugin_setting_problem
-
-            problem = plugin_setting_problem(settings, slot.name, _config_file())
-        if problem:
-            slot.load_error, slot.load_cause = problem, "config"
-            return
-        override = settings.get("pattern")
-        if override is not None and slot.pattern is not None:
-            try:
-                narrowed = Pattern.parse(str(override))
-            except InvalidPatternError as exc:
-                where = _config_file()
-                slot.load_error = f"config {where}: plugins.{slot.name}.pattern: {exc}"
-                slot.load_cause = "config"
-                return
-            slot.pattern = slot.pattern.narrow(narrowed) or narrowed
-
-    def _class_for(self, slot: _Slot) -> Any:
-        factory = self._factories.get(slot.name)
-        if factory is not None:
-            return factory
-        return load_plugin_class(slot.name, {slot.name: slot.spec})
-
-    def _ensure_started(self, slot: _Slot) -> Plugin | None:
-        """The running instance, starting it if the state allows; ``None`` if it is down.
-
-        Threads may call this for the same plugin at once; one starts it, the others wait for
-        that start (a plugin's own calls are the caller's to serialise: the TUI's gateway
-        takes one lock per plugin, so different plugins never wait for each other here).
-        """
-        if slot.instance is not None:
-            return slot.instance
-        with slot.starting:
-            return self._start(slot)
-
-    def _start(self, slot: _Slot) -> Plugin | None:
-        """:meth:`_ensure_started` under the slot's start lock."""
-        if slot.instance is not None:
-            return slot.instance  # another thread started it while we waited
-        if slot.load_error:
-            cause = slot.load_cause
-            fingerprint = self._fingerprint(slot) if cause else ""
-            update_run_state(
-                slot.name,
-                lambda s: _set(s, RunStatus.CRASHED, slot.load_error, cause, fingerprint),
-            )
-            return None
-        states = load_run_states(only=slot.name)
-        state = states.get(slot.name, RunState())
-        if state.status.is_down:
-            # An always-on plugin (the keychain) cannot be disabled and has no stand-in: a
-            # recorded crash is only the last observation, so every start tries again (and a
-            # failing one records the fresh reason).  Others stay down until `plugins enable`,
-            # unless their settings crashed them and have changed since (the cause may be gone).
-            stays_down = state.cause != "config" or state.settings == self._fingerprint(slot)
-            if slot.configurable and stays_down:
-                return None
-            state = update_run_state(slot.name, _clear)
-        try:
-            factory = self._factories.get(slot.name) or self._class_for(slot)
-            instance: Plugin = factory()
-            instance.start()
-        except FatalPluginError as exc:
-            message = str(exc)
-            # A setting it read at start (e.g. "config plugins.NAME.refresh_interval: ...").
-            cause = "config" if message.startswith("config ") else ""
-            fingerprint = self._fingerprint(slot) if cause else ""
-            update_run_state(
-                slot.name, lambda s: _set(s, RunStatus.CRASHED, message, cause, fingerprint)
-            )
-            return None
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the others
-            self._record_failure(slot, exc)
-            return None
-        if state.status is not RunStatus.RUNNING or state.failures or state.message:
-            update_run_state(slot.name, _running)  # only a change takes the lock and writes
-        slot.instance = instance
-        return instance
-
-    def _fingerprint(self, slot: _Slot) -> str:
-        """A digest of plugin ``slot``'s section of the config file, to notice it changed."""
-        return settings_fingerprint(plugin_settings(self._config, slot.name))
-
-    def _targets_and_down(
-        self, pattern: Pattern
-    ) -> tuple[list[tuple[_Slot, Pattern]], dict[str, str]]:
-        """Running plugins serving part of ``pattern``, and the enabled ones that are down."""
-        targets = []
-        down: dict[str, str] = {}
-        for slot in self._slots.values():
-            self._load(slot)
-            if not slot.enabled:
-                continue
-            if slot.pattern is None:  # it could not even be loaded: it might have served this
-                down[slot.name] = f"{RunStatus.CRASHED}: {slot.load_error}"
-                continue
-            narrowed = slot.pattern.narrow(pattern)
-            if narrowed is None:
-                continue
-            if self._ensure_started(slot) is None:
-                state = load_run_states().get(slot.name, RunState())
-                down[slot.name] = f"{state.status}: {slot.load_error or state.message}"
-                continue
-            targets.append((slot, narrowed))
-        return targets, down
-
     def _fan_out(
-        self,
-        targets: list[tuple[_Slot, Pattern]],
-        call: Callable[[Plugin, Pattern], Iterable[Any]],
-    ) -> list[tuple[_Slot, Pattern, Any]]:
-        """Call every target (concurrently when there are several); exceptions are returned."""
-
-        def one(target: tuple[_Slot, Pattern]) -> tuple[_Slot, Pattern, Any]:
-            slot, narrowed = target
+        self, targets: list[Target], call: Callable[[Plugin, Pattern], Iterable[Any]]
+    ) -> list[tuple[PluginSlot, Pattern, Any]]:
+        """Call every target at once, each on its own plugin-call thread and within its own
+        deadline; results in order, exceptions returned (a miss is an empty answer)."""
+        roster = self._roster
+        pending: list[tuple[PluginSlot, Pattern, PendingCall | BaseException]] = []
+        for slot, narrowed in targets:
             instance = slot.instance
             if instance is None:
-                return slot, narrowed, PluginError("not running")
+                pending.append((slot, narrowed, PluginError("not running")))
+                continue
+
+            def asked(p: Plugin = instance, n: Pattern = narrowed) -> list[Any]:
+                return list(call(p, n))  # a lazy answer is read on the plugin's thread too
+
             try:
-                with calling(slot, instance):
-                    return slot, narrowed, list(call(instance, narrowed))
-            except SecretNotFoundError:
-                return slot, narrowed, []
+                pending.append((slot, narrowed, roster.begin(slot, instance, asked)))
             except Exception as exc:  # noqa: BLE001 - isolate each plugin's failure
-                return slot, narrowed, exc
-
-        if len(targets) <= 1:
-            return [one(t) for t in targets]
-        from concurrent.futures import ThreadPoolExecutor  # only when plugins are asked at once
-
-        token: AbandonToken | None = getattr(_calls_here, "token", None)
-
-        def asked(target: tuple[_Slot, Pattern]) -> tuple[_Slot, Pattern, Any]:
-            # The caller's abandon token follows it onto the fan-out's threads.
-            if token is None:
-                return one(target)
-            result: tuple[_Slot, Pattern, Any] = under_token(token, lambda: one(target))
-            return result
-
-        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            return list(pool.map(asked, targets))
-
-    def _record_failure(self, slot: _Slot, exc: BaseException) -> str:
-        """Persist a plugin failure; a fatal one crashes it.  Returns the message to report."""
-        message = describe(exc)
-        if isinstance(exc, FatalPluginError):
-            update_run_state(slot.name, lambda s: _set(s, RunStatus.CRASHED, message))
-            if slot.instance is not None:
-                _stop_quietly(slot.instance)
-                slot.instance = None
-        elif slot.instance is None:
-            # A start that failed without being fatal: count it; give up after a few.
-            def count(state: RunState) -> None:
-                state.failures += 1
-                if state.failures >= MAX_START_FAILURES:
-                    gave_up = f"{message} (gave up after {state.failures} tries)"
-                    _set(state, RunStatus.RETRIES_EXCEEDED, gave_up)
-                else:
-                    _set(state, RunStatus.STOPPED, message)
-
-            update_run_state(slot.name, count)
-        return message
-
-    def _status(self, slot: _Slot, state: RunState) -> PluginStatus:
-        if slot.load_error:
-            status, message = RunStatus.CRASHED, slot.load_error
-        elif not slot.enabled:
-            status, message = RunStatus.DISABLED, ""
-        elif slot.instance is not None:
-            status, message = RunStatus.RUNNING, ""
-        else:
-            status, message = state.status, state.message
-        instance = slot.instance
-        storage = store_kind = ""
-        if instance is not None:
+                pending.append((slot, narrowed, exc))
+        out: list[tuple[PluginSlot, Pattern, Any]] = []
+        for slot, narrowed, begun in pending:
+            if isinstance(begun, BaseException):
+                out.append((slot, narrowed, begun))
+                continue
             try:
-                storage = instance.storage()
-                if isinstance(instance, KnowsStoreKind):
-                    store_kind = instance.store_kind()
-            except DockerPassError as exc:
-                storage = f"unavailable: {exc}"
-        cls = self._factories.get(slot.name)
-        version = getattr(instance or cls, "version", "") if (instance or cls) else ""
-        if not version and not slot.load_error and slot.spec:
-            version = str(getattr(self._class_for(slot), "version", ""))
-        return PluginStatus(
-            name=slot.name,
-            version=str(version),
-            status=status,
-            configurable=slot.configurable,
-            enabled=slot.enabled,
-            pattern=slot.pattern.value if slot.pattern else "",
-            message=message,
-            storage=storage,
-            capabilities=slot.capabilities,
-            changed_at=state.changed_at,
-            store_kind=store_kind,
-        )
+                out.append((slot, narrowed, begun.outcome()))
+            except SecretNotFoundError:
+                out.append((slot, narrowed, []))
+            except Exception as exc:  # noqa: BLE001 - isolate each plugin's failure
+                out.append((slot, narrowed, exc))
+        return out
 
 
 #: The sort order of a listing: by ID, then by provider.
 _BY_ID_THEN_PROVIDER = attrgetter("id.value", "provider")
 #: Every ID in the reserved realm starts so (a cheap test before the pattern's).
 _RESERVED_PREFIX = INTERNAL_REALM.value.removesuffix("/**")
-
-
-class CallAbandonedError(DockerPassError):
-    """Raised in an engine call whose caller stopped waiting (the daemon answered its request
-    at its deadline) before it reached its plugin: it never calls the plugin late."""
-
-
-class AbandonToken:
-    """Set ``abandoned`` when nobody waits for the engine call running under this token any
-    more (:func:`under_token`); a call still waiting for its plugin then gives up."""
-
-    __slots__ = ("abandoned",)
-
-    def __init__(self) -> None:
-        self.abandoned = False
-
-
-_calls_here = _thread._local()
-#: Seconds between checks, while waiting for a plugin's turn, whether the caller gave up.
-_TURN_POLL = 0.05
-
-
-def under_token(token: AbandonToken, work: Callable[[], Any]) -> Any:
-    """Run ``work`` (on this thread) so that :func:`calling` sees ``token``."""
-    _calls_here.token = token
-    try:
-        return work()
-    finally:
-        _calls_here.token = None
-
-
-class _Serialised:
-    """Holds a slot's call lock for one call into a plugin that is not ``concurrent``."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self, lock: Any) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        token: AbandonToken | None = getattr(_calls_here, "token", None)
-        lock = self._lock
-        if lock is not None:
-            if token is None:
-                lock.acquire()
-            else:
-                while not lock.acquire(True, _TURN_POLL):
-                    if token.abandoned:
-                        raise CallAbandonedError("the request was abandoned")
-        if token is not None and token.abandoned:
-            if lock is not None:
-                lock.release()
-            raise CallAbandonedError("the request was abandoned")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
-
-
-def calling(slot: _Slot, instance: object) -> _Serialised:
-    """Around each call into a plugin: one call at a time unless the plugin's class says
-    ``concurrent = True`` (it may be called from several threads at once, as the keychain
-    plugin, whose stores lock what they share).  Plugins that say nothing are called one at
-    a time, as they were written to be (a D-Bus connection, an ``op`` session); a slow call
-    then delays only calls to that same plugin.  A call whose caller gave up
-    (:class:`AbandonToken`) never reaches the plugin."""
-    return _Serialised(None if getattr(type(instance), "concurrent", False) else slot.calls)
 
 
 def _listed(
@@ -761,47 +458,3 @@ def _classes(engine: Engine) -> dict[str, Any]:
         except DockerPassError:
             continue  # a plugin that cannot load is no alternative
     return out
-
-
-def settings_fingerprint(section: Mapping[str, Any]) -> str:
-    """A short digest of a plugin's settings (no setting is a secret, but keep state small)."""
-    import hashlib  # only when a crash is recorded or checked
-    import json
-
-    canonical = json.dumps(section, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def _config_file() -> str:
-    import os
-
-    from docker_pass.core.config import CONFIG_FILE
-    from docker_pass.core.store import xdg_path
-
-    return os.path.join(xdg_path("config"), CONFIG_FILE)
-
-
-def _set(
-    state: RunState, status: RunStatus, message: str, cause: str = "", settings: str = ""
-) -> None:
-    state.status = status
-    state.message = message
-    state.cause = cause
-    state.settings = settings
-
-
-def _running(state: RunState) -> None:
-    _set(state, RunStatus.RUNNING, "")
-    state.failures = 0
-
-
-def _clear(state: RunState) -> None:
-    _set(state, RunStatus.STOPPED, "")
-    state.failures = 0
-
-
-def _stop_quietly(plugin: Plugin) -> None:
-    try:
-        plugin.stop()
-    except Exception:  # noqa: BLE001 - stopping must not fail the command that is ending
-        return

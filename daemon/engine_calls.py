@@ -3,9 +3,11 @@ waiting for one.
 
 A plugin can hang (a 1Password prompt nobody answers).  :class:`EngineCalls` runs engine calls
 on daemon threads; each plugin that is not ``concurrent`` is called one request at a time (the
-engine holds its lock), so a slow plugin delays only requests that need it.  A request whose
-deadline passes is answered at once while its call keeps its thread (a hung plugin cannot be
-interrupted), and a call still queued is dropped.  The event loop never waits for the engine,
+engine holds its turn), so a slow plugin delays only requests that need it, and each plugin
+call ends for the engine at the plugin's deadline (:mod:`docker_pass.core.plugin_calls`: the
+call itself runs on, on a thread of its own).  A request whose deadline passes first is
+answered at once, its engine thread stops waiting for the plugin, and a call still queued is
+dropped.  The event loop never waits for the engine,
 so ``GetVersion`` always answers, and on shutdown every waiting request is answered
 ``unavailable`` instead of holding the stop up.  The threads are daemon threads, so a plugin
 that never returns cannot keep the process alive after ``engine stop``.
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
-from docker_pass.core.engine import AbandonToken, under_token
+from docker_pass.core.plugin_calls import AbandonToken, under_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -105,7 +107,7 @@ class EngineCalls:
                 token.abandoned = True  # still waiting for its plugin's turn: it gives up
                 log.warning(
                     "a request was answered while its engine call still runs (a plugin has "
-                    "not returned); calls to that plugin wait until it does"
+                    "not returned); calls to that plugin wait for it, at most its deadline"
                 )
 
     def stop_waiting(self) -> None:

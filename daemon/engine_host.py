@@ -17,18 +17,20 @@ import asyncio
 import logging
 import threading
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from docker_pass.core.config import config_path
-from docker_pass.core.engine import Engine, calling
+from docker_pass.core.engine import Engine
+from docker_pass.core.errors import DockerPassError
 from docker_pass.core.generations import Generations, file_signature
 from docker_pass.core.registry import plugin_specs
+from docker_pass.core.state import state_path
 from docker_pass.daemon.engine_calls import EngineCalls
 from docker_pass.daemon.limits import ENGINE_CLOSE_TIMEOUT
 from docker_pass.daemon.protocol import connect_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from docker_pass.core.generations import Signature
     from docker_pass.core.plugin import Plugin
@@ -46,44 +48,60 @@ class WarmEngine(Engine):
     """An engine that keeps its plugins up and refreshes the ones that can be refreshed.
 
     A plugin that can keep values warm (``keep_values_warm()``: the keychain plugin on the file
-    store, whose key the daemon holds anyway) is asked to once it has started.
+    store, whose key the daemon holds anyway) is asked to once it has started (within its
+    start's deadline).
     """
 
-    def _start(self, slot: Any) -> Plugin | None:
-        instance = super()._start(slot)
-        keep = getattr(instance, "keep_values_warm", None)
-        if callable(keep):
-            keep()
-        return instance
+    def __init__(
+        self,
+        specs: dict[str, str] | None = None,
+        factories: Mapping[str, Callable[[], Plugin]] | None = None,
+    ) -> None:
+        super().__init__(specs, factories)
+        self._roster.on_started = _keep_values_warm
 
     def refresh_plugins(self) -> list[str]:
         """Call ``refresh()`` on every running plugin that has one; return their names.
 
-        A failure is recorded exactly as a failed request would be (a fatal one crashes the
-        plugin for every client), and never stops the others from refreshing.
+        A failure, or a refresh past the plugin's deadline, is recorded exactly as a failed
+        request would be (a fatal one crashes the plugin for every client), and never stops
+        the others from refreshing.
         """
+        roster = self._roster
         refreshed = []
-        for slot in self._slots.values():
-            refresh = getattr(slot.instance, "refresh", None)
-            if not callable(refresh):
+        for slot in roster.slots.values():
+            instance = slot.instance
+            refresh = getattr(instance, "refresh", None)
+            if instance is None or not callable(refresh):
                 continue
             try:
-                with calling(slot, slot.instance):
-                    refresh()
+                roster.call(slot, instance, refresh)
             except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
-                message = self._record_failure(slot, exc)
+                message = roster.record_failure(slot, exc)
                 log.warning("plugin %s: refresh failed: %s", slot.name, message)
                 continue
             refreshed.append(slot.name)
         return refreshed
 
 
+def _keep_values_warm(instance: Plugin) -> None:
+    """Ask a plugin that can to keep values warm; it still serves (cold) if it cannot, so
+    this is no failed start (three of those would keep the keychain down)."""
+    keep = getattr(instance, "keep_values_warm", None)
+    if callable(keep):
+        try:
+            keep()
+        except DockerPassError as exc:
+            log.warning("plugin %s: values are not kept warm: %s", instance.name, exc)
+
+
 class EngineHost:
     """Owns the daemon's engine and runs calls to it side by side on engine threads.
 
     Requests for different plugins run at once; calls to a plugin that is not ``concurrent``
-    take turns on that plugin's lock in the engine (:func:`~docker_pass.core.engine.calling`),
-    and a request whose deadline passes stops waiting (:class:`EngineCalls`).  The engine is
+    take turns on that plugin's turn in the engine, each within the plugin's deadline
+    (:mod:`docker_pass.core.plugin_calls`), and a request whose deadline passes stops waiting
+    (:class:`EngineCalls`).  The engine is
     rebuilt when the config file changes behind the daemon's back (a person edited it, or ran
     ``--no-daemon plugins enable``), so enabled flags and patterns never go stale; calls still
     running finish on the engine they started on, and the last of them closes it.
@@ -91,9 +109,13 @@ class EngineHost:
 
     def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
         self._calls = EngineCalls()
-        self._engines: Generations[Engine] = Generations(factory, _close_engine)
+        self._engines: Generations[Engine] = Generations(factory, self._close_engine)
+        #: Plugins left in a call when their engine closed (not stopped: see :meth:`close`).
+        self._left_busy: list[str] = []
         #: The config file as the engine last read or wrote it.
         self._config_seen: Signature | None = None
+        #: The run state file as the last call found it.
+        self._state_seen: Signature | None = None
         #: Calls running that write the config themselves (enable, disable): meanwhile a
         #: changed config file is ours, not a change made behind the daemon's back.
         self._writing_config = 0
@@ -145,27 +167,39 @@ class EngineHost:
         """Stop the plugins and the engine threads, waiting at most ``timeout`` seconds;
         whether they stopped.
 
-        A plugin stuck in a call keeps its thread; it is left behind rather than keeping a
-        stopping daemon alive (see :func:`~docker_pass.daemon.server.run_engine`).
+        A plugin stuck in a call keeps its thread and is not stopped under it; it is left
+        behind rather than keeping a stopping daemon alive (see
+        :func:`~docker_pass.daemon.server.run_engine`).
         """
+        self._left_busy = []  # the engine this retires is the one that counts now
         closing = self._calls.submit(self._engines.retire)
         with suppress(Exception):
             closing.result(timeout)
-        if self._calls.close(timeout):
+        if self._calls.close(timeout) and closing.done() and not self._left_busy:
             return True
+        busy = ", ".join(self._left_busy) or "a plugin"
         log.warning(
-            "a plugin call has not returned after %g s: exiting without stopping plugins",
+            "%s has not returned from a call after %g s: exiting without stopping plugins "
+            "still in a call",
+            busy,
             timeout,
         )
         return False
 
+    def _close_engine(self, engine: Engine) -> None:
+        engine.close()
+        self._left_busy.extend(engine.busy_plugins())
+
     def _run(self, work: Callable[[Engine], T], writes_config: bool) -> T:
         """``work`` on the current engine (on an engine thread)."""
         self._notice_config_change(writes_config)
+        recorded = self._state_changed()
         generation, fresh = self._engines.enter()
         try:
             if fresh:
                 generation.item.plugins()  # warm again at once, as at start
+            elif recorded:
+                generation.item.follow_recorded_crashes()
             return work(generation.item)
         finally:
             if writes_config:
@@ -173,6 +207,14 @@ class EngineHost:
                     self._writing_config -= 1
                     self._config_seen = file_signature(config_path())
             self._engines.leave(generation)
+
+    def _state_changed(self) -> bool:
+        """Whether the plugins' run state file changed since the last call (one ``stat``):
+        then a crash another process recorded is followed here too (the plugin stops)."""
+        seen = file_signature(state_path())
+        with self._watch:
+            changed, self._state_seen = seen != self._state_seen, seen
+        return changed
 
     def _notice_config_change(self, writes_config: bool) -> None:
         """Retire the engine if the config file changed behind our back since we last saw
@@ -188,7 +230,3 @@ class EngineHost:
 
 def _refresh_plugins(engine: Engine) -> list[str]:
     return engine.refresh_plugins() if isinstance(engine, WarmEngine) else []
-
-
-def _close_engine(engine: Engine) -> None:
-    engine.close()

@@ -13,6 +13,10 @@ from answering everyone else, from answering ``GetVersion``, or from stopping on
   the answer alike, and answers ``deadline_exceeded`` when it passes.
 - **Engine threads that can be abandoned** (:mod:`.engine_calls`): the event loop never
   waits for a plugin, and a request whose deadline passes is answered while its call runs on.
+- **Plugin deadlines** (:mod:`docker_pass.core.plugin_calls`): every call into a plugin ends
+  for the engine at that plugin's deadline (25 s unless configured, below the request's 30 s),
+  so a request that asked several plugins is answered with what the others found, and no
+  engine thread is held by a plugin past it.
 - **Idle connections** with no request in progress are closed :attr:`ServerLimits.idle_timeout`
   seconds after they were opened or last answered (``--idle-timeout``,
   ``engine.idle_timeout``): a client that connects and sends nothing, or half a request,

@@ -243,8 +243,9 @@ def _ignoring_exit_signals() -> Iterator[None]:
 def _exit_leaving_plugin_threads() -> None:
     """End the process now, once everything it owns is cleaned up.
 
-    A plugin call that never returns runs in a thread Python joins at exit (the engine's
-    fan-out pool is a ``ThreadPoolExecutor``), so a normal exit would wait for it forever.
+    A plugin still in a call that never returns was not stopped (not under that call), and
+    its thread is inside the plugin's code: the interpreter's finalisation would tear modules
+    down under it (or, for a thread Python joins at exit, wait for it forever).
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

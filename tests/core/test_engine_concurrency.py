@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from docker_pass.core import ID, Envelope, Pattern
-from docker_pass.core.engine import AbandonToken, Engine, under_token
+from docker_pass.core.engine import Engine
 from docker_pass.core.errors import PluginError
 from docker_pass.core.plugin import READ_ONLY
+from docker_pass.core.plugin_calls import AbandonToken, under_token
 
 if TYPE_CHECKING:
     import builtins

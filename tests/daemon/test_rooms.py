@@ -46,6 +46,12 @@ class FakeEngine:
     def close(self) -> None:
         self.closed += 1
 
+    def busy_plugins(self) -> list[str]:
+        return []
+
+    def follow_recorded_crashes(self) -> None:
+        return None
+
 
 class Engines:
     """The factory an :class:`EngineHost` builds fake engines with."""
