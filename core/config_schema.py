@@ -147,7 +147,7 @@ def plugin_setting_problem(section: dict[str, Any], name: str, where: str) -> st
         )
     from docker_pass.core.plugin_settings import SECONDS, is_seconds
 
-    for key in ("refresh_interval", "timeout"):
+    for key in ("refresh_interval", "timeout", "deadline"):
         value = section.get(key)
         if value is not None and not is_seconds(value):
             return f"config {where}: plugins.{name}.{key} must be {SECONDS}, not {shown(value)}"

@@ -97,7 +97,7 @@ def under_token(token: AbandonToken, work: Callable[[], Any]) -> Any:
 def plugin_timeout(config: Mapping[str, Any]) -> float:
     """Every plugin's deadline: ``$DOCKER_PASS_PLUGIN_TIMEOUT``, else ``engine.plugin_timeout``
     of the config file (checked when it was loaded), else :data:`DEFAULT_PLUGIN_TIMEOUT`.
-    A plugin's own ``plugins.NAME.timeout`` wins over it (:func:`timeout_of`)."""
+    A plugin's own ``plugins.NAME.deadline`` wins over it (:func:`deadline_of`)."""
     raw = os.environ.get(TIMEOUT_ENV, "").strip()
     if raw:
         try:
@@ -112,17 +112,22 @@ def plugin_timeout(config: Mapping[str, Any]) -> float:
     return float(configured) if configured else DEFAULT_PLUGIN_TIMEOUT
 
 
-def timeout_of(section: Mapping[str, Any], default: float) -> float:
-    """Plugin deadline from its section of the config file: ``timeout`` (checked before the
-    plugin loads; 0 means the default), else ``default``."""
-    own = section.get("timeout")
+def deadline_of(section: Mapping[str, Any], default: float) -> float:
+    """A plugin's deadline from its section of the config file: ``deadline`` (checked before
+    the plugin loads; 0 means the default), else ``default``.
+
+    Not ``timeout``: that is a plugin's own setting for each thing it does (each ``op`` call,
+    each HTTP request), which a call made of several may exceed; the deadline bounds the whole
+    call, and a plugin's own timeout, when shorter, fails first with its own words.
+    """
+    own = section.get("deadline")
     return float(own) if own else default
 
 
 class PluginLine:
     """One plugin's calls: its deadline, its turn, and its calls still running.
 
-    ``seconds`` is set by the engine from the settings (:func:`timeout_of`).
+    ``seconds`` is set by the engine from the settings (:func:`deadline_of`).
     """
 
     __slots__ = ("_guard", "_holder", "_running", "_turn", "name", "seconds")

@@ -26,7 +26,12 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.ids import Pattern
 from docker_pass.core.plugin import Capability, KnowsStoreKind, Plugin, capabilities_of
-from docker_pass.core.plugin_calls import PluginLine, PluginTimeoutError, plugin_timeout, timeout_of
+from docker_pass.core.plugin_calls import (
+    PluginLine,
+    PluginTimeoutError,
+    deadline_of,
+    plugin_timeout,
+)
 from docker_pass.core.registry import load_plugin_class
 from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import (
@@ -211,7 +216,7 @@ class Roster:
         if problem:
             slot.load_error, slot.load_cause = problem, CONFIG_CAUSE
             return
-        slot.line.seconds = timeout_of(settings, self._timeout)
+        slot.line.seconds = deadline_of(settings, self._timeout)
         override = settings.get("pattern")
         if override is not None and slot.pattern is not None:
             try:

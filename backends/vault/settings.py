@@ -43,6 +43,7 @@ NOT_SET_UP = f"the vault plugin is not set up: run: {TOKEN_EXAMPLE}"
 #: A CA certificate bundle is kilobytes; Debian's whole bundle is ~200 KiB.
 CA_CERT_LIMIT = 4 * 1024 * 1024
 
+
 def settings_from_config(section: PluginSettings) -> VaultSettings:
     """The plugin's :class:`VaultSettings` from its section of the config file."""
     address = section.text("address")

@@ -390,7 +390,7 @@ def test_a_plugins_own_timeout_wins_over_the_engines(
     gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(TIMEOUT_ENV)
-    write_config({"engine": {"plugin_timeout": 30}, "plugins": {"hanging": {"timeout": 0.3}}})
+    write_config({"engine": {"plugin_timeout": 30}, "plugins": {"hanging": {"deadline": 0.3}}})
     with engine_of(HangingPlugin) as engine:
         elapsed, error = timed(lambda: engine.get(ID("a/b"), plugin="hanging"))
         assert within_deadline(elapsed, 0.3), elapsed
