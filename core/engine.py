@@ -60,7 +60,6 @@ from docker_pass.core.state import (
     set_enabled,
     update_run_state,
 )
-from docker_pass.core.writable import able_plugins
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -327,6 +326,8 @@ class Engine:
                     f"plugin {name} cannot list its secrets: ask for an ID "
                     f"(docker pass get ID --plugin {name})"
                 )
+            from docker_pass.core.writable import able_plugins  # an error path only
+
             raise ReadOnlyError(
                 f"plugin {name} is read-only: it cannot {verb} secrets "
                 f"({able_plugins(_classes(self), self._roster.config, capability)})"

@@ -85,6 +85,8 @@ def choose_store() -> StoreChoice:
 CHOICE_FILE = "storage-choice"
 #: More than the two lines auto writes (a kind and a reason) ever take.
 CHOICE_LIMIT = 64 * 1024
+#: The longest reason shown from the storage-choice file (ours are one short clause).
+CHOICE_REASON_LIMIT = 200
 
 
 def choice_path() -> str:
@@ -104,9 +106,14 @@ def _recorded_choice() -> StoreChoice | None:
         return None  # none recorded (or unreadable): decide afresh
     if kind not in ("secret-service", "file"):
         return None
-    from docker_pass.core.outside import clean_outside
+    reason = reason.strip()
+    if not reason.isprintable() or len(reason) > CHOICE_REASON_LIMIT:
+        # Not what we write: shown only through the outside-text gate (``get`` never shows it,
+        # and never pays for that module).
+        from docker_pass.core.outside import clean_outside
 
-    reason = clean_outside(reason) or "chosen earlier"  # the file's words, shown as they are
+        reason = clean_outside(reason, CHOICE_REASON_LIMIT)
+    reason = reason or "chosen earlier"
     # Where the choice is recorded (to let auto decide again) is the README's to say.
     return StoreChoice(kind, f"auto: {reason}; kept from an earlier run")
 
