@@ -60,6 +60,7 @@ from docker_pass.core.state import (
     set_enabled,
     update_run_state,
 )
+from docker_pass.core.versions import UNVERSIONED, is_versioned
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -175,34 +176,52 @@ class Engine:
         metadata: Mapping[str, str],
         *,
         plugin: str = KEYCHAIN_PLUGIN,
+        expected_version: str | None = None,
     ) -> Saved:
-        """Create or replace a secret in ``plugin`` (which must be writable)."""
+        """Create or replace a secret in ``plugin`` (which must be writable).
+
+        ``expected_version`` (:mod:`docker_pass.core.versions`): ``None`` writes blind; a
+        token or ``NO_SECRET`` makes the plugin refuse with
+        :class:`~docker_pass.core.errors.VersionConflictError` unless the stored secret is
+        that version (an unversioned plugin cannot check, and says so).
+        """
         slot, instance = self._capable(plugin, Capability.WRITE, "write")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
+        check = _version_check(slot.name, instance, expected_version, "save")
 
-        def check_and_write() -> bool:  # one call: the check and the write as one step
+        def check_and_write() -> tuple[bool, str]:  # one call: the check and the write
             replaced = bool(instance.list(Pattern(id_.value)))
-            instance.save(id_, value, metadata)
-            return replaced
+            version = instance.save(id_, value, metadata, **check)
+            return replaced, version or ""
 
         try:
-            replaced = self._roster.call(slot, instance, check_and_write)
+            replaced, version = self._roster.call(slot, instance, check_and_write)
         except FatalPluginError as exc:
             self._roster.record_failure(slot, exc)
             raise
-        return Saved(id_, slot.name, replaced)
+        return Saved(id_, slot.name, replaced, version)
 
     def remove(
-        self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN, purge_versions: bool = False
+        self,
+        ids: Sequence[ID],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+        purge_versions: bool = False,
+        expected_versions: Mapping[ID, str] | None = None,
     ) -> Removal:
         """Remove each of ``ids`` from ``plugin``; one failure does not stop the others.
 
         ``purge_versions``: also every older version (a plugin that keeps versions says so
         with a ``purge`` method: the vault plugin); refused for the others.
+        ``expected_versions``: an ID found there is removed only if it is still that version
+        (its outcome is the conflict's message otherwise).
         """
         slot, instance = self._capable(plugin, Capability.DELETE, "delete")
         assert isinstance(instance, WritablePlugin)  # noqa: S101 - _capable checked it
-        delete: Callable[[ID], bool] = instance.delete
+        if expected_versions:
+            for expected in expected_versions.values():
+                _version_check(slot.name, instance, expected, "remove")
+        delete: Callable[..., bool] = instance.delete
         if purge_versions:
             purge = getattr(instance, "purge", None)
             if not callable(purge):
@@ -214,8 +233,10 @@ class Engine:
             delete = purge
         outcomes: list[tuple[ID, str]] = []
         for id_ in ids:
+            wanted = (expected_versions or {}).get(id_)
+            check = {} if wanted is None else {"expected_version": wanted}
             try:
-                existed = self._roster.call(slot, instance, partial(delete, id_))
+                existed = self._roster.call(slot, instance, partial(delete, id_, **check))
             except DockerPassError as exc:
                 if isinstance(exc, FatalPluginError):
                     self._roster.record_failure(slot, exc)
@@ -447,6 +468,19 @@ def plugin_spec(name: str) -> str:
     if name not in specs:
         raise UnknownPluginError(name, list(specs))
     return specs[name]
+
+
+def _version_check(name: str, instance: object, expected: str | None, verb: str) -> dict[str, str]:
+    """The keyword that asks plugin ``name`` to check a version (none for a blind write);
+    a plugin that keeps no versions cannot, and a caller asking it is told so."""
+    if expected is None:
+        return {}
+    if not is_versioned(instance):
+        raise UsageError(
+            f"plugin {name} keeps no versions ({UNVERSIONED}): it cannot {verb} only if the "
+            "secret is unchanged; do it without a version"
+        )
+    return {"expected_version": expected}
 
 
 def _classes(engine: Engine) -> dict[str, Any]:

@@ -97,6 +97,34 @@ class PromptDismissedError(StoreError):
     """Raised when the person dismissed (or let time out) an unlock or authorization prompt."""
 
 
+class VersionConflictError(DockerPassError):
+    """Raised by a write that names the version it expects (see
+    :mod:`docker_pass.core.versions`) when the stored secret is another: changed, created or
+    removed since it was read.  Nothing was written.  ``found`` is the version there now
+    (``versions.NO_SECRET`` when there is none, ``""`` when the plugin cannot say);
+    ``changed_at`` (POSIX seconds) and ``changed_by`` say when and by what, where the plugin
+    knows.  The message never holds a value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        id_: str = "",
+        provider: str = "",
+        expected: str = "",
+        found: str = "",
+        changed_at: float | None = None,
+        changed_by: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.id = id_
+        self.provider = provider
+        self.expected = expected
+        self.found = found
+        self.changed_at = changed_at
+        self.changed_by = changed_by
+
+
 class ReadOnlyError(DockerPassError):
     """Raised when a write is asked of a plugin that only reads (for example 1Password)."""
 

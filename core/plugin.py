@@ -139,18 +139,27 @@ class KnowsStoreKind(Protocol):
 
 @runtime_checkable
 class WritablePlugin(Plugin, Protocol):
-    """A plugin that also reads one secret, stores and removes secrets (``docker-pass``)."""
+    """A plugin that also reads one secret, stores and removes secrets (``docker-pass``).
+
+    A plugin that keeps versions declares ``versioned = True``
+    (:mod:`docker_pass.core.versions`): its ``get`` puts the version in the envelope, and
+    ``save`` and ``delete`` take ``expected_version`` (``None``: a blind write) and raise
+    :class:`~docker_pass.core.errors.VersionConflictError` when the stored secret is not that
+    version, comparing under their own write lock.  An unversioned plugin is never passed one.
+    """
 
     def get(self, id_: ID) -> Envelope:
-        """One secret with its value; raise ``SecretNotFoundError``."""
+        """One secret with its value (and version); raise ``SecretNotFoundError``."""
         ...
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Create or replace a secret."""
+    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> str | None:
+        """Create or replace a secret; its new version (``""`` or ``None``: not known).  A
+        versioned plugin also takes ``expected_version=``."""
         ...
 
     def delete(self, id_: ID) -> bool:
-        """Remove a secret; whether it existed."""
+        """Remove a secret; whether it existed.  A versioned plugin also takes
+        ``expected_version=``."""
         ...
 
 

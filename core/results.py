@@ -208,17 +208,20 @@ class Listing(FrozenValue):
 
 
 class Saved(FrozenValue):
-    """A secret that ``set`` stored: where, and whether it replaced one."""
+    """A secret that ``set`` stored: where, whether it replaced one, and its new version
+    (``""`` when the plugin does not say)."""
 
-    __slots__ = ("id", "provider", "replaced")
+    __slots__ = ("id", "provider", "replaced", "version")
     id: ID
     provider: str
     replaced: bool
+    version: str
 
-    def __init__(self, id_: ID, provider: str, replaced: bool) -> None:
+    def __init__(self, id_: ID, provider: str, replaced: bool, version: str = "") -> None:
         self._set("id", id_)
         self._set("provider", provider)
         self._set("replaced", replaced)
+        self._set("version", version)
 
     def __repr__(self) -> str:
         return f"Saved({self.id.value!r}, {self.provider!r}, replaced={self.replaced})"
