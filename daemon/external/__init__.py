@@ -1,0 +1,7 @@
+"""Hosting external plugins: programs built with Docker's plugin SDK that the engine runs.
+
+Such a plugin either dials the engine's socket and asks ``GET /hijack`` to turn its connection
+into a raw stream, or is started by the engine with one end of a socketpair as fd 3.  Either way
+the stream then carries :mod:`.yamux` (hashicorp/yamux, with the engine as the yamux server), and
+HTTP/1.1 Connect calls flow over its streams both ways.  This package holds what that needs.
+"""
