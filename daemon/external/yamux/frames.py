@@ -56,8 +56,9 @@ class Flag(IntFlag):
     RST = 0x8
 
 
-#: Every flag bit that has a meaning.
-KNOWN_FLAGS = Flag.SYN | Flag.ACK | Flag.FIN | Flag.RST
+#: Every flag bit that has a meaning (a plain int: ``~`` on an IntFlag would drop the bits
+#: outside the ones it defines, the very bits to look for).
+KNOWN_FLAGS = int(Flag.SYN | Flag.ACK | Flag.FIN | Flag.RST)
 
 
 class GoAwayCode(IntEnum):

@@ -372,12 +372,17 @@ class Session:
             if kind is FrameType.DATA and length:
                 await self._read_payload(length, _drop)
             return
+        # Data in a frame after the peer's FIN is dropped (hashicorp/yamux would buffer it);
+        # data in the frame that carries the FIN is the stream's last.
+        late = stream._remote_closed
         stream._on_flags(flags)
         if kind is FrameType.WINDOW_UPDATE:
             stream._on_window_update(length)
         elif length:
             stream._take_window(length)
-            await self._read_payload(length, stream._feed)
+            await self._read_payload(length, stream._drop if late else stream._feed)
+        if Flag.FIN in flags:
+            stream._on_fin()
 
     def _incoming(self, stream_id: int) -> None:
         """The peer opens ``stream_id``: queue it for accept, or reset it when full."""

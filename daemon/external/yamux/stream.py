@@ -302,20 +302,25 @@ class Stream:
         return data
 
     def _on_flags(self, flags: Flag) -> None:
-        """Apply a stream frame's flags (before its data, as hashicorp/yamux does)."""
+        """Apply a stream frame's ACK and RST (before its data, as hashicorp/yamux does)."""
         if Flag.ACK in flags and self._syn_pending:
             self._syn_pending = False
             self._session._established(self)
-        if Flag.FIN in flags:
-            if self._remote_closed:
-                raise ProtocolError(f"a second FIN on stream {self._id}")
-            self._remote_closed = True
-            self._readable.fire()
-            self._changed()
-            if self._fin_sent:
-                self._end(None)
         if Flag.RST in flags:
             self._end(StreamResetError(f"stream {self._id} was reset by the peer"), reset=True)
+
+    def _on_fin(self) -> None:
+        """The peer's FIN, applied after the data of its frame is all in (a reader must not
+        see EOF while the payload before it is still on its way)."""
+        if self._finished:
+            return
+        if self._remote_closed:
+            raise ProtocolError(f"a second FIN on stream {self._id}")
+        self._remote_closed = True
+        self._readable.fire()
+        self._changed()
+        if self._fin_sent:
+            self._end(None)
 
     def _take_window(self, length: int) -> None:
         """Count ``length`` incoming bytes against what we advertised, or raise."""
@@ -329,13 +334,17 @@ class Stream:
         """Bytes of a DATA frame, already counted by :meth:`_take_window`."""
         if self._reset:
             return
-        if self._discarding or self._remote_closed:
-            # Nobody reads them (or they came after the peer's own FIN): count them consumed.
-            self._update_window()
+        if self._discarding:
+            self._drop(chunk)
             return
         self._recv_buf += chunk
         self._readable.fire()
         self._changed()
+
+    def _drop(self, _chunk: bytes) -> None:
+        """Bytes nobody will read (or that came after the peer's own FIN): counted as read,
+        so the window goes back to the peer."""
+        self._update_window()
 
     def _on_window_update(self, delta: int) -> None:
         # Clamped: a window past 2**32 - 1 cannot be expressed, and a peer's claim of one
