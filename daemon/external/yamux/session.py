@@ -481,7 +481,11 @@ class Session:
         self._pings.clear()
         self._accept_signal.fire()
         self._capacity_signal.fire()
-        self._writer.close()
+        if self.output_buffered > self._output_limit:
+            # Jammed (the peer does not read): it would not flush, so it is not waited for.
+            self._writer.transport.abort()
+        else:
+            self._writer.close()
         current = asyncio.current_task()
         for task in self._tasks:
             if task is not current:

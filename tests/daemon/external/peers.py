@@ -127,7 +127,8 @@ class RawPeer:
         return frames
 
     def close(self) -> None:
-        self.writer.close()
+        """Drop the connection (a raw peer does not wait for its output to flush)."""
+        self.writer.transport.abort()
 
 
 @contextlib.asynccontextmanager
