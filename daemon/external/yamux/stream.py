@@ -96,7 +96,7 @@ class Stream:
         self._write_paused = False
         self._writable = Signal()
         self._local_closed = False  # close() was called
-        self._fin_pending = False  # FIN goes with the last buffered byte
+        self._fin_pending = False  # FIN goes out after the last buffered byte
         self._fin_sent = False
         # An outbound stream waits for the peer's ACK (or RST); an inbound one for accept.
         self._syn_pending = outbound
@@ -235,7 +235,7 @@ class Stream:
             return
         self._local_closed = True
         if self._send_buf:
-            self._fin_pending = True  # the sender sets FIN on the frame with the last byte
+            self._fin_pending = True  # the sender sends FIN after the last byte
             return
         self._session._send_control(FrameType.WINDOW_UPDATE, Flag.FIN, self._id, 0)
         self._after_fin()
@@ -364,15 +364,16 @@ class Stream:
         chunk = bytes(self._send_buf[:n])
         del self._send_buf[:n]
         self._send_window -= n
-        flags = Flag.NONE
-        if self._fin_pending and not self._send_buf:
-            flags = Flag.FIN
-        frame = encode_header(FrameType.DATA, flags, self._id, n) + chunk
+        frame = encode_header(FrameType.DATA, Flag.NONE, self._id, n) + chunk
         if self._write_paused and len(self._send_buf) <= self._low_water:
             self._write_paused = False
             self._writable.fire()
             self._changed()
-        if flags:
+        if self._fin_pending and not self._send_buf:
+            # The FIN goes in a WINDOW_UPDATE of its own after the last data, as
+            # hashicorp/yamux sends it: a Go reader that gets FIN on a DATA frame can see
+            # EOF before that frame's payload (it applies the flags first, then copies).
+            frame += encode_header(FrameType.WINDOW_UPDATE, Flag.FIN, self._id, 0)
             self._fin_pending = False
             self._after_fin()
         return frame

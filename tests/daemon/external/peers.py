@@ -12,7 +12,7 @@ import contextlib
 import socket
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from docker_pass.daemon.external.yamux import Session, SessionConfig
+from docker_pass.daemon.external.yamux import Session, SessionClosedError, SessionConfig
 from docker_pass.daemon.external.yamux.frames import (
     HEADER_SIZE,
     Flag,
@@ -25,10 +25,12 @@ from docker_pass.daemon.external.yamux.frames import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine
 
+    from docker_pass.daemon.external.yamux import Stream
+
 T = TypeVar("T")
 
 #: A bound on a whole test (a hang fails it), not a speed figure.
-TEST_BOUND = 120.0
+TEST_BOUND = 60.0
 #: Sessions in tests ping only when a test asks (keepalive tests set their own).
 QUIET = SessionConfig(keepalive_interval=None)
 
@@ -73,6 +75,52 @@ async def session_pair(
     finally:
         await client.close()
         await server.close()
+
+
+async def echo_once(stream: Stream) -> None:
+    """Send back everything until EOF, then half-close."""
+    while chunk := await stream.read(1 << 16):
+        stream.write(chunk)
+        await stream.drain()
+    stream.close()
+
+
+async def send_and_receive(stream: Stream, payload: bytes) -> bytes:
+    """Write ``payload`` (in pieces, draining), half-close, and read the answer to EOF."""
+
+    async def send() -> None:
+        for start in range(0, len(payload), 100_000):
+            stream.write(payload[start : start + 100_000])
+            await stream.drain()
+        stream.close()
+
+    sending = asyncio.create_task(send())
+    answer = await stream.read()
+    await sending
+    return answer
+
+
+async def echo_server(session: Session) -> None:
+    """Echo every stream the peer opens, until the session closes."""
+    tasks: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            stream = await session.accept_stream()
+            task = asyncio.create_task(echo_once(stream))
+            tasks.add(task)
+            # An echo cut off by the session's end fails; that is no news to the test.
+            task.add_done_callback(_retire(tasks))
+    except SessionClosedError:
+        return
+
+
+def _retire(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def retire(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    return retire
 
 
 class RawPeer:
@@ -156,4 +204,14 @@ def is_type(kind: FrameType, flags: Flag | None = None) -> Callable[[Frame], boo
     return wanted
 
 
-__all__ = ["HEADER_SIZE", "QUIET", "RawPeer", "eventually", "raw_pair", "run", "session_pair"]
+__all__ = [
+    "HEADER_SIZE",
+    "QUIET",
+    "RawPeer",
+    "echo_server",
+    "eventually",
+    "raw_pair",
+    "run",
+    "send_and_receive",
+    "session_pair",
+]

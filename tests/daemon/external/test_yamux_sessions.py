@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,46 +17,15 @@ from docker_pass.daemon.external.yamux import (
     StreamResetError,
 )
 from docker_pass.daemon.external.yamux.frames import INITIAL_WINDOW, Flag, FrameType
-from tests.daemon.external.peers import QUIET, eventually, raw_pair, run, session_pair
-
-if TYPE_CHECKING:
-    from docker_pass.daemon.external.yamux import Session, Stream
-
-
-async def echo_once(stream: Stream) -> None:
-    """Send back everything until EOF, then half-close."""
-    while chunk := await stream.read(1 << 16):
-        stream.write(chunk)
-        await stream.drain()
-    stream.close()
-
-
-async def send_and_receive(stream: Stream, payload: bytes) -> bytes:
-    """Write ``payload`` (in pieces, draining), half-close, and read the answer to EOF."""
-
-    async def send() -> None:
-        for start in range(0, len(payload), 100_000):
-            stream.write(payload[start : start + 100_000])
-            await stream.drain()
-        stream.close()
-
-    sending = asyncio.create_task(send())
-    answer = await stream.read()
-    await sending
-    return answer
-
-
-async def echo_server(session: Session) -> None:
-    """Echo every stream the peer opens, until the session closes."""
-    tasks: set[asyncio.Task[None]] = set()
-    try:
-        while True:
-            stream = await session.accept_stream()
-            task = asyncio.create_task(echo_once(stream))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-    except SessionClosedError:
-        return
+from tests.daemon.external.peers import (
+    QUIET,
+    echo_server,
+    eventually,
+    raw_pair,
+    run,
+    send_and_receive,
+    session_pair,
+)
 
 
 def test_the_client_opens_odd_streams_and_the_server_accepts_them() -> None:
