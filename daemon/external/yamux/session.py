@@ -1,18 +1,13 @@
 """A yamux session: many :class:`Stream` s over one asyncio connection.
 
-One task reads frames (:meth:`Session._read_loop`), one sends the streams' data
-(:meth:`Session._send_loop`), one pings when keepalive is on.  Control frames (SYN, ACK, FIN,
-RST, WINDOW_UPDATE, PING answers, GO_AWAY) are 12 bytes each and written at once, in order.
+One task reads frames (:mod:`.reading`) and acts on them, one sends the streams' data
+(:mod:`.writing`), one pings when keepalive is on.
 
-Nothing grows with what the peer sends:
-
-- a stream buffers at most the window we advertised (a peer that sends more is cut off with
-  GO_AWAY, protocol error), and a DATA frame for a stream we do not know is read and dropped;
-- the peer's new streams past :attr:`SessionConfig.max_streams` or past the accept backlog
-  are reset, not queued;
-- our own output is bounded too: the sender waits for the connection to drain between frames,
-  and when control frames pile up (a peer that pings or opens streams but never reads) the
-  reader stops reading until they drain, so the peer is slowed by its own kernel buffers.
+Nothing grows with what the peer sends: a stream buffers at most the window we advertised (a
+peer that sends more is cut off with GO_AWAY, protocol error); a DATA frame for a stream we do
+not know is read and dropped; the peer's new streams past :attr:`SessionConfig.max_streams` or
+past the accept backlog are reset, not queued; and when our output piles up (a peer that pings
+or opens streams but never reads) the reader stops reading until it drains.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from docker_pass.daemon.external.yamux.config import SessionConfig
 from docker_pass.daemon.external.yamux.errors import (
-    FrameTimeoutError,
     KeepaliveTimeoutError,
     ProtocolError,
     RemoteGoAwayError,
@@ -33,29 +27,21 @@ from docker_pass.daemon.external.yamux.errors import (
     StreamsExhaustedError,
 )
 from docker_pass.daemon.external.yamux.frames import (
-    HEADER_SIZE,
     MAX_UINT32,
     SESSION_ID,
     Flag,
     FrameType,
     GoAwayCode,
     Header,
-    decode_header,
-    encode_header,
 )
+from docker_pass.daemon.external.yamux.reading import FrameReader
 from docker_pass.daemon.external.yamux.stream import Signal, Stream
+from docker_pass.daemon.external.yamux.writing import FrameWriter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from types import TracebackType
 
 log = logging.getLogger("docker_pass.yamux")
-
-#: Bytes of a DATA payload read from the connection at a time.
-_READ_CHUNK = 64 * 1024
-#: Control frames that may wait in our output beyond a full data frame before the reader
-#: stops reading to let them drain.
-_CONTROL_SLACK = 64 * 1024
 
 
 class Role(Enum):
@@ -82,19 +68,18 @@ class Session:
         config: SessionConfig | None = None,
     ) -> None:
         self._loop = asyncio.get_running_loop()
-        self._reader = reader
-        self._writer = writer
         self._role = role
-        self.config = config or SessionConfig()
+        self.config = config = config or SessionConfig()
+        self._reader = FrameReader(reader, config.frame_timeout)
+        #: The connection's writing side (the streams write through it).
+        self.output = FrameWriter(writer, config.max_data_frame)
         self._next_id = 1 if role is Role.CLIENT else 2
         self._streams: dict[int, Stream] = {}
         # Ordered sets (dicts of None): removals in O(1) when a stream ends.
         self._inflight: dict[Stream, None] = {}  # opened by us, not yet ACKed by the peer
         self._backlog: dict[Stream, None] = {}  # opened by the peer, not yet accepted
-        self._ready: dict[Stream, None] = {}  # have data and window: the sender's round
         self._accept_signal = Signal()
         self._capacity_signal = Signal()
-        self._send_signal = Signal()
         self._pings: dict[int, asyncio.Future[None]] = {}
         self._ping_id = 0
         self._local_go_away = False
@@ -102,10 +87,7 @@ class Session:
         self._closing = False
         self._close_reason: Exception | None = None
         self._closed = asyncio.Event()
-        self._frame_deadline: float | None = None
         self._closer: asyncio.Task[None] | None = None
-        _low, high = writer.transport.get_write_buffer_limits()
-        self._output_limit = high + self.config.max_data_frame + HEADER_SIZE + _CONTROL_SLACK
         self._tasks = [
             asyncio.create_task(self._read_loop(), name="yamux reader"),
             asyncio.create_task(self._send_loop(), name="yamux sender"),
@@ -154,14 +136,9 @@ class Session:
         """Streams open now, both ways (those waiting to be accepted too)."""
         return len(self._streams)
 
-    @property
-    def output_buffered(self) -> int:
-        """Bytes written to the connection that it has not taken yet."""
-        return self._writer.transport.get_write_buffer_size()
-
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """The underlying connection's transport information (``socket``, ``peername``…)."""
-        return self._writer.get_extra_info(name, default)
+        return self.output.get_extra_info(name, default)
 
     async def __aenter__(self) -> Session:
         return self
@@ -228,7 +205,7 @@ class Session:
         self._pings[ping_id] = answered
         start = self._loop.time()
         try:
-            self._send_control(FrameType.PING, Flag.SYN, SESSION_ID, ping_id)
+            self.output.control(FrameType.PING, Flag.SYN, SESSION_ID, ping_id)
             await self._backpressure()
             await answered
         finally:
@@ -241,7 +218,7 @@ class Session:
         if self._closing or self._local_go_away:
             return
         self._local_go_away = True
-        self._send_control(FrameType.GO_AWAY, Flag.NONE, SESSION_ID, GoAwayCode.NORMAL)
+        self.output.control(FrameType.GO_AWAY, Flag.NONE, SESSION_ID, GoAwayCode.NORMAL)
 
     async def close(self) -> None:
         """Close the session: GO_AWAY (normal) to the peer, every stream ends, the connection
@@ -267,17 +244,6 @@ class Session:
         error.__cause__ = reason
         return error
 
-    def _send_control(self, kind: FrameType, flags: Flag, stream_id: int, length: int) -> None:
-        """Write a 12-byte frame now (nothing once the session is closing)."""
-        if self._closing or self._writer.transport.is_closing():
-            return
-        self._writer.write(encode_header(kind, flags, stream_id, length))
-
-    def _schedule_send(self, stream: Stream) -> None:
-        if not self._closing and stream not in self._ready and stream._wants_to_send():
-            self._ready[stream] = None
-            self._send_signal.fire()
-
     def _established(self, stream: Stream) -> None:
         if stream in self._inflight:
             del self._inflight[stream]
@@ -288,15 +254,13 @@ class Session:
             del self._streams[stream.id]
         self._inflight.pop(stream, None)
         self._backlog.pop(stream, None)
-        self._ready.pop(stream, None)
+        self.output.unschedule(stream)
         self._capacity_signal.fire()
 
     async def _backpressure(self) -> None:
         """Wait while our output is past its bound (the peer is not reading)."""
-        if self.output_buffered <= self._output_limit:
-            return
         try:
-            await self._writer.drain()
+            await self.output.backpressure()
         except ConnectionError as exc:
             self._shutdown(SessionClosedError("the connection was lost"), cause=exc)
         self._check_open()
@@ -305,7 +269,7 @@ class Session:
 
     async def _read_loop(self) -> None:
         try:
-            while (header := await self._read_header()) is not None:
+            while (header := await self._reader.header()) is not None:
                 await self._handle(header)
                 await self._backpressure()
             self._shutdown(SessionClosedError("the peer closed the connection"))
@@ -319,37 +283,6 @@ class Session:
         except Exception as exc:
             log.exception("yamux: the session's reader failed")
             self._shutdown(exc, GoAwayCode.INTERNAL_ERROR)
-
-    async def _read_header(self) -> Header | None:
-        """The next frame's header; ``None`` when the connection ends between frames."""
-        try:
-            first = await self._reader.readexactly(1)
-        except asyncio.IncompleteReadError:
-            return None
-        timeout = self.config.frame_timeout
-        # The frame's deadline runs from its first byte and covers its payload too.
-        self._frame_deadline = None if timeout is None else self._loop.time() + timeout
-        try:
-            async with asyncio.timeout_at(self._frame_deadline):
-                rest = await self._reader.readexactly(HEADER_SIZE - 1)
-        except TimeoutError:
-            raise FrameTimeoutError("a frame header did not arrive in time") from None
-        except asyncio.IncompleteReadError:
-            raise SessionClosedError("the connection ended in the middle of a frame") from None
-        return decode_header(first + rest)
-
-    async def _read_payload(self, length: int, sink: Callable[[bytes], None]) -> None:
-        """Read ``length`` payload bytes in chunks, handing each to ``sink`` as it comes."""
-        try:
-            async with asyncio.timeout_at(self._frame_deadline):
-                while length:
-                    chunk = await self._reader.read(min(length, _READ_CHUNK))
-                    if not chunk:
-                        raise SessionClosedError("the connection ended in the middle of a frame")
-                    length -= len(chunk)
-                    sink(chunk)
-        except TimeoutError:
-            raise FrameTimeoutError("a DATA frame's payload did not arrive in time") from None
 
     async def _handle(self, header: Header) -> None:
         if header.type is FrameType.PING:
@@ -370,7 +303,7 @@ class Session:
         if stream is None:
             # A stream we reset or refused, or that ended: its data is read and dropped.
             if kind is FrameType.DATA and length:
-                await self._read_payload(length, _drop)
+                await self._reader.payload(length, _drop)
             return
         # Data in a frame after the peer's FIN is dropped (hashicorp/yamux would buffer it);
         # data in the frame that carries the FIN is the stream's last.
@@ -380,7 +313,7 @@ class Session:
             stream._on_window_update(length)
         elif length:
             stream._take_window(length)
-            await self._read_payload(length, stream._drop if late else stream._feed)
+            await self._reader.payload(length, stream._drop if late else stream._feed)
         if Flag.FIN in flags:
             stream._on_fin()
 
@@ -396,7 +329,7 @@ class Session:
             or self.num_streams >= config.max_streams
             or len(self._backlog) >= config.accept_backlog
         ):
-            self._send_control(FrameType.WINDOW_UPDATE, Flag.RST, stream_id, 0)
+            self.output.control(FrameType.WINDOW_UPDATE, Flag.RST, stream_id, 0)
             return
         stream = Stream(self, stream_id, outbound=False)
         self._streams[stream_id] = stream
@@ -405,7 +338,7 @@ class Session:
 
     def _on_ping(self, header: Header) -> None:
         if Flag.SYN in header.flags:
-            self._send_control(FrameType.PING, Flag.ACK, SESSION_ID, header.length)
+            self.output.control(FrameType.PING, Flag.ACK, SESSION_ID, header.length)
             return
         answered = self._pings.pop(header.length, None)
         if answered is not None and not answered.done():
@@ -424,20 +357,8 @@ class Session:
         raise RemoteProtocolError(f"the peer ended the session with unknown GO_AWAY code {code}")
 
     async def _send_loop(self) -> None:
-        max_frame = self.config.max_data_frame
         try:
-            while True:
-                while not self._ready:
-                    await self._send_signal.wait()
-                stream = next(iter(self._ready))
-                del self._ready[stream]
-                frame = stream._next_frame(max_frame)
-                if frame is None:
-                    continue
-                self._writer.write(frame)
-                if stream._wants_to_send():
-                    self._ready[stream] = None  # to the back of the round
-                await self._writer.drain()
+            await self.output.run()
         except ConnectionError as exc:
             self._shutdown(SessionClosedError("the connection was lost"), cause=exc)
 
@@ -468,7 +389,7 @@ class Session:
         if cause is not None:
             reason.__cause__ = cause
         if go_away is not None and not (go_away is GoAwayCode.NORMAL and self._local_go_away):
-            self._send_control(FrameType.GO_AWAY, Flag.NONE, SESSION_ID, go_away)
+            self.output.control(FrameType.GO_AWAY, Flag.NONE, SESSION_ID, go_away)
         self._closing = True
         self._local_go_away = True
         self._close_reason = reason
@@ -481,11 +402,7 @@ class Session:
         self._pings.clear()
         self._accept_signal.fire()
         self._capacity_signal.fire()
-        if self.output_buffered > self._output_limit:
-            # Jammed (the peer does not read): it would not flush, so it is not waited for.
-            self._writer.transport.abort()
-        else:
-            self._writer.close()
+        self.output.close()
         current = asyncio.current_task()
         for task in self._tasks:
             if task is not current:
@@ -495,14 +412,7 @@ class Session:
     async def _finish_close(self) -> None:
         """Let the connection flush what it holds (GO_AWAY), within the keepalive timeout,
         then drop it, and mark the session closed."""
-        try:
-            async with asyncio.timeout(self.config.keepalive_timeout):
-                await self._writer.wait_closed()
-        except TimeoutError:
-            # The peer does not read: what is left unsent is dropped with the connection.
-            self._writer.transport.abort()
-        except (ConnectionError, OSError):
-            pass
+        await self.output.wait_closed(self.config.keepalive_timeout)
         others = [task for task in self._tasks if task is not asyncio.current_task()]
         await asyncio.gather(*others, return_exceptions=True)
         self._closed.set()

@@ -196,7 +196,7 @@ class Stream:
         if delta < self._max_window // 2:
             return
         self._recv_window += delta
-        self._session._send_control(FrameType.WINDOW_UPDATE, Flag.NONE, self._id, delta)
+        self._session.output.control(FrameType.WINDOW_UPDATE, Flag.NONE, self._id, delta)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class Stream:
         if not data:
             return
         self._send_buf += data
-        self._session._schedule_send(self)
+        self._session.output.schedule(self)
         if not self._write_paused and len(self._send_buf) > self._high_water:
             self._write_paused = True
             self._changed()
@@ -234,10 +234,16 @@ class Stream:
         if self._local_closed or self._finished:
             return
         self._local_closed = True
+        timeout = self._session.config.stream_close_timeout
+        if timeout is not None:
+            # A peer that never takes our last bytes or never sends its FIN would hold the
+            # stream (and a slot of max_streams) for ever: after the timeout it is reset, as
+            # hashicorp/yamux does.
+            self._close_timer = asyncio.get_running_loop().call_later(timeout, self.reset)
         if self._send_buf:
             self._fin_pending = True  # the sender sends FIN after the last byte
             return
-        self._session._send_control(FrameType.WINDOW_UPDATE, Flag.FIN, self._id, 0)
+        self._session.output.control(FrameType.WINDOW_UPDATE, Flag.FIN, self._id, 0)
         self._after_fin()
 
     def write_eof(self) -> None:
@@ -253,7 +259,7 @@ class Stream:
         nothing once the stream is over."""
         if self._finished:
             return
-        self._session._send_control(FrameType.WINDOW_UPDATE, Flag.RST, self._id, 0)
+        self._session.output.control(FrameType.WINDOW_UPDATE, Flag.RST, self._id, 0)
         self._end(StreamResetError(f"stream {self._id} was reset locally"), reset=True)
 
     async def wait_closed(self) -> None:
@@ -281,7 +287,7 @@ class Stream:
     def _announce(self, flag: Flag) -> None:
         delta = self._max_window - INITIAL_WINDOW
         self._recv_window += delta
-        self._session._send_control(FrameType.WINDOW_UPDATE, flag, self._id, delta)
+        self._session.output.control(FrameType.WINDOW_UPDATE, flag, self._id, delta)
 
     def _failure(self) -> Exception:
         # Called only once _error is set; the fallback keeps the type exact without assert.
@@ -351,7 +357,7 @@ class Stream:
         # (a 10 GB update) must not make us send more per frame than a length field holds.
         self._send_window = min(self._send_window + delta, MAX_UINT32)
         if self._send_buf:
-            self._session._schedule_send(self)
+            self._session.output.schedule(self)
 
     def _wants_to_send(self) -> bool:
         return self._error is None and bool(self._send_buf) and self._send_window > 0
@@ -383,12 +389,6 @@ class Stream:
         self._changed()
         if self._remote_closed:
             self._end(None)
-            return
-        timeout = self._session.config.stream_close_timeout
-        if timeout is not None:
-            # A peer that never sends its FIN would hold the stream (and a slot of
-            # max_streams) for ever: after the timeout it is reset, as hashicorp/yamux does.
-            self._close_timer = asyncio.get_running_loop().call_later(timeout, self.reset)
 
     def _lost(self, exc: Exception) -> None:
         """The session closed: what is buffered can still be read, nothing else happens."""

@@ -123,6 +123,29 @@ def test_a_ten_gigabyte_window_update_is_clamped(updates: int) -> None:
     run(body())
 
 
+def test_we_send_exactly_what_the_peers_window_allows() -> None:
+    async def body() -> None:
+        async with raw_pair() as (session, peer):
+            stream = await session.open_stream()
+            await peer.frame()  # the SYN
+            total = 4 * INITIAL_WINDOW
+            stream.write(bytes(total))
+            await eventually(lambda: stream.send_window == 0)
+            assert stream.buffered[1] == total - INITIAL_WINDOW
+            received = 0
+            while received < INITIAL_WINDOW:
+                received += (await peer.frame_where(is_type(FrameType.DATA))).header.length
+            assert received == INITIAL_WINDOW
+            peer.window_update(stream.id, 100_000, Flag.ACK)
+            while received < INITIAL_WINDOW + 100_000:
+                received += (await peer.frame_where(is_type(FrameType.DATA))).header.length
+            assert received == INITIAL_WINDOW + 100_000
+            await eventually(lambda: stream.send_window == 0)
+            assert stream.buffered[1] == total - received
+
+    run(body())
+
+
 def test_a_stream_of_our_parity_opened_by_the_peer_is_a_protocol_error() -> None:
     async def body() -> None:
         # We are the server: even IDs are ours, the client must open odd ones.
@@ -305,11 +328,11 @@ def test_a_ping_flood_from_a_peer_that_never_reads_stops_our_reader() -> None:
             flood = encode_header(FrameType.PING, Flag.SYN, 0, 1) * 20_000
             for _ in range(20):
                 peer.send_raw(flood)
-            limit = session._output_limit
-            await eventually(lambda: session.output_buffered > limit)
+            limit = session.output.limit
+            await eventually(lambda: session.output.buffered > limit)
             for _ in range(100):
                 await asyncio.sleep(0)
-            assert session.output_buffered <= limit + HEADER_SIZE
+            assert session.output.buffered <= limit + HEADER_SIZE
             assert peer.writer.transport.get_write_buffer_size() > 0
             assert not session.is_closed
 
@@ -408,6 +431,22 @@ def test_a_half_closed_stream_whose_peer_never_finishes_is_reset() -> None:
             assert reset.header.stream_id == 1
             with pytest.raises(StreamResetError):
                 await stream.read(1)
+            assert session.num_streams == 0
+
+    run(body())
+
+
+def test_a_closed_stream_stuck_on_the_window_is_reset_after_the_close_timeout() -> None:
+    config = SessionConfig(keepalive_interval=None, stream_close_timeout=0.05)
+
+    async def body() -> None:
+        async with raw_pair(config) as (session, peer):
+            stream = await session.open_stream()
+            stream.write(bytes(INITIAL_WINDOW + 1))  # one byte more than the peer allows
+            stream.close()  # so the FIN can never go out
+            reset = await peer.frame_where(is_type(FrameType.WINDOW_UPDATE, Flag.RST))
+            assert reset.header.stream_id == stream.id
+            await stream.wait_closed()
             assert session.num_streams == 0
 
     run(body())
