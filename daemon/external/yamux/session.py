@@ -92,8 +92,9 @@ class Session:
             asyncio.create_task(self._read_loop(), name="yamux reader"),
             asyncio.create_task(self._send_loop(), name="yamux sender"),
         ]
-        if self.config.keepalive_interval is not None:
-            self._tasks.append(asyncio.create_task(self._keepalive(self.config.keepalive_interval)))
+        if config.keepalive_interval is not None:
+            keepalive = self._keepalive(config.keepalive_interval)
+            self._tasks.append(asyncio.create_task(keepalive, name="yamux keepalive"))
 
     @classmethod
     def client(

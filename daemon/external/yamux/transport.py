@@ -103,8 +103,9 @@ class StreamTransport(asyncio.Transport):
     # -- asyncio.WriteTransport ----------------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self.is_closing():
-            # asyncio's socket transports drop writes after close, without raising.
+        if self.is_closing() or self._stream._error is not None:
+            # asyncio's socket transports drop writes after close or a lost connection,
+            # without raising: the protocol learns of the loss from connection_lost.
             return
         self._stream.write(data)
 
