@@ -40,7 +40,8 @@ class StreamTransport(asyncio.Transport):
     ``write_eof`` half-closes the stream (FIN); ``close`` also stops reading and, once what
     was written is sent with FIN, calls ``connection_lost(None)``; ``abort`` resets it (RST).
     ``get_extra_info`` answers ``"yamux_stream"`` with the stream, and anything else with the
-    session's underlying connection (``socket``, ``peername``…).
+    session's underlying connection (``socket``, ``peername``…: the socket is every stream's,
+    to ask about — its peer's credentials — never to read or write).
     """
 
     def __init__(self, stream: Stream, protocol: asyncio.Protocol) -> None:

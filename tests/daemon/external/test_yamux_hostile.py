@@ -308,6 +308,7 @@ def test_a_peer_that_never_reads_blocks_our_writer_and_nothing_grows() -> None:
             await eventually(lambda: stream.send_window == 0)
             # Blocked on the window: the writer's buffer stops at the high-water mark.
             await eventually(lambda: stream.buffered[1] > session.config.write_high_water)
+            # Turns of the loop in which the writer could go on if anything let it (no clock).
             for _ in range(100):
                 await asyncio.sleep(0)
             assert not writing.done()
@@ -330,6 +331,7 @@ def test_a_ping_flood_from_a_peer_that_never_reads_stops_our_reader() -> None:
                 peer.send_raw(flood)
             limit = session.output.limit
             await eventually(lambda: session.output.buffered > limit)
+            # Turns of the loop in which the reader could go on if anything let it (no clock).
             for _ in range(100):
                 await asyncio.sleep(0)
             assert session.output.buffered <= limit + HEADER_SIZE

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +147,9 @@ def test_a_protocol_that_pauses_reading_stops_the_peer_by_the_window() -> None:
             recorder = Recorder()
             transport = attach(accepted, recorder)
             assert transport.get_extra_info(STREAM_INFO) is accepted
+            # What it does not know itself comes from the session's connection (for the
+            # peer's credentials, say).
+            assert transport.get_extra_info("socket").family == socket.AF_UNIX
             transport.pause_reading()
             payload = os.urandom(4 * INITIAL_WINDOW)
             stream.write(payload)
