@@ -24,6 +24,8 @@ from docker_pass.daemon.external.yamux.frames import INITIAL_WINDOW
 from tests.daemon.external.peers import echo_server, run, send_and_receive
 from tests.support.layout import ROOT
 
+pytestmark = pytest.mark.integration
+
 #: Debian's GOPATH, where golang-github-hashicorp-yamux-dev puts the source.
 DEBIAN_GOPATH = Path("/usr/share/gocode")
 YAMUX_SOURCE = DEBIAN_GOPATH / "src/github.com/hashicorp/yamux"
