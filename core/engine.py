@@ -65,6 +65,7 @@ from docker_pass.core.versions import UNVERSIONED, is_versioned
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from docker_pass.core.external import ExternalPlugins
     from docker_pass.core.plugin_calls import PendingCall
 
 Target = tuple[PluginSlot, Pattern]
@@ -99,6 +100,11 @@ class Engine:
     def names(self) -> list[str]:
         """Every registered plugin's name."""
         return list(self._roster.slots)
+
+    def follow_external(self, external: ExternalPlugins) -> None:
+        """Serve the external plugins of ``external`` (the daemon's registry) beside this
+        engine's own, as they come and go."""
+        self._roster.follow(external)
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status; with ``start``, enabled plugins are started to show health."""

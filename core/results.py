@@ -47,6 +47,7 @@ class PluginStatus(FrozenValue):
         "changed_at",
         "configurable",
         "enabled",
+        "external",
         "message",
         "name",
         "pattern",
@@ -69,6 +70,9 @@ class PluginStatus(FrozenValue):
     #: What the plugin can do: list, read, write, delete.
     capabilities: frozenset[Capability]
     changed_at: float
+    #: Not shipped with docker-pass: installed beside it (a Python distribution's entry
+    #: point), or a program built with Docker's plugin SDK that the daemon hosts.
+    external: bool
 
     def __init__(
         self,
@@ -84,6 +88,7 @@ class PluginStatus(FrozenValue):
         capabilities: frozenset[Capability] = frozenset({Capability.LIST, Capability.READ}),
         changed_at: float = 0.0,
         store_kind: str = "",
+        external: bool = False,
     ) -> None:
         self._set("name", name)
         self._set("version", version)
@@ -98,6 +103,7 @@ class PluginStatus(FrozenValue):
         self._set("store_kind", store_kind)
         self._set("capabilities", frozenset(capabilities))
         self._set("changed_at", changed_at)
+        self._set("external", external)
 
     @property
     def is_down(self) -> bool:
@@ -124,6 +130,7 @@ class PluginStatus(FrozenValue):
             "status": self.status.value,
             "configurable": self.configurable,
             "enabled": self.enabled,
+            "external": self.external,
             "pattern": self.pattern,
             "message": self.message,
             "storage": self.storage,

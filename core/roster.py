@@ -24,6 +24,11 @@ from docker_pass.core.errors import (
     UsageError,
     describe,
 )
+from docker_pass.core.external_slots import (
+    attach_external,
+    load_external_settings,
+    sync_external_slots,
+)
 from docker_pass.core.ids import Pattern
 from docker_pass.core.plugin import Capability, KnowsStoreKind, Plugin, capabilities_of
 from docker_pass.core.plugin_calls import (
@@ -46,6 +51,7 @@ from docker_pass.core.state import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from docker_pass.core.external import ExternalEntry, ExternalPlugins
     from docker_pass.core.plugin_calls import PendingCall, T
 
 #: ``RunState.cause`` of a crash because the plugin's class could not be loaded: once it
@@ -53,6 +59,8 @@ if TYPE_CHECKING:
 LOAD_CAUSE = "load"
 #: ``RunState.cause`` of a crash because of the plugin's settings (see :meth:`Roster.load`).
 CONFIG_CAUSE = "config"
+#: How the specs of the plugins shipped with docker-pass begin (the others are external).
+_SHIPPED = "docker_pass."
 
 
 class PluginSlot:
@@ -62,6 +70,7 @@ class PluginSlot:
         "capabilities",
         "configurable",
         "enabled",
+        "external",
         "instance",
         "line",
         "load_cause",
@@ -75,9 +84,12 @@ class PluginSlot:
         "starting",
     )
 
-    def __init__(self, name: str, spec: str) -> None:
+    def __init__(self, name: str, spec: str, external: ExternalEntry | None = None) -> None:
         self.name = name
         self.spec = spec
+        #: An external plugin's registry entry (:mod:`docker_pass.core.external`); ``None``
+        #: for a plugin the engine loads itself.
+        self.external = external
         self.instance: Plugin | None = None
         self.load_error = ""
         #: ``"config"`` when ``load_error`` comes from a setting (re-checked on every load).
@@ -110,11 +122,34 @@ class Roster:
     def __init__(self, specs: Mapping[str, str], factories: Mapping[str, Callable[[], Plugin]]):
         self._factories = dict(factories)
         names = dict.fromkeys([*specs, *self._factories])
-        self.slots = {name: PluginSlot(name, specs.get(name, "")) for name in names}
+        self._slots = {name: PluginSlot(name, specs.get(name, "")) for name in names}
         self.config = load_config()
         self._timeout = plugin_timeout(self.config)
         self.on_started: Callable[[Plugin], None] | None = None
         self._closed = False
+        #: The daemon's external plugins, followed by :attr:`slots` (none elsewhere).
+        self._external: ExternalPlugins | None = None
+        self._external_seen = -1
+        self._syncing = _thread.allocate_lock()
+
+    @property
+    def slots(self) -> Mapping[str, PluginSlot]:
+        """Every plugin's slot by name: the engine's own, then the external ones the registry
+        holds now.  The mapping is replaced, never changed, when plugins come or go, so a
+        thread that iterates it meanwhile sees a whole one."""
+        external = self._external
+        if external is not None and external.generation != self._external_seen:
+            with self._syncing:
+                generation, entries = external.snapshot()
+                if generation != self._external_seen:
+                    self._slots = sync_external_slots(self._slots, entries)
+                    self._external_seen = generation
+        return self._slots
+
+    def follow(self, external: ExternalPlugins) -> None:
+        """Follow the daemon's registry of external plugins from now on."""
+        self._external = external
+        self._external_seen = -1
 
     def reload_config(self) -> None:
         """Read the config file again (after this process changed it)."""
@@ -185,6 +220,9 @@ class Roster:
     def _load_settings(self, slot: PluginSlot) -> None:
         """:meth:`load` under the slot's lock."""
         settings = plugin_settings(self.config, slot.name)
+        if slot.external is not None:
+            load_external_settings(slot, settings, self._timeout)
+            return
         if slot.load_cause == CONFIG_CAUSE:
             slot.load_error = slot.load_cause = ""  # re-checked below against today's file
         if slot.instance is None and not slot.load_error:
@@ -253,6 +291,8 @@ class Roster:
         if slot.instance is not None:
             return slot.instance  # another thread started it while we waited
         slot.start_problem = None  # this attempt's own, if any
+        if slot.external is not None:
+            return attach_external(slot)
         if slot.load_error:
             cause = slot.load_cause or LOAD_CAUSE
             fingerprint = self.fingerprint(slot) if cause == CONFIG_CAUSE else ""
@@ -378,7 +418,9 @@ class Roster:
                 storage = f"unavailable: {exc}"
         cls = self._factories.get(slot.name)
         version = getattr(instance or cls, "version", "") if (instance or cls) else ""
-        if not version and not slot.load_error and slot.spec:
+        if slot.external is not None:
+            version = slot.external.version
+        elif not version and not slot.load_error and slot.spec:
             version = str(getattr(self.class_for(slot), "version", ""))
         return PluginStatus(
             name=slot.name,
@@ -392,6 +434,8 @@ class Roster:
             capabilities=slot.capabilities,
             changed_at=state.changed_at,
             store_kind=store_kind,
+            external=slot.external is not None
+            or (bool(slot.spec) and not slot.spec.startswith(_SHIPPED)),
         )
 
     def targets(
@@ -406,6 +450,8 @@ class Roster:
             self.load(slot)
             if not slot.enabled:
                 continue
+            if slot.pattern is None and slot.external is not None:
+                continue  # a launched plugin that never registered: it serves nothing yet
             if slot.pattern is None:  # it could not even be loaded: it might have served this
                 down[slot.name] = f"{RunStatus.CRASHED}: {slot.load_error}"
                 continue
@@ -421,6 +467,12 @@ class Roster:
                 continue
             targets.append((slot, narrowed))
         return targets, down, late
+
+
+def is_external(slot: PluginSlot) -> bool:
+    """Whether the plugin was not shipped with docker-pass (``external`` in the API): an
+    installed distribution's plugin, or one the daemon hosts (Docker's SDK)."""
+    return slot.external is not None or (bool(slot.spec) and not slot.spec.startswith(_SHIPPED))
 
 
 def _storage_of(instance: Plugin) -> tuple[str, str]:

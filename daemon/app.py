@@ -50,14 +50,14 @@ class EngineApplication:
         path = str(scope.get("path", ""))
         app = self._by_service.get(path.rpartition("/")[0])
         if app is None:
-            await _unimplemented(send, path)
+            await unimplemented(send, path)
             return
         self.requests[path] += 1
         set_request_peer(scope)
         await app(with_default_deadline(scope, self._request_timeout), receive, send)
 
 
-async def _unimplemented(send: Send, path: str) -> None:
+async def unimplemented(send: Send, path: str) -> None:
     """Connect's answer for an unknown service: HTTP 404 with code ``unimplemented``."""
     body = json.dumps({"code": "unimplemented", "message": f"no such service: {path}"}).encode()
     await send(

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, TypeVar
 from docker_pass.core.config import config_path
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import DockerPassError
+from docker_pass.core.external import ExternalPlugins
 from docker_pass.core.generations import Generations, file_signature
-from docker_pass.core.registry import plugin_specs
 from docker_pass.core.state import state_path
 from docker_pass.daemon.engine_calls import EngineCalls
 from docker_pass.daemon.limits import ENGINE_CLOSE_TIMEOUT
@@ -109,7 +109,11 @@ class EngineHost:
 
     def __init__(self, factory: Callable[[], Engine] = WarmEngine) -> None:
         self._calls = EngineCalls()
-        self._engines: Generations[Engine] = Generations(factory, self._close_engine)
+        self._factory = factory
+        #: The external plugins hosted now (:mod:`.external`): every engine generation
+        #: follows this one registry, so they outlive a reload of the config.
+        self.external = ExternalPlugins()
+        self._engines: Generations[Engine] = Generations(self._build, self._close_engine)
         #: Plugins left in a call when their engine closed (not stopped: see :meth:`close`).
         self._left_busy: list[str] = []
         #: The config file as the engine last read or wrote it.
@@ -121,10 +125,6 @@ class EngineHost:
         self._writing_config = 0
         #: Guards the two above; never held over a plugin call.
         self._watch = threading.Lock()
-        #: Plugins not shipped with docker-pass (``external`` in the API).
-        self.external = {
-            name for name, spec in plugin_specs().items() if not spec.startswith("docker_pass.")
-        }
 
     @property
     def threads(self) -> int:
@@ -185,6 +185,11 @@ class EngineHost:
             timeout,
         )
         return False
+
+    def _build(self) -> Engine:
+        engine = self._factory()
+        engine.follow_external(self.external)
+        return engine
 
     def _close_engine(self, engine: Engine) -> None:
         engine.close()

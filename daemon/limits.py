@@ -24,6 +24,8 @@ from answering everyone else, from answering ``GetVersion``, or from stopping on
 - **A connection limit** (``--max-connections``, ``engine.max_connections``), held below the
   process's descriptor limit by :data:`DESCRIPTOR_RESERVE` so plugins, logs and new clients
   always have descriptors: a connection past it is answered ``unavailable`` and closed at once.
+  A connection an external plugin hijacked (:mod:`.hijack`) leaves this count and the idle
+  rule: it is bounded by the number of external plugins instead (:mod:`.external.host`).
 - **The Docker proxy** (:mod:`.docker.proxy`) keeps the same rules on its own socket: the idle
   rule (which bounds a request head that never ends), and a connection limit of its own that
   :func:`connection_limits` fits beside the engine socket's within the descriptor limit.
@@ -51,6 +53,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 if TYPE_CHECKING:
     import asyncio
+
+    from docker_pass.daemon.hijack import HijackAcceptor
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -219,13 +223,23 @@ def _refusal(limit: int) -> bytes:
 
 
 class LimitedConfig(uvicorn.Config):
-    """uvicorn's config plus the :class:`ConnectionGuard` its connections share."""
+    """uvicorn's config plus the :class:`ConnectionGuard` its connections share, and who takes
+    the connections that plugins hijack (``GET /hijack``; none: such a request is an ordinary
+    one)."""
 
-    def __init__(self, app: Any, *, guard: ConnectionGuard, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        guard: ConnectionGuard,
+        hijack: HijackAcceptor | None = None,
+        **kwargs: Any,
+    ) -> None:
         # uvicorn's own keep-alive timer (whole seconds) is a looser form of the same rule.
         keep_alive = math.ceil(guard.limits.idle_timeout)
         super().__init__(app, timeout_keep_alive=keep_alive, **kwargs)
         self.guard = guard
+        self.hijack = hijack
 
 
 class CorkedTransport:
@@ -263,6 +277,12 @@ class CorkedTransport:
 
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + sum(len(p) for p in self._pending)
+
+    @property
+    def raw(self) -> asyncio.Transport:
+        """The real transport (for a connection that leaves HTTP: a hijack)."""
+        self.flush()
+        return self._transport
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -305,6 +325,12 @@ class GuardedH11Protocol(H11Protocol):
             self._idle_timer.cancel()
             self._idle_timer = None
         super().connection_lost(exc)
+
+    def stop_idle_timer(self) -> None:
+        """The connection is no longer an HTTP one (hijacked): no idle rule for it here."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
 
     def _arm_idle_timer(self) -> None:
         if self._idle_timer is not None:

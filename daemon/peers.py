@@ -14,12 +14,16 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.remote.endpoint import PeerCredentials, peer_credentials
-from docker_pass.daemon.limits import GuardedH11Protocol
+from docker_pass.daemon.hijack import SWITCHED, is_hijack, refused, take_over
+from docker_pass.daemon.limits import CorkedTransport, GuardedH11Protocol, LimitedConfig
 
 if TYPE_CHECKING:
     import asyncio
     import socket
     from collections.abc import Mapping
+
+    import h11
+    import uvicorn
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -61,7 +65,47 @@ def set_request_peer(scope: Mapping[str, Any]) -> None:
 
 class PeerCheckedH11Protocol(GuardedH11Protocol):
     """uvicorn's HTTP/1.1 protocol with the daemon's limits, serving only peers of the same
-    user (or root)."""
+    user (or root), and handing connections that plugins hijack to the config's acceptor.
+
+    uvicorn asks ``_should_upgrade`` of every request head and calls
+    ``handle_websocket_upgrade`` for one it takes: those are the seam (a hijack is the only
+    upgrade taken; any other goes on as uvicorn answers it today).
+    """
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._hijack = config.hijack if isinstance(config, LimitedConfig) else None
+
+    def _should_upgrade(self) -> bool:
+        if self._hijack is not None and self._is_hijack():
+            return True
+        return bool(super()._should_upgrade())
+
+    def _is_hijack(self) -> bool:
+        scope = self.scope
+        return is_hijack(scope["method"].encode(), scope["raw_path"], self.headers)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        acceptor = self._hijack
+        if acceptor is None or not self._is_hijack():
+            super().handle_websocket_upgrade(event)
+            return
+        # No longer an HTTP connection: it leaves uvicorn's count (and its shutdown) and the
+        # idle rule; the external plugin host bounds and ends it from now on.
+        self.connections.discard(self)
+        self.stop_idle_timer()
+        transport = self.transport
+        raw = transport.raw if isinstance(transport, CorkedTransport) else transport
+        why_not = acceptor.refusal()
+        if why_not is not None:
+            log.warning("refused a plugin connection: %s", why_not)
+            raw.write(refused(why_not))
+            raw.close()
+            return
+        pending, at_eof = self.conn.trailing_data
+        raw.write(SWITCHED)
+        reader, writer = take_over(raw, pending, at_eof)
+        acceptor.accept_hijacked(reader, writer, self.app_state.get(PEER_STATE_KEY))
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

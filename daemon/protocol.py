@@ -65,8 +65,15 @@ def _timestamp(when: datetime | None) -> Timestamp | None:
     return Timestamp.from_datetime(when) if when is not None else None
 
 
+#: Go's zero ``time.Time`` (0001-01-01T00:00:00Z) as a Timestamp: what Docker's engine and
+#: plugins send for "no expiry" (``timestamppb.New(time.Time{})``), and what Docker's client
+#: reads as ``IsZero()``.  An absent field would read as 1970-01-01: expired.
+ZERO_TIME = Timestamp(seconds=-62135596800)
+
+
 def envelope_message(env: Envelope) -> resolver_pb.Envelope:
-    """The API message of an envelope."""
+    """The API message of an envelope (no expiry: :data:`ZERO_TIME`, as upstream sends it)."""
+    expires = env.expires_at
     return resolver_pb.Envelope(
         id=env.id.value,
         value=env.value,
@@ -74,7 +81,7 @@ def envelope_message(env: Envelope) -> resolver_pb.Envelope:
         version=env.version,
         created_at=_timestamp(env.created_at),
         resolved_at=_timestamp(env.resolved_at),
-        expires_at=_timestamp(env.expires_at),
+        expires_at=ZERO_TIME if expires is None else Timestamp.from_datetime(expires),
         metadata=dict(env.metadata),
     )
 
@@ -119,7 +126,7 @@ def wire_version(version: str) -> str:
     return f"v0.0.0+{build}" if build else "v0.0.0"
 
 
-def plugin_message(status: PluginStatus, *, external: bool) -> plugins_pb.Plugin:
+def plugin_message(status: PluginStatus) -> plugins_pb.Plugin:
     """The API message of a plugin's status."""
     from protobuf import Oneof
 
@@ -127,7 +134,7 @@ def plugin_message(status: PluginStatus, *, external: bool) -> plugins_pb.Plugin
         name=status.name,
         version=wire_version(status.version),
         disabled=not status.enabled,
-        external=external,
+        external=status.external,
         configurable=status.configurable,
         run_status=_RUN_STATUS.get(status.status, plugins_pb.RunStatus.UNSPECIFIED),
         status_message=status.message,
@@ -144,6 +151,7 @@ def plugin_detail(status: PluginStatus) -> dockerpass_pb.PluginDetail:
         changed_at=_timestamp(changed),
         version=status.version,
         store_kind=status.store_kind,
+        capabilities=sorted(c.value for c in status.capabilities),
     )
 
 

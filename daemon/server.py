@@ -33,6 +33,7 @@ from docker_pass.core.remote.endpoint import abstract_socket_name, lock_path
 from docker_pass.core.remote.wire import ENGINE_VERSION
 from docker_pass.daemon.app import EngineApplication
 from docker_pass.daemon.engine_host import DEFAULT_REFRESH_INTERVAL, EngineHost, WarmEngine
+from docker_pass.daemon.external.host import ExternalHost, external_host
 from docker_pass.daemon.limits import (
     ConnectionGuard,
     LimitedConfig,
@@ -105,7 +106,8 @@ def run_engine(
             proxy = _listen_proxy(docker, location, lock, listening)
             engine_max, proxy_max = connection_limits(limits, docker_proxy=proxy is not None)
             app = EngineApplication(host, limits)
-            server = _make_server(app, host, limits, engine_max)
+            plugins = external_host(host, statuses)
+            server = _make_server(app, host, plugins, limits, engine_max)
             log.info(
                 "engine %s (pid %d) listening on %s (%s)%s",
                 ENGINE_VERSION,
@@ -183,25 +185,35 @@ def _listen_proxy(
 
 class EngineServer(uvicorn.Server):
     """uvicorn's server that, told to stop, first answers the requests waiting for the engine
-    (``unavailable``): a hung plugin must not hold ``engine stop`` up."""
+    (``unavailable``): a hung plugin must not hold ``engine stop`` up; then, once the
+    requests are done, tells the external plugins (``Shutdown``) and closes their
+    connections."""
 
-    def __init__(self, config: uvicorn.Config, host: EngineHost) -> None:
+    def __init__(self, config: uvicorn.Config, host: EngineHost, plugins: ExternalHost) -> None:
         super().__init__(config)
         self._host = host
+        self.plugins = plugins
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._host.stop_waiting()
         await super().shutdown(sockets)
+        await self.plugins.shutdown()
 
 
 def _make_server(
-    app: EngineApplication, host: EngineHost, limits: ServerLimits, max_connections: int
+    app: EngineApplication,
+    host: EngineHost,
+    plugins: ExternalHost,
+    limits: ServerLimits,
+    max_connections: int,
 ) -> EngineServer:
-    """uvicorn on our sockets, with the daemon's limits and peer checks."""
+    """uvicorn on our sockets, with the daemon's limits and peer checks; plugins that hijack
+    a connection go to ``plugins``."""
     guard = ConnectionGuard(limits, max_connections=max_connections)
     config = LimitedConfig(
         app,
         guard=guard,
+        hijack=plugins,
         http=PeerCheckedH11Protocol,
         lifespan="off",
         access_log=False,
@@ -218,7 +230,7 @@ def _make_server(
         limits.idle_timeout,
         guard.max_connections,
     )
-    return EngineServer(config, host)
+    return EngineServer(config, host, plugins)
 
 
 @contextmanager

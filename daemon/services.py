@@ -187,9 +187,7 @@ class PluginManagementServiceHandler(_OnTheEngine, plugins_connect.PluginManagem
         statuses = await self._host.call(lambda engine: engine.plugins())
         details = dockerpass_pb.PluginDetails(plugins={s.name: plugin_detail(s) for s in statuses})
         ctx.response_headers[PLUGINS_HEADER] = json_header(details)
-        return plugins_pb.ListPluginsResponse(
-            plugins=[plugin_message(s, external=s.name in self._host.external) for s in statuses]
-        )
+        return plugins_pb.ListPluginsResponse(plugins=[plugin_message(s) for s in statuses])
 
     async def enable_plugin(
         self,

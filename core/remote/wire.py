@@ -28,7 +28,7 @@ from docker_pass.core import __version__
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import InvalidIdentifierError
 from docker_pass.core.ids import ID
-from docker_pass.core.plugin import READ_ONLY, READ_WRITE
+from docker_pass.core.plugin import READ_ONLY, READ_WRITE, Capability
 from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
 
@@ -101,6 +101,9 @@ _STATUS_OF_NUMBER = {
     3: RunStatus.CRASHED,
     4: RunStatus.RETRIES_EXCEEDED,
 }
+
+#: The capabilities this client knows (a newer engine may name more: they are skipped).
+_CAPABILITY_NAMES = frozenset(c.value for c in Capability)
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))"
@@ -286,16 +289,24 @@ def read_id(doc: dict[str, Any], name: str) -> ID:
 # -- messages -------------------------------------------------------------------------------------
 
 
+def read_time_or_zero(doc: dict[str, Any], name: str) -> datetime | None:
+    """A ``google.protobuf.Timestamp`` field where Go's zero time (year 1, what Docker's
+    engine and plugins send for "none") means unset, as an absent field does."""
+    when = read_timestamp(doc, name)
+    return None if when is not None and when.year == 1 else when
+
+
 def envelope_from_json(doc: dict[str, Any]) -> Envelope:
-    """The envelope a ``resolver.v1.Envelope`` holds (its ID is checked)."""
+    """The envelope a ``resolver.v1.Envelope`` holds (its ID is checked); a time left out or
+    sent as Go's zero time is unset (an ``expiresAt`` of year 1 is no expiry)."""
     return Envelope(
         _parse_id(read_string(doc, "id"), "id"),
         read_bytes(doc, "value"),
         read_string(doc, "provider"),
         read_string(doc, "version"),
-        read_timestamp(doc, "createdAt"),
-        read_timestamp(doc, "resolvedAt"),
-        read_timestamp(doc, "expiresAt"),
+        read_time_or_zero(doc, "createdAt"),
+        read_time_or_zero(doc, "resolvedAt"),
+        read_time_or_zero(doc, "expiresAt"),
         read_string_map(doc, "metadata"),
     )
 
@@ -321,6 +332,10 @@ def plugin_status_from_json(
     run_status = read_enum(plugin, "runStatus", RUN_STATUS_NUMBERS)
     provider = read_object(plugin, "secretsProvider") or {}
     changed = read_timestamp(detail, "changedAt") if detail is not None else None
+    named = read_string_list(detail, "capabilities") if detail is not None else []
+    capabilities = READ_WRITE if detail is not None and read_bool(detail, "writable") else READ_ONLY
+    if named:
+        capabilities = frozenset(Capability(c) for c in named if c in _CAPABILITY_NAMES)
     return PluginStatus(
         name=read_string(plugin, "name"),
         version=(read_string(detail, "version") if detail is not None else "")
@@ -333,11 +348,10 @@ def plugin_status_from_json(
         pattern=read_string(provider, "pattern"),
         message=read_string(plugin, "statusMessage"),
         storage=read_string(detail, "storage") if detail is not None else "",
-        capabilities=READ_WRITE
-        if detail is not None and read_bool(detail, "writable")
-        else READ_ONLY,
+        capabilities=capabilities,
         changed_at=changed.timestamp() if changed is not None else 0.0,
         store_kind=read_string(detail, "storeKind") if detail is not None else "",
+        external=read_bool(plugin, "external"),
     )
 
 
@@ -378,6 +392,7 @@ __all__ = [
     "read_string",
     "read_string_list",
     "read_string_map",
+    "read_time_or_zero",
     "read_timestamp",
     "secret_info_from_json",
 ]

@@ -62,7 +62,7 @@ def test_the_kind_travels_through_the_daemon() -> None:
         capabilities=READ_WRITE,
         store_kind="secret-service",
     )
-    message = json.loads(plugin_message(status, external=False).to_json())
+    message = json.loads(plugin_message(status).to_json())
     detail = json.loads(json_header(plugin_detail(status)))
     assert detail["storeKind"] == "secret-service"
     assert plugin_status_from_json(message, detail).store_kind == "secret-service"

@@ -73,8 +73,9 @@ def test_plugin_status_round_trip(state: str) -> None:
         storage="somewhere",
         capabilities=READ_WRITE,
         changed_at=1_700_000_000.25,
+        external=True,
     )
-    message = json.loads(plugin_message(status, external=True).to_json())
+    message = json.loads(plugin_message(status).to_json())
     detail = json.loads(json_header(plugin_detail(status)))
     assert plugin_status_from_json(message, detail) == status
     # Without docker-pass's header (another engine's answer), the public fields still map.

@@ -150,7 +150,7 @@ class PluginDetails(Message[_PluginDetailsFields]):
 
         plugins: dict[str, PluginDetail]
 
-_PluginDetailFields: TypeAlias = Literal["storage", "writable", "changed_at", "version", "store_kind"]
+_PluginDetailFields: TypeAlias = Literal["storage", "writable", "changed_at", "version", "store_kind", "capabilities"]
 
 class PluginDetail(Message[_PluginDetailFields]):
     """
@@ -190,9 +190,16 @@ class PluginDetail(Message[_PluginDetailFields]):
             ```proto
             string store_kind = 5;
             ```
+        capabilities:
+            What it can do (`list`, `read`, `write`, `delete`); empty from an engine that does not
+            say (then `writable` alone tells).  Numbered apart, to leave 6-15 to other additions.
+
+            ```proto
+            repeated string capabilities = 16;
+            ```
     """
 
-    __slots__ = ("storage", "writable", "changed_at", "version", "store_kind")
+    __slots__ = ("storage", "writable", "changed_at", "version", "store_kind", "capabilities")
 
     if TYPE_CHECKING:
 
@@ -204,6 +211,7 @@ class PluginDetail(Message[_PluginDetailFields]):
             changed_at: Timestamp | None = None,
             version: str = "",
             store_kind: str = "",
+            capabilities: list[str] | None = None,
         ) -> None:
             pass
 
@@ -212,6 +220,7 @@ class PluginDetail(Message[_PluginDetailFields]):
         changed_at: Timestamp | None
         version: str
         store_kind: str
+        capabilities: list[str]
 
 _EngineInfoFields: TypeAlias = Literal["pid", "started_at", "requests"]
 
@@ -593,7 +602,7 @@ class RemovalOutcome(Message[_RemovalOutcomeFields]):
 
 
 _DESC = file_desc(
-    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xb8\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind"\xdb\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"b\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf5\x01\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xda\x01\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\\\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced"@\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\xbf\x01\n\x0eSecretsService\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponseb\x06proto3',
+    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xdc\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind\x12"\n\x0ccapabilities\x18\x10 \x03(\tR\x0ccapabilities"\xdb\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"b\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf5\x01\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xda\x01\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\\\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced"@\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\xbf\x01\n\x0eSecretsService\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponseb\x06proto3',
     [
         timestamp_pb.desc(),
     ],

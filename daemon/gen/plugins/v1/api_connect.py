@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import api_pb
-from .api_pb import DisablePluginRequest, DisablePluginResponse, EnablePluginRequest, EnablePluginResponse, ListPluginsRequest, ListPluginsResponse
+from .api_pb import DisablePluginRequest, DisablePluginResponse, EnablePluginRequest, EnablePluginResponse, ListPluginsRequest, ListPluginsResponse, RegisterPluginRequest, RegisterPluginResponse, ShutdownRequest, ShutdownResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -329,6 +329,324 @@ class PluginManagementServiceClientSync(ConnectClientSync):
                 service_name="plugins.v1.PluginManagementService",
                 input=DisablePluginRequest,
                 output=DisablePluginResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+class RegisterService(Protocol):
+    """
+    What a plugin built with Docker's plugin SDK calls on the engine, over its own connection
+    (``/hijack`` + yamux, or the socketpair the engine launched it with).
+    """
+    async def register_plugin(self, request: RegisterPluginRequest, ctx: RequestContext[RegisterPluginRequest, RegisterPluginResponse], /) -> RegisterPluginResponse:
+        """
+        RegisterPlugin registers the plugin with the engine (once per connection).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'plugins.v1.RegisterService')
+
+class RegisterServiceASGIApplication(ConnectASGIApplication[RegisterService]):
+    def __init__(
+        self,
+        service: RegisterService | AsyncGenerator[RegisterService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/plugins.v1.RegisterService/RegisterPlugin": Endpoint.unary(
+                    method=MethodInfo(
+                        name="RegisterPlugin",
+                        service_name="plugins.v1.RegisterService",
+                        input=RegisterPluginRequest,
+                        output=RegisterPluginResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.register_plugin,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/plugins.v1.RegisterService"
+
+
+class RegisterServiceClient(ConnectClient):
+    """
+    What a plugin built with Docker's plugin SDK calls on the engine, over its own connection
+    (``/hijack`` + yamux, or the socketpair the engine launched it with).
+    """
+    async def register_plugin(
+        self,
+        request: RegisterPluginRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RegisterPluginResponse:
+        """
+        RegisterPlugin registers the plugin with the engine (once per connection).
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="RegisterPlugin",
+                service_name="plugins.v1.RegisterService",
+                input=RegisterPluginRequest,
+                output=RegisterPluginResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class RegisterServiceSync(Protocol):
+    """
+    What a plugin built with Docker's plugin SDK calls on the engine, over its own connection
+    (``/hijack`` + yamux, or the socketpair the engine launched it with).
+    """
+    def register_plugin(self, request: RegisterPluginRequest, ctx: RequestContext[RegisterPluginRequest, RegisterPluginResponse], /) -> RegisterPluginResponse:
+        """
+        RegisterPlugin registers the plugin with the engine (once per connection).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'plugins.v1.RegisterService')
+
+class RegisterServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: RegisterServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/plugins.v1.RegisterService/RegisterPlugin": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="RegisterPlugin",
+                        service_name="plugins.v1.RegisterService",
+                        input=RegisterPluginRequest,
+                        output=RegisterPluginResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.register_plugin,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/plugins.v1.RegisterService"
+
+
+class RegisterServiceClientSync(ConnectClientSync):
+    """
+    What a plugin built with Docker's plugin SDK calls on the engine, over its own connection
+    (``/hijack`` + yamux, or the socketpair the engine launched it with).
+    """
+    def register_plugin(
+        self,
+        request: RegisterPluginRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RegisterPluginResponse:
+        """
+        RegisterPlugin registers the plugin with the engine (once per connection).
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="RegisterPlugin",
+                service_name="plugins.v1.RegisterService",
+                input=RegisterPluginRequest,
+                output=RegisterPluginResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+class PluginService(Protocol):
+    """
+    What the engine calls on a plugin, over the plugin's connection.
+    """
+    async def shutdown(self, request: ShutdownRequest, ctx: RequestContext[ShutdownRequest, ShutdownResponse], /) -> ShutdownResponse:
+        """
+        Shutdown tells the plugin the engine is going down.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'plugins.v1.PluginService')
+
+class PluginServiceASGIApplication(ConnectASGIApplication[PluginService]):
+    def __init__(
+        self,
+        service: PluginService | AsyncGenerator[PluginService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/plugins.v1.PluginService/Shutdown": Endpoint.unary(
+                    method=MethodInfo(
+                        name="Shutdown",
+                        service_name="plugins.v1.PluginService",
+                        input=ShutdownRequest,
+                        output=ShutdownResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.shutdown,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/plugins.v1.PluginService"
+
+
+class PluginServiceClient(ConnectClient):
+    """
+    What the engine calls on a plugin, over the plugin's connection.
+    """
+    async def shutdown(
+        self,
+        request: ShutdownRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ShutdownResponse:
+        """
+        Shutdown tells the plugin the engine is going down.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Shutdown",
+                service_name="plugins.v1.PluginService",
+                input=ShutdownRequest,
+                output=ShutdownResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class PluginServiceSync(Protocol):
+    """
+    What the engine calls on a plugin, over the plugin's connection.
+    """
+    def shutdown(self, request: ShutdownRequest, ctx: RequestContext[ShutdownRequest, ShutdownResponse], /) -> ShutdownResponse:
+        """
+        Shutdown tells the plugin the engine is going down.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'plugins.v1.PluginService')
+
+class PluginServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: PluginServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/plugins.v1.PluginService/Shutdown": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="Shutdown",
+                        service_name="plugins.v1.PluginService",
+                        input=ShutdownRequest,
+                        output=ShutdownResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.shutdown,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/plugins.v1.PluginService"
+
+
+class PluginServiceClientSync(ConnectClientSync):
+    """
+    What the engine calls on a plugin, over the plugin's connection.
+    """
+    def shutdown(
+        self,
+        request: ShutdownRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> ShutdownResponse:
+        """
+        Shutdown tells the plugin the engine is going down.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="Shutdown",
+                service_name="plugins.v1.PluginService",
+                input=ShutdownRequest,
+                output=ShutdownResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

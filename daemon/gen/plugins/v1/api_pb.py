@@ -13,9 +13,11 @@ from typing import Literal, NoReturn, TYPE_CHECKING, TypeAlias
 
 from protobuf import Enum, Message
 from protobuf._codegen import file_desc
+from protobuf.wkt.google.protobuf import duration_pb
 
 if TYPE_CHECKING:
     from protobuf import DescFile, Oneof
+    from protobuf.wkt.google.protobuf.duration_pb import Duration
 
 
 _PluginFields: TypeAlias = Literal["name", "version", "disabled", "external", "configurable", "run_status", "status_message", "secrets_provider"]
@@ -262,6 +264,152 @@ class DisablePluginResponse(Message[_DisablePluginResponseFields]):
         ) -> None:
             pass
 
+_RegisterPluginRequestFields: TypeAlias = Literal["name", "version", "secrets_provider", "access_control_module"]
+
+class RegisterPluginRequest(Message[_RegisterPluginRequestFields]):
+    """
+    ```proto
+    message plugins.v1.RegisterPluginRequest
+    ```
+
+    Attributes:
+        name:
+            Name of the plugin to register.
+
+            ```proto
+            string name = 1;
+            ```
+        version:
+            Version of the plugin (`v`-prefixed semver).
+
+            ```proto
+            string version = 2;
+            ```
+        metadata:
+            Type-specific fields.
+
+            ```proto
+            oneof metadata
+            ```
+    """
+
+    __slots__ = ("name", "version", "metadata")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str = "",
+            version: str = "",
+            metadata: Oneof[Literal["secrets_provider"], SecretsProvider] | Oneof[Literal["access_control_module"], AccessControlModule] | None = None,
+        ) -> None:
+            pass
+
+        name: str
+        version: str
+        metadata: Oneof[Literal["secrets_provider"], SecretsProvider] | Oneof[Literal["access_control_module"], AccessControlModule] | None
+
+_AccessControlModuleFields: TypeAlias = NoReturn
+
+class AccessControlModule(Message[_AccessControlModuleFields]):
+    """
+    ```proto
+    message plugins.v1.AccessControlModule
+    ```
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+        ) -> None:
+            pass
+
+_RegisterPluginResponseFields: TypeAlias = Literal["engine_name", "engine_version", "request_timeout"]
+
+class RegisterPluginResponse(Message[_RegisterPluginResponseFields]):
+    """
+    ```proto
+    message plugins.v1.RegisterPluginResponse
+    ```
+
+    Attributes:
+        engine_name:
+            Name of the engine the plugin runs in.
+
+            ```proto
+            string engine_name = 1;
+            ```
+        engine_version:
+            Version of the engine.
+
+            ```proto
+            string engine_version = 2;
+            ```
+        request_timeout:
+            How long the engine gives the plugin to answer a request.
+
+            ```proto
+            optional google.protobuf.Duration request_timeout = 3;
+            ```
+    """
+
+    __slots__ = ("engine_name", "engine_version", "request_timeout")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            engine_name: str = "",
+            engine_version: str = "",
+            request_timeout: Duration | None = None,
+        ) -> None:
+            pass
+
+        engine_name: str
+        engine_version: str
+        request_timeout: Duration | None
+
+_ShutdownRequestFields: TypeAlias = NoReturn
+
+class ShutdownRequest(Message[_ShutdownRequestFields]):
+    """
+    ```proto
+    message plugins.v1.ShutdownRequest
+    ```
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+        ) -> None:
+            pass
+
+_ShutdownResponseFields: TypeAlias = NoReturn
+
+class ShutdownResponse(Message[_ShutdownResponseFields]):
+    """
+    ```proto
+    message plugins.v1.ShutdownResponse
+    ```
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+        ) -> None:
+            pass
+
 class RunStatus(Enum):
     """
     ```proto
@@ -299,8 +447,10 @@ class RunStatus(Enum):
 
 
 _DESC = file_desc(
-    b'\n\x14plugins/v1/api.proto\x12\nplugins.v1"\xc5\x02\n\x06Plugin\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1a\n\x08disabled\x18\x03 \x01(\x08R\x08disabled\x12\x1a\n\x08external\x18\x04 \x01(\x08R\x08external\x12"\n\x0cconfigurable\x18\x05 \x01(\x08R\x0cconfigurable\x124\n\nrun_status\x18\x06 \x01(\x0e2\x15.plugins.v1.RunStatusR\trunStatus\x12%\n\x0estatus_message\x18\x07 \x01(\tR\rstatusMessage\x12H\n\x10secrets_provider\x18\x08 \x01(\x0b2\x1b.plugins.v1.SecretsProviderH\x00R\x0fsecretsProviderB\n\n\x08metadata"+\n\x0fSecretsProvider\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern"\x14\n\x12ListPluginsRequest"C\n\x13ListPluginsResponse\x12,\n\x07plugins\x18\x01 \x03(\x0b2\x12.plugins.v1.PluginR\x07plugins")\n\x13EnablePluginRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name"\x16\n\x14EnablePluginResponse"*\n\x14DisablePluginRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name"\x17\n\x15DisablePluginResponse*\x90\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x01\x12\x16\n\x12RUN_STATUS_STOPPED\x10\x02\x12\x16\n\x12RUN_STATUS_CRASHED\x10\x03\x12\x1f\n\x1bRUN_STATUS_RETRIES_EXCEEDED\x10\x042\x92\x02\n\x17PluginManagementService\x12N\n\x0bListPlugins\x12\x1e.plugins.v1.ListPluginsRequest\x1a\x1f.plugins.v1.ListPluginsResponse\x12Q\n\x0cEnablePlugin\x12\x1f.plugins.v1.EnablePluginRequest\x1a .plugins.v1.EnablePluginResponse\x12T\n\rDisablePlugin\x12 .plugins.v1.DisablePluginRequest\x1a!.plugins.v1.DisablePluginResponseb\x06proto3',
-    [],
+    b'\n\x14plugins/v1/api.proto\x12\nplugins.v1\x1a\x1egoogle/protobuf/duration.proto"\xc5\x02\n\x06Plugin\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1a\n\x08disabled\x18\x03 \x01(\x08R\x08disabled\x12\x1a\n\x08external\x18\x04 \x01(\x08R\x08external\x12"\n\x0cconfigurable\x18\x05 \x01(\x08R\x0cconfigurable\x124\n\nrun_status\x18\x06 \x01(\x0e2\x15.plugins.v1.RunStatusR\trunStatus\x12%\n\x0estatus_message\x18\x07 \x01(\tR\rstatusMessage\x12H\n\x10secrets_provider\x18\x08 \x01(\x0b2\x1b.plugins.v1.SecretsProviderH\x00R\x0fsecretsProviderB\n\n\x08metadata"+\n\x0fSecretsProvider\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern"\x14\n\x12ListPluginsRequest"C\n\x13ListPluginsResponse\x12,\n\x07plugins\x18\x01 \x03(\x0b2\x12.plugins.v1.PluginR\x07plugins")\n\x13EnablePluginRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name"\x16\n\x14EnablePluginResponse"*\n\x14DisablePluginRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name"\x17\n\x15DisablePluginResponse"\xf2\x01\n\x15RegisterPluginRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12H\n\x10secrets_provider\x18\x03 \x01(\x0b2\x1b.plugins.v1.SecretsProviderH\x00R\x0fsecretsProvider\x12U\n\x15access_control_module\x18\x04 \x01(\x0b2\x1f.plugins.v1.AccessControlModuleH\x00R\x13accessControlModuleB\n\n\x08metadata"\x15\n\x13AccessControlModule"\xa4\x01\n\x16RegisterPluginResponse\x12\x1f\n\x0bengine_name\x18\x01 \x01(\tR\nengineName\x12%\n\x0eengine_version\x18\x02 \x01(\tR\rengineVersion\x12B\n\x0frequest_timeout\x18\x03 \x01(\x0b2\x19.google.protobuf.DurationR\x0erequestTimeout"\x11\n\x0fShutdownRequest"\x12\n\x10ShutdownResponse*\x90\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x01\x12\x16\n\x12RUN_STATUS_STOPPED\x10\x02\x12\x16\n\x12RUN_STATUS_CRASHED\x10\x03\x12\x1f\n\x1bRUN_STATUS_RETRIES_EXCEEDED\x10\x042\x92\x02\n\x17PluginManagementService\x12N\n\x0bListPlugins\x12\x1e.plugins.v1.ListPluginsRequest\x1a\x1f.plugins.v1.ListPluginsResponse\x12Q\n\x0cEnablePlugin\x12\x1f.plugins.v1.EnablePluginRequest\x1a .plugins.v1.EnablePluginResponse\x12T\n\rDisablePlugin\x12 .plugins.v1.DisablePluginRequest\x1a!.plugins.v1.DisablePluginResponse2j\n\x0fRegisterService\x12W\n\x0eRegisterPlugin\x12!.plugins.v1.RegisterPluginRequest\x1a".plugins.v1.RegisterPluginResponse2V\n\rPluginService\x12E\n\x08Shutdown\x12\x1b.plugins.v1.ShutdownRequest\x1a\x1c.plugins.v1.ShutdownResponseb\x06proto3',
+    [
+        duration_pb.desc(),
+    ],
     {
         "Plugin": Plugin,
         "SecretsProvider": SecretsProvider,
@@ -310,6 +460,11 @@ _DESC = file_desc(
         "EnablePluginResponse": EnablePluginResponse,
         "DisablePluginRequest": DisablePluginRequest,
         "DisablePluginResponse": DisablePluginResponse,
+        "RegisterPluginRequest": RegisterPluginRequest,
+        "AccessControlModule": AccessControlModule,
+        "RegisterPluginResponse": RegisterPluginResponse,
+        "ShutdownRequest": ShutdownRequest,
+        "ShutdownResponse": ShutdownResponse,
         "RunStatus": RunStatus,
     },
 )
