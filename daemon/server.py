@@ -33,7 +33,8 @@ from docker_pass.core.remote.endpoint import abstract_socket_name, lock_path
 from docker_pass.core.remote.wire import ENGINE_VERSION
 from docker_pass.daemon.app import EngineApplication
 from docker_pass.daemon.engine_host import DEFAULT_REFRESH_INTERVAL, EngineHost, WarmEngine
-from docker_pass.daemon.external.host import ExternalHost, external_host
+from docker_pass.daemon.external.host import external_host
+from docker_pass.daemon.external.supervisor import Launcher, launcher_for
 from docker_pass.daemon.limits import (
     ConnectionGuard,
     LimitedConfig,
@@ -106,8 +107,8 @@ def run_engine(
             proxy = _listen_proxy(docker, location, lock, listening)
             engine_max, proxy_max = connection_limits(limits, docker_proxy=proxy is not None)
             app = EngineApplication(host, limits)
-            plugins = external_host(host, statuses)
-            server = _make_server(app, host, plugins, limits, engine_max)
+            launcher = launcher_for(external_host(host, statuses))
+            server = _make_server(app, host, launcher, limits, engine_max)
             log.info(
                 "engine %s (pid %d) listening on %s (%s)%s",
                 ENGINE_VERSION,
@@ -119,9 +120,7 @@ def run_engine(
             if on_ready is not None:
                 on_ready(statuses)
             with _ignoring_exit_signals():
-                asyncio.run(
-                    _serve(server, sockets, host, refresh_interval, limits, (proxy, proxy_max))
-                )
+                asyncio.run(_serve(server, sockets, refresh_interval, limits, (proxy, proxy_max)))
             log.info("engine stopped after %d request(s)", sum(app.requests.values()))
     finally:
         if host is not None:
@@ -134,14 +133,16 @@ def run_engine(
 async def _serve(
     server: EngineServer,
     sockets: list[socket.socket],
-    host: EngineHost,
     refresh_interval: float,
     limits: ServerLimits,
     docker: tuple[tuple[DockerProxySettings, PathSocket] | None, int],
 ) -> None:
-    """The daemon's event loop: the engine API, the plugin refresher and the Docker proxy
-    (``docker``: its settings and socket, if it runs, and its connection limit)."""
+    """The daemon's event loop: the launched plugins (up before the first client is
+    served), the engine API, the plugin refresher and the Docker proxy (``docker``: its
+    settings and socket, if it runs, and its connection limit)."""
     asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
+    host = server.host
+    await server.launcher.start()
     refresher = asyncio.create_task(host.refresh_forever(refresh_interval))
     running = None
     proxy, proxy_max = docker
@@ -189,21 +190,21 @@ class EngineServer(uvicorn.Server):
     requests are done, tells the external plugins (``Shutdown``) and closes their
     connections."""
 
-    def __init__(self, config: uvicorn.Config, host: EngineHost, plugins: ExternalHost) -> None:
+    def __init__(self, config: uvicorn.Config, host: EngineHost, launcher: Launcher) -> None:
         super().__init__(config)
-        self._host = host
-        self.plugins = plugins
+        self.host = host
+        self.launcher = launcher
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self._host.stop_waiting()
+        self.host.stop_waiting()
         await super().shutdown(sockets)
-        await self.plugins.shutdown()
+        await self.launcher.stop()
 
 
 def _make_server(
     app: EngineApplication,
     host: EngineHost,
-    plugins: ExternalHost,
+    launcher: Launcher,
     limits: ServerLimits,
     max_connections: int,
 ) -> EngineServer:
@@ -213,7 +214,7 @@ def _make_server(
     config = LimitedConfig(
         app,
         guard=guard,
-        hijack=plugins,
+        hijack=launcher.host,
         http=PeerCheckedH11Protocol,
         lifespan="off",
         access_log=False,
@@ -230,7 +231,7 @@ def _make_server(
         limits.idle_timeout,
         guard.max_connections,
     )
-    return EngineServer(config, host, plugins)
+    return EngineServer(config, host, launcher)
 
 
 @contextmanager
