@@ -4,7 +4,8 @@ Two grains, so that one plugin's bad setting never breaks the whole CLI:
 
 - :func:`validate_config` runs on every load and raises one :class:`DockerPassError` naming the
   file and the dotted key: the shape of the file (objects where objects belong, nesting depth),
-  ``storage``, ``engine.*``, ``tui.keymap`` and every ``plugins.<name>.enabled``.
+  ``storage``, ``engine.*`` (the launched plugins' ``plugins_dir``, ``plugin_backoff`` and
+  ``plugin_retries`` among them), ``tui.keymap`` and every ``plugins.<name>.enabled``.
 - :func:`plugin_setting_problem` checks the settings the engine reads of each plugin
   (``pattern``, ``refresh_interval``, ``timeout``; the rules of :mod:`.plugin_settings`, where a
   plugin reads the rest of its section); the engine shows that plugin crashed with the message,
@@ -95,18 +96,28 @@ def validate_config(data: dict[str, Any], where: str) -> None:
         socket = engine.get("socket")
         if socket is not None and not isinstance(socket, str):
             fail("engine.socket", "a path (a string)", socket)
-        for key in ("request_timeout", "idle_timeout", "refresh_interval", "plugin_timeout"):
+        for key in (
+            "request_timeout",
+            "idle_timeout",
+            "refresh_interval",
+            "plugin_timeout",
+            "plugin_backoff",
+        ):
             value = engine.get(key)
             if value is not None and not (_is_number(value) and value > 0):
                 fail(f"engine.{key}", "a positive number of seconds", value)
+        plugins_dir = engine.get("plugins_dir")
+        if plugins_dir is not None and not isinstance(plugins_dir, str):
+            fail("engine.plugins_dir", "a path (a string)", plugins_dir)
         lookup = engine.get("empty_env_lookup")
         if lookup is not None and not isinstance(lookup, bool):
             fail("engine.empty_env_lookup", "true or false", lookup)
-        connections = engine.get("max_connections")
-        if connections is not None and not (
-            isinstance(connections, int) and not isinstance(connections, bool) and connections > 0
-        ):
-            fail("engine.max_connections", "a positive whole number", connections)
+        for key in ("max_connections", "plugin_retries"):
+            count = engine.get(key)
+            if count is not None and not (
+                isinstance(count, int) and not isinstance(count, bool) and count > 0
+            ):
+                fail(f"engine.{key}", "a positive whole number", count)
     tui = data.get("tui")
     if tui is not None:
         if not isinstance(tui, dict):

@@ -184,3 +184,17 @@ def launchable_plugins(directory: str) -> dict[str, str]:
         if stat.S_ISREG(mode) and mode & 0o111:
             found.setdefault(entry.name.removesuffix(".exe"), entry.path)
     return found
+
+
+def not_asked(directory: str | None = None) -> str:
+    """What an engine without the daemon says of the external plugins it could not ask: those
+    the daemon would launch from the plugins directory (plugins that dial in cannot be
+    known); "" when there are none."""
+    names = sorted(launchable_plugins(directory if directory is not None else plugins_dir()))
+    if not names:
+        return ""
+    one = len(names) == 1
+    return (
+        f"external plugin{'' if one else 's'} {', '.join(names)} not asked: "
+        f"{'it runs' if one else 'they run'} only in the engine daemon (docker pass engine run)"
+    )

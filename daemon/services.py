@@ -34,6 +34,7 @@ from docker_pass.core.remote.wire import (
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
 )
+from docker_pass.daemon.build_info import build_info
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
@@ -218,23 +219,29 @@ class VersionServiceHandler(health_connect.VersionService):
     """``health.v1.VersionService``: answers without waiting for the engine thread, so a slow
     plugin never makes the daemon look dead to a client's version check."""
 
-    def __init__(self, started_at: datetime, requests: Counter[str]) -> None:
+    def __init__(
+        self, started_at: datetime, requests: Counter[str], build: tuple[str, str]
+    ) -> None:
         self._started_at = started_at
         self._requests = requests
+        self._date, self._commit = build
 
     async def get_version(
         self,
         request: health_pb.GetVersionRequest,
         ctx: RequestContext[health_pb.GetVersionRequest, health_pb.GetVersionResponse],
     ) -> health_pb.GetVersionResponse:
-        """The engine's ``v``-prefixed version (the header adds pid and request counts)."""
+        """The engine's ``v``-prefixed version, the build's date and commit
+        (:mod:`.build_info`); the header adds pid and request counts."""
         info = dockerpass_pb.EngineInfo(
             pid=os.getpid(),
             started_at=Timestamp.from_datetime(self._started_at),
             requests=dict(self._requests),
         )
         ctx.response_headers[ENGINE_HEADER] = json_header(info)
-        return health_pb.GetVersionResponse(version=ENGINE_VERSION)
+        return health_pb.GetVersionResponse(
+            version=ENGINE_VERSION, date=self._date, commit_hash=self._commit
+        )
 
 
 class ListingServiceHandler(_OnTheEngine, dockerpass_connect.ListingService):
@@ -322,7 +329,7 @@ def connect_services(
             PluginManagementServiceHandler(host), interceptors=answers
         ),
         health_connect.VersionServiceASGIApplication(
-            VersionServiceHandler(started_at, requests), interceptors=answers
+            VersionServiceHandler(started_at, requests, build_info()), interceptors=answers
         ),
         dockerpass_connect.ListingServiceASGIApplication(
             ListingServiceHandler(host), interceptors=answers

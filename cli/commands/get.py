@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from docker_pass.cli.plugin_choice import add_plugin_option
+from docker_pass.cli.plugin_choice import add_plugin_option, engine_with_plugin
 from docker_pass.core.ids import ID
 
 if TYPE_CHECKING:
@@ -31,11 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
     from docker_pass.core.errors import SecretNotFoundError
 
     id_ = ID.parse(args.name)
-    with Engine.for_plugin(args.plugin) as engine:
+    with engine_with_plugin(args) as engine:
         try:
             envelope = engine.get(id_, plugin=args.plugin)
         except SecretNotFoundError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from docker_pass.cli.plugin_choice import add_plugin_option
+from docker_pass.cli.plugin_choice import add_plugin_option, engine_with_plugin
 from docker_pass.core.ids import Pattern
 from docker_pass.core.names import ENGINE_REALM
 
@@ -58,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
         with engine_for(args) as front:
             listing = front.list_secrets(pattern, reserved=args.all_realms)
     else:
-        from docker_pass.core.engine import Engine
-
-        with Engine.for_plugin(args.plugin) as engine:
+        with engine_with_plugin(args) as engine:
             listing = engine.list_secrets(pattern, plugin=args.plugin, reserved=args.all_realms)
     return render.listing(listing, long=args.long, as_json=args.json)

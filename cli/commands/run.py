@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from docker_pass.core.errors import UsageError
+from docker_pass.core.errors import DockerPassError, UsageError
 
 EXAMPLES = """\
 examples:
@@ -73,14 +74,37 @@ def run(args: argparse.Namespace) -> int:
 
         env_files = [Path(name) for name in args.env_file]
     env = load_environment(env_files, os.environb)
+    note = ""
     if has_references(env):
         with engine_for(args) as engine:
-            # --explain tries every reference and reports each failure; a run stops at the first.
-            env, report = resolve_references(env, engine.resolve, keep_going=args.explain)
+            try:
+                # --explain tries every reference and reports each failure; a run stops at
+                # the first.
+                env, report = resolve_references(env, engine.resolve, keep_going=args.explain)
+            except DockerPassError as exc:
+                raise exc.with_hints(*exc.hints, *_not_asked(engine)) from None
+            if any(item.failed for item in report):
+                note = "".join(_not_asked(engine))
     else:
         report = []
     if args.explain:
         from docker_pass.cli import render
 
-        return render.explain(report)
+        code = render.explain(report)
+        if note:
+            print(f"Hint: {note}", file=sys.stderr)
+        return code
     return run_child(argv, env, user_limits=user_limits)
+
+
+def _not_asked(engine: object) -> tuple[str, ...]:
+    """The hint that the external plugins were not asked, when ``engine`` is an embedded
+    one (only the daemon hosts them) and any are installed."""
+    from docker_pass.core.remote.front import EMBEDDED_KIND, front_kind
+
+    if front_kind(engine) != EMBEDDED_KIND:
+        return ()
+    from docker_pass.core.external import not_asked
+
+    note = not_asked()
+    return (note,) if note else ()
