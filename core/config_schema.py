@@ -112,7 +112,7 @@ def validate_config(data: dict[str, Any], where: str) -> None:
         lookup = engine.get("empty_env_lookup")
         if lookup is not None and not isinstance(lookup, bool):
             fail("engine.empty_env_lookup", "true or false", lookup)
-        for key in ("max_connections", "plugin_retries"):
+        for key in ("max_connections", "plugin_retries", "max_external_plugins"):
             count = engine.get(key)
             if count is not None and not (
                 isinstance(count, int) and not isinstance(count, bool) and count > 0

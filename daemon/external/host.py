@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("docker_pass.engine")
 
-#: External plugins connected at once, at most (hijacked and launched together).
+#: External plugins connected at once, at most (hijacked and launched together; config
+#: ``engine.max_external_plugins``).
 DEFAULT_MAX_PLUGINS = 64
 #: Seconds a plugin has to register (``api.DefaultPluginRegistrationTimeout``).
 REGISTRATION_TIMEOUT = 5.0
@@ -377,8 +378,15 @@ class _ManualOwner:
 
     def disconnected(self, plugin: ExternalPlugin | None) -> None:
         entry, self._entry = self._entry, None
-        if entry is not None:
-            self._host.registry.remove(entry)  # a plugin that dialled in is gone once it left
+        if entry is None:
+            return
+        if self._host.registry.remove(entry) and plugin is not None:
+            # A plugin that dialled in is gone once it left; the state file says so, which
+            # is also how other clients (the UI polls it) learn it is gone.
+            from docker_pass.core.roster import set_state
+            from docker_pass.core.state import RunStatus, update_run_state
+
+            update_run_state(plugin.name, lambda s: set_state(s, RunStatus.STOPPED, "disconnected"))
 
 
 def _reason(session: Session) -> str:
@@ -400,6 +408,11 @@ def external_host(engines: EngineHost, statuses: Iterable[PluginStatus]) -> Exte
     from docker_pass.core.plugin_calls import plugin_timeout
     from docker_pass.core.registry import plugin_specs
 
+    config = load_config()
+    engine = config.get("engine")
+    limit = engine.get("max_external_plugins") if isinstance(engine, dict) else None
     reserved = frozenset({*plugin_specs(), *(s.name for s in statuses)})
-    settings = HostSettings(deadline=plugin_timeout(load_config()))
+    settings = HostSettings(
+        max_plugins=int(limit or DEFAULT_MAX_PLUGINS), deadline=plugin_timeout(config)
+    )
     return ExternalHost(engines.external, reserved, settings)
