@@ -81,7 +81,12 @@ class HostSettings:
 
 class RegistrationFailedError(Exception):
     """Raised by :attr:`PluginConnection.registered` when the plugin did not register: the
-    message says why (refused, too late, gone)."""
+    message says why (refused, too late, gone); ``left``: it closed the connection first
+    (then how its process ended says more)."""
+
+    def __init__(self, message: str, *, left: bool = False) -> None:
+        super().__init__(message)
+        self.left = left
 
 
 class Owner(Protocol):
@@ -290,7 +295,9 @@ class PluginConnection:
             closed.cancel()
             self._host._forget(self)
             if not self.registered.done():
-                self.registered.set_exception(RegistrationFailedError("the connection closed"))
+                self.registered.set_exception(
+                    RegistrationFailedError("the connection closed", left=True)
+                )
             await asyncio.to_thread(self._owner.disconnected, plugin)
 
     async def _registration(self, closed: asyncio.Task[None]) -> Registered | None:
@@ -312,7 +319,7 @@ class PluginConnection:
         else:
             why = f"the plugin did not register within {timeout:g} s"
             log.warning("closing a plugin connection (%s): %s", self._owner.origin, why)
-        self.registered.set_exception(RegistrationFailedError(why))
+        self.registered.set_exception(RegistrationFailedError(why, left=closed.done()))
         return None
 
     async def _flush_refusal(self) -> None:

@@ -211,11 +211,11 @@ class Supervisor:
         try:
             waiting: set[asyncio.Future[Any]] = {connection.registered, exited}
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if connection.registered.done() and connection.registered.exception() is not None:
+            failure = connection.registered.exception() if connection.registered.done() else None
+            if failure is not None or not connection.registered.done():
                 registered = False
-                why = f"did not register: {connection.registered.exception()}"
-            elif not connection.registered.done():
-                registered = False
+            if failure is not None and not getattr(failure, "left", False):
+                why = f"did not register: {failure}"  # (one that left: its exit says more)
             self._first_done()
             if registered:
                 closed = asyncio.ensure_future(connection.wait_closed())

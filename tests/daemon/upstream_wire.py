@@ -183,6 +183,7 @@ class UpstreamWireClient:
                     "name": item.name,
                     "version": item.version,
                     "disabled": item.disabled,
+                    "external": item.external,
                     "configurable": item.configurable,
                     "run_status": item.run_status,
                     "pattern": provider.pattern if provider is not None else None,

@@ -25,7 +25,7 @@ import os
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import h11
 
@@ -79,6 +79,13 @@ class Plugin:
         self.registered = asyncio.Event()
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.session: Session | None = None
+        #: Tasks running (kept: the loop holds only weak references to tasks).
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def run(self, sock: socket.socket) -> int:
         reader, writer = await asyncio.open_connection(sock=sock)
@@ -96,7 +103,7 @@ class Plugin:
             if code:
                 return code
         if self.args.misbehave == "flood":
-            asyncio.create_task(self.flood(session))
+            self.spawn(self.flood(session))
         result = await self.done
         serving.cancel()
         closed.cancel()
@@ -116,7 +123,9 @@ class Plugin:
         request = plugins_pb.RegisterPluginRequest(
             name=self.name,
             version=self.args.version,
-            metadata=Oneof("secrets_provider", provider),
+            metadata=Oneof[Literal["secrets_provider"], plugins_pb.SecretsProvider](
+                "secrets_provider", provider
+            ),
         )
         status, _, body = await call(
             session, "/plugins.v1.RegisterService/RegisterPlugin", request.to_binary()
@@ -136,7 +145,7 @@ class Plugin:
                 # A 10 GB window, in updates of 4 GiB less one (a length field's most).
                 for _ in range(3):
                     session.output.control(FrameType.WINDOW_UPDATE, Flag.NONE, stream.id, 2**32 - 1)
-            asyncio.create_task(self.answer(stream))
+            self.spawn(self.answer(stream))
 
     async def answer(self, stream: Any) -> None:
         from docker_pass.daemon.external.yamux import attach
@@ -204,7 +213,12 @@ class Plugin:
             if not found:
                 error = json.dumps({"code": "not_found", "message": "secret not found"})
                 return 404, "application/json", error.encode(), None
-            return 200, "application/proto", resolver_pb.GetSecretsResponse(envelopes=found).to_binary(), None
+            return (
+                200,
+                "application/proto",
+                resolver_pb.GetSecretsResponse(envelopes=found).to_binary(),
+                None,
+            )
         error = json.dumps({"code": "unimplemented", "message": f"no such path {path}"})
         return 404, "application/json", error.encode(), None
 
@@ -217,7 +231,7 @@ class Plugin:
                 stream.write(b"x" * 4096)
                 opened += 1
                 if opened % 50 == 0:
-                    asyncio.create_task(session.ping())
+                    self.spawn(session.ping())
             except Exception:  # noqa: BLE001 - whatever the engine does to us, keep going
                 await asyncio.sleep(0.01)
 
@@ -254,8 +268,13 @@ async def main_async(args: argparse.Namespace) -> int:
     sock, launched_as = connect(args)
     plugin = Plugin(args, launched_as)
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        if not plugin.done.done():
+            plugin.done.set_result(0)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: plugin.done.done() or plugin.done.set_result(0))
+        loop.add_signal_handler(sig, stop)
     return await plugin.run(sock)
 
 
@@ -268,7 +287,11 @@ def main() -> int:
     parser.add_argument("--pattern", default="sdk/**")
     parser.add_argument("--secrets", default='{"sdk/hello": "from-python"}')
     parser.add_argument("--misbehave", choices=MODES, default=None)
+    parser.add_argument("--pid-file", default="", help="append this process's pid there")
     args = parser.parse_args()
+    if args.pid_file:
+        with open(args.pid_file, "a") as file:
+            file.write(f"{os.getpid()}\n")
     code = asyncio.run(main_async(args))
     say(f"exiting with {code}")
     return code
