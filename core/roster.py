@@ -405,6 +405,9 @@ class Roster:
             status, message = RunStatus.RUNNING, ""
         elif slot.start_problem is not None and not state.status.is_down:
             status, message = RunStatus.STOPPED, str(slot.start_problem)
+        elif slot.external is not None and state.status is RunStatus.RUNNING:
+            # Recorded running, but not connected here (yet, or any more).
+            status, message = RunStatus.STOPPED, "not connected"
         else:
             status, message = state.status, state.message
         instance = slot.instance

@@ -379,9 +379,9 @@ class _ManualOwner:
         connected = ExternalEntry(
             plugin.name, version=plugin.version, pattern=plugin.pattern, plugin=plugin
         )
-        update_run_state(plugin.name, running)
         if self._host.registry.replace(entry, connected):
             self._entry = connected
+        update_run_state(plugin.name, running)  # after: "running" means it can be called
 
     def disconnected(self, plugin: ExternalPlugin | None) -> None:
         entry, self._entry = self._entry, None

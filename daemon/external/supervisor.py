@@ -141,8 +141,8 @@ class Supervisor:
     def connected(self, plugin: ExternalPlugin) -> None:
         from docker_pass.core.roster import running
 
-        update_run_state(self.name, running)
         self._set_entry(plugin)
+        update_run_state(self.name, running)  # after: "running" means it can be called
 
     def disconnected(self, plugin: ExternalPlugin | None) -> None:
         self._set_entry(None)
