@@ -69,6 +69,7 @@ def test_manual_launch_on_the_path_socket_and_a_clean_stop(
     }
     assert engine.stop() == 0
     assert plugin.wait(timeout=30) == 0
+    assert plugin.stderr is not None
     assert b"fixed-plugin: Run returned nil (clean shutdown)" in plugin.stderr.read()
 
 
@@ -111,6 +112,7 @@ def test_manual_launch_on_the_abstract_socket(
         resolves_hello()
         assert running.stop() == 0
         assert plugin.wait(timeout=30) == 0
+        assert plugin.stderr is not None
         assert b"Run returned nil (clean shutdown)" in plugin.stderr.read()
     finally:
         running.kill()
