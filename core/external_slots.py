@@ -106,3 +106,13 @@ def attach_external(slot: PluginSlot) -> Plugin | None:
     slot.started_at = time.time()
     slot.instance = plugin
     return plugin
+
+
+#: How the specs of the plugins shipped with docker-pass begin (the others are external).
+_SHIPPED = "docker_pass."
+
+
+def is_external(slot: PluginSlot) -> bool:
+    """Whether the plugin was not shipped with docker-pass (``external`` in the API): an
+    installed distribution's plugin, or one the daemon hosts (Docker's SDK)."""
+    return slot.external is not None or (bool(slot.spec) and not slot.spec.startswith(_SHIPPED))

@@ -26,6 +26,7 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.external_slots import (
     attach_external,
+    is_external,
     load_external_settings,
     sync_external_slots,
 )
@@ -59,8 +60,6 @@ if TYPE_CHECKING:
 LOAD_CAUSE = "load"
 #: ``RunState.cause`` of a crash because of the plugin's settings (see :meth:`Roster.load`).
 CONFIG_CAUSE = "config"
-#: How the specs of the plugins shipped with docker-pass begin (the others are external).
-_SHIPPED = "docker_pass."
 
 
 class PluginSlot:
@@ -437,8 +436,7 @@ class Roster:
             capabilities=slot.capabilities,
             changed_at=state.changed_at,
             store_kind=store_kind,
-            external=slot.external is not None
-            or (bool(slot.spec) and not slot.spec.startswith(_SHIPPED)),
+            external=is_external(slot),
         )
 
     def targets(
@@ -470,12 +468,6 @@ class Roster:
                 continue
             targets.append((slot, narrowed))
         return targets, down, late
-
-
-def is_external(slot: PluginSlot) -> bool:
-    """Whether the plugin was not shipped with docker-pass (``external`` in the API): an
-    installed distribution's plugin, or one the daemon hosts (Docker's SDK)."""
-    return slot.external is not None or (bool(slot.spec) and not slot.spec.startswith(_SHIPPED))
 
 
 def _storage_of(instance: Plugin) -> tuple[str, str]:

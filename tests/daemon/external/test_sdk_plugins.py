@@ -10,6 +10,8 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from docker_pass.core.state import RunStatus
 from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from tests.daemon.engines import start_engine
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
     from typing import Any
-
-    import pytest
 
     from tests.daemon.engines import RunningEngine
 
@@ -246,3 +246,25 @@ def test_without_the_daemon_run_names_the_external_plugins_it_could_not_ask(
     unknown = docker_pass("get", "sdk/hello", "--plugin", "launched")
     assert unknown.returncode == 1
     assert b"Hint: external plugin launched not asked" in unknown.stderr
+
+
+def test_the_ui_s_gateway_reads_it_and_says_it_cannot_list(
+    engine: RunningEngine, spawn: Callable[..., subprocess.Popen[Any]]
+) -> None:
+    from docker_pass.core import ID, SecretInfo
+    from docker_pass.core.errors import DockerPassError
+    from docker_pass.core.remote.front import open_engine
+    from docker_pass.tui.model.gateway import SecretsGateway
+
+    spawn(sdk_plugin("--socket", str(engine.socket)))
+    wait_for(registered("sdk-plugin"), "sdk-plugin to register")
+    gateway = SecretsGateway(open_engine)
+    try:
+        shown = {p.name: p for p in gateway.plugins()}["sdk-plugin"]
+        assert (shown.status, shown.external, shown.writable) == ("running", True, False)
+        # The tree shows this error in the plugin's row, not an empty realm.
+        with pytest.raises(DockerPassError, match="plugin sdk-plugin cannot list its secrets"):
+            gateway.list_plugin("sdk-plugin")
+        assert gateway.read_value(SecretInfo(ID("sdk/hello"), "sdk-plugin")) == b"from-python"
+    finally:
+        gateway.close()
