@@ -83,6 +83,24 @@ def test_manual_launch_that_is_killed_is_removed(
     assert docker_pass(*PRINT_X, env={"X": "se://fixed/hello"}).returncode == 1
 
 
+def test_a_refused_registration_is_what_the_sdk_prints(
+    engine: RunningEngine, spawn: Callable[..., subprocess.Popen[Any]]
+) -> None:
+    """The name of an installed plugin is refused; the SDK prints why (``Run`` fails: the
+    program exits 3)."""
+    taken = [str(fixed_plugin()), "-socket", str(engine.socket), "-name", "docker-pass"]
+    plugin = spawn(taken, stderr=subprocess.PIPE)
+    assert plugin.wait(timeout=30) == 3
+    assert plugin.stderr is not None
+    assert (
+        "fixed-plugin: Run: failed to register plugin docker-pass: failed to register with "
+        "secrets engine: already_exists: plugin docker-pass is already registered"
+    ) in plugin.stderr.read().decode()
+    assert statuses()["docker-pass"]["external"] is False
+    resolves_nothing_new = docker_pass(*PRINT_X, env={"X": "se://fixed/hello"})
+    assert resolves_nothing_new.returncode == 1
+
+
 def _private_network() -> bool:
     """Whether the daemon and the plugin can share a network namespace of their own (then the
     default abstract address is free there, whatever runs on this machine)."""

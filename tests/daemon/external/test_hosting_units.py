@@ -22,6 +22,7 @@ from docker_pass.core.envelope import Envelope
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import Capability
 from docker_pass.daemon.external.client import CallFailedError, _decoded, _error
+from docker_pass.daemon.external.host import HostSettings
 from docker_pass.daemon.external.launcher import LAUNCH_ENV, launch_environment
 from docker_pass.daemon.external.plugin import ExternalPlugin
 from docker_pass.daemon.external.registration import Registered, validate
@@ -186,6 +187,7 @@ def test_a_launched_plugin_s_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_the_restart_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = RestartPolicy()
     assert [policy.pause(n) for n in (1, 2, 3, 4, 10)] == [2.0, 4.0, 8.0, 16.0, 60.0]
+    assert policy.retries == 5
     configured = RestartPolicy.configured({"engine": {"plugin_backoff": 3, "plugin_retries": 9}})
     assert (configured.backoff, configured.retries) == (3.0, 9)
     monkeypatch.setenv("DOCKER_PASS_PLUGIN_BACKOFF", "0.05")
@@ -224,3 +226,9 @@ def test_get_version_says_the_date_and_commit(engine: RunningEngine) -> None:
         )
     assert answer.date
     assert answer.commit_hash
+
+
+def test_the_host_s_defaults() -> None:
+    """What the README promises: 64 plugins at once, 5 s to register (the SDK's own)."""
+    settings = HostSettings()
+    assert (settings.max_plugins, settings.registration_timeout) == (64, 5.0)
