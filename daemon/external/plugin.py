@@ -40,7 +40,8 @@ log = logging.getLogger("docker_pass.engine")
 
 #: Go's zero ``time.Time`` in seconds since the epoch: what the SDK sends for an unset time.
 ZERO_SECONDS = -62135596800
-#: Seconds a thread waits past the call's own deadline on the loop (which ends it first).
+#: Seconds a call may run past the engine's deadline on the loop, and a thread may wait past
+#: that (each later bound is a backstop: the one before it ends the call first).
 _GRACE = 1.0
 
 
@@ -101,10 +102,12 @@ class ExternalPlugin:
         """``GetSecrets`` on the plugin; ``not_found`` is an empty answer."""
         request = resolver_pb.GetSecretsRequest(pattern=pattern.value).to_binary()
         try:
-            raw = self._run(lambda: self.client.unary(GET_SECRETS, request, self.deadline))
+            raw = self._run(lambda: self.client.unary(GET_SECRETS, request, self._bound))
         except CallFailedError as exc:
             if exc.code == "not_found":
                 return []
+            if exc.code == "deadline_exceeded":  # the engine's deadline, in its own words
+                raise PluginTimeoutError(self.name, self.deadline) from None
             raise PluginError(f"plugin {self.name}: {exc.code}: {exc.message}") from None
         try:
             answer = resolver_pb.GetSecretsResponse.from_binary(raw)
@@ -115,13 +118,19 @@ class ExternalPlugin:
     def refresh(self) -> None:
         """Check that it still answers (``GET /health``); the daemon asks now and then."""
         try:
-            healthy = self._run(lambda: self.client.health(self.deadline))
+            healthy = self._run(lambda: self.client.health(self._bound))
         except CallFailedError as exc:
             raise PluginError(f"plugin {self.name}: health check: {exc.message}") from None
         if not healthy:
             raise PluginError(f"plugin {self.name}: health check failed")
 
     # -- internals ------------------------------------------------------------------------
+
+    @property
+    def _bound(self) -> float:
+        """How long a call runs on the loop: past the engine's deadline, which therefore
+        always ends the wait first (the call then only frees its stream and thread)."""
+        return self.deadline + _GRACE
 
     def _run(self, call: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         """``call()`` on the event loop, from a plugin-call thread; its result."""
@@ -132,7 +141,7 @@ class ExternalPlugin:
         except RuntimeError:  # the loop is closed: the daemon is stopping
             raise PluginError(f"plugin {self.name} is not connected") from None
         try:
-            return future.result(self.deadline + _GRACE)
+            return future.result(self._bound + _GRACE)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise PluginTimeoutError(self.name, self.deadline) from None
