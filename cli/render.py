@@ -167,9 +167,7 @@ def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
     if as_json:
         _print_json([s.to_json() for s in statuses])
         return
-    rows = [
-        ("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "EXTERNAL", "STORAGE / MESSAGE")
-    ]
+    rows = [("NAME", "VERSION", "STATUS", "CONFIGURABLE", "PATTERN", "STORAGE / MESSAGE")]
     wrapped = set()
     for s in statuses:
         detail = s.message or _home_as_tilde(s.storage)
@@ -179,8 +177,9 @@ def plugin_statuses(statuses: Sequence[PluginStatus], *, as_json: bool) -> None:
             # Where the keychain keeps secrets and what chose it: a sentence, wrapped to the
             # width (other plugins' cells stay one line, for scripts that read the rows).
             wrapped.add(len(rows))
-        configurable, external = ("yes" if flag else "no" for flag in (s.configurable, s.external))
-        rows.append((s.name, s.version, s.status, configurable, s.pattern, external, detail))
+        rows.append(
+            (s.name, s.version, s.status, "yes" if s.configurable else "no", s.pattern, detail)
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for number, row in enumerate(rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]

@@ -8,6 +8,9 @@
   protobuf messages, Connect errors.
 - :mod:`.sockets`: the engine lock and the listening sockets; :mod:`.peers`: the one peer
   check of every connection; :mod:`.limits`: deadlines and connection limits.
+- :mod:`.external`: plugins built with Docker's SDK (yamux, registration, launch and
+  supervision); :mod:`.hijack`: ``GET /hijack``, how a plugin that dials in gets its raw
+  connection; :mod:`.build_info`: the commit and date ``GetVersion`` reports.
 - :mod:`.docker`: the Docker API proxy.
 - ``proto/``: the API definitions; ``gen/`` is generated from them by :mod:`.codegen`.
 

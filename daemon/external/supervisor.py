@@ -278,11 +278,21 @@ class Launcher:
         self.supervisors: dict[str, Supervisor] = {}
 
     async def start(self) -> None:
-        """Launch every program of the plugins directory; return once each has registered
-        or failed its first attempt (each within its registration timeout)."""
-        for name, path in launchable_plugins(self.directory).items():
+        """Launch every program of the plugins directory (none from a folder others may
+        write, none that others may write); return once each has registered or failed its
+        first attempt (each within its registration timeout)."""
+        found = launchable_plugins(self.directory)
+        unsafe = _unsafe(self.directory) if found else None
+        if unsafe is not None:
+            log.warning("not launching the plugins of %s: it %s", self.directory, unsafe)
+            found = {}
+        for name, path in found.items():
             if NAME_RULE.fullmatch(name) is None:
                 log.warning("not launching %s: the file name is no plugin name", path)
+                continue
+            unsafe = _unsafe(path)
+            if unsafe is not None:
+                log.warning("not launching %s: it %s", path, unsafe)
                 continue
             supervisor = Supervisor(name, path, self._host, self._policy)
             if supervisor.start():
@@ -299,6 +309,20 @@ class Launcher:
             supervisor._stopping = True
         await self._host.shutdown()
         await asyncio.gather(*(s.stop() for s in self.supervisors.values()))
+
+
+def _unsafe(path: str) -> str | None:
+    """Why the program (or folder) at ``path`` may not be run as this user: another user
+    (not root) owns it, or others may write it, so someone else could choose what runs."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if st.st_uid not in (os.getuid(), 0):
+        return "belongs to another user"
+    if st.st_mode & 0o022:
+        return "is writable by others (chmod go-w)"
+    return None
 
 
 def launcher_for(host: ExternalHost) -> Launcher:
