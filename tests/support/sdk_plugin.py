@@ -36,7 +36,16 @@ from docker_pass.daemon.gen.plugins.v1 import api_pb as plugins_pb
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 
 LAUNCH_ENV = "DOCKER_SECRETS_ENGINE_PLUGIN_LAUNCH_CFG"
-MODES = ("bad-frames", "huge-window", "no-register", "hang", "flood", "wrong-name", "shutdown-hang")
+MODES = (
+    "bad-frames",
+    "huge-window",
+    "no-register",
+    "hang",
+    "flood",
+    "wrong-name",
+    "shutdown-hang",
+    "stubborn",
+)
 ZERO_TIME = -62135596800
 
 
@@ -113,6 +122,8 @@ class Plugin:
     async def closed(self, session: Session) -> None:
         await session.wait_closed()
         say("connection closed by the engine")
+        if self.args.misbehave == "stubborn":
+            await asyncio.Event().wait()  # and it goes on running
         if not self.done.done():
             self.done.set_result(0)
 
@@ -187,7 +198,7 @@ class Plugin:
             return 200, "text/plain", b"ok", None
         if path == "/plugins.v1.PluginService/Shutdown":
             say("shutdown asked")
-            if self.args.misbehave == "shutdown-hang":
+            if self.args.misbehave in ("shutdown-hang", "stubborn"):
                 await asyncio.Event().wait()
             return 200, "application/proto", b"", 0
         if path == "/resolver.v1.ResolverService/GetSecrets":
@@ -270,6 +281,11 @@ async def main_async(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
+        if args.note_file:
+            with open(args.note_file, "a") as file:
+                file.write("interrupted\n")
+        if args.misbehave == "stubborn":
+            return  # it goes on: only SIGKILL ends it
         if not plugin.done.done():
             plugin.done.set_result(0)
 
@@ -288,6 +304,7 @@ def main() -> int:
     parser.add_argument("--secrets", default='{"sdk/hello": "from-python"}')
     parser.add_argument("--misbehave", choices=MODES, default=None)
     parser.add_argument("--pid-file", default="", help="append this process's pid there")
+    parser.add_argument("--note-file", default="", help="append a line there on SIGINT/SIGTERM")
     args = parser.parse_args()
     if args.pid_file:
         with open(args.pid_file, "a") as file:

@@ -273,3 +273,22 @@ def test_a_program_others_may_write_is_not_launched(
         assert "open-to-all: it is writable by others (chmod go-w)" in running.log()
     finally:
         running.kill()
+
+
+def test_engine_stop_interrupts_then_kills_a_launched_plugin_that_will_not_stop(
+    tmp_path: Path, socket_path: Path, plugins_dir: Path
+) -> None:
+    notes = tmp_path / "notes"
+    install_sdk_plugin(
+        plugins_dir, "stubborn", "--misbehave", "stubborn", "--note-file", str(notes)
+    )
+    running = start_engine(tmp_path / "engine.log")
+    try:
+        assert statuses()["stubborn"]["status"] == "running"
+        assert running.stop() == 0
+        log = running.log()
+        assert "plugin stubborn: Shutdown: no answer within" in log  # asked first,
+        assert notes.read_text() == "interrupted\n"  # then interrupted,
+        assert "plugin stubborn stopped (signal 9)" in log  # then killed
+    finally:
+        running.kill()
