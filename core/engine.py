@@ -65,6 +65,7 @@ from docker_pass.core.versions import UNVERSIONED, is_versioned
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.plugin_calls import PendingCall
 
 Target = tuple[PluginSlot, Pattern]
@@ -244,6 +245,31 @@ class Engine:
                 continue
             outcomes.append((id_, Removal.REMOVED if existed else Removal.MISSING))
         return Removal(slot.name, tuple(outcomes))
+
+    def move(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> Moved:
+        """Rename secret ``old`` of ``plugin`` to ``new``, in ``to_plugin`` if given: copy,
+        then remove the old one only if it is still the version copied
+        (:func:`docker_pass.core.moves.move`)."""
+        from docker_pass.core.moves import move  # only mv and the TUI's move need it
+
+        return move(self, old, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
+
+    def move_realm(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> RealmMoved:
+        """Move every secret under realm ``old`` to the same place under ``new``
+        (:func:`docker_pass.core.moves.move_realm`)."""
+        from docker_pass.core.moves import move_realm
+
+        return move_realm(self, old, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
+
+    def versioned(self, plugin: str) -> bool:
+        """Whether running plugin ``plugin`` keeps versions (:mod:`.versions`): then a write
+        may expect one."""
+        _, instance = self._capable(plugin, Capability.READ, "read")
+        return is_versioned(instance)
 
     def list_secrets(
         self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
