@@ -101,7 +101,7 @@ def info_message(info: SecretInfo) -> dockerpass_pb.SecretInfo:
         metadata=dict(info.metadata),
         updated_at=_timestamp(updated),
         version=info.version,
-        deleted=getattr(info, "deleted", False),  # TODO(i23-vaultv): info.deleted
+        deleted=info.deleted,
     )
 
 
