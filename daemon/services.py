@@ -260,14 +260,10 @@ class ListingServiceHandler(_OnTheEngine, dockerpass_connect.ListingService):
         pattern = Pattern.parse(request.pattern)
         plugin = request.plugin or None
         reserved = request.reserved
-        if request.deleted:
-            listing: Listing = await self._host.call(
-                lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved, deleted=True)
-            )
-        else:
-            listing = await self._host.call(
-                lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved)
-            )
+        deleted = request.deleted
+        listing: Listing = await self._host.call(
+            lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved, deleted=deleted)
+        )
         return dockerpass_pb.ListSecretsResponse(
             secrets=[info_message(info) for info in listing.infos],
             errors=dict(listing.errors),

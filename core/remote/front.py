@@ -258,14 +258,10 @@ class DaemonOrEmbedded:
         deleted: bool = False,
     ) -> Listing:
         """IDs, metadata and versions, never values (one plugin, or all)."""
-        if deleted:
-            return self._call(
-                lambda engine: engine.list_secrets(
-                    pattern, plugin=plugin, reserved=reserved, deleted=True
-                )
-            )
         return self._call(
-            lambda engine: engine.list_secrets(pattern, plugin=plugin, reserved=reserved)
+            lambda engine: engine.list_secrets(
+                pattern, plugin=plugin, reserved=reserved, deleted=deleted
+            )
         )
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
