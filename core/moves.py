@@ -25,7 +25,7 @@ TUI asks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from docker_pass.core.errors import (
     DockerPassError,
@@ -43,6 +43,7 @@ from docker_pass.core.versions import NO_SECRET, describe_version
 if TYPE_CHECKING:
     from docker_pass.core.engine import Engine
     from docker_pass.core.envelope import Envelope
+    from docker_pass.core.results import Listing
 
 
 def where(plugin: str, id_: ID) -> str:
@@ -229,9 +230,17 @@ def move_realm(
     return RealmMoved(old, new, plugin, target, tuple(moves))
 
 
-def realm_ids(engine: Engine, realm: ID, *, plugin: str) -> list[ID]:
+class PluginLister(Protocol):
+    """What :func:`realm_ids` needs of an engine or the daemon's client."""
+
+    def list_secrets(self, pattern: Pattern, *, plugin: str | None = None) -> Listing:
+        """IDs (no values) matching ``pattern`` in ``plugin``."""
+        ...
+
+
+def realm_ids(front: PluginLister, realm: ID, *, plugin: str) -> list[ID]:
     """The IDs strictly under ``realm`` in ``plugin``, sorted (no values read)."""
-    listing = engine.list_secrets(Pattern(realm.value + "/**"), plugin=plugin)
+    listing = front.list_secrets(Pattern(realm.value + "/**"), plugin=plugin)
     return sorted({info.id for info in listing.infos if _under(info.id, realm)})
 
 
@@ -302,7 +311,8 @@ def _remove_old(
 ) -> Moved:
     """Remove the old secret if it is still what was copied; what exists where."""
     old = source.id
-    checked = bool(source.version)
+    # Only a plugin that keeps versions honours one (an envelope may carry a token anyway).
+    checked = bool(source.version) and _versioned(engine, plugin)
 
     def result(outcome: str, message: str) -> Moved:
         return Moved(
@@ -324,7 +334,10 @@ def _remove_old(
         if (now.value, dict(now.metadata)) != (source.value, dict(source.metadata)):
             return kept(f"{where(plugin, old)} changed meanwhile")
     expected = {old: source.version} if checked else None
-    removal = engine.remove([old], plugin=plugin, expected_versions=expected)
+    try:
+        removal = engine.remove([old], plugin=plugin, expected_versions=expected)
+    except DockerPassError as exc:  # the plugin went down meanwhile, say
+        return kept(f"{where(plugin, old)} could not be removed ({exc})")
     outcome = removal.outcomes[0][1] if removal.outcomes else "no answer"
     if outcome == Removal.REMOVED:
         note = "" if checked else f"{plugin} keeps no versions: compared before removal"
@@ -344,3 +357,10 @@ def _remove_old(
             f"≠ {describe_version(source.version)})"
         )
     return kept(f"{where(plugin, old)} could not be removed ({outcome})")
+
+
+def _versioned(engine: Engine, plugin: str) -> bool:
+    try:
+        return engine.versioned(plugin)
+    except DockerPassError:
+        return False  # it answered the read a moment ago; removing will say what is wrong
