@@ -280,12 +280,8 @@ class DaemonClient:
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN) -> Envelope:
         """Like :meth:`Engine.get`: one secret with its value and version from ``plugin``."""
-        try:
+        with _secret_misses():
             doc, _ = self.call(GET_SECRET, {"id": id_.value, "plugin": plugin})
-        except DaemonError as exc:
-            if exc.code == NOT_FOUND and str(exc).startswith("secret not found"):
-                raise SecretNotFoundError(id_.value).with_hints(*exc.hints) from None
-            raise
         with _reading(self.path, GET_SECRET):
             envelope = read_object(doc, "envelope")
             if envelope is None:
@@ -348,9 +344,12 @@ class DaemonClient:
         self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
     ) -> Moved:
         """Like :meth:`Engine.move`: the daemon's engine copies, then removes the old one."""
-        doc, _ = self.call(
-            MOVE_SECRET, _move_request(old, new, plugin, to_plugin, replace), timeout=MOVE_TIMEOUT
-        )
+        with _secret_misses():
+            doc, _ = self.call(
+                MOVE_SECRET,
+                _move_request(old, new, plugin, to_plugin, replace),
+                timeout=MOVE_TIMEOUT,
+            )
         with _reading(self.path, MOVE_SECRET):
             return moved_from_json(doc)
 
@@ -358,9 +357,12 @@ class DaemonClient:
         self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
     ) -> RealmMoved:
         """Like :meth:`Engine.move_realm`: every secret under ``old``, one result each."""
-        doc, _ = self.call(
-            MOVE_REALM, _move_request(old, new, plugin, to_plugin, replace), timeout=MOVE_TIMEOUT
-        )
+        with _secret_misses():
+            doc, _ = self.call(
+                MOVE_REALM,
+                _move_request(old, new, plugin, to_plugin, replace),
+                timeout=MOVE_TIMEOUT,
+            )
         with _reading(self.path, MOVE_REALM):
             return realm_moved_from_json(doc)
 
@@ -427,6 +429,24 @@ def _move_request(
     if replace:
         request["replace"] = True
     return request
+
+
+#: How the engine's miss of one secret reads (``secret not found: ID``).
+_MISS = "secret not found"
+
+
+@contextmanager
+def _secret_misses() -> Iterator[None]:
+    """A call about one secret: the daemon's ``not_found`` for it raises
+    :class:`SecretNotFoundError`, as the engine does (a caller may act on the miss)."""
+    try:
+        yield
+    except DaemonError as exc:
+        text = str(exc)
+        if exc.code != NOT_FOUND or not text.startswith(_MISS):
+            raise
+        named = text[len(_MISS) :].removeprefix(": ") or None
+        raise SecretNotFoundError(named).with_hints(*exc.hints) from None
 
 
 @contextmanager

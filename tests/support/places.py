@@ -59,6 +59,13 @@ class Place:
             return None
         return got.stdout
 
+    def metadata(self, id_: str) -> dict[str, str]:
+        """The secret's metadata as a separate ``docker-pass get --json`` reads it."""
+        got = docker_pass("--no-daemon", "get", "--json", id_, "--plugin", self.plugin)
+        assert got.returncode == 0, got.stderr
+        found: dict[str, str] = json.loads(got.stdout)["metadata"]
+        return found
+
     def __repr__(self) -> str:
         return self.name
 
