@@ -125,10 +125,11 @@ class Vault(Place):
         self.server = server
         self.prefix = prefix
 
-    def set_up(self, token: str) -> None:
-        """``plugins vault setup`` for this server and prefix (the token on stdin)."""
+    def set_up(self, token: str, address: str | None = None) -> None:
+        """``plugins vault setup`` for this server (or ``address``, a proxy of it) and prefix
+        (the token on stdin)."""
         done = docker_pass(
-            "plugins", "vault", "setup", "--address", self.server.address,
+            "plugins", "vault", "setup", "--address", address or self.server.address,
             "--prefix", self.prefix, input=f"{token}\n".encode(),
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
@@ -200,13 +201,15 @@ def engine_mode(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         shutil.rmtree(root, ignore_errors=True)
 
 
-def vault_place(server: BaoServer, monkeypatch: pytest.MonkeyPatch) -> Vault:
-    """The vault plugin set up on ``server`` under a fresh prefix; the keychain (which keeps
-    its token) on the file store."""
+def vault_place(
+    server: BaoServer, monkeypatch: pytest.MonkeyPatch, *, address: str | None = None
+) -> Vault:
+    """The vault plugin set up on ``server`` (through ``address``, a proxy of it, when given)
+    under a fresh prefix; the keychain (which keeps its token) on the file store."""
     monkeypatch.setenv("DOCKER_PASS_STORE", "file")
     prefix = f"v{secrets.token_hex(4)}"
     vault = Vault(server, prefix)
-    vault.set_up(scoped_token(server, prefix))
+    vault.set_up(scoped_token(server, prefix), address)
     return vault
 
 
