@@ -34,6 +34,7 @@ from docker_pass.core.remote.wire import (
     HINTS_HEADER,
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
+    VERSIONS_FEATURE,
 )
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
@@ -243,6 +244,7 @@ class VersionServiceHandler(health_connect.VersionService):
             pid=os.getpid(),
             started_at=Timestamp.from_datetime(self._started_at),
             requests=dict(self._requests),
+            features=[VERSIONS_FEATURE],
         )
         ctx.response_headers[ENGINE_HEADER] = json_header(info)
         return health_pb.GetVersionResponse(version=ENGINE_VERSION)

@@ -68,6 +68,8 @@ from docker_pass.core.remote.wire import (
     SAVE_SECRET,
     UNAVAILABLE,
     UNDELETE_SECRETS,
+    UNIMPLEMENTED,
+    VERSIONS_FEATURE,
     MalformedMessageError,
     conflict_from_json,
     envelope_from_json,
@@ -124,20 +126,28 @@ class DaemonError(DockerPassError):
 class EngineInfo(FrozenValue):
     """What a running engine says about itself (``engine status``)."""
 
-    __slots__ = ("pid", "requests", "started_at", "version")
+    __slots__ = ("features", "pid", "requests", "started_at", "version")
     version: str
     pid: int
     started_at: datetime | None
     #: Requests served since start, by method path.
     requests: dict[str, int]
+    #: What it does beyond the first API (:data:`~.wire.VERSIONS_FEATURE`).
+    features: frozenset[str]
 
     def __init__(
-        self, version: str, pid: int, started_at: datetime | None, requests: dict[str, int]
+        self,
+        version: str,
+        pid: int,
+        started_at: datetime | None,
+        requests: dict[str, int],
+        features: frozenset[str] = frozenset(),
     ) -> None:
         self._set("version", version)
         self._set("pid", pid)
         self._set("started_at", started_at)
         self._set("requests", requests)
+        self._set("features", features)
 
     def __repr__(self) -> str:
         return f"EngineInfo({self.version!r}, pid={self.pid})"
@@ -163,6 +173,8 @@ class DaemonClient:
         self.path = path
         self._timeout = timeout
         self._transport = UnixHttpTransport(path, sock=sock)
+        #: The engine's features, once :meth:`info` has read them.
+        self._features: frozenset[str] | None = None
 
     def call(
         self, method: str, request: dict[str, Any], *, timeout: float | None = None
@@ -220,14 +232,29 @@ class DaemonClient:
         if detail is None:
             return EngineInfo(version, 0, None, {})
         try:
-            return EngineInfo(
+            info = EngineInfo(
                 version,
                 read_int(detail, "pid"),
                 read_timestamp(detail, "startedAt"),
                 read_int_map(detail, "requests"),
+                frozenset(read_string_list(detail, "features")),
             )
         except MalformedMessageError:
             return EngineInfo(version, 0, None, {})  # an extra, not the answer: do without
+        self._features = info.features
+        return info
+
+    def _require_versions(self, what: str) -> None:
+        """Refuse (``unimplemented``, before sending anything) to ask an engine that does not
+        know versions for ``what``: it would ignore the field and write blind.  The front then
+        writes through an embedded engine (:class:`~.front.DaemonOrEmbedded`)."""
+        if self._features is None:
+            self.info()
+        if VERSIONS_FEATURE not in (self._features or ()):
+            raise DaemonError(
+                UNIMPLEMENTED,
+                f"the engine daemon at {self.path} is older than {what}: restart it",
+            )
 
     # -- resolution -------------------------------------------------------------------------------
 
@@ -275,12 +302,13 @@ class DaemonClient:
 
     # -- one secret, and writes --------------------------------------------------------------------
     # A field a request does not need is left out, so a daemon from before it still serves
-    # the request; one that does not know a field it is sent refuses the request (protobuf's
-    # JSON reader rejects unknown fields), so a versioned write is never made blind.
+    # the request.  A daemon ignores a field it does not know, so an expected version is sent
+    # only to one that says it knows them (:meth:`_require_versions`): a versioned write is
+    # never made blind.
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN) -> Envelope:
         """Like :meth:`Engine.get`: one secret with its value and version from ``plugin``."""
-        with _secret_misses():
+        with _secret_misses(id_.value):
             doc, _ = self.call(GET_SECRET, {"id": id_.value, "plugin": plugin})
         with _reading(self.path, GET_SECRET):
             envelope = read_object(doc, "envelope")
@@ -308,6 +336,7 @@ class DaemonClient:
             "plugin": plugin,
         }
         if expected_version is not None:
+            self._require_versions("versioned writes")
             request["expectedVersion"] = expected_version
         doc, _ = self.call(SAVE_SECRET, request)
         with _reading(self.path, SAVE_SECRET):
@@ -329,8 +358,10 @@ class DaemonClient:
         """Like :meth:`Engine.remove`: one outcome per ID, in order."""
         request: dict[str, Any] = {"ids": [i.value for i in ids], "plugin": plugin}
         if purge_versions:
+            self._require_versions("purging versions")
             request["purgeVersions"] = True
         if expected_versions:
+            self._require_versions("versioned removals")
             request["expectedVersions"] = {i.value: v for i, v in expected_versions.items()}
         doc, _ = self.call(REMOVE_SECRETS, request)
         return self._removal(doc, REMOVE_SECRETS)
@@ -436,16 +467,17 @@ _MISS = "secret not found"
 
 
 @contextmanager
-def _secret_misses() -> Iterator[None]:
-    """A call about one secret: the daemon's ``not_found`` for it raises
-    :class:`SecretNotFoundError`, as the engine does (a caller may act on the miss)."""
+def _secret_misses(id_: str | None = None) -> Iterator[None]:
+    """A call about one secret (``id_``, named when the daemon's message does not): the
+    daemon's ``not_found`` for it raises :class:`SecretNotFoundError`, as the engine does (a
+    caller may act on the miss)."""
     try:
         yield
     except DaemonError as exc:
         text = str(exc)
         if exc.code != NOT_FOUND or not text.startswith(_MISS):
             raise
-        named = text[len(_MISS) :].removeprefix(": ") or None
+        named = text[len(_MISS) :].removeprefix(": ") or id_
         raise SecretNotFoundError(named).with_hints(*exc.hints) from None
 
 

@@ -62,6 +62,10 @@ UNDELETE_SECRETS = "/dockerpass.v1.SecretsService/UndeleteSecrets"
 MOVE_SECRET = "/dockerpass.v1.SecretsService/MoveSecret"  # noqa: S105 - a method path
 MOVE_REALM = "/dockerpass.v1.SecretsService/MoveRealm"
 
+#: The engine feature (``dockerpass.v1.EngineInfo.features``) of expected versions on writes
+#: and removals (and purge on removals): a client asks an engine without it for none of them.
+VERSIONS_FEATURE = "versions"
+
 # -- docker-pass's response headers: compact, ASCII-only JSON of a dockerpass.v1 message ----------
 # Clients written for Docker's engine ignore them; docker-pass's own CLI and TUI read them.
 
@@ -425,6 +429,7 @@ __all__ = [
     "UNAVAILABLE",
     "UNDELETE_SECRETS",
     "UNIMPLEMENTED",
+    "VERSIONS_FEATURE",
     "MalformedMessageError",
     "conflict_from_json",
     "envelope_from_json",
