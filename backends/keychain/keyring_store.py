@@ -147,6 +147,16 @@ class KeyringStore:
         #: How many value items this store has read (instrumentation for tests and benchmarks).
         self.values_read = 0
 
+    @property
+    def backend(self) -> KeyringBackend:
+        """The keyring backend that holds the secrets."""
+        return self._backend
+
+    @property
+    def platform(self) -> str:
+        """Whose item naming the store follows: ``darwin``, or Windows' for anything else."""
+        return self._platform
+
     def location(self) -> str:
         """Which keyring backend holds the secrets, for ``plugins ls`` and the TUI."""
         cls = type(self._backend)

@@ -55,6 +55,7 @@ from docker_pass.backends.keychain.secretservice_wire import (
     _id_attributes,
     _Item,
     _metadata,
+    _recency,
     _remaining,
     _search_items,
     _seconds,
@@ -252,8 +253,10 @@ class SecretServiceStore:
             items = self._read_items(paths, session)
             if not items:
                 raise SecretNotFoundError()  # none, or deleted between our search and our read
-            # The first item the search names, as Docker's tool reads it (normally the only one).
-            first = items[0]
+            # Normally the only one; of duplicates another tool left (``secret-tool store`` adds
+            # an attribute, so it makes a second item), the one changed last, so that a reload
+            # after a conflict shows that change.
+            first = max(items, key=_recency)
             return Envelope(
                 id_,
                 first.value,

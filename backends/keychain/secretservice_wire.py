@@ -99,6 +99,13 @@ class _Item:
         return f"_Item({self.path!r}, <{len(self.value)} bytes hidden>)"
 
 
+def _recency(item: _Item) -> tuple[int, int, int]:
+    """What orders items by when they last changed: ``Modified``, then ``Created`` (whole
+    seconds both), then the number gnome-keyring ends a new item's path with (it counts up)."""
+    tail = item.path.rsplit("/", 1)[-1]
+    return (item.modified or 0, item.created or 0, int(tail) if tail.isdigit() else 0)
+
+
 def _version(id_: ID, items: Sequence[_Item]) -> str:
     """The version token of the secret ``id_`` held by ``items``: of what ``get`` reads of
     each (value, metadata), in path order, so that a duplicate another tool adds changes it."""
