@@ -229,7 +229,8 @@ class KeyringStore:
         ]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Envelopes (with values) of the indexed secrets matching ``pattern``, sorted by ID.
+        """Envelopes (with values and versions) of the indexed secrets matching ``pattern``,
+        sorted by ID.
 
         An indexed secret whose item has gone (removed by another tool) is left out.
         """
@@ -245,7 +246,9 @@ class KeyringStore:
                 if stored is None:
                     continue
                 self.values_read += 1
-                envelopes.append(_envelope(id_, decode_value(stored), index[raw]))
+                value, entry = decode_value(stored), index[raw]
+                version = content_token(id_, [(value, _metadata(entry))])
+                envelopes.append(_envelope(id_, value, entry, version))
         return envelopes
 
     def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:

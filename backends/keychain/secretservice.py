@@ -223,10 +223,12 @@ class SecretServiceStore(_Conversation):
         return [SecretInfo(id_, metadata=_metadata(attributes)) for id_, _path, attributes in found]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Envelopes of the items matching ``pattern``, sorted by ID, read in one request."""
+        """Envelopes of the items matching ``pattern``, sorted by ID, read in one request;
+        each with its version, but for an ID that several items hold (ask ``get``)."""
+        duplicated: set[str] = set()
         with self._lock:
             _collection, session, paths = self._prepare(_OUR_ITEMS)
-            found = self._select(paths, pattern)
+            found = self._select(paths, pattern, duplicated)
             if not found:
                 return []
             # One pipelined exchange: the values, and when each item was created.
@@ -239,16 +241,17 @@ class SecretServiceStore(_Conversation):
             )
             secrets: dict[str, tuple[str, bytes, bytes, str]] = reply[0]
             self.values_read += len(secrets)
-        return [
-            Envelope(
-                id_,
-                bytes(secrets[path][2]),
-                created_at=_seconds(when),
-                metadata=_metadata(attributes),
+        envelopes: builtins.list[Envelope] = []
+        for (id_, path, attributes), when in zip(found, created, strict=True):
+            if path not in secrets:
+                continue  # an item deleted since the listing is simply not there
+            value, metadata = bytes(secrets[path][2]), _metadata(attributes)
+            one = id_.value not in duplicated
+            version = content_token(id_, [(value, metadata)]) if one else ""
+            envelopes.append(
+                Envelope(id_, value, version=version, created_at=_seconds(when), metadata=metadata)
             )
-            for (id_, path, attributes), when in zip(found, created, strict=True)
-            if path in secrets  # an item deleted since the listing is simply not there
-        ]
+        return envelopes
 
     def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
         """Remove every item of ``id_`` (only if the secret is ``expected_version``, unless
@@ -412,9 +415,10 @@ class SecretServiceStore(_Conversation):
             raise StoreError(f"the Secret Service did not unlock the collection {collection}")
 
     def _select(
-        self, paths: Sequence[str], pattern: Pattern
+        self, paths: Sequence[str], pattern: Pattern, duplicated: set[str] | None = None
     ) -> builtins.list[tuple[ID, str, dict[str, str]]]:
-        """(ID, item path, attributes) of the items at ``paths`` matching ``pattern``, by ID.
+        """(ID, item path, attributes) of the items at ``paths`` matching ``pattern``, by ID;
+        ``duplicated`` receives the IDs that more than one item holds.
 
         Every item's attributes are requested back to back, without waiting for each answer
         (Docker's tool waits for each in turn, which is most of its ``ls`` time).
@@ -429,6 +433,8 @@ class SecretServiceStore(_Conversation):
             # Items made by other tools may lack an ID or hold one we cannot represent.
             if raw_id is None or not is_valid_id(raw_id):
                 continue
+            if raw_id in by_id and duplicated is not None:
+                duplicated.add(raw_id)
             by_id.setdefault(raw_id, (path, attributes))
         return [(ID(raw), *by_id[raw]) for raw in sorted(pattern.filter(by_id))]
 

@@ -69,6 +69,8 @@ class StoreVersionContract:
         assert store.get(ID_).version == saved  # reading changes nothing
         listed = {i.id: i.version for i in store.list(Pattern("versions/**"))}
         assert listed[ID_] in ("", saved)  # a listing says it only where that is cheap
+        (resolved,) = store.resolve(Pattern(ID_.value))
+        assert resolved.version == saved
 
     def test_every_change_makes_a_new_version(self, store: SecretStore) -> None:
         seen = [store.save(ID_, FIRST, {})]
@@ -127,6 +129,14 @@ class StoreVersionContract:
         with pytest.raises(VersionConflictError):
             store.save(ID_, b"mine", {}, expected_version=read)
         assert contents(store) == (SECOND, {}, again)
+
+    def test_no_version_known_is_never_the_stored_one(self, store: SecretStore) -> None:
+        store.save(ID_, FIRST, {})
+        with pytest.raises(VersionConflictError):
+            store.save(ID_, SECOND, {}, expected_version="")
+        with pytest.raises(VersionConflictError):
+            store.save(ID("versions/none"), SECOND, {}, expected_version="")
+        assert store.get(ID_).value == FIRST
 
     def test_delete_with_a_version(self, store: SecretStore) -> None:
         stale = store.save(ID_, FIRST, {})

@@ -109,6 +109,8 @@ class VersionContract:
         if Capability.LIST in capabilities_of(self.plugin_class):
             (info,) = writer.list(Pattern(id_.value))
             assert info.version in ("", saved)  # where a listing says it, it is get's
+        (resolved,) = writer.resolve(Pattern(id_.value))
+        assert resolved.version in ("", saved)
 
     def test_every_change_makes_a_new_version(self, plugin: Plugin) -> None:
         writer = self.versioned(plugin)
