@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from docker_pass.backends.vault.lookup import Target
     from docker_pass.core.ids import ID
 
-#: How often a blind write reads and writes again when another writer got in between.
-BLIND_ATTEMPTS = 5
+#: How often a blind write reads and writes again when another writer got in between.  Each
+#: refusal means another write went in, so a writer among N at once needs at most N
+#: attempts; the plugin's deadline bounds them all the same.
+BLIND_ATTEMPTS = 32
 
 
 def save(

@@ -7,7 +7,9 @@ policy allows that prefix only.  "Someone else" is the ``bao`` CLI, as in the is
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -376,3 +378,27 @@ def test_the_engine_lists_undeletes_and_purges_a_deleted_secret(
     purged = engine.remove([ID("z/b")], plugin="vault", purge_versions=True)
     assert purged.outcomes == ((ID("z/b"), Removal.REMOVED),)
     assert [i.id.value for i in engine.list_secrets(everything, deleted=True).infos] == ["z/a"]
+
+
+def test_blind_writers_at_once_all_succeed_and_keep_the_other_keys(
+    bao_server: BaoServer, prefix: str, token: str
+) -> None:
+    writers = 8
+    bao_server.put(f"{prefix}/busy", value="start", user="alice")
+    instances = [make_plugin(bao_server, prefix, token) for _ in range(writers)]
+    start = threading.Barrier(writers)
+
+    def write(number: int) -> str:
+        start.wait()
+        return instances[number].save(ID("busy"), b"writer-%d" % number, {})
+
+    try:
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            versions = list(pool.map(write, range(writers)))
+    finally:
+        for instance in instances:
+            instance.stop()
+    assert sorted(versions, key=int) == [str(n) for n in range(2, 2 + writers)]
+    data = kv_get(bao_server, f"{prefix}/busy")["data"]
+    last = versions.index(str(1 + writers))
+    assert data == {"value": f"writer-{last}", "user": "alice"}
