@@ -90,8 +90,8 @@ def delete(client: KvClient, id_: ID, expected: str | None, forget: Callable[[st
         metadata = client.read_metadata(path)
     except MissingPathError:
         return _delete_key(client, id_, expected, forget)
-    if not kv.is_live(metadata):
-        return False
+    if not kv.is_live(metadata):  # a deleted path: the ID may still be a key above it
+        return _delete_key(client, id_, expected, forget)
     current = metadata["current_version"]  # an int: is_live checked it
     try:
         if expected is None:

@@ -402,3 +402,18 @@ def test_blind_writers_at_once_all_succeed_and_keep_the_other_keys(
     data = kv_get(bao_server, f"{prefix}/busy")["data"]
     last = versions.index(str(1 + writers))
     assert data == {"value": f"writer-{last}", "user": "alice"}
+
+
+def test_a_key_above_a_deleted_path_is_what_get_list_and_delete_see(
+    bao_server: BaoServer, prefix: str, plugin: VaultPlugin
+) -> None:
+    bao_server.put(f"{prefix}/db", user="alice", password="pw")
+    bao_server.put(f"{prefix}/db/user", value="a path wins")
+    assert plugin.get(ID("db/user")).value == b"a path wins"
+    bao_server.bao("kv", "delete", "-mount=secret", f"{prefix}/db/user")
+    assert plugin.get(ID("db/user")).value == b"alice"  # the path is deleted: the key shows
+    (info,) = plugin.list(Pattern("db/user"), deleted=True)
+    assert (info.deleted, info.version) == (False, "1")
+    assert plugin.delete(ID("db/user"), expected_version="1") is True
+    assert kv_get(bao_server, f"{prefix}/db")["data"] == {"password": "pw"}
+    assert plugin.delete(ID("db/user")) is False
