@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "get": (),
     "ls": ("list",),
     "rm": ("delete", "erase", "remove"),
+    "undelete": (),
     "mv": ("move", "rename"),
     "run": (),
     "check": (),
