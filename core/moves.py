@@ -268,6 +268,8 @@ def _copy(
             new, source.value, source.metadata, plugin=target, **_expecting(expected)
         )
     except VersionConflictError as exc:
+        if expected is None:  # a blind write the plugin could not make (writers kept racing)
+            raise DockerPassError(f"cannot write {where(target, new)}: {exc}; {kept}") from None
         raise _taken(new, target, exc.found, kept, exc) from None
     except PluginTimeoutError as exc:
         raise DockerPassError(
