@@ -122,10 +122,11 @@ def test_envelopes_carry_the_version_and_creation_time(upstream: UpstreamWireCli
     first = version()
     assert docker_pass("set", "team/versioned=two").returncode == 0
     (env,) = upstream.get_secrets("team/versioned").envelopes
-    # The store's own token for the second write (the file store's is its revision, then a
-    # digest of the record).
     assert (env.value, env.provider, env.version) == (b"two", "docker-pass", version())
-    assert env.version not in ("", first)
+    # The file store's version: the second save's count and a digest of its record (a secret
+    # removed and made again never gets an old version back).
+    assert env.version.startswith("2-")
+    assert env.version != first
     assert env.created_at is not None
     assert before <= env.created_at.to_datetime() <= datetime.now(UTC) + timedelta(seconds=5)
     assert env.resolved_at is not None
