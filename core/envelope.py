@@ -68,20 +68,27 @@ class SecretInfo(FrozenValue):
         provider: str,
         metadata: Iterable[Mapping[str, str]],
         updated_at: Iterable[float | None],
+        versions: Iterable[str] | None = None,
     ) -> list[SecretInfo]:
-        """One entry per ID, with the metadata and change time at the same position: what
-        ``SecretInfo(id, provider, metadata, updated_at)`` makes, without a call per entry
-        (100,000 in ~0.05 s rather than ~0.09 s)."""
+        """One entry per ID, with the metadata, change time and version (``""`` without
+        ``versions``) at the same position: what ``SecretInfo(id, provider, metadata,
+        updated_at, version)`` makes, without a call per entry (100,000 in ~0.05 s rather
+        than ~0.09 s)."""
         new = object.__new__
         out: list[SecretInfo] = []
         append = out.append
-        for id_, meta, updated in zip(ids, metadata, updated_at, strict=True):
+        rows: Iterable[tuple[ID, Mapping[str, str], float | None, str]]
+        if versions is None:
+            rows = ((i, m, u, "") for i, m, u in zip(ids, metadata, updated_at, strict=True))
+        else:
+            rows = zip(ids, metadata, updated_at, versions, strict=True)
+        for id_, meta, updated, version in rows:
             info = new(cls)
             _info_id(info, id_)
             _info_provider(info, provider)
             _info_metadata(info, meta)
             _info_updated_at(info, updated)
-            _info_version(info, "")
+            _info_version(info, version)
             _info_deleted(info, False)
             append(info)
         return out
