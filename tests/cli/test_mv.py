@@ -104,6 +104,10 @@ def test_spellings_of_old_and_new(place: Place, mode: Mode) -> None:
         "Error: team is a realm (2 secrets under team/ in docker-pass), not a secret: "
         "write team/ to move them all\n"
     )
+    code, out, err = mv("-y", "team/**", "staff/**")  # the pattern of a realm spells it too
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "Moved 2 of 2 secrets from team/ to staff/"
+    assert mv("-y", "staff/", "team/")[0] == 0
     code, out, err = mv("team/a", "elsewhere/")  # into a realm, under its own name
     assert (code, err) == (0, "")
     assert out == "Moved docker-pass:team/a to docker-pass:elsewhere/a\n"
