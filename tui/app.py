@@ -39,6 +39,7 @@ from docker_pass.tui.keys import (
 )
 from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.model.gateway import SecretsGateway
+from docker_pass.tui.model.versions import VersionsSeen
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
@@ -46,7 +47,7 @@ from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.text import plural
 from docker_pass.tui.threads import DaemonThreadExecutor
-from docker_pass.tui.views.dialogs import SecretDialogs
+from docker_pass.tui.views.dialogs import EditorSources, SecretDialogs
 from docker_pass.tui.views.main import MainView
 from docker_pass.tui.views.plugins import PluginsView
 from docker_pass.tui.widgets.detail_pane import RealmSummary
@@ -127,7 +128,12 @@ class DockerPassApp(App[None]):
         self.panel = panel = PluginsView(self)
         self.plugins = PluginsController(gateway, runner, self.status, panel)
         self.view = MainView(self, self.listing, self.plugins, self.status)
-        self.dialogs = SecretDialogs(self, self.status)
+        #: Which plugins keep versions, as seen so far (what a new secret's save expects).
+        self.versions = VersionsSeen()
+        sources = EditorSources(
+            self.listing.index_find, self.listing.holders, self.versions.versioned
+        )
+        self.dialogs = SecretDialogs(self, self.status, sources)
         self.pattern = PatternController(
             runner, self.listing, self.plugins, self.view, inline_limit=inline_preview_limit
         )
@@ -140,9 +146,15 @@ class DockerPassApp(App[None]):
             reveal_seconds=reveal_seconds,
         )
         self.setup = SetupController(gateway, runner, self.status, panel)
-        self.undo = UndoController(gateway, runner, self.status)
+        self.undo = UndoController(gateway, runner, self.status, lambda: self.listing.asked)
         self.secrets = SecretsController(
-            self.status, self.listing, self.plugins, self.values, self.undo, self.dialogs
+            self.status,
+            self.listing,
+            self.plugins,
+            self.values,
+            self.undo,
+            self.dialogs,
+            self.versions,
         )
 
     # -- set-up -----------------------------------------------------------------------------
@@ -198,19 +210,44 @@ class DockerPassApp(App[None]):
         self.listing.started(message)
 
     def on_plugin_listed(self, message: m.PluginListed) -> None:
+        self.versions.note_listed(message.plugin, (i.version for i in message.infos))
         self.listing.listed(message)
 
     def on_secrets_changed(self, message: m.SecretsChanged) -> None:
         self.listing.secrets_changed(message.plugin)
 
     def on_value_fetched(self, message: m.ValueFetched) -> None:
-        if message.purpose == "edit":
-            self.dialogs.load_value(message.info, message.value)
+        self.versions.note(message.info.provider, message.version)
+        if message.purpose in ("edit", "reload"):
+            self.dialogs.load_value(
+                message.info,
+                message.value,
+                message.version,
+                message.metadata,
+                reload=message.purpose == "reload",
+            )
         else:
             self.values.fetched(message, self.secrets.selected)
 
+    def on_version_read(self, message: m.VersionRead) -> None:
+        if not message.error:
+            self.versions.note(message.info.provider, message.version)
+        self.dialogs.version_read(message.info, message.version, message.error)
+
+    def on_save_conflicted(self, message: m.SaveConflicted) -> None:
+        conflict = message.conflict
+        self.status.set_status(f"Not saved: {conflict.describe()}", "warning")
+        self.dialogs.save_conflicted(message.draft, conflict)
+
+    def on_duplicate_found(self, message: m.DuplicateFound) -> None:
+        self.dialogs.duplicate_found(message.draft, message.others)
+
+    def on_undo_conflicted(self, message: m.UndoConflicted) -> None:
+        self.undo.conflicted(message.kept, message.conflict, self.dialogs.ask_restore)
+
     def on_secret_saved(self, message: m.SecretSaved) -> None:
         info = message.info
+        self.versions.note(info.provider, info.version)
         # "New" on a listed ID replaced it (the editor asked first).
         replaced = self.listing.lists(info.id.value, info.provider)
         self.listing.add(info)
@@ -275,6 +312,7 @@ class DockerPassApp(App[None]):
             self.dialogs.save_failed(reason)
         elif kind is WorkerGroup.EDIT_VALUE:
             self.dialogs.value_unavailable(reason)
+
         elif kind is WorkerGroup.LISTING and not plugin:
             self.listing.failed(reason)
             self.plugins.loaded = True
@@ -308,7 +346,7 @@ class DockerPassApp(App[None]):
     def on_editor_screen_current_value_requested(
         self, message: EditorScreen.CurrentValueRequested
     ) -> None:
-        self.values.read_for_editor(message.info)
+        self.values.read_for_editor(message.info, reload=message.reload)
 
     def on_plugin_table_toggle_requested(self, message: PluginTable.ToggleRequested) -> None:
         self.plugins.request_toggle(message.status)

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
     from docker_pass.core.setup import Setup, SetupResult
+    from docker_pass.tui.model.gateway import SecretDraft
     from docker_pass.tui.model.preview import Preview
     from docker_pass.tui.model.realms import RealmIndex
+    from docker_pass.tui.model.undo import KeptSecret
+    from docker_pass.tui.model.versions import Conflict
 
 
 class PluginsLoaded(Message):
@@ -83,16 +86,71 @@ class SecretsChanged(Message):
 
 
 class ValueFetched(Message):
-    """A secret's value, read for ``purpose`` ("reveal", "copy" or "edit": into the editor)."""
+    """A secret's value, read for ``purpose`` ("reveal", "copy", "edit": into the editor, or
+    "reload": into the editor after a conflict), with its ``version`` and ``metadata`` as
+    stored."""
 
-    def __init__(self, info: SecretInfo, value: bytes, purpose: str) -> None:
+    def __init__(
+        self,
+        info: SecretInfo,
+        value: bytes,
+        purpose: str,
+        *,
+        version: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.info = info
         self.value = value
         self.purpose = purpose
+        self.version = version
+        self.metadata = metadata
 
     def __repr__(self) -> str:
         return f"ValueFetched({self.info.id.value!r}, {self.purpose!r})"
+
+
+class VersionRead(Message):
+    """The version of ``info``'s secret as the editor opened it (``NO_SECRET``: gone;
+    ``""``: the plugin keeps none, or ``error`` says why it could not be read)."""
+
+    def __init__(self, info: SecretInfo, version: str, error: str = "") -> None:
+        super().__init__()
+        self.info = info
+        self.version = version
+        self.error = error
+
+
+class SaveConflicted(Message):
+    """The editor's save was refused: the secret is not the version it opened.  Nothing was
+    written; the editor asks what to do."""
+
+    def __init__(self, draft: SecretDraft, conflict: Conflict, created: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.conflict = conflict
+        self.created = created
+
+
+class DuplicateFound(Message):
+    """Saving ``draft`` would make a second plugin hold its ID (``others`` hold it): nothing
+    was written; the editor asks first."""
+
+    def __init__(self, draft: SecretDraft, others: Sequence[str], created: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.others = tuple(others)
+        self.created = created
+
+
+class UndoConflicted(Message):
+    """``u`` found the secret changed since the change it undoes: nothing was restored; the
+    app asks whether to restore anyway (``kept`` goes back into the log meanwhile)."""
+
+    def __init__(self, kept: KeptSecret, conflict: Conflict) -> None:
+        super().__init__()
+        self.kept = kept
+        self.conflict = conflict
 
 
 class SecretSaved(Message):

@@ -37,6 +37,7 @@ class WorkerGroup(StrEnum):
     REVEAL = "reveal"
     COPY = "copy"
     EDIT_VALUE = "edit-value"
+    EDIT_VERSION = "edit-version"
     SAVE = "save"
     DELETE = "delete"
     TOGGLE = "toggle"
@@ -74,6 +75,7 @@ _LABELS = {
     WorkerGroup.REVEAL: "Reading the value",
     WorkerGroup.COPY: "Reading the value to copy",
     WorkerGroup.EDIT_VALUE: "Reading the current value",
+    WorkerGroup.EDIT_VERSION: "Reading the version",
     WorkerGroup.SAVE: "Saving",
     WorkerGroup.DELETE: "Deleting",
     WorkerGroup.TOGGLE: "Changing the plugin",

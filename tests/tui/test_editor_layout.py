@@ -286,13 +286,17 @@ def test_ctrl_r_loads_the_current_value_masked_and_only_when_asked() -> None:
         await settle(pilot)
         editor = editor_of(pilot)
         area = editor.query_one(ValueArea)
-        assert keychain.reads == 0  # opening the editor reads nothing
+        # Opening shows no value.  It reads the secret once, for its version only (issue 23:
+        # an editor that does not know the version it opened overwrites changes made
+        # elsewhere), because this plugin's listing carries none; the value goes nowhere.
+        opened = keychain.reads
+        assert opened <= 1
         assert area.text == ""
         await pilot.press("ctrl+r")
         await settle(pilot)
         requests = {id(m): m.info.id.value for m in seen.of(EditorScreen.CurrentValueRequested)}
         assert list(requests.values()) == [ALICE]  # one request (seen by each pump it passes)
-        assert keychain.reads == 1
+        assert keychain.reads == opened + 1
         assert area.text == ALICE_VALUE.decode()
         assert area.masked
         assert set(area.render_line(0).text.strip()) == {"•"}
@@ -411,7 +415,12 @@ def test_with_two_writable_plugins_new_offers_a_choice_and_saves_to_the_chosen_o
         where = editor.query_one("#editor-where", Static)
         await type_text(pilot, "infra/vault/ci-token")  # listed by vault only
         hint = editor.query_one("#editor-id-hint", Static)
-        assert str(hint.render()) == "✓ a valid new ID"  # new to docker-pass
+        # New to docker-pass, but vault holds it: saving it there too would make its
+        # reference ambiguous, and the hint says so (issue 23: no longer "✓ a valid new ID").
+        assert str(hint.render()) == (
+            "⚠ vault has this ID: saving it here too makes se://infra/vault/ci-token match "
+            "2 secrets"
+        )
         choice.value = "vault"
         await settle(pilot)
         assert str(where.render()) == (

@@ -76,6 +76,14 @@ class ListingController:
         """Whether ID ``id_text`` is listed from ``provider``."""
         return self.index.find(id_text, provider) is not None
 
+    def index_find(self, id_text: str, provider: str) -> SecretInfo | None:
+        """The secret listed as ID ``id_text`` from ``provider``, if any."""
+        return self.index.find(id_text, provider)
+
+    def holders(self, id_text: str) -> list[str]:
+        """The plugins that list ID ``id_text`` (two or more: its reference is ambiguous)."""
+        return self.index.holders(id_text)
+
     # -- starting work ----------------------------------------------------------------------
 
     def load_everything(self, reload: bool = False) -> None:

@@ -23,18 +23,14 @@ if TYPE_CHECKING:
     from docker_pass.tui.controllers.ports import StatusSink
     from docker_pass.tui.controllers.undo import UndoController
     from docker_pass.tui.controllers.values import ValueController
+    from docker_pass.tui.model.versions import VersionsSeen
     from docker_pass.tui.widgets.detail_pane import Subject
 
 
 class SecretDialogsView(Protocol):
     """The dialogs about one secret."""
 
-    def new_secret(
-        self,
-        targets: Mapping[str, PluginStatus],
-        prefix: str,
-        exists: Callable[[str, str], bool],
-    ) -> None:
+    def new_secret(self, targets: Mapping[str, PluginStatus], prefix: str) -> None:
         """Open the editor for a new secret."""
         ...
 
@@ -59,8 +55,10 @@ class SecretsController:
         values: ValueController,
         undo: UndoController,
         dialogs: SecretDialogsView,
+        versions: VersionsSeen,
     ) -> None:
         self._status = status
+        self._versions = versions
         self._listing = listing
         self._plugins = plugins
         self._values = values
@@ -117,7 +115,7 @@ class SecretsController:
             text = f"{KEYCHAIN_PLUGIN} is not running: nowhere to save."
             self._status.set_status(text, "error")
             return
-        self._dialogs.new_secret(targets, self.realm_prefix(), self._listing.lists)
+        self._dialogs.new_secret(targets, self.realm_prefix())
 
     def edit_secret(self) -> None:
         """Open the editor on the selected secret (value and metadata)."""
@@ -127,6 +125,9 @@ class SecretsController:
         self._values.hide()
         status = self._plugins.find(info.provider)
         self._dialogs.edit_secret(info, status)
+        # The version it opens at: what its save expects (a plugin known to keep none is not
+        # read for it; one whose listing says it, is not read either).
+        self._values.read_version(info, read=self._versions.versioned(info.provider) is not False)
 
     def delete_secret(self) -> None:
         """Ask, then delete the selected secret."""

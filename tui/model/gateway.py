@@ -23,16 +23,18 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from docker_pass.core.config import config_path, load_config
+from docker_pass.core.duplicates import others_holding
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.errors import DockerPassError, SecretNotFoundError
+from docker_pass.core.errors import DockerPassError, SecretNotFoundError, VersionConflictError
 from docker_pass.core.generations import Generations, GenerationsClosedError, file_signature
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.names import KEYCHAIN_PLUGIN
-from docker_pass.core.results import PluginStatus, Removal
+from docker_pass.core.results import Listing, PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.generations import Signature
@@ -53,6 +55,11 @@ class SecretDraft:
     value: bytes | None
     metadata: Mapping[str, str]
     provider: str = KEYCHAIN_PLUGIN
+    #: The version the save expects (:mod:`docker_pass.core.versions`): the one the editor
+    #: opened; ``None`` writes blind (a plugin that keeps no versions).
+    expected_version: str | None = None
+    #: Save even though another running plugin holds the ID (the person was asked).
+    allow_duplicate: bool = False
 
     def __repr__(self) -> str:
         # Spelled out so that a value never reaches a log or a traceback.
@@ -124,8 +131,49 @@ class SecretsGateway:
 
     def read_value(self, info: SecretInfo) -> bytes:
         """The value of ``info`` from the plugin that listed it."""
+        return self.read_secret(info).value
+
+    def read_secret(self, info: SecretInfo) -> Envelope:
+        """``info``'s secret as stored now: value, metadata and version."""
         with self._using(info.provider) as front:
-            return front.get(info.id, plugin=info.provider).value
+            return front.get(info.id, plugin=info.provider)
+
+    def version_of(self, info: SecretInfo, *, read: bool = True) -> str:
+        """The version of ``info``'s secret now, as an editor opens it: its token,
+        ``NO_SECRET`` when there is none, ``""`` when not known.
+
+        A listing of that one ID comes first (no value: a file store's index, a vault's one
+        metadata read); when it carries no version and ``read`` allows, the secret is read
+        (the value goes no further than this call)."""
+        with self._using(info.provider) as front:
+            try:
+                listed = front.list_secrets(Pattern(info.id.value), plugin=info.provider).infos
+            except DockerPassError:
+                listed = None  # it cannot list (or not now): a read says
+            if listed is not None:
+                entry = next((i for i in listed if i.id == info.id), None)
+                if entry is None:
+                    return NO_SECRET
+                if entry.version or not read:
+                    return entry.version
+            if not read:
+                return ""
+            try:
+                return front.get(info.id, plugin=info.provider).version
+            except SecretNotFoundError:
+                return NO_SECRET
+
+    def current_version(self, id_: ID, provider: str) -> str:
+        """The version of ``id_`` in ``provider`` now: its token, ``NO_SECRET`` when there is
+        none, ``""`` when the plugin keeps no versions.  The value read goes no further."""
+        envelope = self.read_for_undo(id_, provider)
+        return NO_SECRET if envelope is None else envelope.version
+
+    def others_holding(self, id_: ID, plugin: str, running: Collection[str]) -> list[str]:
+        """The plugins among ``running`` other than ``plugin`` that hold ``id_`` now
+        (:func:`docker_pass.core.duplicates.others_holding`: each asked for that one ID,
+        under its own lock; one that cannot answer is not counted)."""
+        return others_holding(_LockedLister(self, running), id_, plugin)
 
     def read_for_undo(self, id_: ID, provider: str) -> Envelope | None:
         """The secret as it is now (value and metadata), read right before a delete or a
@@ -137,18 +185,26 @@ class SecretsGateway:
                 return None
 
     def save(self, draft: SecretDraft) -> SecretInfo:
-        """Create or replace a secret; returns what the listing should now show."""
+        """Create or replace a secret (only if it is still ``draft.expected_version``: else
+        :class:`~docker_pass.core.errors.VersionConflictError`, nothing written); returns
+        what the listing should now show, with the new version."""
+        check = _expecting(draft.expected_version)
         with self._using(draft.provider) as front:
             value = draft.value
             if value is None:
-                value = front.get(draft.id, plugin=draft.provider).value
-            front.save(draft.id, value, draft.metadata, plugin=draft.provider)
-        return SecretInfo(draft.id, draft.provider, MappingProxyType(dict(draft.metadata)))
+                value = _current_value(front, draft)
+            saved = front.save(draft.id, value, draft.metadata, plugin=draft.provider, **check)
+        metadata = MappingProxyType(dict(draft.metadata))
+        return SecretInfo(draft.id, draft.provider, metadata, version=saved.version)
 
-    def delete(self, info: SecretInfo) -> bool:
-        """Remove a secret; whether it existed."""
+    def delete(self, info: SecretInfo, expected_version: str | None = None) -> bool:
+        """Remove a secret (only if it is still ``expected_version``, when given); whether
+        it existed."""
+        check = (
+            {} if expected_version is None else {"expected_versions": {info.id: expected_version}}
+        )
         with self._using(info.provider) as front:
-            removal = front.remove([info.id], plugin=info.provider)
+            removal = front.remove([info.id], plugin=info.provider, **check)
         ((_, outcome),) = removal.outcomes
         if outcome not in (Removal.REMOVED, Removal.MISSING):
             raise DockerPassError(outcome)
@@ -265,6 +321,47 @@ class SecretsGateway:
         """
         with self._books:
             self._stamp, self._meaning = _state_stamp(), _state_meaning()
+
+
+class _LockedLister:
+    """A :class:`~docker_pass.core.duplicates.Lister` over ``plugins``, each asked under its
+    own lock (the engine's own fan-out would bypass the gateway's locks)."""
+
+    def __init__(self, gateway: SecretsGateway, plugins: Collection[str]) -> None:
+        self._gateway = gateway
+        self._plugins = sorted(plugins)
+
+    def list_secrets(self, pattern: Pattern) -> Listing:
+        infos: list[SecretInfo] = []
+        for name in self._plugins:
+            try:
+                with self._gateway._using(name) as front:
+                    infos.extend(front.list_secrets(pattern, plugin=name).infos)
+            except DockerPassError:
+                continue  # it cannot answer: not counted (as core's holders does)
+        return Listing(infos)
+
+
+def _current_value(front: EngineFront, draft: SecretDraft) -> bytes:
+    """The stored value a metadata-only save keeps; a secret gone since the editor opened it
+    is a conflict like any other change (nothing is written)."""
+    try:
+        return front.get(draft.id, plugin=draft.provider).value
+    except SecretNotFoundError:
+        if draft.expected_version is None:
+            raise
+        raise VersionConflictError(
+            f"{draft.id.value} is no longer in {draft.provider}",
+            id_=draft.id.value,
+            provider=draft.provider,
+            expected=draft.expected_version,
+            found=NO_SECRET,
+        ) from None
+
+
+def _expecting(version: str | None) -> dict[str, str]:
+    """The keyword that makes a front check ``version`` (none: a blind write)."""
+    return {} if version is None else {"expected_version": version}
 
 
 def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:
