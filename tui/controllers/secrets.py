@@ -105,7 +105,8 @@ class SecretsController:
         """Copy ``se://<id>`` of the selected secret."""
         info = self._selected_or_say()
         if info is not None:
-            self._values.copy_reference(info)
+            ambiguous = len(self._listing.holders(info.id.value)) > 1
+            self._values.copy_reference(info, ambiguous=ambiguous)
 
     def new_secret(self) -> None:
         """Open the editor for a new secret in the realm under the cursor, saved to a writable

@@ -16,6 +16,7 @@ from docker_pass.core.errors import DockerPassError
 from docker_pass.core.references.syntax import reference_for
 from docker_pass.tui.clipboard import describe_copy
 from docker_pass.tui.messages import ValueFetched, VersionRead
+from docker_pass.tui.model.ambiguity import get_command
 from docker_pass.tui.text import plural
 from docker_pass.tui.workers import WorkerGroup, superseded
 
@@ -80,14 +81,20 @@ class ValueController:
         self._status.set_status(f"Reading the value of {info.id.value} to copy it…", topic="copy")
         self._read(WorkerGroup.COPY, info, "copy")
 
-    def copy_reference(self, info: SecretInfo) -> None:
-        """Copy ``se://<id>`` of ``info``."""
+    def copy_reference(self, info: SecretInfo, *, ambiguous: bool = False) -> None:
+        """Copy ``se://<id>`` of ``info``; for an ``ambiguous`` ID (another plugin holds it
+        too, so the reference fails) the command that reads this copy instead."""
         reference = reference_for(info.id)
+        copied = get_command(info.id.value, info.provider) if ambiguous else reference
 
         def report(route: Route) -> None:
-            self._status.set_status(*describe_copy(route, reference))
+            text, level = describe_copy(route, copied)
+            if ambiguous and level == "success":
+                text = f"{reference} would fail (more than one plugin holds it): {text}"
+                level = "warning"
+            self._status.set_status(text, level)
 
-        self.clipboard.copy(reference, report)
+        self.clipboard.copy(copied, report)
 
     def read_for_editor(self, info: SecretInfo, *, reload: bool = False) -> None:
         """Read ``info``'s value into the editor (it asked: ctrl+r), or, ``reload``, the

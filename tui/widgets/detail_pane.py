@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     from textual.app import ComposeResult
 
+    from docker_pass.tui.model.ambiguity import Ambiguity
+
 MASK = "••••••••"
 
 
@@ -92,6 +94,9 @@ class DetailPane(VerticalScroll):
     revealed: reactive[str | None] = reactive(None, init=False)
     #: Whether the subject's plugin is read-only; the app sets it.
     read_only: reactive[bool] = reactive(False, init=False)
+    #: How the subject's ID is ambiguous (more than one plugin lists it); the app sets it
+    #: before the subject.
+    ambiguity: reactive[Ambiguity | None] = reactive(None, init=False)
     #: The metadata rows as last drawn (fitted to the width then).
     _fitted: tuple[tuple[Text, Text], ...] = ()
 
@@ -135,6 +140,9 @@ class DetailPane(VerticalScroll):
     def watch_read_only(self) -> None:
         self._render_subject()
 
+    def watch_ambiguity(self) -> None:
+        self._render_subject()
+
     def on_resize(self) -> None:
         # The metadata is fitted to the width: redraw only if that fit changed.
         subject = self.subject
@@ -163,17 +171,20 @@ class DetailPane(VerticalScroll):
                 metadata.add_row(key, value)
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
+            # An ambiguous ID's reference fails: y copies the command that reads this copy.
+            copied = "copy get --plugin" if self._ambiguous(subject) else "copy reference"
             if self.read_only:
                 keys = (
                     f"{subject.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
                     f"{bound('main.copy', 'c')} copy · "
-                    f"{bound('main.copy_reference', 'y')} copy reference"
+                    f"{bound('main.copy_reference', 'y')} {copied}"
                 )
             else:
                 keys = (
                     f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
-                    f"{bound('main.copy_reference', 'y')} copy reference · "
-                    f"{bound('main.edit', 'e')} edit · {bound('main.delete', 'd')} delete"
+                    f"{bound('main.copy_reference', 'y')} {copied} · "
+                    f"{bound('main.edit', 'e')} edit · {bound('main.move', 'm')} move · "
+                    f"{bound('main.delete', 'd')} delete"
                 )
             hint.update(keys + (" · esc back to the tree" if self.has_focus else ""))
         elif isinstance(subject, RealmSummary):
@@ -199,6 +210,11 @@ class DetailPane(VerticalScroll):
             fields.update(Text("Nothing selected."))
             hint.update("")
 
+    def _ambiguous(self, info: SecretInfo) -> bool:
+        """Whether ``info``'s ID is ambiguous (the ambiguity set is about this ID)."""
+        ambiguity = self.ambiguity
+        return ambiguity is not None and ambiguity.id == info.id.value
+
     def _fit_metadata(self, info: SecretInfo) -> tuple[tuple[Text, Text], ...]:
         """Keys and values, sorted by key, long ones ending in … inside the pane."""
         # Two columns of one cell padding each side, a vertical scrollbar's cell, and the
@@ -216,7 +232,14 @@ class DetailPane(VerticalScroll):
         grid.add_column(overflow="fold")
         grid.add_row("ID", Text(info.id.value))
         grid.add_row("Provider", Text(info.provider))
-        grid.add_row("Reference", Text(reference_for(info.id)))
+        ambiguity = self.ambiguity if self._ambiguous(info) else None
+        if ambiguity is None:
+            grid.add_row("Reference", Text(reference_for(info.id)))
+        else:
+            # Not a reference to copy: it fails while more than one plugin holds the ID.
+            grid.add_row("Reference", Text(f"✗ {ambiguity.problem()}", style="bold yellow"))
+            grid.add_row("Read with", Text("\n".join(ambiguity.commands())))
+            grid.add_row("To fix", Text(ambiguity.remedy()))
         if self.revealed is None:
             grid.add_row("Value", Text(MASK))
         else:

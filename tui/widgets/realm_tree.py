@@ -17,6 +17,7 @@ from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.expiry import ExpiryState, expiry_of
+from docker_pass.tui.model.ambiguity import AMBIGUOUS_MARK
 from docker_pass.tui.model.realms import Notice
 from docker_pass.tui.widgets.tree_content import NodeData, RealmNode, TreeContent, key_of
 
@@ -45,6 +46,7 @@ class RealmTree(Tree[NodeData]):
         & > .realm-tree--error { color: $text-error; }
         & > .realm-tree--expired { color: $text-error; }
         & > .realm-tree--expiring { color: $text-warning; }
+        & > .realm-tree--ambiguous { color: $text-warning; text-style: bold; }
     }
     """
 
@@ -56,6 +58,7 @@ class RealmTree(Tree[NodeData]):
         "realm-tree--error",
         "realm-tree--expired",
         "realm-tree--expiring",
+        "realm-tree--ambiguous",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -431,6 +434,10 @@ class RealmTree(Tree[NodeData]):
         if expiry is not None and expiry.needs_attention:
             late = expiry.state == ExpiryState.EXPIRED
             label.append(f"  {expiry.mark()}", self._style("expired" if late else "expiring"))
+        content = self.content
+        if content is not None and content.ambiguous(info.id.value):
+            # Two plugins list this ID: se://ID fails (the detail pane says what to do).
+            label.append(f"  {AMBIGUOUS_MARK}", self._style("ambiguous"))
         label.append(f"  {info.provider}", self._style("provider"))
         return label
 

@@ -32,6 +32,13 @@ class TreeContent:
     highlight: Highlight = field(default_factory=Highlight)
     #: The order of each realm's children.
     order: SortOrder = SortOrder.NAME
+    #: The whole listing (``index`` may be a filter's part of it): an ID that more than one
+    #: plugin lists there is marked ambiguous, whatever the filter shows.
+    listing: RealmIndex | None = None
+
+    def ambiguous(self, id_: str) -> bool:
+        """Whether more than one plugin lists ``id_``."""
+        return len((self.listing or self.index).holders(id_)) > 1
 
 
 def key_of(data: NodeData | None) -> tuple[str, str, str] | None:
