@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from docker_pass.core.docker.compose import CheckedReference
     from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.errors import VersionConflictError
+    from docker_pass.core.ids import ID
     from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Listing, PluginStatus, Removal
 
@@ -49,6 +51,8 @@ def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
             "id": env.id.value,
             "provider": env.provider,
             "metadata": dict(env.metadata),
+            # The token for --if-version; "" from a plugin that keeps no versions.
+            "version": env.version,
         }
         if reveal:
             try:
@@ -103,6 +107,8 @@ def _listing_entry(info: SecretInfo) -> dict[str, object]:
         "id": info.id.value,
         "provider": info.provider,
         "metadata": dict(info.metadata),
+        # "" where the listing does not know it cheaply (get --json does).
+        "version": info.version,
     }
     expiry = expiry_of(info.metadata)
     if expiry is not None:
@@ -142,6 +148,49 @@ def _expiry_cell(info: SecretInfo) -> str:
         return f"{expiry.text} (unparsable)"
     mark = expiry.mark()
     return f"{expiry.text} ({mark})" if mark else expiry.text
+
+
+def version(env: Envelope) -> int:
+    """``get --version``: the version token alone, for ``set --if-version``; a plugin that
+    keeps none is an error (an empty token would check nothing)."""
+    if not env.version:
+        from docker_pass.core.versions import UNVERSIONED
+
+        print(
+            f"Error: plugin {env.provider} keeps no versions ({UNVERSIONED}): "
+            "set --if-version cannot check its secrets",
+            file=sys.stderr,
+        )
+        return 1
+    print(env.version)
+    return 0
+
+
+def conflict(id_: ID, exc: VersionConflictError) -> str:
+    """A refused versioned write as one line: ``ID changed since version V: it is now
+    version W (changed at …, by …)``, or that it exists already, or was removed."""
+    from docker_pass.core.versions import NO_SECRET
+
+    if exc.expected == NO_SECRET:
+        text = f"{id_.value} exists already"
+        text += f": it is version {exc.found}" if exc.found and exc.found != NO_SECRET else ""
+    elif exc.found == NO_SECRET:
+        text = f"{id_.value} changed since version {exc.expected}: it was removed"
+    elif exc.found:
+        text = f"{id_.value} changed since version {exc.expected}: it is now version {exc.found}"
+    else:
+        text = f"{id_.value} changed since version {exc.expected}"
+    when = []
+    if exc.changed_at is not None:
+        from datetime import datetime
+
+        stamp = datetime.fromtimestamp(exc.changed_at).astimezone()
+        when.append(f"changed at {stamp.isoformat(timespec='seconds')}")
+    if exc.changed_by:
+        when.append(f"by {clean_outside(exc.changed_by)}")
+    if when:
+        text += f" ({', '.join(when)})"
+    return f"{text}; nothing was written"
 
 
 def removal(result: Removal) -> int:

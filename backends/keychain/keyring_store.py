@@ -23,6 +23,11 @@ it).  Metadata lives only in the index, so listing reads no value.  Windows caps
 and is written last, so a crash leaves the old index whole.  A lock file under
 ``xdg_dir("state")`` keeps concurrent processes from losing each other's index updates.
 
+Versions: a keyed digest of the ID, value and metadata
+(:func:`~docker_pass.backends.keychain.versioning.content_token`), so a value written by
+Docker's tool changes it too; a write that expects a version reads the value under the
+exclusive lock to compare.  Listing reads no value, so it knows no version.
+
 ``keyring`` is imported only when a store is constructed without a backend: it costs about
 120 ms, which the Linux fast path (Secret Service) never pays.
 """
@@ -40,6 +45,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from docker_pass.backends.keychain.versioning import check_version, content_token
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     PromptDismissedError,
@@ -49,6 +55,7 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.ids import ID, Pattern, is_valid_id
 from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label, xdg_dir
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
     import builtins
@@ -153,11 +160,22 @@ class KeyringStore:
 
     # -- the SecretStore protocol ------------------------------------------------------------
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Store ``value`` under Docker's naming and record ``metadata`` in the index."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Store ``value`` under Docker's naming and record ``metadata`` in the index (only if
+        the secret is ``expected_version``, unless that is ``None``); the new version."""
         service, user = self.item_key(id_)
+        version = content_token(id_, [(value, metadata)])
         with self._locked(exclusive=True):
             index, head = self._read_index()
+            if expected_version is not None:
+                self._check(id_, expected_version, index)
             # Value first: a crash before the index update leaves a secret that ``get`` finds
             # and the next save indexes, rather than an index entry without a value.
             self._set(service, user, encode_value(value), f"save {id_.value}")
@@ -167,11 +185,16 @@ class KeyringStore:
                 "metadata": dict(metadata),
                 "created": old.get("created", now),
                 "updated": now,
+                # What this save stored: ``updated`` is when the secret last changed only while
+                # its version is still this one (Docker's tool writes values, not the index).
+                "version": version,
             }
             self._write_index(index, head)
+        return version
 
     def get(self, id_: ID) -> Envelope:
-        """The value of ``id_`` with its indexed metadata; raise :class:`SecretNotFoundError`.
+        """The value of ``id_`` with its indexed metadata and its version; raise
+        :class:`SecretNotFoundError`.
 
         An item that Docker's tool wrote is found too (with the metadata we know: none).
         """
@@ -182,7 +205,8 @@ class KeyringStore:
                 raise SecretNotFoundError()
             self.values_read += 1
             entry = self._read_index()[0].get(id_.value, {})
-        return _envelope(id_, decode_value(stored), entry)
+        value = decode_value(stored)
+        return _envelope(id_, value, entry, content_token(id_, [(value, _metadata(entry))]))
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
         """IDs and metadata from the index, matching ``pattern``, sorted by ID; reads no value."""
@@ -214,16 +238,45 @@ class KeyringStore:
                 envelopes.append(_envelope(id_, decode_value(stored), index[raw]))
         return envelopes
 
-    def delete(self, id_: ID) -> bool:
-        """Remove ``id_``'s item and index entry; ``True`` if either existed."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove ``id_``'s item and index entry (only if the secret is ``expected_version``,
+        unless that is ``None``); ``True`` if either existed."""
         service, user = self.item_key(id_)
         with self._locked(exclusive=True):
-            existed = self._delete(service, user, f"delete {id_.value}")
             index, head = self._read_index()
+            if expected_version is not None:
+                self._check(id_, expected_version, index, removing=True, gone_is_fine=True)
+            existed = self._delete(service, user, f"delete {id_.value}")
             if index.pop(id_.value, None) is not None:
                 existed = True
                 self._write_index(index, head)
         return existed
+
+    def _check(
+        self,
+        id_: ID,
+        expected: str,
+        index: _Index,
+        *,
+        removing: bool = False,
+        gone_is_fine: bool = False,
+    ) -> None:
+        """Raise the conflict unless ``id_`` is the version ``expected`` (under the exclusive
+        lock; reads its value to know).  ``gone_is_fine``: no secret passes (a delete)."""
+        service, user = self.item_key(id_)
+        stored = self._get(service, user, f"read {id_.value}")
+        if stored is None:
+            if not gone_is_fine:
+                check_version(id_, expected, NO_SECRET, removing=removing)
+            return
+        self.values_read += 1
+        entry = index.get(id_.value, {})
+        found = content_token(id_, [(decode_value(stored), _metadata(entry))])
+        changed_at = None
+        if entry.get("version") == found and isinstance(entry.get("updated"), str):
+            with suppress(ValueError):
+                changed_at = datetime.fromisoformat(str(entry["updated"])).timestamp()
+        check_version(id_, expected, found, removing=removing, changed_at=changed_at)
 
     def close(self) -> None:
         """Nothing to release: the store opens its lock file per call."""
@@ -357,13 +410,13 @@ def _metadata(entry: Mapping[str, object]) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def _envelope(id_: ID, value: bytes, entry: Mapping[str, object]) -> Envelope:
+def _envelope(id_: ID, value: bytes, entry: Mapping[str, object], version: str = "") -> Envelope:
     created = entry.get("created")
     created_at = None
     if isinstance(created, str):
         with suppress(ValueError):
             created_at = datetime.fromisoformat(created)
-    return Envelope(id_, value, created_at=created_at, metadata=_metadata(entry))
+    return Envelope(id_, value, version=version, created_at=created_at, metadata=_metadata(entry))
 
 
 def _make_private_dirs(path: Path) -> None:

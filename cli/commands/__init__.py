@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "get": (),
     "ls": ("list",),
     "rm": ("delete", "erase", "remove"),
+    "mv": ("move", "rename"),
     "run": (),
     "check": (),
     "plugins": (),
