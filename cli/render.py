@@ -72,20 +72,21 @@ def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
         print(f"ID: {env.id.value}\nValue: {MASKED_VALUE}")
 
 
-def listing(result: Listing, *, long: bool, as_json: bool) -> int:
+def listing(result: Listing, *, long: bool, as_json: bool, deleted: bool = False) -> int:
     """``ls``: IDs, or a table with provider and metadata, or JSON; plugins that did not list
     are named on stderr.  Exit 1 when plugins failed and nothing was listed.
 
     A secret with ``expires`` metadata gets ``expires``/``expiry``/``expired`` fields in
     JSON, and ``--long`` an EXPIRES column when any listed secret has one (so listings
-    without expiries keep their columns)."""
+    without expiries keep their columns).  ``deleted`` (``ls --deleted``): a deleted secret
+    reads ``ID (deleted)``, and every JSON entry says ``deleted`` true or false."""
     infos = result.infos
     if as_json:
-        _print_json([_listing_entry(i) for i in infos])
+        _print_json([_listing_entry(i, deleted) for i in infos])
     elif long:
         print("\n".join(_long_lines(infos)))
     elif infos:
-        print("\n".join(i.id.value for i in infos))
+        print("\n".join(_shown_id(i) for i in infos))
     for name, message in result.errors.items():
         print(f"Warning: plugin {name}: {clean_outside(message)}", file=sys.stderr)
     for name, why in result.down.items():
@@ -99,7 +100,12 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     return 0
 
 
-def _listing_entry(info: SecretInfo) -> dict[str, object]:
+def _shown_id(info: SecretInfo) -> str:
+    """The ID as ``ls`` prints it: marked when its latest version is deleted."""
+    return f"{info.id.value} (deleted)" if info.deleted else info.id.value
+
+
+def _listing_entry(info: SecretInfo, deleted: bool = False) -> dict[str, object]:
     # Imported here: plain ``ls`` (IDs only) never needs the expiry rule (~1 ms).
     from docker_pass.core.expiry import expiry_of
 
@@ -110,6 +116,8 @@ def _listing_entry(info: SecretInfo) -> dict[str, object]:
         # "" where the listing does not know it cheaply (get --json does).
         "version": info.version,
     }
+    if deleted or info.deleted:
+        doc["deleted"] = info.deleted
     expiry = expiry_of(info.metadata)
     if expiry is not None:
         doc["expires"] = expiry.text
@@ -119,7 +127,7 @@ def _listing_entry(info: SecretInfo) -> dict[str, object]:
 
 
 def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
-    width = max((len(i.id.value) for i in infos), default=2)
+    width = max((len(_shown_id(i)) for i in infos), default=2)
     provider_width = max((len(i.provider) for i in infos), default=0)
     provider_width = max(provider_width, 11)
     expiries = [_expiry_cell(i) for i in infos]
@@ -132,7 +140,7 @@ def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
     for i, cell in zip(infos, expiries, strict=True):
         meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
         expiry = f"{cell:<{expiry_width}}  " if expiry_width else ""
-        line = f"{i.id.value:<{width}}  {i.provider:<{provider_width}}  {expiry}{meta}"
+        line = f"{_shown_id(i):<{width}}  {i.provider:<{provider_width}}  {expiry}{meta}"
         lines.append(line.rstrip())
     return lines
 
@@ -204,10 +212,29 @@ def removal(result: Removal) -> int:
             print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
     if not result.failed:
         return 0
-    failed = sum(1 for _, o in result.outcomes if o not in (result.REMOVED, result.MISSING))
+    failed = sum(1 for _, o in result.outcomes if o not in result.DONE)
     total = len(result.outcomes)
     noun = "secret" if total == 1 else "secrets"
     print(f"Error: {failed} of {total} {noun} could not be removed (ERR: lines)", file=sys.stderr)
+    return 1
+
+
+def restoration(result: Removal) -> int:
+    """``undelete``: ``RESTORED: <id>`` per restored secret, ``ERR: <id>: <error>`` per
+    failure."""
+    for id_, outcome in result.outcomes:
+        if outcome == result.RESTORED:
+            print(f"RESTORED: {id_.value}", flush=True)
+        elif outcome == result.MISSING:
+            print(f"{id_.value}: no deleted secret to restore", file=sys.stderr)
+        else:
+            print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
+    if not result.failed:
+        return 0
+    failed = sum(1 for _, o in result.outcomes if o not in result.DONE)
+    total = len(result.outcomes)
+    noun = "secret" if total == 1 else "secrets"
+    print(f"Error: {failed} of {total} {noun} could not be restored (ERR: lines)", file=sys.stderr)
     return 1
 
 

@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "ls": ("list",),
     "rm": ("delete", "erase", "remove"),
     "mv": ("move", "rename"),
+    "undelete": (),
     "run": (),
     "check": (),
     "plugins": (),

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--purge-versions",
         action="store_true",
         help="also remove every older version and the history (plugins that keep versions: "
-        "vault); without it vault deletes only the latest version",
+        "vault), of deleted secrets too; without it vault deletes only the latest version "
+        "('undelete' restores it)",
     )
     add_plugin_option(parser, "remove from")
     parser.set_defaults(handler=run)
@@ -61,9 +62,16 @@ def run(args: argparse.Namespace) -> int:
     opened = Engine.for_plugin(args.plugin) if args.purge_versions else front_for_plugin(args)
     with opened as engine:
         if args.all:
-            listing = engine.list_secrets(
-                Pattern("**"), plugin=args.plugin, reserved=args.all_realms
-            )
+            if isinstance(engine, Engine) and args.purge_versions:
+                # Every version of every secret: the deleted ones too (rm --all alone
+                # deletes the latest version of the live ones).
+                listing = engine.list_secrets(
+                    Pattern("**"), plugin=args.plugin, reserved=args.all_realms, deleted=True
+                )
+            else:
+                listing = engine.list_secrets(
+                    Pattern("**"), plugin=args.plugin, reserved=args.all_realms
+                )
             ids = [i.id for i in listing.infos]
             if not ids:
                 print("Nothing to remove.", file=sys.stderr)

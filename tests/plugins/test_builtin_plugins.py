@@ -149,8 +149,13 @@ class TestVault(PluginContract):
         for raw_id, value in KNOWN.items():
             bao_server.put(f"{prefix}/{raw_id}", value=value.decode())
         known: Mapping[str, bytes] = KNOWN
-        return Backend(known, credentials=[token], controls=(bao_server, token))
+        return Backend(known, credentials=[token], controls=(bao_server, token, prefix))
+
+    def change_elsewhere(self, backend: Backend, id_: ID, value: bytes) -> None:
+        # Another terminal: `bao kv put` (the value through stdin, never argv).
+        server, _, prefix = backend.controls
+        server.put(f"{prefix}/{id_.value}", value=value.decode())
 
     def break_backend(self, backend: Backend) -> None:
-        server, token = backend.controls
+        server, token, _ = backend.controls
         server.revoke(token)
