@@ -188,23 +188,26 @@ class SecretsGateway:
         """Create or replace a secret (only if it is still ``draft.expected_version``: else
         :class:`~docker_pass.core.errors.VersionConflictError`, nothing written); returns
         what the listing should now show, with the new version."""
-        check = _expecting(draft.expected_version)
         with self._using(draft.provider) as front:
             value = draft.value
             if value is None:
                 value = _current_value(front, draft)
-            saved = front.save(draft.id, value, draft.metadata, plugin=draft.provider, **check)
+            saved = front.save(
+                draft.id,
+                value,
+                draft.metadata,
+                plugin=draft.provider,
+                expected_version=draft.expected_version,
+            )
         metadata = MappingProxyType(dict(draft.metadata))
         return SecretInfo(draft.id, draft.provider, metadata, version=saved.version)
 
     def delete(self, info: SecretInfo, expected_version: str | None = None) -> bool:
         """Remove a secret (only if it is still ``expected_version``, when given); whether
         it existed."""
-        check = (
-            {} if expected_version is None else {"expected_versions": {info.id: expected_version}}
-        )
+        expected = None if expected_version is None else {info.id: expected_version}
         with self._using(info.provider) as front:
-            removal = front.remove([info.id], plugin=info.provider, **check)
+            removal = front.remove([info.id], plugin=info.provider, expected_versions=expected)
         ((_, outcome),) = removal.outcomes
         if outcome not in (Removal.REMOVED, Removal.MISSING):
             raise DockerPassError(outcome)
@@ -357,11 +360,6 @@ def _current_value(front: EngineFront, draft: SecretDraft) -> bytes:
             expected=draft.expected_version,
             found=NO_SECRET,
         ) from None
-
-
-def _expecting(version: str | None) -> dict[str, str]:
-    """The keyword that makes a front check ``version`` (none: a blind write)."""
-    return {} if version is None else {"expected_version": version}
 
 
 def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:
