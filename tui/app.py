@@ -210,6 +210,7 @@ class DockerPassApp(App[None]):
         self.listing.started(message)
 
     def on_plugin_listed(self, message: m.PluginListed) -> None:
+        self.versions.note_status(message.plugin, message.versioned)
         self.versions.note_listed(message.plugin, (i.version for i in message.infos))
         self.listing.listed(message)
 

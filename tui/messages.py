@@ -54,7 +54,9 @@ class ListingStarted(Message):
 class PluginListed(Message):
     """One plugin's listing: its secrets, or why it could not list (``error``).
 
-    ``hint`` is how the plugin can be watched, when ``hinted`` says it was asked for.
+    ``hint`` is how the plugin can be watched, when ``hinted`` says it was asked for;
+    ``versioned`` whether it keeps versions, when the front could say (``None``: not asked,
+    or not known).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class PluginListed(Message):
         *,
         hinted: bool = False,
         hint: WatchHint | None = None,
+        versioned: bool | None = None,
     ) -> None:
         super().__init__()
         self.plugin = plugin
@@ -72,6 +75,7 @@ class PluginListed(Message):
         self.error = error
         self.hinted = hinted
         self.hint = hint
+        self.versioned = versioned
 
     def __repr__(self) -> str:
         return f"PluginListed({self.plugin!r}, {len(self.infos)} secrets, error={self.error!r})"

@@ -286,17 +286,13 @@ def test_ctrl_r_loads_the_current_value_masked_and_only_when_asked() -> None:
         await settle(pilot)
         editor = editor_of(pilot)
         area = editor.query_one(ValueArea)
-        # Opening shows no value.  It reads the secret once, for its version only (issue 23:
-        # an editor that does not know the version it opened overwrites changes made
-        # elsewhere), because this plugin's listing carries none; the value goes nowhere.
-        opened = keychain.reads
-        assert opened <= 1
+        assert keychain.reads == 0  # opening the editor reads nothing
         assert area.text == ""
         await pilot.press("ctrl+r")
         await settle(pilot)
         requests = {id(m): m.info.id.value for m in seen.of(EditorScreen.CurrentValueRequested)}
         assert list(requests.values()) == [ALICE]  # one request (seen by each pump it passes)
-        assert keychain.reads == opened + 1
+        assert keychain.reads == 1
         assert area.text == ALICE_VALUE.decode()
         assert area.masked
         assert set(area.render_line(0).text.strip()) == {"•"}

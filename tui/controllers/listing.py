@@ -208,15 +208,21 @@ class ListingController:
                 self._report_status(name)
             return
         hint: WatchHint | None = None
+        versioned: bool | None = None
         if first:
             try:
                 hint = self._gateway.watch_hint(name)
             except DockerPassError:
                 hint = None  # it cannot say: refreshed on the interval instead
+            try:
+                versioned = self._gateway.versioned(name)
+            except DockerPassError:
+                versioned = None  # its secrets' versions will tell
         if first:  # it has just started: its status first, so it shows running with its secrets
             self._report_status(name)
         if not superseded():
-            self._runner.post_message(PluginListed(name, infos, hinted=first, hint=hint))
+            listed = PluginListed(name, infos, hinted=first, hint=hint, versioned=versioned)
+            self._runner.post_message(listed)
 
     def _report_status(self, name: str) -> None:
         status = self._gateway.plugin_status(name)

@@ -245,6 +245,17 @@ class SecretsGateway:
             return str(hint[0]), str(hint[1])
         return None
 
+    def versioned(self, name: str) -> bool | None:
+        """Whether plugin ``name`` keeps versions, if the front can say without a read (an
+        embedded engine asks the plugin; through the daemon: ``None``, and the versions
+        its secrets carry tell)."""
+        with self._using(name) as front:
+            ask = getattr(front, "versioned", None)
+            if not callable(ask):
+                return None
+            answer = ask(name)
+        return answer if isinstance(answer, bool) else None
+
     def reload(self) -> None:
         """Drop the front; the next call builds a fresh one that reads the shared state anew.
 

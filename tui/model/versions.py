@@ -148,11 +148,12 @@ class EditBasis:
 
 class VersionsSeen:
     """Which plugins keep versions, as far as this session has seen: a token from a plugin
-    says it does; a read that came back without one says it does not.  A plugin's status
-    may say so itself (``versioned``), which wins."""
+    says it does; a read that came back without one says it does not.  What the front says
+    of a plugin itself (an embedded engine asks the plugin) wins."""
 
     def __init__(self) -> None:
         self._known: dict[str, bool] = {}
+        self._said: dict[str, bool] = {}
 
     def note(self, plugin: str, version: str) -> None:
         """A read of a secret of ``plugin`` came with ``version`` (``""``: none)."""
@@ -167,14 +168,15 @@ class VersionsSeen:
         if any(versions):
             self._known[plugin] = True
 
-    def note_status(self, plugin: str, versioned: object) -> None:
-        """What a plugin's status says (``versioned``, where the front reports it)."""
-        if isinstance(versioned, bool):
-            self._known[plugin] = versioned
+    def note_status(self, plugin: str, versioned: bool | None) -> None:
+        """What the front says of ``plugin`` (``None``: it cannot say)."""
+        if versioned is not None:
+            self._said[plugin] = versioned
 
     def versioned(self, plugin: str) -> bool | None:
         """Whether ``plugin`` keeps versions (``None``: not known yet)."""
-        return self._known.get(plugin)
+        said = self._said.get(plugin)
+        return said if said is not None else self._known.get(plugin)
 
 
 def expected_version(
