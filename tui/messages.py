@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
     from docker_pass.core.setup import Setup, SetupResult
     from docker_pass.tui.model.gateway import SecretDraft
+    from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.preview import Preview
     from docker_pass.tui.model.realms import RealmIndex
     from docker_pass.tui.model.undo import KeptSecret
@@ -155,6 +157,56 @@ class UndoConflicted(Message):
         super().__init__()
         self.kept = kept
         self.conflict = conflict
+
+
+class MoveDuplicateFound(Message):
+    """Moving as ``request`` says would make a second plugin hold the new ID (``others``
+    hold it): nothing was written; the app asks first."""
+
+    def __init__(self, request: MoveRequest, others: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.others = tuple(others)
+
+
+class SecretMoveDone(Message):
+    """A secret's move: ``moved`` says whether the old one went (or what exists where);
+    ``references`` the ``se://`` references to the old ID left in this folder's files."""
+
+    def __init__(self, request: MoveRequest, moved: Moved, references: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.moved = moved
+        self.references = tuple(references)
+
+
+class RealmMoveDone(Message):
+    """A realm's move: each ID's outcome, and the references to the moved IDs left behind."""
+
+    def __init__(self, request: MoveRequest, result: RealmMoved, references: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.result = result
+        self.references = tuple(references)
+
+
+class SecretUndeleted(Message):
+    """A deleted secret's latest version was restored (``restored`` false: it was not
+    deleted any more)."""
+
+    def __init__(self, info: SecretInfo, restored: bool) -> None:
+        super().__init__()
+        self.info = info
+        self.restored = restored
+
+
+class SecretPurged(Message):
+    """Every version of a secret was removed (``existed`` false: there was none)."""
+
+    def __init__(self, info: SecretInfo, existed: bool) -> None:
+        super().__init__()
+        self.info = info
+        self.existed = existed
 
 
 class SecretSaved(Message):

@@ -47,6 +47,9 @@ class WorkerGroup(StrEnum):
     SETUP_FORMS = "setup-forms"
     SETUP_OPEN = "setup-open"
     UNDO = "undo"
+    MOVE = "move"
+    UNDELETE = "undelete"
+    PURGE = "purge"
     WARM_INDEX = "warm-index"
     CLIPBOARD = "clipboard"
 
@@ -85,6 +88,9 @@ _LABELS = {
     WorkerGroup.SETUP_FORMS: "Reading the plugins' setup forms",
     WorkerGroup.SETUP_OPEN: "Opening the setup form",
     WorkerGroup.UNDO: "Undoing",
+    WorkerGroup.MOVE: "Moving",
+    WorkerGroup.UNDELETE: "Undeleting",
+    WorkerGroup.PURGE: "Purging",
 }
 
 

@@ -17,7 +17,7 @@ and the enabled flags in ``config.json``), so the plugins panel can follow it li
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.generations import Signature
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
 
@@ -60,6 +61,10 @@ class SecretDraft:
     expected_version: str | None = None
     #: Save even though another running plugin holds the ID (the person was asked).
     allow_duplicate: bool = False
+    #: The secret's old ID when the editor's ID field renamed it: the save is a move.
+    renamed_from: ID | None = None
+    #: A rename may write over a secret at the new ID (the person was asked).
+    replace: bool = False
 
     def __repr__(self) -> str:
         # Spelled out so that a value never reaches a log or a traceback.
@@ -121,11 +126,12 @@ class SecretsGateway:
                 self._remember_state()
 
     def list_plugin(self, name: str) -> list[SecretInfo]:
-        """IDs and metadata of plugin ``name`` (internal ones left out), sorted by ID; its
+        """IDs, metadata and versions of plugin ``name`` (internal ones left out), sorted by
+        ID, with its deleted secrets marked ``deleted`` (a plugin that keeps them: vault); its
         failure raises."""
         with self._using(name) as front:
             try:
-                return front.list_secrets(EVERYTHING, plugin=name).infos
+                return front.list_secrets(EVERYTHING, plugin=name, deleted=True).infos
             finally:
                 self._remember_state()
 
@@ -208,10 +214,36 @@ class SecretsGateway:
         expected = None if expected_version is None else {info.id: expected_version}
         with self._using(info.provider) as front:
             removal = front.remove([info.id], plugin=info.provider, expected_versions=expected)
-        ((_, outcome),) = removal.outcomes
-        if outcome not in (Removal.REMOVED, Removal.MISSING):
-            raise DockerPassError(outcome)
-        return outcome == Removal.REMOVED
+        return _outcome(removal, Removal.REMOVED)
+
+    def undelete(self, info: SecretInfo) -> bool:
+        """Restore the deleted latest version of ``info``; whether there was one."""
+        with self._using(info.provider) as front:
+            removal = front.undelete([info.id], plugin=info.provider)
+        return _outcome(removal, Removal.RESTORED)
+
+    def purge(self, info: SecretInfo) -> bool:
+        """Remove every version of ``info`` (a plugin that keeps versions: vault); whether
+        there was any."""
+        with self._using(info.provider) as front:
+            removal = front.remove([info.id], plugin=info.provider, purge_versions=True)
+        return _outcome(removal, Removal.REMOVED)
+
+    def move(self, info: SecretInfo, new: ID, to_plugin: str, *, replace: bool) -> Moved:
+        """Move ``info`` to ``new`` in ``to_plugin``
+        (:func:`docker_pass.core.moves.move`: the old one removed only if it is still the
+        version copied); both plugins' locks held."""
+        with self._using(info.provider, to_plugin) as front:
+            return front.move(
+                info.id, new, plugin=info.provider, to_plugin=to_plugin, replace=replace
+            )
+
+    def move_realm(
+        self, realm: ID, new: ID, plugin: str, to_plugin: str, *, replace: bool
+    ) -> RealmMoved:
+        """Move every secret under ``realm`` of ``plugin`` to ``new`` in ``to_plugin``."""
+        with self._using(plugin, to_plugin) as front:
+            return front.move_realm(realm, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
 
     def set_enabled(self, name: str, enabled: bool) -> PluginStatus:
         """Enable (which also clears a crash and starts it) or disable a configurable plugin."""
@@ -299,23 +331,31 @@ class SecretsGateway:
     # -- internals --------------------------------------------------------------------------
 
     @contextmanager
-    def _using(self, plugin: str | None) -> Iterator[EngineFront]:
-        """The current front, with ``plugin``'s lock held (none for ``None``)."""
+    def _using(self, *plugins: str | None) -> Iterator[EngineFront]:
+        """The current front, with each of ``plugins``' locks held (none for ``None``; two
+        are taken in name order, so that two moves between the same plugins never wait for
+        each other crosswise)."""
+        names = sorted({p for p in plugins if p is not None})
+        counted: list[str | None] = list(names) or [None]
         with self._books:
-            self._busy[plugin] = self._busy.get(plugin, 0) + 1
+            for name in counted:
+                self._busy[name] = self._busy.get(name, 0) + 1
         try:
             try:
                 generation, _built = self._fronts.enter()
             except GenerationsClosedError:
                 raise DockerPassError("the UI is closing") from None
             try:
-                with self._plugin_lock(generation.item, plugin):
+                with ExitStack() as locks:
+                    for name in names:
+                        locks.enter_context(self._plugin_lock(generation.item, name))
                     yield generation.item.front
             finally:
                 self._fronts.leave(generation)
         finally:
             with self._books:
-                self._busy[plugin] -= 1
+                for name in counted:
+                    self._busy[name] -= 1
 
     @contextmanager
     def _plugin_lock(self, front: _Front, plugin: str | None) -> Iterator[None]:
@@ -354,6 +394,14 @@ class _LockedLister:
             except DockerPassError:
                 continue  # it cannot answer: not counted (as core's holders does)
         return Listing(infos)
+
+
+def _outcome(removal: Removal, done: str) -> bool:
+    """Whether the one ID of ``removal`` was ``done`` (``False``: missing); else its error."""
+    ((_, outcome),) = removal.outcomes
+    if outcome not in (done, Removal.MISSING):
+        raise DockerPassError(outcome)
+    return outcome == done
 
 
 def _current_value(front: EngineFront, draft: SecretDraft) -> bytes:

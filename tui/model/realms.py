@@ -261,6 +261,11 @@ class RealmIndex:
             i += 1
         return None
 
+    def under(self, realm: str) -> list[SecretInfo]:
+        """The secrets strictly under ``realm`` (a slice of the sorted entries: no scan)."""
+        lo, hi = self._run(realm)
+        return self.entries[lo:hi]
+
     def holders(self, id_: str) -> list[str]:
         """The providers listing ``id_`` (sorted: the index is sorted by ID, then provider)."""
         i = bisect_left(self.ids, id_)

@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from docker_pass.core.duplicates import duplicate_warning
 from docker_pass.tui.model.versions import SINCE_THE_CHANGE
+from docker_pass.tui.screens.choice import Choice, ChoiceScreen
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
+from docker_pass.tui.screens.move import MoveScreen
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -20,8 +23,10 @@ if TYPE_CHECKING:
     from docker_pass.core.results import PluginStatus
     from docker_pass.tui.controllers.ports import StatusSink
     from docker_pass.tui.model.gateway import SecretDraft
+    from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.undo import KeptSecret
     from docker_pass.tui.model.versions import Conflict
+    from docker_pass.tui.screens.move import MoveSubject
 
 
 class EditorSources:
@@ -81,6 +86,44 @@ class SecretDialogs:
             f" from {info.provider}?\nu undoes it until you quit.",
         )
         self._app.push_screen(ConfirmScreen("Delete secret", body, "Delete", danger=True), answered)
+
+    def ask_purge(self, info: SecretInfo, answered: Callable[[bool | None], None]) -> None:
+        """Ask whether to purge ``info``: every version, for good (its own question)."""
+        body = Text.assemble(
+            "Purge every version of ",
+            (info.id.value, "bold"),
+            f" from {info.provider}?\nAll its versions and its metadata go, for good: this ",
+            "cannot be undone, and u cannot bring it back.",
+        )
+        title = f"Purge {info.id.value}"
+        self._app.push_screen(ConfirmScreen(title, body, "Purge", danger=True), answered)
+
+    def ask_move(
+        self,
+        subject: MoveSubject,
+        targets: Sequence[str],
+        answered: Callable[[MoveRequest | None], None],
+    ) -> None:
+        """The move dialog for ``subject``, to one of ``targets``."""
+        sources = self._sources
+        screen = MoveScreen(subject, targets, lookup=sources.lookup, holders=sources.holders)
+        self._app.push_screen(screen, answered)
+
+    def ask_duplicate_move(
+        self, request: MoveRequest, others: Sequence[str], answered: Callable[[bool | None], None]
+    ) -> None:
+        """Moving would make a second plugin hold the new ID: move anyway?"""
+        warning = duplicate_warning(request.new, request.to_plugin, list(others))
+        body = Text.assemble(warning, ".\nMove it anyway?")
+        title = f"{', '.join(others)} holds {request.new.value}"
+        self._app.push_screen(ConfirmScreen(title, body, "Move anyway", danger=True), answered)
+
+    def show_result(self, title: str, lines: Sequence[str], *, trouble: bool) -> None:
+        """A move's outcome, when one line of status is not enough (what exists where, the
+        references left behind)."""
+        body = Text("\n".join(lines))
+        choice = Choice("close", "c", "Close")
+        self._app.push_screen(ChoiceScreen(title, body, [choice], danger=trouble))
 
     def ask_restore(
         self, kept: KeptSecret, conflict: Conflict, answered: Callable[[bool | None], None]

@@ -141,6 +141,8 @@ class MainView:
             highlight=preview.highlight,
             order=self.sort_order,
             listing=self._listing.index,
+            # Deleted secrets are no live ones: apart, and not while a filter narrows.
+            deleted=() if preview.filtered else self._listing.deleted_entries,
         )
         if not self._listing.loaded:
             main.bar.preview = None

@@ -23,9 +23,11 @@ from docker_pass.core.references.syntax import reference_for
 from docker_pass.tui.fit import fit
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.model.realms import Notice
+from docker_pass.tui.model.versions import shown_version
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
 
     from textual.app import ComposeResult
@@ -43,7 +45,14 @@ class RealmSummary:
     count: int
 
 
-Subject = SecretInfo | RealmSummary | Notice | None
+@dataclass(frozen=True, slots=True)
+class DeletedSummary:
+    """The line above the deleted secrets, as the detail pane describes it."""
+
+    count: int
+
+
+Subject = SecretInfo | RealmSummary | DeletedSummary | Notice | None
 
 
 class DetailPane(VerticalScroll):
@@ -171,21 +180,7 @@ class DetailPane(VerticalScroll):
                 metadata.add_row(key, value)
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
-            # An ambiguous ID's reference fails: y copies the command that reads this copy.
-            copied = "copy get --plugin" if self._ambiguous(subject) else "copy reference"
-            if self.read_only:
-                keys = (
-                    f"{subject.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
-                    f"{bound('main.copy', 'c')} copy · "
-                    f"{bound('main.copy_reference', 'y')} {copied}"
-                )
-            else:
-                keys = (
-                    f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
-                    f"{bound('main.copy_reference', 'y')} {copied} · "
-                    f"{bound('main.edit', 'e')} edit · {bound('main.move', 'm')} move · "
-                    f"{bound('main.delete', 'd')} delete"
-                )
+            keys = self._secret_keys(subject, bound)
             hint.update(keys + (" · esc back to the tree" if self.has_focus else ""))
         elif isinstance(subject, RealmSummary):
             title.update(Text(f"{subject.path}/"))
@@ -193,7 +188,21 @@ class DetailPane(VerticalScroll):
             hint.update(
                 f"{bound('tree.right', 'l,right')} opens it · "
                 f"{bound('main.pattern', 'slash')} filters by pattern · "
-                f"{bound('main.new', 'n')} adds a secret"
+                f"{bound('main.new', 'n')} adds a secret · {bound('main.move', 'm')} moves it"
+            )
+        elif isinstance(subject, DeletedSummary):
+            title.update(Text("deleted"))
+            fields.update(
+                Text(
+                    f"{plural(subject.count, 'secret')} whose latest version was deleted: no "
+                    "live secrets (not counted, and references to them fail). Their plugin "
+                    "keeps their versions until they are purged."
+                )
+            )
+            hint.update(
+                f"{bound('tree.right', 'l,right')} opens the list · "
+                f"{bound('main.undelete', 'U')} undeletes one · "
+                f"{bound('main.purge', 'X')} purges every version of one"
             )
         elif isinstance(subject, Notice):
             title.update(Text(subject.plugin or "docker pass"))
@@ -209,6 +218,28 @@ class DetailPane(VerticalScroll):
             title.update("")
             fields.update(Text("Nothing selected."))
             hint.update("")
+
+    def _secret_keys(self, info: SecretInfo, bound: Callable[[str, str], str]) -> str:
+        """The keys that work on ``info``, in a line."""
+        if info.deleted:
+            return (
+                f"{bound('main.undelete', 'U')} undelete · "
+                f"{bound('main.purge', 'X')} purge every version (irreversible)"
+            )
+        # An ambiguous ID's reference fails: y copies the command that reads this copy.
+        copied = "copy get --plugin" if self._ambiguous(info) else "copy reference"
+        if self.read_only:
+            return (
+                f"{info.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
+                f"{bound('main.copy', 'c')} copy · "
+                f"{bound('main.copy_reference', 'y')} {copied}"
+            )
+        return (
+            f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
+            f"{bound('main.copy_reference', 'y')} {copied} · "
+            f"{bound('main.edit', 'e')} edit · {bound('main.move', 'm')} move · "
+            f"{bound('main.delete', 'd')} delete"
+        )
 
     def _ambiguous(self, info: SecretInfo) -> bool:
         """Whether ``info``'s ID is ambiguous (the ambiguity set is about this ID)."""
@@ -232,6 +263,12 @@ class DetailPane(VerticalScroll):
         grid.add_column(overflow="fold")
         grid.add_row("ID", Text(info.id.value))
         grid.add_row("Provider", Text(info.provider))
+        if info.deleted:
+            latest = f" (version {shown_version(info.version)})" if info.version else ""
+            grid.add_row("State", Text(f"deleted: its latest version{latest} was deleted"))
+            reference = f"{reference_for(info.id)} does not resolve while it is deleted"
+            grid.add_row("Reference", Text(reference, style="dim"))
+            return grid
         ambiguity = self.ambiguity if self._ambiguous(info) else None
         if ambiguity is None:
             grid.add_row("Reference", Text(reference_for(info.id)))
