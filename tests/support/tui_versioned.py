@@ -24,15 +24,17 @@ CHANGED_AT = 1796599140.0
 
 
 class Held:
-    """One secret: value, metadata, version number, and who changed it last."""
+    """One secret: value, metadata, version number, who changed it last, and whether its
+    latest version is deleted (a vault-like store keeps it then)."""
 
-    __slots__ = ("by", "metadata", "value", "version")
+    __slots__ = ("by", "deleted", "metadata", "value", "version")
 
     def __init__(self, value: bytes, metadata: Mapping[str, str], version: int, by: str) -> None:
         self.value = value
         self.metadata = dict(metadata)
         self.version = version
         self.by = by
+        self.deleted = False
 
 
 def versioned_class(
@@ -156,3 +158,67 @@ def versioned_class(
     Versioned.outside_delete = staticmethod(outside_delete)  # type: ignore[attr-defined]
     Versioned.__name__ = f"Versioned{name.title().replace('-', '')}"
     return Versioned
+
+
+def vaultlike_class(
+    name: str = "vault", secrets: Mapping[str, tuple[bytes, Mapping[str, str]]] | None = None
+) -> type[Any]:
+    """A versioned plugin that keeps deleted secrets as vault does: a delete marks the latest
+    version deleted (no live secret: not listed unless asked, not read), ``undelete`` brings
+    it back, ``purge`` removes every version."""
+    base: type[Any] = versioned_class(name, secrets, list_versions=True, store_kind="")
+    store: dict[str, Held] = base.held
+
+    class KeepsDeleted(base):  # type: ignore[misc]
+        def list(self, pattern: Pattern, *, deleted: bool = False) -> builtins.list[SecretInfo]:
+            infos = [
+                SecretInfo(
+                    ID(k),
+                    self.name,
+                    MappingProxyType(dict(h.metadata)),
+                    version=str(h.version),
+                    deleted=h.deleted,
+                )
+                for k, h in sorted(store.items())
+                if pattern.matches(k) and (deleted or not h.deleted)
+            ]
+            return infos
+
+        def get(self, id_: ID) -> Envelope:
+            held = store.get(id_.value)
+            if held is not None and held.deleted:
+                raise SecretNotFoundError()
+            return super().get(id_)  # type: ignore[no-any-return]
+
+        def save(
+            self,
+            id_: ID,
+            value: bytes,
+            metadata: Mapping[str, str],
+            *,
+            expected_version: str | None = None,
+        ) -> str:
+            held = store.get(id_.value)
+            if held is not None and held.deleted and expected_version == NO_SECRET:
+                expected_version = str(held.version)  # a deleted secret is none (as vault's)
+            return super().save(id_, value, metadata, expected_version=expected_version)  # type: ignore[no-any-return]
+
+        def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+            held = store.get(id_.value)
+            if held is None or held.deleted:
+                return False
+            held.deleted = True
+            return True
+
+        def undelete(self, id_: ID) -> bool:
+            held = store.get(id_.value)
+            if held is None or not held.deleted:
+                return False
+            held.deleted = False
+            return True
+
+        def purge(self, id_: ID, *, expected_version: str | None = None) -> bool:
+            return store.pop(id_.value, None) is not None
+
+    KeepsDeleted.__name__ = f"KeepsDeleted{name.title()}"
+    return KeepsDeleted

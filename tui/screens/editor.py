@@ -42,6 +42,7 @@ from docker_pass.tui.screens.editor_words import (
     VALUE_HINT,
     Question,
     id_hint,
+    rename_hint,
     save_questions,
     version_line,
     where_line,
@@ -353,7 +354,8 @@ class EditorScreen(EditorAnswers):
         save waits while that version is still being read)."""
         self.saving = True
         basis = self.basis
-        id_text = draft.id.value
+        # A rename saves the edit to the old ID first: that is the secret the basis is of.
+        id_text = (draft.renamed_from or draft.id).value
         if basis is not None and basis.covers(id_text, draft.provider) and basis.version is None:
             self._pending = draft
             return
@@ -387,7 +389,12 @@ class EditorScreen(EditorAnswers):
         metadata, _ = self.query_one(MetadataRows).collect()
         typed = self.query_one(ValueArea).text
         value = None if (self.info is not None and typed == "") else typed.encode()
-        return SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+        draft = SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+        if self.info is not None and draft.id != self.info.id:
+            # The ID field renamed it: the save is a move (replacing a secret there, asked).
+            taken = self._lookup(id_text, self.provider) is not None
+            return replace(draft, renamed_from=self.info.id, replace=taken)
+        return draft
 
     def _fields_problem(self) -> str:
         """What is wrong with the ID or the metadata, or ""."""
@@ -406,24 +413,9 @@ class EditorScreen(EditorAnswers):
 
     def _questions(self, draft: SecretDraft) -> list[Question]:
         """What to confirm before saving ``draft``."""
-        replaces = self.creating and self._lookup(draft.id.value, self.provider) is not None
-        return save_questions(draft, self.provider, replaces=replaces)
-
-    def _ask_then_save(self, draft: SecretDraft, questions: list[Question]) -> None:
-        """Ask each question in turn; save only if every answer is yes."""
-        if not questions:
-            self._send(draft)
-            return
-        first, rest = questions[0], questions[1:]
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._ask_then_save(draft, rest)
-            else:
-                self.error = "Not saved."
-
-        screen = ConfirmScreen(first.title, first.body, first.yes, danger=first.danger)
-        self.app.push_screen(screen, answered)
+        renamed = draft.renamed_from is not None
+        listed = self._lookup(draft.id.value, self.provider) is not None
+        return save_questions(draft, self.provider, replaces=(self.creating or renamed) and listed)
 
     def _form_state(self) -> tuple[object, ...]:
         """What a person can change, to tell an edited form from an untouched one."""
@@ -433,9 +425,22 @@ class EditorScreen(EditorAnswers):
         return id_text, value, rows
 
     def _show_id_hint(self, id_text: str) -> None:
-        if self.info is not None:
-            return
         hint = self.query_one("#editor-id-hint", Static)
+        info = self.info
+        if info is not None:
+            renamed = id_text != info.id.value
+            self.set_class(renamed, "-renaming")
+            if renamed:
+                text, wrong = rename_hint(
+                    info.id.value,
+                    id_text,
+                    self.provider,
+                    self._lookup(id_text, self.provider) is not None,
+                    [p for p in self._holders(id_text) if p != self.provider],
+                )
+                hint.update(Text(text))
+                hint.set_class(wrong, "-error")
+            return
         prefilled = id_text == self._id_text and id_text.endswith("/")
         text, wrong = id_hint(
             id_text,

@@ -25,6 +25,7 @@ from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor_words import (
     LOADED_HINT,
     Aside,
+    Question,
     aside_line,
     conflict_body,
     version_line,
@@ -75,6 +76,22 @@ class EditorAnswers(ModalScreen[SecretInfo | None]):
         """The form as it is now counts as unchanged (Escape closes without asking)."""
         raise NotImplementedError
 
+    def _ask_then_save(self, draft: SecretDraft, questions: list[Question]) -> None:
+        """Ask each question in turn; save only if every answer is yes."""
+        if not questions:
+            self._send(draft)
+            return
+        first, rest = questions[0], questions[1:]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._ask_then_save(draft, rest)
+            else:
+                self.error = "Not saved."
+
+        screen = ConfirmScreen(first.title, first.body, first.yes, danger=first.danger)
+        self.app.push_screen(screen, answered)
+
     # -- the version the edit started from ---------------------------------------------------
 
     def version_read(self, version: str) -> None:
@@ -101,19 +118,21 @@ class EditorAnswers(ModalScreen[SecretInfo | None]):
         """The save of ``draft`` met a change made elsewhere: ask what to do."""
         self.saving = False
         basis = self.basis
-        covers = basis is not None and basis.covers(draft.id.value, draft.provider)
+        # A rename met it saving the edit to the old ID: that is the secret in question.
+        target = draft.renamed_from or draft.id
+        covers = basis is not None and basis.covers(target.value, draft.provider)
         since = basis.since if basis is not None and covers else "since you opened the editor"
         save_key = self._key("editor.save", "ctrl+s")
         if conflict.gone and draft.value is None:
             # Nothing typed to store: the value that was to be kept is gone with the secret.
             self.error = f"Not saved: {conflict.describe(since)} Type a value to store it again."
-            self._show_basis(EditBasis(draft.id.value, draft.provider, conflict.found, "found"))
+            self._show_basis(EditBasis(target.value, draft.provider, conflict.found, "found"))
             return
         if conflict.gone:
-            title = f"{draft.id.value} was deleted"
+            title = f"{target.value} was deleted"
             choices = [Choice("overwrite", "o", "Save again", "primary")]
         else:
-            title = f"{draft.id.value} changed elsewhere"
+            title = f"{target.value} changed elsewhere"
             choices = [
                 Choice("overwrite", "o", "Overwrite", "error"),
                 Choice("reload", "r", "Reload"),
@@ -124,14 +143,14 @@ class EditorAnswers(ModalScreen[SecretInfo | None]):
         def answered(answer: str | None) -> None:
             if answer == "overwrite":
                 # Over the change the question named only: a later one is asked about again.
-                found = EditBasis(draft.id.value, draft.provider, conflict.found, "overwrote")
+                found = EditBasis(target.value, draft.provider, conflict.found, "overwrote")
                 self._show_basis(found)
                 self._send(replace(draft, expected_version=conflict.overwrite_version))
             elif answer == "reload":
                 self.query_one("#editor-value-hint", Static).update(
                     Text("reading the stored secret…")
                 )
-                self._request_reload(SecretInfo(draft.id, draft.provider))
+                self._request_reload(SecretInfo(target, draft.provider))
             else:
                 self.error = f"Not saved: {conflict.describe(since)} {save_key} asks again."
 

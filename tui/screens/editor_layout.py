@@ -94,7 +94,6 @@ def _fields(layout: EditorLayout) -> ComposeResult:
             layout.id_text,
             placeholder="myapp/prod/postgres/password",
             validators=[IdValidator()],
-            disabled=layout.editing,
             compact=True,
             # Tab into the field keeps what is there (a pre-filled realm): no select-all.
             select_on_focus=False,

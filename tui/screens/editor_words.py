@@ -136,6 +136,25 @@ def id_hint(
     return "✓ a valid new ID", False
 
 
+def rename_hint(
+    old: str, new: str, provider: str, taken: bool, others: list[str]
+) -> tuple[str, bool]:
+    """The line under an existing secret's ID once it was changed (saving moves it), and
+    whether it reports a mistake."""
+    problem = new_id_problem(new)
+    if problem:
+        return f"✗ {problem}", True
+    if taken:
+        return f"{new} exists in {provider}: saving moves {old} over it (asked first)", False
+    if others:
+        return (
+            f"⚠ {', '.join(others)} has {new}: moving it here makes {reference_text(new)} "
+            f"match {len(others) + 1} secrets (asked first)",
+            True,
+        )
+    return f"saving moves {old} to {new} (the old ID goes once the copy is saved)", False
+
+
 def version_line(basis: EditBasis | None, versioned: bool | None) -> str:
     """The editor's quiet line about versions: what the save will check, or that it cannot
     (``basis``: the secret the edit started from; ``versioned``: whether the plugin a new
