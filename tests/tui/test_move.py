@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from textual.widgets import Input, Select, Static
 
 from docker_pass.core.errors import StoreError
@@ -24,6 +23,7 @@ from tests.tui.conftest import Recorder, app_of, make_app, run, select, settle, 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import pytest
     from textual.pilot import Pilot
 
 SEED = {

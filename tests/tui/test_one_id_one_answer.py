@@ -31,8 +31,9 @@ def leaf_labels(pilot: Pilot[None], id_: str) -> list[str]:
     tree = pilot.app.screen.query_one(RealmTree)
     assert tree.show_secret(id_)
     node = tree.cursor_node
-    assert node is not None and node.parent is not None
-    return [c.label.plain for c in node.parent.children]
+    assert node is not None
+    assert node.parent is not None
+    return [str(c.label) for c in node.parent.children]
 
 
 def test_the_tree_marks_an_id_two_plugins_hold_and_the_detail_says_what_to_do() -> None:
