@@ -104,6 +104,8 @@ class ChangeResults:
         """A delete: gone from the tree (a value shown for it is hidden)."""
         info = message.info
         self._listing.remove(info)
+        # Listed again: a plugin that keeps deleted secrets (vault) lists it as deleted now.
+        self._relist(info.provider)
         if self._values.revealed_for == info:
             self._values.hide()
         self._changed()
