@@ -73,7 +73,7 @@ class MainScreen(Screen[None]):
             "m",
             "app.secret('move')",
             "Move",
-            tooltip="Move or rename the secret, or every secret of the realm",
+            tooltip="Move or rename (a realm: all under it)",
             id="main.move",
         ),
         Binding(
@@ -81,7 +81,7 @@ class MainScreen(Screen[None]):
             "app.secret('undelete')",
             "Undelete",
             show=False,
-            tooltip="Undelete a deleted secret (its latest version)",
+            tooltip="Undelete a deleted secret",
             id="main.undelete",
         ),
         Binding(
@@ -89,7 +89,7 @@ class MainScreen(Screen[None]):
             "app.secret('purge')",
             "Purge",
             show=False,
-            tooltip="Purge every version of the secret (asks first)",
+            tooltip="Purge all versions (asks first)",
             id="main.purge",
         ),
         Binding(
