@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import new_id_problem
 from docker_pass.core.references.syntax import reference_text
+from docker_pass.tui.keys import key_for
 from docker_pass.tui.model.moving import MoveRequest
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor_words import IdValidator
@@ -121,9 +122,11 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
                     )
             yield Static("", id="move-hint")
             yield Static("", id="move-error")
+            move_key = key_for(self.app, "move.submit", "ctrl+s")
+            cancel_key = key_for(self.app, "move.cancel", "escape")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Move (ctrl+s)", variant="primary", id="move-go", compact=True)
-                yield Button("Cancel (esc)", id="move-cancel", compact=True)
+                yield Button(f"Move ({move_key})", variant="primary", id="move-go", compact=True)
+                yield Button(f"Cancel ({cancel_key})", id="move-cancel", compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#move-new", Input)
