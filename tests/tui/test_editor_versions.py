@@ -144,7 +144,7 @@ def test_reload_shows_the_stored_secret_and_keeps_the_edit_aside(store: type[Any
         assert area.masked
         assert rows(editor) == [("owner", "ops")]
         aside = text_of(pilot, "#editor-aside")
-        assert aside == "Your edit is kept aside (4 characters): ctrl+b swaps it back in"
+        assert aside == "Your edit is kept aside (4 chars): ctrl+b swaps it back"
         version = text_of(pilot, "#editor-version")
         assert version == "version 2 as you reloaded it: a save checks it is unchanged"
         await pilot.press("escape")  # the edit aside is typing: leaving asks first
@@ -157,7 +157,7 @@ def test_reload_shows_the_stored_secret_and_keeps_the_edit_aside(store: type[Any
         assert area.text == "mine"
         assert rows(editor) == [("owner", "team")]
         aside = text_of(pilot, "#editor-aside")
-        assert aside.startswith("The stored secret is kept aside (7 characters)")
+        assert aside.startswith("The stored secret is kept aside (7 chars)")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, MainScreen)

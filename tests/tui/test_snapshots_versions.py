@@ -54,8 +54,8 @@ def test_conflict_question(snap_compare: SnapCompare) -> None:
 
 def test_reloaded_with_the_edit_aside(snap_compare: SnapCompare) -> None:
     """You should see the editor after Reload: the stored value masked in the value area,
-    "current value loaded" under it, then in yellow "Your edit is kept aside (10 characters):
-    ctrl+b swaps it back in"; under the title "version 2 as you reloaded it: a save checks it
+    "current value loaded" under it, then in yellow "Your edit is kept aside (10 chars): ctrl+b
+    swaps it back"; under the title "version 2 as you reloaded it: a save checks it
     is unchanged"."""
     store = versioned_demo()
 

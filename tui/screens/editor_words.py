@@ -190,8 +190,8 @@ def conflict_body(conflict: Conflict, since: str, swap_key: str) -> Text:
 def aside_line(what: str, size: int, swap_key: str) -> str:
     """The line that says what is kept aside (the person's edit, or the stored secret it
     was swapped with), and how to get it back."""
-    chars = f"{size:,} character" + ("" if size == 1 else "s")
-    return f"{what} is kept aside ({chars}): {swap_key} swaps it back in"
+    chars = f"{size:,} char" + ("" if size == 1 else "s")
+    return f"{what} is kept aside ({chars}): {swap_key} swaps it back"
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,7 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self.query_one("#move-error", Static).update("")  # said of the text before
         self._show_hint()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -241,7 +242,8 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
         if problem:
             return f"✗ {problem}", True
         if new == old and self.to_plugin == self.source:
-            return "type the new ID, or choose another plugin", True
+            what = "ID" if self.subject.secret is not None else "realm"
+            return f"type the new {what}, or choose another plugin", True
         if self.subject.secret is None:
             return self._realm_hint(new, old)
         if self._lookup(new, self.to_plugin) is not None:
@@ -263,7 +265,8 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
             return f"✗ cannot move {old}/ into itself", True
         ids = self._ids()
         taken = sum(1 for i in ids if self._lookup(new + i[len(old) :], self.to_plugin) is not None)
-        text = f"{plural(len(ids), 'secret')} go from {old}/ to {self.to_plugin}:{new}/"
+        goes = "goes" if len(ids) == 1 else "go"
+        text = f"{plural(len(ids), 'secret')} {goes} from {old}/ to {self.to_plugin}:{new}/"
         if taken:
             text += f"; {taken} exist there already (kept where they are)"
         return text, False
