@@ -288,3 +288,36 @@ def test_an_unversioned_plugin_is_said_to_be_one() -> None:
         )
 
     run(make_app({"docker-pass": keychain}), scenario)
+
+
+def test_a_save_before_the_version_is_read_waits_for_it() -> None:
+    """The version is read as the editor opens; a save pressed before it arrives waits, then
+    goes with it (never blind)."""
+    import threading
+
+    base: type[Any] = versioned_class(secrets=SEED)
+    gate = threading.Event()
+
+    class SlowRead(base):  # type: ignore[misc, valid-type]
+        def get(self, id_: Any) -> Any:
+            gate.wait(30)  # released by the test (the bound only keeps a failure from hanging)
+            return super().get(id_)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, ID_)
+        await pilot.press("e")
+        await pilot.pause()
+        editor = editor_of(pilot)
+        assert text_of(pilot, "#editor-version") == "reading its version…"
+        editor.query_one(ValueArea).insert("mine")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert editor.saving
+        assert not seen.of(EditorScreen.SaveRequested)
+        gate.set()
+        await settle(pilot)
+        (request,) = {id(m): m for m in seen.of(EditorScreen.SaveRequested)}.values()
+        assert request.draft.expected_version == "1"
+        assert SlowRead.held[ID_].value == b"mine"
+
+    run(make_app({"docker-pass": SlowRead}), scenario)
