@@ -298,7 +298,7 @@ def test_a_save_before_the_version_is_read_waits_for_it() -> None:
     base: type[Any] = versioned_class(secrets=SEED)
     gate = threading.Event()
 
-    class SlowRead(base):  # type: ignore[misc, valid-type]
+    class SlowRead(base):  # type: ignore[misc]
         def get(self, id_: Any) -> Any:
             gate.wait(30)  # released by the test (the bound only keeps a failure from hanging)
             return super().get(id_)
