@@ -137,6 +137,8 @@ def _lines_of(refs: Sequence[FoundReference]) -> list[int | None]:
     """The line each reference is written on, in order (the reader reports no lines: each is
     the next line, after the previous one's of the same text, where the reference text ends
     as an ID does; a line naming its variable too is preferred)."""
+    from docker_pass.core.references.syntax import reference_text
+
     texts: dict[Path, list[str]] = {}
     taken: set[tuple[Path, int]] = set()
     out: list[int | None] = []
@@ -146,7 +148,7 @@ def _lines_of(refs: Sequence[FoundReference]) -> list[int | None]:
                 texts[ref.file] = ref.file.read_text(errors="replace").splitlines()
             except OSError:
                 texts[ref.file] = []
-        needle = ref.variable if ref.lookup else f"se://{ref.target}"
+        needle = ref.variable if ref.lookup else reference_text(ref.target)
         lines = [
             n
             for n, text in enumerate(texts[ref.file], 1)

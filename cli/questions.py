@@ -50,14 +50,28 @@ def duplicates_of(
     rather than one listing per ID (:func:`~docker_pass.core.duplicates.holders`).
     """
     from docker_pass.core.duplicates import holders
+    from docker_pass.core.errors import DockerPassError
 
     held: dict[ID, set[str]] = {}
-    if within is not None:
-        for info in front.list_secrets(within).infos:
-            held.setdefault(info.id, set()).add(info.provider)
+    try:
+        if within is not None:
+            for info in front.list_secrets(within).infos:
+                held.setdefault(info.id, set()).add(info.provider)
+        else:
+            for id_ in ids:
+                held[id_] = set(holders(front, id_))
+    except DockerPassError as exc:
+        # The write itself will say what is wrong, if anything; this one is not kept quiet.
+        from docker_pass.cli.render import clean_outside
+
+        print(
+            f"Warning: could not ask the other plugins for the ID: {clean_outside(str(exc))}",
+            file=sys.stderr,
+        )
+        return {}
     found: dict[ID, list[str]] = {}
     for id_, source in ids.items():
-        names = held.get(id_, set()) if within is not None else set(holders(front, id_))
+        names = set(held.get(id_, ()))
         names.discard(plugin)
         if moving_from is not None and source == id_:
             names.discard(moving_from)

@@ -203,30 +203,24 @@ def conflict(id_: ID, exc: VersionConflictError) -> str:
 
 def removal(result: Removal) -> int:
     """``rm``: ``RM: <id>`` per removed secret, ``ERR: <id>: <error>`` per failure."""
-    for id_, outcome in result.outcomes:
-        if outcome == result.REMOVED:
-            print(f"RM: {id_.value}", flush=True)
-        elif outcome == result.MISSING:
-            print(f"{id_.value}: secret not found, nothing to remove", file=sys.stderr)
-        else:
-            print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
-    if not result.failed:
-        return 0
-    failed = sum(1 for _, o in result.outcomes if o not in result.DONE)
-    total = len(result.outcomes)
-    noun = "secret" if total == 1 else "secrets"
-    print(f"Error: {failed} of {total} {noun} could not be removed (ERR: lines)", file=sys.stderr)
-    return 1
+    return _per_id(result, result.REMOVED, "RM", "secret not found, nothing to remove", "removed")
 
 
 def restoration(result: Removal) -> int:
     """``undelete``: ``RESTORED: <id>`` per restored secret, ``ERR: <id>: <error>`` per
     failure."""
+    return _per_id(result, result.RESTORED, "RESTORED", "no deleted secret to restore", "restored")
+
+
+def _per_id(result: Removal, done: str, mark: str, missing: str, verb: str) -> int:
+    """One line per ID: ``MARK: <id>`` when its outcome is ``done`` (stdout), ``<id>:
+    MISSING`` when there was nothing to do (stderr), ``ERR: <id>: <error>`` otherwise; exit 1
+    with a count on stderr when any failed."""
     for id_, outcome in result.outcomes:
-        if outcome == result.RESTORED:
-            print(f"RESTORED: {id_.value}", flush=True)
+        if outcome == done:
+            print(f"{mark}: {id_.value}", flush=True)
         elif outcome == result.MISSING:
-            print(f"{id_.value}: no deleted secret to restore", file=sys.stderr)
+            print(f"{id_.value}: {missing}", file=sys.stderr)
         else:
             print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
     if not result.failed:
@@ -234,7 +228,7 @@ def restoration(result: Removal) -> int:
     failed = sum(1 for _, o in result.outcomes if o not in result.DONE)
     total = len(result.outcomes)
     noun = "secret" if total == 1 else "secrets"
-    print(f"Error: {failed} of {total} {noun} could not be restored (ERR: lines)", file=sys.stderr)
+    print(f"Error: {failed} of {total} {noun} could not be {verb} (ERR: lines)", file=sys.stderr)
     return 1
 
 

@@ -252,8 +252,8 @@ class Engine:
         does not stop the others.  Outcomes: ``Removal.RESTORED``, ``Removal.MISSING`` (no
         deleted secret there), or why it could not be restored."""
         slot, instance = self._capable(plugin, Capability.DELETE, "undelete")
-        undelete = getattr(instance, "undelete", None)
-        if not callable(undelete):
+        undelete = _undelete_of(instance)
+        if undelete is None:
             keeping = [n for n, cls in _classes(self).items() if hasattr(cls, "undelete")]
             raise UsageError(
                 f"plugin {plugin} keeps no deleted secrets: undelete is only for plugins that "
@@ -516,10 +516,17 @@ def _listed(
 def _list_of(instance: Plugin, pattern: Pattern, *, deleted: bool) -> Iterable[SecretInfo]:
     """What ``instance`` lists for ``pattern``; with ``deleted``, the deleted secrets too
     from a plugin that keeps them (its ``undelete`` says so)."""
-    if deleted and callable(getattr(instance, "undelete", None)):
+    if deleted and _undelete_of(instance) is not None:
         listed: Iterable[SecretInfo] = instance.list(pattern, deleted=True)  # type: ignore[call-arg]
         return listed
     return instance.list(pattern)
+
+
+def _undelete_of(instance: object) -> Callable[[ID], bool] | None:
+    """The ``undelete`` of a plugin that keeps deleted secrets (and lists them when asked:
+    ``list(pattern, deleted=True)``); ``None`` for the others."""
+    undelete = getattr(instance, "undelete", None)
+    return undelete if callable(undelete) else None
 
 
 def plugin_spec(name: str) -> str:

@@ -188,6 +188,13 @@ def move(
     if problem:
         raise UsageError(f"cannot move to {new.value}: {problem}")
     try:
+        # An empty removal: the engine checks that the plugin can delete and removes nothing
+        # (a plugin that cannot would be left holding the old secret beside its copy).
+        engine.remove([], plugin=plugin)
+    except DockerPassError as exc:
+        failed = DockerPassError(f"cannot move {where(plugin, old)}: {exc}; nothing moved")
+        raise failed.with_hints(*exc.hints) from None
+    try:
         source = engine.get(old, plugin=plugin)
     except SecretNotFoundError:
         raise SecretNotFoundError(where(plugin, old)) from None
@@ -268,6 +275,8 @@ def _copy(
             new, source.value, source.metadata, plugin=target, **_expecting(expected)
         )
     except VersionConflictError as exc:
+        if expected is None:  # a blind write the plugin could not make (writers kept racing)
+            raise DockerPassError(f"cannot write {where(target, new)}: {exc}; {kept}") from None
         raise _taken(new, target, exc.found, kept, exc) from None
     except PluginTimeoutError as exc:
         raise DockerPassError(

@@ -36,15 +36,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import json
-import os
 import sys
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from docker_pass.backends.keychain.keyring_lock import locked_file
 from docker_pass.backends.keychain.versioning import check_version, content_token
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
@@ -59,7 +58,8 @@ from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from keyring.backend import KeyringBackend
@@ -147,6 +147,16 @@ class KeyringStore:
         #: How many value items this store has read (instrumentation for tests and benchmarks).
         self.values_read = 0
 
+    @property
+    def backend(self) -> KeyringBackend:
+        """The keyring backend that holds the secrets."""
+        return self._backend
+
+    @property
+    def platform(self) -> str:
+        """Whose item naming the store follows: ``darwin``, or Windows' for anything else."""
+        return self._platform
+
     def location(self) -> str:
         """Which keyring backend holds the secrets, for ``plugins ls`` and the TUI."""
         cls = type(self._backend)
@@ -219,7 +229,8 @@ class KeyringStore:
         ]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Envelopes (with values) of the indexed secrets matching ``pattern``, sorted by ID.
+        """Envelopes (with values and versions) of the indexed secrets matching ``pattern``,
+        sorted by ID.
 
         An indexed secret whose item has gone (removed by another tool) is left out.
         """
@@ -235,7 +246,9 @@ class KeyringStore:
                 if stored is None:
                     continue
                 self.values_read += 1
-                envelopes.append(_envelope(id_, decode_value(stored), index[raw]))
+                value, entry = decode_value(stored), index[raw]
+                version = content_token(id_, [(value, _metadata(entry))])
+                envelopes.append(_envelope(id_, value, entry, version))
         return envelopes
 
     def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
@@ -380,23 +393,14 @@ class KeyringStore:
         for number in range(1, old_parts):
             self._delete(_part_service(old_generation, number), INDEX_USER, "write the index")
 
-    @contextmanager
-    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+    def _locked(self, *, exclusive: bool) -> AbstractContextManager[None]:
         """Hold the store's lock file: exclusive for writes, shared (where possible) for reads.
 
-        keyring backends serialise single calls but not our read-modify-write of the index, so
-        without this two processes saving at once could each drop the other's entry.
+        keyring backends serialise single calls but not our read-modify-write of the index
+        (nor the compare of an expected version), so without this two processes saving at
+        once could each drop the other's entry.
         """
-        try:
-            _make_private_dirs(self._lock_path.parent)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise StoreError(f"keyring: cannot open the lock file: {exc}") from exc
-        try:
-            _acquire(fd, exclusive=exclusive)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+        return locked_file(self._lock_path, exclusive=exclusive)
 
 
 def _part_service(generation: int, number: int) -> str:
@@ -417,49 +421,6 @@ def _envelope(id_: ID, value: bytes, entry: Mapping[str, object], version: str =
         with suppress(ValueError):
             created_at = datetime.fromisoformat(created)
     return Envelope(id_, value, version=version, created_at=created_at, metadata=_metadata(entry))
-
-
-def _make_private_dirs(path: Path) -> None:
-    """Create ``path`` and each missing parent with mode 0700."""
-    missing: list[Path] = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for directory in reversed(missing):
-        with suppress(FileExistsError):
-            directory.mkdir(mode=0o700)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _acquire(fd: int, *, exclusive: bool) -> None:
-        """Lock the first byte of the lock file (Windows has no shared variant: exclusive)."""
-        del exclusive
-        os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-            except OSError as exc:
-                # LK_LOCK gives up after ten one-second tries; keep waiting, as flock does.
-                if exc.errno != errno.EDEADLOCK:
-                    raise
-            else:
-                return
-
-else:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - neither POSIX nor Windows
-        fcntl = None  # type: ignore[assignment]
-
-    def _acquire(fd: int, *, exclusive: bool) -> None:
-        """``flock`` the lock file; without fcntl, run unlocked rather than not at all."""
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
 
 
 def _now() -> str:

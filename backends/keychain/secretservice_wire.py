@@ -8,6 +8,7 @@ the store's private helpers, in a module of their own only to keep each file rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from types import MappingProxyType
@@ -17,15 +18,17 @@ from jeepney import (
     AuthenticationError,
     DBusAddress,
     HeaderFields,
+    MatchRule,
     Message,
     MessageType,
+    message_bus,
     new_method_call,
 )
 from jeepney.bus import get_connectable_addresses
 from jeepney.io.blocking import DBusConnection, prep_socket
 
 from docker_pass.backends.keychain.versioning import content_token
-from docker_pass.core.errors import StoreError, StoreUnavailableError
+from docker_pass.core.errors import PromptDismissedError, StoreError, StoreUnavailableError
 from docker_pass.core.store import METADATA_PREFIX, SERVICE_GROUP, SERVICE_NAME
 
 if TYPE_CHECKING:
@@ -76,6 +79,38 @@ _GONE_ERRORS = frozenset(
 )
 
 
+def secret_service_available(
+    timeout: float = 2.0, *, bus_address: str | None = None
+) -> tuple[bool, str]:
+    """Whether a Secret Service runs on the session bus, and why (not).
+
+    Asks the bus ``NameHasOwner("org.freedesktop.secrets")``, which neither starts an
+    activatable service nor unlocks or creates anything; the whole probe takes at most about
+    ``timeout`` seconds.  ``bus_address`` defaults to ``$DBUS_SESSION_BUS_ADDRESS``.  A service
+    that is only activatable (installed but not running) counts as unavailable.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        connection = _connect(bus_address, timeout)
+    except StoreUnavailableError as exc:
+        return False, str(exc)
+    try:
+        reply = connection.send_and_get_reply(
+            message_bus.NameHasOwner(SECRETS_BUS_NAME), timeout=_remaining(deadline)
+        )
+    except TimeoutError:
+        return False, f"the session bus did not answer within {timeout:g} s"
+    except OSError as exc:
+        return False, f"lost the connection to the session bus: {_describe_os_error(exc)}"
+    finally:
+        connection.close()
+    if reply.header.message_type is MessageType.error:
+        return False, f"the session bus refused the question: {_error_summary(reply)}"
+    if reply.body[0]:
+        return True, f"{SECRETS_BUS_NAME} is running on the session bus"
+    return False, f"no Secret Service runs on the session bus ({SECRETS_BUS_NAME} has no owner)"
+
+
 class _Item:
     """One keychain item as read: its path, value, attributes, and times (POSIX seconds)."""
 
@@ -99,6 +134,13 @@ class _Item:
         return f"_Item({self.path!r}, <{len(self.value)} bytes hidden>)"
 
 
+def _recency(item: _Item) -> tuple[int, int, int]:
+    """What orders items by when they last changed: ``Modified``, then ``Created`` (whole
+    seconds both), then the number gnome-keyring ends a new item's path with (it counts up)."""
+    tail = item.path.rsplit("/", 1)[-1]
+    return (item.modified or 0, item.created or 0, int(tail) if tail.isdigit() else 0)
+
+
 def _version(id_: ID, items: Sequence[_Item]) -> str:
     """The version token of the secret ``id_`` held by ``items``: of what ``get`` reads of
     each (value, metadata), in path order, so that a duplicate another tool adds changes it."""
@@ -120,6 +162,128 @@ class _BoundedConnection(DBusConnection):  # type: ignore[misc]  # jeepney is un
     def send_and_get_reply(self, message: Message, *, timeout: float | None = None) -> Message:
         limit = self._default_timeout if timeout is None else timeout
         return super().send_and_get_reply(message, timeout=limit)
+
+
+class _Conversation:
+    """The store's side of its D-Bus connection: connecting on first use, pipelined requests,
+    and the service's prompts.  :class:`~.secretservice.SecretServiceStore` is one; callers
+    hold its lock (one connection carries requests and replies in order)."""
+
+    _bus_address: str | None
+    _call_timeout: float
+    _prompt_timeout: float
+    # jeepney ships no type information, so its objects are Any here.
+    _connection: Any
+    _collection: str | None
+    _session: str | None
+
+    def _ensure_connection(self) -> Any:
+        if self._connection is None:
+            self._connection = _connect(self._bus_address, _CONNECT_TIMEOUT, self._call_timeout)
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        self._session = None
+        self._collection = None
+
+    def _call_many(self, messages: Sequence[Message], what: str) -> list[tuple[Any, ...]]:
+        """The bodies of the replies to ``messages`` (pipelined); raise on any error reply."""
+        return [_body(reply, what) for reply in self._exchange(messages)]
+
+    def _exchange(self, messages: Sequence[Message]) -> list[Message]:
+        """Send ``messages`` without waiting for each reply; return the replies in order.
+
+        At most ``_PIPELINE_WINDOW`` requests are in flight; messages that answer nothing we
+        asked (the bus's ``NameAcquired`` signal, a late reply) are dropped.
+        """
+        connection = self._ensure_connection()
+        replies: list[Message | None] = [None] * len(messages)
+        pending: dict[int, int] = {}
+        deadline = time.monotonic() + self._call_timeout
+        sent = 0
+        try:
+            while sent < len(messages) or pending:
+                while sent < len(messages) and len(pending) < _PIPELINE_WINDOW:
+                    serial = next(connection.outgoing_serial)
+                    connection.send(messages[sent], serial=serial)
+                    pending[serial] = sent
+                    sent += 1
+                incoming = connection.receive(timeout=_remaining(deadline))
+                index = pending.pop(incoming.header.fields.get(HeaderFields.reply_serial, 0), None)
+                if index is not None:
+                    replies[index] = incoming
+        except TimeoutError:
+            # Replies may still be on their way; a fresh connection next time is simplest.
+            self._disconnect()
+            raise StoreError(
+                f"the Secret Service did not answer within {self._call_timeout:g} s"
+            ) from None
+        except OSError as exc:
+            self._disconnect()
+            raise StoreUnavailableError(
+                f"lost the connection to the session bus: {_describe_os_error(exc)}"
+            ) from None
+        return [reply for reply in replies if reply is not None]
+
+    def _run_prompt(self, prompt: str, purpose: str) -> tuple[str, Any]:
+        """Show the service's prompt and wait (bounded) for its ``Completed`` signal.
+
+        Returns the prompt's result variant; raises :class:`PromptDismissedError` when the
+        person dismisses it (or the prompter cannot show it) or nobody answers in time.
+        """
+        connection = self._ensure_connection()
+        # Signals reach us only through a match rule; add it before the prompt can complete.
+        rule = MatchRule(
+            type="signal",
+            sender=SECRETS_BUS_NAME,
+            interface=_PROMPT_IFACE,
+            member="Completed",
+            path=prompt,
+        )
+        self._call_many([message_bus.AddMatch(rule)], "watch the keyring prompt")
+        prompt_address = _address(prompt, _PROMPT_IFACE)
+        deadline = time.monotonic() + self._prompt_timeout
+        try:
+            serial = next(connection.outgoing_serial)
+            # The empty window id: we have no window for the prompter to attach to.
+            connection.send(new_method_call(prompt_address, "Prompt", "s", ("",)), serial=serial)
+            while True:
+                try:
+                    incoming = connection.receive(timeout=_remaining(deadline))
+                except TimeoutError:
+                    # Take the prompt off the screen: nobody is going to answer it.
+                    with contextlib.suppress(OSError):
+                        connection.send(new_method_call(prompt_address, "Dismiss"))
+                    raise PromptDismissedError(
+                        f"the {purpose} got no answer within {self._prompt_timeout:g} s"
+                    ) from None
+                fields = incoming.header.fields
+                if fields.get(HeaderFields.reply_serial) == serial:
+                    if incoming.header.message_type is MessageType.error:
+                        raise _store_error(incoming, f"show the {purpose}")
+                    continue
+                if (
+                    incoming.header.message_type is MessageType.signal
+                    and fields.get(HeaderFields.path) == prompt
+                    and fields.get(HeaderFields.member) == "Completed"
+                ):
+                    dismissed, result = incoming.body
+                    if dismissed:
+                        raise PromptDismissedError(f"the {purpose} was dismissed")
+                    return (str(result[0]), result[1])
+        except OSError as exc:
+            self._disconnect()
+            raise StoreUnavailableError(
+                f"lost the connection to the session bus: {_describe_os_error(exc)}"
+            ) from None
+        finally:
+            if self._connection is not None:
+                # Fire and forget: its reply is dropped like any other we did not wait for.
+                with contextlib.suppress(OSError):
+                    self._connection.send(message_bus.RemoveMatch(rule))
 
 
 def _connect(bus_address: str | None, timeout: float, call_timeout: float | None = None) -> Any:

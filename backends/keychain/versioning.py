@@ -106,8 +106,9 @@ def check_version(
     changed_by: str = "",
 ) -> None:
     """Raise the conflict when a write expecting ``expected`` finds ``found`` (``NO_SECRET``
-    when there is no such secret); ``None`` (a blind write) always passes."""
-    if expected is None or expected == found:
+    when there is no such secret; ``""`` when it cannot be read); ``None`` (a blind write)
+    always passes, and ``""`` (no version known) never does."""
+    if expected is None or (expected == found and expected):
         return
     raise version_conflict(
         id_, expected, found, removing=removing, changed_at=changed_at, changed_by=changed_by

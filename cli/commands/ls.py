@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     output.add_argument(
         "--json",
         action="store_true",
-        help="print JSON (id, provider, metadata; expires, expiry, expired where set)",
+        help='print JSON (id, provider, metadata, version: "" where the listing does not know '
+        "it; expires, expiry, expired where set; deleted with --deleted)",
     )
     output.add_argument(
         "-l", "--long", action="store_true", help="show provider, expiry (where set) and metadata"

@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli.commands.engine import engine_for
 
-    old_text, new_text = str(args.old), str(args.new)
+    old_text, new_text = _realm_spelling(str(args.old)), _realm_spelling(str(args.new))
     realm = old_text.endswith("/")
     old = ID.parse(old_text.removesuffix("/"))
     new = _new_id(old, new_text, realm=realm)
@@ -89,6 +89,11 @@ def run(args: argparse.Namespace) -> int:
         if realm:
             return _move_realm(args, engine, old, new, target)
         return _move_one(args, engine, old, new, target)
+
+
+def _realm_spelling(text: str) -> str:
+    """``A/**`` (the pattern of everything under A) is spelled ``A/`` here too."""
+    return text.removesuffix("**") if text.endswith("/**") else text
 
 
 def _new_id(old: ID, text: str, *, realm: bool) -> ID:

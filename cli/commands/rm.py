@@ -54,24 +54,18 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
-    # --purge-versions: every version, through an embedded engine (the daemon's API removes
-    # the latest version only; a running daemon's listing forgets the secret when its cache of
-    # the folder expires, and never serves a value that is gone).
-    from docker_pass.core.engine import Engine
-
-    opened = Engine.for_plugin(args.plugin) if args.purge_versions else front_for_plugin(args)
-    with opened as engine:
+    # Through the daemon when it runs (--purge-versions too): its warm plugins and caches see
+    # the removal at once.
+    with front_for_plugin(args) as engine:
         if args.all:
-            if isinstance(engine, Engine) and args.purge_versions:
-                # Every version of every secret: the deleted ones too (rm --all alone
-                # deletes the latest version of the live ones).
-                listing = engine.list_secrets(
-                    Pattern("**"), plugin=args.plugin, reserved=args.all_realms, deleted=True
-                )
-            else:
-                listing = engine.list_secrets(
-                    Pattern("**"), plugin=args.plugin, reserved=args.all_realms
-                )
+            # With --purge-versions every version of every secret: the deleted ones too
+            # (rm --all alone deletes the latest version of the live ones).
+            listing = engine.list_secrets(
+                Pattern("**"),
+                plugin=args.plugin,
+                reserved=args.all_realms,
+                deleted=args.purge_versions,
+            )
             ids = [i.id for i in listing.infos]
             if not ids:
                 print("Nothing to remove.", file=sys.stderr)
@@ -80,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
                 print("Nothing removed.", file=sys.stderr)
                 return 1
         unique = sorted(set(ids))
-        if isinstance(engine, Engine) and args.purge_versions:
-            return render.removal(engine.remove(unique, plugin=args.plugin, purge_versions=True))
-        return render.removal(engine.remove(unique, plugin=args.plugin))
+        return render.removal(
+            engine.remove(unique, plugin=args.plugin, purge_versions=args.purge_versions)
+        )
 
 
 def _confirm(count: int) -> bool:

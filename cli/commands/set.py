@@ -20,7 +20,6 @@ examples:
   echo '{"secret": "s3cr3t", "metadata": {"env": "prod"}}' | docker pass set db/prod
   # no value and a terminal: you are prompted (no echo) and asked to confirm
   docker pass set db/prod --metadata owner=alice
-
   # only if it is still the version you read (scripts: read, decide, write):
   v=$(docker pass get --version db/prod) && docker pass set --if-version "$v" db/prod=new
   # only if there is no such secret yet:

@@ -36,10 +36,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
-    from docker_pass.core.engine import Engine
+    from docker_pass.cli.commands.engine import front_for_plugin
 
     ids = sorted({ID.parse(name) for name in args.names})
-    # An embedded engine that starts only that plugin: the daemon's API has no undelete (a
-    # running daemon lists the secret again when its cache of the folder expires).
-    with Engine.for_plugin(args.plugin) as engine:
+    # Through the daemon when it runs (its listing then shows the secret again at once), else
+    # an embedded engine that starts only that plugin.
+    with front_for_plugin(args) as engine:
         return render.restoration(engine.undelete(ids, plugin=args.plugin))

@@ -28,35 +28,33 @@ secret value.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core import __version__
-from docker_pass.core.errors import (
-    DockerPassError,
-    NoPluginMatchesError,
-    SecretNotFoundError,
-)
+from docker_pass.core.errors import NoPluginMatchesError
 from docker_pass.core.names import KEYCHAIN_PLUGIN
+from docker_pass.core.remote.answers import (
+    DaemonError,
+    connect_error,
+    header_object,
+    json_object,
+    reading,
+    reported_resolution,
+    secret_misses,
+    unreported,
+)
 from docker_pass.core.remote.transport import (
     DaemonUnavailableError,
-    Headers,
     HttpAnswer,
     UnixHttpTransport,
 )
 from docker_pass.core.remote.wire import (
-    ABORTED,
-    CANCELED,
-    CONFLICT_HEADER,
-    DEADLINE_EXCEEDED,
     DISABLE_PLUGIN,
     ENABLE_PLUGIN,
     ENGINE_HEADER,
     GET_SECRET,
     GET_SECRETS,
     GET_VERSION,
-    HINTS_HEADER,
-    HTTP_STATUS_CODES,
     LIST_PLUGINS,
     LIST_SECRETS,
     MOVE_REALM,
@@ -64,14 +62,12 @@ from docker_pass.core.remote.wire import (
     NOT_FOUND,
     PLUGINS_HEADER,
     REMOVE_SECRETS,
-    RESOLUTION_HEADER,
     SAVE_SECRET,
     UNAVAILABLE,
     UNDELETE_SECRETS,
     UNIMPLEMENTED,
     VERSIONS_FEATURE,
     MalformedMessageError,
-    conflict_from_json,
     envelope_from_json,
     is_engine_version,
     moved_from_json,
@@ -89,18 +85,20 @@ from docker_pass.core.remote.wire import (
     realm_moved_from_json,
     secret_info_from_json,
 )
-from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
+from docker_pass.core.results import Listing, PluginStatus, Removal, Saved
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.ids import ID, Pattern
     from docker_pass.core.moves import Moved, RealmMoved
+    from docker_pass.core.remote.transport import Headers
+    from docker_pass.core.results import Resolution
 
 #: The keychain plugin's name (from the zero-cost names module: this one is on ``run``'s path).
 KEYCHAIN = KEYCHAIN_PLUGIN
@@ -110,17 +108,6 @@ CALL_TIMEOUT = 60.0
 #: Seconds a move may take: a realm's is one copy and one removal per secret, each step
 #: within its plugin's own deadline.
 MOVE_TIMEOUT = 600.0
-
-
-class DaemonError(DockerPassError):
-    """Raised when the engine daemon answers a request with a Connect error; ``code`` is
-    Connect's code (``not_found``, ``invalid_argument``, …), the message is the daemon's and
-    ``headers`` are the answer's (docker-pass's report rides in them)."""
-
-    def __init__(self, code: str, message: str, headers: Headers | None = None) -> None:
-        self.code = code
-        self.headers: Headers = headers or {}
-        super().__init__(message)
 
 
 class EngineInfo(FrozenValue):
@@ -199,12 +186,12 @@ class DaemonClient:
             limit,
         )
         if answer.status != 200:
-            raise _connect_error(self.path, answer)
+            raise connect_error(self.path, answer)
         if answer.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             raise DaemonUnavailableError(
                 f"the engine daemon at {self.path} did not answer {method} with JSON"
             )
-        doc = _json_object(answer.body)
+        doc = json_object(answer.body)
         if doc is None:
             raise DaemonUnavailableError(
                 f"the engine daemon at {self.path} sent a malformed answer to {method}"
@@ -221,14 +208,14 @@ class DaemonClient:
     def info(self, *, timeout: float | None = None) -> EngineInfo:
         """Version, pid, start time and request counts of the running engine."""
         doc, headers = self.call(GET_VERSION, {}, timeout=timeout)
-        with _reading(self.path, GET_VERSION):
+        with reading(self.path, GET_VERSION):
             version = read_string(doc, "version")
         if not is_engine_version(version):
             raise DaemonUnavailableError(
                 f"the engine at {self.path} answered version {version!r}, "
                 "not a v-prefixed semantic version"
             )
-        detail = _header_object(headers, ENGINE_HEADER)
+        detail = header_object(headers, ENGINE_HEADER)
         if detail is None:
             return EngineInfo(version, 0, None, {})
         try:
@@ -263,17 +250,17 @@ class DaemonClient:
         try:
             doc, headers = self.call(GET_SECRETS, {"pattern": pattern.value})
         except DaemonError as exc:
-            reported = _reported(pattern, [], exc.headers)
+            reported = reported_resolution(pattern, [], exc.headers)
             if exc.code == NOT_FOUND and reported is not None and not reported.asked:
                 raise NoPluginMatchesError(pattern.value).with_hints(*exc.hints) from None
             if exc.code in (NOT_FOUND, UNAVAILABLE):
                 # Nothing found (and maybe plugins failed): a result, as the engine gives.
-                return reported if reported is not None else _unreported(pattern, [], exc)
+                return reported if reported is not None else unreported(pattern, [], exc)
             raise
-        with _reading(self.path, GET_SECRETS):
+        with reading(self.path, GET_SECRETS):
             envelopes = [envelope_from_json(env) for env in read_objects(doc, "envelopes")]
-        reported = _reported(pattern, envelopes, headers)
-        return reported if reported is not None else _unreported(pattern, envelopes, None)
+        reported = reported_resolution(pattern, envelopes, headers)
+        return reported if reported is not None else unreported(pattern, envelopes, None)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Like :meth:`Engine.resolve_all`: the envelopes, or ``secret not found``."""
@@ -296,7 +283,7 @@ class DaemonClient:
         if deleted:
             request["deleted"] = True
         doc, _ = self.call(LIST_SECRETS, request)
-        with _reading(self.path, LIST_SECRETS):
+        with reading(self.path, LIST_SECRETS):
             infos = [secret_info_from_json(info) for info in read_objects(doc, "secrets")]
             return Listing(infos, read_string_map(doc, "errors"), read_string_map(doc, "down"))
 
@@ -308,9 +295,9 @@ class DaemonClient:
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN) -> Envelope:
         """Like :meth:`Engine.get`: one secret with its value and version from ``plugin``."""
-        with _secret_misses(id_.value):
+        with secret_misses(id_.value):
             doc, _ = self.call(GET_SECRET, {"id": id_.value, "plugin": plugin})
-        with _reading(self.path, GET_SECRET):
+        with reading(self.path, GET_SECRET):
             envelope = read_object(doc, "envelope")
             if envelope is None:
                 raise MalformedMessageError("field 'envelope' is missing")
@@ -339,7 +326,7 @@ class DaemonClient:
             self._require_versions("versioned writes")
             request["expectedVersion"] = expected_version
         doc, _ = self.call(SAVE_SECRET, request)
-        with _reading(self.path, SAVE_SECRET):
+        with reading(self.path, SAVE_SECRET):
             return Saved(
                 read_id(doc, "id"),
                 read_string(doc, "provider"),
@@ -375,30 +362,30 @@ class DaemonClient:
         self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
     ) -> Moved:
         """Like :meth:`Engine.move`: the daemon's engine copies, then removes the old one."""
-        with _secret_misses():
+        with secret_misses():
             doc, _ = self.call(
                 MOVE_SECRET,
                 _move_request(old, new, plugin, to_plugin, replace),
                 timeout=MOVE_TIMEOUT,
             )
-        with _reading(self.path, MOVE_SECRET):
+        with reading(self.path, MOVE_SECRET):
             return moved_from_json(doc)
 
     def move_realm(
         self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
     ) -> RealmMoved:
         """Like :meth:`Engine.move_realm`: every secret under ``old``, one result each."""
-        with _secret_misses():
+        with secret_misses():
             doc, _ = self.call(
                 MOVE_REALM,
                 _move_request(old, new, plugin, to_plugin, replace),
                 timeout=MOVE_TIMEOUT,
             )
-        with _reading(self.path, MOVE_REALM):
+        with reading(self.path, MOVE_REALM):
             return realm_moved_from_json(doc)
 
     def _removal(self, doc: dict[str, Any], method: str) -> Removal:
-        with _reading(self.path, method):
+        with reading(self.path, method):
             outcomes = tuple(
                 (read_id(o, "id"), read_string(o, "outcome")) for o in read_objects(doc, "outcomes")
             )
@@ -409,11 +396,11 @@ class DaemonClient:
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
         """Every plugin's status (the daemon's plugins are started already; ``start`` is moot)."""
         doc, headers = self.call(LIST_PLUGINS, {})
-        details = _header_object(headers, PLUGINS_HEADER)
+        details = header_object(headers, PLUGINS_HEADER)
         known = details.get("plugins") if details is not None else None
         if not isinstance(known, dict):
             known = {}
-        with _reading(self.path, LIST_PLUGINS):
+        with reading(self.path, LIST_PLUGINS):
             statuses = []
             for plugin in read_objects(doc, "plugins"):
                 detail = known.get(read_string(plugin, "name"))
@@ -460,103 +447,6 @@ def _move_request(
     if replace:
         request["replace"] = True
     return request
-
-
-#: How the engine's miss of one secret reads (``secret not found: ID``).
-_MISS = "secret not found"
-
-
-@contextmanager
-def _secret_misses(id_: str | None = None) -> Iterator[None]:
-    """A call about one secret (``id_``, named when the daemon's message does not): the
-    daemon's ``not_found`` for it raises :class:`SecretNotFoundError`, as the engine does (a
-    caller may act on the miss)."""
-    try:
-        yield
-    except DaemonError as exc:
-        text = str(exc)
-        if exc.code != NOT_FOUND or not text.startswith(_MISS):
-            raise
-        named = text[len(_MISS) :].removeprefix(": ") or id_
-        raise SecretNotFoundError(named).with_hints(*exc.hints) from None
-
-
-@contextmanager
-def _reading(path: Path | str, method: str) -> Iterator[None]:
-    """Turn a message that does not read (:class:`MalformedMessageError`) into
-    :class:`DaemonUnavailableError`, naming the method and the field, never the content."""
-    try:
-        yield
-    except MalformedMessageError as exc:
-        raise DaemonUnavailableError(
-            f"the engine daemon at {path} sent a malformed answer to {method}: {exc}"
-        ) from None
-
-
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    """The JSON object in ``raw``, or ``None`` when it is not one."""
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def _header_object(headers: Headers, name: str) -> dict[str, Any] | None:
-    """The JSON object in a ``docker-pass-*`` header, or ``None`` if absent or garbled."""
-    value = headers.get(name)
-    return _json_object(value.encode("latin-1")) if value else None
-
-
-def _reported(pattern: Pattern, envelopes: list[Envelope], headers: Headers) -> Resolution | None:
-    """The resolution as docker-pass's daemon reports it (``dockerpass.v1.Resolution`` in a
-    header): who was asked, who answered, who failed, who was down; ``None`` without one."""
-    doc = _header_object(headers, RESOLUTION_HEADER)
-    if doc is None:
-        return None
-    try:
-        return Resolution(
-            pattern,
-            envelopes,
-            read_string_list(doc, "asked"),
-            read_string_list(doc, "answered"),
-            read_string_map(doc, "errors"),
-            read_string_map(doc, "down"),
-        )
-    except MalformedMessageError:
-        return None
-
-
-def _connect_error(path: Path | str, answer: HttpAnswer) -> DockerPassError:
-    """The error a non-200 answer stands for (Connect's JSON error, or just an HTTP status)."""
-    doc = _json_object(answer.body) or {}
-    code = doc.get("code")
-    message = doc.get("message")
-    if not isinstance(code, str) or not code:
-        code = HTTP_STATUS_CODES.get(answer.status, "unknown")
-    if not isinstance(message, str):
-        message = f"HTTP status {answer.status}"
-    if code in (DEADLINE_EXCEEDED, CANCELED):
-        return DaemonUnavailableError(f"the engine daemon at {path} did not answer ({code})")
-    error: DockerPassError = DaemonError(code, message, answer.headers)
-    conflict = _header_object(answer.headers, CONFLICT_HEADER) if code == ABORTED else None
-    if conflict is not None:
-        with suppress(MalformedMessageError):  # unreadable: the plain error, its text intact
-            error = conflict_from_json(message, conflict)
-    hints = _header_object(answer.headers, HINTS_HEADER)
-    if hints is not None:
-        with suppress(MalformedMessageError):  # hints are a courtesy: the message stands alone
-            error.with_hints(*read_string_list(hints, "hints"))
-    return error
-
-
-def _unreported(
-    pattern: Pattern, envelopes: list[Envelope], error: DaemonError | None
-) -> Resolution:
-    """A daemon other than docker-pass's: the envelopes say who answered."""
-    providers = list(dict.fromkeys(env.provider for env in envelopes))
-    errors = {"engine": str(error)} if error and error.code != NOT_FOUND else {}
-    return Resolution(pattern, envelopes, providers, providers, errors)
 
 
 __all__ = [

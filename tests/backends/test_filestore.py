@@ -50,6 +50,14 @@ class TestFileStore(StoreContract):
         assert isinstance(store, FileStore)
         return store.values_read
 
+    def twin(self, store: SecretStore) -> SecretStore:
+        assert isinstance(store, FileStore)
+        return FileStore(root=store.root, identity_path=store.identity_path)
+
+    def spec(self, store: SecretStore) -> dict[str, str]:
+        assert isinstance(store, FileStore)
+        return {"kind": "file", "root": str(store.root), "identity": str(store.identity_path)}
+
 
 def files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()}

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-import subprocess
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.cli.test_terminal_prompts import Terminal
-from tests.support.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import docker_pass
 from tests.support.places import MODES, FileStore, Mode, engine_mode, vault_place
+from tests.support.terminals import JoinedTerminal, terminal
 from tests.support.vault_server import bao_server
 
 if TYPE_CHECKING:
@@ -25,7 +22,7 @@ if TYPE_CHECKING:
 
     from tests.support.vault_server import BaoServer
 
-__all__ = ["bao_server"]
+__all__ = ["bao_server", "terminal"]
 
 pytestmark = pytest.mark.integration
 
@@ -101,33 +98,6 @@ def test_mv_into_an_id_another_plugin_holds_is_refused_the_same_way(
     moved = docker_pass("mv", "--allow-duplicate", "mine/key", "shared/key")
     assert moved.returncode == 0, moved.stderr
     assert (held.read("mine/key"), held.read("shared/key")) == (None, b"v")
-
-
-class JoinedTerminal(Terminal):
-    """A tmux terminal whose screen joins wrapped lines (the warning is wider than it)."""
-
-    def screen(self) -> str:
-        result = subprocess.run(
-            ["tmux", "-L", self.name, "capture-pane", "-p", "-J"], capture_output=True, text=True
-        )
-        return result.stdout
-
-
-@pytest.fixture
-def terminal() -> Iterator[Callable[[str], JoinedTerminal]]:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    opened: list[JoinedTerminal] = []
-
-    def open_terminal(args: str) -> JoinedTerminal:
-        command = f"{EXECUTABLE} {args}; echo exit=$?; sleep 30"
-        term = JoinedTerminal(f"dp-{uuid.uuid4().hex[:12]}", command)
-        opened.append(term)
-        return term
-
-    yield open_terminal
-    for term in opened:
-        term.close()
 
 
 def test_on_a_terminal_set_asks_save_anyway(

@@ -11,16 +11,18 @@ import pytest
 
 from tests.support.helpers import docker_pass
 from tests.support.places import MODES, PLACES, FileStore, engine_mode, mode, place, vault_place
+from tests.support.terminals import terminal
 from tests.support.vault_server import bao_server
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from tests.support.places import Mode, Place, Vault
+    from tests.support.terminals import JoinedTerminal
     from tests.support.vault_server import BaoServer
 
-__all__ = ["bao_server", "mode", "place"]
+__all__ = ["bao_server", "mode", "place", "terminal"]
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +104,10 @@ def test_spellings_of_old_and_new(place: Place, mode: Mode) -> None:
         "Error: team is a realm (2 secrets under team/ in docker-pass), not a secret: "
         "write team/ to move them all\n"
     )
+    code, out, err = mv("-y", "team/**", "staff/**")  # the pattern of a realm spells it too
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "Moved 2 of 2 secrets from team/ to staff/"
+    assert mv("-y", "staff/", "team/")[0] == 0
     code, out, err = mv("team/a", "elsewhere/")  # into a realm, under its own name
     assert (code, err) == (0, "")
     assert out == "Moved docker-pass:team/a to docker-pass:elsewhere/a\n"
@@ -206,3 +212,26 @@ def test_references_left_behind_are_listed(tmp_path: Path, monkeypatch: pytest.M
     code, _, err = mv("app/api-key", "app/token", "--file", str(elsewhere), cwd=folder)
     assert code == 0
     assert err.splitlines() == [f"Warning: still referring to app/api-key: {elsewhere}:2 (TOKEN)"]
+
+
+def test_a_realm_is_confirmed_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, terminal: Callable[[str], JoinedTerminal]
+) -> None:
+    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
+    keychain = FileStore()
+    for id_ in ("team/a", "team/b"):
+        put(keychain, id_, id_)
+    no = terminal("mv team/ crew/")
+    no.wait_for(lambda s: "Move 2 secrets from team/ to crew/? [y/N]" in s)
+    no.send("n", "Enter")
+    screen = no.wait_for(lambda s: "exit=" in s)
+    assert "Error: nothing moved" in screen
+    assert "exit=1" in screen
+    assert keychain.read("team/a") == b"team/a"
+    yes = terminal("mv team/ crew/")
+    yes.wait_for(lambda s: "Move 2 secrets from team/ to crew/? [y/N]" in s)
+    yes.send("y", "Enter")
+    screen = yes.wait_for(lambda s: "exit=" in s)
+    assert "Moved 2 of 2 secrets from team/ to crew/" in screen
+    assert "exit=0" in screen
+    assert (keychain.read("team/a"), keychain.read("crew/a")) == (None, b"team/a")

@@ -70,7 +70,8 @@ def test_a_deleted_secret_is_listed_only_with_deleted_and_resolves_nowhere(
         "team/old (deleted)  vault",
     ]
     plain = json.loads(out(on_vault("ls", "--json")))
-    assert plain == [{"id": "team/api", "provider": "vault", "metadata": {}}]
+    version = out(on_vault("get", "--version", "team/api")).strip()
+    assert plain == [{"id": "team/api", "provider": "vault", "metadata": {}, "version": version}]
     entries = json.loads(out(on_vault("ls", "--json", "--deleted")))
     assert [(e["id"], e["deleted"]) for e in entries] == [
         ("team/api", False),

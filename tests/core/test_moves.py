@@ -85,9 +85,10 @@ class Meddling(Engine):
     before_remove: Callable[[], None] | None = None
 
     def remove(self, ids: Sequence[ID], **kwargs: Any) -> Removal:
-        meddle, self.before_remove = self.before_remove, None
-        if meddle is not None:
-            meddle()
+        if ids:  # not the move's first check that the plugin can delete
+            meddle, self.before_remove = self.before_remove, None
+            if meddle is not None:
+                meddle()
         return super().remove(ids, **kwargs)
 
 
@@ -95,6 +96,7 @@ class Meddling(Engine):
 def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Meddling]:
     monkeypatch.setenv("DOCKER_PASS_STORE", "file")
     DictPlugin.data = {}
+    ReadOnlyPlugin.data = {}
     engine = Meddling(
         specs={KEYCHAIN: plugin_spec(KEYCHAIN)},
         factories={"dict": DictPlugin, "ro": ReadOnlyPlugin},
@@ -207,6 +209,12 @@ def test_a_copy_that_cannot_be_written_keeps_the_old_one(engine: Meddling) -> No
         engine.move(ID("c/a"), ID("c/b"), plugin=KEYCHAIN, to_plugin="ro")
     assert str(failed.value).startswith("cannot write ro:c/b: plugin ro is read-only")
     assert str(failed.value).endswith("; nothing moved, docker-pass:c/a is as it was")
+    ReadOnlyPlugin.data = {"c/ro": (b"read-only", {})}
+    with pytest.raises(DockerPassError) as cannot:
+        engine.move(ID("c/ro"), ID("c/ro"), plugin="ro", to_plugin=KEYCHAIN)
+    assert str(cannot.value).startswith("cannot move ro:c/ro: plugin ro is read-only")
+    assert str(cannot.value).endswith("; nothing moved")
+    assert value_of(engine, "c/ro") is None  # no copy left beside a secret that cannot go
     with pytest.raises(DockerPassError, match="nosuch"):
         engine.move(ID("c/a"), ID("c/b"), plugin=KEYCHAIN, to_plugin="nosuch")
     assert value_of(engine, "c/a") == b"a"

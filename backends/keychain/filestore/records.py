@@ -26,15 +26,16 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from docker_pass.backends.keychain.versioning import record_token
+from docker_pass.backends.keychain.versioning import check_version, record_token
 from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.ids import ID, is_valid_id
 from docker_pass.core.names import PROGRAM
 from docker_pass.core.private_files import open_private
 from docker_pass.core.regular_files import FILE_LIMIT, FileReadError, read_open_file
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 RECORD_FORMAT = 1
@@ -166,6 +167,25 @@ def read_value_file(root: Path, record: Record) -> bytes:
         ) from None
 
 
+def check_record_version(
+    id_: ID, expected: str | None, record: Record | None, *, removing: bool = False
+) -> None:
+    """Raise the conflict when the stored ``record`` (``None``: no such secret) is not the
+    version a write expects (under the exclusive lock, before anything is written), naming
+    when and by whom it was written."""
+    if record is None:
+        check_version(id_, expected, NO_SECRET, removing=removing)
+        return
+    check_version(
+        id_,
+        expected,
+        record.token,
+        removing=removing,
+        changed_at=record.mtime,
+        changed_by=record.writer,
+    )
+
+
 def record_problem(data: object, name: str) -> str:
     """What is wrong with a parsed record stored under ``name``; empty if nothing."""
     if not isinstance(data, dict):
@@ -272,6 +292,23 @@ def read_bytes(path: str | Path, limit: int = FILE_LIMIT) -> tuple[bytes, os.sta
     finally:
         os.close(fd)
     return data, info
+
+
+def sweep_temp_files(folders: Iterable[Path]) -> None:
+    """Remove the temporary files a crashed writer left in ``folders``.
+
+    Safe only under the store's exclusive lock: every temporary file in the store is written
+    under it, so none of them can belong to a live writer.
+    """
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
+        except FileNotFoundError:
+            continue  # no index directory (yet)
+        for path in stale:
+            with suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def refuse_linked_root(root: Path) -> None:

@@ -7,7 +7,7 @@ the listing it answers from :mod:`.index`'s; the package's docstring says how th
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.keychain.filestore import index as _index
@@ -16,8 +16,8 @@ from docker_pass.backends.keychain.filestore.records import (
     LOCK_NAME,
     RECORD_NAME,
     SLOTS,
-    TEMP_PREFIX,
     Record,
+    check_record_version,
     clear_way,
     describe,
     dump_record,
@@ -29,11 +29,12 @@ from docker_pass.backends.keychain.filestore.records import (
     refuse_linked_root,
     remove_hint,
     skipped_warning,
+    sweep_temp_files,
     unlink_durably,
     write_atomically,
 )
 from docker_pass.backends.keychain.filestore.warm import WarmValues
-from docker_pass.backends.keychain.versioning import check_version, record_token, version_conflict
+from docker_pass.backends.keychain.versioning import record_token, version_conflict
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     SecretNotFoundError,
@@ -44,7 +45,6 @@ from docker_pass.core.errors import (
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.private_files import ensure_private_dir, open_private, print_warning
 from docker_pass.core.store import xdg_dir
-from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
     import builtins
@@ -174,7 +174,7 @@ class FileStore:
                     if expected_version is not None:
                         raise version_conflict(id_, expected_version, "") from None
                     old = None  # a damaged record is replaced, not an obstacle to saving
-                _check(id_, expected_version, old)
+                check_record_version(id_, expected_version, old)
                 slot = "b" if old is not None and old.slot == "a" else "a"
                 index = self._index_file.take()
                 saved_at = now()
@@ -290,7 +290,7 @@ class FileStore:
                         raise version_conflict(id_, expected_version, "", removing=True) from None
                     if old is None:
                         return False  # gone already: nothing of anyone's is lost
-                    _check(id_, expected_version, old, removing=True)
+                    check_record_version(id_, expected_version, old, removing=True)
                 index = self._index_file.take()
                 # Removing the record is the commit point; the value files go after it.
                 existed = unlink_durably(self.root, f"{name}.json")
@@ -398,18 +398,9 @@ class FileStore:
         Safe because it runs under the exclusive lock, and every temporary file in the store
         is written under that lock: none of them can belong to a live writer.
         """
-        if self._swept:
-            return
-        self._swept = True
-        for folder in (self.root, self.root / _index.INDEX_DIR):
-            try:
-                with os.scandir(folder) as entries:
-                    stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
-            except FileNotFoundError:
-                continue  # no index directory (yet)
-            for path in stale:
-                with suppress(FileNotFoundError):
-                    os.unlink(path)
+        if not self._swept:
+            self._swept = True
+            sweep_temp_files((self.root, self.root / _index.INDEX_DIR))
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
@@ -465,19 +456,3 @@ class FileStore:
         if self._warm is not None and record.stamp is not None:
             self._warm.keep(file_name(record.id), record.stamp, envelope)
         return envelope
-
-
-def _check(id_: ID, expected: str | None, record: Record | None, *, removing: bool = False) -> None:
-    """Raise the conflict when the stored ``record`` (``None``: no such secret) is not the
-    version a write expects (under the exclusive lock, before anything is written)."""
-    if record is None:
-        check_version(id_, expected, NO_SECRET, removing=removing)
-    else:
-        check_version(
-            id_,
-            expected,
-            record.token,
-            removing=removing,
-            changed_at=record.mtime,
-            changed_by=record.writer,
-        )
