@@ -71,8 +71,6 @@ REVEAL_SECONDS = 20.0
 STATUS_SECONDS = 20.0
 CLIPBOARD_SECONDS = 30.0
 POLL_SECONDS = 1.0
-
-
 #: The screens whose keys are the only keys while they are open.
 DIALOGS = (EditorScreen, ConfirmScreen, ChoiceScreen, MoveScreen, SetupScreen)
 
@@ -237,6 +235,9 @@ class DockerPassApp(App[None]):
     def on_secret_move_done(self, message: m.SecretMoveDone) -> None:
         self.changes.secret_moved(message)
 
+    def on_rename_stopped(self, message: m.RenameStopped) -> None:
+        self.changes.rename_stopped(message)
+
     def on_realm_move_done(self, message: m.RealmMoveDone) -> None:
         self.changes.realm_moved(message)
 
@@ -382,8 +383,10 @@ class DockerPassApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
-        in_dialog = isinstance(self.screen, DIALOGS)
-        return not (in_dialog and action in ("quit", "help", "plugins", "command_palette"))
+        return not (
+            isinstance(self.screen, DIALOGS)
+            and action in ("quit", "help", "plugins", "command_palette")
+        )
 
     # -- the command palette and the help screen -------------------------------------------
 

@@ -190,6 +190,17 @@ class RealmMoveDone(Message):
         self.references = tuple(references)
 
 
+class RenameStopped(Message):
+    """The editor's rename saved the edit under the old ID (``saved``: as listed now) but
+    could not move it (``reason``); the editor stays open, expecting the version saved."""
+
+    def __init__(self, draft: SecretDraft, saved: SecretInfo, reason: str) -> None:
+        super().__init__()
+        self.draft = draft
+        self.saved = saved
+        self.reason = reason
+
+
 class SecretUndeleted(Message):
     """A deleted secret's latest version was restored (``restored`` false: it was not
     deleted any more)."""

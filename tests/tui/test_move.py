@@ -272,3 +272,35 @@ def test_the_editors_id_field_renames_with_the_edit() -> None:
         assert "team/renamed" not in store.held
 
     run(make_app({"docker-pass": store}), scenario)
+
+
+def test_a_rename_that_cannot_move_keeps_the_saved_edit_and_the_editor() -> None:
+    """The edit is saved under the old ID, the move is refused (the new ID was taken since
+    the listing): the editor stays with the typing, says what happened, and a second try
+    expects the version just saved (no question about its own change)."""
+    store: type[Any] = versioned_class(secrets=SEED)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await select(pilot, "team/api")
+        await pilot.press("e")
+        await settle(pilot)
+        editor = pilot.app.screen
+        assert isinstance(editor, EditorScreen)
+        editor.query_one("#editor-id", Input).value = "team/taken"
+        await type_text(pilot, "edited", "#editor-value")
+        store.outside_set("team/taken", b"theirs")  # not listed yet
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is editor
+        assert editor.error.startswith("Saved your edit to team/api; not moved: ")
+        assert store.held["team/api"].value == b"edited"
+        assert store.held["team/taken"].value == b"theirs"
+        editor.query_one("#editor-id", Input).value = "team/free"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, MainScreen)
+        assert store.held["team/free"].value == b"edited"
+        assert "team/api" not in store.held
+
+    run(make_app({"docker-pass": store}), scenario)

@@ -14,11 +14,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.errors import VersionConflictError
+from docker_pass.core.errors import DockerPassError, VersionConflictError
 from docker_pass.tui.messages import (
     DuplicateFound,
     MoveDuplicateFound,
     RealmMoveDone,
+    RenameStopped,
     SaveConflicted,
     SecretMoveDone,
     SecretPurged,
@@ -111,13 +112,14 @@ class MovesController:
             if others:
                 self._runner.post_message(DuplicateFound(draft, others, created=False))
                 return
+        saved: SecretInfo | None = None
         try:
             current = self._gateway.read_for_undo(old.id, old.provider)
             edited = draft.value is not None or (
                 current is not None and dict(draft.metadata) != dict(current.metadata)
             )
             if current is None or edited:
-                self._gateway.save(replace(draft, id=old.id, renamed_from=None))
+                saved = self._gateway.save(replace(draft, id=old.id, renamed_from=None))
         except VersionConflictError as exc:
             conflict = Conflict.of(exc, old.id.value, old.provider)
             self._runner.post_message(SaveConflicted(draft, conflict, created=False))
@@ -125,7 +127,14 @@ class MovesController:
         request = MoveRequest(
             draft.id, old.provider, old.provider, secret=old, replace=draft.replace
         )
-        moved = self._gateway.move(old, draft.id, old.provider, replace=draft.replace)
+        try:
+            moved = self._gateway.move(old, draft.id, old.provider, replace=draft.replace)
+        except DockerPassError as exc:
+            if saved is None:
+                raise  # nothing changed: a failed save, as any
+            # The edit is saved under the old ID: the editor must expect that version now.
+            self._runner.post_message(RenameStopped(draft, saved, str(exc)))
+            return
         refs = references_to([old.id.value]) if moved.moved else []
         self._runner.post_message(SecretMoveDone(request, moved, refs))
 

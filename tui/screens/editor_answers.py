@@ -112,6 +112,15 @@ class EditorAnswers(ModalScreen[SecretInfo | None]):
             self.version_read("")
             self.error = f"Its version could not be read ({reason}): a save replaces it."
 
+    def rename_stopped(self, version: str, text: str) -> None:
+        """A rename saved the edit under the old ID but did not move it: a save (of the
+        rename again) expects the version just saved."""
+        self.saving = False
+        basis = self.basis
+        if basis is not None:
+            self._show_basis(EditBasis(basis.id, basis.provider, version, "saved"))
+        self.error = text
+
     # -- a conflict -------------------------------------------------------------------------
 
     def save_conflicted(self, draft: SecretDraft, conflict: Conflict) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.messages import (
         MoveDuplicateFound,
         RealmMoveDone,
+        RenameStopped,
         SaveConflicted,
         SecretDeleted,
         SecretMoveDone,
@@ -150,6 +151,15 @@ class ChangeResults:
         self._changed()
         done = f"{moved.describe()[:1].upper()}{moved.describe()[1:]}."
         self._report(done, message.references)
+
+    def rename_stopped(self, message: RenameStopped) -> None:
+        """The editor's edit went to the old ID, but the move did not happen."""
+        saved = message.saved
+        self._listing.add(saved)
+        self._changed()
+        text = f"Saved your edit to {saved.id.value}; not moved: {message.reason}"
+        self._status.set_status(text, "error")
+        self._dialogs.rename_stopped(saved, text)
 
     def realm_moved(self, message: RealmMoveDone) -> None:
         """A realm's move: how many moved, and each one kept with why."""

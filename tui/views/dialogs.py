@@ -168,6 +168,13 @@ class SecretDialogs:
         if editor is not None:
             editor.duplicate_found(draft, others)
 
+    def rename_stopped(self, saved: SecretInfo, text: str) -> None:
+        """The editor's rename saved the edit under the old ID only: it stays open, and a
+        save expects the version just saved."""
+        editor = self._editor()
+        if editor is not None:
+            editor.rename_stopped(saved.version, text)
+
     def version_read(self, info: SecretInfo, version: str, error: str) -> None:
         """The version of the secret an editor opened on (if that editor is still open)."""
         editor = self._editor()
