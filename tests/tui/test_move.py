@@ -292,6 +292,7 @@ def test_a_rename_that_cannot_move_keeps_the_saved_edit_and_the_editor() -> None
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert pilot.app.screen is editor
+        assert isinstance(editor, EditorScreen)
         assert editor.error.startswith("Saved your edit to team/api; not moved: ")
         assert store.held["team/api"].value == b"edited"
         assert store.held["team/taken"].value == b"theirs"
