@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from docker_pass.core.docker.compose import CheckedReference
     from docker_pass.core.envelope import Envelope, SecretInfo
+    from docker_pass.core.errors import VersionConflictError
+    from docker_pass.core.ids import ID
     from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Listing, PluginStatus, Removal
 
@@ -49,6 +51,8 @@ def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
             "id": env.id.value,
             "provider": env.provider,
             "metadata": dict(env.metadata),
+            # The token for --if-version; "" from a plugin that keeps no versions.
+            "version": env.version,
         }
         if reveal:
             try:
@@ -68,20 +72,21 @@ def envelope(env: Envelope, *, reveal: bool, as_json: bool) -> None:
         print(f"ID: {env.id.value}\nValue: {MASKED_VALUE}")
 
 
-def listing(result: Listing, *, long: bool, as_json: bool) -> int:
+def listing(result: Listing, *, long: bool, as_json: bool, deleted: bool = False) -> int:
     """``ls``: IDs, or a table with provider and metadata, or JSON; plugins that did not list
     are named on stderr.  Exit 1 when plugins failed and nothing was listed.
 
     A secret with ``expires`` metadata gets ``expires``/``expiry``/``expired`` fields in
     JSON, and ``--long`` an EXPIRES column when any listed secret has one (so listings
-    without expiries keep their columns)."""
+    without expiries keep their columns).  ``deleted`` (``ls --deleted``): a deleted secret
+    reads ``ID (deleted)``, and every JSON entry says ``deleted`` true or false."""
     infos = result.infos
     if as_json:
-        _print_json([_listing_entry(i) for i in infos])
+        _print_json([_listing_entry(i, deleted) for i in infos])
     elif long:
         print("\n".join(_long_lines(infos)))
     elif infos:
-        print("\n".join(i.id.value for i in infos))
+        print("\n".join(_shown_id(i) for i in infos))
     for name, message in result.errors.items():
         print(f"Warning: plugin {name}: {clean_outside(message)}", file=sys.stderr)
     for name, why in result.down.items():
@@ -95,7 +100,12 @@ def listing(result: Listing, *, long: bool, as_json: bool) -> int:
     return 0
 
 
-def _listing_entry(info: SecretInfo) -> dict[str, object]:
+def _shown_id(info: SecretInfo) -> str:
+    """The ID as ``ls`` prints it: marked when its latest version is deleted."""
+    return f"{info.id.value} (deleted)" if info.deleted else info.id.value
+
+
+def _listing_entry(info: SecretInfo, deleted: bool = False) -> dict[str, object]:
     # Imported here: plain ``ls`` (IDs only) never needs the expiry rule (~1 ms).
     from docker_pass.core.expiry import expiry_of
 
@@ -103,7 +113,11 @@ def _listing_entry(info: SecretInfo) -> dict[str, object]:
         "id": info.id.value,
         "provider": info.provider,
         "metadata": dict(info.metadata),
+        # "" where the listing does not know it cheaply (get --json does).
+        "version": info.version,
     }
+    if deleted or info.deleted:
+        doc["deleted"] = info.deleted
     expiry = expiry_of(info.metadata)
     if expiry is not None:
         doc["expires"] = expiry.text
@@ -113,7 +127,7 @@ def _listing_entry(info: SecretInfo) -> dict[str, object]:
 
 
 def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
-    width = max((len(i.id.value) for i in infos), default=2)
+    width = max((len(_shown_id(i)) for i in infos), default=2)
     provider_width = max((len(i.provider) for i in infos), default=0)
     provider_width = max(provider_width, 11)
     expiries = [_expiry_cell(i) for i in infos]
@@ -126,7 +140,7 @@ def _long_lines(infos: Sequence[SecretInfo]) -> list[str]:
     for i, cell in zip(infos, expiries, strict=True):
         meta = ", ".join(f"{k}={v}" for k, v in sorted(i.metadata.items()))
         expiry = f"{cell:<{expiry_width}}  " if expiry_width else ""
-        line = f"{i.id.value:<{width}}  {i.provider:<{provider_width}}  {expiry}{meta}"
+        line = f"{_shown_id(i):<{width}}  {i.provider:<{provider_width}}  {expiry}{meta}"
         lines.append(line.rstrip())
     return lines
 
@@ -144,21 +158,77 @@ def _expiry_cell(info: SecretInfo) -> str:
     return f"{expiry.text} ({mark})" if mark else expiry.text
 
 
+def version(env: Envelope) -> int:
+    """``get --version``: the version token alone, for ``set --if-version``; a plugin that
+    keeps none is an error (an empty token would check nothing)."""
+    if not env.version:
+        from docker_pass.core.versions import UNVERSIONED
+
+        print(
+            f"Error: plugin {env.provider} keeps no versions ({UNVERSIONED}): "
+            "set --if-version cannot check its secrets",
+            file=sys.stderr,
+        )
+        return 1
+    print(env.version)
+    return 0
+
+
+def conflict(id_: ID, exc: VersionConflictError) -> str:
+    """A refused versioned write as one line: ``ID changed since version V: it is now
+    version W (changed at …, by …)``, or that it exists already, or was removed."""
+    from docker_pass.core.versions import NO_SECRET
+
+    if exc.expected == NO_SECRET:
+        text = f"{id_.value} exists already"
+        text += f": it is version {exc.found}" if exc.found and exc.found != NO_SECRET else ""
+    elif exc.found == NO_SECRET:
+        text = f"{id_.value} changed since version {exc.expected}: it was removed"
+    elif exc.found:
+        text = f"{id_.value} changed since version {exc.expected}: it is now version {exc.found}"
+    else:
+        text = f"{id_.value} changed since version {exc.expected}"
+    when = []
+    if exc.changed_at is not None:
+        from datetime import datetime
+
+        stamp = datetime.fromtimestamp(exc.changed_at).astimezone()
+        when.append(f"changed at {stamp.isoformat(timespec='seconds')}")
+    if exc.changed_by:
+        when.append(f"by {clean_outside(exc.changed_by)}")
+    if when:
+        text += f" ({', '.join(when)})"
+    return f"{text}; nothing was written"
+
+
 def removal(result: Removal) -> int:
     """``rm``: ``RM: <id>`` per removed secret, ``ERR: <id>: <error>`` per failure."""
+    return _per_id(result, result.REMOVED, "RM", "secret not found, nothing to remove", "removed")
+
+
+def restoration(result: Removal) -> int:
+    """``undelete``: ``RESTORED: <id>`` per restored secret, ``ERR: <id>: <error>`` per
+    failure."""
+    return _per_id(result, result.RESTORED, "RESTORED", "no deleted secret to restore", "restored")
+
+
+def _per_id(result: Removal, done: str, mark: str, missing: str, verb: str) -> int:
+    """One line per ID: ``MARK: <id>`` when its outcome is ``done`` (stdout), ``<id>:
+    MISSING`` when there was nothing to do (stderr), ``ERR: <id>: <error>`` otherwise; exit 1
+    with a count on stderr when any failed."""
     for id_, outcome in result.outcomes:
-        if outcome == result.REMOVED:
-            print(f"RM: {id_.value}", flush=True)
+        if outcome == done:
+            print(f"{mark}: {id_.value}", flush=True)
         elif outcome == result.MISSING:
-            print(f"{id_.value}: secret not found, nothing to remove", file=sys.stderr)
+            print(f"{id_.value}: {missing}", file=sys.stderr)
         else:
             print(f"ERR: {id_.value}: {clean_outside(outcome)}", flush=True)
     if not result.failed:
         return 0
-    failed = sum(1 for _, o in result.outcomes if o not in (result.REMOVED, result.MISSING))
+    failed = sum(1 for _, o in result.outcomes if o not in result.DONE)
     total = len(result.outcomes)
     noun = "secret" if total == 1 else "secrets"
-    print(f"Error: {failed} of {total} {noun} could not be removed (ERR: lines)", file=sys.stderr)
+    print(f"Error: {failed} of {total} {noun} could not be {verb} (ERR: lines)", file=sys.stderr)
     return 1
 
 

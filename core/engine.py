@@ -19,7 +19,6 @@ from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     DockerPassError,
     FatalPluginError,
@@ -65,7 +64,9 @@ from docker_pass.core.versions import UNVERSIONED, is_versioned
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
+    from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.external import ExternalPlugins
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.plugin_calls import PendingCall
 
 Target = tuple[PluginSlot, Pattern]
@@ -251,14 +252,72 @@ class Engine:
             outcomes.append((id_, Removal.REMOVED if existed else Removal.MISSING))
         return Removal(slot.name, tuple(outcomes))
 
+    def undelete(self, ids: Sequence[ID], *, plugin: str) -> Removal:
+        """Restore the deleted latest version of each of ``ids`` in ``plugin`` (one that keeps
+        deleted versions says so with an ``undelete`` method: the vault plugin); one failure
+        does not stop the others.  Outcomes: ``Removal.RESTORED``, ``Removal.MISSING`` (no
+        deleted secret there), or why it could not be restored."""
+        slot, instance = self._capable(plugin, Capability.DELETE, "undelete")
+        undelete = _undelete_of(instance)
+        if undelete is None:
+            keeping = [n for n, cls in _classes(self).items() if hasattr(cls, "undelete")]
+            raise UsageError(
+                f"plugin {plugin} keeps no deleted secrets: undelete is only for plugins that "
+                f"do ({', '.join(keeping) or 'none'})"
+            )
+        outcomes: list[tuple[ID, str]] = []
+        for id_ in ids:
+            try:
+                restored = self._roster.call(slot, instance, partial(undelete, id_))
+            except DockerPassError as exc:
+                if isinstance(exc, FatalPluginError):
+                    self._roster.record_failure(slot, exc)
+                outcomes.append((id_, str(exc)))
+                continue
+            outcomes.append((id_, Removal.RESTORED if restored else Removal.MISSING))
+        return Removal(slot.name, tuple(outcomes))
+
+    def move(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> Moved:
+        """Rename secret ``old`` of ``plugin`` to ``new``, in ``to_plugin`` if given: copy,
+        then remove the old one only if it is still the version copied
+        (:func:`docker_pass.core.moves.move`)."""
+        from docker_pass.core.moves import move  # only mv and the TUI's move need it
+
+        return move(self, old, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
+
+    def move_realm(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> RealmMoved:
+        """Move every secret under realm ``old`` to the same place under ``new``
+        (:func:`docker_pass.core.moves.move_realm`)."""
+        from docker_pass.core.moves import move_realm
+
+        return move_realm(self, old, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
+
+    def versioned(self, plugin: str) -> bool:
+        """Whether running plugin ``plugin`` keeps versions (:mod:`.versions`): then a write
+        may expect one."""
+        _, instance = self._capable(plugin, Capability.READ, "read")
+        return is_versioned(instance)
+
     def list_secrets(
-        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+        self,
+        pattern: Pattern,
+        *,
+        plugin: str | None = None,
+        reserved: bool = False,
+        deleted: bool = False,
     ) -> Listing:
         """IDs and metadata (no values), sorted by ID then provider.
 
         ``plugin`` lists that plugin only (its failure raises); without it every running plugin
         is asked and each failure, or inability to list, is reported in ``errors``.
         ``reserved`` includes the reserved realm (:func:`~docker_pass.core.plugin.is_reserved`).
+        ``deleted`` also lists secrets whose latest version is deleted
+        (``SecretInfo.deleted``), from the plugins that keep them (those with ``undelete``,
+        whose ``list`` takes ``deleted=True``); they are never listed otherwise.
         """
         errors: dict[str, str] = {}
         down: dict[str, str] = {}
@@ -276,7 +335,7 @@ class Engine:
                     errors[slot.name] = "cannot list its secrets (it resolves IDs it is asked for)"
         infos: list[SecretInfo] = []
         answered = 0
-        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.list(n)):
+        for slot, narrowed, outcome in self._fan_out(targets, partial(_list_of, deleted=deleted)):
             if isinstance(outcome, BaseException):
                 message = self._roster.record_failure(slot, outcome)
                 if plugin is not None:
@@ -457,10 +516,23 @@ def _listed(
     if not reserved:
         prefix = _RESERVED_PREFIX
         kept = [i for i in kept if not (i.id.value.startswith(prefix) and is_reserved(i.id))]
-    return [
-        i if i.provider == provider else SecretInfo(i.id, provider, i.metadata, i.updated_at)
-        for i in kept
-    ]
+    return [i if i.provider == provider else i.stamped(provider) for i in kept]
+
+
+def _list_of(instance: Plugin, pattern: Pattern, *, deleted: bool) -> Iterable[SecretInfo]:
+    """What ``instance`` lists for ``pattern``; with ``deleted``, the deleted secrets too
+    from a plugin that keeps them (its ``undelete`` says so)."""
+    if deleted and _undelete_of(instance) is not None:
+        listed: Iterable[SecretInfo] = instance.list(pattern, deleted=True)  # type: ignore[call-arg]
+        return listed
+    return instance.list(pattern)
+
+
+def _undelete_of(instance: object) -> Callable[[ID], bool] | None:
+    """The ``undelete`` of a plugin that keeps deleted secrets (and lists them when asked:
+    ``list(pattern, deleted=True)``); ``None`` for the others."""
+    undelete = getattr(instance, "undelete", None)
+    return undelete if callable(undelete) else None
 
 
 def plugin_spec(name: str) -> str:

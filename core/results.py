@@ -235,15 +235,19 @@ class Saved(FrozenValue):
 
 
 class Removal(FrozenValue):
-    """What ``rm`` did, one ID at a time, in the order asked."""
+    """What ``rm`` (or ``undelete``) did, one ID at a time, in the order asked."""
 
     __slots__ = ("outcomes", "provider")
     provider: str
-    #: (id, outcome) where outcome is ``"removed"``, ``"missing"`` or an error message
+    #: (id, outcome) where outcome is ``"removed"`` (``rm``), ``"restored"`` (``undelete``),
+    #: ``"missing"`` (nothing to remove, or no deleted secret to restore) or an error message
     outcomes: tuple[tuple[ID, str], ...]
 
     REMOVED = "removed"
+    RESTORED = "restored"
     MISSING = "missing"
+    #: The outcomes that are no failure.
+    DONE = frozenset({REMOVED, RESTORED, MISSING})
 
     def __init__(self, provider: str, outcomes: tuple[tuple[ID, str], ...]) -> None:
         self._set("provider", provider)
@@ -251,8 +255,8 @@ class Removal(FrozenValue):
 
     @property
     def failed(self) -> bool:
-        """Whether any ID could not be removed."""
-        return any(o not in (self.REMOVED, self.MISSING) for _, o in self.outcomes)
+        """Whether any ID could not be removed (or restored)."""
+        return any(o not in self.DONE for _, o in self.outcomes)
 
     def __repr__(self) -> str:
         return f"Removal({self.provider!r}, {len(self.outcomes)} IDs, failed={self.failed})"

@@ -39,6 +39,12 @@ class SecretStore(Protocol):
     Errors: :class:`~docker_pass.core.errors.SecretNotFoundError` from :meth:`get` for a missing
     ID; :class:`~docker_pass.core.errors.StoreError` (or a subclass) for any failure of the store
     itself.  No error message ever holds a value.
+
+    Versions (:mod:`docker_pass.core.versions`): :meth:`get` puts the secret's version token in
+    the envelope; :meth:`save` returns the new one; :meth:`save` and :meth:`delete` take the
+    version a write expects (``None``: blind; ``NO_SECRET``: there must be none), compare it
+    under the store's write lock and raise
+    :class:`~docker_pass.core.errors.VersionConflictError` without writing when it differs.
     """
 
     #: Short name of the storage kind: ``secret-service``, ``file`` or ``keyring``.
@@ -48,24 +54,35 @@ class SecretStore(Protocol):
         """Where secrets live, for people (``Secret Service collection 'Login'``, a path)."""
         ...
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Create or replace the secret ``id_`` (never leaving two copies of it)."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Create or replace the secret ``id_`` (never leaving two copies of it); its new
+        version."""
         ...
 
     def get(self, id_: ID) -> Envelope:
-        """The secret ``id_`` with its value and metadata; raise ``SecretNotFoundError``."""
+        """The secret ``id_`` with its value, metadata and version; raise
+        ``SecretNotFoundError``."""
         ...
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
-        """IDs and metadata of the secrets matching ``pattern``, sorted by ID; reads no value."""
+        """IDs and metadata of the secrets matching ``pattern``, sorted by ID; reads no value
+        (versions only where the store knows them without: the file store)."""
         ...
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
         """Envelopes (with values) of the secrets matching ``pattern``, sorted by ID."""
         ...
 
-    def delete(self, id_: ID) -> bool:
-        """Remove ``id_``; ``True`` if it existed, ``False`` if there was nothing to remove."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove ``id_``; ``True`` if it existed, ``False`` if there was nothing to remove
+        (whatever version was expected: a secret already gone loses nothing)."""
         ...
 
     def close(self) -> None:

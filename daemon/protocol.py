@@ -28,6 +28,7 @@ from docker_pass.core.errors import (
     SecretNotFoundError,
     UnknownPluginError,
     UsageError,
+    VersionConflictError,
     describe_unexpected,
 )
 from docker_pass.core.remote.wire import is_engine_version
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
     from protobuf import Message
 
     from docker_pass.core.envelope import Envelope, SecretInfo
-    from docker_pass.core.results import PluginStatus, Resolution
+    from docker_pass.core.moves import Moved, RealmMoved
+    from docker_pass.core.results import PluginStatus, Removal, Resolution
 
 _RUN_STATUS = {
     RunStatus.RUNNING: plugins_pb.RunStatus.RUNNING,
@@ -105,6 +107,57 @@ def info_message(info: SecretInfo) -> dockerpass_pb.SecretInfo:
         provider=info.provider,
         metadata=dict(info.metadata),
         updated_at=_timestamp(updated),
+        version=info.version,
+        deleted=info.deleted,
+    )
+
+
+def removal_message(removal: Removal) -> dockerpass_pb.RemoveSecretsResponse:
+    """The API message of a removal's (or an undelete's) outcomes, one per ID."""
+    return dockerpass_pb.RemoveSecretsResponse(
+        provider=removal.provider,
+        outcomes=[
+            dockerpass_pb.RemovalOutcome(id=id_.value, outcome=outcome)
+            for id_, outcome in removal.outcomes
+        ],
+    )
+
+
+def move_message(moved: Moved) -> dockerpass_pb.MoveOutcome:
+    """The API message of one move's result (IDs, plugins, what exists where)."""
+    return dockerpass_pb.MoveOutcome(
+        old=moved.old.value,
+        new=moved.new.value,
+        plugin=moved.plugin,
+        to_plugin=moved.to_plugin,
+        outcome=moved.outcome,
+        version=moved.version,
+        message=moved.message,
+        checked=moved.checked,
+    )
+
+
+def realm_move_message(result: RealmMoved) -> dockerpass_pb.MoveRealmResponse:
+    """The API message of a realm's move: one outcome per ID."""
+    return dockerpass_pb.MoveRealmResponse(
+        old=result.old.value,
+        new=result.new.value,
+        plugin=result.plugin,
+        to_plugin=result.to_plugin,
+        moves=[move_message(m) for m in result.moves],
+    )
+
+
+def conflict_message(exc: VersionConflictError) -> dockerpass_pb.VersionConflict:
+    """What a refused versioned write found (the ``docker-pass-conflict`` header, a detail)."""
+    changed = datetime.fromtimestamp(exc.changed_at, UTC) if exc.changed_at is not None else None
+    return dockerpass_pb.VersionConflict(
+        id=exc.id,
+        provider=exc.provider,
+        expected=exc.expected,
+        found=exc.found,
+        changed_at=_timestamp(changed),
+        changed_by=exc.changed_by,
     )
 
 
@@ -169,7 +222,9 @@ def connect_error(exc: BaseException) -> ConnectError:
         return exc
     if not isinstance(exc, DockerPassError):
         return ConnectError(Code.INTERNAL, describe_unexpected(exc))
-    if isinstance(exc, UsageError):
+    if isinstance(exc, VersionConflictError):
+        code = Code.ABORTED  # Connect's (and gRPC's) code for a lost read-modify-write race
+    elif isinstance(exc, UsageError):
         code = Code.FAILED_PRECONDITION
     elif isinstance(exc, InvalidPatternError | InvalidIdentifierError):
         code = Code.INVALID_ARGUMENT
@@ -179,5 +234,7 @@ def connect_error(exc: BaseException) -> ConnectError:
         code = Code.UNAVAILABLE
     else:
         code = Code.UNKNOWN
-    details = [dockerpass_pb.Hints(hints=list(exc.hints))] if exc.hints else []
+    details: list[Message] = [dockerpass_pb.Hints(hints=list(exc.hints))] if exc.hints else []
+    if isinstance(exc, VersionConflictError):
+        details.append(conflict_message(exc))
     return ConnectError(code, str(exc), details)

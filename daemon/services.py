@@ -24,15 +24,17 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from protobuf.wkt import Timestamp
 
-from docker_pass.core.errors import DockerPassError, NoPluginMatchesError
+from docker_pass.core.errors import DockerPassError, NoPluginMatchesError, VersionConflictError
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.remote.wire import (
+    CONFLICT_HEADER,
     ENGINE_HEADER,
     ENGINE_VERSION,
     HINTS_HEADER,
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
+    VERSIONS_FEATURE,
 )
 from docker_pass.daemon.build_info import build_info
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
@@ -45,12 +47,16 @@ from docker_pass.daemon.gen.resolver.v1 import api_connect as resolver_connect
 from docker_pass.daemon.gen.resolver.v1 import api_pb as resolver_pb
 from docker_pass.daemon.peers import request_peer
 from docker_pass.daemon.protocol import (
+    conflict_message,
     connect_error,
     envelope_message,
     info_message,
     json_header,
+    move_message,
     plugin_detail,
     plugin_message,
+    realm_move_message,
+    removal_message,
     resolution_message,
 )
 
@@ -61,6 +67,8 @@ if TYPE_CHECKING:
     from connectrpc.request import RequestContext
     from connectrpc.server import ConnectASGIApplication
 
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.results import Listing, Removal, Resolution, Saved
     from docker_pass.daemon.engine_host import EngineHost
 
@@ -81,6 +89,8 @@ def failure(ctx: RequestContext[Any, Any], exc: BaseException) -> ConnectError:
     error = connect_error(exc)
     if isinstance(exc, DockerPassError) and exc.hints:
         ctx.response_headers[HINTS_HEADER] = json_header(dockerpass_pb.Hints(hints=list(exc.hints)))
+    if isinstance(exc, VersionConflictError):
+        ctx.response_headers[CONFLICT_HEADER] = json_header(conflict_message(exc))
     return error
 
 
@@ -237,6 +247,7 @@ class VersionServiceHandler(health_connect.VersionService):
             pid=os.getpid(),
             started_at=Timestamp.from_datetime(self._started_at),
             requests=dict(self._requests),
+            features=[VERSIONS_FEATURE],
         )
         ctx.response_headers[ENGINE_HEADER] = json_header(info)
         return health_pb.GetVersionResponse(
@@ -256,8 +267,9 @@ class ListingServiceHandler(_OnTheEngine, dockerpass_connect.ListingService):
         pattern = Pattern.parse(request.pattern)
         plugin = request.plugin or None
         reserved = request.reserved
+        deleted = request.deleted
         listing: Listing = await self._host.call(
-            lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved)
+            lambda e: e.list_secrets(pattern, plugin=plugin, reserved=reserved, deleted=deleted)
         )
         return dockerpass_pb.ListSecretsResponse(
             secrets=[info_message(info) for info in listing.infos],
@@ -272,19 +284,38 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
     Logged by ID and plugin only: a value never reaches the log.
     """
 
+    async def get_secret(
+        self,
+        request: dockerpass_pb.GetSecretRequest,
+        ctx: RequestContext[dockerpass_pb.GetSecretRequest, dockerpass_pb.GetSecretResponse],
+    ) -> dockerpass_pb.GetSecretResponse:
+        """One secret, with its value and version, from one plugin."""
+        id_ = ID.parse(request.id)
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        envelope: Envelope = await self._host.call(lambda e: e.get(id_, plugin=plugin))
+        log.debug("get %s from %s: version %s", id_.value, plugin, envelope.version or "none")
+        return dockerpass_pb.GetSecretResponse(envelope=envelope_message(envelope))
+
     async def save_secret(
         self,
         request: dockerpass_pb.SaveSecretRequest,
         ctx: RequestContext[dockerpass_pb.SaveSecretRequest, dockerpass_pb.SaveSecretResponse],
     ) -> dockerpass_pb.SaveSecretResponse:
-        """Create or replace one secret in a writable plugin."""
+        """Create or replace one secret in a writable plugin (if it is the expected version,
+        when the request names one)."""
         id_ = ID.parse(request.id)
         plugin = request.plugin or KEYCHAIN_PLUGIN
         value, metadata = request.value, dict(request.metadata)
-        saved: Saved = await self._host.call(lambda e: e.save(id_, value, metadata, plugin=plugin))
+        expected = request.expected_version or None
+        saved: Saved = await self._host.call(
+            lambda e: e.save(id_, value, metadata, plugin=plugin, expected_version=expected)
+        )
         log.info("saved %s in %s%s", id_.value, saved.provider, " (replaced)" * saved.replaced)
         return dockerpass_pb.SaveSecretResponse(
-            id=saved.id.value, provider=saved.provider, replaced=saved.replaced
+            id=saved.id.value,
+            provider=saved.provider,
+            replaced=saved.replaced,
+            version=saved.version,
         )
 
     async def remove_secrets(
@@ -294,19 +325,78 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
             dockerpass_pb.RemoveSecretsRequest, dockerpass_pb.RemoveSecretsResponse
         ],
     ) -> dockerpass_pb.RemoveSecretsResponse:
-        """Remove secrets, one outcome per ID."""
+        """Remove secrets (each only if still the version expected, where one is), one
+        outcome per ID."""
         ids = [ID.parse(text) for text in request.ids]
         plugin = request.plugin or KEYCHAIN_PLUGIN
-        removal: Removal = await self._host.call(lambda e: e.remove(ids, plugin=plugin))
+        expected = {ID.parse(k): v for k, v in request.expected_versions.items()} or None
+        purge = request.purge_versions
+        removal: Removal = await self._host.call(
+            lambda e: e.remove(ids, plugin=plugin, purge_versions=purge, expected_versions=expected)
+        )
         for id_, outcome in removal.outcomes:
             log.info("remove %s from %s: %s", id_.value, removal.provider, outcome)
-        return dockerpass_pb.RemoveSecretsResponse(
-            provider=removal.provider,
-            outcomes=[
-                dockerpass_pb.RemovalOutcome(id=id_.value, outcome=outcome)
-                for id_, outcome in removal.outcomes
-            ],
+        return removal_message(removal)
+
+    async def undelete_secrets(
+        self,
+        request: dockerpass_pb.UndeleteSecretsRequest,
+        ctx: RequestContext[
+            dockerpass_pb.UndeleteSecretsRequest, dockerpass_pb.RemoveSecretsResponse
+        ],
+    ) -> dockerpass_pb.RemoveSecretsResponse:
+        """Restore the latest version of secrets whose latest version was deleted."""
+        ids = [ID.parse(text) for text in request.ids]
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        restored: Removal = await self._host.call(lambda e: e.undelete(ids, plugin=plugin))
+        for id_, outcome in restored.outcomes:
+            log.info("undelete %s in %s: %s", id_.value, restored.provider, outcome)
+        return removal_message(restored)
+
+    async def move_secret(
+        self,
+        request: dockerpass_pb.MoveSecretRequest,
+        ctx: RequestContext[dockerpass_pb.MoveSecretRequest, dockerpass_pb.MoveOutcome],
+    ) -> dockerpass_pb.MoveOutcome:
+        """Move one secret (copy, then remove the old one if it is still the version copied)."""
+        old, new = ID.parse(request.old), ID.parse(request.new)
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        target = request.to_plugin or None
+        replace = request.replace
+        moved: Moved = await self._host.call(
+            lambda e: e.move(old, new, plugin=plugin, to_plugin=target, replace=replace)
         )
+        _log_move(moved)
+        return move_message(moved)
+
+    async def move_realm(
+        self,
+        request: dockerpass_pb.MoveRealmRequest,
+        ctx: RequestContext[dockerpass_pb.MoveRealmRequest, dockerpass_pb.MoveRealmResponse],
+    ) -> dockerpass_pb.MoveRealmResponse:
+        """Move every secret under a realm, each as :meth:`move_secret` does."""
+        old, new = ID.parse(request.old), ID.parse(request.new)
+        plugin = request.plugin or KEYCHAIN_PLUGIN
+        target = request.to_plugin or None
+        replace = request.replace
+        result: RealmMoved = await self._host.call(
+            lambda e: e.move_realm(old, new, plugin=plugin, to_plugin=target, replace=replace)
+        )
+        for moved in result.moves:
+            _log_move(moved)
+        return realm_move_message(result)
+
+
+def _log_move(moved: Moved) -> None:
+    """One line per move: IDs, plugins and outcome (the message names places, never values)."""
+    log.info(
+        "move %s:%s to %s:%s: %s",
+        moved.plugin,
+        moved.old.value,
+        moved.to_plugin,
+        moved.new.value,
+        moved.outcome,
+    )
 
 
 def connect_services(

@@ -9,7 +9,6 @@ screens and open the dialogs.  The app builds them, routes messages and runs the
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
@@ -19,16 +18,14 @@ from textual.worker import Worker, WorkerState
 
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import describe
-from docker_pass.tui.clipboard import ClipboardGuard
 from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.controllers.listing import REFRESH_SECONDS, ListingController
 from docker_pass.tui.controllers.pattern import INLINE_PREVIEW_LIMIT, PatternController
 from docker_pass.tui.controllers.plugins import PluginsController
-from docker_pass.tui.controllers.secrets import SecretsController
+from docker_pass.tui.controllers.secrets import KEY_VERBS
 from docker_pass.tui.controllers.setup import SetupController
 from docker_pass.tui.controllers.status import StatusBoard
-from docker_pass.tui.controllers.undo import UndoController
-from docker_pass.tui.controllers.values import ValueController
+from docker_pass.tui.desk import SecretDesk
 from docker_pass.tui.keys import (
     KeyHelp,
     check_keymap,
@@ -39,17 +36,18 @@ from docker_pass.tui.keys import (
 )
 from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.model.gateway import SecretsGateway
+from docker_pass.tui.screens.choice import ChoiceScreen
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor import EditorScreen
 from docker_pass.tui.screens.help import HelpScreen
 from docker_pass.tui.screens.main import MainScreen
+from docker_pass.tui.screens.move import MoveScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.text import plural
 from docker_pass.tui.threads import DaemonThreadExecutor
-from docker_pass.tui.views.dialogs import SecretDialogs
 from docker_pass.tui.views.main import MainView
 from docker_pass.tui.views.plugins import PluginsView
-from docker_pass.tui.widgets.detail_pane import RealmSummary
+from docker_pass.tui.widgets.detail_pane import DeletedSummary, RealmSummary
 from docker_pass.tui.widgets.status_line import StatusLine
 from docker_pass.tui.workers import UNKNOWN_WORK, AppRunner, WorkerGroup
 
@@ -73,6 +71,8 @@ REVEAL_SECONDS = 20.0
 STATUS_SECONDS = 20.0
 CLIPBOARD_SECONDS = 30.0
 POLL_SECONDS = 1.0
+#: The screens whose keys are the only keys while they are open.
+DIALOGS = (EditorScreen, ConfirmScreen, ChoiceScreen, MoveScreen, SetupScreen)
 
 
 class DockerPassApp(App[None]):
@@ -127,23 +127,26 @@ class DockerPassApp(App[None]):
         self.panel = panel = PluginsView(self)
         self.plugins = PluginsController(gateway, runner, self.status, panel)
         self.view = MainView(self, self.listing, self.plugins, self.status)
-        self.dialogs = SecretDialogs(self, self.status)
         self.pattern = PatternController(
             runner, self.listing, self.plugins, self.view, inline_limit=inline_preview_limit
         )
-        self.values = ValueController(
+        self.setup = SetupController(gateway, runner, self.status, panel)
+        self.desk = desk = SecretDesk(
+            self,
             gateway,
             runner,
             self.status,
-            clipboard=partial(ClipboardGuard, self, clipboard_seconds),
-            display=self.view.show_revealed,
+            listing=self.listing,
+            plugins=self.plugins,
+            view=self.view,
             reveal_seconds=reveal_seconds,
+            clipboard_seconds=clipboard_seconds,
+            changed=self._listing_edited,
         )
-        self.setup = SetupController(gateway, runner, self.status, panel)
-        self.undo = UndoController(gateway, runner, self.status)
-        self.secrets = SecretsController(
-            self.status, self.listing, self.plugins, self.values, self.undo, self.dialogs
-        )
+        # The desk's parts by name: handlers and actions route to them.
+        self.versions, self.dialogs, self.values = desk.versions, desk.dialogs, desk.values
+        self.undo, self.moves, self.secrets = desk.undo, desk.moves, desk.secrets
+        self.changes = desk.changes
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -198,43 +201,54 @@ class DockerPassApp(App[None]):
         self.listing.started(message)
 
     def on_plugin_listed(self, message: m.PluginListed) -> None:
+        self.versions.note_status(message.plugin, message.versioned)
+        self.versions.note_listed(message.plugin, (i.version for i in message.infos))
         self.listing.listed(message)
 
     def on_secrets_changed(self, message: m.SecretsChanged) -> None:
         self.listing.secrets_changed(message.plugin)
 
     def on_value_fetched(self, message: m.ValueFetched) -> None:
-        if message.purpose == "edit":
-            self.dialogs.load_value(message.info, message.value)
-        else:
-            self.values.fetched(message, self.secrets.selected)
+        self.changes.fetched(message, self.secrets.selected)
+
+    def on_version_read(self, message: m.VersionRead) -> None:
+        self.changes.version_read(message)
+
+    def on_save_conflicted(self, message: m.SaveConflicted) -> None:
+        self.changes.conflicted(message)
+
+    def on_duplicate_found(self, message: m.DuplicateFound) -> None:
+        self.dialogs.duplicate_found(message.draft, message.others)
+
+    def on_undo_conflicted(self, message: m.UndoConflicted) -> None:
+        self.undo.conflicted(message.kept, message.conflict, self.dialogs.ask_restore)
 
     def on_secret_saved(self, message: m.SecretSaved) -> None:
-        info = message.info
-        # "New" on a listed ID replaced it (the editor asked first).
-        replaced = self.listing.lists(info.id.value, info.provider)
-        self.listing.add(info)
-        self.view.show_changed(info)
-        self.pattern.refresh()
-        self.dialogs.saved(info)
-        self.status.set_status(self.undo.saved_text(info, message.created, replaced), "success")
-        self._update_subtitle()
+        self.changes.saved(message)
 
     def on_secret_deleted(self, message: m.SecretDeleted) -> None:
-        info = message.info
-        self.listing.remove(info)
-        if self.values.revealed_for == info:
-            self.values.hide()
-        self.pattern.refresh()
-        self.status.set_status(*self.undo.deleted_text(info, message.existed))
-        self._update_subtitle()
+        self.changes.deleted(message)
 
     def on_secret_restored(self, message: m.SecretRestored) -> None:
-        info = message.info
-        self.listing.add(info)
-        self.view.show_changed(info)
-        self.pattern.refresh()
-        self.status.set_status(message.text, "success")
+        self.changes.restored(message)
+
+    def on_secret_move_done(self, message: m.SecretMoveDone) -> None:
+        self.changes.secret_moved(message)
+
+    def on_rename_stopped(self, message: m.RenameStopped) -> None:
+        self.changes.rename_stopped(message)
+
+    def on_realm_move_done(self, message: m.RealmMoveDone) -> None:
+        self.changes.realm_moved(message)
+
+    def on_move_duplicate_found(self, message: m.MoveDuplicateFound) -> None:
+        self.changes.duplicate(message)
+
+    def on_secret_undeleted(self, message: m.SecretUndeleted) -> None:
+        self.changes.undeleted(message)
+
+    def on_secret_purged(self, message: m.SecretPurged) -> None:
+        self.changes.purged(message)
 
     def on_plugin_toggled(self, message: m.PluginToggled) -> None:
         self.plugins.toggled(message.status)
@@ -275,6 +289,7 @@ class DockerPassApp(App[None]):
             self.dialogs.save_failed(reason)
         elif kind is WorkerGroup.EDIT_VALUE:
             self.dialogs.value_unavailable(reason)
+
         elif kind is WorkerGroup.LISTING and not plugin:
             self.listing.failed(reason)
             self.plugins.loaded = True
@@ -297,18 +312,24 @@ class DockerPassApp(App[None]):
     def on_realm_tree_notice_highlighted(self, message: RealmTree.NoticeHighlighted) -> None:
         self._select(message.notice)
 
+    def on_realm_tree_deleted_highlighted(self, message: RealmTree.DeletedHighlighted) -> None:
+        self._select(DeletedSummary(message.count))
+
     def on_pattern_bar_edited(self, message: PatternBar.Edited) -> None:
         invalid = self.pattern.edited(message.text, message.error)
         if invalid is not None:
             message.bar.preview = invalid
 
     def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
-        self.undo.save(message.draft, message.created)
+        if message.draft.renamed_from is not None:
+            self.moves.rename(message.draft)  # saved under a new ID: a move
+        else:
+            self.undo.save(message.draft, message.created)
 
     def on_editor_screen_current_value_requested(
         self, message: EditorScreen.CurrentValueRequested
     ) -> None:
-        self.values.read_for_editor(message.info)
+        self.values.read_for_editor(message.info, reload=message.reload)
 
     def on_plugin_table_toggle_requested(self, message: PluginTable.ToggleRequested) -> None:
         self.plugins.request_toggle(message.status)
@@ -345,29 +366,11 @@ class DockerPassApp(App[None]):
         self.status.set_status("Reloading…", topic="listing")
         self.listing.load_everything(reload=True)
 
-    def action_reveal(self) -> None:
-        """Show the selected secret's value (read now), or hide it again."""
-        self.secrets.reveal()
-
-    def action_copy_value(self) -> None:
-        """Copy the selected secret's value to the clipboard, cleared after a while."""
-        self.secrets.copy_value()
-
-    def action_copy_reference(self) -> None:
-        """Copy ``se://<id>`` of the selected secret."""
-        self.secrets.copy_reference()
-
-    def action_new_secret(self) -> None:
-        """Open the editor for a new secret in the realm under the cursor."""
-        self.secrets.new_secret()
-
-    def action_edit_secret(self) -> None:
-        """Open the editor on the selected secret (value and metadata)."""
-        self.secrets.edit_secret()
-
-    def action_delete_secret(self) -> None:
-        """Ask, then delete the selected secret."""
-        self.secrets.delete_secret()
+    def action_secret(self, verb: str) -> None:
+        """A main screen key on the secret (or realm) under the cursor: ``verb`` names the
+        secrets controller's method (one of its ``KEY_VERBS``)."""
+        if verb in KEY_VERBS:
+            getattr(self.secrets, verb)()
 
     def action_undo(self) -> None:
         """Restore the secret the last delete or replace of this session changed."""
@@ -380,8 +383,10 @@ class DockerPassApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
-        in_dialog = isinstance(self.screen, EditorScreen | ConfirmScreen | SetupScreen)
-        return not (in_dialog and action in ("quit", "help", "plugins", "command_palette"))
+        return not (
+            isinstance(self.screen, DIALOGS)
+            and action in ("quit", "help", "plugins", "command_palette")
+        )
 
     # -- the command palette and the help screen -------------------------------------------
 
@@ -410,13 +415,14 @@ class DockerPassApp(App[None]):
         """Apply the valid keymap entries; name the ignored ones (status line, notification)."""
         if not self.user_keymap:
             return
-        valid, warnings = check_keymap(self.user_keymap, known_binding_ids(self.BINDINGS))
+        valid, self.keymap_warnings = check_keymap(
+            self.user_keymap, known_binding_ids(self.BINDINGS)
+        )
         self.user_keymap = valid
-        self.keymap_warnings = warnings
         if valid:
             self.set_keymap(valid)
-        if warnings:
-            text = keymap_warning(warnings)
+        if self.keymap_warnings:
+            text = keymap_warning(self.keymap_warnings)
             self.status.set_status(text, "warning")
             self.notify(text, title="Keymap", severity="warning", timeout=12)
 
@@ -438,6 +444,11 @@ class DockerPassApp(App[None]):
             return self.front
 
         return build
+
+    def _listing_edited(self) -> None:
+        """This app changed the listing (a save, a move…): the preview and counts follow."""
+        self.pattern.refresh()
+        self._update_subtitle()
 
     def _update_subtitle(self) -> None:
         self.sub_title = self.view.subtitle(self.subtitle, self.front)

@@ -32,27 +32,44 @@ SECRET_HITS = 50
 def palette_commands(app: DockerPassApp) -> Iterator[SystemCommand]:
     """Every command the palette offers, for the app's current data."""
     on_main = app.view.run_on_main
-    yield SystemCommand("New secret", "Open the editor for a new secret (n)", app.action_new_secret)
     yield SystemCommand(
-        "Reveal value", "Show the selected secret's value (r)", partial(on_main, app.action_reveal)
+        "New secret", "Open the editor for a new secret (n)", app.secrets.new_secret
+    )
+    yield SystemCommand(
+        "Reveal value", "Show the selected secret's value (r)", partial(on_main, app.secrets.reveal)
     )
     yield SystemCommand(
         "Copy value",
         "Copy the selected secret's value; the clipboard is cleared after a while (c)",
-        partial(on_main, app.action_copy_value),
+        partial(on_main, app.secrets.copy_value),
     )
     yield SystemCommand(
         "Copy reference",
         "Copy se://<id> of the selected secret (y)",
-        partial(on_main, app.action_copy_reference),
+        partial(on_main, app.secrets.copy_reference),
     )
     yield SystemCommand(
-        "Edit secret", "Edit the selected secret (e)", partial(on_main, app.action_edit_secret)
+        "Edit secret", "Edit the selected secret (e)", partial(on_main, app.secrets.edit_secret)
     )
     yield SystemCommand(
         "Delete secret",
         "Delete the selected secret (d)",
-        partial(on_main, app.action_delete_secret),
+        partial(on_main, app.secrets.delete_secret),
+    )
+    yield SystemCommand(
+        "Move secret or realm",
+        "Move or rename the selected secret, or every secret of the selected realm (m)",
+        partial(on_main, app.secrets.move),
+    )
+    yield SystemCommand(
+        "Undelete secret",
+        "Restore the selected deleted secret's latest version (U)",
+        partial(on_main, app.secrets.undelete),
+    )
+    yield SystemCommand(
+        "Purge secret",
+        "Remove every version of the selected secret, for good; asks first (X)",
+        partial(on_main, app.secrets.purge),
     )
     yield SystemCommand(
         "Filter by pattern", "Type a pattern to narrow the tree (/)", app.view.focus_pattern

@@ -145,11 +145,19 @@ def _shown(text: str) -> str:
 
 def known_binding_ids(app_bindings: Iterable[BindingType]) -> set[str]:
     """Every binding id of the app, its screens and widgets (what a keymap may name)."""
+    from docker_pass.tui.screens.choice import ChoiceScreen
     from docker_pass.tui.screens.confirm import ConfirmScreen
     from docker_pass.tui.screens.help import HelpScreen
+    from docker_pass.tui.screens.move import MoveScreen
     from docker_pass.tui.screens.setup import SetupScreen
 
-    extra = [*ConfirmScreen.BINDINGS, *HelpScreen.BINDINGS, *SetupScreen.BINDINGS]
+    extra = [
+        *ConfirmScreen.BINDINGS,
+        *ChoiceScreen.BINDINGS,
+        *HelpScreen.BINDINGS,
+        *SetupScreen.BINDINGS,
+        *MoveScreen.BINDINGS,
+    ]
     groups = [list(app_bindings), extra, *(b for _, b in _binding_groups())]
     return {b.id for group in groups for b in map(_binding, group) if b.id}
 

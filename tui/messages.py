@@ -15,11 +15,16 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.plugin import WatchHint
     from docker_pass.core.results import PluginStatus
     from docker_pass.core.setup import Setup, SetupResult
+    from docker_pass.tui.model.gateway import SecretDraft
+    from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.preview import Preview
     from docker_pass.tui.model.realms import RealmIndex
+    from docker_pass.tui.model.undo import KeptSecret
+    from docker_pass.tui.model.versions import Conflict
 
 
 class PluginsLoaded(Message):
@@ -51,7 +56,9 @@ class ListingStarted(Message):
 class PluginListed(Message):
     """One plugin's listing: its secrets, or why it could not list (``error``).
 
-    ``hint`` is how the plugin can be watched, when ``hinted`` says it was asked for.
+    ``hint`` is how the plugin can be watched, when ``hinted`` says it was asked for;
+    ``versioned`` whether it keeps versions, when the front could say (``None``: not asked,
+    or not known).
     """
 
     def __init__(
@@ -62,6 +69,7 @@ class PluginListed(Message):
         *,
         hinted: bool = False,
         hint: WatchHint | None = None,
+        versioned: bool | None = None,
     ) -> None:
         super().__init__()
         self.plugin = plugin
@@ -69,6 +77,7 @@ class PluginListed(Message):
         self.error = error
         self.hinted = hinted
         self.hint = hint
+        self.versioned = versioned
 
     def __repr__(self) -> str:
         return f"PluginListed({self.plugin!r}, {len(self.infos)} secrets, error={self.error!r})"
@@ -83,16 +92,132 @@ class SecretsChanged(Message):
 
 
 class ValueFetched(Message):
-    """A secret's value, read for ``purpose`` ("reveal", "copy" or "edit": into the editor)."""
+    """A secret's value, read for ``purpose`` ("reveal", "copy", "edit": into the editor, or
+    "reload": into the editor after a conflict), with its ``version`` and ``metadata`` as
+    stored."""
 
-    def __init__(self, info: SecretInfo, value: bytes, purpose: str) -> None:
+    def __init__(
+        self,
+        info: SecretInfo,
+        value: bytes,
+        purpose: str,
+        *,
+        version: str = "",
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.info = info
         self.value = value
         self.purpose = purpose
+        self.version = version
+        self.metadata = metadata
 
     def __repr__(self) -> str:
         return f"ValueFetched({self.info.id.value!r}, {self.purpose!r})"
+
+
+class VersionRead(Message):
+    """The version of ``info``'s secret as the editor opened it (``NO_SECRET``: gone;
+    ``""``: the plugin keeps none, or ``error`` says why it could not be read)."""
+
+    def __init__(self, info: SecretInfo, version: str, error: str = "") -> None:
+        super().__init__()
+        self.info = info
+        self.version = version
+        self.error = error
+
+
+class SaveConflicted(Message):
+    """The editor's save was refused: the secret is not the version it opened.  Nothing was
+    written; the editor asks what to do."""
+
+    def __init__(self, draft: SecretDraft, conflict: Conflict, created: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.conflict = conflict
+        self.created = created
+
+
+class DuplicateFound(Message):
+    """Saving ``draft`` would make a second plugin hold its ID (``others`` hold it): nothing
+    was written; the editor asks first."""
+
+    def __init__(self, draft: SecretDraft, others: Sequence[str], created: bool) -> None:
+        super().__init__()
+        self.draft = draft
+        self.others = tuple(others)
+        self.created = created
+
+
+class UndoConflicted(Message):
+    """``u`` found the secret changed since the change it undoes: nothing was restored; the
+    app asks whether to restore anyway (``kept`` goes back into the log meanwhile)."""
+
+    def __init__(self, kept: KeptSecret, conflict: Conflict) -> None:
+        super().__init__()
+        self.kept = kept
+        self.conflict = conflict
+
+
+class MoveDuplicateFound(Message):
+    """Moving as ``request`` says would make a second plugin hold the new ID (``others``
+    hold it): nothing was written; the app asks first."""
+
+    def __init__(self, request: MoveRequest, others: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.others = tuple(others)
+
+
+class SecretMoveDone(Message):
+    """A secret's move: ``moved`` says whether the old one went (or what exists where);
+    ``references`` the ``se://`` references to the old ID left in this folder's files."""
+
+    def __init__(self, request: MoveRequest, moved: Moved, references: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.moved = moved
+        self.references = tuple(references)
+
+
+class RealmMoveDone(Message):
+    """A realm's move: each ID's outcome, and the references to the moved IDs left behind."""
+
+    def __init__(self, request: MoveRequest, result: RealmMoved, references: Sequence[str]) -> None:
+        super().__init__()
+        self.request = request
+        self.result = result
+        self.references = tuple(references)
+
+
+class RenameStopped(Message):
+    """The editor's rename saved the edit under the old ID (``saved``: as listed now) but
+    could not move it (``reason``); the editor stays open, expecting the version saved."""
+
+    def __init__(self, draft: SecretDraft, saved: SecretInfo, reason: str) -> None:
+        super().__init__()
+        self.draft = draft
+        self.saved = saved
+        self.reason = reason
+
+
+class SecretUndeleted(Message):
+    """A deleted secret's latest version was restored (``restored`` false: it was not
+    deleted any more)."""
+
+    def __init__(self, info: SecretInfo, restored: bool) -> None:
+        super().__init__()
+        self.info = info
+        self.restored = restored
+
+
+class SecretPurged(Message):
+    """Every version of a secret was removed (``existed`` false: there was none)."""
+
+    def __init__(self, info: SecretInfo, existed: bool) -> None:
+        super().__init__()
+        self.info = info
+        self.existed = existed
 
 
 class SecretSaved(Message):

@@ -37,6 +37,7 @@ class WorkerGroup(StrEnum):
     REVEAL = "reveal"
     COPY = "copy"
     EDIT_VALUE = "edit-value"
+    EDIT_VERSION = "edit-version"
     SAVE = "save"
     DELETE = "delete"
     TOGGLE = "toggle"
@@ -46,6 +47,9 @@ class WorkerGroup(StrEnum):
     SETUP_FORMS = "setup-forms"
     SETUP_OPEN = "setup-open"
     UNDO = "undo"
+    MOVE = "move"
+    UNDELETE = "undelete"
+    PURGE = "purge"
     WARM_INDEX = "warm-index"
     CLIPBOARD = "clipboard"
 
@@ -74,6 +78,7 @@ _LABELS = {
     WorkerGroup.REVEAL: "Reading the value",
     WorkerGroup.COPY: "Reading the value to copy",
     WorkerGroup.EDIT_VALUE: "Reading the current value",
+    WorkerGroup.EDIT_VERSION: "Reading the version",
     WorkerGroup.SAVE: "Saving",
     WorkerGroup.DELETE: "Deleting",
     WorkerGroup.TOGGLE: "Changing the plugin",
@@ -83,6 +88,9 @@ _LABELS = {
     WorkerGroup.SETUP_FORMS: "Reading the plugins' setup forms",
     WorkerGroup.SETUP_OPEN: "Opening the setup form",
     WorkerGroup.UNDO: "Undoing",
+    WorkerGroup.MOVE: "Moving",
+    WorkerGroup.UNDELETE: "Undeleting",
+    WorkerGroup.PURGE: "Purging",
 }
 
 

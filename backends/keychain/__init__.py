@@ -9,6 +9,11 @@ It keeps secrets in one of three stores, chosen by ``DOCKER_PASS_STORE`` (enviro
 - ``file``: an age-encrypted file store, where no keychain answers (headless Linux, CI, WSL).
 
 Store modules are imported only once chosen, so a command pays only for the one it uses.
+
+Every store keeps versions (:mod:`docker_pass.backends.keychain.versioning` says how each
+computes its token), so the plugin is ``versioned``: ``get`` carries the version, ``save``
+returns the new one, and ``save`` and ``delete`` honour an expected version under the store's
+write lock.
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ from typing import TYPE_CHECKING
 from docker_pass.core import __version__
 from docker_pass.core.config import config_path, load_config
 from docker_pass.core.envelope import Envelope, SecretInfo
-from docker_pass.core.errors import DockerPassError, StoreUnavailableError
+from docker_pass.core.errors import (
+    DockerPassError,
+    StoreUnavailableError,
+    VersionConflictError,
+)
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.names import KEYCHAIN_PLUGIN, STORAGE_KINDS
 from docker_pass.core.plugin import READ_WRITE, is_reserved
@@ -171,6 +180,8 @@ class KeychainPlugin:
     #: It may be called from several threads at once (the daemon's requests): every store
     #: locks what it shares (a D-Bus connection; ``flock`` on the file store and keyring index).
     concurrent = True
+    #: Every store reports versions and honours expected ones (:mod:`docker_pass.core.versions`).
+    versioned = True
 
     def __init__(self, store: SecretStore | None = None, choice: StoreChoice | None = None) -> None:
         self._store = store
@@ -238,26 +249,39 @@ class KeychainPlugin:
             keep()
 
     def get(self, id_: ID) -> Envelope:
-        """One secret by ID."""
+        """One secret by ID, with its version."""
         with self._naming_the_keychain():
             return self._stamp(self.store.get(id_))
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Create or replace a secret."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Create or replace a secret (only if it is ``expected_version``, unless ``None``);
+        its new version.  :class:`VersionConflictError` when it is another: nothing written."""
         with self._naming_the_keychain():
-            self.store.save(id_, value, metadata)
+            return self.store.save(id_, value, metadata, expected_version=expected_version)
 
-    def delete(self, id_: ID) -> bool:
-        """Remove a secret; whether it existed."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove a secret (only if it is ``expected_version``, unless ``None``); whether it
+        existed.  :class:`VersionConflictError` when it is another: nothing removed."""
         with self._naming_the_keychain():
-            return self.store.delete(id_)
+            return self.store.delete(id_, expected_version=expected_version)
 
     @contextmanager
     def _naming_the_keychain(self) -> Iterator[None]:
         """A store that stopped answering is reported as the keychain being unavailable, with
-        how to switch on purpose: the plugin never falls back to another store by itself."""
+        how to switch on purpose: the plugin never falls back to another store by itself.  A
+        version conflict is named as the plugin's."""
         try:
             yield
+        except VersionConflictError as exc:
+            exc.provider = self.name  # the store does not know the plugin it serves
+            raise
         except StoreUnavailableError as exc:
             choice = self.choice
             raise StoreUnavailableError(
@@ -274,4 +298,4 @@ class KeychainPlugin:
     def _stamp_info(self, info: SecretInfo) -> SecretInfo:
         if info.provider == self.name:
             return info
-        return SecretInfo(info.id, self.name, info.metadata, info.updated_at)
+        return SecretInfo(info.id, self.name, info.metadata, info.updated_at, info.version)

@@ -23,6 +23,11 @@ it).  Metadata lives only in the index, so listing reads no value.  Windows caps
 and is written last, so a crash leaves the old index whole.  A lock file under
 ``xdg_dir("state")`` keeps concurrent processes from losing each other's index updates.
 
+Versions: a keyed digest of the ID, value and metadata
+(:func:`~docker_pass.backends.keychain.versioning.content_token`), so a value written by
+Docker's tool changes it too; a write that expects a version reads the value under the
+exclusive lock to compare.  Listing reads no value, so it knows no version.
+
 ``keyring`` is imported only when a store is constructed without a backend: it costs about
 120 ms, which the Linux fast path (Secret Service) never pays.
 """
@@ -31,15 +36,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import json
-import os
 import sys
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from docker_pass.backends.keychain.keyring_lock import locked_file
+from docker_pass.backends.keychain.versioning import check_version, content_token
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     PromptDismissedError,
@@ -49,10 +54,12 @@ from docker_pass.core.errors import (
 )
 from docker_pass.core.ids import ID, Pattern, is_valid_id
 from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label, xdg_dir
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from keyring.backend import KeyringBackend
@@ -140,6 +147,16 @@ class KeyringStore:
         #: How many value items this store has read (instrumentation for tests and benchmarks).
         self.values_read = 0
 
+    @property
+    def backend(self) -> KeyringBackend:
+        """The keyring backend that holds the secrets."""
+        return self._backend
+
+    @property
+    def platform(self) -> str:
+        """Whose item naming the store follows: ``darwin``, or Windows' for anything else."""
+        return self._platform
+
     def location(self) -> str:
         """Which keyring backend holds the secrets, for ``plugins ls`` and the TUI."""
         cls = type(self._backend)
@@ -153,11 +170,22 @@ class KeyringStore:
 
     # -- the SecretStore protocol ------------------------------------------------------------
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Store ``value`` under Docker's naming and record ``metadata`` in the index."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Store ``value`` under Docker's naming and record ``metadata`` in the index (only if
+        the secret is ``expected_version``, unless that is ``None``); the new version."""
         service, user = self.item_key(id_)
+        version = content_token(id_, [(value, metadata)])
         with self._locked(exclusive=True):
             index, head = self._read_index()
+            if expected_version is not None:
+                self._check(id_, expected_version, index)
             # Value first: a crash before the index update leaves a secret that ``get`` finds
             # and the next save indexes, rather than an index entry without a value.
             self._set(service, user, encode_value(value), f"save {id_.value}")
@@ -167,11 +195,16 @@ class KeyringStore:
                 "metadata": dict(metadata),
                 "created": old.get("created", now),
                 "updated": now,
+                # What this save stored: ``updated`` is when the secret last changed only while
+                # its version is still this one (Docker's tool writes values, not the index).
+                "version": version,
             }
             self._write_index(index, head)
+        return version
 
     def get(self, id_: ID) -> Envelope:
-        """The value of ``id_`` with its indexed metadata; raise :class:`SecretNotFoundError`.
+        """The value of ``id_`` with its indexed metadata and its version; raise
+        :class:`SecretNotFoundError`.
 
         An item that Docker's tool wrote is found too (with the metadata we know: none).
         """
@@ -182,7 +215,8 @@ class KeyringStore:
                 raise SecretNotFoundError()
             self.values_read += 1
             entry = self._read_index()[0].get(id_.value, {})
-        return _envelope(id_, decode_value(stored), entry)
+        value = decode_value(stored)
+        return _envelope(id_, value, entry, content_token(id_, [(value, _metadata(entry))]))
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
         """IDs and metadata from the index, matching ``pattern``, sorted by ID; reads no value."""
@@ -195,7 +229,8 @@ class KeyringStore:
         ]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Envelopes (with values) of the indexed secrets matching ``pattern``, sorted by ID.
+        """Envelopes (with values and versions) of the indexed secrets matching ``pattern``,
+        sorted by ID.
 
         An indexed secret whose item has gone (removed by another tool) is left out.
         """
@@ -211,19 +246,50 @@ class KeyringStore:
                 if stored is None:
                     continue
                 self.values_read += 1
-                envelopes.append(_envelope(id_, decode_value(stored), index[raw]))
+                value, entry = decode_value(stored), index[raw]
+                version = content_token(id_, [(value, _metadata(entry))])
+                envelopes.append(_envelope(id_, value, entry, version))
         return envelopes
 
-    def delete(self, id_: ID) -> bool:
-        """Remove ``id_``'s item and index entry; ``True`` if either existed."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove ``id_``'s item and index entry (only if the secret is ``expected_version``,
+        unless that is ``None``); ``True`` if either existed."""
         service, user = self.item_key(id_)
         with self._locked(exclusive=True):
-            existed = self._delete(service, user, f"delete {id_.value}")
             index, head = self._read_index()
+            if expected_version is not None:
+                self._check(id_, expected_version, index, removing=True, gone_is_fine=True)
+            existed = self._delete(service, user, f"delete {id_.value}")
             if index.pop(id_.value, None) is not None:
                 existed = True
                 self._write_index(index, head)
         return existed
+
+    def _check(
+        self,
+        id_: ID,
+        expected: str,
+        index: _Index,
+        *,
+        removing: bool = False,
+        gone_is_fine: bool = False,
+    ) -> None:
+        """Raise the conflict unless ``id_`` is the version ``expected`` (under the exclusive
+        lock; reads its value to know).  ``gone_is_fine``: no secret passes (a delete)."""
+        service, user = self.item_key(id_)
+        stored = self._get(service, user, f"read {id_.value}")
+        if stored is None:
+            if not gone_is_fine:
+                check_version(id_, expected, NO_SECRET, removing=removing)
+            return
+        self.values_read += 1
+        entry = index.get(id_.value, {})
+        found = content_token(id_, [(decode_value(stored), _metadata(entry))])
+        changed_at = None
+        if entry.get("version") == found and isinstance(entry.get("updated"), str):
+            with suppress(ValueError):
+                changed_at = datetime.fromisoformat(str(entry["updated"])).timestamp()
+        check_version(id_, expected, found, removing=removing, changed_at=changed_at)
 
     def close(self) -> None:
         """Nothing to release: the store opens its lock file per call."""
@@ -327,23 +393,14 @@ class KeyringStore:
         for number in range(1, old_parts):
             self._delete(_part_service(old_generation, number), INDEX_USER, "write the index")
 
-    @contextmanager
-    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+    def _locked(self, *, exclusive: bool) -> AbstractContextManager[None]:
         """Hold the store's lock file: exclusive for writes, shared (where possible) for reads.
 
-        keyring backends serialise single calls but not our read-modify-write of the index, so
-        without this two processes saving at once could each drop the other's entry.
+        keyring backends serialise single calls but not our read-modify-write of the index
+        (nor the compare of an expected version), so without this two processes saving at
+        once could each drop the other's entry.
         """
-        try:
-            _make_private_dirs(self._lock_path.parent)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise StoreError(f"keyring: cannot open the lock file: {exc}") from exc
-        try:
-            _acquire(fd, exclusive=exclusive)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+        return locked_file(self._lock_path, exclusive=exclusive)
 
 
 def _part_service(generation: int, number: int) -> str:
@@ -357,56 +414,13 @@ def _metadata(entry: Mapping[str, object]) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def _envelope(id_: ID, value: bytes, entry: Mapping[str, object]) -> Envelope:
+def _envelope(id_: ID, value: bytes, entry: Mapping[str, object], version: str = "") -> Envelope:
     created = entry.get("created")
     created_at = None
     if isinstance(created, str):
         with suppress(ValueError):
             created_at = datetime.fromisoformat(created)
-    return Envelope(id_, value, created_at=created_at, metadata=_metadata(entry))
-
-
-def _make_private_dirs(path: Path) -> None:
-    """Create ``path`` and each missing parent with mode 0700."""
-    missing: list[Path] = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for directory in reversed(missing):
-        with suppress(FileExistsError):
-            directory.mkdir(mode=0o700)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _acquire(fd: int, *, exclusive: bool) -> None:
-        """Lock the first byte of the lock file (Windows has no shared variant: exclusive)."""
-        del exclusive
-        os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-            except OSError as exc:
-                # LK_LOCK gives up after ten one-second tries; keep waiting, as flock does.
-                if exc.errno != errno.EDEADLOCK:
-                    raise
-            else:
-                return
-
-else:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - neither POSIX nor Windows
-        fcntl = None  # type: ignore[assignment]
-
-    def _acquire(fd: int, *, exclusive: bool) -> None:
-        """``flock`` the lock file; without fcntl, run unlocked rather than not at all."""
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    return Envelope(id_, value, version=version, created_at=created_at, metadata=_metadata(entry))
 
 
 def _now() -> str:

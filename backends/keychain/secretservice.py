@@ -15,55 +15,72 @@ an exclusive ``flock`` on ``secret-service.lock`` in a private directory (see
 :func:`writer_lock_dir`).  Without it, two processes saving one ID with different metadata
 could each find no item, each create one, and leave two.  Reads take no lock.  The clean-up of
 duplicates stays: other tools (Docker's own) do not take our lock.
+
+Versions: a keyed digest of what ``get`` reads, over every item of the ID
+(:func:`~docker_pass.backends.keychain.versioning.content_token`), so a change by any program
+shows.  A write that expects a version reads the items under the writer lock and compares
+before it writes.  Other tools do not take that lock: a change one makes in the moment between
+our compare and our write goes unseen, as it would by any client of the service.
+
+The D-Bus plumbing is :mod:`.secretservice_wire`'s, the writers' lock
+:mod:`.secretservice_lock`'s: modules of their own only to keep this one readable.
 """
 
 from __future__ import annotations
 
 import _thread
-import contextlib
-import os
-import stat
-import time
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 # jeepney is pure Python and imports in about 10 ms (most of it the stdlib's socket module); it is
 # the one dependency every use of this module needs, the availability probe included.
-from jeepney import (
-    AuthenticationError,
-    DBusAddress,
-    HeaderFields,
-    MatchRule,
-    Message,
-    MessageType,
-    message_bus,
-    new_method_call,
-)
-from jeepney.bus import get_connectable_addresses
-from jeepney.io.blocking import DBusConnection, prep_socket
+from jeepney import new_method_call
 
+from docker_pass.backends.keychain.secretservice_lock import (
+    WRITER_LOCK_NAME,
+    _writers_turn,
+    writer_lock_dir,
+)
+from docker_pass.backends.keychain.secretservice_wire import (
+    _CALL_TIMEOUT,
+    _COLLECTION_IFACE,
+    _CONTENT_TYPE,
+    _GONE_ERRORS,
+    _ITEM_IFACE,
+    _NULL_PATH,
+    _OUR_ITEMS,
+    _SERVICE_IFACE,
+    _SERVICE_PATH,
+    SECRETS_BUS_NAME,
+    _address,
+    _body,
+    _Conversation,
+    _error_name,
+    _get_property,
+    _get_secrets,
+    _id_attributes,
+    _Item,
+    _metadata,
+    _recency,
+    _search_items,
+    _seconds,
+    _time_of,
+    _variant_value,
+    _version,
+    secret_service_available,
+)
+from docker_pass.backends.keychain.versioning import check_version, content_token
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
-    PromptDismissedError,
     SecretNotFoundError,
     StoreError,
-    StoreUnavailableError,
-    UnsafePathError,
 )
 from docker_pass.core.ids import ID, Pattern, is_valid_id
-from docker_pass.core.names import PROGRAM
-from docker_pass.core.private_files import ensure_private_dir, open_private
-from docker_pass.core.store import (
-    METADATA_PREFIX,
-    SERVICE_GROUP,
-    SERVICE_NAME,
-    item_label,
-    xdg_path,
-)
+from docker_pass.core.store import METADATA_PREFIX, item_label
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "LOGIN_COLLECTION",
@@ -74,102 +91,11 @@ __all__ = [
     "writer_lock_dir",
 ]
 
-#: The well-known bus name of every Secret Service implementation.
-SECRETS_BUS_NAME = "org.freedesktop.secrets"
 #: The collection PAM-unlocked desktop sessions have; Docker's tool prefers it over the alias.
 LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
-#: The file in :func:`writer_lock_dir` that writers of this store ``flock`` in turn.
-WRITER_LOCK_NAME = "secret-service.lock"
-
-_SERVICE_PATH = "/org/freedesktop/secrets"
-# The spec's "no object" path: ReadAlias answers it for an unset alias, methods for "no prompt".
-_NULL_PATH = "/"
-_SERVICE_IFACE = "org.freedesktop.Secret.Service"
-_COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
-_ITEM_IFACE = "org.freedesktop.Secret.Item"
-_PROMPT_IFACE = "org.freedesktop.Secret.Prompt"
-_PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
-_CONTENT_TYPE = "text/plain"
-
-# libdbus's default reply timeout; a healthy keyring answers in well under a millisecond.
-_CALL_TIMEOUT = 25.0
-# Connecting and authenticating to a local bus takes about a millisecond.
-_CONNECT_TIMEOUT = 2.0
-# Requests in flight at once while pipelining.  Buses cap the replies a connection may await
-# (``max_replies_per_connection``: 50,000 on session buses, as low as 128 elsewhere); a window
-# far below that still keeps the service busy all the time.
-_PIPELINE_WINDOW = 100
-# Error text from the service is quoted to the user; it never holds a value, but keep it short.
-_MAX_ERROR_TEXT = 200
-
-# The search that finds every item of docker-pass (and of Docker's own tool).
-_OUR_ITEMS = MappingProxyType({"service:group": SERVICE_GROUP, "service:name": SERVICE_NAME})
-# D-Bus errors that mean "there is no Secret Service here" rather than "this operation failed".
-_UNAVAILABLE_ERRORS = frozenset(
-    {
-        "org.freedesktop.DBus.Error.ServiceUnknown",
-        "org.freedesktop.DBus.Error.NameHasNoOwner",
-        "org.freedesktop.DBus.Error.Disconnected",
-    }
-)
-# Errors an item answers with when it was deleted between our search and our request.
-_GONE_ERRORS = frozenset(
-    {
-        "org.freedesktop.DBus.Error.UnknownObject",
-        "org.freedesktop.DBus.Error.UnknownMethod",
-        "org.freedesktop.Secret.Error.NoSuchObject",
-    }
-)
 
 
-def secret_service_available(
-    timeout: float = 2.0, *, bus_address: str | None = None
-) -> tuple[bool, str]:
-    """Whether a Secret Service runs on the session bus, and why (not).
-
-    Asks the bus ``NameHasOwner("org.freedesktop.secrets")``, which neither starts an
-    activatable service nor unlocks or creates anything; the whole probe takes at most about
-    ``timeout`` seconds.  ``bus_address`` defaults to ``$DBUS_SESSION_BUS_ADDRESS``.  A service
-    that is only activatable (installed but not running) counts as unavailable.
-    """
-    deadline = time.monotonic() + timeout
-    try:
-        connection = _connect(bus_address, timeout)
-    except StoreUnavailableError as exc:
-        return False, str(exc)
-    try:
-        reply = connection.send_and_get_reply(
-            message_bus.NameHasOwner(SECRETS_BUS_NAME), timeout=_remaining(deadline)
-        )
-    except TimeoutError:
-        return False, f"the session bus did not answer within {timeout:g} s"
-    except OSError as exc:
-        return False, f"lost the connection to the session bus: {_describe_os_error(exc)}"
-    finally:
-        connection.close()
-    if reply.header.message_type is MessageType.error:
-        return False, f"the session bus refused the question: {_error_summary(reply)}"
-    if reply.body[0]:
-        return True, f"{SECRETS_BUS_NAME} is running on the session bus"
-    return False, f"no Secret Service runs on the session bus ({SECRETS_BUS_NAME} has no owner)"
-
-
-def writer_lock_dir() -> str:
-    """The private directory of the writer lock: ``$XDG_RUNTIME_DIR/docker-pass`` when
-    ``XDG_RUNTIME_DIR`` is set to an absolute path of a directory we own (the session's own
-    tmpfs, gone at logout), else the state directory (``$XDG_STATE_HOME/docker-pass``)."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    if os.path.isabs(runtime):
-        try:
-            info = os.stat(runtime)
-        except OSError:
-            info = None
-        if info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
-            return os.path.join(runtime, PROGRAM)
-    return xdg_path("state")
-
-
-class SecretServiceStore:
+class SecretServiceStore(_Conversation):
     """Secrets in the freedesktop Secret Service, as the same items Docker's tool writes.
 
     Connects on first use to ``bus_address`` (default ``$DBUS_SESSION_BUS_ADDRESS``).  A locked
@@ -226,16 +152,28 @@ class SecretServiceStore:
         with self._lock:
             return ("secret-service", self._ensure_collection())
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Create or replace the item of ``id_``, leaving exactly one item with that ID."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Create or replace the item of ``id_``, leaving exactly one item with that ID (only
+        if the secret is ``expected_version``, unless that is ``None``); the new version."""
         attributes = _id_attributes(id_)
         attributes.update({METADATA_PREFIX + key: text for key, text in metadata.items()})
         properties = {
             f"{_ITEM_IFACE}.Label": ("s", item_label(id_)),
             f"{_ITEM_IFACE}.Attributes": ("a{ss}", attributes),
         }
+        # What get reads back: a token of the very value and metadata written (see versioning).
+        version = content_token(id_, [(value, _metadata(attributes))])
         with self._lock, _writers_turn():
             collection, session, existing = self._prepare(_id_attributes(id_))
+            if expected_version is not None:
+                self._check(id_, expected_version, session, existing, removing=False)
             secret = (session, b"", value, _CONTENT_TYPE)
             ((item, prompt),) = self._call_many(
                 [
@@ -255,31 +193,26 @@ class SecretServiceStore:
             # replace=True only replaces an item whose attributes all equal the new ones, so
             # changed metadata (or an item another tool made) would leave a second item behind.
             self._delete_items([path for path in existing if path != item])
+        return version
 
     def get(self, id_: ID) -> Envelope:
-        """The secret ``id_``; raise :class:`SecretNotFoundError` when there is none."""
+        """The secret ``id_`` with its version; raise :class:`SecretNotFoundError` when there
+        is none."""
         with self._lock:
             _collection, session, paths = self._prepare(_id_attributes(id_))
-            if not paths:
-                raise SecretNotFoundError()
-            path = paths[0]
-            attributes_reply, created_reply, secrets_reply = self._call_many(
-                [
-                    _get_property(path, _ITEM_IFACE, "Attributes"),
-                    _get_property(path, _ITEM_IFACE, "Created"),
-                    _get_secrets([path], session),
-                ],
-                "read the secret",
-            )
-            secrets: dict[str, tuple[str, bytes, bytes, str]] = secrets_reply[0]
-            if path not in secrets:
-                raise SecretNotFoundError()  # deleted between our search and our read
-            self.values_read += 1
+            items = self._read_items(paths, session)
+            if not items:
+                raise SecretNotFoundError()  # none, or deleted between our search and our read
+            # Normally the only one; of duplicates another tool left (``secret-tool store`` adds
+            # an attribute, so it makes a second item), the one changed last, so that a reload
+            # after a conflict shows that change.
+            first = max(items, key=_recency)
             return Envelope(
                 id_,
-                bytes(secrets[path][2]),
-                created_at=_created_at(created_reply),
-                metadata=_metadata(_variant_value(attributes_reply)),
+                first.value,
+                version=_version(id_, items),
+                created_at=first.created,
+                metadata=_metadata(first.attributes),
             )
 
     def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
@@ -290,10 +223,12 @@ class SecretServiceStore:
         return [SecretInfo(id_, metadata=_metadata(attributes)) for id_, _path, attributes in found]
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
-        """Envelopes of the items matching ``pattern``, sorted by ID, read in one request."""
+        """Envelopes of the items matching ``pattern``, sorted by ID, read in one request;
+        each with its version, but for an ID that several items hold (ask ``get``)."""
+        duplicated: set[str] = set()
         with self._lock:
             _collection, session, paths = self._prepare(_OUR_ITEMS)
-            found = self._select(paths, pattern)
+            found = self._select(paths, pattern, duplicated)
             if not found:
                 return []
             # One pipelined exchange: the values, and when each item was created.
@@ -306,21 +241,25 @@ class SecretServiceStore:
             )
             secrets: dict[str, tuple[str, bytes, bytes, str]] = reply[0]
             self.values_read += len(secrets)
-        return [
-            Envelope(
-                id_,
-                bytes(secrets[path][2]),
-                created_at=_created_at(when),
-                metadata=_metadata(attributes),
+        envelopes: builtins.list[Envelope] = []
+        for (id_, path, attributes), when in zip(found, created, strict=True):
+            if path not in secrets:
+                continue  # an item deleted since the listing is simply not there
+            value, metadata = bytes(secrets[path][2]), _metadata(attributes)
+            one = id_.value not in duplicated
+            version = content_token(id_, [(value, metadata)]) if one else ""
+            envelopes.append(
+                Envelope(id_, value, version=version, created_at=_seconds(when), metadata=metadata)
             )
-            for (id_, path, attributes), when in zip(found, created, strict=True)
-            if path in secrets  # an item deleted since the listing is simply not there
-        ]
+        return envelopes
 
-    def delete(self, id_: ID) -> bool:
-        """Remove every item of ``id_``; whether there was any."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove every item of ``id_`` (only if the secret is ``expected_version``, unless
+        that is ``None``); whether there was any."""
         with self._lock, _writers_turn():
-            _collection, _session, paths = self._prepare(_id_attributes(id_))
+            _collection, session, paths = self._prepare(_id_attributes(id_))
+            if paths and expected_version is not None:
+                self._check(id_, expected_version, session, paths, removing=True)
             self._delete_items(paths)
         return bool(paths)
 
@@ -330,6 +269,60 @@ class SecretServiceStore:
             self._disconnect()
 
     # -- steps shared by the operations -------------------------------------------------------
+
+    def _read_items(self, paths: Sequence[str], session: str) -> builtins.list[_Item]:
+        """The items at ``paths`` (value, attributes, times) in one pipelined exchange, in the
+        order of ``paths``; an item deleted meanwhile is left out."""
+        if not paths:
+            return []
+        requests = [_get_secrets(paths, session)]
+        for path in paths:
+            requests += [
+                _get_property(path, _ITEM_IFACE, name)
+                for name in ("Attributes", "Created", "Modified")
+            ]
+        secrets_reply, *replies = self._exchange(requests)
+        (secrets,) = _body(secrets_reply, "read the secret")
+        items: builtins.list[_Item] = []
+        for number, path in enumerate(paths):
+            attributes, created, modified = replies[3 * number : 3 * number + 3]
+            if path not in secrets or _error_name(attributes) in _GONE_ERRORS:
+                continue  # deleted since the search
+            self.values_read += 1
+            items.append(
+                _Item(
+                    path,
+                    bytes(secrets[path][2]),
+                    _variant_value(_body(attributes, "read the secret")),
+                    _time_of(created),
+                    _time_of(modified),
+                )
+            )
+        return items
+
+    def _check(
+        self,
+        id_: ID,
+        expected: str,
+        session: str,
+        paths: Sequence[str],
+        *,
+        removing: bool,
+    ) -> None:
+        """Raise the conflict unless the items at ``paths`` (those of ``id_``, found under the
+        writer lock) are the version ``expected``; reads their values to know.  For a delete,
+        items another tool removed meanwhile are no conflict: nothing of anyone's is lost."""
+        items = self._read_items(paths, session)
+        if removing and not items:
+            return
+        changed = [item.modified for item in items if item.modified is not None]
+        check_version(
+            id_,
+            expected,
+            _version(id_, items) if items else NO_SECRET,
+            removing=removing,
+            changed_at=max(changed, default=None),
+        )
 
     def _prepare(self, attributes: Mapping[str, str]) -> tuple[str, str, builtins.list[str]]:
         """The collection (unlocked), our session, and the paths of its items with ``attributes``.
@@ -425,9 +418,10 @@ class SecretServiceStore:
             raise StoreError(f"the Secret Service did not unlock the collection {collection}")
 
     def _select(
-        self, paths: Sequence[str], pattern: Pattern
+        self, paths: Sequence[str], pattern: Pattern, duplicated: set[str] | None = None
     ) -> builtins.list[tuple[ID, str, dict[str, str]]]:
-        """(ID, item path, attributes) of the items at ``paths`` matching ``pattern``, by ID.
+        """(ID, item path, attributes) of the items at ``paths`` matching ``pattern``, by ID;
+        ``duplicated`` receives the IDs that more than one item holds.
 
         Every item's attributes are requested back to back, without waiting for each answer
         (Docker's tool waits for each in turn, which is most of its ``ls`` time).
@@ -442,6 +436,8 @@ class SecretServiceStore:
             # Items made by other tools may lack an ID or hold one we cannot represent.
             if raw_id is None or not is_valid_id(raw_id):
                 continue
+            if raw_id in by_id and duplicated is not None:
+                duplicated.add(raw_id)
             by_id.setdefault(raw_id, (path, attributes))
         return [(ID(raw), *by_id[raw]) for raw in sorted(pattern.filter(by_id))]
 
@@ -458,291 +454,3 @@ class SecretServiceStore:
             (prompt,) = _body(reply, "delete the secret")
             if prompt != _NULL_PATH:
                 self._run_prompt(prompt, "keyring prompt to delete the secret")
-
-    # -- D-Bus plumbing -----------------------------------------------------------------------
-
-    def _ensure_connection(self) -> Any:
-        if self._connection is None:
-            self._connection = _connect(self._bus_address, _CONNECT_TIMEOUT, self._call_timeout)
-        return self._connection
-
-    def _disconnect(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
-        self._session = None
-        self._collection = None
-
-    def _call_many(self, messages: Sequence[Message], what: str) -> builtins.list[tuple[Any, ...]]:
-        """The bodies of the replies to ``messages`` (pipelined); raise on any error reply."""
-        return [_body(reply, what) for reply in self._exchange(messages)]
-
-    def _exchange(self, messages: Sequence[Message]) -> builtins.list[Message]:
-        """Send ``messages`` without waiting for each reply; return the replies in order.
-
-        At most ``_PIPELINE_WINDOW`` requests are in flight; messages that answer nothing we
-        asked (the bus's ``NameAcquired`` signal, a late reply) are dropped.
-        """
-        connection = self._ensure_connection()
-        replies: builtins.list[Message | None] = [None] * len(messages)
-        pending: dict[int, int] = {}
-        deadline = time.monotonic() + self._call_timeout
-        sent = 0
-        try:
-            while sent < len(messages) or pending:
-                while sent < len(messages) and len(pending) < _PIPELINE_WINDOW:
-                    serial = next(connection.outgoing_serial)
-                    connection.send(messages[sent], serial=serial)
-                    pending[serial] = sent
-                    sent += 1
-                incoming = connection.receive(timeout=_remaining(deadline))
-                index = pending.pop(incoming.header.fields.get(HeaderFields.reply_serial, 0), None)
-                if index is not None:
-                    replies[index] = incoming
-        except TimeoutError:
-            # Replies may still be on their way; a fresh connection next time is simplest.
-            self._disconnect()
-            raise StoreError(
-                f"the Secret Service did not answer within {self._call_timeout:g} s"
-            ) from None
-        except OSError as exc:
-            self._disconnect()
-            raise StoreUnavailableError(
-                f"lost the connection to the session bus: {_describe_os_error(exc)}"
-            ) from None
-        return [reply for reply in replies if reply is not None]
-
-    def _run_prompt(self, prompt: str, purpose: str) -> tuple[str, Any]:
-        """Show the service's prompt and wait (bounded) for its ``Completed`` signal.
-
-        Returns the prompt's result variant; raises :class:`PromptDismissedError` when the
-        person dismisses it (or the prompter cannot show it) or nobody answers in time.
-        """
-        connection = self._ensure_connection()
-        # Signals reach us only through a match rule; add it before the prompt can complete.
-        rule = MatchRule(
-            type="signal",
-            sender=SECRETS_BUS_NAME,
-            interface=_PROMPT_IFACE,
-            member="Completed",
-            path=prompt,
-        )
-        self._call_many([message_bus.AddMatch(rule)], "watch the keyring prompt")
-        prompt_address = _address(prompt, _PROMPT_IFACE)
-        deadline = time.monotonic() + self._prompt_timeout
-        try:
-            serial = next(connection.outgoing_serial)
-            # The empty window id: we have no window for the prompter to attach to.
-            connection.send(new_method_call(prompt_address, "Prompt", "s", ("",)), serial=serial)
-            while True:
-                try:
-                    incoming = connection.receive(timeout=_remaining(deadline))
-                except TimeoutError:
-                    # Take the prompt off the screen: nobody is going to answer it.
-                    with contextlib.suppress(OSError):
-                        connection.send(new_method_call(prompt_address, "Dismiss"))
-                    raise PromptDismissedError(
-                        f"the {purpose} got no answer within {self._prompt_timeout:g} s"
-                    ) from None
-                fields = incoming.header.fields
-                if fields.get(HeaderFields.reply_serial) == serial:
-                    if incoming.header.message_type is MessageType.error:
-                        raise _store_error(incoming, f"show the {purpose}")
-                    continue
-                if (
-                    incoming.header.message_type is MessageType.signal
-                    and fields.get(HeaderFields.path) == prompt
-                    and fields.get(HeaderFields.member) == "Completed"
-                ):
-                    dismissed, result = incoming.body
-                    if dismissed:
-                        raise PromptDismissedError(f"the {purpose} was dismissed")
-                    return (str(result[0]), result[1])
-        except OSError as exc:
-            self._disconnect()
-            raise StoreUnavailableError(
-                f"lost the connection to the session bus: {_describe_os_error(exc)}"
-            ) from None
-        finally:
-            if self._connection is not None:
-                # Fire and forget: its reply is dropped like any other we did not wait for.
-                with contextlib.suppress(OSError):
-                    self._connection.send(message_bus.RemoveMatch(rule))
-
-
-@contextlib.contextmanager
-def _writers_turn() -> Iterator[None]:
-    """Hold the cross-process writer lock (``flock``, exclusive) for the ``with`` block.
-
-    The wait has no time limit of its own: the holder's every step is bounded (calls by the
-    call timeout, prompts by the prompt timeout), and the kernel releases the lock of a
-    process that dies.  A fresh descriptor per turn, so threads take turns too.
-    """
-    directory = writer_lock_dir()
-    path = os.path.join(directory, WRITER_LOCK_NAME)
-    try:
-        ensure_private_dir(directory)
-        fd = open_private(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except UnsafePathError as exc:
-        raise UnsafePathError(f"Secret Service writer lock: {exc}") from None
-    except OSError as exc:
-        raise StoreError(
-            f"cannot open the Secret Service writer lock {path}: {_describe_os_error(exc)}"
-        ) from None
-    try:
-        import fcntl  # writers only: a read takes no lock
-
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-class _BoundedConnection(DBusConnection):  # type: ignore[misc]  # jeepney is untyped
-    """jeepney's blocking connection with a default time limit on every plain call.
-
-    ``DBusConnection.__init__`` says ``Hello`` to the bus without any limit; a socket that
-    authenticates but never answers would hang the CLI and the availability probe.
-    """
-
-    def __init__(self, sock: Any, call_timeout: float) -> None:
-        self._default_timeout = call_timeout
-        super().__init__(sock)
-
-    def send_and_get_reply(self, message: Message, *, timeout: float | None = None) -> Message:
-        limit = self._default_timeout if timeout is None else timeout
-        return super().send_and_get_reply(message, timeout=limit)
-
-
-def _connect(bus_address: str | None, timeout: float, call_timeout: float | None = None) -> Any:
-    """An authenticated connection to the session bus; :class:`StoreUnavailableError` if none."""
-    address = bus_address or os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-    if not address:
-        raise StoreUnavailableError(
-            "DBUS_SESSION_BUS_ADDRESS is not set, so there is no session bus to reach "
-            "a Secret Service on"
-        )
-    try:
-        socket_address = next(get_connectable_addresses(address))
-    except (RuntimeError, ValueError) as exc:
-        from docker_pass.core.outside import clean_outside
-
-        raise StoreUnavailableError(
-            f"cannot use the session bus address {clean_outside(address)}: "
-            f"{clean_outside(str(exc))}"
-        ) from None
-    deadline = time.monotonic() + timeout
-    try:
-        sock = prep_socket(socket_address, enable_fds=False, timeout=timeout)
-    except (OSError, AuthenticationError) as exc:
-        raise StoreUnavailableError(
-            f"cannot reach the session bus at {address}: {_describe_os_error(exc)}"
-        ) from None
-    try:
-        return _BoundedConnection(sock, call_timeout or _remaining(deadline))
-    except OSError as exc:
-        sock.close()
-        raise StoreUnavailableError(
-            f"the session bus at {address} did not greet us: {_describe_os_error(exc)}"
-        ) from None
-
-
-# -- message builders and reply readers --------------------------------------------------------
-
-
-def _address(path: str, interface: str) -> DBusAddress:
-    return DBusAddress(path, bus_name=SECRETS_BUS_NAME, interface=interface)
-
-
-def _get_property(path: str, interface: str, name: str) -> Message:
-    return new_method_call(_address(path, _PROPERTIES_IFACE), "Get", "ss", (interface, name))
-
-
-def _search_items(collection: str, attributes: Mapping[str, str]) -> Message:
-    return new_method_call(
-        _address(collection, _COLLECTION_IFACE), "SearchItems", "a{ss}", (dict(attributes),)
-    )
-
-
-def _get_secrets(paths: Sequence[str], session: str) -> Message:
-    return new_method_call(
-        _address(_SERVICE_PATH, _SERVICE_IFACE), "GetSecrets", "aoo", (list(paths), session)
-    )
-
-
-def _body(reply: Message, what: str) -> tuple[Any, ...]:
-    """The body of a reply to a request meant to ``what``; raise if it is an error."""
-    if reply.header.message_type is MessageType.error:
-        raise _store_error(reply, what)
-    body: tuple[Any, ...] = reply.body
-    return body
-
-
-def _created_at(body: tuple[Any, ...]) -> int | None:
-    """An item's ``Created`` property: POSIX seconds (the envelope reads them as a time only
-    when asked); ``None`` when it is 0."""
-    seconds = _variant_value(body)
-    return seconds if isinstance(seconds, int) and seconds else None
-
-
-def _variant_value(body: tuple[Any, ...]) -> Any:
-    """The value inside the variant a ``Properties.Get`` (or prompt) reply carries."""
-    ((_signature, value),) = body
-    return value
-
-
-def _id_attributes(id_: ID) -> dict[str, str]:
-    """The attributes that single out the item of ``id_`` (Docker's naming)."""
-    return {"service:group": SERVICE_GROUP, "service:name": SERVICE_NAME, "id": id_.value}
-
-
-def _metadata(attributes: Mapping[str, str]) -> dict[str, str]:
-    """Metadata from ``x_<key>`` attributes; every other attribute (``xdg:schema``…) is not ours."""
-    cut = len(METADATA_PREFIX)
-    return {
-        key[cut:]: value
-        for key, value in attributes.items()
-        if key.startswith(METADATA_PREFIX) and len(key) > cut
-    }
-
-
-def _error_name(reply: Message) -> str:
-    """The D-Bus error name of an error reply; ``""`` for any other reply."""
-    if reply.header.message_type is not MessageType.error:
-        return ""
-    return str(reply.header.fields.get(HeaderFields.error_name, "unknown error"))
-
-
-def _error_summary(reply: Message) -> str:
-    """``name: text`` of a D-Bus error reply, the text cut short: another program's words, made
-    safe to show (:func:`~docker_pass.core.outside.clean_outside`)."""
-    from docker_pass.core.outside import clean_outside
-
-    body = reply.body
-    text = body[0] if body and isinstance(body[0], str) else ""
-    name = clean_outside(_error_name(reply), _MAX_ERROR_TEXT)
-    text = clean_outside(text, _MAX_ERROR_TEXT)
-    return f"{name}: {text}" if text else name
-
-
-def _store_error(reply: Message, what: str) -> StoreError | StoreUnavailableError:
-    """The exception for a D-Bus error reply to a request meant to ``what``."""
-    name = _error_name(reply)
-    if name in _UNAVAILABLE_ERRORS or name.startswith("org.freedesktop.DBus.Error.Spawn."):
-        return StoreUnavailableError(
-            f"no Secret Service answers on the session bus ({_error_summary(reply)}); "
-            "start gnome-keyring, KeePassXC or KWallet, or use the file store"
-        )
-    return StoreError(f"the Secret Service could not {what}: {_error_summary(reply)}")
-
-
-def _describe_os_error(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    from docker_pass.core.outside import clean_outside
-
-    return clean_outside(str(exc)) or type(exc).__name__  # the bus's words in an auth failure
-
-
-def _remaining(deadline: float) -> float:
-    return max(deadline - time.monotonic(), 0.0)

@@ -149,7 +149,14 @@ class KvClient:
             self.lookup_self()
         except PluginError as exc:
             return exc  # refused token, sealed, unreachable: that says more than the 403
-        operation = {"list": "listing", "read": "reading", "write": "writing"}.get(kind, kind)
+        operation = {
+            "list": "listing",
+            "read": "reading",
+            "metadata": "reading the metadata of",
+            "write": "writing",
+            "delete": "deleting",
+            "undelete": "undeleting",
+        }.get(kind, kind)
         return permission_denied(self.settings, operation, path)
 
     # -- the calls ---------------------------------------------------------------------------
@@ -286,6 +293,31 @@ class KvClient:
             f"deleting {self.settings.where(path)}",
             path,
             lambda c: c.secrets.kv.v2.delete_latest_version_of_secret(path=path, mount_point=mount),
+        )
+
+    def delete_versions(self, path: str, versions: list[int]) -> None:
+        """Delete exactly ``versions`` (soft: they can be undeleted); a version written since
+        is not touched."""
+        mount = self.settings.mount
+        self.call(
+            "delete",
+            f"deleting {self.settings.where(path)}",
+            path,
+            lambda c: c.secrets.kv.v2.delete_secret_versions(
+                path=path, versions=versions, mount_point=mount
+            ),
+        )
+
+    def undelete_versions(self, path: str, versions: list[int]) -> None:
+        """Restore the deleted ``versions`` (a destroyed one stays destroyed)."""
+        mount = self.settings.mount
+        self.call(
+            "undelete",
+            f"undeleting {self.settings.where(path)}",
+            path,
+            lambda c: c.secrets.kv.v2.undelete_secret_versions(
+                path=path, versions=versions, mount_point=mount
+            ),
         )
 
     def delete_all(self, path: str) -> None:

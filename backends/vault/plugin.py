@@ -6,18 +6,26 @@ the other answers to ``plugins.vault`` in the config file, and enables this plug
 its check and the settings: :mod:`.settings`).  The mapping of IDs to KV paths and keys is
 :mod:`.kv`'s; listing is :mod:`.walk`'s pruned walk; failures are classified by :mod:`.errors`.
 
-Writes use KV v2 check-and-set: a secret this plugin has read is written only if it is still
-the version it read (else the write is refused, nothing is overwritten); a secret it has not
-read, only if it is still the version it finds just before writing.
+Versions (:mod:`docker_pass.core.versions`): a secret's version token is its KV version.  A
+write without an expected version replaces whatever is there; one with an expected version is
+refused with :class:`~docker_pass.core.errors.VersionConflictError` unless the secret is still
+that version (KV check-and-set; the rules: :mod:`.writes`).  The plugin keeps no memory of
+what it read: ``set`` is the same call embedded and through the daemon.
+
+Deletes are KV's: the latest version is deleted and the older ones stay.  A secret whose
+latest version is deleted (or destroyed) is no live secret — not read, not matched, not
+listed unless a listing asks for deleted secrets (``list(pattern, deleted=True)``, marked
+``SecretInfo.deleted``); :meth:`VaultPlugin.undelete` restores it, :meth:`VaultPlugin.purge`
+removes every version.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from docker_pass.backends.vault import kv
+from docker_pass.backends.vault import kv, writes
 from docker_pass.backends.vault.auth import TokenKeeper
 from docker_pass.backends.vault.errors import (
     PLUGIN_NAME,
@@ -25,6 +33,7 @@ from docker_pass.backends.vault.errors import (
     PermissionDeniedError,
     VaultSettings,
 )
+from docker_pass.backends.vault.lookup import MetadataCache, listed_info, parent_holding
 from docker_pass.backends.vault.settings import Tuning, settings_from_config
 from docker_pass.backends.vault.walk import (
     DEFAULT_CACHE_TTL,
@@ -54,9 +63,6 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.setup import Setup
 
-#: How many secrets' last-read versions are kept for check-and-set.
-SEEN_VERSIONS = 4096
-
 
 class VaultPlugin:
     """``vault``: a realm served from a KV v2 mount of HashiCorp Vault or OpenBao."""
@@ -70,6 +76,8 @@ class VaultPlugin:
     enabled_by_default = False
     #: Its clients are per thread and its caches locked: the daemon may call it concurrently.
     concurrent = True
+    #: Reads carry the KV version; writes take ``expected_version`` (:mod:`.writes`).
+    versioned = True
 
     @classmethod
     def setup_form(cls) -> Setup:
@@ -102,10 +110,9 @@ class VaultPlugin:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.cache = TreeCache(DEFAULT_CACHE_TTL)
+        self.metadata_cache = MetadataCache(DEFAULT_CACHE_TTL)
         self.concurrency = DEFAULT_CONCURRENCY
         self.walk_budget = DEFAULT_WALK_BUDGET
-        self._seen: dict[str, int] = {}
-        self._seen_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"VaultPlugin({self.settings!r})"
@@ -122,6 +129,7 @@ class VaultPlugin:
         tuning = Tuning(section, self._given_tuning)
         self.settings = settings
         self.cache = TreeCache(tuning.cache_ttl)
+        self.metadata_cache = MetadataCache(tuning.cache_ttl)
         self.concurrency = tuning.concurrency
         self.walk_budget = tuning.walk_budget
         client = KvClient(settings, timeout=tuning.timeout)
@@ -150,8 +158,7 @@ class VaultPlugin:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
         self.cache.clear()
-        with self._seen_lock:
-            self._seen.clear()
+        self.metadata_cache.clear()
 
     def storage(self) -> str:
         """Address (without credentials), mount and prefix, for ``plugins ls`` and the TUI."""
@@ -173,20 +180,30 @@ class VaultPlugin:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def list(self, pattern: Pattern) -> builtins.list[SecretInfo]:
-        """IDs matching ``pattern``: an exact ID is one metadata read, anything else a walk
-        (no values, and no metadata: that would be one read per secret)."""
+    def list(self, pattern: Pattern, *, deleted: bool = False) -> builtins.list[SecretInfo]:
+        """Secrets matching ``pattern`` (no values), each with its version, change time and
+        metadata; with ``deleted``, also those whose latest version is deleted (marked).
+
+        An exact ID is one metadata read; anything else a walk, then a metadata read of each
+        secret found (at most ``concurrency`` at once, kept as long as the walk's folders):
+        LIST shows a deleted secret too, and only its metadata tells."""
         if pattern.is_literal:
-            info = self._exact_info(pattern.as_id())
+            info = self._exact_info(pattern.as_id(), deleted=deleted)
             return [info] if info is not None else []
-        ids = [ID("/".join(c)) for c in self._walk(pattern)]
+        found = self._walk(pattern)
+        pool = self._executor()
+        infos = [
+            info
+            for info in pool.map(lambda c: self._walked_info(c, deleted=deleted), found)
+            if info is not None
+        ]
         head = pattern.literal_head
         if head and pattern.matches("/".join(head)):
-            info = self._exact_info(ID("/".join(head)), quiet=True)
+            info = self._exact_info(ID("/".join(head)), quiet=True, deleted=deleted)
             if info is not None:
-                ids.append(info.id)
-        ids.sort()
-        return SecretInfo.many(ids, PLUGIN_NAME, ({} for _ in ids), (None for _ in ids))
+                infos.append(info)
+        infos.sort(key=lambda i: i.id.value)
+        return infos
 
     def resolve(self, pattern: Pattern) -> builtins.list[Envelope]:
         """Envelopes matching ``pattern``: an exact ID is one read; a pattern, a walk and a
@@ -216,75 +233,42 @@ class VaultPlugin:
             data, metadata = client.read(path)
         except MissingPathError:
             return self._keyed(id_)
-        self._remember(path, metadata)
         return kv.envelope(id_, data[kv.value_key(data, id_)], metadata, PLUGIN_NAME)
 
     # -- writing ----------------------------------------------------------------------------
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Write a new version (check-and-set), keeping a secret's other keys; replace its
-        ``custom_metadata`` with ``metadata`` (a key of a secret: only when some is given)."""
-        client, settings = self._ready()
-        text = kv.decode(id_, value)
-        path = kv.kv_path(settings.prefix, id_.components)
-        keyed = False
-        try:
-            data, current = client.read(path)
-            key = kv.key_to_write(id_, data)
-        except MissingPathError:
-            data, current, key = {}, {}, kv.VALUE_KEY
-            parent = self._parent_holding(id_)
-            if parent is not None:
-                path, data, current = parent
-                key, keyed = id_.components[-1], True
-            else:
-                current = {"version": self._deleted_version(path)}
-        version = current.get("version") if current else 0
-        cas = self._seen_version(path, version if isinstance(version, int) else 0)
-        new = {**data, key: text}
-        try:
-            written = client.write(path, new, cas)
-        finally:
-            self._forget(path)
-            self.cache.forget_path(tuple(path.split("/")))
-            self.cache.forget_path(id_.components)
-        wanted = dict(metadata)
-        if (wanted or not keyed) and wanted != kv.custom_metadata(current):
-            client.write_custom_metadata(path, wanted)
-        self._remember(path, {"version": written})
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Write a new version, keeping a secret's other keys; replace its
+        ``custom_metadata`` with ``metadata`` (a key of a secret: only when some is given).
+        ``expected_version``: see :mod:`.writes`.  The version written."""
+        client, _ = self._ready()
+        return writes.save(client, id_, value, metadata, expected_version, self._forget)
 
-    def delete(self, id_: ID) -> bool:
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
         """Delete the latest version of the KV path ``id_`` (or drop the key ``<last>`` of the
-        secret above it); whether there was one."""
-        client, settings = self._ready()
-        path = kv.kv_path(settings.prefix, id_.components)
-        try:
-            metadata = client.read_metadata(path)
-        except MissingPathError:
-            return self._delete_key(id_)
-        if not kv.is_live(metadata):
-            return False
-        try:
-            client.delete_latest(path)
-        finally:
-            self._forget(path)
-            self.cache.forget_path(id_.components)
-        return True
+        secret above it); whether there was a live secret.  ``expected_version``: only if it
+        is still that version (exactly that version is deleted, see :mod:`.writes`)."""
+        client, _ = self._ready()
+        return writes.delete(client, id_, expected_version, self._forget)
 
-    def purge(self, id_: ID) -> bool:
-        """Delete every version of the KV path ``id_`` and its metadata; whether it existed."""
-        client, settings = self._ready()
-        path = kv.kv_path(settings.prefix, id_.components)
-        try:
-            client.read_metadata(path)
-        except MissingPathError:
-            return False
-        try:
-            client.delete_all(path)
-        finally:
-            self._forget(path)
-            self.cache.forget_path(id_.components)
-        return True
+    def purge(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Delete every version of the KV path ``id_`` and its metadata, live or deleted;
+        whether it existed."""
+        client, _ = self._ready()
+        return writes.purge(client, id_, expected_version, self._forget)
+
+    def undelete(self, id_: ID) -> bool:
+        """Restore the deleted latest version of the KV path ``id_``; ``False`` when there is
+        no such path (a live or destroyed one is refused, saying so)."""
+        client, _ = self._ready()
+        return writes.undelete(client, id_, self._forget)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -340,7 +324,6 @@ class VaultPlugin:
             data, metadata = client.read(path)
         except MissingPathError:
             return []  # its latest version was deleted: LIST still shows it
-        self._remember(path, metadata)
         try:
             key = kv.value_key(data, id_)
         except kv.SeveralKeysError:
@@ -349,97 +332,65 @@ class VaultPlugin:
 
     def _keyed(self, id_: ID) -> Envelope:
         """``a/b/c`` as the key ``c`` of the secret ``a/b``; ``secret not found`` otherwise."""
-        parent = self._parent_holding(id_)
+        client, _ = self._ready()
+        parent = parent_holding(client, id_)
         if parent is None:
             raise SecretNotFoundError
-        path, data, metadata = parent
-        self._remember(path, metadata)
+        _, data, metadata = parent
         return kv.envelope(id_, data[id_.components[-1]], metadata, PLUGIN_NAME)
 
-    def _parent_holding(self, id_: ID) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-        """The path above ``id_``, its data and metadata, when it holds the key ``<last>``.
-        A path the token may not read holds nothing it can name."""
-        if len(id_.components) < 2:
-            return None
+    def _walked_info(self, components: tuple[str, ...], *, deleted: bool) -> SecretInfo | None:
+        """The listing entry of a secret the walk found, from its metadata (cached): ``None``
+        for a deleted one unless ``deleted``, and for a path gone since its folder was
+        listed.  A token that may list but not read a secret's metadata still lists it."""
         client, settings = self._ready()
-        path = kv.kv_path(settings.prefix, id_.components[:-1])
-        try:
-            data, metadata = client.read(path)
-        except (MissingPathError, PermissionDeniedError):
-            return None
-        if id_.components[-1] not in data:
-            return None
-        return path, data, metadata
+        id_ = ID("/".join(components))
+        path = kv.kv_path(settings.prefix, components)
+        metadata = self.metadata_cache.get(path)
+        if metadata is None:
+            try:
+                metadata = client.read_metadata(path)
+            except MissingPathError:
+                return None
+            except PermissionDeniedError:
+                return SecretInfo(id_, PLUGIN_NAME)  # listed, its state not ours to read
+            self.metadata_cache.put(path, metadata)
+        return listed_info(id_, metadata, PLUGIN_NAME, deleted=deleted)
 
-    def _delete_key(self, id_: ID) -> bool:
-        parent = self._parent_holding(id_)
-        if parent is None:
-            return False
-        path, data, metadata = parent
-        rest = {k: v for k, v in data.items() if k != id_.components[-1]}
-        client, _ = self._ready()
-        version = metadata.get("version")
-        cas = self._seen_version(path, version if isinstance(version, int) else 0)
-        try:
-            if rest:
-                client.write(path, rest, cas)
-            else:
-                client.delete_latest(path)
-        finally:
-            self._forget(path)
-            self.cache.forget_path(tuple(path.split("/")))
-        return True
-
-    def _deleted_version(self, path: str) -> int:
-        """The current version of a path whose latest version was deleted (0: none), which a
-        new write must name for check-and-set."""
-        client, _ = self._ready()
-        try:
-            metadata = client.read_metadata(path)
-        except MissingPathError:
-            return 0
-        current = metadata.get("current_version")
-        return current if isinstance(current, int) else 0
-
-    def _exact_info(self, id_: ID, *, quiet: bool = False) -> SecretInfo | None:
-        """The listing entry of an exact ID (a metadata read; a key of a secret above it)."""
+    def _exact_info(
+        self, id_: ID, *, quiet: bool = False, deleted: bool = False
+    ) -> SecretInfo | None:
+        """The listing entry of an exact ID (a metadata read, never cached: a write checks
+        with it; a key of a secret above it)."""
         client, settings = self._ready()
         path = kv.kv_path(settings.prefix, id_.components)
         try:
             metadata = client.read_metadata(path)
         except MissingPathError:
-            parent = self._parent_holding(id_)
-            if parent is None:
-                return None
-            return SecretInfo(id_, PLUGIN_NAME, kv.custom_metadata(parent[2]))
+            metadata = {}
         except PermissionDeniedError:
             if quiet:
                 return None
             raise
-        if not kv.is_live(metadata):
-            return None
-        updated = kv.parse_time(metadata.get("updated_time"))
-        return SecretInfo(
-            id_,
-            PLUGIN_NAME,
-            kv.custom_metadata(metadata),
-            updated.timestamp() if updated is not None else None,
-        )
-
-    def _remember(self, path: str, metadata: Mapping[str, Any]) -> None:
-        version = metadata.get("version")
-        if not isinstance(version, int):
-            return
-        with self._seen_lock:
-            self._seen.pop(path, None)
-            self._seen[path] = version
-            while len(self._seen) > SEEN_VERSIONS:
-                self._seen.pop(next(iter(self._seen)))
+        info = listed_info(id_, metadata, PLUGIN_NAME, deleted=deleted) if metadata else None
+        if info is not None and not info.deleted:
+            return info
+        parent = parent_holding(client, id_)
+        if parent is not None:  # a live key of the secret above wins over a deleted path
+            _, _, version_metadata = parent
+            version = version_metadata.get("version")
+            return SecretInfo(
+                id_,
+                PLUGIN_NAME,
+                kv.custom_metadata(version_metadata),
+                version=str(version) if version is not None else "",
+            )
+        return info
 
     def _forget(self, path: str) -> None:
-        with self._seen_lock:
-            self._seen.pop(path, None)
-
-    def _seen_version(self, path: str, current: int) -> int:
-        with self._seen_lock:
-            return self._seen.get(path, current)
+        """Forget what the caches hold of ``path`` and the folders above it: this plugin
+        wrote or deleted it (whatever the outcome: it may have changed)."""
+        self.metadata_cache.forget(path)
+        prefix = self.settings.prefix if self.settings is not None else ""
+        relative = path[len(prefix) + 1 :] if prefix else path
+        self.cache.forget_path(tuple(relative.split("/")))

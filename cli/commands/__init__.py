@@ -19,6 +19,8 @@ VERBS: dict[str, tuple[str, ...]] = {
     "get": (),
     "ls": ("list",),
     "rm": ("delete", "erase", "remove"),
+    "undelete": (),
+    "mv": ("move", "rename"),
     "run": (),
     "check": (),
     "plugins": (),

@@ -22,8 +22,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("name", metavar="NAME", help="the secret's ID")
     parser.add_argument("--reveal", action="store_true", help="print the value itself")
-    parser.add_argument(
-        "--json", action="store_true", help="print id, provider, metadata (and value with --reveal)"
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print id, provider, metadata, version (and value with --reveal)",
+    )
+    output.add_argument(
+        "--version",
+        action="store_true",
+        help="print the secret's version alone (for 'set --if-version'); never the value",
     )
     add_plugin_option(parser, "read from")
     parser.set_defaults(handler=run)
@@ -40,5 +48,7 @@ def run(args: argparse.Namespace) -> int:
         except SecretNotFoundError as exc:
             # Stores say upstream's bare "secret not found"; the person asked for this ID.
             raise exc.naming(id_.value) from None
+    if args.version:
+        return render.version(envelope)
     render.envelope(envelope, reveal=args.reveal, as_json=args.json)
     return 0

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     output.add_argument(
         "--json",
         action="store_true",
-        help="print JSON (id, provider, metadata; expires, expiry, expired where set)",
+        help='print JSON (id, provider, metadata, version: "" where the listing does not know '
+        "it; expires, expiry, expired where set; deleted with --deleted)",
     )
     output.add_argument(
         "-l", "--long", action="store_true", help="show provider, expiry (where set) and metadata"
@@ -39,6 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--all-realms",
         action="store_true",
         help=f"include internal secrets ({ENGINE_REALM}/**)",
+    )
+    parser.add_argument(
+        "--deleted",
+        action="store_true",
+        help="also list secrets whose latest version is deleted, marked '(deleted)' "
+        "(plugins that keep deleted versions: vault; restore one with 'undelete')",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -52,12 +59,20 @@ def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render
 
     pattern = Pattern.parse(args.pattern)
-    if args.all_plugins:
+    if args.all_plugins and args.deleted:
+        from docker_pass.core.engine import Engine
+
+        # Embedded: the daemon's listing carries no deleted secrets.
+        with Engine() as engine:
+            listing = engine.list_secrets(pattern, reserved=args.all_realms, deleted=True)
+    elif args.all_plugins:
         from docker_pass.cli.commands.engine import engine_for
 
         with engine_for(args) as front:
             listing = front.list_secrets(pattern, reserved=args.all_realms)
     else:
         with engine_with_plugin(args) as engine:
-            listing = engine.list_secrets(pattern, plugin=args.plugin, reserved=args.all_realms)
-    return render.listing(listing, long=args.long, as_json=args.json)
+            listing = engine.list_secrets(
+                pattern, plugin=args.plugin, reserved=args.all_realms, deleted=args.deleted
+            )
+    return render.listing(listing, long=args.long, as_json=args.json, deleted=args.deleted)

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--purge-versions",
         action="store_true",
         help="also remove every older version and the history (plugins that keep versions: "
-        "vault); without it vault deletes only the latest version",
+        "vault), of deleted secrets too; without it vault deletes only the latest version "
+        "('undelete' restores it)",
     )
     add_plugin_option(parser, "remove from")
     parser.set_defaults(handler=run)
@@ -53,16 +54,17 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.names) == bool(args.all):
         raise UsageError("either provide a secret name or use --all to remove all secrets")
     ids = [ID.parse(name) for name in args.names]
-    # --purge-versions: every version, through an embedded engine (the daemon's API removes
-    # the latest version only; a running daemon's listing forgets the secret when its cache of
-    # the folder expires, and never serves a value that is gone).
-    from docker_pass.core.engine import Engine
-
-    opened = Engine.for_plugin(args.plugin) if args.purge_versions else front_for_plugin(args)
-    with opened as engine:
+    # Through the daemon when it runs (--purge-versions too): its warm plugins and caches see
+    # the removal at once.
+    with front_for_plugin(args) as engine:
         if args.all:
+            # With --purge-versions every version of every secret: the deleted ones too
+            # (rm --all alone deletes the latest version of the live ones).
             listing = engine.list_secrets(
-                Pattern("**"), plugin=args.plugin, reserved=args.all_realms
+                Pattern("**"),
+                plugin=args.plugin,
+                reserved=args.all_realms,
+                deleted=args.purge_versions,
             )
             ids = [i.id for i in listing.infos]
             if not ids:
@@ -72,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
                 print("Nothing removed.", file=sys.stderr)
                 return 1
         unique = sorted(set(ids))
-        if isinstance(engine, Engine) and args.purge_versions:
-            return render.removal(engine.remove(unique, plugin=args.plugin, purge_versions=True))
-        return render.removal(engine.remove(unique, plugin=args.plugin))
+        return render.removal(
+            engine.remove(unique, plugin=args.plugin, purge_versions=args.purge_versions)
+        )
 
 
 def _confirm(count: int) -> bool:

@@ -7,7 +7,7 @@ import os
 import sys
 
 from docker_pass.cli.plugin_choice import add_plugin_option
-from docker_pass.core.errors import UsageError
+from docker_pass.core.errors import DockerPassError, UsageError
 from docker_pass.core.ids import ID
 
 EXAMPLES = """\
@@ -20,9 +20,21 @@ examples:
   echo '{"secret": "s3cr3t", "metadata": {"env": "prod"}}' | docker pass set db/prod
   # no value and a terminal: you are prompted (no echo) and asked to confirm
   docker pass set db/prod --metadata owner=alice
+  # only if it is still the version you read (scripts: read, decide, write):
+  v=$(docker pass get --version db/prod) && docker pass set --if-version "$v" db/prod=new
+  # only if there is no such secret yet:
+  docker pass set --if-version absent db/prod=first
 
 Setting an ID that exists replaces its value and metadata, with or without --force
-(as Docker's own tool does on Linux)."""
+(as Docker's own tool does on Linux): a blind write, whatever changed since you last read it,
+with or without the engine daemon. --if-version makes it conditional: when the stored secret
+is another version, nothing is written and the exit status is 1 ("ID changed since version V:
+it is now version W …"). Plugins that keep no versions refuse --if-version.
+
+One ID, one answer: when another running plugin holds the ID already, saving it here too makes
+se://ID match two secrets, so every reference to it fails. set then prints a Warning: naming
+the other plugin and asks "Save anyway?" on a terminal; without one it refuses (exit 1) unless
+--allow-duplicate is given."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,16 +57,78 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="replace an existing secret (the default)"
     )
+    parser.add_argument(
+        "--if-version",
+        metavar="V",
+        help="write only if the stored secret is version V ('absent' or 'none': only if there "
+        "is no such secret); see 'docker pass get --version'",
+    )
+    parser.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="save even when another running plugin holds the same ID (se://ID then fails)",
+    )
     add_plugin_option(parser, "store the secret in")
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from docker_pass.cli.secret_input import parse_metadata_pairs, read_secret_from_stdin
+#: How --if-version names "there must be no such secret" (any case).
+CREATE_ONLY = ("absent", "none")
 
-    raw_id, has_value, inline_value = str(args.secret).partition("=")
+
+def expected_version(text: str | None) -> str | None:
+    """The version ``--if-version`` asks for (:mod:`docker_pass.core.versions`): ``None``
+    without it (a blind write), ``NO_SECRET`` for a create-only write."""
+    if text is None:
+        return None
+    from docker_pass.core.versions import NO_SECRET
+
+    token = text.strip()
+    if token.lower() in CREATE_ONLY:
+        return NO_SECRET
+    if not token:
+        raise UsageError("--if-version needs a version (or 'absent' for a new secret)")
+    return token
+
+
+def run(args: argparse.Namespace) -> int:
+    from docker_pass.cli.secret_input import parse_metadata_pairs
+
+    raw_id, equals, inline_value = str(args.secret).partition("=")
+    has_value = bool(equals)
     id_ = ID.parse(raw_id)
     flag_metadata = parse_metadata_pairs(args.metadata)
+    expected = expected_version(args.if_version)
+    # The value is read (and checked) first, unless a person is to type it: then the
+    # duplicate question, if any, comes before the prompt.
+    prompted = not has_value and sys.stdin.isatty()
+    given = None if prompted else _value_and_metadata(has_value, inline_value, flag_metadata)
+    from docker_pass.cli.commands.engine import engine_for
+
+    # Every running plugin, not only the one written to: the duplicate rule asks them all.
+    with engine_for(args) as engine:
+        from docker_pass.cli.questions import allow_duplicates, duplicates_of
+
+        duplicates = duplicates_of(engine, {id_: id_}, args.plugin)
+        allow_duplicates(duplicates, args.plugin, allowed=args.allow_duplicate, verb="save")
+        value, metadata = given or _value_and_metadata(has_value, inline_value, flag_metadata)
+        from docker_pass.core.errors import VersionConflictError
+
+        try:
+            engine.save(id_, value, metadata, plugin=args.plugin, expected_version=expected)
+        except VersionConflictError as exc:
+            from docker_pass.cli.render import conflict
+
+            raise DockerPassError(conflict(id_, exc)) from None
+    return 0
+
+
+def _value_and_metadata(
+    has_value: bool, inline_value: str, flag_metadata: dict[str, str]
+) -> tuple[bytes, dict[str, str]]:
+    """The value given (inline or on stdin) and its metadata, the flags' over JSON's."""
+    from docker_pass.cli.secret_input import read_secret_from_stdin
+
     if has_value:
         # The bytes as given: argv holds a non-UTF-8 byte surrogate-escaped, and fsencode
         # gives it back (``set a=$'\xff'`` stores the byte 0xff).
@@ -69,8 +143,4 @@ def run(args: argparse.Namespace) -> int:
         problem = metadata_key_problem(key)
         if problem:
             raise UsageError(problem)
-    from docker_pass.cli.commands.engine import front_for_plugin
-
-    with front_for_plugin(args) as engine:
-        engine.save(id_, value, metadata, plugin=args.plugin)
-    return 0
+    return value, metadata

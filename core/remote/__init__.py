@@ -3,7 +3,8 @@
 - :mod:`.endpoint`: where the socket is and reaching it safely.
 - :mod:`.front`: :func:`open_engine`, the choice between the daemon and an embedded engine.
 - :mod:`.client`: :class:`~.client.DaemonClient`, the engine's methods over the socket
-  (Connect's JSON codec).
+  (Connect's JSON codec); :mod:`.transport`, HTTP/1.1 on the socket; :mod:`.answers`, the
+  errors and headers of an answer.
 - :mod:`.wire`: method paths, headers, the version rule and JSON message readers (the client's
   and the daemon's common ground).
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from docker_pass.core.engine import Engine
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.ids import ID, Pattern
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.remote.client import DaemonClient
     from docker_pass.core.results import Listing, PluginStatus, Removal, Resolution, Saved
 
@@ -47,13 +48,44 @@ class EngineFront(Protocol):
         ...
 
     def save(
-        self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN_PLUGIN
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+        expected_version: str | None = None,
     ) -> Saved:
-        """Create or replace a secret in a writable plugin."""
+        """Create or replace a secret in a writable plugin (only if it is
+        ``expected_version``, when given: :mod:`docker_pass.core.versions`)."""
         ...
 
-    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
-        """Remove secrets from a plugin that can delete."""
+    def remove(
+        self,
+        ids: Sequence[ID],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+        purge_versions: bool = False,
+        expected_versions: Mapping[ID, str] | None = None,
+    ) -> Removal:
+        """Remove secrets from a plugin that can delete (each only if it is still the
+        version expected, where one is)."""
+        ...
+
+    def undelete(self, ids: Sequence[ID], *, plugin: str) -> Removal:
+        """Restore the latest version of secrets whose latest version was deleted."""
+        ...
+
+    def move(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> Moved:
+        """Rename a secret, maybe into another plugin (:mod:`docker_pass.core.moves`)."""
+        ...
+
+    def move_realm(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> RealmMoved:
+        """Move every secret under a realm (:mod:`docker_pass.core.moves`)."""
         ...
 
     def plugins(self, *, start: bool = True) -> list[PluginStatus]:
@@ -77,9 +109,15 @@ class EngineFront(Protocol):
         ...
 
     def list_secrets(
-        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+        self,
+        pattern: Pattern,
+        *,
+        plugin: str | None = None,
+        reserved: bool = False,
+        deleted: bool = False,
     ) -> Listing:
-        """IDs and metadata, never values (one plugin, or all)."""
+        """IDs, metadata and versions, never values (one plugin, or all); ``deleted``
+        includes secrets whose latest version is deleted."""
         ...
 
     def close(self) -> None:
@@ -177,6 +215,8 @@ class DaemonOrEmbedded:
         #: The engine for writes when the daemon is too old to serve them, made on first use.
         self._local: Engine | None = None
         self._old_daemon = False
+        #: The daemon answers GetSecret ``unimplemented``: ``get`` resolves instead.
+        self._old_daemon_get = False
         self._switch = threading.Lock()
 
     @property
@@ -210,18 +250,38 @@ class DaemonOrEmbedded:
         return self._call(lambda engine: engine.resolve_all(pattern))
 
     def list_secrets(
-        self, pattern: Pattern, *, plugin: str | None = None, reserved: bool = False
+        self,
+        pattern: Pattern,
+        *,
+        plugin: str | None = None,
+        reserved: bool = False,
+        deleted: bool = False,
     ) -> Listing:
-        """IDs and metadata, never values (one plugin, or all)."""
+        """IDs, metadata and versions, never values (one plugin, or all)."""
         return self._call(
-            lambda engine: engine.list_secrets(pattern, plugin=plugin, reserved=reserved)
+            lambda engine: engine.list_secrets(
+                pattern, plugin=plugin, reserved=reserved, deleted=deleted
+            )
         )
 
     def get(self, id_: ID, *, plugin: str = KEYCHAIN_PLUGIN) -> Envelope:
-        """One secret, with its value, from ``plugin``: the daemon resolves the ID and the
-        envelope of that plugin is kept (its warm plugins answer)."""
+        """One secret, with its value and version, from ``plugin`` (its warm plugins
+        answer).  A daemon from before ``GetSecret`` resolves the ID instead and the envelope
+        of that plugin is kept (then without a version)."""
         if self._embedded is not None:
             return self._embedded.get(id_, plugin=plugin)
+        if not self._old_daemon_get:
+            from docker_pass.core.remote.client import DaemonError
+            from docker_pass.core.remote.wire import UNIMPLEMENTED
+
+            try:
+                return self._call(lambda engine: engine.get(id_, plugin=plugin))
+            except DaemonError as exc:
+                if exc.code != UNIMPLEMENTED:
+                    raise
+                self._old_daemon_get = True
+            if self._embedded is not None:
+                return self._embedded.get(id_, plugin=plugin)
         from docker_pass.core.ids import Pattern
         from docker_pass.core.results import Resolution
 
@@ -234,17 +294,69 @@ class DaemonOrEmbedded:
 
     # Writes go through the daemon too, so its warm plugins and every other client see them
     # at once.  Repeated on the embedded engine after the daemon went away mid-call, a save
-    # writes the same value again (and may then say "replaced"), a removal finds it missing.
+    # writes the same value again (and may then say "replaced"; a versioned one may be refused
+    # as a conflict with the write that did reach the daemon), a removal finds it missing, a
+    # move finds the old secret gone or the new one taken: never a lost value.
 
     def save(
-        self, id_: ID, value: bytes, metadata: Mapping[str, str], *, plugin: str = KEYCHAIN_PLUGIN
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+        expected_version: str | None = None,
     ) -> Saved:
-        """Create or replace a secret in a writable plugin."""
-        return self._write(lambda engine: engine.save(id_, value, metadata, plugin=plugin))
+        """Create or replace a secret in a writable plugin (only if it is
+        ``expected_version``, when given)."""
+        return self._write(
+            lambda engine: engine.save(
+                id_, value, metadata, plugin=plugin, expected_version=expected_version
+            )
+        )
 
-    def remove(self, ids: Sequence[ID], *, plugin: str = KEYCHAIN_PLUGIN) -> Removal:
-        """Remove secrets from a plugin that can delete."""
-        return self._write(lambda engine: engine.remove(ids, plugin=plugin))
+    def remove(
+        self,
+        ids: Sequence[ID],
+        *,
+        plugin: str = KEYCHAIN_PLUGIN,
+        purge_versions: bool = False,
+        expected_versions: Mapping[ID, str] | None = None,
+    ) -> Removal:
+        """Remove secrets from a plugin that can delete (each only if it is still the
+        version expected, where one is)."""
+        return self._write(
+            lambda engine: engine.remove(
+                ids,
+                plugin=plugin,
+                purge_versions=purge_versions,
+                expected_versions=expected_versions,
+            )
+        )
+
+    def undelete(self, ids: Sequence[ID], *, plugin: str) -> Removal:
+        """Restore the latest version of secrets whose latest version was deleted."""
+        return self._write(lambda engine: engine.undelete(ids, plugin=plugin))
+
+    def move(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> Moved:
+        """Rename a secret, maybe into another plugin (:mod:`docker_pass.core.moves`)."""
+        return self._write(
+            lambda engine: engine.move(
+                old, new, plugin=plugin, to_plugin=to_plugin, replace=replace
+            )
+        )
+
+    def move_realm(
+        self, old: ID, new: ID, *, plugin: str, to_plugin: str | None = None, replace: bool = False
+    ) -> RealmMoved:
+        """Move every secret under a realm (:mod:`docker_pass.core.moves`)."""
+        return self._write(
+            lambda engine: engine.move_realm(
+                old, new, plugin=plugin, to_plugin=to_plugin, replace=replace
+            )
+        )
 
     def close(self) -> None:
         """Close the connection, and the embedded engines if any were needed."""

@@ -22,15 +22,18 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker_pass.core import __version__
 from docker_pass.core.envelope import Envelope, SecretInfo
-from docker_pass.core.errors import InvalidIdentifierError
+from docker_pass.core.errors import InvalidIdentifierError, VersionConflictError
 from docker_pass.core.ids import ID
 from docker_pass.core.plugin import READ_ONLY, READ_WRITE, Capability
 from docker_pass.core.results import PluginStatus
 from docker_pass.core.state import RunStatus
+
+if TYPE_CHECKING:
+    from docker_pass.core.moves import Moved, RealmMoved
 
 #: What GetVersion answers: a ``v``-prefixed semantic version, as Docker's clients require.
 ENGINE_VERSION = f"v{__version__}"
@@ -52,8 +55,16 @@ ENABLE_PLUGIN = "/plugins.v1.PluginManagementService/EnablePlugin"
 DISABLE_PLUGIN = "/plugins.v1.PluginManagementService/DisablePlugin"
 GET_VERSION = "/health.v1.VersionService/GetVersion"
 LIST_SECRETS = "/dockerpass.v1.ListingService/ListSecrets"
+GET_SECRET = "/dockerpass.v1.SecretsService/GetSecret"  # noqa: S105 - a method path
 SAVE_SECRET = "/dockerpass.v1.SecretsService/SaveSecret"  # noqa: S105 - a method path
 REMOVE_SECRETS = "/dockerpass.v1.SecretsService/RemoveSecrets"
+UNDELETE_SECRETS = "/dockerpass.v1.SecretsService/UndeleteSecrets"
+MOVE_SECRET = "/dockerpass.v1.SecretsService/MoveSecret"  # noqa: S105 - a method path
+MOVE_REALM = "/dockerpass.v1.SecretsService/MoveRealm"
+
+#: The engine feature (``dockerpass.v1.EngineInfo.features``) of expected versions on writes
+#: and removals (and purge on removals): a client asks an engine without it for none of them.
+VERSIONS_FEATURE = "versions"
 
 # -- docker-pass's response headers: compact, ASCII-only JSON of a dockerpass.v1 message ----------
 # Clients written for Docker's engine ignore them; docker-pass's own CLI and TUI read them.
@@ -66,10 +77,14 @@ PLUGINS_HEADER = "docker-pass-plugins"
 ENGINE_HEADER = "docker-pass-engine"
 #: ``dockerpass.v1.Hints`` on error answers that have hints (also a Connect error detail).
 HINTS_HEADER = "docker-pass-hints"
+#: ``dockerpass.v1.VersionConflict`` on ``aborted`` answers: a versioned write was refused.
+CONFLICT_HEADER = "docker-pass-conflict"
 
 # -- Connect's error codes (the ones clients act on) ----------------------------------------------
 
 NOT_FOUND = "not_found"
+#: A versioned write refused: the stored secret is not the version expected.
+ABORTED = "aborted"
 UNAVAILABLE = "unavailable"
 UNIMPLEMENTED = "unimplemented"
 DEADLINE_EXCEEDED = "deadline_exceeded"
@@ -319,6 +334,52 @@ def secret_info_from_json(doc: dict[str, Any]) -> SecretInfo:
         read_string(doc, "provider"),
         read_string_map(doc, "metadata"),
         updated.timestamp() if updated is not None else None,
+        read_string(doc, "version"),
+        deleted=read_bool(doc, "deleted"),
+    )
+
+
+def conflict_from_json(message: str, doc: dict[str, Any]) -> VersionConflictError:
+    """The refusal a ``dockerpass.v1.VersionConflict`` describes, with the daemon's
+    ``message``."""
+    changed = read_timestamp(doc, "changedAt")
+    return VersionConflictError(
+        message,
+        id_=read_string(doc, "id"),
+        provider=read_string(doc, "provider"),
+        expected=read_string(doc, "expected"),
+        found=read_string(doc, "found"),
+        changed_at=changed.timestamp() if changed is not None else None,
+        changed_by=read_string(doc, "changedBy"),
+    )
+
+
+def moved_from_json(doc: dict[str, Any]) -> Moved:
+    """One move's result, as a ``dockerpass.v1.MoveOutcome`` holds it."""
+    from docker_pass.core.moves import Moved  # only mv and the TUI's move read one
+
+    return Moved(
+        read_id(doc, "old"),
+        read_id(doc, "new"),
+        read_string(doc, "plugin"),
+        read_string(doc, "toPlugin"),
+        read_string(doc, "outcome"),
+        version=read_string(doc, "version"),
+        message=read_string(doc, "message"),
+        checked=read_bool(doc, "checked"),
+    )
+
+
+def realm_moved_from_json(doc: dict[str, Any]) -> RealmMoved:
+    """A realm's move, as a ``dockerpass.v1.MoveRealmResponse`` holds it."""
+    from docker_pass.core.moves import RealmMoved
+
+    return RealmMoved(
+        read_id(doc, "old"),
+        read_id(doc, "new"),
+        read_string(doc, "plugin"),
+        read_string(doc, "toPlugin"),
+        tuple(moved_from_json(m) for m in read_objects(doc, "moves")),
     )
 
 
@@ -356,18 +417,23 @@ def plugin_status_from_json(
 
 
 __all__ = [
+    "ABORTED",
     "CANCELED",
+    "CONFLICT_HEADER",
     "DEADLINE_EXCEEDED",
     "DISABLE_PLUGIN",
     "ENABLE_PLUGIN",
     "ENGINE_HEADER",
     "ENGINE_VERSION",
+    "GET_SECRET",
     "GET_SECRETS",
     "GET_VERSION",
     "HINTS_HEADER",
     "HTTP_STATUS_CODES",
     "LIST_PLUGINS",
     "LIST_SECRETS",
+    "MOVE_REALM",
+    "MOVE_SECRET",
     "NOT_FOUND",
     "PLUGINS_HEADER",
     "REMOVE_SECRETS",
@@ -375,11 +441,15 @@ __all__ = [
     "RUN_STATUS_NUMBERS",
     "SAVE_SECRET",
     "UNAVAILABLE",
+    "UNDELETE_SECRETS",
     "UNIMPLEMENTED",
+    "VERSIONS_FEATURE",
     "MalformedMessageError",
+    "conflict_from_json",
     "envelope_from_json",
     "field",
     "is_engine_version",
+    "moved_from_json",
     "plugin_status_from_json",
     "read_bool",
     "read_bytes",
@@ -394,5 +464,6 @@ __all__ = [
     "read_string_map",
     "read_time_or_zero",
     "read_timestamp",
+    "realm_moved_from_json",
     "secret_info_from_json",
 ]

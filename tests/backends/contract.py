@@ -3,7 +3,9 @@
 A store's test module subclasses :class:`StoreContract` and provides two things:
 the ``store`` fixture (a fresh, empty store) and ``value_reads(store)``, the number of secret
 values the store has read or decrypted so far (by whatever instrumentation suits it), which lets
-the contract check that listing never reads values.
+the contract check that listing never reads values.  The contract includes the versions every
+store keeps (:class:`~tests.backends.version_contract.StoreVersionContract`), whose races want
+two more: ``twin(store)`` and ``spec(store)``.
 
 The plugins themselves (the ``docker-pass`` plugin over each store, and every other built-in
 plugin) keep the plugin contract of ``tests/plugins/contract.py``.
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from docker_pass.core import ID, Pattern, SecretNotFoundError
+from tests.backends.version_contract import StoreVersionContract
 
 if TYPE_CHECKING:
     from docker_pass.core.store import SecretStore
@@ -36,7 +39,7 @@ ODD_IDS = [
 ]
 
 
-class StoreContract(ABC):
+class StoreContract(StoreVersionContract, ABC):
     """Shared tests; subclasses supply the ``store`` fixture and :meth:`value_reads`."""
 
     @abstractmethod

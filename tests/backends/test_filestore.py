@@ -50,6 +50,14 @@ class TestFileStore(StoreContract):
         assert isinstance(store, FileStore)
         return store.values_read
 
+    def twin(self, store: SecretStore) -> SecretStore:
+        assert isinstance(store, FileStore)
+        return FileStore(root=store.root, identity_path=store.identity_path)
+
+    def spec(self, store: SecretStore) -> dict[str, str]:
+        assert isinstance(store, FileStore)
+        return {"kind": "file", "root": str(store.root), "identity": str(store.identity_path)}
+
 
 def files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()}
@@ -651,14 +659,16 @@ def test_every_save_is_a_new_version_and_the_creation_time_stays(store: FileStor
     from datetime import UTC, datetime, timedelta
 
     before = datetime.now(UTC) - timedelta(seconds=2)
-    store.save(ID("app/token"), b"one", {})
+    saved = store.save(ID("app/token"), b"one", {})
     first = store.get(ID("app/token"))
-    assert first.version == "1"
+    # The count, and a digest of the record: a secret removed and made again is told apart.
+    assert first.version == saved
+    assert first.version.startswith("1-")
     assert first.created_at is not None
     assert before <= first.created_at <= datetime.now(UTC) + timedelta(seconds=2)
     store.save(ID("app/token"), b"two", {"k": "v"})
     (second,) = store.resolve(Pattern("app/token"))
-    assert (second.value, second.version) == (b"two", "2")
+    assert (second.value, second.version.split("-")[0]) == (b"two", "2")
     assert second.created_at == first.created_at
 
 
@@ -670,9 +680,10 @@ def test_a_record_from_before_versions_counts_as_the_first(store: FileStore) -> 
     data = json.loads(record.read_text())
     del data["version"]
     record.write_text(json.dumps(data))
-    assert store.get(ID("old/one")).version == ""  # nothing to say
-    store.save(ID("old/one"), b"w", {})
-    assert store.get(ID("old/one")).version == "2"
+    old = store.get(ID("old/one")).version
+    assert old.startswith("0-")  # no count, yet a version a write can expect
+    store.save(ID("old/one"), b"w", {}, expected_version=old)
+    assert store.get(ID("old/one")).version.startswith("2-")
 
 
 def test_a_version_that_is_not_a_count_is_a_damaged_record(store: FileStore) -> None:
@@ -699,9 +710,10 @@ def test_warm_values_are_served_only_while_the_record_is_the_same(tmp_path: Path
         assert [e.value for e in store.resolve(Pattern("warm/a"))] == [b"first"]
     assert store.values_read == decrypted
     # Another process (another store object) replaces it: the next read sees the new value.
-    other.save(ID("warm/a"), b"second", {"k": "2"})
+    version = other.save(ID("warm/a"), b"second", {"k": "2"})
     got = store.get(ID("warm/a"))
-    assert (got.value, dict(got.metadata), got.version) == (b"second", {"k": "2"}, "2")
+    assert (got.value, dict(got.metadata), got.version) == (b"second", {"k": "2"}, version)
+    assert version.startswith("2-")
     assert store.values_read == decrypted + 1
     # ... and removes it: not found, never the kept value.
     assert other.delete(ID("warm/a"))

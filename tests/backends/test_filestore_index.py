@@ -58,6 +58,14 @@ class TestIndexedFileStore(StoreContract):
         assert isinstance(store, FileStore)
         return store.values_read
 
+    def twin(self, store: SecretStore) -> SecretStore:
+        assert isinstance(store, FileStore)
+        return EagerIndexStore(root=store.root, identity_path=store.identity_path)
+
+    def spec(self, store: SecretStore) -> dict[str, str]:
+        assert isinstance(store, FileStore)
+        return {"kind": "file", "root": str(store.root), "identity": str(store.identity_path)}
+
 
 def index_path(store: FileStore) -> Path:
     return store.root / ".index" / "listing.json"

@@ -11,6 +11,7 @@ import base64
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import keyring
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     Spawn = Callable[..., subprocess.Popen[bytes]]
-    from pathlib import Path
 
     from keyring.backend import KeyringBackend
 
@@ -70,6 +70,19 @@ class TestKeyringStore(StoreContract):
     def value_reads(self, store: SecretStore) -> int:
         assert isinstance(store, KeyringStore)
         return store.values_read
+
+    def twin(self, store: SecretStore) -> SecretStore:
+        assert isinstance(store, KeyringStore)
+        return KeyringStore(plaintext_keyring(self._path(store)), platform=store.platform)
+
+    def spec(self, store: SecretStore) -> dict[str, str]:
+        assert isinstance(store, KeyringStore)
+        return {"kind": "keyring", "path": str(self._path(store)), "platform": store.platform}
+
+    @staticmethod
+    def _path(store: KeyringStore) -> Path:
+        """The file of the PlaintextKeyring behind ``store`` (the ``backend`` fixture's)."""
+        return Path(cast("Any", store.backend).file_path)
 
 
 def read_index(backend: Any) -> dict[str, Any]:

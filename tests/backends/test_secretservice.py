@@ -6,6 +6,7 @@ items written by this store are the ones Docker's tool and libsecret read, and t
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -144,6 +145,12 @@ class TestSecretServiceStore(StoreContract):
     def value_reads(self, store: SecretStore) -> int:
         assert isinstance(store, SecretServiceStore)
         return store.values_read
+
+    def twin(self, store: SecretStore) -> SecretStore:
+        return SecretServiceStore(os.environ["DBUS_SESSION_BUS_ADDRESS"])
+
+    def spec(self, store: SecretStore) -> dict[str, str]:
+        return {"kind": "secret-service", "address": os.environ["DBUS_SESSION_BUS_ADDRESS"]}
 
 
 class TestDockerCompatibility:

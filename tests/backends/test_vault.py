@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from docker_pass.backends.vault.errors import (
-    CasConflictError,
-    PermissionDeniedError,
-    VaultSettings,
-)
+from docker_pass.backends.vault.errors import PermissionDeniedError, VaultSettings
 from docker_pass.backends.vault.kv import SeveralKeysError
 from docker_pass.backends.vault.plugin import VaultPlugin
-from docker_pass.core.errors import FatalPluginError, PluginError, SecretNotFoundError
+from docker_pass.core.errors import (
+    FatalPluginError,
+    PluginError,
+    SecretNotFoundError,
+    VersionConflictError,
+)
 from docker_pass.core.ids import ID, Pattern
 from tests.support.vault_server import BaoServer, bao_server, scoped_token, start_bao
 
@@ -165,17 +166,19 @@ def test_save_writes_what_bao_reads_and_keeps_other_keys(
     assert kv_get(bao_server, f"{prefix}/db")["data"] == {"value": "new", "user": "bob"}
 
 
-def test_a_concurrent_change_is_not_overwritten(
+def test_a_concurrent_change_is_not_overwritten_by_a_write_naming_the_version_it_read(
     bao_server: BaoServer, prefix: str, plugin: VaultPlugin
 ) -> None:
     plugin.save(ID("shared"), b"mine", {})
-    assert plugin.get(ID("shared")).value == b"mine"  # this plugin read version 1
+    read = plugin.get(ID("shared")).version  # this plugin read version 1
     bao_server.put(f"{prefix}/shared", value="theirs")  # someone else writes version 2
-    with pytest.raises(CasConflictError, match="changed since it was read: nothing was"):
-        plugin.save(ID("shared"), b"mine again", {})
+    with pytest.raises(VersionConflictError, match="changed since it was read") as caught:
+        plugin.save(ID("shared"), b"mine again", {}, expected_version=read)
+    assert "nothing was written" in str(caught.value)
     assert kv_get(bao_server, f"{prefix}/shared")["data"] == {"value": "theirs"}
-    assert plugin.get(ID("shared")).value == b"theirs"  # read again, then save
-    plugin.save(ID("shared"), b"mine again", {})
+    again = plugin.get(ID("shared"))  # read again, then save
+    assert again.value == b"theirs"
+    plugin.save(ID("shared"), b"mine again", {}, expected_version=again.version)
     assert kv_get(bao_server, f"{prefix}/shared")["data"] == {"value": "mine again"}
 
 

@@ -68,6 +68,7 @@ def test_json_listing_has_expiry_fields_where_set() -> None:
         "id": "app/old",
         "provider": "docker-pass",
         "metadata": {"expires": "2026-01-31", "team": "core"},
+        "version": ok("get", "--version", "app/old").strip(),
         "expires": "2026-01-31",
         "expiry": "expired",
         "expired": True,
@@ -79,6 +80,7 @@ def test_json_listing_has_expiry_fields_where_set() -> None:
         "id": "app/plain",
         "provider": "docker-pass",
         "metadata": {"team": "core"},
+        "version": ok("get", "--version", "app/plain").strip(),
     }
 
 

@@ -292,8 +292,14 @@ def test_ls_all_plugins_lists_the_keychain_and_1password_cli_with_providers() ->
     import json
 
     doc = json.loads(ok("ls", "--all-plugins", "--json", "docker/**"))
+    version = ok("get", "--version", "docker/auth/hub/alice").strip()
     assert doc == [
-        {"id": "docker/auth/hub/alice", "provider": "docker-pass", "metadata": {"owner": "alice"}}
+        {
+            "id": "docker/auth/hub/alice",
+            "provider": "docker-pass",
+            "metadata": {"owner": "alice"},
+            "version": version,
+        }
     ]
     assert data.GITHUB_PASSWORD not in ok("ls", "--all-plugins", "--json")
 

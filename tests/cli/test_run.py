@@ -215,7 +215,9 @@ def test_interactive_child_reads_the_terminal(tmp_path: Path) -> None:
     """A child reading the terminal must not be stopped by SIGTTIN (it gets the foreground)."""
     out = tmp_path / "out"
     session = f"dp-run-{os.getpid()}"
-    script = f'{EXECUTABLE} run -- sh -c "read line; echo got:\\$line > {out}"'
+    # Written aside, then renamed: the file appears only once it holds the whole line.
+    child = f"read line; echo got:\\$line > {out}.part; mv {out}.part {out}"
+    script = f'{EXECUTABLE} run -- sh -c "{child}"'
     env = dict(os.environ)
     subprocess.run(
         ["tmux", "-L", session, "new-session", "-d", "-x", "80", "-y", "10", script],

@@ -65,6 +65,7 @@ def test_set_json_from_stdin_with_metadata_and_flag_precedence() -> None:
         "id": "db/prod",
         "provider": "docker-pass",
         "metadata": {"env": "prod", "owner": "alice"},
+        "version": ok("get", "--version", "db/prod").decode().strip(),
         "value": "s3cr3t",
     }
 
@@ -78,7 +79,8 @@ def test_json_without_a_secret_is_stored_as_is() -> None:
 def test_get_json_hides_value_unless_revealed() -> None:
     ok("set", "k=v", "--metadata", "a=b")
     got = json.loads(ok("get", "--json", "k"))
-    assert got == {"id": "k", "provider": "docker-pass", "metadata": {"a": "b"}}
+    version = ok("get", "--version", "k").decode().strip()
+    assert got == {"id": "k", "provider": "docker-pass", "metadata": {"a": "b"}, "version": version}
 
 
 def test_bad_metadata_pair() -> None:
@@ -126,8 +128,14 @@ def test_ls_sorted_filtered_long_and_json() -> None:
     assert long_lines[0].split() == ["ID", "PROVIDER", "METADATA"]
     assert long_lines[1].split() == ["zed", "docker-pass", "team=core"]
     as_json = json.loads(ok("ls", "--json", "docker/db/*"))
+    version = ok("get", "--version", "docker/db/prod").decode().strip()
     assert as_json == [
-        {"id": "docker/db/prod", "provider": "docker-pass", "metadata": {"team": "core"}}
+        {
+            "id": "docker/db/prod",
+            "provider": "docker-pass",
+            "metadata": {"team": "core"},
+            "version": version,
+        }
     ]
 
 

@@ -183,7 +183,8 @@ def test_ls_all_plugins_and_run_see_the_keychain_and_the_vault(
     bao_server.put(f"{prefix}/shared/token", value="from-vault")
     bao_server.put(f"{prefix}/only/vault", value="v")
     assert setup(bao_server, prefix, token).returncode == 0  # type: ignore[attr-defined]
-    assert docker_pass("set", "shared/token=from-keychain").returncode == 0
+    # A second holder on purpose (set warns and refuses it without --allow-duplicate).
+    assert docker_pass("set", "--allow-duplicate", "shared/token=from-keychain").returncode == 0
     listed = out(docker_pass("ls", "--all-plugins", "--long")).splitlines()
     assert listed[1:] == [
         "only/vault    vault",

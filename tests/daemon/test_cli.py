@@ -45,7 +45,8 @@ def test_run_goes_through_the_daemon(engine: RunningEngine, snapshot_data: Path)
 
 
 def test_run_output_matches_the_embedded_engine(engine: RunningEngine) -> None:
-    assert docker_pass("set", "shared/x=from-keychain").returncode == 0
+    # A second holder of shared/x on purpose (snapshot holds it: set needs --allow-duplicate).
+    assert docker_pass("set", "--allow-duplicate", "shared/x=from-keychain").returncode == 0
     value = bytes(range(1, 256))
     assert docker_pass("set", "bin/value", input=value).returncode == 0
     for flags in ([], ["--no-daemon"]):

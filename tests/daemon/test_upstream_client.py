@@ -114,10 +114,19 @@ def test_resolving_over_the_abstract_socket(upstream: UpstreamWireClient) -> Non
 
 def test_envelopes_carry_the_version_and_creation_time(upstream: UpstreamWireClient) -> None:
     before = datetime.now(UTC) - timedelta(seconds=5)
+
+    def version() -> str:
+        return docker_pass("get", "--version", "team/versioned").stdout.decode().strip()
+
     assert docker_pass("set", "team/versioned=one").returncode == 0
+    first = version()
     assert docker_pass("set", "team/versioned=two").returncode == 0
     (env,) = upstream.get_secrets("team/versioned").envelopes
-    assert (env.value, env.provider, env.version) == (b"two", "docker-pass", "2")
+    assert (env.value, env.provider, env.version) == (b"two", "docker-pass", version())
+    # The file store's version: the second save's count and a digest of its record (a secret
+    # removed and made again never gets an old version back).
+    assert env.version.startswith("2-")
+    assert env.version != first
     assert env.created_at is not None
     assert before <= env.created_at.to_datetime() <= datetime.now(UTC) + timedelta(seconds=5)
     assert env.resolved_at is not None

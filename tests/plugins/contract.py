@@ -11,7 +11,8 @@ faithful backend.  A third-party plugin's author can subclass it the same way (k
 backend tests are the model): set :attr:`PluginContract.plugin_class`, and override the
 ``backend`` fixture so that ``plugin_class()`` finds a backend holding the secrets it returns
 in :class:`Backend`; optionally override :meth:`PluginContract.break_backend`.  What a plugin
-does not declare (writing, deleting, listing) is skipped, or checked to be refused.
+does not declare (writing, deleting, listing, versions) is skipped, or checked to be refused.
+The versions a versioned plugin keeps are :mod:`tests.plugins.version_contract`'s.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from docker_pass.core.plugin import Capability, Plugin, WritablePlugin, capabili
 from docker_pass.core.registry import load_plugin_class
 from docker_pass.core.results import Removal
 from docker_pass.core.state import RunStatus
+from tests.plugins.version_contract import VersionContract
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -74,9 +76,10 @@ def answer(plugin: Plugin, pattern: Pattern) -> list[Envelope]:
         return []
 
 
-class PluginContract:
+class PluginContract(VersionContract):
     """Shared tests; a subclass sets :attr:`plugin_class` and overrides the ``backend``
-    fixture (and, if it can, :meth:`break_backend`)."""
+    fixture (and, if it can, :meth:`break_backend` and
+    :meth:`~tests.plugins.version_contract.VersionContract.change_elsewhere`)."""
 
     #: The plugin's class, as its entry point names it.
     plugin_class: ClassVar[type[Any]]

@@ -10,6 +10,7 @@ as the registry builds it, with no arguments, from the environment and the confi
 from __future__ import annotations
 
 import secrets
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,18 +28,22 @@ from docker_pass.core.ids import ID
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.registry import BUILTIN_PLUGINS
 from docker_pass.core.setup import secret_id
-from docker_pass.core.store import xdg_dir
+from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label, xdg_dir
 from tests.plugins.contract import Backend, PluginContract
 from tests.support.fakes import onepassword_data as data
 from tests.support.fakes.controls import SDK_TOKEN, FakeOp, FakeSdk, op, sdk
 from tests.support.fakes.onepassword_data import TOKEN_ID
-from tests.support.keyring_session import keyring_address
+from tests.support.helpers import docker_pass
+from tests.support.keyring_session import PrivateBus, keyring_address, keyring_bus
 from tests.support.vault_server import BaoServer, bao_server, scoped_token
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["bao_server", "keyring_address", "op", "sdk"]
+__all__ = ["bao_server", "keyring_address", "keyring_bus", "op", "sdk"]
+
+#: The attributes of an item of Docker's tool, up to its ID's value.
+ITEM_ATTRIBUTES = ("service:group", SERVICE_GROUP, "service:name", SERVICE_NAME, "id")
 
 #: What the tests put in the writable backends (values long enough to be found if they leak).
 KNOWN = {
@@ -81,6 +86,11 @@ class TestKeychainOnFileStore(PluginContract):
         store.close()
         return Backend(KNOWN)
 
+    def change_elsewhere(self, backend: Backend, id_: ID, value: bytes) -> None:
+        # Another terminal: `docker-pass set` in a process of its own (the value on stdin).
+        done = docker_pass("set", id_.value, input=value)
+        assert done.returncode == 0, done.stderr.decode()
+
     def break_backend(self, backend: Backend) -> None:
         # Someone puts a link in the lock file's place: refused, never followed.
         lock = xdg_dir("data") / "store" / ".lock"
@@ -96,13 +106,26 @@ class TestKeychainOnSecretService(PluginContract):
     plugin_class = KeychainPlugin
 
     @pytest.fixture
-    def backend(self, keyring_address: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    def backend(
+        self, keyring_address: str, keyring_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch
+    ) -> Backend:
         monkeypatch.setenv(STORE_ENV, "secret-service")
         store = SecretServiceStore(keyring_address)
         for raw_id, value in KNOWN.items():
             store.save(ID(raw_id), value, {})
         store.close()
-        return Backend(KNOWN)
+        return Backend(KNOWN, controls=keyring_bus)
+
+    def change_elsewhere(self, backend: Backend, id_: ID, value: bytes) -> None:
+        # libsecret's own client, as Docker's tool names the item (the value on stdin).
+        subprocess.run(
+            ["secret-tool", "store", f"--label={item_label(id_)}", *ITEM_ATTRIBUTES, id_.value],
+            input=value,
+            env=backend.controls.client_env(),
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
 
 
 class TestOnePasswordCli(PluginContract):
@@ -149,8 +172,13 @@ class TestVault(PluginContract):
         for raw_id, value in KNOWN.items():
             bao_server.put(f"{prefix}/{raw_id}", value=value.decode())
         known: Mapping[str, bytes] = KNOWN
-        return Backend(known, credentials=[token], controls=(bao_server, token))
+        return Backend(known, credentials=[token], controls=(bao_server, token, prefix))
+
+    def change_elsewhere(self, backend: Backend, id_: ID, value: bytes) -> None:
+        # Another terminal: `bao kv put` (the value through stdin, never argv).
+        server, _, prefix = backend.controls
+        server.put(f"{prefix}/{id_.value}", value=value.decode())
 
     def break_backend(self, backend: Backend) -> None:
-        server, token = backend.controls
+        server, token, _ = backend.controls
         server.revoke(token)

@@ -11,9 +11,14 @@ EXECUTABLE = Path(sys.executable).parent / "docker-pass"
 
 
 def docker_pass(
-    *args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run the installed ``docker-pass`` console script with the test's environment."""
+    """Run the installed ``docker-pass`` console script with the test's environment (in
+    folder ``cwd`` when given)."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
@@ -24,6 +29,7 @@ def docker_pass(
         env=full_env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 

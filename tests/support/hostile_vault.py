@@ -228,12 +228,27 @@ def redirect(
     return answer
 
 
+#: A KV v2 metadata read's answer: a secret with one live version.
+LIVE_METADATA = {
+    "data": {
+        "current_version": 1,
+        "updated_time": "2024-01-01T00:00:00Z",
+        "custom_metadata": None,
+        "versions": {"1": {"created_time": "2024-01-01T00:00:00Z", "deletion_time": ""}},
+    }
+}
+
+
 def listing(keys: Callable[[str], list[str]]) -> Callable[[Handler, HostileVault], None]:
-    """LIST answers ``keys(path)``; a read finds nothing."""
+    """LIST answers ``keys(path)``; a metadata read finds a live secret, as KV's would for a
+    key its LIST shows (a listing reads it to leave deleted secrets out); a read of a value
+    finds nothing."""
 
     def answer(handler: Handler, _vault: HostileVault) -> None:
         if handler.command == "LIST":
             handler.send_json(200, {"data": {"keys": keys(handler.path)}})
+        elif handler.command == "GET" and handler.path.startswith("/v1/secret/metadata/"):
+            handler.send_json(200, LIVE_METADATA)
         else:
             handler.send_json(404, {"errors": []})
 

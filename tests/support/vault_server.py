@@ -224,6 +224,7 @@ path "secret/metadata/{prefix}/*" {{
 path "secret/metadata/{prefix}" {{ capabilities = ["list"] }}
 path "secret/metadata/{prefix}/" {{ capabilities = ["list"] }}
 path "secret/delete/{prefix}/*" {{ capabilities = ["update"] }}
+path "secret/undelete/{prefix}/*" {{ capabilities = ["update"] }}
 path "auth/token/lookup-self" {{ capabilities = ["read"] }}
 path "auth/token/renew-self" {{ capabilities = ["update"] }}
 """

@@ -124,6 +124,9 @@ class FakeGateway:
     def watch_hint(self, name: str) -> None:
         return None
 
+    def versioned(self, name: str) -> bool | None:
+        return None
+
     def read_for_undo(self, id_: ID, provider: str) -> Envelope | None:
         value = self.secrets.get((id_.value, provider))
         return None if value is None else Envelope(id_, value, provider)

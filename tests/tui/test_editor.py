@@ -148,7 +148,8 @@ def test_edit_changes_metadata_and_keeps_the_value_when_left_empty() -> None:
         await pilot.press("e")
         editor = editor_of(pilot)
         assert not editor.creating
-        assert editor.query_one("#editor-id", Input).disabled
+        # Issue 23: the ID of an existing secret is editable (saving under a new ID moves it).
+        assert not editor.query_one("#editor-id", Input).disabled
         assert editor.query_one(ValueArea).text == ""  # never pre-filled
         rows = list(editor.query(MetadataRow))
         assert [r.pair for r in rows] == [

@@ -411,7 +411,12 @@ def test_with_two_writable_plugins_new_offers_a_choice_and_saves_to_the_chosen_o
         where = editor.query_one("#editor-where", Static)
         await type_text(pilot, "infra/vault/ci-token")  # listed by vault only
         hint = editor.query_one("#editor-id-hint", Static)
-        assert str(hint.render()) == "✓ a valid new ID"  # new to docker-pass
+        # New to docker-pass, but vault holds it: saving it there too would make its
+        # reference ambiguous, and the hint says so (issue 23: no longer "✓ a valid new ID").
+        assert str(hint.render()) == (
+            "⚠ vault has this ID: saving it here too makes se://infra/vault/ci-token match "
+            "2 secrets"
+        )
         choice.value = "vault"
         await settle(pilot)
         assert str(where.render()) == (

@@ -97,11 +97,13 @@ def test_revealed_value(snap_compare: SnapCompare) -> None:
 
 
 def test_editor(snap_compare: SnapCompare) -> None:
-    """You should see the editor over the main screen for docker/auth/hub/alice: the ID (not
-    editable), an empty value area with the cursor in it ("leave empty to keep the current
-    value", and under it "enter adds a line · a paste is kept whole · ctrl+t shows it"), three
-    metadata rows (created-by, registry, username), and compact Load current (ctrl+r), Save and
-    Cancel buttons; above, "Saves to docker-pass (encrypted file store)"."""
+    """You should see the editor over the main screen for docker/auth/hub/alice: the ID
+    (editable: saving under another ID moves the secret), an empty value area with the cursor
+    in it ("leave empty to keep the current value", and under it "enter adds a line · a paste
+    is kept whole · ctrl+t shows it"), three metadata rows (created-by, registry, username),
+    and compact Load current (ctrl+r), Save and Cancel buttons; above, "Saves to docker-pass
+    (encrypted file store)" and, this test plugin keeping no versions, "unversioned: saves
+    replace whatever is stored"."""
 
     async def editing(pilot: Pilot[None]) -> None:
         await on_alice(pilot)
@@ -224,5 +226,6 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
 
 def test_main_screen_at_80x24(snap_compare: SnapCompare) -> None:
     """You should see the whole main screen in 80x24: pattern bar, tree and detail side by
-    side with docker/auth/hub/alice selected (value masked), status line and footer keys."""
+    side with docker/auth/hub/alice selected (value masked), status line and the footer keys,
+    compact, all on the line (m Move among them, p Plugins the last)."""
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=on_alice)

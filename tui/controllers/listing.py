@@ -22,7 +22,7 @@ from docker_pass.tui.messages import (
     PluginStatusUpdated,
     SecretsChanged,
 )
-from docker_pass.tui.model.listing import keep_providers, replace_provider
+from docker_pass.tui.model.listing import keep_providers, replace_provider, split_deleted
 from docker_pass.tui.model.realms import RealmIndex
 from docker_pass.tui.watch import PluginWatchers
 from docker_pass.tui.workers import WorkerGroup, superseded
@@ -60,6 +60,9 @@ class ListingController:
         self.refresh_seconds = refresh_seconds
         self.index = RealmIndex([])
         self.errors: Mapping[str, str] = MappingProxyType({})
+        #: Per plugin, its secrets whose latest version is deleted (vault): no live secrets,
+        #: never in ``index`` nor its counts; the tree shows them apart.
+        self.deleted: Mapping[str, tuple[SecretInfo, ...]] = MappingProxyType({})
         #: Every plugin asked has answered once (or the listing as a whole failed).
         self.loaded = False
         #: The plugins the latest :class:`ListingStarted` asked, and those that have answered
@@ -75,6 +78,14 @@ class ListingController:
     def lists(self, id_text: str, provider: str) -> bool:
         """Whether ID ``id_text`` is listed from ``provider``."""
         return self.index.find(id_text, provider) is not None
+
+    def index_find(self, id_text: str, provider: str) -> SecretInfo | None:
+        """The secret listed as ID ``id_text`` from ``provider``, if any."""
+        return self.index.find(id_text, provider)
+
+    def holders(self, id_text: str) -> list[str]:
+        """The plugins that list ID ``id_text`` (two or more: its reference is ambiguous)."""
+        return self.index.holders(id_text)
 
     # -- starting work ----------------------------------------------------------------------
 
@@ -123,6 +134,9 @@ class ListingController:
         errors = {n: e for n, e in self.errors.items() if n in asked}
         if errors != dict(self.errors):
             self.errors, changed = MappingProxyType(errors), True
+        if any(n not in asked for n in self.deleted):
+            deleted = {n: d for n, d in self.deleted.items() if n in asked}
+            self.deleted, changed = MappingProxyType(deleted), True
         for name in message.plugins:
             self.list_plugin(name, first=message.fresh_engine or name not in self.watchers)
         first = not asked and not self.loaded
@@ -149,7 +163,11 @@ class ListingController:
             errors.pop(name, None)
         changed = first_answer or errors != dict(self.errors)
         self.errors = MappingProxyType(errors)
-        merged = replace_provider(self.index, name, message.infos)
+        live, gone = split_deleted(message.infos)
+        if not message.error and gone != self.deleted.get(name, ()):
+            changed = True
+            self._set_deleted(name, gone)
+        merged = replace_provider(self.index, name, live)
         if merged is not None:
             self.index, changed = merged, True
         first = not self.loaded and self.asked <= self.answered
@@ -171,12 +189,35 @@ class ListingController:
     # -- our own changes --------------------------------------------------------------------
 
     def add(self, info: SecretInfo) -> None:
-        """A secret this app saved (replacing the same ID from the same provider)."""
+        """A secret this app saved (replacing the same ID from the same provider; a deleted
+        one of that ID is live again)."""
         self.index = self.index.with_entry(info)
+        self.forget_deleted(info)
 
     def remove(self, info: SecretInfo) -> None:
         """A secret this app deleted."""
         self.index = self.index.without(info)
+
+    def forget_deleted(self, info: SecretInfo) -> None:
+        """``info``'s ID is no deleted secret of its plugin any more (undeleted, purged)."""
+        held = self.deleted.get(info.provider, ())
+        kept = tuple(d for d in held if d.id != info.id)
+        if kept != held:
+            self._set_deleted(info.provider, kept)
+
+    @property
+    def deleted_entries(self) -> tuple[SecretInfo, ...]:
+        """Every plugin's deleted secrets, by ID then plugin."""
+        entries = [d for held in self.deleted.values() for d in held]
+        return tuple(sorted(entries, key=lambda d: (d.id.value, d.provider)))
+
+    def _set_deleted(self, plugin: str, entries: tuple[SecretInfo, ...]) -> None:
+        deleted = dict(self.deleted)
+        if entries:
+            deleted[plugin] = entries
+        else:
+            deleted.pop(plugin, None)
+        self.deleted = MappingProxyType(deleted)
 
     # -- in the workers' threads ------------------------------------------------------------
 
@@ -200,15 +241,21 @@ class ListingController:
                 self._report_status(name)
             return
         hint: WatchHint | None = None
+        versioned: bool | None = None
         if first:
             try:
                 hint = self._gateway.watch_hint(name)
             except DockerPassError:
                 hint = None  # it cannot say: refreshed on the interval instead
+            try:
+                versioned = self._gateway.versioned(name)
+            except DockerPassError:
+                versioned = None  # its secrets' versions will tell
         if first:  # it has just started: its status first, so it shows running with its secrets
             self._report_status(name)
         if not superseded():
-            self._runner.post_message(PluginListed(name, infos, hinted=first, hint=hint))
+            listed = PluginListed(name, infos, hinted=first, hint=hint, versioned=versioned)
+            self._runner.post_message(listed)
 
     def _report_status(self, name: str) -> None:
         status = self._gateway.plugin_status(name)

@@ -12,9 +12,11 @@ import base64
 from functools import partial
 from typing import TYPE_CHECKING
 
+from docker_pass.core.errors import DockerPassError
 from docker_pass.core.references.syntax import reference_for
 from docker_pass.tui.clipboard import describe_copy
-from docker_pass.tui.messages import ValueFetched
+from docker_pass.tui.messages import ValueFetched, VersionRead
+from docker_pass.tui.model.ambiguity import get_command
 from docker_pass.tui.text import plural
 from docker_pass.tui.workers import WorkerGroup, superseded
 
@@ -79,19 +81,33 @@ class ValueController:
         self._status.set_status(f"Reading the value of {info.id.value} to copy it…", topic="copy")
         self._read(WorkerGroup.COPY, info, "copy")
 
-    def copy_reference(self, info: SecretInfo) -> None:
-        """Copy ``se://<id>`` of ``info``."""
+    def copy_reference(self, info: SecretInfo, *, ambiguous: bool = False) -> None:
+        """Copy ``se://<id>`` of ``info``; for an ``ambiguous`` ID (another plugin holds it
+        too, so the reference fails) the command that reads this copy instead."""
         reference = reference_for(info.id)
+        copied = get_command(info.id.value, info.provider) if ambiguous else reference
 
         def report(route: Route) -> None:
-            self._status.set_status(*describe_copy(route, reference))
+            text, level = describe_copy(route, copied)
+            if ambiguous and level == "success":
+                text = f"{reference} would fail (more than one plugin holds it): {text}"
+                level = "warning"
+            self._status.set_status(text, level)
 
-        self.clipboard.copy(reference, report)
+        self.clipboard.copy(copied, report)
 
-    def read_for_editor(self, info: SecretInfo) -> None:
-        """Read ``info``'s value into the editor (it asked: ctrl+r)."""
-        self._status.set_status(f"Reading the value of {info.id.value} into the editor…")
-        self._read(WorkerGroup.EDIT_VALUE, info, "edit")
+    def read_for_editor(self, info: SecretInfo, *, reload: bool = False) -> None:
+        """Read ``info``'s value into the editor (it asked: ctrl+r), or, ``reload``, the
+        stored secret after a conflict (value, metadata and version)."""
+        what = "the stored secret" if reload else "the value"
+        self._status.set_status(f"Reading {what} of {info.id.value} into the editor…")
+        self._read(WorkerGroup.EDIT_VALUE, info, "reload" if reload else "edit")
+
+    def read_version(self, info: SecretInfo, *, read: bool) -> None:
+        """Read the version of ``info``'s secret as the editor opens on it (``read``: a
+        value may be read to learn it, when a listing does not say; never shown)."""
+        work = partial(self._read_version, info, read)
+        self._runner.run_in_thread(WorkerGroup.EDIT_VERSION, work)
 
     def hide(self) -> None:
         """Take a shown value away."""
@@ -132,10 +148,26 @@ class ValueController:
         self._runner.run_in_thread(group, partial(self._read_now, info, purpose))
 
     def _read_now(self, info: SecretInfo, purpose: str) -> None:
-        """In a worker: read the value (only when someone asked)."""
-        value = self._gateway.read_value(info)
+        """In a worker: read the value (only when someone asked), with its version."""
+        envelope = self._gateway.read_secret(info)
         if not superseded():
-            self._runner.post_message(ValueFetched(info, value, purpose))
+            message = ValueFetched(
+                info,
+                envelope.value,
+                purpose,
+                version=envelope.version,
+                metadata=envelope.metadata,
+            )
+            self._runner.post_message(message)
+
+    def _read_version(self, info: SecretInfo, read: bool) -> None:
+        """In a worker: the version the editor opened (or why it is not known)."""
+        try:
+            version = self._gateway.version_of(info, read=read)
+        except DockerPassError as exc:
+            self._runner.post_message(VersionRead(info, "", str(exc)))
+            return
+        self._runner.post_message(VersionRead(info, version))
 
     def _show(self, info: SecretInfo, value: bytes) -> None:
         if not self._display(display_value(value)):

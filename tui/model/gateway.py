@@ -17,25 +17,28 @@ and the enabled flags in ``config.json``), so the plugins panel can follow it li
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from docker_pass.core.config import config_path, load_config
+from docker_pass.core.duplicates import others_holding
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.errors import DockerPassError, SecretNotFoundError
+from docker_pass.core.errors import DockerPassError, SecretNotFoundError, VersionConflictError
 from docker_pass.core.generations import Generations, GenerationsClosedError, file_signature
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.names import KEYCHAIN_PLUGIN
-from docker_pass.core.results import PluginStatus, Removal
+from docker_pass.core.results import Listing, PluginStatus, Removal
 from docker_pass.core.state import load_run_states, state_path
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.generations import Signature
+    from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
 
@@ -53,6 +56,15 @@ class SecretDraft:
     value: bytes | None
     metadata: Mapping[str, str]
     provider: str = KEYCHAIN_PLUGIN
+    #: The version the save expects (:mod:`docker_pass.core.versions`): the one the editor
+    #: opened; ``None`` writes blind (a plugin that keeps no versions).
+    expected_version: str | None = None
+    #: Save even though another running plugin holds the ID (the person was asked).
+    allow_duplicate: bool = False
+    #: The secret's old ID when the editor's ID field renamed it: the save is a move.
+    renamed_from: ID | None = None
+    #: A rename may write over a secret at the new ID (the person was asked).
+    replace: bool = False
 
     def __repr__(self) -> str:
         # Spelled out so that a value never reaches a log or a traceback.
@@ -114,18 +126,60 @@ class SecretsGateway:
                 self._remember_state()
 
     def list_plugin(self, name: str) -> list[SecretInfo]:
-        """IDs and metadata of plugin ``name`` (internal ones left out), sorted by ID; its
+        """IDs, metadata and versions of plugin ``name`` (internal ones left out), sorted by
+        ID, with its deleted secrets marked ``deleted`` (a plugin that keeps them: vault); its
         failure raises."""
         with self._using(name) as front:
             try:
-                return front.list_secrets(EVERYTHING, plugin=name).infos
+                return front.list_secrets(EVERYTHING, plugin=name, deleted=True).infos
             finally:
                 self._remember_state()
 
     def read_value(self, info: SecretInfo) -> bytes:
         """The value of ``info`` from the plugin that listed it."""
+        return self.read_secret(info).value
+
+    def read_secret(self, info: SecretInfo) -> Envelope:
+        """``info``'s secret as stored now: value, metadata and version."""
         with self._using(info.provider) as front:
-            return front.get(info.id, plugin=info.provider).value
+            return front.get(info.id, plugin=info.provider)
+
+    def version_of(self, info: SecretInfo, *, read: bool = True) -> str:
+        """The version of ``info``'s secret now, as an editor opens it: its token,
+        ``NO_SECRET`` when there is none, ``""`` when not known.
+
+        A listing of that one ID comes first (no value: a file store's index, a vault's one
+        metadata read); when it carries no version and ``read`` allows, the secret is read
+        (the value goes no further than this call)."""
+        with self._using(info.provider) as front:
+            try:
+                listed = front.list_secrets(Pattern(info.id.value), plugin=info.provider).infos
+            except DockerPassError:
+                listed = None  # it cannot list (or not now): a read says
+            if listed is not None:
+                entry = next((i for i in listed if i.id == info.id), None)
+                if entry is None:
+                    return NO_SECRET
+                if entry.version or not read:
+                    return entry.version
+            if not read:
+                return ""
+            try:
+                return front.get(info.id, plugin=info.provider).version
+            except SecretNotFoundError:
+                return NO_SECRET
+
+    def current_version(self, id_: ID, provider: str) -> str:
+        """The version of ``id_`` in ``provider`` now: its token, ``NO_SECRET`` when there is
+        none, ``""`` when the plugin keeps no versions.  The value read goes no further."""
+        envelope = self.read_for_undo(id_, provider)
+        return NO_SECRET if envelope is None else envelope.version
+
+    def others_holding(self, id_: ID, plugin: str, running: Collection[str]) -> list[str]:
+        """The plugins among ``running`` other than ``plugin`` that hold ``id_`` now
+        (:func:`docker_pass.core.duplicates.others_holding`: each asked for that one ID,
+        under its own lock; one that cannot answer is not counted)."""
+        return others_holding(_LockedLister(self, running), id_, plugin)
 
     def read_for_undo(self, id_: ID, provider: str) -> Envelope | None:
         """The secret as it is now (value and metadata), read right before a delete or a
@@ -137,22 +191,59 @@ class SecretsGateway:
                 return None
 
     def save(self, draft: SecretDraft) -> SecretInfo:
-        """Create or replace a secret; returns what the listing should now show."""
+        """Create or replace a secret (only if it is still ``draft.expected_version``: else
+        :class:`~docker_pass.core.errors.VersionConflictError`, nothing written); returns
+        what the listing should now show, with the new version."""
         with self._using(draft.provider) as front:
             value = draft.value
             if value is None:
-                value = front.get(draft.id, plugin=draft.provider).value
-            front.save(draft.id, value, draft.metadata, plugin=draft.provider)
-        return SecretInfo(draft.id, draft.provider, MappingProxyType(dict(draft.metadata)))
+                value = _current_value(front, draft)
+            saved = front.save(
+                draft.id,
+                value,
+                draft.metadata,
+                plugin=draft.provider,
+                expected_version=draft.expected_version,
+            )
+        metadata = MappingProxyType(dict(draft.metadata))
+        return SecretInfo(draft.id, draft.provider, metadata, version=saved.version)
 
-    def delete(self, info: SecretInfo) -> bool:
-        """Remove a secret; whether it existed."""
+    def delete(self, info: SecretInfo, expected_version: str | None = None) -> bool:
+        """Remove a secret (only if it is still ``expected_version``, when given); whether
+        it existed."""
+        expected = None if expected_version is None else {info.id: expected_version}
         with self._using(info.provider) as front:
-            removal = front.remove([info.id], plugin=info.provider)
-        ((_, outcome),) = removal.outcomes
-        if outcome not in (Removal.REMOVED, Removal.MISSING):
-            raise DockerPassError(outcome)
-        return outcome == Removal.REMOVED
+            removal = front.remove([info.id], plugin=info.provider, expected_versions=expected)
+        return _outcome(removal, Removal.REMOVED)
+
+    def undelete(self, info: SecretInfo) -> bool:
+        """Restore the deleted latest version of ``info``; whether there was one."""
+        with self._using(info.provider) as front:
+            removal = front.undelete([info.id], plugin=info.provider)
+        return _outcome(removal, Removal.RESTORED)
+
+    def purge(self, info: SecretInfo) -> bool:
+        """Remove every version of ``info`` (a plugin that keeps versions: vault); whether
+        there was any."""
+        with self._using(info.provider) as front:
+            removal = front.remove([info.id], plugin=info.provider, purge_versions=True)
+        return _outcome(removal, Removal.REMOVED)
+
+    def move(self, info: SecretInfo, new: ID, to_plugin: str, *, replace: bool) -> Moved:
+        """Move ``info`` to ``new`` in ``to_plugin``
+        (:func:`docker_pass.core.moves.move`: the old one removed only if it is still the
+        version copied); both plugins' locks held."""
+        with self._using(info.provider, to_plugin) as front:
+            return front.move(
+                info.id, new, plugin=info.provider, to_plugin=to_plugin, replace=replace
+            )
+
+    def move_realm(
+        self, realm: ID, new: ID, plugin: str, to_plugin: str, *, replace: bool
+    ) -> RealmMoved:
+        """Move every secret under ``realm`` of ``plugin`` to ``new`` in ``to_plugin``."""
+        with self._using(plugin, to_plugin) as front:
+            return front.move_realm(realm, new, plugin=plugin, to_plugin=to_plugin, replace=replace)
 
     def set_enabled(self, name: str, enabled: bool) -> PluginStatus:
         """Enable (which also clears a crash and starts it) or disable a configurable plugin."""
@@ -185,6 +276,17 @@ class SecretsGateway:
         if isinstance(hint, tuple) and len(hint) == 2:
             return str(hint[0]), str(hint[1])
         return None
+
+    def versioned(self, name: str) -> bool | None:
+        """Whether plugin ``name`` keeps versions, if the front can say without a read (an
+        embedded engine asks the plugin; through the daemon: ``None``, and the versions
+        its secrets carry tell)."""
+        with self._using(name) as front:
+            ask = getattr(front, "versioned", None)
+            if not callable(ask):
+                return None
+            answer = ask(name)
+        return answer if isinstance(answer, bool) else None
 
     def reload(self) -> None:
         """Drop the front; the next call builds a fresh one that reads the shared state anew.
@@ -229,23 +331,31 @@ class SecretsGateway:
     # -- internals --------------------------------------------------------------------------
 
     @contextmanager
-    def _using(self, plugin: str | None) -> Iterator[EngineFront]:
-        """The current front, with ``plugin``'s lock held (none for ``None``)."""
+    def _using(self, *plugins: str | None) -> Iterator[EngineFront]:
+        """The current front, with each of ``plugins``' locks held (none for ``None``; two
+        are taken in name order, so that two moves between the same plugins never wait for
+        each other crosswise)."""
+        names = sorted({p for p in plugins if p is not None})
+        counted: list[str | None] = list(names) or [None]
         with self._books:
-            self._busy[plugin] = self._busy.get(plugin, 0) + 1
+            for name in counted:
+                self._busy[name] = self._busy.get(name, 0) + 1
         try:
             try:
                 generation, _built = self._fronts.enter()
             except GenerationsClosedError:
                 raise DockerPassError("the UI is closing") from None
             try:
-                with self._plugin_lock(generation.item, plugin):
+                with ExitStack() as locks:
+                    for name in names:
+                        locks.enter_context(self._plugin_lock(generation.item, name))
                     yield generation.item.front
             finally:
                 self._fronts.leave(generation)
         finally:
             with self._books:
-                self._busy[plugin] -= 1
+                for name in counted:
+                    self._busy[name] -= 1
 
     @contextmanager
     def _plugin_lock(self, front: _Front, plugin: str | None) -> Iterator[None]:
@@ -265,6 +375,50 @@ class SecretsGateway:
         """
         with self._books:
             self._stamp, self._meaning = _state_stamp(), _state_meaning()
+
+
+class _LockedLister:
+    """A :class:`~docker_pass.core.duplicates.Lister` over ``plugins``, each asked under its
+    own lock (the engine's own fan-out would bypass the gateway's locks)."""
+
+    def __init__(self, gateway: SecretsGateway, plugins: Collection[str]) -> None:
+        self._gateway = gateway
+        self._plugins = sorted(plugins)
+
+    def list_secrets(self, pattern: Pattern) -> Listing:
+        infos: list[SecretInfo] = []
+        for name in self._plugins:
+            try:
+                with self._gateway._using(name) as front:
+                    infos.extend(front.list_secrets(pattern, plugin=name).infos)
+            except DockerPassError:
+                continue  # it cannot answer: not counted (as core's holders does)
+        return Listing(infos)
+
+
+def _outcome(removal: Removal, done: str) -> bool:
+    """Whether the one ID of ``removal`` was ``done`` (``False``: missing); else its error."""
+    ((_, outcome),) = removal.outcomes
+    if outcome not in (done, Removal.MISSING):
+        raise DockerPassError(outcome)
+    return outcome == done
+
+
+def _current_value(front: EngineFront, draft: SecretDraft) -> bytes:
+    """The stored value a metadata-only save keeps; a secret gone since the editor opened it
+    is a conflict like any other change (nothing is written)."""
+    try:
+        return front.get(draft.id, plugin=draft.provider).value
+    except SecretNotFoundError:
+        if draft.expected_version is None:
+            raise
+        raise VersionConflictError(
+            f"{draft.id.value} is no longer in {draft.provider}",
+            id_=draft.id.value,
+            provider=draft.provider,
+            expected=draft.expected_version,
+            found=NO_SECRET,
+        ) from None
 
 
 def _leaving_out(meaning: StateMeaning, names: frozenset[str]) -> StateMeaning:

@@ -37,6 +37,17 @@ def replace_provider(
     return RealmIndex(list(merge(kept, fresh, key=_order)), presorted=True)
 
 
+def split_deleted(
+    infos: Sequence[SecretInfo],
+) -> tuple[Sequence[SecretInfo], tuple[SecretInfo, ...]]:
+    """A plugin's listing as its live secrets and those whose latest version is deleted
+    (which a plugin that keeps them lists when asked: they are no live secrets)."""
+    if not any(info.deleted for info in infos):
+        return infos, ()  # the usual case: one pass, no copy
+    live = [info for info in infos if not info.deleted]
+    return live, tuple(info for info in infos if info.deleted)
+
+
 def keep_providers(index: RealmIndex, providers: Collection[str]) -> RealmIndex | None:
     """``index`` with only the entries of ``providers``; ``None`` when nothing goes."""
     if all(e.provider in providers for e in index.entries):

@@ -261,6 +261,20 @@ class RealmIndex:
             i += 1
         return None
 
+    def under(self, realm: str) -> list[SecretInfo]:
+        """The secrets strictly under ``realm`` (a slice of the sorted entries: no scan)."""
+        lo, hi = self._run(realm)
+        return self.entries[lo:hi]
+
+    def holders(self, id_: str) -> list[str]:
+        """The providers listing ``id_`` (sorted: the index is sorted by ID, then provider)."""
+        i = bisect_left(self.ids, id_)
+        out: list[str] = []
+        while i < len(self.ids) and self.ids[i] == id_:
+            out.append(self.entries[i].provider)
+            i += 1
+        return out
+
     def with_entry(self, info: SecretInfo) -> RealmIndex:
         """A copy with ``info`` added (replacing the same ID from the same provider)."""
         kept = [e for e in self.entries if (e.id, e.provider) != (info.id, info.provider)]

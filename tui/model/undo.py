@@ -31,21 +31,48 @@ class Change(StrEnum):
 
 
 class KeptSecret:
-    """A secret as it was before a change: ID, plugin, value and metadata.
+    """A secret as it was before a change: ID, plugin, value and metadata; and what the change
+    left (``after``), so that undo restores only over that.
 
-    Its repr shows the ID, plugin and change only, never the value or the metadata.
+    ``after`` is the version the change left (``NO_SECRET`` after a delete) where the plugin
+    keeps versions (``versioned``); for one that keeps none, a digest of the value and
+    metadata it left (:func:`~docker_pass.tui.model.versions.content_digest`), or
+    ``NO_SECRET`` after a delete.  Its repr shows the ID, plugin and change only, never the
+    value or the metadata.
     """
 
-    __slots__ = ("change", "id", "metadata", "provider", "value")
+    __slots__ = ("after", "change", "id", "metadata", "provider", "value", "versioned")
 
     def __init__(
-        self, id_: ID, provider: str, value: bytes, metadata: Mapping[str, str], change: Change
+        self,
+        id_: ID,
+        provider: str,
+        value: bytes,
+        metadata: Mapping[str, str],
+        change: Change,
+        *,
+        after: str = "",
+        versioned: bool = False,
     ) -> None:
         self.id = id_
         self.provider = provider
         self.value = value
         self.metadata: Mapping[str, str] = MappingProxyType(dict(metadata))
         self.change = change
+        self.after = after
+        self.versioned = versioned
+
+    def left(self, after: str, *, versioned: bool) -> KeptSecret:
+        """This record, knowing what the change left: ``after`` (see the class)."""
+        return KeptSecret(
+            self.id,
+            self.provider,
+            self.value,
+            self.metadata,
+            self.change,
+            after=after,
+            versioned=versioned,
+        )
 
     def __repr__(self) -> str:
         return f"KeptSecret({self.id.value!r}, {self.provider!r}, {self.change.value})"
@@ -92,10 +119,19 @@ class UndoLog:
             return kept
 
     def put_back(self, kept: KeptSecret) -> None:
-        """Restoring ``kept`` failed: keep it again, unless a newer change came meanwhile."""
+        """Restoring ``kept`` failed (or was not agreed to): keep it again, unless a newer
+        change came meanwhile."""
         with self._lock:
             if self._kept is None:
                 self._kept = kept
+
+    def take_if(self, kept: KeptSecret) -> bool:
+        """Take ``kept`` out of the log if it is still the change to undo; whether it was."""
+        with self._lock:
+            if self._kept is not kept:
+                return False
+            self._kept = None
+            return True
 
     def nothing_text(self) -> str:
         """What ``u`` says when there is nothing to restore."""

@@ -6,38 +6,45 @@ empty value, and discarding an edited form.  The app saves in a worker and eithe
 editor or sets ``error``, so a failed save keeps everything typed and says why.  An error
 found in the fields goes as soon as its cause does.
 
-Opening the editor never reads a value: ctrl+r (editing only) asks the app for the stored
+A save carries the version of the secret the editor opened (its
+:class:`~docker_pass.tui.model.versions.EditBasis`: the version read as it opens, or with
+ctrl+r); when another process changed the secret meanwhile, nothing is written and the
+editor asks what to do (:mod:`.editor_answers`): nothing typed is lost whatever the answer.
+A plugin that keeps no versions is said to, quietly, under the title.
+
+Opening the editor never shows a value: ctrl+r (editing only) asks the app for the stored
 one (:class:`EditorScreen.CurrentValueRequested`), which it reads in a worker and hands back
 with :meth:`EditorScreen.load_current_value`, still masked.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Button, Input, Select, Static, Switch, TextArea
 
-from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.plugin import new_id_problem
 from docker_pass.tui.model.gateway import SecretDraft
+from docker_pass.tui.model.versions import EditBasis, expected_version
 from docker_pass.tui.screens.confirm import ConfirmScreen
+from docker_pass.tui.screens.editor_answers import EditorAnswers
+from docker_pass.tui.screens.editor_layout import EditorLayout, compose_editor
 from docker_pass.tui.screens.editor_words import (
-    ID_HINT,
     LOADED_HINT,
     VALUE_HINT,
-    IdValidator,
     Question,
     id_hint,
+    rename_hint,
     save_questions,
+    version_line,
     where_line,
 )
 from docker_pass.tui.widgets.metadata_rows import MetadataRow, MetadataRows
@@ -48,10 +55,14 @@ if TYPE_CHECKING:
 
     from textual.app import ComposeResult
 
+    from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.results import PluginStatus
 
+    #: ``lookup(id, plugin)``: the secret a plugin lists under that ID, if any.
+    Lookup = Callable[[str, str], SecretInfo | None]
 
-class EditorScreen(ModalScreen[SecretInfo | None]):
+
+class EditorScreen(EditorAnswers):
     """Edits one secret; posts :class:`SaveRequested` and waits for the app's answer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -67,6 +78,13 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             "Load current value",
             tooltip="Load the stored value to edit it",
             id="editor.load_current",
+        ),
+        Binding(
+            "ctrl+b",
+            "swap_aside",
+            "Swap in my edit",
+            tooltip="Swap in the edit a reload kept aside",
+            id="editor.swap_aside",
         ),
     ]
 
@@ -89,15 +107,18 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             self.created = created
 
     class CurrentValueRequested(Message):
-        """ctrl+r while editing: load the stored value of ``info`` into the value area.
+        """ctrl+r while editing: load the stored value of ``info`` into the value area (or,
+        ``reload``, the stored secret after a conflict: value and metadata).
 
-        The app reads it in a worker and hands it to :meth:`EditorScreen.load_current_value`.
+        The app reads it in a worker and hands it to :meth:`EditorScreen.load_current_value`
+        (or :meth:`EditorScreen.reloaded`).
         """
 
-        def __init__(self, editor: EditorScreen, info: SecretInfo) -> None:
+        def __init__(self, editor: EditorScreen, info: SecretInfo, *, reload: bool = False):
             super().__init__()
             self.editor = editor
             self.info = info
+            self.reload = reload
 
     def __init__(
         self,
@@ -107,13 +128,16 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         status: PluginStatus | None = None,
         targets: Mapping[str, PluginStatus | None] | None = None,
         id_text: str = "",
-        exists: Callable[[str, str], bool] | None = None,
+        lookup: Lookup | None = None,
+        holders: Callable[[str], list[str]] | None = None,
+        versioned: Callable[[str], bool | None] | None = None,
     ) -> None:
         """``status``: the status of the plugin the secret is saved to (its kind of store);
         ``targets``: the writable plugins "New" may save to (name -> status), with
         ``provider`` chosen first; more than one shows a choice.  ``id_text`` pre-fills the
-        ID of a new secret (the realm under the cursor).  ``exists(id, plugin)`` says whether
-        a plugin lists that ID (to ask before replacing it)."""
+        ID of a new secret (the realm under the cursor).  ``lookup(id, plugin)`` is the
+        secret a plugin lists under that ID (to ask before replacing it), ``holders(id)`` the
+        plugins that list it, ``versioned(plugin)`` whether a plugin keeps versions."""
         super().__init__()
         self.info = info
         self.provider = info.provider if info is not None else provider
@@ -123,7 +147,12 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
             self.provider = next(iter(targets))
         self.targets: Mapping[str, PluginStatus | None] = MappingProxyType(dict(targets))
         self._id_text = info.id.value if info is not None else id_text
-        self._exists = exists or (lambda _id, _plugin: False)
+        self._lookup: Lookup = lookup or (lambda _id, _plugin: None)
+        self._holders = holders or (lambda _id: [])
+        self._versioned = versioned or (lambda _plugin: None)
+        if info is not None:
+            # The listed version, until the one read as the editor opens replaces it.
+            self.basis = EditBasis(info.id.value, info.provider, info.version or None)
         #: The error ``_draft`` found in the fields (cleared once the fields are fixed).
         self._field_error = ""
         # The form as it opens (the rows are composed from the metadata, sorted by key).
@@ -140,84 +169,28 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
 
     @property
     def edited(self) -> bool:
-        """Whether the form differs from how it opened (ID, value or metadata)."""
-        return self._form_state() != self._untouched
+        """Whether the form differs from how it opened (ID, value or metadata), or holds an
+        edit kept aside by a reload."""
+        return self._form_state() != self._untouched or self.aside is not None
 
     def compose(self) -> ComposeResult:
         info = self.info
-        title = "New secret" if info is None else f"Edit {info.id.value}"
-        with Vertical(id="editor-dialog"):
-            # Header and footer are docked: only the body between them scrolls, so Save and
-            # Cancel (and why a save failed) stay in sight in a 24-line terminal.
-            with Vertical(id="editor-header"):
-                yield Static(Text(title), id="editor-title")
-                where = where_line(self.provider, self.targets[self.provider])
-                yield Static(Text(where), id="editor-where")
-            with Vertical(id="editor-footer"):
-                yield Static("", id="editor-error")
-                with Horizontal(id="editor-buttons"):
-                    if info is not None:
-                        yield Button(
-                            f"Load current ({self._key('editor.load_current', 'ctrl+r')})",
-                            id="editor-load",
-                            compact=True,
-                        )
-                    yield Button(
-                        self._save_label(), variant="primary", id="editor-save", compact=True
-                    )
-                    yield Button(
-                        f"Cancel ({self._key('editor.cancel', 'escape')})",
-                        id="editor-cancel",
-                        compact=True,
-                    )
-            with VerticalScroll(id="editor-body"):
-                yield from self._compose_fields(info)
-
-    def _compose_fields(self, info: SecretInfo | None) -> ComposeResult:
-        if len(self.targets) > 1:
-            with Horizontal(classes="editor-row", id="editor-plugin-row"):
-                yield Label("Plugin", classes="editor-label")
-                yield Select(
-                    [(name, name) for name in self.targets],
-                    value=self.provider,
-                    allow_blank=False,
-                    compact=True,
-                    id="editor-plugin",
-                )
-        with Horizontal(classes="editor-row"):
-            yield Label("ID", classes="editor-label")
-            yield Input(
-                self._id_text,
-                placeholder="myapp/prod/postgres/password",
-                validators=[IdValidator()],
-                disabled=info is not None,
-                compact=True,
-                # Tab into the field keeps what is there (a pre-filled realm): no select-all.
-                select_on_focus=False,
-                id="editor-id",
+        return compose_editor(
+            EditorLayout(
+                title="New secret" if info is None else f"Edit {info.id.value}",
+                where=where_line(self.provider, self.targets[self.provider]),
+                version=self._version_text(),
+                targets=tuple(self.targets),
+                provider=self.provider,
+                id_text=self._id_text,
+                editing=info is not None,
+                metadata=dict(info.metadata) if info else {},
+                keys={
+                    binding.id: self._key(binding.id, binding.key)
+                    for binding in self.BINDINGS
+                    if isinstance(binding, Binding) and binding.id
+                },
             )
-        yield Static("" if info else ID_HINT, id="editor-id-hint")
-        with Horizontal(classes="editor-row", id="editor-value-row"):
-            yield Label("Value", classes="editor-label")
-            # Never pre-filled: an edit shows an empty area, and what is typed replaces the
-            # value (empty keeps it); only ctrl+r reads the stored value into it.
-            yield ValueArea(
-                placeholder="leave empty to keep the current value" if info else "the secret",
-                id="editor-value",
-            )
-            yield Switch(
-                False,
-                id="editor-show",
-                tooltip=f"Show the value ({self._key('editor.show_value', 'ctrl+t')})",
-            )
-            yield Label("show", id="editor-show-label")
-        yield Static(VALUE_HINT, id="editor-value-hint")
-        yield Label("Metadata", id="editor-metadata-label")
-        yield MetadataRows(dict(info.metadata) if info else {}, id="editor-metadata")
-        yield Button(
-            f"+ metadata ({self._key('editor.add_metadata', 'ctrl+n')})",
-            id="editor-add",
-            compact=True,
         )
 
     def on_mount(self) -> None:
@@ -278,13 +251,18 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         self.post_message(self.CurrentValueRequested(self, self.info))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A new secret has no stored value to load: the key is not offered.
+        # A new secret has no stored value to load; nothing kept aside, nothing to swap.
+        if action == "swap_aside":
+            return self.aside is not None
         return not (action == "load_current" and self.info is None)
 
     # -- what the app hands down ------------------------------------------------------------
 
-    def load_current_value(self, text: str) -> None:
-        """Put the stored value (read on ctrl+r) into the value area, still masked."""
+    def load_current_value(self, text: str, version: str | None = None) -> None:
+        """Put the stored value (read on ctrl+r) into the value area, still masked; a save
+        then expects ``version``, the one loaded."""
+        if version is not None and self.basis is not None:
+            self._show_basis(replace(self.basis, version=version, how="loaded"))
         area = self.query_one(ValueArea)
         area.load_text(text)
         area.move_cursor(area.document.end)
@@ -327,6 +305,7 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         self.provider = event.value
         where = where_line(self.provider, self.targets[self.provider])
         self.query_one("#editor-where", Static).update(Text(where))
+        self.query_one("#editor-version", Static).update(Text(self._version_text()))
         self._show_id_hint(self.query_one("#editor-id", Input).value.strip())
 
     def on_metadata_rows_changed(self, event: MetadataRows.Changed) -> None:
@@ -367,6 +346,38 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
     def _save_label(self) -> str:
         return f"Save ({self._key('editor.save', 'ctrl+s')})"
 
+    def _version_text(self) -> str:
+        return version_line(self.basis, self._versioned(self.provider))
+
+    def _send(self, draft: SecretDraft) -> None:
+        """Ask the app to save ``draft``, expecting the version the edit started from (a
+        save waits while that version is still being read)."""
+        self.saving = True
+        basis = self.basis
+        # A rename saves the edit to the old ID first: that is the secret the basis is of.
+        id_text = (draft.renamed_from or draft.id).value
+        if basis is not None and basis.covers(id_text, draft.provider) and basis.version is None:
+            self._pending = draft
+            return
+        if draft.expected_version is None:
+            listed = self._lookup(id_text, draft.provider) if self.creating else None
+            expected = expected_version(
+                basis,
+                id_text,
+                draft.provider,
+                versioned=self._versioned(draft.provider),
+                replacing=None if listed is None else listed.version,
+            )
+            draft = replace(draft, expected_version=expected)
+        self.post_message(self.SaveRequested(self, draft, created=self.info is None))
+
+    def _request_reload(self, info: SecretInfo) -> None:
+        self.post_message(self.CurrentValueRequested(self, info, reload=True))
+
+    def _mark_untouched(self) -> None:
+        id_text, value, _ = self._form_state()
+        self._untouched = (id_text, value, tuple(sorted(self._form()[1])))
+
     def _draft(self) -> SecretDraft | None:
         """What to save, or ``None`` with ``error`` saying what is wrong."""
         problem = self._fields_problem()
@@ -378,7 +389,12 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         metadata, _ = self.query_one(MetadataRows).collect()
         typed = self.query_one(ValueArea).text
         value = None if (self.info is not None and typed == "") else typed.encode()
-        return SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+        draft = SecretDraft(ID.parse(id_text), value, metadata, self.provider)
+        if self.info is not None and draft.id != self.info.id:
+            # The ID field renamed it: the save is a move (replacing a secret there, asked).
+            taken = self._lookup(id_text, self.provider) is not None
+            return replace(draft, renamed_from=self.info.id, replace=taken)
+        return draft
 
     def _fields_problem(self) -> str:
         """What is wrong with the ID or the metadata, or ""."""
@@ -397,25 +413,9 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
 
     def _questions(self, draft: SecretDraft) -> list[Question]:
         """What to confirm before saving ``draft``."""
-        replaces = self.creating and self._exists(draft.id.value, self.provider)
-        return save_questions(draft, self.provider, replaces=replaces)
-
-    def _ask_then_save(self, draft: SecretDraft, questions: list[Question]) -> None:
-        """Ask each question in turn; save only if every answer is yes."""
-        if not questions:
-            self.saving = True
-            self.post_message(self.SaveRequested(self, draft, created=self.info is None))
-            return
-        first, rest = questions[0], questions[1:]
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._ask_then_save(draft, rest)
-            else:
-                self.error = "Not saved."
-
-        screen = ConfirmScreen(first.title, first.body, first.yes, danger=first.danger)
-        self.app.push_screen(screen, answered)
+        renamed = draft.renamed_from is not None
+        listed = self._lookup(draft.id.value, self.provider) is not None
+        return save_questions(draft, self.provider, replaces=(self.creating or renamed) and listed)
 
     def _form_state(self) -> tuple[object, ...]:
         """What a person can change, to tell an edited form from an untouched one."""
@@ -425,10 +425,28 @@ class EditorScreen(ModalScreen[SecretInfo | None]):
         return id_text, value, rows
 
     def _show_id_hint(self, id_text: str) -> None:
-        if self.info is not None:
-            return
         hint = self.query_one("#editor-id-hint", Static)
+        info = self.info
+        if info is not None:
+            renamed = id_text != info.id.value
+            self.set_class(renamed, "-renaming")
+            if renamed:
+                text, wrong = rename_hint(
+                    info.id.value,
+                    id_text,
+                    self.provider,
+                    self._lookup(id_text, self.provider) is not None,
+                    [p for p in self._holders(id_text) if p != self.provider],
+                )
+                hint.update(Text(text))
+                hint.set_class(wrong, "-error")
+            return
         prefilled = id_text == self._id_text and id_text.endswith("/")
-        text, wrong = id_hint(id_text, prefilled, lambda: self._exists(id_text, self.provider))
+        text, wrong = id_hint(
+            id_text,
+            prefilled,
+            lambda: self._lookup(id_text, self.provider) is not None,
+            lambda: [p for p in self._holders(id_text) if p != self.provider],
+        )
         hint.update(Text(text))
         hint.set_class(wrong, "-error")

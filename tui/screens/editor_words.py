@@ -14,12 +14,16 @@ from textual.validation import ValidationResult, Validator
 
 from docker_pass.core.grammar import ALLOWED_IN_WORDS
 from docker_pass.core.plugin import new_id_problem
+from docker_pass.core.references.syntax import reference_text
+from docker_pass.core.versions import NO_SECRET, UNVERSIONED
+from docker_pass.tui.model.versions import shown_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from docker_pass.core.results import PluginStatus
     from docker_pass.tui.model.gateway import SecretDraft
+    from docker_pass.tui.model.versions import Conflict, EditBasis
 
 #: Under an empty value area; once it holds something, what it holds (size, lines).
 VALUE_HINT = "enter adds a line · a paste is kept whole · ctrl+t shows it"
@@ -100,11 +104,17 @@ def save_questions(draft: SecretDraft, provider: str, *, replaces: bool) -> list
     return questions
 
 
-def id_hint(id_text: str, prefilled: bool, exists: Callable[[], bool]) -> tuple[str, bool]:
+def id_hint(
+    id_text: str,
+    prefilled: bool,
+    exists: Callable[[], bool],
+    others: Callable[[], list[str]] = list,
+) -> tuple[str, bool]:
     """The line under the ID of a new secret, and whether it reports a mistake.
 
     ``prefilled``: ``id_text`` is the realm "New" started with (not a mistake, not finished);
-    ``exists``: whether saving would replace a secret.
+    ``exists``: whether saving would replace a secret; ``others``: the other plugins that
+    list the ID (saving it here too makes its reference match more than one secret).
     """
     if not id_text:
         return ID_HINT, False
@@ -115,4 +125,84 @@ def id_hint(id_text: str, prefilled: bool, exists: Callable[[], bool]) -> tuple[
         return f"✗ {problem}", True
     if exists():
         return f"{id_text} exists: saving replaces its value and metadata", False
+    holders = others()
+    if holders:
+        count = len(holders) + 1
+        return (
+            f"⚠ {', '.join(holders)} has this ID: saving it here too makes "
+            f"{reference_text(id_text)} match {count} secrets",
+            True,
+        )
     return "✓ a valid new ID", False
+
+
+def rename_hint(
+    old: str, new: str, provider: str, taken: bool, others: list[str]
+) -> tuple[str, bool]:
+    """The line under an existing secret's ID once it was changed (saving moves it), and
+    whether it reports a mistake."""
+    problem = new_id_problem(new)
+    if problem:
+        return f"✗ {problem}", True
+    if taken:
+        return f"{new} exists in {provider}: saving moves {old} over it (asked first)", False
+    if others:
+        return (
+            f"⚠ {', '.join(others)} has {new}: moving it here makes {reference_text(new)} "
+            f"match {len(others) + 1} secrets (asked first)",
+            True,
+        )
+    return f"saving moves {old} to {new} (the old ID goes once the copy is saved)", False
+
+
+def version_line(basis: EditBasis | None, versioned: bool | None) -> str:
+    """The editor's quiet line about versions: what the save will check, or that it cannot
+    (``basis``: the secret the edit started from; ``versioned``: whether the plugin a new
+    secret goes to keeps versions)."""
+    if basis is None:
+        return f"{UNVERSIONED}: saves replace whatever is stored" if versioned is False else ""
+    version = basis.version
+    if version is None:
+        return "reading its version…"
+    if version == "":
+        return f"{UNVERSIONED}: saves replace whatever is stored"
+    if version == NO_SECRET:
+        return f"no longer in {basis.provider}: saving stores it again"
+    return f"version {shown_version(version)} as you {basis.how} it: a save checks it is unchanged"
+
+
+def conflict_body(conflict: Conflict, since: str, swap_key: str) -> Text:
+    """What the conflict question says: what happened, and that nothing typed is lost."""
+    if conflict.gone:
+        choices = "\nsave again stores it once more; cancel goes back to the editor."
+    else:
+        choices = (
+            "\noverwrite saves it over that change; reload shows the stored secret and keeps"
+            f" your edit aside ({swap_key} swaps it back); cancel goes back to the editor."
+        )
+    return Text.assemble(
+        conflict.describe(since),
+        "\nNothing was saved. Your typing stays in the editor whatever you choose:",
+        choices,
+    )
+
+
+def aside_line(what: str, size: int, swap_key: str) -> str:
+    """The line that says what is kept aside (the person's edit, or the stored secret it
+    was swapped with), and how to get it back."""
+    chars = f"{size:,} char" + ("" if size == 1 else "s")
+    return f"{what} is kept aside ({chars}): {swap_key} swaps it back"
+
+
+@dataclass(frozen=True, slots=True)
+class Aside:
+    """What the editor keeps aside after a reload: a value and metadata rows (the person's
+    edit, or the stored secret it was swapped with), never lost while the editor is open."""
+
+    what: str
+    value: str
+    rows: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:
+        # Spelled out so that a value never reaches a log or a traceback.
+        return f"Aside({self.what!r}, {len(self.rows)} rows)"

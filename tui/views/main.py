@@ -15,6 +15,7 @@ from textual.css.query import NoMatches
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.remote.front import front_kind
+from docker_pass.tui.model.ambiguity import Ambiguity
 from docker_pass.tui.model.realms import Notice, SortOrder
 from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.text import plural
@@ -139,6 +140,9 @@ class MainView:
             filtered=preview.filtered,
             highlight=preview.highlight,
             order=self.sort_order,
+            listing=self._listing.index,
+            # Deleted secrets are no live ones: apart, and not while a filter narrows.
+            deleted=() if preview.filtered else self._listing.deleted_entries,
         )
         if not self._listing.loaded:
             main.bar.preview = None
@@ -208,10 +212,16 @@ class MainView:
         if main is None:
             return
         detail = main.detail
-        detail.subject = subject
         if isinstance(subject, SecretInfo):
             status = self._plugins.find(subject.provider)
             detail.read_only = status is not None and not status.writable
+            detail.ambiguity = self.ambiguity(subject.id.value)
+        detail.subject = subject
+
+    def ambiguity(self, id_: str) -> Ambiguity | None:
+        """How ``id_`` is ambiguous (more than one plugin lists it), if it is."""
+        patterns = {s.name: s.pattern for s in self._plugins.statuses if s.configurable}
+        return Ambiguity.of(id_, self._listing.holders(id_), patterns)
 
     def next_order(self, preview: Preview) -> None:
         """Order the tree by the next key: name, provider, last update."""

@@ -23,12 +23,16 @@ from docker_pass.core.references.syntax import reference_for
 from docker_pass.tui.fit import fit
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.model.realms import Notice
+from docker_pass.tui.model.versions import shown_version
 from docker_pass.tui.text import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
 
     from textual.app import ComposeResult
+
+    from docker_pass.tui.model.ambiguity import Ambiguity
 
 MASK = "••••••••"
 
@@ -41,7 +45,14 @@ class RealmSummary:
     count: int
 
 
-Subject = SecretInfo | RealmSummary | Notice | None
+@dataclass(frozen=True, slots=True)
+class DeletedSummary:
+    """The line above the deleted secrets, as the detail pane describes it."""
+
+    count: int
+
+
+Subject = SecretInfo | RealmSummary | DeletedSummary | Notice | None
 
 
 class DetailPane(VerticalScroll):
@@ -92,6 +103,9 @@ class DetailPane(VerticalScroll):
     revealed: reactive[str | None] = reactive(None, init=False)
     #: Whether the subject's plugin is read-only; the app sets it.
     read_only: reactive[bool] = reactive(False, init=False)
+    #: How the subject's ID is ambiguous (more than one plugin lists it); the app sets it
+    #: before the subject.
+    ambiguity: reactive[Ambiguity | None] = reactive(None, init=False)
     #: The metadata rows as last drawn (fitted to the width then).
     _fitted: tuple[tuple[Text, Text], ...] = ()
 
@@ -135,6 +149,9 @@ class DetailPane(VerticalScroll):
     def watch_read_only(self) -> None:
         self._render_subject()
 
+    def watch_ambiguity(self) -> None:
+        self._render_subject()
+
     def on_resize(self) -> None:
         # The metadata is fitted to the width: redraw only if that fit changed.
         subject = self.subject
@@ -163,18 +180,7 @@ class DetailPane(VerticalScroll):
                 metadata.add_row(key, value)
             if not subject.metadata:
                 metadata.add_row(Text("(none)", style="dim"), Text(""))
-            if self.read_only:
-                keys = (
-                    f"{subject.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
-                    f"{bound('main.copy', 'c')} copy · "
-                    f"{bound('main.copy_reference', 'y')} copy reference"
-                )
-            else:
-                keys = (
-                    f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
-                    f"{bound('main.copy_reference', 'y')} copy reference · "
-                    f"{bound('main.edit', 'e')} edit · {bound('main.delete', 'd')} delete"
-                )
+            keys = self._secret_keys(subject, bound)
             hint.update(keys + (" · esc back to the tree" if self.has_focus else ""))
         elif isinstance(subject, RealmSummary):
             title.update(Text(f"{subject.path}/"))
@@ -182,7 +188,21 @@ class DetailPane(VerticalScroll):
             hint.update(
                 f"{bound('tree.right', 'l,right')} opens it · "
                 f"{bound('main.pattern', 'slash')} filters by pattern · "
-                f"{bound('main.new', 'n')} adds a secret"
+                f"{bound('main.new', 'n')} adds a secret · {bound('main.move', 'm')} moves it"
+            )
+        elif isinstance(subject, DeletedSummary):
+            title.update(Text("deleted"))
+            fields.update(
+                Text(
+                    f"{plural(subject.count, 'secret')} whose latest version was deleted: no "
+                    "live secrets (not counted, and references to them fail). Their plugin "
+                    "keeps their versions until they are purged."
+                )
+            )
+            hint.update(
+                f"{bound('tree.right', 'l,right')} opens the list · "
+                f"{bound('main.undelete', 'U')} undeletes one · "
+                f"{bound('main.purge', 'X')} purges every version of one"
             )
         elif isinstance(subject, Notice):
             title.update(Text(subject.plugin or "docker pass"))
@@ -198,6 +218,33 @@ class DetailPane(VerticalScroll):
             title.update("")
             fields.update(Text("Nothing selected."))
             hint.update("")
+
+    def _secret_keys(self, info: SecretInfo, bound: Callable[[str, str], str]) -> str:
+        """The keys that work on ``info``, in a line."""
+        if info.deleted:
+            return (
+                f"{bound('main.undelete', 'U')} undelete · "
+                f"{bound('main.purge', 'X')} purge every version (irreversible)"
+            )
+        # An ambiguous ID's reference fails: y copies the command that reads this copy.
+        copied = "copy get --plugin" if self._ambiguous(info) else "copy reference"
+        if self.read_only:
+            return (
+                f"{info.provider} is read-only here: {bound('main.reveal', 'r')} reveal · "
+                f"{bound('main.copy', 'c')} copy · "
+                f"{bound('main.copy_reference', 'y')} {copied}"
+            )
+        return (
+            f"{bound('main.reveal', 'r')} reveal · {bound('main.copy', 'c')} copy value · "
+            f"{bound('main.copy_reference', 'y')} {copied} · "
+            f"{bound('main.edit', 'e')} edit · {bound('main.move', 'm')} move · "
+            f"{bound('main.delete', 'd')} delete"
+        )
+
+    def _ambiguous(self, info: SecretInfo) -> bool:
+        """Whether ``info``'s ID is ambiguous (the ambiguity set is about this ID)."""
+        ambiguity = self.ambiguity
+        return ambiguity is not None and ambiguity.id == info.id.value
 
     def _fit_metadata(self, info: SecretInfo) -> tuple[tuple[Text, Text], ...]:
         """Keys and values, sorted by key, long ones ending in … inside the pane."""
@@ -216,7 +263,20 @@ class DetailPane(VerticalScroll):
         grid.add_column(overflow="fold")
         grid.add_row("ID", Text(info.id.value))
         grid.add_row("Provider", Text(info.provider))
-        grid.add_row("Reference", Text(reference_for(info.id)))
+        if info.deleted:
+            latest = f" (version {shown_version(info.version)})" if info.version else ""
+            grid.add_row("State", Text(f"deleted: its latest version{latest} was deleted"))
+            reference = f"{reference_for(info.id)} does not resolve while it is deleted"
+            grid.add_row("Reference", Text(reference, style="dim"))
+            return grid
+        ambiguity = self.ambiguity if self._ambiguous(info) else None
+        if ambiguity is None:
+            grid.add_row("Reference", Text(reference_for(info.id)))
+        else:
+            # Not a reference to copy: it fails while more than one plugin holds the ID.
+            grid.add_row("Reference", Text(f"✗ {ambiguity.problem()}", style="bold yellow"))
+            grid.add_row("Read with", Text("\n".join(ambiguity.commands())))
+            grid.add_row("To fix", Text(ambiguity.remedy()))
         if self.revealed is None:
             grid.add_row("Value", Text(MASK))
         else:

@@ -94,6 +94,13 @@ class MetadataRows(Vertical):
         for key, value in sorted(self._initial.items()):
             yield MetadataRow(key, value)
 
+    async def replace_rows(self, metadata: dict[str, str]) -> None:
+        """Show ``metadata`` instead of the rows there are (a reload, a swap); done when
+        the new rows are mounted (so that reading them back sees them)."""
+        await self.remove_children(MetadataRow)
+        await self.mount_all(MetadataRow(key, value) for key, value in sorted(metadata.items()))
+        self.post_message(self.Changed(self))
+
     def add_row(self) -> None:
         """Add an empty row and put the cursor in its key."""
         row = MetadataRow()

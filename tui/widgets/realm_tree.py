@@ -9,21 +9,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Tree
 
 from docker_pass.core.envelope import SecretInfo
-from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.tui.model.realms import Notice
-from docker_pass.tui.widgets.tree_content import NodeData, RealmNode, TreeContent, key_of
+from docker_pass.tui.widgets.tree_content import (
+    DeletedGroup,
+    NodeData,
+    RealmNode,
+    TreeContent,
+    key_of,
+)
+from docker_pass.tui.widgets.tree_labels import TreeLabels
 
 if TYPE_CHECKING:
     from datetime import date
 
     from rich.style import Style
+    from rich.text import Text
     from textual.widgets.tree import TreeNode
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
@@ -45,6 +51,8 @@ class RealmTree(Tree[NodeData]):
         & > .realm-tree--error { color: $text-error; }
         & > .realm-tree--expired { color: $text-error; }
         & > .realm-tree--expiring { color: $text-warning; }
+        & > .realm-tree--ambiguous { color: $text-warning; text-style: bold; }
+        & > .realm-tree--deleted { color: $text-disabled; text-style: italic; }
     }
     """
 
@@ -56,6 +64,8 @@ class RealmTree(Tree[NodeData]):
         "realm-tree--error",
         "realm-tree--expired",
         "realm-tree--expiring",
+        "realm-tree--ambiguous",
+        "realm-tree--deleted",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -118,6 +128,19 @@ class RealmTree(Tree[NodeData]):
             """The tree."""
             return self.tree
 
+    class DeletedHighlighted(Message):
+        """The cursor is on the line above the deleted secrets."""
+
+        def __init__(self, tree: RealmTree, count: int) -> None:
+            super().__init__()
+            self.tree = tree
+            self.count = count
+
+        @property
+        def control(self) -> RealmTree:
+            """The tree."""
+            return self.tree
+
     class NoticeHighlighted(Message):
         """The cursor is on a notice (loading, failure, empty)."""
 
@@ -154,8 +177,11 @@ class RealmTree(Tree[NodeData]):
         self._expanded_all = False
         self.clear()
         for notice in content.notices:
-            self.root.add_leaf(self._notice_label(notice), notice)
+            self.root.add_leaf(self._labels().notice(notice), notice)
         self._populate(self.root, "")
+        if content.deleted:
+            group = DeletedGroup(len(content.deleted))
+            self.root.add(self._labels().deleted_group(group.count), group)
         loading = any(n.kind == "loading" for n in content.notices)
         if not len(content.index) and not loading:
             hint = (
@@ -164,7 +190,7 @@ class RealmTree(Tree[NodeData]):
                 else "No secrets yet: n adds one"
             )
             empty = Notice("empty", "", hint)
-            self.root.add_leaf(self._notice_label(empty), empty)
+            self.root.add_leaf(self._labels().notice(empty), empty)
         elif content.filtered and len(content.index) <= EXPAND_ALL_LIMIT:
             self._expand_all(self.root)
             self._expanded_all = True
@@ -254,6 +280,8 @@ class RealmTree(Tree[NodeData]):
             self.post_message(self.RealmHighlighted(self, data.path, data.count))
         elif isinstance(data, Notice):
             self.post_message(self.NoticeHighlighted(self, data))
+        elif isinstance(data, DeletedGroup):
+            self.post_message(self.DeletedHighlighted(self, data.count))
 
     def _populate(self, node: TreeNode[NodeData], realm: str) -> None:
         content = self.content
@@ -261,14 +289,19 @@ class RealmTree(Tree[NodeData]):
             return
         realms, leaves = content.index.children(realm, content.order)
         for child in realms:
-            node.add(self._realm_label(child.path, child.count), RealmNode(child.path, child.count))
+            node.add(
+                self._labels().realm(child.path, child.count), RealmNode(child.path, child.count)
+            )
         for info in leaves:
-            node.add_leaf(self._leaf_label(info), info)
+            node.add_leaf(self._labels().leaf(info), info)
 
     def _ensure_children(self, node: TreeNode[NodeData]) -> None:
         data = node.data
         if isinstance(data, RealmNode) and not node.children:
             self._populate(node, data.path)
+        elif isinstance(data, DeletedGroup) and not node.children and self.content is not None:
+            for info in self.content.deleted:
+                node.add_leaf(self._labels().deleted_leaf(info), info)
 
     def _expand_all(self, node: TreeNode[NodeData]) -> None:
         for child in node.children:
@@ -300,6 +333,8 @@ class RealmTree(Tree[NodeData]):
         kind, name, provider = key
         if kind == "realm":
             return self._open_path(name)
+        if kind in ("deleted", "deleted-secret"):
+            return self._deleted_node(name, provider)
         parent_path, _, _ = name.rpartition("/")
         parent = self.root
         if parent_path:
@@ -313,6 +348,19 @@ class RealmTree(Tree[NodeData]):
             if not isinstance(data, SecretInfo) or data.id.value != name:
                 continue
             if not provider or data.provider == provider:
+                return child
+        return None
+
+    def _deleted_node(self, id_: str, provider: str) -> TreeNode[NodeData] | None:
+        """The deleted secrets' line (``id_`` ""), or one of them (its line opened)."""
+        group = next((c for c in self.root.children if isinstance(c.data, DeletedGroup)), None)
+        if group is None or not id_:
+            return group
+        self._ensure_children(group)
+        group.expand()
+        for child in group.children:
+            data = child.data
+            if isinstance(data, SecretInfo) and (data.id.value, data.provider) == (id_, provider):
                 return child
         return None
 
@@ -401,43 +449,5 @@ class RealmTree(Tree[NodeData]):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"realm-tree--{name}", partial=True)
 
-    def _label_name(self, name: str) -> Text:
-        content = self.content
-        if content is None:
-            return Text(name)
-        if name in content.literals:
-            return Text(name, style=self._style("match"))
-        text = Text(name)
-        spans = content.highlight.spans(name)
-        if spans:
-            style = self._style("match")
-            for start, end in spans:
-                text.stylize(style, start, end)
-        return text
-
-    def _realm_label(self, path: str, count: int) -> Text:
-        name = path.rpartition("/")[2]
-        return Text.assemble(
-            self._label_name(name),
-            ("/", self._style("count")),
-            (f" {count:,}", self._style("count")),
-        )
-
-    def _leaf_label(self, info: SecretInfo) -> Text:
-        name = info.id.value.rpartition("/")[2]
-        label = self._label_name(name)
-        # Right after the name: a narrow tree clips the provider first, not the mark.
-        expiry = expiry_of(info.metadata, self.expiry_now)
-        if expiry is not None and expiry.needs_attention:
-            late = expiry.state == ExpiryState.EXPIRED
-            label.append(f"  {expiry.mark()}", self._style("expired" if late else "expiring"))
-        label.append(f"  {info.provider}", self._style("provider"))
-        return label
-
-    def _notice_label(self, notice: Notice) -> Text:
-        # Short: the detail pane shows the whole message when the cursor is on it.
-        if notice.kind == "loading":
-            return Text(f"… {notice.plugin}: {notice.message}", style=self._style("notice"))
-        if notice.kind == "error":
-            return Text(f"✖ {notice.plugin}: {notice.title}", style=self._style("error"))
-        return Text(notice.message, style=self._style("notice"))
+    def _labels(self) -> TreeLabels:
+        return TreeLabels(self._style, self.content, self.expiry_now)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from textual import events
+
+#: Narrower than this, the keys are drawn compact (one space apart): at 80 columns the main
+#: screen's keys, Move among them, then still fit on the line.
+COMPACT_BELOW = 90
 
 
 class SteadyFooter(Footer):
@@ -15,6 +24,9 @@ class SteadyFooter(Footer):
 
     #: What the footer last composed (``None``: nothing yet).
     _shown: tuple[object, ...] | None = None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < COMPACT_BELOW
 
     def _showing(self) -> tuple[object, ...]:
         """Everything :meth:`Footer.compose` reads, as it would read it now."""

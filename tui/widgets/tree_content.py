@@ -17,7 +17,15 @@ class RealmNode:
     count: int
 
 
-NodeData = RealmNode | SecretInfo | Notice
+@dataclass(frozen=True, slots=True)
+class DeletedGroup:
+    """The line above the deleted secrets (a plugin's whose latest version is deleted: no
+    live secrets, shown apart and never counted with the others)."""
+
+    count: int
+
+
+NodeData = RealmNode | SecretInfo | Notice | DeletedGroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +40,24 @@ class TreeContent:
     highlight: Highlight = field(default_factory=Highlight)
     #: The order of each realm's children.
     order: SortOrder = SortOrder.NAME
+    #: The whole listing (``index`` may be a filter's part of it): an ID that more than one
+    #: plugin lists there is marked ambiguous, whatever the filter shows.
+    listing: RealmIndex | None = None
+    #: The deleted secrets, shown under their own line at the end (not while filtering).
+    deleted: tuple[SecretInfo, ...] = ()
+
+    def ambiguous(self, id_: str) -> bool:
+        """Whether more than one plugin lists ``id_``."""
+        return len((self.listing or self.index).holders(id_)) > 1
 
 
 def key_of(data: NodeData | None) -> tuple[str, str, str] | None:
     """What identifies a line across rebuilds (notices have nothing that lasts)."""
     if isinstance(data, SecretInfo):
-        return ("secret", data.id.value, data.provider)
+        kind = "deleted-secret" if data.deleted else "secret"
+        return (kind, data.id.value, data.provider)
     if isinstance(data, RealmNode):
         return ("realm", data.path, "")
+    if isinstance(data, DeletedGroup):
+        return ("deleted", "", "")
     return None

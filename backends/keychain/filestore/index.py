@@ -3,7 +3,8 @@
 Listing 100,000 secrets from their records means opening, reading and parsing 100,000 files
 (several seconds); the index is one file read and one JSON parse.  It lives in the store, at
 ``.index/listing.json`` (0600, in a 0700 directory), and holds only what the records hold in the
-clear: IDs, metadata, change times, and the warnings about damaged records.  Never a value.
+clear: IDs, metadata, change times, version tokens, and the warnings about damaged records.
+Never a value.
 
 **Kept consistent with the records, or not used.**  The index names the store directory's
 ``(st_dev, st_ino, st_mtime_ns)`` at the moment it was built (under the store's shared lock, so
@@ -58,7 +59,9 @@ INDEX_DIR = ".index"
 INDEX_NAME = "listing.json"
 #: The largest index read (~150 bytes a secret: some 400,000 secrets); a bigger one is rebuilt.
 INDEX_LIMIT = 64 * 1024 * 1024
-FORMAT = 1
+#: 2: with each secret's version token (an index of format 1, which lacks them, is rebuilt;
+#: older docker-pass rebuilds one of format 2 in its turn).
+FORMAT = 2
 #: The store directory must have last changed this long before an index of it is written.
 SETTLE_NS = 1_000_000_000
 _WHAT = "docker-pass file store listing index: IDs and metadata of the records, rebuilt from them"
@@ -103,6 +106,7 @@ def dump(stamp: Sequence[int], infos: Sequence[SecretInfo], skipped: Sequence[st
         "metadata": metas,
         "metadata_of": slots,
         "updated": [None if i.updated_at is None else int(i.updated_at) for i in infos],
+        "versions": [i.version for i in infos],
         "skipped": list(skipped),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
@@ -127,8 +131,8 @@ def load(
         raise UnknownFormatError(f"format {doc['format']!r}")
     if doc.get("store") != list(stamp):
         return None
-    joined, raw_metas, slots, updated, skipped = (
-        doc.get(key) for key in ("ids", "metadata", "metadata_of", "updated", "skipped")
+    joined, raw_metas, slots, updated, versions, skipped = (
+        doc.get(key) for key in ("ids", "metadata", "metadata_of", "updated", "versions", "skipped")
     )
     if not isinstance(joined, str) or not isinstance(raw_metas, list):
         raise DamagedIndexError("no IDs or metadata")
@@ -137,7 +141,9 @@ def load(
     ids = joined.split("\n") if joined else []
     if not isinstance(slots, list) or not isinstance(updated, list):
         raise DamagedIndexError("no metadata_of or updated list")
-    if not len(ids) == len(slots) == len(updated):
+    if not isinstance(versions, list) or not all(type(v) is str for v in versions):
+        raise DamagedIndexError("versions is not a list of strings")
+    if not len(ids) == len(slots) == len(updated) == len(versions):
         raise DamagedIndexError("columns of different lengths")
     if ids != sorted(ids):  # the tree bisects the listing
         raise DamagedIndexError("IDs out of order")
@@ -160,7 +166,9 @@ def load(
     gc.disable()
     try:
         # parse_many checks each ID again, so a damaged index cannot smuggle in an invalid one.
-        infos = SecretInfo.many(ID.parse_many(ids), provider, [metas[m] for m in slots], updated)
+        infos = SecretInfo.many(
+            ID.parse_many(ids), provider, [metas[m] for m in slots], updated, versions
+        )
     except ValueError:
         raise DamagedIndexError("an ID is not valid") from None
     finally:
@@ -176,9 +184,11 @@ def patch(
     raw_id: str,
     metadata: Mapping[str, str] | None,
     updated: int | None,
+    version: str = "",
 ) -> bytes | None:
     """The index ``raw`` of the store at stamp ``before``, with secret ``raw_id`` set to
-    ``metadata`` (``None``: removed), for the store at stamp ``after``.
+    ``metadata`` and ``version`` (``metadata`` ``None``: removed), for the store at stamp
+    ``after``.
 
     ``None`` when ``raw`` is not a current, sound index, or names a damaged record (its
     warning might no longer hold): then the next listing rebuilds it.  Costs one parse and one
@@ -190,21 +200,23 @@ def patch(
         return None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("skipped") != []:
         return None
-    joined, metas, slots, times = (
-        doc.get(k) for k in ("ids", "metadata", "metadata_of", "updated")
+    joined, metas, slots, times, versions = (
+        doc.get(k) for k in ("ids", "metadata", "metadata_of", "updated", "versions")
     )
     if doc.get("store") != list(before) or not isinstance(joined, str):
         return None
     if not (isinstance(metas, list) and isinstance(slots, list) and isinstance(times, list)):
         return None
+    if not isinstance(versions, list):
+        return None
     ids = joined.split("\n") if joined else []
-    if not len(ids) == len(slots) == len(times):
+    if not len(ids) == len(slots) == len(times) == len(versions):
         return None
     at = bisect_left(ids, raw_id)
     present = at < len(ids) and ids[at] == raw_id
     if metadata is None:
         if present:
-            del ids[at], slots[at], times[at]
+            del ids[at], slots[at], times[at], versions[at]
     else:
         wanted = dict(metadata)
         # A map no secret uses any more stays until the next rebuild: harmless, and rare.
@@ -212,11 +224,12 @@ def patch(
         if slot == len(metas):
             metas.append(wanted)
         if present:
-            slots[at], times[at] = slot, updated
+            slots[at], times[at], versions[at] = slot, updated, version
         else:
             ids.insert(at, raw_id)
             slots.insert(at, slot)
             times.insert(at, updated)
+            versions.insert(at, version)
     doc["ids"] = "\n".join(ids)
     doc["store"] = list(after)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
@@ -305,16 +318,18 @@ class IndexFile:
         id_: ID,
         metadata: Mapping[str, str] | None,
         record: os.stat_result | None,
+        version: str = "",
     ) -> None:
-        """Put back the index :meth:`take` took, with ``id_`` saved (its record's ``stat``) or
-        removed (``metadata`` ``None``).  Best effort: without it, the next listing rebuilds."""
+        """Put back the index :meth:`take` took, with ``id_`` saved (its record's ``stat`` and
+        version) or removed (``metadata`` ``None``).  Best effort: without it, the next listing
+        rebuilds."""
         if taken is None:
             return
         raw, before = taken
         try:
             after = stamp_of(os.stat(self._root))
             updated = None if record is None else record.st_mtime_ns // 1_000_000_000
-            data = patch(raw, before, after, id_.value, metadata, updated)
+            data = patch(raw, before, after, id_.value, metadata, updated, version)
             if data is not None:
                 write_atomically(self.folder, INDEX_NAME, data)
         except OSError:

@@ -2,7 +2,12 @@
 writing them safely.
 
 A record (``<sha256(id)>.json``) is the plain part of a secret: its ID, metadata, times,
-version, and which value slot (``a`` or ``b``) holds its age-encrypted value.  Every store file
+version, and which value slot (``a`` or ``b``) holds its age-encrypted value.  Every record
+written holds a fresh random ``revision`` and names its ``writer`` (a program, a process, a
+host): the record's bytes are never written twice, so its digest is part of the secret's
+version token (:func:`~docker_pass.backends.keychain.versioning.record_token`), and a
+conflict can say who made the change.  Both keys are additions: older docker-pass reads and
+writes these records as before (its records simply lack them).  Every store file
 is read without following links and only when it is a regular file of ours
 (:func:`~docker_pass.core.private_files.open_private`), and written by :func:`write_atomically`
 so that readers see the old file or the new one, whole.
@@ -21,13 +26,16 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from docker_pass.backends.keychain.versioning import check_version, record_token
 from docker_pass.core.errors import StoreError, UnsafePathError
 from docker_pass.core.ids import ID, is_valid_id
+from docker_pass.core.names import PROGRAM
 from docker_pass.core.private_files import open_private
 from docker_pass.core.regular_files import FILE_LIMIT, FileReadError, read_open_file
+from docker_pass.core.versions import NO_SECRET
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 RECORD_FORMAT = 1
@@ -41,6 +49,8 @@ SLOTS = ("a", "b")
 #: wrote, and reading it would only exhaust memory).
 VALUE_FILE_LIMIT = 64 * 1024 * 1024
 RECORD_NAME = re.compile(r"[0-9a-f]{64}\.json")
+# The longest writer a conflict message quotes.
+_WRITER_LIMIT = 200
 _NO_METADATA: Mapping[str, str] = MappingProxyType({})
 
 #: What tells one record file from any other (device, inode, change time, size).
@@ -58,6 +68,10 @@ class Record:
     updated: str = ""
     #: How many times it was saved (1 for a new secret; 0 for a record from before versions).
     version: int = 0
+    #: Its version token: the count and a digest of the record file (``""``: not read from one).
+    token: str = ""
+    #: Who wrote it, as the record says (``""`` in records of older docker-pass).
+    writer: str = ""
     #: The record file's modification time (whole POSIX seconds): when the secret last changed.
     mtime: int | None = None
     #: The record file's identity when read (device, inode, change time, size): a kept value
@@ -117,13 +131,19 @@ def read_record(root: str, name: str) -> Record | None:
             )
         raise StoreError(f"file store: {path} is damaged ({problem})")
     meta = data["metadata"]
+    version = data.get("version", 0)
+    writer = data.get("writer", "")
     return Record(
         id=ID(data["id"]),
         slot=data["value"][len(name) + 1 : len(name) + 2],
         metadata=MappingProxyType(meta) if meta else _NO_METADATA,
         created=data.get("created", ""),
         updated=data.get("updated", ""),
-        version=data.get("version", 0),
+        version=version,
+        token=record_token(version, raw),
+        # Shown in a conflict's message: only a short, printable one (a record is ours, but
+        # it is a file anyone with our permissions may edit).
+        writer=writer if _is_short_text(writer) else "",
         mtime=info.st_mtime_ns // 1_000_000_000,
         stamp=stamp_of(info),
     )
@@ -145,6 +165,25 @@ def read_value_file(root: Path, record: Record) -> bytes:
             f"file store: the value file of {record.id.value}: {exc}; "
             f"{remove_hint(record.id.value)}"
         ) from None
+
+
+def check_record_version(
+    id_: ID, expected: str | None, record: Record | None, *, removing: bool = False
+) -> None:
+    """Raise the conflict when the stored ``record`` (``None``: no such secret) is not the
+    version a write expects (under the exclusive lock, before anything is written), naming
+    when and by whom it was written."""
+    if record is None:
+        check_version(id_, expected, NO_SECRET, removing=removing)
+        return
+    check_version(
+        id_,
+        expected,
+        record.token,
+        removing=removing,
+        changed_at=record.mtime,
+        changed_by=record.writer,
+    )
 
 
 def record_problem(data: object, name: str) -> str:
@@ -186,7 +225,8 @@ def new_record(
     updated: str,
     version: int = 1,
 ) -> dict[str, object]:
-    """The record of ``id_`` whose value is in ``slot``, as it is stored (see the package doc)."""
+    """The record of ``id_`` whose value is in ``slot``, as it is stored (see the package doc),
+    with a revision no other record has."""
     return {
         "format": RECORD_FORMAT,
         "id": id_.value,
@@ -194,6 +234,8 @@ def new_record(
         "created": created,
         "updated": updated,
         "version": version,
+        "revision": os.urandom(8).hex(),
+        "writer": writer(),
         "value": f"{file_name(id_)}.{slot}.age",
     }
 
@@ -213,6 +255,17 @@ def remove_hint(raw_id: str) -> str:
     """How to get rid of a damaged secret."""
     # Deleting an ID unlinks its record and both value slots whatever they hold.
     return f"docker pass rm {raw_id} removes it"
+
+
+def writer() -> str:
+    """What a record names as its writer: this program, process and host (a store in a
+    synced folder is written from several)."""
+    host = os.uname().nodename if hasattr(os, "uname") else ""
+    return f"{PROGRAM} (pid {os.getpid()}{f' on {host}' if host else ''})"
+
+
+def _is_short_text(text: object) -> bool:
+    return isinstance(text, str) and len(text) <= _WRITER_LIMIT and text.isprintable()
 
 
 def _record_id_is_trusted(raw_id: str, name: str) -> bool:
@@ -239,6 +292,23 @@ def read_bytes(path: str | Path, limit: int = FILE_LIMIT) -> tuple[bytes, os.sta
     finally:
         os.close(fd)
     return data, info
+
+
+def sweep_temp_files(folders: Iterable[Path]) -> None:
+    """Remove the temporary files a crashed writer left in ``folders``.
+
+    Safe only under the store's exclusive lock: every temporary file in the store is written
+    under it, so none of them can belong to a live writer.
+    """
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
+        except FileNotFoundError:
+            continue  # no index directory (yet)
+        for path in stale:
+            with suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def refuse_linked_root(root: Path) -> None:

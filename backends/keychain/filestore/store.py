@@ -7,7 +7,7 @@ the listing it answers from :mod:`.index`'s; the package's docstring says how th
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.keychain.filestore import index as _index
@@ -16,8 +16,8 @@ from docker_pass.backends.keychain.filestore.records import (
     LOCK_NAME,
     RECORD_NAME,
     SLOTS,
-    TEMP_PREFIX,
     Record,
+    check_record_version,
     clear_way,
     describe,
     dump_record,
@@ -29,10 +29,12 @@ from docker_pass.backends.keychain.filestore.records import (
     refuse_linked_root,
     remove_hint,
     skipped_warning,
+    sweep_temp_files,
     unlink_durably,
     write_atomically,
 )
 from docker_pass.backends.keychain.filestore.warm import WarmValues
+from docker_pass.backends.keychain.versioning import record_token, version_conflict
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
     SecretNotFoundError,
@@ -147,8 +149,16 @@ class FileStore:
 
     # -- the SecretStore protocol ------------------------------------------------------------
 
-    def save(self, id_: ID, value: bytes, metadata: Mapping[str, str]) -> None:
-        """Encrypt ``value`` and store it with ``metadata``, replacing any earlier version."""
+    def save(
+        self,
+        id_: ID,
+        value: bytes,
+        metadata: Mapping[str, str],
+        *,
+        expected_version: str | None = None,
+    ) -> str:
+        """Encrypt ``value`` and store it with ``metadata``, replacing any earlier version (only
+        if it is ``expected_version``, unless that is ``None``); the new version."""
         meta = dict(metadata)
         name = file_name(id_)
         try:
@@ -161,23 +171,30 @@ class FileStore:
                 try:
                     old = self._read_record(name)
                 except StoreError:
+                    if expected_version is not None:
+                        raise version_conflict(id_, expected_version, "") from None
                     old = None  # a damaged record is replaced, not an obstacle to saving
+                check_record_version(id_, expected_version, old)
                 slot = "b" if old is not None and old.slot == "a" else "a"
                 index = self._index_file.take()
                 saved_at = now()
                 created = old.created if old is not None and old.created else saved_at
                 # An older record without a version counts as the first one.
                 version = max(old.version, 1) + 1 if old is not None else 1
-                record = new_record(id_, slot, meta, created, saved_at, version)
+                record = dump_record(new_record(id_, slot, meta, created, saved_at, version))
+                token = record_token(version, record)
                 write_atomically(self.root, f"{name}.{slot}.age", ciphertext)
                 # The commit point: from here on the record names the new value.
-                write_atomically(self.root, f"{name}.json", dump_record(record))
+                write_atomically(self.root, f"{name}.json", record)
                 for other in SLOTS:
                     if other != slot:
                         unlink_durably(self.root, f"{name}.{other}.age")
-                self._index_file.put_back(index, id_, meta, os.stat(self.root / f"{name}.json"))
+                self._index_file.put_back(
+                    index, id_, meta, os.stat(self.root / f"{name}.json"), token
+                )
         except OSError as exc:
             raise StoreError(f"file store: cannot save {id_.value}: {describe(exc)}") from exc
+        return token
 
     def get(self, id_: ID) -> Envelope:
         """Decrypt the secret ``id_``; raise :class:`SecretNotFoundError` if there is none."""
@@ -257,14 +274,23 @@ class FileStore:
             self._warn(skipped_warning(problem))
         return envelopes
 
-    def delete(self, id_: ID) -> bool:
-        """Remove ``id_``; ``True`` if it existed."""
+    def delete(self, id_: ID, *, expected_version: str | None = None) -> bool:
+        """Remove ``id_`` (only if it is ``expected_version``, unless that is ``None``);
+        ``True`` if it existed."""
         name = file_name(id_)
         if not self.root.is_dir():
             return False
         try:
             with self._locked(exclusive=True):
                 clear_way(self.root, (f"{name}.json", *(f"{name}.{s}.age" for s in SLOTS)))
+                if expected_version is not None:
+                    try:
+                        old = self._read_record(name)
+                    except StoreError:
+                        raise version_conflict(id_, expected_version, "", removing=True) from None
+                    if old is None:
+                        return False  # gone already: nothing of anyone's is lost
+                    check_record_version(id_, expected_version, old, removing=True)
                 index = self._index_file.take()
                 # Removing the record is the commit point; the value files go after it.
                 existed = unlink_durably(self.root, f"{name}.json")
@@ -356,7 +382,7 @@ class FileStore:
             infos, skipped = loaded
         else:
             records, skipped = self._scan_all(Pattern("**"))
-            infos = [SecretInfo(r.id, self.provider, r.metadata, r.mtime) for r in records]
+            infos = [SecretInfo(r.id, self.provider, r.metadata, r.mtime, r.token) for r in records]
             self._index_file.save(stamp, infos, skipped)
         for message in skipped:
             self._warn(message)
@@ -372,18 +398,9 @@ class FileStore:
         Safe because it runs under the exclusive lock, and every temporary file in the store
         is written under that lock: none of them can belong to a live writer.
         """
-        if self._swept:
-            return
-        self._swept = True
-        for folder in (self.root, self.root / _index.INDEX_DIR):
-            try:
-                with os.scandir(folder) as entries:
-                    stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
-            except FileNotFoundError:
-                continue  # no index directory (yet)
-            for path in stale:
-                with suppress(FileNotFoundError):
-                    os.unlink(path)
+        if not self._swept:
+            self._swept = True
+            sweep_temp_files((self.root, self.root / _index.INDEX_DIR))
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
@@ -432,7 +449,7 @@ class FileStore:
         envelope = Envelope(
             record.id,
             value,
-            version=str(record.version) if record.version else "",
+            version=record.token,
             created_at=record.created_at(),
             metadata=dict(record.metadata),
         )

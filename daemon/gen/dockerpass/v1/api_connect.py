@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import api_pb
-from .api_pb import ListSecretsRequest, ListSecretsResponse, RemoveSecretsRequest, RemoveSecretsResponse, SaveSecretRequest, SaveSecretResponse
+from .api_pb import GetSecretRequest, GetSecretResponse, ListSecretsRequest, ListSecretsResponse, MoveOutcome, MoveRealmRequest, MoveRealmResponse, MoveSecretRequest, RemoveSecretsRequest, RemoveSecretsResponse, SaveSecretRequest, SaveSecretResponse, UndeleteSecretsRequest
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Iterable, Mapping
@@ -179,7 +179,18 @@ class SecretsService(Protocol):
     """
     Writes, so that every front uses the one engine when a daemon runs: a write is what the
     next read from any process sees.
+
+    Versions: a read carries the secret's version token; a write may name the version it
+    expects ("absent": there must be no such secret), and is then refused with the Connect code
+    `aborted`, the `docker-pass-conflict` response header and a VersionConflict detail when the
+    stored secret is another version.  Nothing is written then.
     """
+    async def get_secret(self, request: GetSecretRequest, ctx: RequestContext[GetSecretRequest, GetSecretResponse], /) -> GetSecretResponse:
+        """
+        GetSecret reads one secret, with its value and version, from one plugin.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
     async def save_secret(self, request: SaveSecretRequest, ctx: RequestContext[SaveSecretRequest, SaveSecretResponse], /) -> SaveSecretResponse:
         """
         SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
@@ -190,6 +201,26 @@ class SecretsService(Protocol):
         """
         RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
         the others.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def undelete_secrets(self, request: UndeleteSecretsRequest, ctx: RequestContext[UndeleteSecretsRequest, RemoveSecretsResponse], /) -> RemoveSecretsResponse:
+        """
+        UndeleteSecrets restores the latest version of secrets whose latest version was deleted
+        (plugins that keep versions); one outcome per ID.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def move_secret(self, request: MoveSecretRequest, ctx: RequestContext[MoveSecretRequest, MoveOutcome], /) -> MoveOutcome:
+        """
+        MoveSecret renames a secret, maybe into another plugin: copy, then remove the old one
+        only if it is still the version copied.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def move_realm(self, request: MoveRealmRequest, ctx: RequestContext[MoveRealmRequest, MoveRealmResponse], /) -> MoveRealmResponse:
+        """
+        MoveRealm moves every secret under a realm, each as MoveSecret does.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -211,6 +242,17 @@ class SecretsServiceASGIApplication(ConnectASGIApplication[SecretsService]):
         super().__init__(
             service=service,
             endpoints=lambda svc: {
+                "/dockerpass.v1.SecretsService/GetSecret": Endpoint.unary(
+                    method=MethodInfo(
+                        name="GetSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=GetSecretRequest,
+                        output=GetSecretResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.get_secret,
+                ),
                 "/dockerpass.v1.SecretsService/SaveSecret": Endpoint.unary(
                     method=MethodInfo(
                         name="SaveSecret",
@@ -233,6 +275,39 @@ class SecretsServiceASGIApplication(ConnectASGIApplication[SecretsService]):
                     ),
                     function=svc.remove_secrets,
                 ),
+                "/dockerpass.v1.SecretsService/UndeleteSecrets": Endpoint.unary(
+                    method=MethodInfo(
+                        name="UndeleteSecrets",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=UndeleteSecretsRequest,
+                        output=RemoveSecretsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.undelete_secrets,
+                ),
+                "/dockerpass.v1.SecretsService/MoveSecret": Endpoint.unary(
+                    method=MethodInfo(
+                        name="MoveSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=MoveSecretRequest,
+                        output=MoveOutcome,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.move_secret,
+                ),
+                "/dockerpass.v1.SecretsService/MoveRealm": Endpoint.unary(
+                    method=MethodInfo(
+                        name="MoveRealm",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=MoveRealmRequest,
+                        output=MoveRealmResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.move_realm,
+                ),
             },
             interceptors=interceptors,
             read_max_bytes=read_max_bytes,
@@ -250,7 +325,35 @@ class SecretsServiceClient(ConnectClient):
     """
     Writes, so that every front uses the one engine when a daemon runs: a write is what the
     next read from any process sees.
+
+    Versions: a read carries the secret's version token; a write may name the version it
+    expects ("absent": there must be no such secret), and is then refused with the Connect code
+    `aborted`, the `docker-pass-conflict` response header and a VersionConflict detail when the
+    stored secret is another version.  Nothing is written then.
     """
+    async def get_secret(
+        self,
+        request: GetSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> GetSecretResponse:
+        """
+        GetSecret reads one secret, with its value and version, from one plugin.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="GetSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=GetSecretRequest,
+                output=GetSecretResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
     async def save_secret(
         self,
         request: SaveSecretRequest,
@@ -298,12 +401,94 @@ class SecretsServiceClient(ConnectClient):
             headers=headers,
             timeout_ms=timeout_ms,
         )
+    async def undelete_secrets(
+        self,
+        request: UndeleteSecretsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveSecretsResponse:
+        """
+        UndeleteSecrets restores the latest version of secrets whose latest version was deleted
+        (plugins that keep versions); one outcome per ID.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="UndeleteSecrets",
+                service_name="dockerpass.v1.SecretsService",
+                input=UndeleteSecretsRequest,
+                output=RemoveSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def move_secret(
+        self,
+        request: MoveSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MoveOutcome:
+        """
+        MoveSecret renames a secret, maybe into another plugin: copy, then remove the old one
+        only if it is still the version copied.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MoveSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=MoveSecretRequest,
+                output=MoveOutcome,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def move_realm(
+        self,
+        request: MoveRealmRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MoveRealmResponse:
+        """
+        MoveRealm moves every secret under a realm, each as MoveSecret does.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MoveRealm",
+                service_name="dockerpass.v1.SecretsService",
+                input=MoveRealmRequest,
+                output=MoveRealmResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
 
 class SecretsServiceSync(Protocol):
     """
     Writes, so that every front uses the one engine when a daemon runs: a write is what the
     next read from any process sees.
+
+    Versions: a read carries the secret's version token; a write may name the version it
+    expects ("absent": there must be no such secret), and is then refused with the Connect code
+    `aborted`, the `docker-pass-conflict` response header and a VersionConflict detail when the
+    stored secret is another version.  Nothing is written then.
     """
+    def get_secret(self, request: GetSecretRequest, ctx: RequestContext[GetSecretRequest, GetSecretResponse], /) -> GetSecretResponse:
+        """
+        GetSecret reads one secret, with its value and version, from one plugin.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
     def save_secret(self, request: SaveSecretRequest, ctx: RequestContext[SaveSecretRequest, SaveSecretResponse], /) -> SaveSecretResponse:
         """
         SaveSecret creates or replaces one secret (value and metadata) in a writable plugin.
@@ -314,6 +499,26 @@ class SecretsServiceSync(Protocol):
         """
         RemoveSecrets removes secrets from a plugin that can delete; one failure does not stop
         the others.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def undelete_secrets(self, request: UndeleteSecretsRequest, ctx: RequestContext[UndeleteSecretsRequest, RemoveSecretsResponse], /) -> RemoveSecretsResponse:
+        """
+        UndeleteSecrets restores the latest version of secrets whose latest version was deleted
+        (plugins that keep versions); one outcome per ID.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def move_secret(self, request: MoveSecretRequest, ctx: RequestContext[MoveSecretRequest, MoveOutcome], /) -> MoveOutcome:
+        """
+        MoveSecret renames a secret, maybe into another plugin: copy, then remove the old one
+        only if it is still the version copied.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def move_realm(self, request: MoveRealmRequest, ctx: RequestContext[MoveRealmRequest, MoveRealmResponse], /) -> MoveRealmResponse:
+        """
+        MoveRealm moves every secret under a realm, each as MoveSecret does.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -333,6 +538,17 @@ class SecretsServiceWSGIApplication(ConnectWSGIApplication):
     ) -> None:
         super().__init__(
             endpoints={
+                "/dockerpass.v1.SecretsService/GetSecret": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="GetSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=GetSecretRequest,
+                        output=GetSecretResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.get_secret,
+                ),
                 "/dockerpass.v1.SecretsService/SaveSecret": EndpointSync.unary(
                     method=MethodInfo(
                         name="SaveSecret",
@@ -355,6 +571,39 @@ class SecretsServiceWSGIApplication(ConnectWSGIApplication):
                     ),
                     function=service.remove_secrets,
                 ),
+                "/dockerpass.v1.SecretsService/UndeleteSecrets": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="UndeleteSecrets",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=UndeleteSecretsRequest,
+                        output=RemoveSecretsResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.undelete_secrets,
+                ),
+                "/dockerpass.v1.SecretsService/MoveSecret": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="MoveSecret",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=MoveSecretRequest,
+                        output=MoveOutcome,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.move_secret,
+                ),
+                "/dockerpass.v1.SecretsService/MoveRealm": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="MoveRealm",
+                        service_name="dockerpass.v1.SecretsService",
+                        input=MoveRealmRequest,
+                        output=MoveRealmResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.move_realm,
+                ),
             },
             interceptors=interceptors,
             read_max_bytes=read_max_bytes,
@@ -372,7 +621,35 @@ class SecretsServiceClientSync(ConnectClientSync):
     """
     Writes, so that every front uses the one engine when a daemon runs: a write is what the
     next read from any process sees.
+
+    Versions: a read carries the secret's version token; a write may name the version it
+    expects ("absent": there must be no such secret), and is then refused with the Connect code
+    `aborted`, the `docker-pass-conflict` response header and a VersionConflict detail when the
+    stored secret is another version.  Nothing is written then.
     """
+    def get_secret(
+        self,
+        request: GetSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> GetSecretResponse:
+        """
+        GetSecret reads one secret, with its value and version, from one plugin.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="GetSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=GetSecretRequest,
+                output=GetSecretResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
     def save_secret(
         self,
         request: SaveSecretRequest,
@@ -414,6 +691,77 @@ class SecretsServiceClientSync(ConnectClientSync):
                 service_name="dockerpass.v1.SecretsService",
                 input=RemoveSecretsRequest,
                 output=RemoveSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def undelete_secrets(
+        self,
+        request: UndeleteSecretsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> RemoveSecretsResponse:
+        """
+        UndeleteSecrets restores the latest version of secrets whose latest version was deleted
+        (plugins that keep versions); one outcome per ID.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="UndeleteSecrets",
+                service_name="dockerpass.v1.SecretsService",
+                input=UndeleteSecretsRequest,
+                output=RemoveSecretsResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def move_secret(
+        self,
+        request: MoveSecretRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MoveOutcome:
+        """
+        MoveSecret renames a secret, maybe into another plugin: copy, then remove the old one
+        only if it is still the version copied.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MoveSecret",
+                service_name="dockerpass.v1.SecretsService",
+                input=MoveSecretRequest,
+                output=MoveOutcome,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def move_realm(
+        self,
+        request: MoveRealmRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> MoveRealmResponse:
+        """
+        MoveRealm moves every secret under a realm, each as MoveSecret does.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="MoveRealm",
+                service_name="dockerpass.v1.SecretsService",
+                input=MoveRealmRequest,
+                output=MoveRealmResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

@@ -15,9 +15,13 @@ from protobuf import Message
 from protobuf._codegen import file_desc
 from protobuf.wkt.google.protobuf import timestamp_pb
 
+from ...resolver.v1 import api_pb
+
 if TYPE_CHECKING:
     from protobuf import DescFile
     from protobuf.wkt.google.protobuf.timestamp_pb import Timestamp
+
+    from ...resolver.v1.api_pb import Envelope
 
 
 _ResolutionFields: TypeAlias = Literal["asked", "answered", "errors", "pattern", "down"]
@@ -222,7 +226,7 @@ class PluginDetail(Message[_PluginDetailFields]):
         store_kind: str
         capabilities: list[str]
 
-_EngineInfoFields: TypeAlias = Literal["pid", "started_at", "requests"]
+_EngineInfoFields: TypeAlias = Literal["pid", "started_at", "requests", "features"]
 
 class EngineInfo(Message[_EngineInfoFields]):
     """
@@ -247,9 +251,18 @@ class EngineInfo(Message[_EngineInfoFields]):
             ```proto
             map<string, int64> requests = 3;
             ```
+        features:
+            What this engine does beyond the first API, so a client never asks an older one for it:
+            an older engine ignores a request field it does not know (protobuf's JSON reader here does),
+            and would make a write that expects a version blind.  "versions": expected versions on
+            writes and removals, purge on removals.
+
+            ```proto
+            repeated string features = 4;
+            ```
     """
 
-    __slots__ = ("pid", "started_at", "requests")
+    __slots__ = ("pid", "started_at", "requests", "features")
 
     if TYPE_CHECKING:
 
@@ -259,14 +272,16 @@ class EngineInfo(Message[_EngineInfoFields]):
             pid: int = 0,
             started_at: Timestamp | None = None,
             requests: dict[str, int] | None = None,
+            features: list[str] | None = None,
         ) -> None:
             pass
 
         pid: int
         started_at: Timestamp | None
         requests: dict[str, int]
+        features: list[str]
 
-_ListSecretsRequestFields: TypeAlias = Literal["pattern", "plugin", "reserved"]
+_ListSecretsRequestFields: TypeAlias = Literal["pattern", "plugin", "reserved", "deleted"]
 
 class ListSecretsRequest(Message[_ListSecretsRequestFields]):
     """
@@ -291,9 +306,16 @@ class ListSecretsRequest(Message[_ListSecretsRequestFields]):
             ```proto
             bool reserved = 3;
             ```
+        deleted:
+            Include secrets whose latest version is deleted (SecretInfo.deleted), which a plugin
+            that keeps versions can undelete.
+
+            ```proto
+            bool deleted = 4;
+            ```
     """
 
-    __slots__ = ("pattern", "plugin", "reserved")
+    __slots__ = ("pattern", "plugin", "reserved", "deleted")
 
     if TYPE_CHECKING:
 
@@ -303,12 +325,14 @@ class ListSecretsRequest(Message[_ListSecretsRequestFields]):
             pattern: str = "",
             plugin: str = "",
             reserved: bool = False,
+            deleted: bool = False,
         ) -> None:
             pass
 
         pattern: str
         plugin: str
         reserved: bool
+        deleted: bool
 
 _ListSecretsResponseFields: TypeAlias = Literal["secrets", "errors", "down"]
 
@@ -354,7 +378,7 @@ class ListSecretsResponse(Message[_ListSecretsResponseFields]):
         errors: dict[str, str]
         down: dict[str, str]
 
-_SecretInfoFields: TypeAlias = Literal["id", "provider", "metadata", "updated_at"]
+_SecretInfoFields: TypeAlias = Literal["id", "provider", "metadata", "updated_at", "version", "deleted"]
 
 class SecretInfo(Message[_SecretInfoFields]):
     """
@@ -381,9 +405,21 @@ class SecretInfo(Message[_SecretInfoFields]):
             ```proto
             optional google.protobuf.Timestamp updated_at = 4;
             ```
+        version:
+            Its version token, where the listing knows it cheaply; empty when it does not.
+
+            ```proto
+            string version = 5;
+            ```
+        deleted:
+            Its latest version is deleted (listed only when asked for): not a live secret.
+
+            ```proto
+            bool deleted = 6;
+            ```
     """
 
-    __slots__ = ("id", "provider", "metadata", "updated_at")
+    __slots__ = ("id", "provider", "metadata", "updated_at", "version", "deleted")
 
     if TYPE_CHECKING:
 
@@ -394,6 +430,8 @@ class SecretInfo(Message[_SecretInfoFields]):
             provider: str = "",
             metadata: dict[str, str] | None = None,
             updated_at: Timestamp | None = None,
+            version: str = "",
+            deleted: bool = False,
         ) -> None:
             pass
 
@@ -401,8 +439,74 @@ class SecretInfo(Message[_SecretInfoFields]):
         provider: str
         metadata: dict[str, str]
         updated_at: Timestamp | None
+        version: str
+        deleted: bool
 
-_SaveSecretRequestFields: TypeAlias = Literal["id", "value", "metadata", "plugin"]
+_GetSecretRequestFields: TypeAlias = Literal["id", "plugin"]
+
+class GetSecretRequest(Message[_GetSecretRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.GetSecretRequest
+    ```
+
+    Attributes:
+        id:
+            ```proto
+            string id = 1;
+            ```
+        plugin:
+            The plugin to read from; empty: docker-pass (the keychain).
+
+            ```proto
+            string plugin = 2;
+            ```
+    """
+
+    __slots__ = ("id", "plugin")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str = "",
+            plugin: str = "",
+        ) -> None:
+            pass
+
+        id: str
+        plugin: str
+
+_GetSecretResponseFields: TypeAlias = Literal["envelope"]
+
+class GetSecretResponse(Message[_GetSecretResponseFields]):
+    """
+    ```proto
+    message dockerpass.v1.GetSecretResponse
+    ```
+
+    Attributes:
+        envelope:
+            ```proto
+            optional resolver.v1.Envelope envelope = 1;
+            ```
+    """
+
+    __slots__ = ("envelope",)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            envelope: Envelope | None = None,
+        ) -> None:
+            pass
+
+        envelope: Envelope | None
+
+_SaveSecretRequestFields: TypeAlias = Literal["id", "value", "metadata", "plugin", "expected_version"]
 
 class SaveSecretRequest(Message[_SaveSecretRequestFields]):
     """
@@ -429,9 +533,16 @@ class SaveSecretRequest(Message[_SaveSecretRequestFields]):
             ```proto
             string plugin = 4;
             ```
+        expected_version:
+            The version the stored secret must be ("absent": there must be none); empty: a blind
+            write (create or replace, whatever is there).
+
+            ```proto
+            string expected_version = 5;
+            ```
     """
 
-    __slots__ = ("id", "value", "metadata", "plugin")
+    __slots__ = ("id", "value", "metadata", "plugin", "expected_version")
 
     if TYPE_CHECKING:
 
@@ -442,6 +553,7 @@ class SaveSecretRequest(Message[_SaveSecretRequestFields]):
             value: bytes = b"",
             metadata: dict[str, str] | None = None,
             plugin: str = "",
+            expected_version: str = "",
         ) -> None:
             pass
 
@@ -449,8 +561,9 @@ class SaveSecretRequest(Message[_SaveSecretRequestFields]):
         value: bytes
         metadata: dict[str, str]
         plugin: str
+        expected_version: str
 
-_SaveSecretResponseFields: TypeAlias = Literal["id", "provider", "replaced"]
+_SaveSecretResponseFields: TypeAlias = Literal["id", "provider", "replaced", "version"]
 
 class SaveSecretResponse(Message[_SaveSecretResponseFields]):
     """
@@ -473,9 +586,15 @@ class SaveSecretResponse(Message[_SaveSecretResponseFields]):
             ```proto
             bool replaced = 3;
             ```
+        version:
+            The new version; empty when the plugin does not say.
+
+            ```proto
+            string version = 4;
+            ```
     """
 
-    __slots__ = ("id", "provider", "replaced")
+    __slots__ = ("id", "provider", "replaced", "version")
 
     if TYPE_CHECKING:
 
@@ -485,14 +604,16 @@ class SaveSecretResponse(Message[_SaveSecretResponseFields]):
             id: str = "",
             provider: str = "",
             replaced: bool = False,
+            version: str = "",
         ) -> None:
             pass
 
         id: str
         provider: str
         replaced: bool
+        version: str
 
-_RemoveSecretsRequestFields: TypeAlias = Literal["ids", "plugin"]
+_RemoveSecretsRequestFields: TypeAlias = Literal["ids", "plugin", "expected_versions", "purge_versions"]
 
 class RemoveSecretsRequest(Message[_RemoveSecretsRequestFields]):
     """
@@ -508,6 +629,56 @@ class RemoveSecretsRequest(Message[_RemoveSecretsRequestFields]):
         plugin:
             The plugin to delete from; empty: docker-pass (the keychain).
 
+            ```proto
+            string plugin = 2;
+            ```
+        expected_versions:
+            ID -> the version it must still be to be removed (its outcome is the refusal otherwise).
+
+            ```proto
+            map<string, string> expected_versions = 3;
+            ```
+        purge_versions:
+            Also every older version and the history (plugins that keep versions).
+
+            ```proto
+            bool purge_versions = 4;
+            ```
+    """
+
+    __slots__ = ("ids", "plugin", "expected_versions", "purge_versions")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            ids: list[str] | None = None,
+            plugin: str = "",
+            expected_versions: dict[str, str] | None = None,
+            purge_versions: bool = False,
+        ) -> None:
+            pass
+
+        ids: list[str]
+        plugin: str
+        expected_versions: dict[str, str]
+        purge_versions: bool
+
+_UndeleteSecretsRequestFields: TypeAlias = Literal["ids", "plugin"]
+
+class UndeleteSecretsRequest(Message[_UndeleteSecretsRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.UndeleteSecretsRequest
+    ```
+
+    Attributes:
+        ids:
+            ```proto
+            repeated string ids = 1;
+            ```
+        plugin:
             ```proto
             string plugin = 2;
             ```
@@ -578,7 +749,7 @@ class RemovalOutcome(Message[_RemovalOutcomeFields]):
             string id = 1;
             ```
         outcome:
-            "removed", "missing", or why it could not be removed.
+            "removed", "missing" ("restored" when undeleting), or why it could not be.
 
             ```proto
             string outcome = 2;
@@ -600,11 +771,325 @@ class RemovalOutcome(Message[_RemovalOutcomeFields]):
         id: str
         outcome: str
 
+_VersionConflictFields: TypeAlias = Literal["id", "provider", "expected", "found", "changed_at", "changed_by"]
+
+class VersionConflict(Message[_VersionConflictFields]):
+    """
+    A write refused because the stored secret is not the version it expected: the
+    `docker-pass-conflict` response header (and a detail) of the `aborted` error.
+
+    ```proto
+    message dockerpass.v1.VersionConflict
+    ```
+
+    Attributes:
+        id:
+            ```proto
+            string id = 1;
+            ```
+        provider:
+            ```proto
+            string provider = 2;
+            ```
+        expected:
+            The version the write expected ("absent": none).
+
+            ```proto
+            string expected = 3;
+            ```
+        found:
+            The version there now ("absent": none; empty: the plugin cannot say).
+
+            ```proto
+            string found = 4;
+            ```
+        changed_at:
+            When it changed, and by what, where the plugin knows.
+
+            ```proto
+            optional google.protobuf.Timestamp changed_at = 5;
+            ```
+        changed_by:
+            ```proto
+            string changed_by = 6;
+            ```
+    """
+
+    __slots__ = ("id", "provider", "expected", "found", "changed_at", "changed_by")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str = "",
+            provider: str = "",
+            expected: str = "",
+            found: str = "",
+            changed_at: Timestamp | None = None,
+            changed_by: str = "",
+        ) -> None:
+            pass
+
+        id: str
+        provider: str
+        expected: str
+        found: str
+        changed_at: Timestamp | None
+        changed_by: str
+
+_MoveSecretRequestFields: TypeAlias = Literal["old", "new", "plugin", "to_plugin", "replace"]
+
+class MoveSecretRequest(Message[_MoveSecretRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.MoveSecretRequest
+    ```
+
+    Attributes:
+        old:
+            ```proto
+            string old = 1;
+            ```
+        new:
+            ```proto
+            string new = 2;
+            ```
+        plugin:
+            The plugin holding OLD; empty: docker-pass.
+
+            ```proto
+            string plugin = 3;
+            ```
+        to_plugin:
+            The plugin to move it into; empty: the same.
+
+            ```proto
+            string to_plugin = 4;
+            ```
+        replace:
+            Overwrite NEW if it exists (else that refuses the move, nothing changed).
+
+            ```proto
+            bool replace = 5;
+            ```
+    """
+
+    __slots__ = ("old", "new", "plugin", "to_plugin", "replace")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            old: str = "",
+            new: str = "",
+            plugin: str = "",
+            to_plugin: str = "",
+            replace: bool = False,
+        ) -> None:
+            pass
+
+        old: str
+        new: str
+        plugin: str
+        to_plugin: str
+        replace: bool
+
+_MoveOutcomeFields: TypeAlias = Literal["old", "new", "plugin", "to_plugin", "outcome", "version", "message", "checked"]
+
+class MoveOutcome(Message[_MoveOutcomeFields]):
+    """
+    What one move did (the old secret, the new one and their plugins).
+
+    ```proto
+    message dockerpass.v1.MoveOutcome
+    ```
+
+    Attributes:
+        old:
+            ```proto
+            string old = 1;
+            ```
+        new:
+            ```proto
+            string new = 2;
+            ```
+        plugin:
+            ```proto
+            string plugin = 3;
+            ```
+        to_plugin:
+            ```proto
+            string to_plugin = 4;
+            ```
+        outcome:
+            "moved", "both kept" (copied, the old one not removed) or "kept" (nothing written).
+
+            ```proto
+            string outcome = 5;
+            ```
+        version:
+            The new secret's version; empty when its plugin does not say.
+
+            ```proto
+            string version = 6;
+            ```
+        message:
+            What exists where when it did not simply move; a note otherwise.
+
+            ```proto
+            string message = 7;
+            ```
+        checked:
+            Whether the old one's removal was checked by version (else by comparing it).
+
+            ```proto
+            bool checked = 8;
+            ```
+    """
+
+    __slots__ = ("old", "new", "plugin", "to_plugin", "outcome", "version", "message", "checked")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            old: str = "",
+            new: str = "",
+            plugin: str = "",
+            to_plugin: str = "",
+            outcome: str = "",
+            version: str = "",
+            message: str = "",
+            checked: bool = False,
+        ) -> None:
+            pass
+
+        old: str
+        new: str
+        plugin: str
+        to_plugin: str
+        outcome: str
+        version: str
+        message: str
+        checked: bool
+
+_MoveRealmRequestFields: TypeAlias = Literal["old", "new", "plugin", "to_plugin", "replace"]
+
+class MoveRealmRequest(Message[_MoveRealmRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.MoveRealmRequest
+    ```
+
+    Attributes:
+        old:
+            The realms, without the trailing slash.
+
+            ```proto
+            string old = 1;
+            ```
+        new:
+            ```proto
+            string new = 2;
+            ```
+        plugin:
+            ```proto
+            string plugin = 3;
+            ```
+        to_plugin:
+            ```proto
+            string to_plugin = 4;
+            ```
+        replace:
+            ```proto
+            bool replace = 5;
+            ```
+    """
+
+    __slots__ = ("old", "new", "plugin", "to_plugin", "replace")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            old: str = "",
+            new: str = "",
+            plugin: str = "",
+            to_plugin: str = "",
+            replace: bool = False,
+        ) -> None:
+            pass
+
+        old: str
+        new: str
+        plugin: str
+        to_plugin: str
+        replace: bool
+
+_MoveRealmResponseFields: TypeAlias = Literal["old", "new", "plugin", "to_plugin", "moves"]
+
+class MoveRealmResponse(Message[_MoveRealmResponseFields]):
+    """
+    ```proto
+    message dockerpass.v1.MoveRealmResponse
+    ```
+
+    Attributes:
+        old:
+            ```proto
+            string old = 1;
+            ```
+        new:
+            ```proto
+            string new = 2;
+            ```
+        plugin:
+            ```proto
+            string plugin = 3;
+            ```
+        to_plugin:
+            ```proto
+            string to_plugin = 4;
+            ```
+        moves:
+            One per ID that was under OLD, in order.
+
+            ```proto
+            repeated dockerpass.v1.MoveOutcome moves = 5;
+            ```
+    """
+
+    __slots__ = ("old", "new", "plugin", "to_plugin", "moves")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            old: str = "",
+            new: str = "",
+            plugin: str = "",
+            to_plugin: str = "",
+            moves: list[MoveOutcome] | None = None,
+        ) -> None:
+            pass
+
+        old: str
+        new: str
+        plugin: str
+        to_plugin: str
+        moves: list[MoveOutcome]
+
 
 _DESC = file_desc(
-    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xdc\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind\x12"\n\x0ccapabilities\x18\x10 \x03(\tR\x0ccapabilities"\xdb\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"b\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf5\x01\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xda\x01\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\\\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced"@\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\xbf\x01\n\x0eSecretsService\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponseb\x06proto3',
+    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15resolver/v1/api.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xdc\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind\x12"\n\x0ccapabilities\x18\x10 \x03(\tR\x0ccapabilities"\xf7\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x12\x1a\n\x08features\x18\x04 \x03(\tR\x08features\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"|\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved\x12\x18\n\x07deleted\x18\x04 \x01(\x08R\x07deleted"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xa9\x02\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n\x07version\x18\x05 \x01(\tR\x07version\x12\x18\n\x07deleted\x18\x06 \x01(\x08R\x07deleted\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01":\n\x10GetSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"F\n\x11GetSecretResponse\x121\n\x08envelope\x18\x01 \x01(\x0b2\x15.resolver.v1.EnvelopeR\x08envelope"\x85\x02\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x12)\n\x10expected_version\x18\x05 \x01(\tR\x0fexpectedVersion\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"v\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version"\x94\x02\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12f\n\x11expected_versions\x18\x03 \x03(\x0b29.dockerpass.v1.RemoveSecretsRequest.ExpectedVersionsEntryR\x10expectedVersions\x12%\n\x0epurge_versions\x18\x04 \x01(\x08R\rpurgeVersions\x1aC\n\x15ExpectedVersionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"B\n\x16UndeleteSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome"\xc9\x01\n\x0fVersionConflict\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08expected\x18\x03 \x01(\tR\x08expected\x12\x14\n\x05found\x18\x04 \x01(\tR\x05found\x129\n\nchanged_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x1d\n\nchanged_by\x18\x06 \x01(\tR\tchangedBy"\x86\x01\n\x11MoveSecretRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\xce\x01\n\x0bMoveOutcome\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07outcome\x18\x05 \x01(\tR\x07outcome\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12\x18\n\x07message\x18\x07 \x01(\tR\x07message\x12\x18\n\x07checked\x18\x08 \x01(\x08R\x07checked"\x85\x01\n\x10MoveRealmRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\x9e\x01\n\x11MoveRealmResponse\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x120\n\x05moves\x18\x05 \x03(\x0b2\x1a.dockerpass.v1.MoveOutcomeR\x05moves2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\x8b\x04\n\x0eSecretsService\x12N\n\tGetSecret\x12\x1f.dockerpass.v1.GetSecretRequest\x1a .dockerpass.v1.GetSecretResponse\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12^\n\x0fUndeleteSecrets\x12%.dockerpass.v1.UndeleteSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12J\n\nMoveSecret\x12 .dockerpass.v1.MoveSecretRequest\x1a\x1a.dockerpass.v1.MoveOutcome\x12N\n\tMoveRealm\x12\x1f.dockerpass.v1.MoveRealmRequest\x1a .dockerpass.v1.MoveRealmResponseb\x06proto3',
     [
         timestamp_pb.desc(),
+        api_pb.desc(),
     ],
     {
         "Resolution": Resolution,
@@ -615,11 +1100,19 @@ _DESC = file_desc(
         "ListSecretsRequest": ListSecretsRequest,
         "ListSecretsResponse": ListSecretsResponse,
         "SecretInfo": SecretInfo,
+        "GetSecretRequest": GetSecretRequest,
+        "GetSecretResponse": GetSecretResponse,
         "SaveSecretRequest": SaveSecretRequest,
         "SaveSecretResponse": SaveSecretResponse,
         "RemoveSecretsRequest": RemoveSecretsRequest,
+        "UndeleteSecretsRequest": UndeleteSecretsRequest,
         "RemoveSecretsResponse": RemoveSecretsResponse,
         "RemovalOutcome": RemovalOutcome,
+        "VersionConflict": VersionConflict,
+        "MoveSecretRequest": MoveSecretRequest,
+        "MoveOutcome": MoveOutcome,
+        "MoveRealmRequest": MoveRealmRequest,
+        "MoveRealmResponse": MoveRealmResponse,
     },
 )
 
