@@ -92,9 +92,9 @@ def listing(result: Listing, *, long: bool, as_json: bool, deleted: bool = False
     for name, why in result.down.items():
         text = with_remedy(name, f"plugin {name} is {clean_outside(why)}")
         print(f"Warning: {text}", file=sys.stderr)
-    if (result.errors or result.down) and not infos:
+    if result.failed and not infos:
         # The failure's own line comes last, so a script reading the last line reads it.
-        names = ", ".join([*result.errors, *result.down])
+        names = ", ".join(result.failed)
         print(f"Error: nothing listed: no plugin could answer ({names})", file=sys.stderr)
         return 1
     return 0

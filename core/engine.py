@@ -44,6 +44,7 @@ from docker_pass.core.plugin import (
 from docker_pass.core.plugin_calls import PluginTimeoutError
 from docker_pass.core.registry import load_plugin_class, plugin_specs
 from docker_pass.core.results import (
+    CANNOT_LIST,
     Listing,
     PluginStatus,
     Removal,
@@ -332,7 +333,7 @@ class Engine:
                 if Capability.LIST in slot.capabilities:
                     targets.append((slot, narrowed))
                 else:
-                    errors[slot.name] = "cannot list its secrets (it resolves IDs it is asked for)"
+                    errors[slot.name] = CANNOT_LIST
         infos: list[SecretInfo] = []
         answered = 0
         for slot, narrowed, outcome in self._fan_out(targets, partial(_list_of, deleted=deleted)):

@@ -190,6 +190,11 @@ class Resolution(FrozenValue):
         )
 
 
+#: Why a plugin without a list call (one written with Docker's SDK) is in a listing's errors:
+#: not a failure, so a listing that only lacks such plugins' IDs still succeeded.
+CANNOT_LIST = "cannot list its secrets (it resolves IDs it is asked for)"
+
+
 class Listing(FrozenValue):
     """IDs and metadata across plugins, with per-plugin errors (never values)."""
 
@@ -212,6 +217,11 @@ class Listing(FrozenValue):
 
     def __repr__(self) -> str:
         return f"Listing({len(self.infos)} secrets, errors={self.errors}, down={list(self.down)})"
+
+    @property
+    def failed(self) -> list[str]:
+        """The plugins that failed to list or are down (not those that cannot list)."""
+        return [n for n, why in self.errors.items() if why != CANNOT_LIST] + list(self.down)
 
 
 class Saved(FrozenValue):

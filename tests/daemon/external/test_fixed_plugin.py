@@ -66,6 +66,7 @@ def test_manual_launch_on_the_path_socket_and_a_clean_stop(
         "id": "fixed/hello",
         "provider": "fixed-plugin",
         "metadata": {"origin": "upstream-sdk"},
+        "version": "v1",  # fixed-plugin's envelope says Version: "v1"
     }
     assert engine.stop() == 0
     assert plugin.wait(timeout=30) == 0
