@@ -131,6 +131,11 @@ class EngineHost:
         """Engine threads started so far (``engine status`` and the tests)."""
         return self._calls.threads
 
+    def current_engine(self) -> Engine | None:
+        """The engine that calls start on now (``None`` between a reload and the next call);
+        never waits (the event loop asks it)."""
+        return self._engines.current()
+
     def start(self) -> list[PluginStatus]:
         """Build the engine and start every enabled plugin (blocking; call before serving)."""
         statuses: list[PluginStatus] = self._calls.submit(

@@ -1,0 +1,217 @@
+"""``GetSecrets`` on the event loop: a pattern asked before is answered again without an engine
+thread, while nothing its answer depends on has changed.
+
+The engine decides which plugins serve a pattern (:meth:`~docker_pass.core.engine.Engine.route`)
+on an engine thread, with every check it makes on every call (the config and run state read
+again when they changed, plugins started, each call within its deadline).  That decision is a
+:class:`Route`, answered on the loop, when every plugin it names is running and is either
+
+- a store that keeps values warm and whose answers depend on one directory alone (the file
+  store in the daemon: :class:`~docker_pass.core.plugin.WarmDirectory`): its answer is kept in
+  the route; or
+- an external plugin (:mod:`.external`), asked on the loop, where its connection lives anyway,
+  within the plugin's deadline: it holds no thread, and a hung one holds only its own stream,
+  until that deadline.
+
+Anything else (a 1Password plugin, a plugin down or late) is resolved by the engine as before.
+
+A route is kept (:data:`MAX_ROUTES` patterns at most) and answers the same pattern again while
+
+- the kernel reported no change to the config file, the run state file or the warm
+  directories (:mod:`.changes`: a non-blocking read, so the loop never waits for the file
+  system), none since before the engine made the route;
+- it was made on the current engine generation, each plugin it names is still that same
+  instance (not stopped, crashed or restarted since), and the registry of external plugins is
+  unchanged.
+
+Answers are merged by the engine's own rule (:func:`~docker_pass.core.results.merged_resolution`):
+in scope, never the reserved realm, stamped now.  Kept answers hold values, as the warm file
+store does, in the daemon's non-dumpable memory; nothing here logs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from docker_pass.core.config import config_path
+from docker_pass.core.errors import FatalPluginError, SecretNotFoundError, describe
+from docker_pass.core.results import Resolution, merged_resolution
+from docker_pass.core.state import state_path
+from docker_pass.daemon.external.plugin import ExternalPlugin
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from docker_pass.core.engine import Engine
+    from docker_pass.core.envelope import Envelope
+    from docker_pass.core.ids import Pattern
+    from docker_pass.core.results import Answer
+    from docker_pass.core.roster import PluginSlot
+    from docker_pass.daemon.changes import ChangeWatch
+    from docker_pass.daemon.engine_host import EngineHost
+
+#: Patterns whose routes are kept, at most (the least recently used go first).
+MAX_ROUTES = 1024
+
+
+class Target:
+    """One plugin of a route: its slot and instance, the part of the pattern it serves, and
+    ``found``: its kept answer (or the message of its failure), ``None`` to ask it live."""
+
+    __slots__ = ("found", "instance", "narrowed", "slot")
+
+    def __init__(
+        self, slot: PluginSlot, narrowed: Pattern, found: list[Envelope] | str | None
+    ) -> None:
+        self.slot = slot
+        self.instance = slot.instance
+        self.narrowed = narrowed
+        self.found = found
+
+
+class Route:
+    """What the engine decided for one pattern (see the module's docstring): the engine it
+    was made on, the external registry's generation then, its targets, and whether it may be
+    kept (every kept answer an answer, every file it depends on watched)."""
+
+    __slots__ = ("engine", "external_generation", "keep", "targets")
+
+    def __init__(
+        self, engine: Engine, external_generation: int, targets: Sequence[Target], keep: bool
+    ) -> None:
+        self.engine = engine
+        self.external_generation = external_generation
+        self.targets = tuple(targets)
+        self.keep = keep
+
+
+class Routes:
+    """The kept routes of the daemon's engine (``host``), valid while ``watch`` sees no
+    change.  Everything but :meth:`_plan` runs on the event loop."""
+
+    def __init__(self, host: EngineHost, watch: ChangeWatch) -> None:
+        self._host = host
+        self._watch = watch
+        self._kept: OrderedDict[str, Route] = OrderedDict()
+        #: The watch's change count the kept routes were made under.
+        self._changes = -1
+        #: Plugin name -> (instance, its warm directory): asked once per instance.
+        self._warm: dict[str, tuple[Any, str | None]] = {}
+        #: What every route depends on: the config file, the run state file.
+        self._files = (str(config_path()), str(state_path()))
+
+    async def resolve(self, pattern: Pattern) -> Resolution:
+        """What the engine's ``resolve(pattern)`` answers: from a kept route when it holds,
+        else from a route the engine makes now (or its own resolution, when it makes none)."""
+        route = self._kept_route(pattern.value)
+        if route is None:
+            changes, armed = self._watch.poll(), self._watch.armed()
+            planned = await self._host.call(lambda engine: self._plan(engine, pattern, armed))
+            if isinstance(planned, Resolution):
+                return planned
+            route = planned
+            if route.keep and self._watch.poll() == changes:  # nothing changed as it was made
+                self._keep(pattern.value, route, changes)
+        return await self._answer(route, pattern)
+
+    def _kept_route(self, pattern: str) -> Route | None:
+        """The kept route of ``pattern`` if it still holds (on the loop: nothing here waits)."""
+        changes = self._watch.poll()
+        if changes != self._changes:
+            self._kept.clear()
+            return None
+        route = self._kept.get(pattern)
+        if route is None:
+            return None
+        host = self._host
+        if (
+            route.engine is not host.current_engine()
+            or route.external_generation != host.external.generation
+            or any(t.slot.instance is not t.instance for t in route.targets)
+        ):
+            self._kept.clear()  # a plugin or the engine changed: every route may have
+            return None
+        self._kept.move_to_end(pattern)
+        return route
+
+    def _keep(self, pattern: str, route: Route, changes: int) -> None:
+        if changes != self._changes:
+            self._kept.clear()
+            self._changes = changes
+        self._kept[pattern] = route
+        self._kept.move_to_end(pattern)
+        while len(self._kept) > MAX_ROUTES:
+            self._kept.popitem(last=False)
+
+    def _plan(self, engine: Engine, pattern: Pattern, armed: frozenset[str]) -> Route | Resolution:
+        """On an engine thread: the route of ``pattern``, or the engine's own resolution when
+        a plugin it needs cannot be answered on the loop (or is down, or late).  ``armed``:
+        what the watch covered before this began; the route may be kept if it needs no more
+        (else the watch is armed now, for the next time)."""
+        generation = self._host.external.generation  # before routing: never newer than it
+        targets, down, late = engine.route(pattern)
+        if down or late:
+            return engine.resolve(pattern)  # the ordinary way (it routes again)
+        dirs: list[str] = []
+        warm = []
+        for slot, narrowed in targets:
+            if isinstance(slot.instance, ExternalPlugin):
+                continue
+            directory = self._warm_directory(engine, slot)
+            if directory is None:
+                return engine.resolve(pattern)
+            dirs.append(directory)
+            warm.append((slot, narrowed))
+        found = {slot.name: answer for slot, _, answer in engine.ask(warm)}
+        keep = all(not isinstance(answer, str) for answer in found.values())
+        if not armed.issuperset((*self._files, *dirs)):
+            self._watch.arm(files=self._files, directories=dirs)
+            keep = False  # read before the watch covered it all: next time
+        chosen = [Target(slot, narrowed, found.get(slot.name)) for slot, narrowed in targets]
+        return Route(engine, generation, chosen, keep)
+
+    def _warm_directory(self, engine: Engine, slot: PluginSlot) -> str | None:
+        """The warm directory of ``slot``'s running instance (asked once per instance)."""
+        instance = slot.instance
+        known = self._warm.get(slot.name)
+        if known is not None and known[0] is instance:
+            return known[1]
+        directory = engine.warm_directory(slot.name)
+        self._warm[slot.name] = (instance, directory)
+        return directory
+
+    async def _answer(self, route: Route, pattern: Pattern) -> Resolution:
+        """The resolution of ``route``: kept answers, and the external plugins asked now (all
+        at once, each within its deadline)."""
+        live = [t for t in route.targets if t.found is None]
+        asked = await asyncio.gather(*(self._ask(t) for t in live))
+        outcomes = dict(zip((t.slot.name for t in live), asked, strict=True))
+        answers: list[Answer] = []
+        errors: dict[str, str] = {}
+        for target in route.targets:
+            name, slot = target.slot.name, target.slot
+            outcome = target.found if target.found is not None else outcomes[name]
+            if isinstance(outcome, str):
+                errors[name] = outcome
+            else:
+                answers.append((name, slot.pattern or target.narrowed, target.narrowed, outcome))
+        names = [t.slot.name for t in route.targets]
+        return merged_resolution(pattern, answers, names, errors, {})
+
+    async def _ask(self, target: Target) -> list[Envelope] | str:
+        """An external plugin's answer, or the message of its failure (a fatal one is
+        recorded by the engine, which crashes the plugin: not something the loop does)."""
+        plugin = target.instance
+        assert isinstance(plugin, ExternalPlugin)  # noqa: S101 - only they are asked live
+        try:
+            return await plugin.resolve_here(target.narrowed, target.slot.line.seconds)
+        except SecretNotFoundError:
+            return []
+        except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
+            if isinstance(exc, FatalPluginError):
+                name, fatal = target.slot.name, exc
+                message: str = await self._host.call(lambda e: e.record_failure(name, fatal))
+                return message
+            return describe(exc)  # what the engine records of a plugin that still runs
