@@ -186,7 +186,10 @@ class Routes:
         """The resolution of ``route``: kept answers, and the external plugins asked now (all
         at once, each within its deadline)."""
         live = [t for t in route.targets if t.found is None]
-        asked = await asyncio.gather(*(self._ask(t) for t in live))
+        if len(live) == 1:  # one plugin to ask (the usual case): no task to gather it in
+            asked = [await self._ask(live[0])]
+        else:
+            asked = await asyncio.gather(*(self._ask(t) for t in live))
         outcomes = dict(zip((t.slot.name for t in live), asked, strict=True))
         answers: list[Answer] = []
         errors: dict[str, str] = {}
