@@ -171,6 +171,9 @@ class ChangeWatch:
         all of them are armed now.  On an engine thread: resolving paths may block."""
         if self._fd < 0:
             return False
+        asked = [os.path.abspath(p) for p in (*files, *directories)]
+        if self.armed().issuperset(asked):
+            return True  # nothing new (the common case: no system call)
         with self._arming:
             for path in files:
                 self._wanted.setdefault(os.path.abspath(path), False)
