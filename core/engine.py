@@ -103,6 +103,10 @@ class Engine:
         """Every registered plugin's name."""
         return list(self._roster.slots)
 
+    def running_slots(self) -> list[PluginSlot]:
+        """The slots of the plugins running in this engine now."""
+        return [slot for slot in self._roster.slots.values() if slot.instance is not None]
+
     def follow_external(self, external: ExternalPlugins) -> None:
         """Serve the external plugins of ``external`` (the daemon's registry) beside this
         engine's own, as they come and go."""

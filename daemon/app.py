@@ -46,9 +46,11 @@ class EngineApplication:
         self.started_at = datetime.now(UTC)
         #: Requests received, by path (what ``engine status`` shows).
         self.requests: Counter[str] = Counter()
-        routes = Routes(host, watch or ChangeWatch(enabled=False))
+        #: How ``GetSecrets`` is answered on the loop (:mod:`.routes`).
+        self.routes = Routes(host, watch or ChangeWatch(enabled=False))
         self._by_service: dict[str, ASGIApp] = {
-            app.path: app for app in connect_services(host, routes, self.started_at, self.requests)
+            app.path: app
+            for app in connect_services(host, self.routes, self.started_at, self.requests)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -138,10 +138,11 @@ class EngineHost:
 
     def start(self) -> list[PluginStatus]:
         """Build the engine and start every enabled plugin (blocking; call before serving)."""
-        statuses: list[PluginStatus] = self._calls.submit(
-            lambda: self._run(lambda engine: engine.plugins(), False)
-        ).result()
-        return statuses
+        return self.run_now(lambda engine: engine.plugins())
+
+    def run_now(self, work: Callable[[Engine], T]) -> T:
+        """:meth:`call`, blocking, for the daemon's own work before it serves."""
+        return self._calls.submit(lambda: self._run(work, False)).result()
 
     async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
         """Run ``work`` with the engine on an engine thread.

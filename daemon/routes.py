@@ -87,6 +87,18 @@ class Route:
         self.keep = keep
 
 
+class _Planning:
+    """A plan being made on an engine thread (``task``), under the watch's change count
+    ``changes``, and how many requests wait for it."""
+
+    __slots__ = ("changes", "task", "waiting")
+
+    def __init__(self, changes: int, task: asyncio.Future[Route | Resolution]) -> None:
+        self.changes = changes
+        self.task = task
+        self.waiting = 0
+
+
 class Routes:
     """The kept routes of the daemon's engine (``host``), valid while ``watch`` sees no
     change.  Everything but :meth:`_plan` runs on the event loop."""
@@ -99,22 +111,64 @@ class Routes:
         self._changes = -1
         #: Plugin name -> (instance, its warm directory): asked once per instance.
         self._warm: dict[str, tuple[Any, str | None]] = {}
+        #: Plans being made now, by pattern.
+        self._planning: dict[str, _Planning] = {}
         #: What every route depends on: the config file, the run state file.
         self._files = (str(config_path()), str(state_path()))
+
+    def prepare(self, engine: Engine) -> None:
+        """On an engine thread, before the daemon serves: watch the config, the run state and
+        the warm directories of the plugins running now, so that the routes of the first
+        burst are kept at once (a call reads them as it begins: they must be watched first)."""
+        dirs = [
+            directory
+            for slot in engine.running_slots()
+            if (directory := self._warm_directory(engine, slot)) is not None
+        ]
+        self._watch.arm(files=self._files, directories=dirs)
 
     async def resolve(self, pattern: Pattern) -> Resolution:
         """What the engine's ``resolve(pattern)`` answers: from a kept route when it holds,
         else from a route the engine makes now (or its own resolution, when it makes none)."""
         route = self._kept_route(pattern.value)
         if route is None:
-            changes, armed = self._watch.poll(), self._watch.armed()
-            planned = await self._host.call(lambda engine: self._plan(engine, pattern, armed))
+            planned = await self._planned(pattern)
             if isinstance(planned, Resolution):
                 return planned
             route = planned
-            if route.keep and self._watch.poll() == changes:  # nothing changed as it was made
-                self._keep(pattern.value, route, changes)
         return await self._answer(route, pattern)
+
+    async def _planned(self, pattern: Pattern) -> Route | Resolution:
+        """The engine's plan for ``pattern``, made once for every request that asks while it
+        is being made, unless something changed between: a burst of misses (the daemon's
+        first, or the first after a change) is one engine call per pattern, not one each.
+        The call is abandoned (as a request's is) once no request waits for it."""
+        changes = self._watch.poll()
+        planning = self._planning.get(pattern.value)
+        if planning is None or planning.changes != changes:
+            armed = self._watch.armed()
+            call = self._host.call(lambda engine: self._plan(engine, pattern, armed))
+            planning = _Planning(changes, asyncio.ensure_future(call))
+            self._planning[pattern.value] = planning
+            planning.task.add_done_callback(lambda _: self._planned_done(pattern, planning))
+        planning.waiting += 1
+        try:
+            return await asyncio.shield(planning.task)
+        finally:
+            planning.waiting -= 1
+            if not planning.waiting and not planning.task.done():
+                planning.task.cancel()
+
+    def _planned_done(self, pattern: Pattern, planning: _Planning) -> None:
+        """A plan is made: keep its route if nothing changed since it began."""
+        if self._planning.get(pattern.value) is planning:
+            del self._planning[pattern.value]
+        task = planning.task
+        if task.cancelled() or task.exception() is not None:
+            return
+        route = task.result()
+        if isinstance(route, Route) and route.keep and self._watch.poll() == planning.changes:
+            self._keep(pattern.value, route, planning.changes)
 
     def _kept_route(self, pattern: str) -> Route | None:
         """The kept route of ``pattern`` if it still holds (on the loop: nothing here waits)."""
@@ -148,8 +202,9 @@ class Routes:
     def _plan(self, engine: Engine, pattern: Pattern, armed: frozenset[str]) -> Route | Resolution:
         """On an engine thread: the route of ``pattern``, or the engine's own resolution when
         a plugin it needs cannot be answered on the loop (or is down, or late).  ``armed``:
-        what the watch covered before this began; the route may be kept if it needs no more
-        (else the watch is armed now, for the next time)."""
+        what the watch covered before this call began; the route may be kept if that covered
+        the config and run state, and the warm directories are covered before they are read
+        (armed here if need be)."""
         generation = self._host.external.generation  # before routing: never newer than it
         targets, down, late = engine.route(pattern)
         if down or late:
@@ -164,11 +219,14 @@ class Routes:
                 return engine.resolve(pattern)
             dirs.append(directory)
             warm.append((slot, narrowed))
+        # The config and run state were read as this call began (EngineHost): watched
+        # since before then, or the route is not kept.  The stores are read below: watched
+        # from now on is soon enough.
+        keep = armed.issuperset(self._files)
+        if not (keep and armed.issuperset(dirs)):
+            keep = self._watch.arm(files=self._files, directories=dirs) and keep
         found = {slot.name: answer for slot, _, answer in engine.ask(warm)}
-        keep = all(not isinstance(answer, str) for answer in found.values())
-        if not armed.issuperset((*self._files, *dirs)):
-            self._watch.arm(files=self._files, directories=dirs)
-            keep = False  # read before the watch covered it all: next time
+        keep = keep and all(not isinstance(answer, str) for answer in found.values())
         chosen = [Target(slot, narrowed, found.get(slot.name)) for slot, narrowed in targets]
         return Route(engine, generation, chosen, keep)
 

@@ -109,6 +109,7 @@ def run_engine(
             engine_max, proxy_max = connection_limits(limits, docker_proxy=proxy is not None)
             watch = listening.enter_context(closing(ChangeWatch()))
             app = EngineApplication(host, limits, watch)
+            host.run_now(app.routes.prepare)  # the first burst's routes are kept at once
             launcher = launcher_for(external_host(host, statuses))
             server = _make_server(app, host, launcher, limits, engine_max)
             log.info(
