@@ -84,7 +84,11 @@ class Plugin:
     def __init__(self, args: argparse.Namespace, launched_as: str | None) -> None:
         self.args = args
         self.name = args.name if args.misbehave == "wrong-name" or not launched_as else launched_as
-        self.secrets: dict[str, str] = json.loads(args.secrets)
+        raw = args.secrets
+        if args.secrets_file:  # values kept out of argv (the benchmark's)
+            with open(args.secrets_file) as file:
+                raw = file.read()
+        self.secrets: dict[str, str] = json.loads(raw)
         self.registered = asyncio.Event()
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.session: Session | None = None
@@ -302,6 +306,7 @@ def main() -> int:
     parser.add_argument("--version", default="v1.2.3")
     parser.add_argument("--pattern", default="sdk/**")
     parser.add_argument("--secrets", default='{"sdk/hello": "from-python"}')
+    parser.add_argument("--secrets-file", default="", help="the secrets as JSON in a file")
     parser.add_argument("--misbehave", choices=MODES, default=None)
     parser.add_argument("--pid-file", default="", help="append this process's pid there")
     parser.add_argument("--note-file", default="", help="append a line there on SIGINT/SIGTERM")
