@@ -15,7 +15,8 @@ again when they changed, plugins started, each call within its deadline).  That 
 
 Anything else (a 1Password plugin, a plugin down or late) is resolved by the engine as before.
 
-A route is kept (:data:`MAX_ROUTES` patterns at most) and answers the same pattern again while
+A route is kept (:data:`MAX_ROUTES` patterns at most, each holding :data:`MAX_KEPT_VALUES`
+values at most) and answers the same pattern again while
 
 - the kernel reported no change to the config file, the run state file or the warm
   directories (:mod:`.changes`: a non-blocking read, so the loop never waits for the file
@@ -36,7 +37,12 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.config import config_path
-from docker_pass.core.errors import FatalPluginError, SecretNotFoundError, describe
+from docker_pass.core.errors import (
+    DockerPassError,
+    FatalPluginError,
+    SecretNotFoundError,
+    describe,
+)
 from docker_pass.core.results import Resolution, merged_resolution
 from docker_pass.core.state import state_path
 from docker_pass.daemon.external.plugin import ExternalPlugin
@@ -54,6 +60,8 @@ if TYPE_CHECKING:
 
 #: Patterns whose routes are kept, at most (the least recently used go first).
 MAX_ROUTES = 1024
+#: Values one kept route holds, at most.
+MAX_KEPT_VALUES = 8
 
 
 class Target:
@@ -226,7 +234,10 @@ class Routes:
         if not (keep and armed.issuperset(dirs)):
             keep = self._watch.arm(files=self._files, directories=dirs) and keep
         found = {slot.name: answer for slot, _, answer in engine.ask(warm)}
-        keep = keep and all(not isinstance(answer, str) for answer in found.values())
+        kept = [answer for answer in found.values() if not isinstance(answer, str)]
+        # Every answer an answer, and few values: a route of one ID (or a few) is kept, not
+        # the whole store behind a wildcard (the file store keeps single values warm too).
+        keep = keep and len(kept) == len(found) and sum(map(len, kept)) <= MAX_KEPT_VALUES
         chosen = [Target(slot, narrowed, found.get(slot.name)) for slot, narrowed in targets]
         return Route(engine, generation, chosen, keep)
 
@@ -236,7 +247,10 @@ class Routes:
         known = self._warm.get(slot.name)
         if known is not None and known[0] is instance:
             return known[1]
-        directory = engine.warm_directory(slot.name)
+        try:
+            directory = engine.warm_directory(slot.name)
+        except DockerPassError:  # it did not say in time: the ordinary way, and ask again
+            return None
         self._warm[slot.name] = (instance, directory)
         return directory
 
