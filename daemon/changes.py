@@ -171,14 +171,13 @@ class ChangeWatch:
         all of them are armed now.  On an engine thread: resolving paths may block."""
         if self._fd < 0:
             return False
-        asked = [os.path.abspath(p) for p in (*files, *directories)]
-        if self.armed().issuperset(asked):
-            return True  # nothing new (the common case: no system call)
         with self._arming:
             for path in files:
                 self._wanted.setdefault(os.path.abspath(path), False)
             for path in directories:
                 self._wanted[os.path.abspath(path)] = True
+            if self.armed() == self._wanted.keys():
+                return True  # armed already (the common case: no system call)
             if self._refused == self._wanted:
                 return False  # these could not be watched: no system calls to learn it again
             structure = self._structure
