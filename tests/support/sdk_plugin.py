@@ -88,7 +88,10 @@ class Plugin:
         if args.secrets_file:  # values kept out of argv (the benchmark's)
             with open(args.secrets_file) as file:
                 raw = file.read()
-        self.secrets: dict[str, str] = json.loads(raw)
+        secrets: dict[str, str] = json.loads(raw)
+        self.secrets = {key: value.encode() for key, value in secrets.items()}
+        #: Parsed once: a plugin looks IDs up, it does not parse its own on every call.
+        self.ids = [ID(key) for key in secrets]
         self.registered = asyncio.Event()
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.session: Session | None = None
@@ -213,17 +216,20 @@ class Plugin:
                 await asyncio.Event().wait()
             from protobuf.wkt import Timestamp
 
+            if pattern.is_literal:
+                keys = [pattern.value] if pattern.value in self.secrets else []
+            else:
+                keys = [id_.value for id_ in self.ids if pattern.matches(id_)]
             found = [
                 resolver_pb.Envelope(
                     id=key,
-                    value=value.encode(),
+                    value=self.secrets[key],
                     provider="not-the-registered-name",
                     version="v1",
                     expires_at=Timestamp(seconds=ZERO_TIME),
                     metadata={"origin": "sdk-plugin"},
                 )
-                for key, value in self.secrets.items()
-                if pattern.matches(ID(key))
+                for key in keys
             ]
             if not found:
                 error = json.dumps({"code": "not_found", "message": "secret not found"})
