@@ -13,7 +13,7 @@ import pytest
 
 from docker_pass.core import ID, Envelope, Pattern
 from docker_pass.core.config import save_config
-from docker_pass.core.engine import Engine
+from docker_pass.core.engine import Engine, plugin_spec
 from docker_pass.core.errors import SecretNotFoundError
 from docker_pass.core.names import KEYCHAIN_PLUGIN
 from docker_pass.core.plugin import READ_ONLY
@@ -191,7 +191,7 @@ class Unwatched:
 
 def test_a_plugin_whose_answers_are_not_warm_is_asked_every_time() -> None:
     save("app/db", "one")
-    specs = {KEYCHAIN_PLUGIN: "docker_pass.backends.keychain:KeychainPlugin"}
+    specs = {KEYCHAIN_PLUGIN: plugin_spec(KEYCHAIN_PLUGIN)}
     serving = serve(lambda: WarmEngine(specs, {"unwatched": Unwatched}))
     try:
         for _ in range(3):
