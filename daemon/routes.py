@@ -97,12 +97,16 @@ class Route:
 
 class _Planning:
     """A plan being made on an engine thread (``task``), under the watch's change count
-    ``changes``, and how many requests wait for it."""
+    ``changes`` (``watched``: the config and run state were watched as it began), and how
+    many requests wait for it."""
 
-    __slots__ = ("changes", "task", "waiting")
+    __slots__ = ("changes", "task", "waiting", "watched")
 
-    def __init__(self, changes: int, task: asyncio.Future[Route | Resolution]) -> None:
+    def __init__(
+        self, changes: int, watched: bool, task: asyncio.Future[Route | Resolution]
+    ) -> None:
         self.changes = changes
+        self.watched = watched
         self.task = task
         self.waiting = 0
 
@@ -128,11 +132,8 @@ class Routes:
         """On an engine thread, before the daemon serves: watch the config, the run state and
         the warm directories of the plugins running now, so that the routes of the first
         burst are kept at once (a call reads them as it begins: they must be watched first)."""
-        dirs = [
-            directory
-            for slot in engine.running_slots()
-            if (directory := self._warm_directory(engine, slot)) is not None
-        ]
+        running = engine.running_slots()
+        dirs = [d for slot in running if (d := self._warm_directory(engine, slot)) is not None]
         self._watch.arm(files=self._files, directories=dirs)
 
     async def resolve(self, pattern: Pattern) -> Resolution:
@@ -153,10 +154,13 @@ class Routes:
         The call is abandoned (as a request's is) once no request waits for it."""
         changes = self._watch.poll()
         planning = self._planning.get(pattern.value)
-        if planning is None or planning.changes != changes:
+        # Joined only if whatever it read as it began (the config, the run state) was watched
+        # then: a change since, which this request may have seen made, would show here.
+        if planning is None or planning.changes != changes or not planning.watched:
             armed = self._watch.armed()
             call = self._host.call(lambda engine: self._plan(engine, pattern, armed))
-            planning = _Planning(changes, asyncio.ensure_future(call))
+            watched = armed.issuperset(self._files)
+            planning = _Planning(changes, watched, asyncio.ensure_future(call))
             self._planning[pattern.value] = planning
             planning.task.add_done_callback(lambda _: self._planned_done(pattern, planning))
         planning.waiting += 1
