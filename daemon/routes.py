@@ -33,6 +33,7 @@ store does, in the daemon's non-dumpable memory; nothing here logs one.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +127,7 @@ class Routes:
         #: Plans being made now, by pattern.
         self._planning: dict[str, _Planning] = {}
         #: What every route depends on: the config file, the run state file.
-        self._files = (str(config_path()), str(state_path()))
+        self._files = (os.path.abspath(config_path()), os.path.abspath(state_path()))
 
     def prepare(self, engine: Engine) -> None:
         """On an engine thread, before the daemon serves: watch the config, the run state and
@@ -229,7 +230,7 @@ class Routes:
             directory = self._warm_directory(engine, slot)
             if directory is None:
                 return engine.resolve(pattern)
-            dirs.append(directory)
+            dirs.append(os.path.abspath(directory))  # as the watch names what it armed
             warm.append((slot, narrowed))
         # The config and run state were read as this call began (EngineHost): watched
         # since before then, or the route is not kept.  The stores are read below: watched
