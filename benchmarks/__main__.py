@@ -16,7 +16,7 @@ BENCHMARKS = {
     "tui": "benchmarks.bench_tui",
     "daemon": "benchmarks.bench_daemon",
     "daemon-run": "benchmarks.bench_daemon:main_cli",
-    "daemon-burst": "benchmarks.bench_daemon:main_burst",
+    "daemon-burst": "benchmarks.bench_burst",
     "startup": "benchmarks.bench_startup",
     "docker": "benchmarks.bench_docker",
     "vault": "benchmarks.bench_vault",

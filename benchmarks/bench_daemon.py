@@ -9,7 +9,8 @@ of ``benchmarks/.venv``; every value is checked, so a failing call cannot look f
 - steady: 5 processes x 1 thread x 100 calls in a row (no queueing; the per-call cost).
 - keep-alive: 5 processes x 40 threads, each with its own kept-alive connection, x 25 calls
   (5,000 GetSecrets), and the same shape calling GetVersion: the server's own floor (no engine
-  work), so the ratio says what resolving adds to serving.
+  work), so the ratio says what resolving adds to serving.  ``python -m benchmarks
+  daemon-burst`` runs this table with external plugins beside it (:mod:`.bench_burst`).
 - per command: what one ``docker pass run`` pays besides interpreter start-up and imports:
   find the daemon (connect + GetVersion) and resolve, against build + start an embedded engine
   and resolve.
@@ -237,31 +238,55 @@ def daemon_cpu_seconds(env: dict[str, str]) -> float:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    fields = Path(f"/proc/{holder['pid']}/stat").read_text().rpartition(")")[2].split()
+    return process_cpu_seconds(int(str(holder["pid"])))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """Process ``pid``'s CPU time so far (user + system), from ``/proc/PID/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def keepalive_table(python: Path, env: dict[str, str], ids: Path) -> None:
-    """GetSecrets in the keep-alive burst, with GetVersion in the same shape as the floor.
+class Measured:
+    """One row's figures: throughput (calls/s), p99 latency (s), daemon CPU per call (s)."""
+
+    __slots__ = ("cpu", "p99", "throughput")
+
+    def __init__(self, throughput: float, p99: float, cpu: float) -> None:
+        self.throughput = throughput
+        self.p99 = p99
+        self.cpu = cpu
+
+
+def measured_row(
+    label: str, path: str, python: Path, env: dict[str, str], mode: str, ids: Path
+) -> Measured:
+    """One keep-alive row (:data:`KEEPALIVE`), printed, with the daemon's CPU per call."""
+    before = daemon_cpu_seconds(env)
+    result = run_workers(python, env, mode, KEEPALIVE, ids)
+    cpu = (daemon_cpu_seconds(env) - before) / result["ok"]
+    throughput = row(label, path, result)
+    return Measured(throughput, percentile(result["latencies"], 0.99), cpu)
+
+
+def keepalive_table(python: Path, env: dict[str, str], ids: Path) -> tuple[Measured, Measured]:
+    """GetSecrets in the keep-alive burst, with GetVersion in the same shape as the floor;
+    both rows' figures (GetVersion's first).
 
     Besides wall-clock throughput (which the clients' own CPU shares), the daemon's CPU time
     per call: it barely depends on what else the machine runs.
     """
     label = "keep-alive: 5 procs x 40 conns x 25"
-    results = {}
-    for mode, name in (("version", "version"), ("keepalive", "secrets")):
-        before = daemon_cpu_seconds(env)
-        result = run_workers(python, env, mode, KEEPALIVE, ids)
-        cpu = daemon_cpu_seconds(env) - before
-        results[name] = (row(label if mode == "version" else "", name, result), cpu / result["ok"])
-        label = ""
-    (version, version_cpu), (secrets, secrets_cpu) = results["version"], results["secrets"]
-    print(f"{'':<36} {'ratio':<9} {'':>6} {secrets / version:>10.2f}x  (GetSecrets / GetVersion)")
+    version = measured_row(label, "version", python, env, "version", ids)
+    secrets = measured_row("", "secrets", python, env, "keepalive", ids)
+    ratio = secrets.throughput / version.throughput
+    print(f"{'':<36} {'ratio':<9} {'':>6} {ratio:>10.2f}x  (GetSecrets / GetVersion)")
     print(
-        f"daemon CPU per call: GetVersion {version_cpu * 1e6:.0f} us, GetSecrets "
-        f"{secrets_cpu * 1e6:.0f} us (ratio {version_cpu / secrets_cpu:.2f}); "
-        f"one core's ceiling: {1 / secrets_cpu:.0f} GetSecrets/s"
+        f"daemon CPU per call: GetVersion {version.cpu * 1e6:.0f} us, GetSecrets "
+        f"{secrets.cpu * 1e6:.0f} us (ratio {version.cpu / secrets.cpu:.2f}); "
+        f"one core's ceiling: {1 / secrets.cpu:.0f} GetSecrets/s"
     )
+    return version, secrets
 
 
 def compare_run(exe: str, env: dict[str, str], runs: int) -> None:
@@ -363,27 +388,6 @@ def main_cli() -> int:
         with running_daemon(exe, python, env, root / "engine.log"):
             compare_run(exe, env, runs=41)
             import_costs(python, env, rounds=41)
-    return 0
-
-
-def main_burst() -> int:
-    """Only the keep-alive burst table and the ``run -- true`` comparison."""
-    bin_dir = regular_install()
-    python = bin_dir / "python"
-    exe = str(bin_dir / "docker-pass")
-    with tempfile.TemporaryDirectory(prefix="dp-bench-daemon-") as tmp:
-        root = Path(tmp)
-        env = daemon_env(root)
-        populate(python, env)
-        ids = write_ids(root / "ids.json", SECRETS)
-        with running_daemon(exe, python, env, root / "engine.log"):
-            print(f"{len(SECRETS)} secrets in the age file store; {os.cpu_count()} CPUs")
-            print(
-                f"{'shape':<36} {'path':<9} {'calls':>6} {'throughput':>12} "
-                f"{'p50 ms':>9} {'p99 ms':>9}"
-            )
-            keepalive_table(python, env, ids)
-            compare_run(exe, env, runs=15)
     return 0
 
 

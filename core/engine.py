@@ -14,7 +14,6 @@ deadline with ``plugin NAME did not answer within N s`` while the other plugins'
 
 from __future__ import annotations
 
-import time
 from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -45,12 +44,14 @@ from docker_pass.core.plugin_calls import PluginTimeoutError
 from docker_pass.core.registry import load_plugin_class, plugin_specs
 from docker_pass.core.results import (
     CANNOT_LIST,
+    Answer,
     Listing,
     PluginStatus,
     Removal,
     Resolution,
     Saved,
     down_hints,
+    merged_resolution,
 )
 from docker_pass.core.roster import CONFIG_CAUSE, PluginSlot, Roster, cleared, set_state
 from docker_pass.core.state import (
@@ -102,6 +103,10 @@ class Engine:
     def names(self) -> list[str]:
         """Every registered plugin's name."""
         return list(self._roster.slots)
+
+    def running_slots(self) -> list[PluginSlot]:
+        """The slots of the plugins running in this engine now."""
+        return [slot for slot in self._roster.slots.values() if slot.instance is not None]
 
     def follow_external(self, external: ExternalPlugins) -> None:
         """Serve the external plugins of ``external`` (the daemon's registry) beside this
@@ -359,10 +364,38 @@ class Engine:
         reported in the result; the other plugins still answer.  Secrets of the reserved
         realm are never returned.
         """
+        targets, down, late = self.route(pattern)
+        return self._resolution(pattern, targets, down, late)
+
+    def route(self, pattern: Pattern) -> tuple[list[Target], dict[str, str], dict[str, str]]:
+        """Who serves ``pattern`` now: the running plugins serving part of it, each with that
+        part (started first if need be); the enabled ones that are down (name -> why); those
+        that did not start within their deadline (name -> message).
+
+        Raises :class:`NoPluginMatchesError` when no plugin's pattern overlaps.  The daemon
+        keeps a route to answer again on its event loop (:mod:`docker_pass.daemon.routes`).
+        """
         targets, down, late = self._roster.targets(pattern)
         if not targets and not late:
             raise NoPluginMatchesError(pattern.value).with_hints(*down_hints(down))
-        return self._resolution(pattern, targets, down, late)
+        return targets, down, late
+
+    def ask(self, targets: list[Target]) -> list[tuple[PluginSlot, Pattern, list[Envelope] | str]]:
+        """Resolve on every target at once, each within its deadline: its envelopes as it
+        sent them, or the message of its failure (recorded: a fatal one crashes it)."""
+        out: list[tuple[PluginSlot, Pattern, list[Envelope] | str]] = []
+        roster = self._roster
+        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.resolve(n)):
+            if isinstance(outcome, BaseException):
+                out.append((slot, narrowed, roster.record_failure(slot, outcome)))
+            else:
+                out.append((slot, narrowed, outcome))
+        return out
+
+    def record_failure(self, name: str, exc: BaseException) -> str:
+        """Record a failure of plugin ``name`` met outside the engine's own calls (the daemon
+        calls external plugins on its loop) as the engine records its own; the message."""
+        return self._roster.record_failure(self._roster.slot(name), exc)
 
     def resolve_all(self, pattern: Pattern) -> list[Envelope]:
         """Envelopes for ``pattern`` (see :meth:`Resolution.envelopes_or_raise`)."""
@@ -371,13 +404,24 @@ class Engine:
     def watch_hint(self, name: str) -> WatchHint | None:
         """How running plugin ``name`` can be watched for other processes' changes
         (:class:`~docker_pass.core.plugin.Watchable`); ``None`` if it does not say."""
+        hint: WatchHint | None = self._ask_running(name, "watch_hint")
+        return hint
+
+    def warm_directory(self, name: str) -> str | None:
+        """The directory whose entries alone decide what running plugin ``name`` resolves
+        while it keeps values warm (:class:`~docker_pass.core.plugin.WarmDirectory`);
+        ``None`` if it does not say."""
+        found = self._ask_running(name, "warm_directory")
+        return found if isinstance(found, str) and found else None
+
+    def _ask_running(self, name: str, method: str) -> Any:
+        """``method()`` of running plugin ``name``, within its deadline, if it has one."""
         slot = self._roster.slots.get(name)
         instance = slot.instance if slot is not None else None
-        ask = getattr(instance, "watch_hint", None)
+        ask = getattr(instance, method, None)
         if slot is None or not callable(ask):
             return None
-        hint: WatchHint | None = slot.line.call(ask, one_at_a_time=False)
-        return hint
+        return slot.line.call(ask, one_at_a_time=False)
 
     def close(self) -> None:
         """Stop every plugin this engine started, except one still in a call that did not
@@ -443,26 +487,15 @@ class Engine:
         down: dict[str, str],
         late: dict[str, str],
     ) -> Resolution:
-        now = time.time()  # POSIX seconds: read as a datetime only by those who ask
-        envelopes: list[Envelope] = []
-        answered: list[str] = []
+        answers: list[Answer] = []
         errors: dict[str, str] = dict(late)
-        for slot, narrowed, outcome in self._fan_out(targets, lambda p, n: p.resolve(n)):
-            if isinstance(outcome, BaseException):
-                errors[slot.name] = self._roster.record_failure(slot, outcome)
-                continue
-            answered.append(slot.name)
-            scope = slot.pattern or narrowed
-            for env in outcome:
-                in_scope = pattern.matches(env.id) and scope.matches(env.id)
-                if not (in_scope and narrowed.matches(env.id)):
-                    continue  # out of scope: never reaches a caller
-                if is_reserved(env.id):
-                    continue
-                envelopes.append(env.stamped(slot.name, now))
-        envelopes.sort(key=lambda e: (e.id.value, e.provider))
+        for slot, narrowed, outcome in self.ask(targets):
+            if isinstance(outcome, str):
+                errors[slot.name] = outcome
+            else:
+                answers.append((slot.name, slot.pattern or narrowed, narrowed, outcome))
         asked = [s.name for s, _ in targets] + list(late)
-        return Resolution(pattern, envelopes, asked, answered, errors, down)
+        return merged_resolution(pattern, answers, asked, errors, down)
 
     def _fan_out(
         self, targets: list[Target], call: Callable[[Plugin, Pattern], Iterable[Any]]

@@ -114,6 +114,12 @@ class Generations(Generic[T]):
             raise GenerationsClosedError
         return generation, True
 
+    def current(self) -> T | None:
+        """The current generation's item, ``None`` when there is none: one attribute read,
+        for a caller that must not wait (the daemon's event loop)."""
+        generation = self._current
+        return generation.item if generation is not None else None
+
     def leave(self, generation: Generation[T]) -> None:
         """The end of a call that :meth:`enter` counted; the last call of a retired
         generation closes it."""

@@ -178,3 +178,17 @@ class Watchable(Protocol):
     def watch_hint(self) -> WatchHint | None:
         """How to watch the secrets now, or ``None`` when there is no cheap way."""
         ...
+
+
+@runtime_checkable
+class WarmDirectory(Protocol):
+    """Optional for a :class:`Plugin`: while it keeps values warm (the engine daemon asks
+    plugins that can to), the one directory whose entries alone decide what its ``resolve``
+    answers, so that any change to its secrets is an entry of that directory created,
+    removed, renamed over or written (the file store: one record and one value file per
+    secret, directly in it).  The daemon then answers again what it resolved before, until
+    the kernel reports a change there (:mod:`docker_pass.daemon.changes`)."""
+
+    def warm_directory(self) -> str | None:
+        """That directory, or ``None`` when values are not kept warm (or it has none)."""
+        ...

@@ -6,19 +6,24 @@ the daemon turns them into protobuf.  None of them shows a secret value in its `
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.errors import PluginError, SecretNotFoundError
-from docker_pass.core.plugin import Capability, enable_remedy, with_remedy
+from docker_pass.core.plugin import Capability, enable_remedy, is_reserved, with_remedy
 from docker_pass.core.state import RunStatus
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.ids import ID, Pattern
 
+
+#: One plugin's answer to a resolution: its name, the IDs it may answer for (its own pattern,
+#: else the part it was asked), the part it was asked, and the envelopes it sent.
+Answer = tuple[str, "Pattern", "Pattern", "Sequence[Envelope]"]
 
 #: How much of a plugin's message a result keeps (its remedy, at the end, must survive).
 MESSAGE_LIMIT = 600
@@ -193,6 +198,33 @@ class Resolution(FrozenValue):
 #: Why a plugin without a list call (one written with Docker's SDK) is in a listing's errors:
 #: not a failure, so a listing that only lacks such plugins' IDs still succeeded.
 CANNOT_LIST = "cannot list its secrets (it resolves IDs it is asked for)"
+
+
+def merged_resolution(
+    pattern: Pattern,
+    answers: Iterable[Answer],
+    asked: list[str],
+    errors: dict[str, str],
+    down: dict[str, str],
+) -> Resolution:
+    """The one rule that makes plugins' answers a resolution (the engine's, and the daemon's
+    on its event loop): an envelope is kept only within ``pattern``, its plugin's scope and
+    the part the plugin was asked, never from the reserved realm; each is stamped with its
+    provider and the time now; sorted by ID, then provider."""
+    now = time.time()  # POSIX seconds: read as a datetime only by those who ask
+    envelopes: list[Envelope] = []
+    answered: list[str] = []
+    for name, scope, narrowed, found in answers:
+        answered.append(name)
+        for env in found:
+            in_scope = pattern.matches(env.id) and scope.matches(env.id)
+            if not (in_scope and narrowed.matches(env.id)):
+                continue  # out of scope: never reaches a caller
+            if is_reserved(env.id):
+                continue
+            envelopes.append(env.stamped(name, now))
+    envelopes.sort(key=lambda e: (e.id.value, e.provider))
+    return Resolution(pattern, envelopes, asked, answered, errors, down)
 
 
 class Listing(FrozenValue):

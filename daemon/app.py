@@ -17,8 +17,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from docker_pass.daemon.changes import ChangeWatch
 from docker_pass.daemon.limits import with_default_deadline
 from docker_pass.daemon.peers import set_request_peer
+from docker_pass.daemon.routes import Routes
 from docker_pass.daemon.services import connect_services
 
 if TYPE_CHECKING:
@@ -35,13 +37,20 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class EngineApplication:
     """The ASGI application: routes each request to its service and counts requests."""
 
-    def __init__(self, host: EngineHost, limits: ServerLimits) -> None:
+    def __init__(
+        self, host: EngineHost, limits: ServerLimits, watch: ChangeWatch | None = None
+    ) -> None:
+        """``watch``: what tells the loop nothing changed (:mod:`.routes`); without one,
+        every ``GetSecrets`` asks the engine (the routes it makes are not kept)."""
         self._request_timeout = limits.request_timeout
         self.started_at = datetime.now(UTC)
         #: Requests received, by path (what ``engine status`` shows).
         self.requests: Counter[str] = Counter()
+        #: How ``GetSecrets`` is answered on the loop (:mod:`.routes`).
+        self.routes = Routes(host, watch or ChangeWatch(enabled=False))
         self._by_service: dict[str, ASGIApp] = {
-            app.path: app for app in connect_services(host, self.started_at, self.requests)
+            app.path: app
+            for app in connect_services(host, self.routes, self.started_at, self.requests)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -131,12 +131,18 @@ class EngineHost:
         """Engine threads started so far (``engine status`` and the tests)."""
         return self._calls.threads
 
+    def current_engine(self) -> Engine | None:
+        """The engine that calls start on now (``None`` between a reload and the next call);
+        never waits (the event loop asks it)."""
+        return self._engines.current()
+
     def start(self) -> list[PluginStatus]:
         """Build the engine and start every enabled plugin (blocking; call before serving)."""
-        statuses: list[PluginStatus] = self._calls.submit(
-            lambda: self._run(lambda engine: engine.plugins(), False)
-        ).result()
-        return statuses
+        return self.run_now(lambda engine: engine.plugins())
+
+    def run_now(self, work: Callable[[Engine], T]) -> T:
+        """:meth:`call`, blocking, for the daemon's own work before it serves."""
+        return self._calls.submit(lambda: self._run(work, False)).result()
 
     async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
         """Run ``work`` with the engine on an engine thread.

@@ -24,7 +24,7 @@ import logging
 import os
 import signal
 import sys
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -32,6 +32,7 @@ import uvicorn
 from docker_pass.core.remote.endpoint import abstract_socket_name, lock_path
 from docker_pass.core.remote.wire import ENGINE_VERSION
 from docker_pass.daemon.app import EngineApplication
+from docker_pass.daemon.changes import ChangeWatch
 from docker_pass.daemon.engine_host import DEFAULT_REFRESH_INTERVAL, EngineHost, WarmEngine
 from docker_pass.daemon.external.host import external_host
 from docker_pass.daemon.external.supervisor import Launcher, launcher_for
@@ -106,7 +107,9 @@ def run_engine(
                 sockets.append(listening.enter_context(abstract[0]))
             proxy = _listen_proxy(docker, location, lock, listening)
             engine_max, proxy_max = connection_limits(limits, docker_proxy=proxy is not None)
-            app = EngineApplication(host, limits)
+            watch = listening.enter_context(closing(ChangeWatch()))
+            app = EngineApplication(host, limits, watch)
+            host.run_now(app.routes.prepare)  # the first burst's routes are kept at once
             launcher = launcher_for(external_host(host, statuses))
             server = _make_server(app, host, launcher, limits, engine_max)
             log.info(

@@ -69,8 +69,9 @@ if TYPE_CHECKING:
 
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.moves import Moved, RealmMoved
-    from docker_pass.core.results import Listing, Removal, Resolution, Saved
+    from docker_pass.core.results import Listing, Removal, Saved
     from docker_pass.daemon.engine_host import EngineHost
+    from docker_pass.daemon.routes import Routes
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -122,8 +123,12 @@ class _OnTheEngine:
         self._host = host
 
 
-class ResolverServiceHandler(_OnTheEngine, resolver_connect.ResolverService):
-    """``resolver.v1.ResolverService``: secrets by ID or pattern."""
+class ResolverServiceHandler(resolver_connect.ResolverService):
+    """``resolver.v1.ResolverService``: secrets by ID or pattern, on the event loop while a
+    kept route holds, else on the engine (:mod:`.routes`)."""
+
+    def __init__(self, routes: Routes) -> None:
+        self._routes = routes
 
     async def get_secrets(
         self,
@@ -133,7 +138,7 @@ class ResolverServiceHandler(_OnTheEngine, resolver_connect.ResolverService):
         """Every envelope matching the pattern; ``not_found`` when there is none."""
         pattern = Pattern.parse(request.pattern)
         try:
-            result: Resolution = await self._host.call(lambda engine: engine.resolve(pattern))
+            result = await self._routes.resolve(pattern)
         except NoPluginMatchesError:
             # Asked nobody: the header says so, and the client can tell it from a miss.
             nobody = dockerpass_pb.Resolution(pattern=pattern.value)
@@ -400,7 +405,7 @@ def _log_move(moved: Moved) -> None:
 
 
 def connect_services(
-    host: EngineHost, started_at: datetime, requests: Counter[str]
+    host: EngineHost, routes: Routes, started_at: datetime, requests: Counter[str]
 ) -> list[ConnectASGIApplication[Any]]:
     """Every service the daemon answers, as connectrpc's ASGI applications (each mounted at
     its own ``path``), all with :class:`FailureAnswers`.
@@ -410,7 +415,7 @@ def connect_services(
     answers = (FailureAnswers(),)
     return [
         resolver_connect.ResolverServiceASGIApplication(
-            ResolverServiceHandler(host), interceptors=answers
+            ResolverServiceHandler(routes), interceptors=answers
         ),
         resolver_connect.AuthorizerServiceASGIApplication(
             AuthorizerServiceHandler(), interceptors=answers

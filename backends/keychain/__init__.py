@@ -248,6 +248,13 @@ class KeychainPlugin:
         if callable(keep):
             keep()
 
+    def warm_directory(self) -> str | None:
+        """The store's directory while it keeps values warm (the file store in the daemon):
+        its entries alone decide what :meth:`resolve` answers; ``None`` for the others."""
+        ask = getattr(self._store, "warm_directory", None)
+        found = ask() if callable(ask) else None
+        return str(found) if found is not None else None
+
     def get(self, id_: ID) -> Envelope:
         """One secret by ID, with its version."""
         with self._naming_the_keychain():

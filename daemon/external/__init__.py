@@ -10,6 +10,6 @@ HTTP/1.1 Connect calls flow over its streams both ways.  This package holds what
   (``ExternalHost.serve_connection`` is where both ways in meet);
 - :mod:`.registration`: what a plugin asks (``RegisterPlugin``) and the rules it must meet;
 - :mod:`.client` and :mod:`.plugin`: what the engine asks of a plugin, and the plugin as the
-  engine's roster sees it;
+  engine's roster sees it; :mod:`.answers`: the one gate for a plugin's HTTP answers;
 - :mod:`.launcher` and :mod:`.supervisor`: the plugins the daemon launches, restarts and stops.
 """

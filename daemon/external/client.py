@@ -5,24 +5,24 @@ Each call opens a stream, sends one request with ``Connection: close`` (the SDK'
 keeps no connection alive either), reads one answer, and ends the stream; the whole of it runs
 within the call's ``timeout`` (on expiry the stream is reset).  Requests are binary protobuf
 (``application/proto``) and answers may come gzip'ed (``Accept-Encoding: gzip``, as connect-go
-sends it).  Nothing the plugin sends is held past a bound: the head at :data:`MAX_HEAD`, the
-body (after decompression too) at :data:`MAX_ANSWER`; beyond, the call fails and the stream is
-reset.  An error answer is Connect's JSON error; its message is the plugin's own words, cut
-short.
+sends it).  The answer is read by :mod:`.answers`, the one gate for what a plugin sends,
+within its bounds (the head, the body as sent); decompressed, the body is held to
+:data:`MAX_ANSWER` too.  Beyond a bound the call fails and the stream is reset.  An error
+answer is Connect's JSON error; its message is the plugin's own words, cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import zlib
 from typing import TYPE_CHECKING
 
-import h11
-
 from docker_pass.core import __version__
 from docker_pass.core.names import PROGRAM
-from docker_pass.daemon.external.yamux import YamuxError, open_connection
+from docker_pass.daemon.external.answers import MAX_BODY, AnswerError, read_answer
+from docker_pass.daemon.external.yamux import YamuxError
 
 if TYPE_CHECKING:
     from docker_pass.daemon.external.yamux import Session
@@ -30,9 +30,8 @@ if TYPE_CHECKING:
 GET_SECRETS = "/resolver.v1.ResolverService/GetSecrets"
 SHUTDOWN = "/plugins.v1.PluginService/Shutdown"
 HEALTH = "/health"
-#: Bytes of an answer's head, and of its body (decompressed), at most.
-MAX_HEAD = 16 * 1024
-MAX_ANSWER = 8 * 1024 * 1024
+#: Bytes of an answer's body, decompressed, at most (as sent: :data:`.answers.MAX_BODY`).
+MAX_ANSWER = MAX_BODY
 #: Characters of a plugin's error message kept.
 MAX_MESSAGE = 300
 #: Connect's codes for an HTTP error answer without a Connect error body.
@@ -42,7 +41,6 @@ _HTTP_CODES = {
     403: "permission_denied",
     404: "unimplemented",
 }
-_READ_CHUNK = 64 * 1024
 
 
 class CallFailedError(Exception):
@@ -92,60 +90,52 @@ class PluginClient:
                 return await self._exchange(method, path, headers, body)
         except TimeoutError:
             raise CallFailedError("deadline_exceeded", f"no answer within {timeout:g} s") from None
-        except (YamuxError, ConnectionError, h11.ProtocolError) as exc:
-            raise CallFailedError("unavailable", _why_lost(exc)) from None
+        except AnswerError as exc:
+            if exc.too_large:
+                code, why = "resource_exhausted", "the plugin's answer is too large"
+            else:
+                code, why = "unavailable", f"the plugin's answer is not HTTP/1.1: {exc}"
+            raise CallFailedError(code, why) from None
+        except (YamuxError, ConnectionError):
+            raise CallFailedError("unavailable", "the connection to the plugin is gone") from None
 
     async def _exchange(
         self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, dict[bytes, bytes], bytes]:
-        reader, writer = await open_connection(self._session)
+        # On the stream itself: an asyncio reader, writer and transport over it cost a
+        # third of a call, and a call needs none of what they add.
+        stream = await self._session.open_stream()
         done = False
         try:
-            conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
-            head = [
-                ("host", "unix"),
-                ("user-agent", f"{PROGRAM}/{__version__}"),
-                ("connection", "close"),
-                *headers,
-            ]
-            if method == "POST":
-                head.append(("content-length", str(len(body))))
-            out = conn.send(h11.Request(method=method, target=path, headers=head))
-            if body:
-                out += conn.send(h11.Data(data=body))
-            writer.write(out + conn.send(h11.EndOfMessage()))
-            await writer.drain()
-            status, answer_headers, raw = await _read_answer(conn, reader)
+            stream.write(_request_head(method, path, tuple(headers), len(body)) + body)
+            await stream.drain()
+            status, answer_headers, raw = await read_answer(stream)
             done = True
         finally:
             if done:
-                writer.close()
+                stream.discard_input()  # whatever follows the answer is not read
+                stream.close()
             else:
-                writer.transport.abort()  # a half-read answer: reset, never drain it
+                stream.reset()  # a half-read answer: reset, never drain it
         return status, answer_headers, _decoded(answer_headers, raw)
 
 
-async def _read_answer(
-    conn: h11.Connection, reader: asyncio.StreamReader
-) -> tuple[int, dict[bytes, bytes], bytes]:
-    status = 0
-    headers: dict[bytes, bytes] = {}
-    body = bytearray()
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            conn.receive_data(await reader.read(_READ_CHUNK))
-        elif isinstance(event, h11.Response):
-            status = event.status_code
-            headers = {name.lower(): value for name, value in event.headers}
-        elif isinstance(event, h11.Data):
-            body += event.data
-            if len(body) > MAX_ANSWER:
-                raise CallFailedError("resource_exhausted", "the plugin's answer is too large")
-        elif isinstance(event, h11.EndOfMessage):
-            return status, headers, bytes(body)
-        elif isinstance(event, h11.ConnectionClosed):
-            raise CallFailedError("unavailable", "the plugin closed the stream before answering")
+@functools.lru_cache(maxsize=64)
+def _request_head(
+    method: str, path: str, headers: tuple[tuple[str, str], ...], length: int
+) -> bytes:
+    """A request's head (made once per shape).  Every part is the engine's own: a method,
+    a path and headers of this module's, numbers."""
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        "host: unix",
+        f"user-agent: {PROGRAM}/{__version__}",
+        "connection: close",
+        *(f"{name}: {value}" for name, value in headers),
+    ]
+    if method == "POST":
+        lines.append(f"content-length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
 def _decoded(headers: dict[bytes, bytes], raw: bytes) -> bytes:
@@ -182,9 +172,3 @@ def _error(status: int, kind: bytes, body: bytes) -> CallFailedError:
             if isinstance(doc.get("message"), str):
                 message = doc["message"][:MAX_MESSAGE]
     return CallFailedError(code, message)
-
-
-def _why_lost(exc: BaseException) -> str:
-    if isinstance(exc, h11.ProtocolError):
-        return "the plugin's answer is not HTTP/1.1"
-    return "the connection to the plugin is gone"

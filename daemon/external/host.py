@@ -64,8 +64,9 @@ SHUTDOWN_TIMEOUT = 2.0
 #: Seconds a refusal's answer gets to reach the plugin before the session closes.
 _REFUSAL_FLUSH = 1.0
 #: yamux limits of a plugin connection: a plugin opens a stream for its registration only,
-#: the engine one per call.
-SESSION = SessionConfig(accept_backlog=16, max_streams=256)
+#: the engine one per call (as many at once as calls run: not acknowledged yet, at most what
+#: a plugin with hashicorp/yamux's default backlog takes without resetting any).
+SESSION = SessionConfig(accept_backlog=16, open_backlog=256, max_streams=256)
 
 
 @dataclass(frozen=True, slots=True)

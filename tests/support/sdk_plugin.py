@@ -84,7 +84,14 @@ class Plugin:
     def __init__(self, args: argparse.Namespace, launched_as: str | None) -> None:
         self.args = args
         self.name = args.name if args.misbehave == "wrong-name" or not launched_as else launched_as
-        self.secrets: dict[str, str] = json.loads(args.secrets)
+        raw = args.secrets
+        if args.secrets_file:  # values kept out of argv (the benchmark's)
+            with open(args.secrets_file) as file:
+                raw = file.read()
+        secrets: dict[str, str] = json.loads(raw)
+        self.secrets = {key: value.encode() for key, value in secrets.items()}
+        #: Parsed once: a plugin looks IDs up, it does not parse its own on every call.
+        self.ids = [ID(key) for key in secrets]
         self.registered = asyncio.Event()
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self.session: Session | None = None
@@ -209,17 +216,20 @@ class Plugin:
                 await asyncio.Event().wait()
             from protobuf.wkt import Timestamp
 
+            if pattern.is_literal:
+                keys = [pattern.value] if pattern.value in self.secrets else []
+            else:
+                keys = [id_.value for id_ in self.ids if pattern.matches(id_)]
             found = [
                 resolver_pb.Envelope(
                     id=key,
-                    value=value.encode(),
+                    value=self.secrets[key],
                     provider="not-the-registered-name",
                     version="v1",
                     expires_at=Timestamp(seconds=ZERO_TIME),
                     metadata={"origin": "sdk-plugin"},
                 )
-                for key, value in self.secrets.items()
-                if pattern.matches(ID(key))
+                for key in keys
             ]
             if not found:
                 error = json.dumps({"code": "not_found", "message": "secret not found"})
@@ -302,6 +312,7 @@ def main() -> int:
     parser.add_argument("--version", default="v1.2.3")
     parser.add_argument("--pattern", default="sdk/**")
     parser.add_argument("--secrets", default='{"sdk/hello": "from-python"}')
+    parser.add_argument("--secrets-file", default="", help="the secrets as JSON in a file")
     parser.add_argument("--misbehave", choices=MODES, default=None)
     parser.add_argument("--pid-file", default="", help="append this process's pid there")
     parser.add_argument("--note-file", default="", help="append a line there on SIGINT/SIGTERM")

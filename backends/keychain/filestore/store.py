@@ -321,6 +321,14 @@ class FileStore:
         if self._warm is None:
             self._warm = WarmValues()
 
+    def warm_directory(self) -> str | None:
+        """The store directory while values are kept warm (:meth:`keep_values_warm`), else
+        ``None``.  What :meth:`resolve` answers comes from it alone: a record and a value file
+        per secret, directly in it, each replaced by a rename and removed by an unlink, so a
+        change by any process is a change to its entries.  (The key decrypts; a value once
+        decrypted does not depend on it.)"""
+        return str(self.root) if self._warm is not None else None
+
     # -- interop -----------------------------------------------------------------------------
 
     def value_path(self, id_: ID) -> Path:

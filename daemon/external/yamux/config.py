@@ -20,10 +20,13 @@ class SessionConfig:
     queue, buffer or wait in a session grows with what the peer sends.
     """
 
-    #: Streams the peer opened that wait for :meth:`accept_stream`, and streams we opened that
-    #: the peer has not yet accepted: past it, the peer's new streams are reset and our
-    #: ``open_stream`` waits.
+    #: Streams the peer opened that wait for :meth:`accept_stream`: past it, the peer's new
+    #: streams are reset.
     accept_backlog: int = 256
+    #: Streams we opened that the peer has not yet acknowledged: past it, our
+    #: ``open_stream`` waits (``None``: :attr:`accept_backlog`, hashicorp/yamux's one
+    #: setting for both; a peer with its default resets none of ours below 256).
+    open_backlog: int | None = None
     #: Streams open at once, both ways: past it, the peer's new streams are reset and our
     #: ``open_stream`` waits for one to close.
     max_streams: int = 1024
@@ -48,8 +51,8 @@ class SessionConfig:
     stream_close_timeout: float | None = 300.0
 
     def __post_init__(self) -> None:
-        if self.accept_backlog < 1 or self.max_streams < 1:
-            raise ValueError("accept_backlog and max_streams must be positive")
+        if self.accept_backlog < 1 or self.max_streams < 1 or (self.open_backlog or 1) < 1:
+            raise ValueError("accept_backlog, open_backlog and max_streams must be positive")
         if not INITIAL_WINDOW <= self.stream_window <= MAX_UINT32:
             raise ValueError(f"stream_window must be between {INITIAL_WINDOW} and {MAX_UINT32}")
         if self.max_data_frame < 1:

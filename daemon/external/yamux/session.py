@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,8 @@ class Session:
         self._inflight: dict[Stream, None] = {}  # opened by us, not yet ACKed by the peer
         self._backlog: dict[Stream, None] = {}  # opened by the peer, not yet accepted
         self._accept_signal = Signal()
-        self._capacity_signal = Signal()
+        #: ``open_stream`` calls waiting for room, in turn.
+        self._openers: deque[asyncio.Future[None]] = deque()
         self._pings: dict[int, asyncio.Future[None]] = {}
         self._ping_id = 0
         self._local_go_away = False
@@ -162,15 +164,15 @@ class Session:
         Raises :class:`SessionClosedError`, :class:`RemoteGoAwayError` (the peer accepts no
         more streams) or :class:`StreamsExhaustedError`.
         """
-        config = self.config
+        woken = False
         while True:
             self._check_open()
             if self._remote_go_away:
                 raise RemoteGoAwayError("the peer accepts no new streams (GO_AWAY)")
-            unacknowledged = len(self._inflight)
-            if unacknowledged < config.accept_backlog and self.num_streams < config.max_streams:
+            if self._room() > 0 and (woken or not self._openers):  # no one ahead of it
                 break
-            await self._capacity_signal.wait()
+            await self._wait_for_room()
+            woken = True
         stream_id = self._next_id
         if stream_id >= MAX_UINT32 - 1:
             raise StreamsExhaustedError("this session has no stream IDs left")
@@ -245,10 +247,39 @@ class Session:
         error.__cause__ = reason
         return error
 
+    def _room(self) -> int:
+        """Streams we may open now (the open backlog and the stream limit allowing)."""
+        config = self.config
+        backlog = config.open_backlog or config.accept_backlog
+        return min(backlog - len(self._inflight), config.max_streams - self.num_streams)
+
+    async def _wait_for_room(self) -> None:
+        """Wait, in turn, until a stream may be opened (or the session closes)."""
+        waiter = self._loop.create_future()
+        self._openers.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if not waiter.done():
+                self._openers.remove(waiter)
+            self._wake_openers()  # an opener that leaves (woken or not) passes its turn on
+            raise
+
+    def _wake_openers(self, everyone: bool = False) -> None:
+        """Wake the openers there is room for, first come first (all: the session ends, or
+        the peer takes no more).  One freed slot wakes one opener, not every one of them."""
+        openers = self._openers
+        room = len(openers) if everyone else self._room()
+        while openers and room > 0:
+            waiter = openers.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                room -= 1
+
     def _established(self, stream: Stream) -> None:
         if stream in self._inflight:
             del self._inflight[stream]
-            self._capacity_signal.fire()
+            self._wake_openers()
 
     def _forget(self, stream: Stream) -> None:
         if self._streams.get(stream.id) is stream:
@@ -256,7 +287,7 @@ class Session:
         self._inflight.pop(stream, None)
         self._backlog.pop(stream, None)
         self.output.unschedule(stream)
-        self._capacity_signal.fire()
+        self._wake_openers()
 
     async def _backpressure(self) -> None:
         """Wait while our output is past its bound (the peer is not reading)."""
@@ -349,7 +380,7 @@ class Session:
         code = header.length
         if code == GoAwayCode.NORMAL:
             self._remote_go_away = True
-            self._capacity_signal.fire()  # open_stream waiters learn it at once
+            self._wake_openers(everyone=True)  # open_stream waiters learn it at once
             return
         if code == GoAwayCode.PROTOCOL_ERROR:
             raise RemoteProtocolError("the peer ended the session: it says we broke the protocol")
@@ -394,6 +425,7 @@ class Session:
         self._closing = True
         self._local_go_away = True
         self._close_reason = reason
+        self._reader.stop()
         error = self._closed_error()
         for stream in list(self._streams.values()):
             stream._lost(error)
@@ -402,7 +434,7 @@ class Session:
                 answered.set_exception(error)
         self._pings.clear()
         self._accept_signal.fire()
-        self._capacity_signal.fire()
+        self._wake_openers(everyone=True)
         self.output.close()
         current = asyncio.current_task()
         for task in self._tasks:
