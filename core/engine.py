@@ -108,6 +108,10 @@ class Engine:
         """The slots of the plugins running in this engine now."""
         return [slot for slot in self._roster.slots.values() if slot.instance is not None]
 
+    def slots(self) -> list[PluginSlot]:
+        """Every plugin slot of this engine, running or not."""
+        return list(self._roster.slots.values())
+
     def follow_external(self, external: ExternalPlugins) -> None:
         """Serve the external plugins of ``external`` (the daemon's registry) beside this
         engine's own, as they come and go."""

@@ -192,3 +192,24 @@ class WarmDirectory(Protocol):
     def warm_directory(self) -> str | None:
         """That directory, or ``None`` when values are not kept warm (or it has none)."""
         ...
+
+
+@runtime_checkable
+class WarmAnswers(Protocol):
+    """Optional for a :class:`WarmDirectory` plugin: its warm values, read without waiting.
+
+    The daemon answers a pattern it has not seen yet on its event loop, with no engine
+    thread, when every plugin serving it can answer this way (a thread's every step waits
+    for the interpreter lock while the loop reads a burst of requests)."""
+
+    def peek_warm(self, pattern: Pattern) -> list[Envelope] | None:
+        """What ``resolve(pattern)`` would answer, from memory and at most one ``stat`` of a
+        file in the warm directory (never a read, a lock or a decryption): ``None`` whenever
+        that is not enough to say, and then the daemon asks ``resolve`` on an engine thread.
+        """
+        ...
+
+    def fill_warm(self) -> int:
+        """Read and keep warm the values of every secret (as many as it keeps at most), so
+        that the first lookups after a start are answered from memory; how many it holds."""
+        ...

@@ -31,6 +31,7 @@ from docker_pass.daemon.protocol import connect_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from concurrent.futures import Future
 
     from docker_pass.core.generations import Signature
     from docker_pass.core.plugin import Plugin
@@ -67,21 +68,32 @@ class WarmEngine(Engine):
         request would be (a fatal one crashes the plugin for every client), and never stops
         the others from refreshing.
         """
+        return self._call_each("refresh", "refresh")
+
+    def fill_warm(self) -> list[str]:
+        """Ask every running plugin that keeps values warm to read them all now
+        (:class:`~docker_pass.core.plugin.WarmAnswers`), so that the first burst of lookups
+        after a start is answered on the daemon's loop; their names.  Failures are recorded
+        as a refresh's are."""
+        return self._call_each("fill_warm", "filling warm values")
+
+    def _call_each(self, method: str, doing: str) -> list[str]:
+        """``method()`` of every running plugin that has it, each within its deadline."""
         roster = self._roster
-        refreshed = []
+        called = []
         for slot in roster.slots.values():
             instance = slot.instance
-            refresh = getattr(instance, "refresh", None)
-            if instance is None or not callable(refresh):
+            call = getattr(instance, method, None)
+            if instance is None or not callable(call):
                 continue
             try:
-                roster.call(slot, instance, refresh)
+                roster.call(slot, instance, call)
             except Exception as exc:  # noqa: BLE001 - one plugin's failure is its own
                 message = roster.record_failure(slot, exc)
-                log.warning("plugin %s: refresh failed: %s", slot.name, message)
+                log.warning("plugin %s: %s failed: %s", slot.name, doing, message)
                 continue
-            refreshed.append(slot.name)
-        return refreshed
+            called.append(slot.name)
+        return called
 
 
 def _keep_values_warm(instance: Plugin) -> None:
@@ -143,6 +155,13 @@ class EngineHost:
     def run_now(self, work: Callable[[Engine], T]) -> T:
         """:meth:`call`, blocking, for the daemon's own work before it serves."""
         return self._calls.submit(lambda: self._run(work, False)).result()
+
+    def fill_warm_soon(self) -> None:
+        """Read the warm plugins' values on an engine thread, without waiting for it
+        (:meth:`WarmEngine.fill_warm`): the daemon serves meanwhile, and what is not warm yet
+        is read as before."""
+        filling = self._calls.submit(lambda: self._run(_fill_warm, False))
+        filling.add_done_callback(_log_fill)
 
     async def call(self, work: Callable[[Engine], T], *, writes_config: bool = False) -> T:
         """Run ``work`` with the engine on an engine thread.
@@ -240,6 +259,19 @@ class EngineHost:
             self._config_seen = seen
             if writes_config:
                 self._writing_config += 1
+
+
+def _fill_warm(engine: Engine) -> list[str]:
+    return engine.fill_warm() if isinstance(engine, WarmEngine) else []
+
+
+def _log_fill(filling: Future[list[str]]) -> None:
+    if filling.cancelled():
+        return
+    if (exc := filling.exception()) is not None:
+        log.warning("keeping values warm failed: %s", connect_error(exc).message)
+    elif names := filling.result():
+        log.debug("values kept warm: %s", ", ".join(names))
 
 
 def _refresh_plugins(engine: Engine) -> list[str]:

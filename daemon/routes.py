@@ -47,6 +47,7 @@ from docker_pass.core.errors import (
 from docker_pass.core.results import Resolution, merged_resolution
 from docker_pass.core.state import state_path
 from docker_pass.daemon.external.plugin import ExternalPlugin
+from docker_pass.daemon.route_view import RouteView, warm_answer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,15 +86,22 @@ class Route:
     was made on, the external registry's generation then, its targets, and whether it may be
     kept (every kept answer an answer, every file it depends on watched)."""
 
-    __slots__ = ("engine", "external_generation", "keep", "targets")
+    __slots__ = ("engine", "external_generation", "keep", "targets", "view")
 
     def __init__(
-        self, engine: Engine, external_generation: int, targets: Sequence[Target], keep: bool
+        self,
+        engine: Engine,
+        external_generation: int,
+        targets: Sequence[Target],
+        keep: bool,
+        view: RouteView | None = None,
     ) -> None:
         self.engine = engine
         self.external_generation = external_generation
         self.targets = tuple(targets)
         self.keep = keep
+        #: What the engine's routing saw of every plugin, to route other patterns on the loop.
+        self.view = view
 
 
 class _Planning:
@@ -126,21 +134,31 @@ class Routes:
         self._warm: dict[str, tuple[Any, str | None]] = {}
         #: Plans being made now, by pattern.
         self._planning: dict[str, _Planning] = {}
+        #: The last routing the engine did, while it holds (:mod:`.route_view`).
+        self._view: RouteView | None = None
         #: What every route depends on: the config file, the run state file.
         self._files = (os.path.abspath(config_path()), os.path.abspath(state_path()))
 
     def prepare(self, engine: Engine) -> None:
         """On an engine thread, before the daemon serves: watch the config, the run state and
         the warm directories of the plugins running now, so that the routes of the first
-        burst are kept at once (a call reads them as it begins: they must be watched first)."""
+        burst are kept at once (a call reads them as it begins: they must be watched first),
+        and keep what routing sees of the plugins now (:mod:`.route_view`), so that a first
+        burst's patterns are routed on the loop too."""
         running = engine.running_slots()
         dirs = [d for slot in running if (d := self._warm_directory(engine, slot)) is not None]
         self._watch.arm(files=self._files, directories=dirs)
+        # And route on the loop from the start (the loop does not run yet: polling is safe).
+        if self._watch.armed().issuperset(self._files):
+            view = RouteView.capture(engine, self._host.external.generation)
+            if view is not None:
+                view.changes = self._watch.poll()
+                self._view = view
 
     async def resolve(self, pattern: Pattern) -> Resolution:
         """What the engine's ``resolve(pattern)`` answers: from a kept route when it holds,
         else from a route the engine makes now (or its own resolution, when it makes none)."""
-        route = self._kept_route(pattern.value)
+        route = self._kept_route(pattern.value) or self._routed_here(pattern)
         if route is None:
             planned = await self._planned(pattern)
             if isinstance(planned, Resolution):
@@ -180,8 +198,55 @@ class Routes:
         if task.cancelled() or task.exception() is not None:
             return
         route = task.result()
-        if isinstance(route, Route) and route.keep and self._watch.poll() == planning.changes:
+        if not isinstance(route, Route) or self._watch.poll() != planning.changes:
+            return
+        if route.keep:
             self._keep(pattern.value, route, planning.changes)
+        if route.view is not None and planning.watched:
+            route.view.changes = planning.changes
+            self._view = route.view
+
+    def _routed_here(self, pattern: Pattern) -> Route | None:
+        """A route for ``pattern`` made on the loop from the engine's last routing, when
+        every plugin serving it answers here (:mod:`.route_view`); kept as a planned one is.
+        ``None``: the engine routes it."""
+        view = self._view
+        if view is None:
+            return None
+        changes = self._watch.poll()
+        host = self._host
+        if (
+            view.changes != changes
+            or view.engine is not host.current_engine()
+            or view.external_generation != host.external.generation
+        ):
+            self._view = None
+            return None
+        serving = view.targets(pattern)
+        if serving is None:
+            return None
+        armed = self._watch.armed()
+        chosen = []
+        for slot, instance, narrowed in serving:
+            found: list[Envelope] | None = None
+            if not isinstance(instance, ExternalPlugin):
+                known = self._warm.get(slot.name)
+                if known is None or known[0] is not instance or known[1] is None:
+                    return None
+                if os.path.abspath(known[1]) not in armed:
+                    return None
+                try:
+                    found = warm_answer(instance, narrowed)
+                except Exception:  # noqa: BLE001 - the engine asks it, and reports what fails
+                    return None
+                if found is None:
+                    return None
+            chosen.append(Target(slot, narrowed, found))
+        values = sum(len(t.found) for t in chosen if isinstance(t.found, list))
+        route = Route(view.engine, view.external_generation, chosen, values <= MAX_KEPT_VALUES)
+        if route.keep:
+            self._keep(pattern.value, route, changes)
+        return route
 
     def _kept_route(self, pattern: str) -> Route | None:
         """The kept route of ``pattern`` if it still holds (on the loop: nothing here waits)."""
@@ -244,7 +309,7 @@ class Routes:
         # the whole store behind a wildcard (the file store keeps single values warm too).
         keep = keep and len(kept) == len(found) and sum(map(len, kept)) <= MAX_KEPT_VALUES
         chosen = [Target(slot, narrowed, found.get(slot.name)) for slot, narrowed in targets]
-        return Route(engine, generation, chosen, keep)
+        return Route(engine, generation, chosen, keep, RouteView.capture(engine, generation))
 
     def _warm_directory(self, engine: Engine, slot: PluginSlot) -> str | None:
         """The warm directory of ``slot``'s running instance (asked once per instance)."""

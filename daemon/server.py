@@ -110,6 +110,7 @@ def run_engine(
             watch = listening.enter_context(closing(ChangeWatch()))
             app = EngineApplication(host, limits, watch)
             host.run_now(app.routes.prepare)  # the first burst's routes are kept at once
+            host.fill_warm_soon()  # and answered on the loop, from values read meanwhile
             launcher = launcher_for(external_host(host, statuses))
             server = _make_server(app, host, launcher, limits, engine_max)
             log.info(

@@ -248,6 +248,24 @@ class KeychainPlugin:
         if callable(keep):
             keep()
 
+    def peek_warm(self, pattern: Pattern) -> builtins.list[Envelope] | None:
+        """The store's warm answer for ``pattern`` without waiting, if it has one
+        (:class:`~docker_pass.core.plugin.WarmAnswers`): never for an internal secret."""
+        peek = getattr(self._store, "peek_warm", None)
+        found = peek(pattern) if callable(peek) else None
+        if found is None or any(is_reserved(e.id) for e in found):
+            return None
+        return [self._stamp(e) for e in found]
+
+    def fill_warm(self) -> int:
+        """Keep the store's values warm from the start, where it keeps values warm."""
+        fill = getattr(self._store, "fill_warm", None)
+        if not callable(fill):
+            return 0
+        with self._naming_the_keychain():
+            filled: int = fill()
+        return filled
+
     def warm_directory(self) -> str | None:
         """The store's directory while it keeps values warm (the file store in the daemon):
         its entries alone decide what :meth:`resolve` answers; ``None`` for the others."""

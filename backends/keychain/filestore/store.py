@@ -33,7 +33,7 @@ from docker_pass.backends.keychain.filestore.records import (
     unlink_durably,
     write_atomically,
 )
-from docker_pass.backends.keychain.filestore.warm import WarmValues
+from docker_pass.backends.keychain.filestore.warm import WARM_VALUES, WarmValues
 from docker_pass.backends.keychain.versioning import record_token, version_conflict
 from docker_pass.core.envelope import Envelope, SecretInfo
 from docker_pass.core.errors import (
@@ -320,6 +320,25 @@ class FileStore:
         """
         if self._warm is None:
             self._warm = WarmValues()
+
+    def peek_warm(self, pattern: Pattern) -> builtins.list[Envelope] | None:
+        """The warm value of a literal ``pattern`` whose record file has not changed since it
+        was read (one ``stat``, nothing read or decrypted); ``None`` for anything else (see
+        :class:`~docker_pass.core.plugin.WarmAnswers`)."""
+        if not pattern.is_literal or self._warm is None:
+            return None
+        warm = self._warm.get(self.root, file_name(pattern.as_id()))
+        return None if warm is None else [warm]
+
+    def fill_warm(self) -> int:
+        """Decrypt and keep every value, when the store holds no more than are kept warm
+        (:data:`~docker_pass.backends.keychain.filestore.warm.WARM_VALUES`); how many values
+        are warm now.  A damaged secret is skipped (with the warning :meth:`resolve` gives)."""
+        if self._warm is None:
+            return 0
+        if len(self.list(Pattern.parse("**"))) <= WARM_VALUES:
+            self.resolve(Pattern.parse("**"))
+        return len(self._warm)
 
     def warm_directory(self) -> str | None:
         """The store directory while values are kept warm (:meth:`keep_values_warm`), else

@@ -51,6 +51,9 @@ class WarmValues:
             return None
         return kept[1]
 
+    def __len__(self) -> int:
+        return len(self._kept)
+
     def clear(self) -> None:
         """Forget every kept value."""
         with self._lock:
