@@ -7,7 +7,8 @@
   :mod:`.app`: the ASGI application routing to them; :mod:`.protocol`: core's objects as
   protobuf messages, Connect errors.
 - :mod:`.routes`: ``GetSecrets`` answered on the event loop while nothing it depends on
-  changed, which :mod:`.changes` (inotify) tells without waiting.
+  changed, which :mod:`.changes` (inotify) tells without waiting; :mod:`.route_view`: a
+  pattern not seen yet routed there too, from warm values read at start.
 - :mod:`.sockets`: the engine lock and the listening sockets; :mod:`.peers`: the one peer
   check of every connection; :mod:`.limits`: deadlines and connection limits.
 - :mod:`.external`: plugins built with Docker's SDK (yamux, registration, launch and
