@@ -109,20 +109,29 @@ def id_hint(
     prefilled: bool,
     exists: Callable[[], bool],
     others: Callable[[], list[str]] = list,
+    *,
+    selected: bool = False,
 ) -> tuple[str, bool]:
     """The line under the ID of a new secret, and whether it reports a mistake.
 
     ``prefilled``: ``id_text`` is the realm "New" started with (not a mistake, not finished);
-    ``exists``: whether saving would replace a secret; ``others``: the other plugins that
-    list the ID (saving it here too makes its reference match more than one secret).
+    ``selected``: that realm is still selected, so typing replaces it; ``exists``: whether
+    saving would replace a secret; ``others``: the other plugins that list the ID (saving it
+    here too makes its reference match more than one secret).
     """
     if not id_text:
         return ID_HINT, False
     if prefilled:
-        return f"in {id_text.rstrip('/')}: type the rest of the ID", False
+        realm = id_text.rstrip("/")
+        if selected:
+            return f"in {realm}: type the rest of the ID after →, or a whole ID", False
+        return f"in {realm}: type the rest of the ID", False
     problem = new_id_problem(id_text)
     if problem:
         return f"✗ {problem}", True
+    doubled = doubled_realm_notice(id_text)
+    if doubled:
+        return doubled, True
     if exists():
         return f"{id_text} exists: saving replaces its value and metadata", False
     holders = others()
@@ -136,6 +145,37 @@ def id_hint(
     return "✓ a valid new ID", False
 
 
+def doubled_realm(id_text: str) -> tuple[str, str] | None:
+    """The realm components ``id_text`` repeats back to back, and the ID without the repeat;
+    ``None`` when it repeats none.
+
+    A realm pre-filled by "New" and then a whole ID typed after it gives
+    ``docker/docker/auth/hub/alice``: valid, but not what anyone means.  Only the realms are
+    looked at (a secret named like its realm, ``db/postgres/postgres``, is ordinary); the
+    earliest, longest repeat is the one named.
+    """
+    parts = id_text.split("/")
+    realms = len(parts) - 1
+    for start in range(realms):
+        for size in range((realms - start) // 2, 0, -1):
+            middle = start + size
+            if parts[start:middle] == parts[middle : middle + size]:
+                repeated = "/".join(parts[start:middle]) + "/"
+                return repeated, "/".join(parts[:middle] + parts[middle + size :])
+    return None
+
+
+def doubled_realm_notice(id_text: str) -> str:
+    """``⚠ starts with docker/ twice — did you mean docker/auth/hub/alice?``, or "" when
+    ``id_text`` repeats no realm."""
+    found = doubled_realm(id_text)
+    if found is None:
+        return ""
+    repeated, meant = found
+    where = "starts with" if id_text.startswith(repeated + repeated) else "has"
+    return f"⚠ {where} {repeated} twice — did you mean {meant}?"
+
+
 def rename_hint(
     old: str, new: str, provider: str, taken: bool, others: list[str]
 ) -> tuple[str, bool]:
@@ -144,6 +184,9 @@ def rename_hint(
     problem = new_id_problem(new)
     if problem:
         return f"✗ {problem}", True
+    doubled = doubled_realm_notice(new)
+    if doubled:
+        return doubled, True
     if taken:
         return f"{new} exists in {provider}: saving moves {old} over it (asked first)", False
     if others:
