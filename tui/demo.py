@@ -177,10 +177,8 @@ def crash_tip() -> str:
     someone's real 1Password account, so it offers nothing there)."""
     if not op_missing():
         return ""
-    return (
-        f"Demo: {OP_PLUGIN} is off. Enable it (space on its row) to see how a crashed "
-        "plugin looks: op is not installed here."
-    )
+    # One line at 80 columns; the crash's own message says that op is not installed.
+    return f"Demo: {OP_PLUGIN} is off; space on its row shows how a crashed plugin looks."
 
 
 def _upgrade() -> None:

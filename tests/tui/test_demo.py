@@ -72,7 +72,9 @@ def test_the_demo_is_a_seeded_file_store_confined_to_its_directory(tmp_path: Pat
     # The demo opens on its secrets, not on a crash: 1password-cli stays off (its default)
     # even where op is missing; the panel offers the crash as a choice (crash_tip).
     assert "1password-cli" not in load_config().get("plugins", {})
-    assert "Enable it (space on its row) to see how a crashed plugin looks" in crash_tip()
+    assert crash_tip() == (
+        "Demo: 1password-cli is off; space on its row shows how a crashed plugin looks."
+    )
 
 
 @pytest.mark.usefixtures("restored_environ", "no_op_on_path")
