@@ -74,11 +74,7 @@ def pattern_problem(value: str) -> str:
 def typed_id_problem(text: str) -> str:
     """Why ``text``, typed where one secret's ID is wanted, is not one ("" when it is).
 
-    The ID's own rules in the ID's own words (:func:`id_problem`, as the CLI says them): a
-    field for an ID never explains the pattern grammar ("a pattern cannot end with /").  A
-    whole ``*`` or ``**`` component is named as what it is, a wildcard."""
-    if any(component in WILDCARDS for component in text.split("/")) and not (
-        text.startswith("/") or text.endswith("/") or "//" in text
-    ):
-        return "an ID cannot hold * or ** (those make it a pattern)"
+    The ID's own rules in the ID's own words, exactly as the CLI says them (:func:`id_problem`):
+    a field for an ID never explains the pattern grammar ("a pattern cannot end with /"), and a
+    wildcard is named as one ("* at position 3 is a wildcard: an ID names one secret")."""
     return id_problem(text)

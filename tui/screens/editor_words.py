@@ -16,6 +16,7 @@ from docker_pass.core.grammar import ALLOWED_IN_WORDS
 from docker_pass.core.plugin import new_id_problem
 from docker_pass.core.references.syntax import reference_text
 from docker_pass.core.versions import NO_SECRET, UNVERSIONED
+from docker_pass.tui.model.typed_ids import doubled_realm_notice
 from docker_pass.tui.model.versions import shown_version
 
 if TYPE_CHECKING:
@@ -145,37 +146,6 @@ def id_hint(
     return "✓ a valid new ID", False
 
 
-def doubled_realm(id_text: str) -> tuple[str, str] | None:
-    """The realm components ``id_text`` repeats back to back, and the ID without the repeat;
-    ``None`` when it repeats none.
-
-    A realm pre-filled by "New" and then a whole ID typed after it gives
-    ``docker/docker/auth/hub/alice``: valid, but not what anyone means.  Only the realms are
-    looked at (a secret named like its realm, ``db/postgres/postgres``, is ordinary); the
-    earliest, longest repeat is the one named.
-    """
-    parts = id_text.split("/")
-    realms = len(parts) - 1
-    for start in range(realms):
-        for size in range((realms - start) // 2, 0, -1):
-            middle = start + size
-            if parts[start:middle] == parts[middle : middle + size]:
-                repeated = "/".join(parts[start:middle]) + "/"
-                return repeated, "/".join(parts[:middle] + parts[middle + size :])
-    return None
-
-
-def doubled_realm_notice(id_text: str) -> str:
-    """``⚠ starts with docker/ twice — did you mean docker/auth/hub/alice?``, or "" when
-    ``id_text`` repeats no realm."""
-    found = doubled_realm(id_text)
-    if found is None:
-        return ""
-    repeated, meant = found
-    where = "starts with" if id_text.startswith(repeated + repeated) else "has"
-    return f"⚠ {where} {repeated} twice — did you mean {meant}?"
-
-
 def rename_hint(
     old: str, new: str, provider: str, taken: bool, others: list[str]
 ) -> tuple[str, bool]:
@@ -185,7 +155,7 @@ def rename_hint(
     if problem:
         return f"✗ {problem}", True
     doubled = doubled_realm_notice(new)
-    if doubled:
+    if doubled and not doubled_realm_notice(old):  # an ID that was so already is not news
         return doubled, True
     if taken:
         return f"{new} exists in {provider}: saving moves {old} over it (asked first)", False
