@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
     from tests.tui.conftest import Recorder
 
-SEED = {"team/db/password": (b"pw", {}), "team/team/legacy": (b"old", {})}
+SEED: dict[str, tuple[bytes, dict[str, str]]] = {
+    "team/db/password": (b"pw", {}),
+    "team/team/legacy": (b"old", {}),
+}
 
 
 @pytest.mark.parametrize(
