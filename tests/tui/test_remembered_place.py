@@ -199,3 +199,20 @@ def test_what_a_person_does_before_the_listing_arrives_wins() -> None:
 
     place.listing_ready = typed_first  # type: ignore[method-assign]
     run(app, scenario)
+
+
+def test_quitting_before_the_listing_keeps_the_remembered_place() -> None:
+    """A quit before the place was restored writes back the place remembered, not the empty
+    screen of a UI still loading."""
+    remembered = UiState(filter="aws/", cursor=Cursor("secret", PASSWORD, "docker-pass"))
+    save_ui_state(remembered)
+    app = make_app()
+    app.place.listing_ready = lambda: None  # type: ignore[method-assign]  # never listed
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        assert not app.place.applied
+        await app.action_quit()
+
+    run(app, scenario)
+    state, _ = load_ui_state()
+    assert state == remembered

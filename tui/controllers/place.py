@@ -87,6 +87,8 @@ class PlaceController:
         main = self._view.widgets()
         if main is None:
             return None
+        if not self.applied and not self._read:
+            return None  # quit before the file was even read: leave it as it is
         if not self.applied and self.remembered is not None:
             return self.remembered  # quit before it was restored: keep it as it was
         focus = "filter" if main.bar.has_focus_within else "tree"
@@ -129,16 +131,18 @@ class PlaceController:
         realms = {p for p in state.open_realms if index.count(p)}
         main.tree.remember_opened(realms)
         order = _order(state.sort)
-        if order is not None and self._view.sort_order is SortOrder.NAME:
+        reorder = order not in (None, SortOrder.NAME) and self._view.sort_order is SortOrder.NAME
+        if reorder and order is not None:
             self._view.sort_order = order
             main.bar.order = order
         if state.filter and not main.bar.text:
             # The tree is rebuilt with the filter's matches: the cursor goes there after.
             self._view.after_preview(lambda: self._place_cursor(state))
             main.bar.set_text(state.filter)
-        else:
-            self._view.show_tree(self._pattern.preview)
-            self._place_cursor(state)
+            return
+        if reorder:
+            self._view.show_tree(self._pattern.preview)  # the realms reopened stay open
+        self._place_cursor(state)
 
     def _place_cursor(self, state: UiState) -> None:
         """The cursor where it was, else on its nearest realm that still exists."""
@@ -149,7 +153,8 @@ class PlaceController:
         cursor = state.cursor
         if cursor is not None:
             found = (
-                tree.show_secret(cursor.id, cursor.provider)
+                # Its plugin's copy, else the same ID from another plugin (moved meanwhile).
+                tree.show_secret(cursor.id, cursor.provider) or tree.show_secret(cursor.id)
                 if cursor.kind == "secret"
                 else tree.show_realm(cursor.id)
             )
