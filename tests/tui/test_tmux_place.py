@@ -24,8 +24,9 @@ def quit_app(tmux: Tmux) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
-@pytest.mark.usefixtures("isolated_home")
-def test_quit_and_start_again_in_the_same_place(tmp_path: Path, size: tuple[int, int]) -> None:
+def test_quit_and_start_again_in_the_same_place(
+    tmp_path: Path, isolated_home: Path, size: tuple[int, int]
+) -> None:
     with launch_ui(tmp_path, size=size) as tmux:
         tmux.wait_for(lambda s: TREE in s, "the realm tree")
         tmux.keys("/")
@@ -43,6 +44,8 @@ def test_quit_and_start_again_in_the_same_place(tmp_path: Path, size: tuple[int,
     (place,) = state["places"].values()
     assert place["filter"] == "myapp/prod"
     assert "not-a-real" not in json.dumps(state)  # no value in the file
+    # The demo keeps its place in its own directory, never in the person's state file.
+    assert not (isolated_home / ".local" / "state" / "docker-pass" / "ui-state.json").exists()
 
     with launch_ui(tmp_path, size=size, socket_name="again.sock") as tmux:
         tmux.wait_for(
