@@ -216,3 +216,24 @@ def test_quitting_before_the_listing_keeps_the_remembered_place() -> None:
     run(app, scenario)
     state, _ = load_ui_state()
     assert state == remembered
+
+
+def test_a_fifo_for_a_state_file_is_a_note_and_never_blocks_the_start() -> None:
+    import os
+
+    path = state_path()
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        assert app.place.applied
+        assert len(app.listing.index) == len(demo_secrets())
+        assert under_cursor(pilot) == "aws/"
+
+    recorder = run(make_app(), scenario)
+    from docker_pass.tui.messages import PlaceRead
+
+    (read,) = recorder.of(PlaceRead)
+    assert read.state is None
+    assert "FIFO" in read.note

@@ -73,12 +73,16 @@ def test_new_on_a_realm_replaces_it_or_notices_it_doubled(
 ) -> None:
     with launch_ui(tmp_path, size=size) as tmux:
         tmux.wait_for(lambda s: TREE in s, "the realm tree")
+        tmux.wait_until_still()  # started: the tree has the keys
         tmux.keys("j")  # docker/
+        tmux.wait_for(lambda s: cursor_subject(s) == "docker/", "the cursor on docker/")
         tmux.keys("n")
-        tmux.wait_for(lambda s: "type the rest of the ID after →" in s, "the selected realm")
+        tmux.wait_for(lambda s: "in docker: type the rest of the ID after →" in s, "the realm")
         tmux.keys("docker/auth/hub/carol", literal=True)  # replaces the selected realm
-        screen = tmux.wait_for(lambda s: "✓ a valid new ID" in s, "a valid new ID")
-        assert "docker/auth/hub/carol" in screen
+        # Every prefix typed is valid too: wait for the whole ID and its hint together.
+        screen = tmux.wait_for(
+            lambda s: "docker/auth/hub/carol" in s and "✓ a valid new ID" in s, "a valid new ID"
+        )
         assert "docker/docker" not in screen
         # The realm kept (→), then a whole ID typed after it: the doubled realm.
         tmux.keys("C-u")
@@ -86,9 +90,10 @@ def test_new_on_a_realm_replaces_it_or_notices_it_doubled(
         tmux.keys("docker/", literal=True)
         tmux.wait_for(lambda s: "in docker: type the rest of the ID" in s, "the realm kept")
         tmux.keys("docker/auth/hub/alice", literal=True)
-        screen = tmux.wait_for(lambda s: "starts with docker/ twice" in s, "the notice")
+        notice = "starts with docker/ twice — did you mean docker/auth/hub/alice?"
+        screen = tmux.wait_for(lambda s: notice in s, "the notice")
+        assert "docker/docker/auth/hub/alice" in screen
         assert "✓ a valid new ID" not in screen
-        assert "did you mean docker/auth/hub/alice?" in screen
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)

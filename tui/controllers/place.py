@@ -72,7 +72,7 @@ class PlaceController:
         self._read = True
         self.remembered = message.state
         if message.note:
-            self._status.set_status(message.note, "warning")
+            self._status.set_status(message.note)  # quiet: the UI works without it
         self._apply_when_ready()
 
     def listing_ready(self) -> None:
