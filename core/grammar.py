@@ -28,11 +28,11 @@ WILDCARDS = ("*", "**")
 def id_problem(value: str) -> str:
     """Which rule of :data:`ID_RULE` ``value`` breaks, in words (``""`` when it breaks none)."""
     if value == "":
-        return "the ID is empty"
+        return "an ID cannot be empty"
     if value.startswith("/"):
-        return "it starts with /"
+        return "an ID cannot start with /"
     if value.endswith("/"):
-        return "it ends with /"
+        return "an ID cannot end with /"
     position = 0
     for number, component in enumerate(value.split("/"), start=1):
         if component == "":
@@ -72,11 +72,9 @@ def pattern_problem(value: str) -> str:
 
 
 def typed_id_problem(text: str) -> str:
-    """Why ``text``, typed where one secret's ID is wanted, is not one ("" when it is): the
-    pattern rules first (they say the most), then that an ID holds no wildcard."""
-    if not text:
-        return "an ID cannot be empty"
-    reason = pattern_problem(text)
-    if not reason and any(component in WILDCARDS for component in text.split("/")):
-        reason = "an ID cannot hold * or ** (those make it a pattern)"
-    return reason
+    """Why ``text``, typed where one secret's ID is wanted, is not one ("" when it is).
+
+    The ID's own rules in the ID's own words, exactly as the CLI says them (:func:`id_problem`):
+    a field for an ID never explains the pattern grammar ("a pattern cannot end with /"), and a
+    wildcard is named as one ("* at position 3 is a wildcard: an ID names one secret")."""
+    return id_problem(text)

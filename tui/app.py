@@ -21,6 +21,7 @@ from docker_pass.core.errors import describe
 from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.controllers.listing import REFRESH_SECONDS, ListingController
 from docker_pass.tui.controllers.pattern import INLINE_PREVIEW_LIMIT, PatternController
+from docker_pass.tui.controllers.place import PlaceController
 from docker_pass.tui.controllers.plugins import PluginsController
 from docker_pass.tui.controllers.secrets import KEY_VERBS
 from docker_pass.tui.controllers.setup import SetupController
@@ -103,11 +104,16 @@ class DockerPassApp(App[None]):
         inline_preview_limit: int = INLINE_PREVIEW_LIMIT,
         cursor_blink: bool = True,
         status_seconds: float | None = STATUS_SECONDS,
+        remember: bool = True,
+        fresh: bool = False,
+        tip: str = "",
     ) -> None:
         """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
         ``None`` turns off watching other processes' plugin changes (tests trigger it);
         ``status_seconds`` ``None`` keeps status messages until the next one;
-        ``refresh_seconds`` is how often plugins that cannot be watched are listed again."""
+        ``refresh_seconds`` is how often plugins that cannot be watched are listed again;
+        ``remember`` keeps the UI's place between runs (``fresh``: start without restoring
+        it); ``tip`` is said when the plugins panel opens (the demo's offer of a crash)."""
         super().__init__()
         #: The front the gateway built last (the header says whether it is the daemon's).
         self.front: EngineFront | None = None
@@ -131,6 +137,9 @@ class DockerPassApp(App[None]):
             runner, self.listing, self.plugins, self.view, inline_limit=inline_preview_limit
         )
         self.setup = SetupController(gateway, runner, self.status, panel)
+        self.place = PlaceController(runner, self.status, self.listing, self.pattern, self.view)
+        self.place.remember, self.place.fresh = remember, fresh
+        self.tip = tip
         self.desk = desk = SecretDesk(
             self,
             gateway,
@@ -164,6 +173,7 @@ class DockerPassApp(App[None]):
         self.sub_title = self.subtitle
         self._show_tree()
         self.status.show()
+        self.place.read()  # applied once the listing is there
         self.listing.load_everything()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.plugins.check_state)
@@ -260,6 +270,9 @@ class DockerPassApp(App[None]):
         self.status.set_status(text, "warning", topic="listing")
         self.listing.load_everything(reload=True)
 
+    def on_place_read(self, message: m.PlaceRead) -> None:
+        self.place.arrived(message)
+
     def on_preview_computed(self, message: m.PreviewComputed) -> None:
         self.pattern.computed(message)
 
@@ -349,6 +362,7 @@ class DockerPassApp(App[None]):
         """Quit; a copied value still on the clipboard is replaced by a blank first (OSC 52)."""
         # Written before exit, so it reaches the terminal ahead of the mode reset.
         self.values.clipboard.clear()
+        self.place.save()  # where the UI was, for the next start
         self.exit()
 
     def action_help(self) -> None:
@@ -358,6 +372,8 @@ class DockerPassApp(App[None]):
     def action_plugins(self) -> None:
         """Open the plugins panel (and refresh what it shows)."""
         if self.panel.open_panel(self.plugins.statuses, frozenset(self.setup.forms)):
+            if self.tip:
+                self.status.set_status(self.tip)
             self.call_after_refresh(self.status.show)
             self.plugins.load()
 
@@ -408,6 +424,7 @@ class DockerPassApp(App[None]):
             help_key = key_for(self, "app.help", "question_mark")
             count = plural(len(self.listing.index), "secret")
             self.status.set_status(f"{count}. {help_key} shows every key.")
+            self.place.listing_ready()
         else:
             self.status.end_status("listing")  # "Reloading…" is done
 

@@ -2,9 +2,12 @@
 
 ``docker pass ui --demo`` (and ``scripts/demo``) point every XDG directory at the demo
 directory and force the file store, so the demo never reads or writes a real keychain or the
-person's own configuration.  The other plugins (1Password) are listed in whatever state they
-really are in here: for example ``1password-cli`` crashed because ``op`` is not installed
-(see :func:`show_op_plugin_state`).
+person's own configuration (nor the UI's remembered place: the demo keeps its own).
+
+The demo opens on its secrets, not on a failure: the 1Password plugins stay off (their
+default).  How a crashed plugin looks is a choice the plugins panel offers
+(:func:`crash_tip`): where ``op`` is not installed, enabling ``1password-cli`` crashes it, with
+the message that says how to fix it.
 
 No Textual here: the CLI seeds the store before the app starts.
 """
@@ -25,6 +28,8 @@ from docker_pass.core.state import set_enabled
 
 #: The marker file that says a directory is a demo store (and may be seeded).
 MARKER = "DOCKER-PASS-DEMO"
+#: The marker's text; its last line names the demo's format (see :func:`_upgrade`).
+MARKER_TEXT = "A docker-pass demo store (docker pass ui --demo). Safe to delete.\ndemo: 2\n"
 OP_PLUGIN = "1password-cli"
 
 #: (ID, value, metadata).  Values are obviously fake: one snapshot shows one revealed.
@@ -148,29 +153,39 @@ def enter_demo(root: Path) -> None:
     if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
         raise DockerPassError(f"{root} is not empty and not a docker-pass demo store")
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (root / MARKER).write_text(
-        "A docker-pass demo store (docker pass ui --demo). Safe to delete.\n", encoding="utf-8"
-    )
+    marker = root / MARKER
+    earlier = marker.read_text(encoding="utf-8", errors="replace") if marker.exists() else None
     os.environ.update(demo_environment(root))
     # A passphrase from the real environment would make the demo store ask for it.
     os.environ.pop("DOCKER_PASS_FILE_PASSPHRASE", None)
-    if seed_demo_store():
-        show_op_plugin_state()
+    if earlier is not None and earlier != MARKER_TEXT:
+        _upgrade()
+    marker.write_text(MARKER_TEXT, encoding="utf-8")
+    seed_demo_store()
 
 
-def show_op_plugin_state() -> bool:
-    """On a new demo store, enable ``1password-cli`` if ``op`` is absent; whether it did.
-
-    The plugins panel then shows its real state, crashed because ``op`` is not installed,
-    with the message that says how to fix it.  Where ``op`` is installed the plugin stays off
-    (its default): a demo must not reach into someone's real 1Password account unasked.
-    """
+def op_missing() -> bool:
+    """Whether ``op`` (1Password's CLI) is absent here: enabling ``1password-cli`` crashes it."""
     if OP_PLUGIN not in plugin_specs(third_party=False):
         return False
-    if shutil.which(os.environ.get("DOCKER_PASS_OP_PATH") or "op"):
-        return False
-    set_enabled(OP_PLUGIN, True)
-    return True
+    return shutil.which(os.environ.get("DOCKER_PASS_OP_PATH") or "op") is None
+
+
+def crash_tip() -> str:
+    """What the plugins panel says in the demo: how to see a crashed plugin, where enabling
+    ``1password-cli`` shows one ("" where ``op`` is installed: a demo must not reach into
+    someone's real 1Password account, so it offers nothing there)."""
+    if not op_missing():
+        return ""
+    # One line at 80 columns; the crash's own message says that op is not installed.
+    return f"Demo: {OP_PLUGIN} is off; space on its row shows how a crashed plugin looks."
+
+
+def _upgrade() -> None:
+    """A demo store made by an earlier version enabled ``1password-cli`` where ``op`` was
+    missing, so it opened on the crash: that plugin goes back to its default (off)."""
+    if op_missing():
+        set_enabled(OP_PLUGIN, False)
 
 
 def seed_demo_store() -> int:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.preview import Preview
     from docker_pass.tui.model.realms import RealmIndex
+    from docker_pass.tui.model.ui_state import UiState
     from docker_pass.tui.model.undo import KeptSecret
     from docker_pass.tui.model.versions import Conflict
 
@@ -304,3 +305,13 @@ class SetupRefused(Message):
         self.setup = setup
         self.message = message
         self.field = field
+
+
+class PlaceRead(Message):
+    """The UI's remembered place was read (``state`` ``None``: nothing remembered); ``note``
+    says why a file there was ignored ("" when nothing is wrong)."""
+
+    def __init__(self, state: UiState | None, note: str) -> None:
+        super().__init__()
+        self.state = state
+        self.note = note

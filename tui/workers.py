@@ -52,6 +52,7 @@ class WorkerGroup(StrEnum):
     PURGE = "purge"
     WARM_INDEX = "warm-index"
     CLIPBOARD = "clipboard"
+    UI_STATE = "ui-state"
 
     def of(self, plugin: str) -> str:
         """The group of this kind of work for one plugin (``listing:docker-pass``)."""
@@ -91,6 +92,7 @@ _LABELS = {
     WorkerGroup.MOVE: "Moving",
     WorkerGroup.UNDELETE: "Undeleting",
     WorkerGroup.PURGE: "Purging",
+    WorkerGroup.UI_STATE: "Reading where the UI was",
 }
 
 

@@ -11,9 +11,14 @@ from docker_pass.core.errors import UsageError
 EXAMPLES = """\
 keys: ? shows every key; ctrl+p the command palette; q quits.
 
+On quit the UI keeps its place (filter, open realms, order, cursor; never a value) in
+$XDG_STATE_HOME/docker-pass/ui-state.json, per store, and comes back to it; --fresh starts
+without it. The demo keeps its own.
+
 examples:
   docker pass ui
   docker pass ui --demo     # a demo store of made-up secrets; never touches your keychain
+  docker pass ui --fresh    # start at the top, not where the last session left off
 
 Key bindings can be remapped in the config file, by binding id:
   {"tui": {"keymap": {"main.reveal": "v", "app.quit": "ctrl+q"}}}"""
@@ -44,6 +49,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DIR",
         help="where the demo store lives (default: $XDG_DATA_HOME/docker-pass-demo)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start at the top with no filter, not where the UI was when it last quit",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -55,13 +65,14 @@ def run(args: argparse.Namespace) -> int:
     from docker_pass.core.hardening import make_non_dumpable
 
     make_non_dumpable()  # before the app (or the demo seeding) reads any value
-    subtitle = ""
+    subtitle = tip = ""
     if args.demo:
-        from docker_pass.tui.demo import default_demo_dir, enter_demo
+        from docker_pass.tui.demo import crash_tip, default_demo_dir, enter_demo
 
         root = (args.demo_dir or default_demo_dir()).expanduser().resolve()
         enter_demo(root)
         subtitle = "demo store"  # where it lives: the plugins panel's storage column
+        tip = crash_tip()
 
     from docker_pass.core.config import load_config
 
@@ -79,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         lambda: open_engine(no_daemon=no_daemon),
         subtitle=subtitle,
         keymap=entries,
+        fresh=bool(getattr(args, "fresh", False)),
+        tip=tip,
     )
     app.run()
     return 0 if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -216,7 +216,7 @@ def test_long_ids_and_patterns_on_the_command_line() -> None:
     assert one_error_line("get", long_id).startswith("Error: secret not found: a/a/a/")
     invalid = one_error_line("get", long_id + "//")
     assert invalid.startswith('Error: invalid identifier: "a/a/a/')
-    assert invalid.endswith(f'"… must match {ID_RULE} (it ends with /)')
+    assert invalid.endswith(f'"… must match {ID_RULE} (an ID cannot end with /)')
     assert len(invalid) < 2 * QUOTE_LIMIT
     for pattern in (long_id, "/".join(["**", "a"] * 20_000), "/".join(["*"] * 60_000)):
         listed = docker_pass("ls", pattern)

@@ -100,8 +100,8 @@ def test_overwrite_replaces_with_and_without_force() -> None:
 @pytest.mark.parametrize(
     ("bad", "rule"),
     [
-        ("/lead", "it starts with /"),
-        ("trail/", "it ends with /"),
+        ("/lead", "an ID cannot start with /"),
+        ("trail/", "an ID cannot end with /"),
         ("a//b", "component 2 is empty"),
         ("sp ace", '" " at position 3 is not allowed (use A-Z a-z 0-9 . _ - :)'),
         ("h#sh", '"#" at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),

@@ -27,9 +27,9 @@ def test_valid_ids(value: str) -> None:
 @pytest.mark.parametrize(
     ("value", "rule"),
     [
-        ("", "the ID is empty"),
-        ("/a", "it starts with /"),
-        ("a/", "it ends with /"),
+        ("", "an ID cannot be empty"),
+        ("/a", "an ID cannot start with /"),
+        ("a/", "an ID cannot end with /"),
         ("a//b", "component 2 is empty"),
         ("a/b//c", "component 3 is empty"),
         ("a b", '" " at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
@@ -38,7 +38,7 @@ def test_valid_ids(value: str) -> None:
         ("a/*", "* at position 3 is a wildcard: an ID names one secret"),
         ("**", "* at position 1 is a wildcard: an ID names one secret"),
         ("a\nb", '"\\n" at position 2 is not allowed (use A-Z a-z 0-9 . _ - :)'),
-        ("/", "it starts with /"),
+        ("/", "an ID cannot start with /"),
     ],
 )
 def test_invalid_ids_use_upstreams_message_and_name_the_rule(value: str, rule: str) -> None:

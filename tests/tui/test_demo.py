@@ -14,7 +14,15 @@ from docker_pass.core.expiry import ExpiryState, expiry_of
 from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.plugin import WritablePlugin
 from docker_pass.core.registry import create_plugin
-from docker_pass.tui.demo import MARKER, SOON_SECRET, enter_demo, seeded_secrets
+from docker_pass.core.state import set_enabled
+from docker_pass.tui.demo import (
+    MARKER,
+    OP_PLUGIN,
+    SOON_SECRET,
+    crash_tip,
+    enter_demo,
+    seeded_secrets,
+)
 from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
@@ -61,8 +69,12 @@ def test_the_demo_is_a_seeded_file_store_confined_to_its_directory(tmp_path: Pat
     assert github.state == ExpiryState.EXPIRED
     assert slack is not None
     assert slack.state == ExpiryState.SOON
-    # op is not installed: 1password-cli is enabled so the panel shows its real crash.
-    assert load_config()["plugins"]["1password-cli"]["enabled"] is True
+    # The demo opens on its secrets, not on a crash: 1password-cli stays off (its default)
+    # even where op is missing; the panel offers the crash as a choice (crash_tip).
+    assert "1password-cli" not in load_config().get("plugins", {})
+    assert crash_tip() == (
+        "Demo: 1password-cli is off; space on its row shows how a crashed plugin looks."
+    )
 
 
 @pytest.mark.usefixtures("restored_environ", "no_op_on_path")
@@ -91,6 +103,22 @@ def test_with_op_installed_the_demo_leaves_1password_off(
     monkeypatch.delenv("DOCKER_PASS_OP_PATH", raising=False)
     enter_demo(tmp_path / "demo")
     assert "1password-cli" not in load_config().get("plugins", {})
+    assert crash_tip() == ""  # enabling it would reach a real 1Password account: not offered
+
+
+@pytest.mark.usefixtures("restored_environ", "no_op_on_path")
+def test_a_demo_store_of_an_earlier_version_no_longer_opens_on_the_crash(tmp_path: Path) -> None:
+    """An earlier demo enabled 1password-cli where op was missing; entering it again turns
+    that plugin back off (once: a person who enables it afterwards keeps it on)."""
+    root = tmp_path / "demo"
+    enter_demo(root)
+    set_enabled(OP_PLUGIN, True)
+    (root / MARKER).write_text("A docker-pass demo store (made by an earlier version).\n")
+    enter_demo(root)
+    assert load_config()["plugins"][OP_PLUGIN]["enabled"] is False
+    set_enabled(OP_PLUGIN, True)  # the person's own choice, after the upgrade
+    enter_demo(root)
+    assert load_config()["plugins"][OP_PLUGIN]["enabled"] is True
 
 
 @pytest.mark.usefixtures("restored_environ")

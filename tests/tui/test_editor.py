@@ -58,10 +58,11 @@ def test_new_secret_validates_the_id_live_masks_the_value_and_saves_with_metadat
         await pilot.press("ctrl+u")
         await type_text(pilot, "myapp/dev/a")
         await pilot.press("space", "b")
-        assert hint(pilot) == "✗ ' ' is not allowed (use A-Z a-z 0-9 . _ - : or a whole * / **)"
+        # The ID's own words: no "or a whole * / **", which only a pattern may hold.
+        assert hint(pilot) == '✗ " " at position 12 is not allowed (use A-Z a-z 0-9 . _ - :)'
         assert editor.query_one("#editor-id", Input).has_class("-invalid")
         await pilot.press("backspace", "backspace", "backspace", "*")
-        assert hint(pilot) == "✗ an ID cannot hold * or ** (those make it a pattern)"
+        assert hint(pilot) == "✗ * at position 11 is a wildcard: an ID names one secret"
         await pilot.press("backspace")
         await type_text(pilot, "api-key")
         assert hint(pilot) == "✓ a valid new ID"

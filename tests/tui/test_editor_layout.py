@@ -139,7 +139,10 @@ def test_long_ids_labels_and_values_end_in_an_ellipsis() -> None:
 # -- New in the realm under the cursor ----------------------------------------------------------
 
 
-def test_new_on_a_realm_pre_fills_it_with_the_cursor_at_the_end() -> None:
+def test_new_on_a_realm_pre_fills_it_selected_and_right_keeps_it() -> None:
+    """The realm is pre-filled selected (typing a whole ID replaces it); → keeps it, with the
+    cursor after its "/", and the rest typed is added to it."""
+
     async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
         tree = pilot.app.screen.query_one(RealmTree)
         assert tree.show_realm("docker/auth")
@@ -149,6 +152,10 @@ def test_new_on_a_realm_pre_fills_it_with_the_cursor_at_the_end() -> None:
         editor = editor_of(pilot)
         field = editor.query_one("#editor-id", Input)
         assert field.value == "docker/auth/"
+        assert field.selected_text == "docker/auth/"
+        hint = str(editor.query_one("#editor-id-hint", Static).render())
+        assert hint == "in docker/auth: type the rest of the ID after →, or a whole ID"
+        await pilot.press("right")
         assert field.cursor_position == len("docker/auth/")
         assert field.selected_text == ""
         hint = str(editor.query_one("#editor-id-hint", Static).render())

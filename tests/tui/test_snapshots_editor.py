@@ -82,8 +82,8 @@ def test_editor_at_120x35(snap_compare: SnapCompare) -> None:
 
 def test_new_with_a_pre_filled_realm(snap_compare: SnapCompare) -> None:
     """You should see the "New secret" editor opened on realm docker/auth: the ID field holds
-    "docker/auth/" with the cursor after the slash (nothing selected), and under it "in
-    docker/auth: type the rest of the ID" (not an error)."""
+    "docker/auth/" selected (typing a whole ID replaces it), and under it "in docker/auth: type
+    the rest of the ID after →, or a whole ID" (not an error)."""
 
     async def on_realm(pilot: Pilot[None]) -> None:
         await settle(pilot)

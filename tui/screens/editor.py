@@ -200,7 +200,10 @@ class EditorScreen(EditorAnswers):
             return
         field = self.query_one("#editor-id", Input)
         field.focus()
-        field.cursor_position = len(field.value)  # after a pre-filled realm's "/"
+        # A pre-filled realm is selected: a whole ID typed replaces it (appended, it made
+        # docker/docker/auth/…); → or End keeps it, with the cursor after its "/".
+        field.select_all()
+        self.watch(field, "selection", lambda: self._show_id_hint(field.value.strip()))
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -447,6 +450,7 @@ class EditorScreen(EditorAnswers):
             prefilled,
             lambda: self._lookup(id_text, self.provider) is not None,
             lambda: [p for p in self._holders(id_text) if p != self.provider],
+            selected=not self.query_one("#editor-id", Input).selection.is_empty,
         )
         hint.update(Text(text))
         hint.set_class(wrong, "-error")

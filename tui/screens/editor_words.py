@@ -16,6 +16,7 @@ from docker_pass.core.grammar import ALLOWED_IN_WORDS
 from docker_pass.core.plugin import new_id_problem
 from docker_pass.core.references.syntax import reference_text
 from docker_pass.core.versions import NO_SECRET, UNVERSIONED
+from docker_pass.tui.model.typed_ids import doubled_realm_notice
 from docker_pass.tui.model.versions import shown_version
 
 if TYPE_CHECKING:
@@ -109,20 +110,29 @@ def id_hint(
     prefilled: bool,
     exists: Callable[[], bool],
     others: Callable[[], list[str]] = list,
+    *,
+    selected: bool = False,
 ) -> tuple[str, bool]:
     """The line under the ID of a new secret, and whether it reports a mistake.
 
     ``prefilled``: ``id_text`` is the realm "New" started with (not a mistake, not finished);
-    ``exists``: whether saving would replace a secret; ``others``: the other plugins that
-    list the ID (saving it here too makes its reference match more than one secret).
+    ``selected``: that realm is still selected, so typing replaces it; ``exists``: whether
+    saving would replace a secret; ``others``: the other plugins that list the ID (saving it
+    here too makes its reference match more than one secret).
     """
     if not id_text:
         return ID_HINT, False
     if prefilled:
-        return f"in {id_text.rstrip('/')}: type the rest of the ID", False
+        realm = id_text.rstrip("/")
+        if selected:
+            return f"in {realm}: type the rest of the ID after →, or a whole ID", False
+        return f"in {realm}: type the rest of the ID", False
     problem = new_id_problem(id_text)
     if problem:
         return f"✗ {problem}", True
+    doubled = doubled_realm_notice(id_text)
+    if doubled:
+        return doubled, True
     if exists():
         return f"{id_text} exists: saving replaces its value and metadata", False
     holders = others()
@@ -144,6 +154,9 @@ def rename_hint(
     problem = new_id_problem(new)
     if problem:
         return f"✗ {problem}", True
+    doubled = doubled_realm_notice(new)
+    if doubled and not doubled_realm_notice(old):  # an ID that was so already is not news
+        return doubled, True
     if taken:
         return f"{new} exists in {provider}: saving moves {old} over it (asked first)", False
     if others:

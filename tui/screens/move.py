@@ -24,6 +24,7 @@ from docker_pass.core.plugin import new_id_problem
 from docker_pass.core.references.syntax import reference_text
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.model.moving import MoveRequest
+from docker_pass.tui.model.typed_ids import doubled_realm_notice
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor_words import IdValidator
 from docker_pass.tui.text import plural
@@ -241,6 +242,9 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
         problem = new_id_problem(new)
         if problem:
             return f"✗ {problem}", True
+        doubled = doubled_realm_notice(new) if self.subject.secret is not None else ""
+        if doubled and not doubled_realm_notice(old):
+            return doubled, True
         if new == old and self.to_plugin == self.source:
             what = "ID" if self.subject.secret is not None else "realm"
             return f"type the new {what}, or choose another plugin", True

@@ -248,6 +248,19 @@ class RealmTree(Tree[NodeData]):
         self._place_cursor(node)
         return True
 
+    def opened_realms(self) -> frozenset[str]:
+        """The realms a person opened (kept across rebuilds; not a filter's expand-all)."""
+        if not self._expanded_all:
+            self._note_opened()
+        return frozenset(self._opened)
+
+    def remember_opened(self, paths: set[str]) -> None:
+        """Open ``paths`` (remembered from an earlier run) as if a person had opened them:
+        in the tree shown now, and in every rebuild after it."""
+        self._opened = set(paths)
+        if not self._expanded_all:
+            self._reopen(self._opened)
+
     @property
     def highlighted(self) -> NodeData | None:
         """What the cursor is on."""
