@@ -24,6 +24,8 @@ ELLIPSIS = "…"
 STATE = 3
 COUNT = 2
 DETAIL = 1
+#: Worth least: what goes first (a reminder of the usual, like "by name").
+LEAST = 0
 
 #: A part shortened shows at least this many cells before its ``…`` (else it goes whole:
 #: "doc…" for a plugin's name says less than "…" and costs more).
