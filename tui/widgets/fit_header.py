@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Header, Static
 
-from docker_pass.tui.fit import STATE, Part, fit_parts
+from docker_pass.tui.fit import COUNT, STATE, Part, fit_parts
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,7 +34,8 @@ class FitHeader(Header):
         parts: Sequence[Part] | None = getattr(self.app, "header_parts", None)
         if self.screen.sub_title is not None or not parts:
             parts = [Part(sub_title, STATE, shrink=True)] if sub_title else []
-        line = [Part(title, STATE + 1, shrink=True, gap=""), *parts]
+        # The title is known to the person; what the sub-title says of the state is not.
+        line = [Part(title, COUNT, shrink=True, gap=""), *parts]
         if parts:
             line[1] = line[1]._replace(gap=" — ")
         fitted = fit_parts(line, self._room())
