@@ -169,6 +169,9 @@ class MainView:
         if main is None:
             return False
         main.detail.revealed = text
+        for screen in self._app.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.reveal_label(text is not None)
         return True
 
     def notices(self) -> tuple[Notice, ...]:

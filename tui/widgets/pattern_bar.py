@@ -176,7 +176,11 @@ def summary_parts(text: Text, order: SortOrder) -> list[Part]:
         Part(piece, STATE if i < 2 else DETAIL, shrink=i >= 1) for i, piece in enumerate(pieces)
     ]
     if len(parts) > 1:
-        parts[-1] = Part(pieces[-1], COUNT if order is not SortOrder.NAME else LEAST)
+        if order is SortOrder.NAME:
+            parts[-1] = Part(pieces[-1], LEAST)
+        else:
+            # Not the usual order: bold, and kept, so the eye finds why the tree looks new.
+            parts[-1] = Part(Text(pieces[-1].plain, style="bold"), COUNT)
     return parts
 
 
