@@ -126,8 +126,8 @@ def test_narrow_confirm_footer(snap_compare: SnapCompare) -> None:
 
 
 def test_narrow_reveal_label_says_hide(snap_compare: SnapCompare) -> None:
-    """You should see gh/ci/token's (demo, not real) value shown in the detail pane, and the footer's r key
-    labelled "Hide" (r hides it again)."""
+    """You should see gh/ci/token's (demo, not real) value shown in the detail pane, and the
+    footer's r key labelled "Hide" (r hides it again)."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
