@@ -69,6 +69,7 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
     if _width(parts, shown) <= width:
         return _assemble(parts, shown)
     order = sorted(range(len(parts)), key=lambda i: (parts[i].priority, -i))
+    tight = False
     for index in order:
         text = shown[index]
         if text is None:
@@ -85,7 +86,10 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
         shown[index] = None
         if _width(parts, shown) <= width:
             break
-    line = _assemble(parts, shown)
+        if _width(parts, shown, tight=True) <= width:
+            tight = True  # "slack  expires in 10 d…": the last "…" without its gap fits
+            break
+    line = _assemble(parts, shown, tight=tight)
     if line.cell_len > width:
         line.truncate(width, overflow="ellipsis")
     return line
@@ -101,9 +105,11 @@ def _text(text: Text | str) -> Text:
     return text.copy()
 
 
-def _kept(parts: Sequence[Part], shown: Sequence[Text | None]) -> list[tuple[str, Text]]:
+def _kept(
+    parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False
+) -> list[tuple[str, Text]]:
     """The gap and text of every piece on the line: parts given up side by side are one ``…``;
-    the first piece has no gap."""
+    the first piece has no gap, nor (``tight``) a ``…`` at the end."""
     pieces: list[tuple[str, Text]] = []
     given_up = False
     for part, text in zip(parts, shown, strict=True):
@@ -111,16 +117,18 @@ def _kept(parts: Sequence[Part], shown: Sequence[Text | None]) -> list[tuple[str
             continue
         given_up = text is None
         pieces.append(("" if not pieces else part.gap, Text(ELLIPSIS) if text is None else text))
+    if tight and pieces and shown[-1] is None:
+        pieces[-1] = ("", pieces[-1][1])
     return pieces
 
 
-def _width(parts: Sequence[Part], shown: Sequence[Text | None]) -> int:
-    return sum(cell_len(gap) + text.cell_len for gap, text in _kept(parts, shown))
+def _width(parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False) -> int:
+    return sum(cell_len(gap) + text.cell_len for gap, text in _kept(parts, shown, tight=tight))
 
 
-def _assemble(parts: Sequence[Part], shown: Sequence[Text | None]) -> Text:
+def _assemble(parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
-    for gap, text in _kept(parts, shown):
+    for gap, text in _kept(parts, shown, tight=tight):
         line.append(gap)
         line.append_text(text)
     return line

@@ -38,7 +38,7 @@ def classes() -> dict[str, type]:
 def test_narrow_header_count_line_and_tree_rows(snap_compare: SnapCompare) -> None:
     """You should see the header "docker pass — embedded engine · 1 plugin down · 15 secrets
     · …" (the store's name given up, the down count kept), the count line "pattern · 3 of 15
-    match · routed to docker-pass · not running: 1password-… · …", and docker/mcp/oauth open
+    match · routed to docker-pass · not running: 1password-cli…", and docker/mcp/oauth open
     with "github  expired  …" (the plugin given up, the mark kept)."""
 
     async def run_before(pilot: Pilot[None]) -> None:
