@@ -60,6 +60,7 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
     room left if it may be and ``MIN_SHOWN`` cells remain, else replaced by ``…`` (next to
     another ``…`` it adds nothing).  Parts are never reordered.  If the most worth parts alone
     are still too wide (or the last one left), the line is cut at ``width`` and ends in ``…``.
+    A line that shows a cut already may give up its last part without a ``…`` of its own.
     """
     if width <= 0:
         return Text()
@@ -89,10 +90,24 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
         if _width(parts, shown, tight=True) <= width:
             tight = True  # "slack  expires in 10 d…": the last "…" without its gap fits
             break
+        if _trailing_cut(shown) and _width(parts[:-1], shown[:-1]) <= width:
+            # "slac…  expires in 10 d": the line shows a cut already; the last part given up
+            # needs no "…" of its own.
+            shown = shown[:-1]
+            parts = parts[:-1]
+            break
     line = _assemble(parts, shown, tight=tight)
     if line.cell_len > width:
         line.truncate(width, overflow="ellipsis")
     return line
+
+
+def _trailing_cut(shown: Sequence[Text | None]) -> bool:
+    """Whether the last part is given up and another part before it shows a "…" (given up,
+    or shortened)."""
+    if not shown or shown[-1] is not None:
+        return False
+    return any(text is None or text.plain.endswith(ELLIPSIS) for text in shown[:-1])
 
 
 def _text(text: Text | str) -> Text:

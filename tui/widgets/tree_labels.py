@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from docker_pass.core.expiry import ExpiryState, expiry_of
-from docker_pass.tui.fit import COUNT, DETAIL, STATE, Part, fit_parts
+from docker_pass.tui.fit import COUNT, DETAIL, MIN_SHOWN, STATE, Part, fit_parts
 from docker_pass.tui.model.ambiguity import AMBIGUOUS_MARK
 
 if TYPE_CHECKING:
@@ -74,8 +74,13 @@ class TreeLabels:
 
     def leaf_parts(self, info: SecretInfo) -> list[Part]:
         """A secret's label by worth: the marks (state), the name, the plugin (detail)."""
-        name = info.id.value.rpartition("/")[2]
-        parts = [Part(self.name(name), COUNT, shrink=True, gap="")]
+        name = self.name(info.id.value.rpartition("/")[2])
+        # The name's first cells outlast the marks, its rest goes before them: a long name is
+        # shortened, a short one stays ("slac…  expires in 10 d", never "…  expires in 10 d").
+        head = MIN_SHOWN if len(name) > MIN_SHOWN + 1 else len(name)
+        parts = [Part(name[:head], STATE + 1, gap="")]
+        if head < len(name):
+            parts.append(Part(name[head:], COUNT, shrink=True, gap=""))
         # Right after the name: a narrow tree gives up the provider first, not the mark.
         expiry = expiry_of(info.metadata, self._now)
         if expiry is not None and expiry.needs_attention:
