@@ -81,6 +81,14 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
             # Its room: the width less the line without it (its gap still counted).
             shown[index] = Text()
             room = width - _width(parts, shown)
+            # When every part after it is given up and it is cut, its own "…" says so for
+            # them too: they go bare ("password-for…", not "password-…  …").
+            after = shown[index + 1 :]
+            bare = width - _width(parts[: index + 1], shown[: index + 1]) if after else -1
+            if after and all(o is None for o in after) and MIN_SHOWN < bare < text.cell_len:
+                parts, shown = parts[: index + 1], shown[: index + 1]
+                shown[index] = fit(text, bare)
+                break
             if room >= min(MIN_SHOWN + 1, text.cell_len):
                 shown[index] = fit(text, room) if room < text.cell_len else text
                 break
