@@ -24,6 +24,8 @@ ELLIPSIS = "…"
 STATE = 3
 COUNT = 2
 DETAIL = 1
+#: Worth least: what goes first (a reminder of the usual, like "by name").
+LEAST = 0
 
 #: A part shortened shows at least this many cells before its ``…`` (else it goes whole:
 #: "doc…" for a plugin's name says less than "…" and costs more).
@@ -58,6 +60,7 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
     room left if it may be and ``MIN_SHOWN`` cells remain, else replaced by ``…`` (next to
     another ``…`` it adds nothing).  Parts are never reordered.  If the most worth parts alone
     are still too wide (or the last one left), the line is cut at ``width`` and ends in ``…``.
+    A line that shows a cut already may give up its last part without a ``…`` of its own.
     """
     if width <= 0:
         return Text()
@@ -67,6 +70,7 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
     if _width(parts, shown) <= width:
         return _assemble(parts, shown)
     order = sorted(range(len(parts)), key=lambda i: (parts[i].priority, -i))
+    tight = False
     for index in order:
         text = shown[index]
         if text is None:
@@ -77,16 +81,41 @@ def fit_parts(parts: Sequence[Part], width: int) -> Text:
             # Its room: the width less the line without it (its gap still counted).
             shown[index] = Text()
             room = width - _width(parts, shown)
+            # When every part after it is given up and it is cut, its own "…" says so for
+            # them too: they go bare ("password-for…", not "password-…  …").
+            after = shown[index + 1 :]
+            bare = width - _width(parts[: index + 1], shown[: index + 1]) if after else -1
+            if after and all(o is None for o in after) and MIN_SHOWN < bare < text.cell_len:
+                parts, shown = parts[: index + 1], shown[: index + 1]
+                shown[index] = fit(text, bare)
+                break
             if room >= min(MIN_SHOWN + 1, text.cell_len):
                 shown[index] = fit(text, room) if room < text.cell_len else text
                 break
         shown[index] = None
         if _width(parts, shown) <= width:
             break
-    line = _assemble(parts, shown)
+        if _width(parts, shown, tight=True) <= width:
+            tight = True  # "slack  expires in 10 d…": the last "…" without its gap fits
+            break
+        if _trailing_cut(shown) and _width(parts[:-1], shown[:-1]) <= width:
+            # "slac…  expires in 10 d": the line shows a cut already; the last part given up
+            # needs no "…" of its own.
+            shown = shown[:-1]
+            parts = parts[:-1]
+            break
+    line = _assemble(parts, shown, tight=tight)
     if line.cell_len > width:
         line.truncate(width, overflow="ellipsis")
     return line
+
+
+def _trailing_cut(shown: Sequence[Text | None]) -> bool:
+    """Whether the last part is given up and another part before it shows a "…" (given up,
+    or shortened)."""
+    if not shown or shown[-1] is not None:
+        return False
+    return any(text is None or text.plain.endswith(ELLIPSIS) for text in shown[:-1])
 
 
 def _text(text: Text | str) -> Text:
@@ -99,9 +128,11 @@ def _text(text: Text | str) -> Text:
     return text.copy()
 
 
-def _kept(parts: Sequence[Part], shown: Sequence[Text | None]) -> list[tuple[str, Text]]:
+def _kept(
+    parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False
+) -> list[tuple[str, Text]]:
     """The gap and text of every piece on the line: parts given up side by side are one ``…``;
-    the first piece has no gap."""
+    the first piece has no gap, nor (``tight``) a ``…`` at the end."""
     pieces: list[tuple[str, Text]] = []
     given_up = False
     for part, text in zip(parts, shown, strict=True):
@@ -109,16 +140,18 @@ def _kept(parts: Sequence[Part], shown: Sequence[Text | None]) -> list[tuple[str
             continue
         given_up = text is None
         pieces.append(("" if not pieces else part.gap, Text(ELLIPSIS) if text is None else text))
+    if tight and pieces and shown[-1] is None:
+        pieces[-1] = ("", pieces[-1][1])
     return pieces
 
 
-def _width(parts: Sequence[Part], shown: Sequence[Text | None]) -> int:
-    return sum(cell_len(gap) + text.cell_len for gap, text in _kept(parts, shown))
+def _width(parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False) -> int:
+    return sum(cell_len(gap) + text.cell_len for gap, text in _kept(parts, shown, tight=tight))
 
 
-def _assemble(parts: Sequence[Part], shown: Sequence[Text | None]) -> Text:
+def _assemble(parts: Sequence[Part], shown: Sequence[Text | None], *, tight: bool = False) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
-    for gap, text in _kept(parts, shown):
+    for gap, text in _kept(parts, shown, tight=tight):
         line.append(gap)
         line.append_text(text)
     return line

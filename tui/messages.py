@@ -283,10 +283,14 @@ class SetupFormsFound(Message):
 class SetupFormReady(Message):
     """A form to open, with the settings the config file holds now."""
 
-    def __init__(self, setup: Setup, current: Mapping[str, str]) -> None:
+    def __init__(
+        self, setup: Setup, current: Mapping[str, str], stored: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__()
         self.setup = setup
         self.current = dict(current)
+        #: The secret fields with an answer stored already (their names; never a value).
+        self.stored = stored
 
 
 class PluginSetUp(Message):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
+from docker_pass.core.errors import DockerPassError
 from docker_pass.core.setup import SetupError, current_settings, find_setups
 from docker_pass.tui.controllers.plugins import status_sentence
 from docker_pass.tui.messages import PluginSetUp, SetupFormReady, SetupFormsFound, SetupRefused
@@ -36,8 +37,11 @@ class SetupView(Protocol):
         """Whether a setup form is the screen in front."""
         ...
 
-    def open_form(self, setup: Setup, current: Mapping[str, str]) -> None:
-        """Open ``setup``'s form, filled with ``current``."""
+    def open_form(
+        self, setup: Setup, current: Mapping[str, str], stored: frozenset[str] = frozenset()
+    ) -> None:
+        """Open ``setup``'s form, filled with ``current``; ``stored``: the secret fields with
+        an answer stored already."""
         ...
 
     def form_error(self, field: str, message: str, plugin: str = "") -> None:
@@ -87,7 +91,7 @@ class SetupController:
 
     def ready(self, message: SetupFormReady) -> None:
         """A form's current settings were read: open it."""
-        self._view.open_form(message.setup, message.current)
+        self._view.open_form(message.setup, message.current, message.stored)
 
     def apply(self, setup: Setup, answers: Answers) -> None:
         """Validate, store, configure and enable, in a worker."""
@@ -124,7 +128,11 @@ class SetupController:
         self._runner.post_message(SetupFormsFound(names, find_setups(names)))
 
     def _read_settings(self, setup: Setup) -> None:
-        self._runner.post_message(SetupFormReady(setup, current_settings(setup)))
+        try:
+            stored = self._gateway.stored_setup_fields(setup)
+        except DockerPassError:
+            stored = frozenset()  # the keychain is down: the form opens without the hint
+        self._runner.post_message(SetupFormReady(setup, current_settings(setup), stored))
 
     def _apply(self, setup: Setup, answers: Answers) -> None:
         """Reported even if superseded: it happened."""

@@ -265,6 +265,28 @@ class SecretsGateway:
             finally:
                 self._remember_state()
 
+    def stored_setup_fields(self, setup: Setup) -> frozenset[str]:
+        """The secret fields of ``setup`` that have an answer stored: listed in the reserved
+        realm, never read (the form says "stored; leave empty to keep")."""
+        from docker_pass.core.setup import secret_id
+
+        names: set[str] = set()
+        secret_fields = [f for f in setup.fields if f.secret]
+        if not secret_fields:
+            return frozenset()
+        with self._using(KEYCHAIN_PLUGIN) as front:
+            for item in secret_fields:
+                id_ = secret_id(setup.plugin, item.name)
+                try:
+                    listed = front.list_secrets(
+                        Pattern(id_.value), plugin=KEYCHAIN_PLUGIN, reserved=True
+                    ).infos
+                except DockerPassError:
+                    continue  # the keychain cannot say: the form makes no claim
+                if any(info.id == id_ for info in listed):
+                    names.add(item.name)
+        return frozenset(names)
+
     def watch_hint(self, name: str) -> tuple[str, str] | None:
         """How plugin ``name`` can be watched for other processes' changes, if the front
         knows (an embedded engine asks the plugin; through the daemon: ``None``)."""

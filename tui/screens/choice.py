@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -61,6 +63,7 @@ class ChoiceScreen(ModalScreen[str]):
                         id=f"choice-{choice.name}",
                         compact=True,
                     )
+        yield DialogFooter()
 
     def on_mount(self) -> None:
         self.query_one(f"#choice-{self._choices[-1].name}", Button).focus()

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
+
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
@@ -43,6 +45,7 @@ class ConfirmScreen(ModalScreen[bool]):
                     compact=True,
                 )
                 yield Button("Cancel (n)", id="confirm-no", compact=True)
+        yield DialogFooter()
 
     def on_mount(self) -> None:
         # Enter on the focused button answers; start on Cancel so Enter alone is harmless.

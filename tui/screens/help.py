@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -27,6 +29,13 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", id="help.close"),
+        # Like a pager: j/k a line, page keys and space a page, g/G the ends.
+        Binding("j", "scroll_keys('down')", "Scroll", key_display="j/k", id="help.down"),
+        Binding("k", "scroll_keys('up')", "Up", show=False, id="help.up"),
+        Binding("space", "scroll_keys('page_down')", "Page", show=False, id="help.page_down"),
+        Binding("b", "scroll_keys('page_up')", "Page up", show=False, id="help.page_up"),
+        Binding("g", "scroll_keys('home')", "Top", show=False, id="help.top"),
+        Binding("G", "scroll_keys('end')", "End", show=False, id="help.end"),
     ]
 
     def __init__(self, sections: Sequence[tuple[str, Sequence[KeyHelp]]]) -> None:
@@ -50,10 +59,28 @@ class HelpScreen(ModalScreen[None]):
                         with Vertical(classes="help-column"):
                             for title, keys in column:
                                 yield Static(section_table(title, keys), classes="help-section")
+        yield DialogFooter()
+        yield DialogFooter()
 
     def on_mount(self) -> None:
         # The keys scroll with the arrow keys and page keys at once.
         self.query_one("#help-body").focus()
+
+    def action_scroll_keys(self, how: str) -> None:
+        """Scroll the keys: ``down``, ``up``, ``page_down``, ``page_up``, ``home`` or ``end``
+        (the arrows and page keys are the scroll area's own)."""
+        body = self.query_one("#help-body", VerticalScroll)
+        moves = {
+            "down": body.scroll_down,
+            "up": body.scroll_up,
+            "page_down": body.scroll_page_down,
+            "page_up": body.scroll_page_up,
+            "home": body.scroll_home,
+            "end": body.scroll_end,
+        }
+        move = moves.get(how)
+        if move is not None:
+            move(animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header
 
 from docker_pass.tui.text import HEADER_ICON
 from docker_pass.tui.widgets.detail_pane import DetailPane
+from docker_pass.tui.widgets.fit_header import FitHeader
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.status_line import StatusLine
@@ -18,6 +19,9 @@ from docker_pass.tui.widgets.steady_footer import SteadyFooter
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+
+
+REVEAL_TOOLTIP = "Reveal the value (hidden again later)"
 
 
 class MainScreen(Screen[None]):
@@ -36,7 +40,7 @@ class MainScreen(Screen[None]):
             "r",
             "app.secret('reveal')",
             "Reveal",
-            tooltip="Reveal the value (hidden again later)",
+            tooltip=REVEAL_TOOLTIP,
             id="main.reveal",
         ),
         Binding(
@@ -127,7 +131,7 @@ class MainScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header(icon=HEADER_ICON)
+        yield FitHeader(icon=HEADER_ICON)
         yield PatternBar(id="pattern-bar")
         with Horizontal(id="main-body"):
             yield RealmTree(id="realm-tree")
@@ -138,6 +142,18 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(RealmTree).focus()
+
+    def reveal_label(self, shown: bool) -> None:
+        """The reveal key's label in the footer: "Hide" while a value is shown (the key
+        hides it then), else "Reveal"."""
+        label, tooltip = ("Hide", "Hide the value") if shown else ("Reveal", REVEAL_TOOLTIP)
+        # Textual has no per-binding label to set: the binding (whatever key the keymap gave
+        # it) is replaced by a copy with the other label.
+        for bindings in self._bindings.key_to_bindings.values():
+            for index, binding in enumerate(bindings):
+                if binding.id == "main.reveal" and binding.description != label:
+                    bindings[index] = replace(binding, description=label, tooltip=tooltip)
+        self.refresh_bindings()
 
     def action_focus_pattern(self) -> None:
         """Put the cursor in the pattern field."""

@@ -28,6 +28,7 @@ from docker_pass.tui.model.typed_ids import doubled_realm_notice
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.editor_words import IdValidator
 from docker_pass.tui.text import plural
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -128,6 +129,7 @@ class MoveScreen(ModalScreen[MoveRequest | None]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"Move ({move_key})", variant="primary", id="move-go", compact=True)
                 yield Button(f"Cancel ({cancel_key})", id="move-cancel", compact=True)
+        yield DialogFooter()
 
     def on_mount(self) -> None:
         field = self.query_one("#move-new", Input)

@@ -19,13 +19,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from docker_pass.core.setup import Answers
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from textual.app import ComposeResult
 
-    from docker_pass.core.setup import Setup
+    from docker_pass.core.setup import Setup, SetupField
 
 
 class SecretInput(Input):
@@ -129,13 +130,16 @@ class SetupScreen(ModalScreen[None]):
         setup: Setup,
         current: Mapping[str, str] | None = None,
         *,
+        stored: frozenset[str] = frozenset(),
         keys: tuple[str, str] = ("ctrl+s", "esc"),
     ) -> None:
-        """``current``: the non-secret answers to start from; ``keys``: Save's and Cancel's
-        keys in effect, for the button labels."""
+        """``current``: the non-secret answers to start from; ``stored``: the secret fields
+        with an answer stored already; ``keys``: Save's and Cancel's keys in effect, for the
+        button labels."""
         super().__init__()
         self.setup = setup
         self._current = dict(current or {})
+        self._stored = stored
         self._keys = keys
 
     def compose(self) -> ComposeResult:
@@ -154,19 +158,32 @@ class SetupScreen(ModalScreen[None]):
                     yield Button(f"Cancel ({cancel})", id="setup-cancel", compact=True)
             with VerticalScroll(id="setup-fields"):
                 for index, field in enumerate(setup.fields):
-                    label = field.label + ("" if field.required else " (optional)")
-                    yield Label(Text(label), classes="setup-label")
+                    yield Label(Text(self._label(field)), classes="setup-label")
+                    # Compact, like the editor's: at 80x24 the fields, the error and the
+                    # buttons all fit.
                     if field.secret:
-                        yield SecretInput(password=True, id=f"setup-field-{index}")
+                        yield SecretInput(password=True, compact=True, id=f"setup-field-{index}")
                     else:
                         yield Input(
                             value=self._current.get(field.name, field.default),
                             placeholder=field.default,
+                            compact=True,
                             id=f"setup-field-{index}",
                         )
                     if field.help:
                         yield Static(Text(field.help), classes="setup-help")
                     yield Static("", id=f"setup-error-{index}", classes="setup-error")
+        yield DialogFooter()
+
+    def _label(self, field: SetupField) -> str:
+        """A field's label, saying what an empty answer does."""
+        if field.secret and field.name in self._stored:
+            # apply_setup keeps a stored secret for an empty optional answer.
+            hint = (
+                "stored; leave empty to keep" if not field.required else "stored; type to replace"
+            )
+            return f"{field.label} ({hint})"
+        return field.label + ("" if field.required else " (optional)")
 
     def on_mount(self) -> None:
         self.query_one("#setup-field-0", Input).focus()
@@ -188,6 +205,9 @@ class SetupScreen(ModalScreen[None]):
             self.error = message
             return
         self.query_one(f"#setup-error-{index}", Static).update(Text(message))
+        # Next to the buttons too: the field may be scrolled out of a short terminal's view,
+        # and the status line is behind this dialog.
+        self.error = f"{self.setup.fields[index].label}: {message}"
         field = self.query_one(f"#setup-field-{index}", Input)
         field.add_class("-invalid")
         field.focus()

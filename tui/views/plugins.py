@@ -69,13 +69,16 @@ class PluginsView:
         """Whether a setup form is the screen in front."""
         return isinstance(self._app.screen, SetupScreen)
 
-    def open_form(self, setup: Setup, current: Mapping[str, str]) -> None:
-        """Open ``setup``'s form, filled with ``current`` (unless a form is open already)."""
+    def open_form(
+        self, setup: Setup, current: Mapping[str, str], stored: frozenset[str] = frozenset()
+    ) -> None:
+        """Open ``setup``'s form, filled with ``current`` (unless a form is open already);
+        ``stored``: its secret fields with an answer stored."""
         if self.form_open():
             return
         app = self._app
         keys = (key_for(app, "setup.save", "ctrl+s"), key_for(app, "setup.cancel", "escape"))
-        app.push_screen(SetupScreen(setup, current, keys=keys))
+        app.push_screen(SetupScreen(setup, current, stored=stored, keys=keys))
 
     def form_error(self, field: str, message: str, plugin: str = "") -> None:
         """Show ``message`` under ``field`` ("": the whole form) of the open form (``plugin``:

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
+from docker_pass.tui.fit import COUNT, DETAIL, LEAST, STATE, Part, fit, fit_parts, split_parts
 from docker_pass.tui.model.preview import Preview, validate_filter
 from docker_pass.tui.model.realms import SortOrder
 from docker_pass.tui.model.search import FilterMode
@@ -83,6 +84,9 @@ class PatternBar(Vertical):
             """The pattern bar that was left."""
             return self.bar
 
+    #: The count line as built, before it is fitted to the width.
+    _summary: Text | None = None
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="pattern-row"):
             yield Label("Filter /", id="pattern-label")
@@ -142,10 +146,42 @@ class PatternBar(Vertical):
     def _show_summary(self, text: Text, *, error: bool = False) -> None:
         summary = self.query_one("#pattern-summary", Static)
         summary.set_class(error, "-error")
-        # One line: at 80 columns a long count line ends in … rather than being cut.
-        text.no_wrap = True
-        text.overflow = "ellipsis"
-        summary.update(text)
+        self._summary = text
+        # One line: at 80 columns the count line keeps the mode and the count, then gives up
+        # its detail from the end, each cut ending in "…" (never cut mid-word at the edge).
+        room = summary.size.width or max(self.size.width - 2, 0)
+        if room <= 0:
+            summary.update(fit(text, 1000))
+        elif error:
+            summary.update(fit(text, room))
+        else:
+            summary.update(fit_parts(summary_parts(text, self.order), room))
+
+    def on_resize(self) -> None:
+        # Fitted to the width: fitted again when it changes.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        summary = self.query_one("#pattern-summary", Static)
+        if self._summary is not None:
+            self._show_summary(self._summary, error=summary.has_class("-error"))
+
+
+def summary_parts(text: Text, order: SortOrder) -> list[Part]:
+    """The count line's parts by worth: the mode and the count (or the number of secrets) stay,
+    the detail after them goes from the end, shortened where it may be; the tree's order
+    (last) stays too when it is not the usual one (so a sort is seen at 80 columns)."""
+    pieces = split_parts(text)
+    parts = [
+        Part(piece, STATE if i < 2 else DETAIL, shrink=i >= 1) for i, piece in enumerate(pieces)
+    ]
+    if len(parts) > 1:
+        if order is SortOrder.NAME:
+            parts[-1] = Part(pieces[-1], LEAST)
+        else:
+            # Not the usual order: bold, and kept, so the eye finds why the tree looks new.
+            parts[-1] = Part(Text(pieces[-1].plain, style="bold"), COUNT)
+    return parts
 
 
 _TERM_WORDS = {
