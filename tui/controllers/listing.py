@@ -269,7 +269,7 @@ class ListingController:
 
     def _watch_listed(self, name: str, hint: WatchHint | None) -> None:
         if name in self.asked:  # unless it stopped running since (watch is thread-safe)
-            self.watchers.watch(name, hint)
+            self.watchers.watch(name, hint, partial(self._gateway.watcher, name))
 
     def _changed_elsewhere(self, plugin: str) -> None:
         """A watcher's thread saw a change: post it (the one thing a thread may do)."""

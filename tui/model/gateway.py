@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.generations import Signature
     from docker_pass.core.moves import Moved, RealmMoved
+    from docker_pass.core.plugin import RunningWatcher
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
 
@@ -276,6 +277,18 @@ class SecretsGateway:
         if isinstance(hint, tuple) and len(hint) == 2:
             return str(hint[0]), str(hint[1])
         return None
+
+    def watcher(
+        self, name: str, on_change: Callable[[], None], on_failure: Callable[[str], None]
+    ) -> RunningWatcher | None:
+        """Plugin ``name``'s own watcher, not started (an embedded engine asks the plugin:
+        the keychain on the Secret Service makes one; through the daemon: ``None``)."""
+        with self._using(name) as front:
+            make = getattr(front, "watcher", None)
+            if not callable(make):
+                return None
+            made: RunningWatcher | None = make(name, on_change, on_failure)
+            return made
 
     def versioned(self, name: str) -> bool | None:
         """Whether plugin ``name`` keeps versions, if the front can say without a read (an
