@@ -103,7 +103,7 @@ class Subscription:
     async def next(self, keepalive: float) -> FeedEvent:
         """The next event, or a keepalive after ``keepalive`` seconds of nothing."""
         self.last_taken = time.monotonic()
-        if not self._resync and not self._queue:
+        if not self._resync and not self._queue and not self._feed.closed:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), keepalive)
@@ -135,6 +135,8 @@ class ChangeFeed:
         self._subscribers: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reaper: asyncio.Task[None] | None = None
+        #: The daemon is stopping: every stream ends (cleanly) at its next event.
+        self.closed = False
 
     @property
     def subscribers(self) -> int:
@@ -180,10 +182,19 @@ class ChangeFeed:
         self._subscribers.add(subscription)
         self._ensure_reaper()
         try:
-            while True:
-                yield await subscription.next(self.keepalive)
+            while not self.closed:
+                event = await subscription.next(self.keepalive)
+                if self.closed:
+                    break
+                yield event
         finally:
             self._subscribers.discard(subscription)
+
+    def close(self) -> None:
+        """End every stream (the daemon is stopping: a stream would hold its shutdown)."""
+        self.closed = True
+        for subscription in self._subscribers:
+            subscription.offer(FeedEvent(KEEPALIVE, self.sequence))
 
     def _ensure_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():
