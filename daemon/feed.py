@@ -30,7 +30,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
+    from collections.abc import AsyncGenerator, Iterable
 
 log = logging.getLogger("docker_pass.engine")
 
@@ -171,7 +171,7 @@ class ChangeFeed:
         """The loop the feed runs on (watchers' threads publish onto it)."""
         self._loop = loop
 
-    async def stream(self) -> AsyncIterator[FeedEvent]:
+    async def stream(self) -> AsyncGenerator[FeedEvent]:
         """One subscriber's events, until it goes away (raises :class:`FeedFullError` when
         too many streams run)."""
         if len(self._subscribers) >= self.max_subscribers:

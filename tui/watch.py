@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +29,9 @@ POLL_SECONDS = 1.0
 
 #: Makes a plugin's own watcher (``on_change``, ``on_failure``), where the plugin has one
 #: (:class:`~docker_pass.core.plugin.OwnWatcher`: the keychain on the Secret Service).
-OwnWatcherFactory = "Callable[[Callable[[], None], Callable[[str], None]], Watcher | None]"
+OwnWatcherFactory: TypeAlias = (
+    "Callable[[Callable[[], None], Callable[[str], None]], Watcher | None]"
+)
 
 
 class Watcher(Protocol):
