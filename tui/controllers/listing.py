@@ -280,8 +280,11 @@ class ListingController:
         self._runner.run_in_thread(WorkerGroup.WATCH, work, plugin=name, exclusive=False)
 
     def _watch_listed(self, name: str, hint: WatchHint | None) -> None:
-        if name in self.asked:  # unless it stopped running since (watch is thread-safe)
-            self.watchers.watch(name, hint, partial(self._gateway.watcher, name))
+        if name not in self.asked:  # it stopped running since (watch is thread-safe)
+            return
+        if hint is None and self.watchers.watched(name):
+            return  # watched from here while the daemon's feed cannot tell us: it stays
+        self.watchers.watch(name, hint, partial(self._gateway.watcher, name))
 
     def _changed_elsewhere(self, plugin: str) -> None:
         """A watcher's thread saw a change: post it (the one thing a thread may do)."""

@@ -321,6 +321,7 @@ class SecretsGateway:
             local = self._local.get(name)
             if local is None:
                 local = self._local[name] = Engine.for_plugin(name)
+        local.plugins()  # starts it (it alone): a hint comes from a running plugin
         hint = local.watch_hint(name)
 
         def own(
