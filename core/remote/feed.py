@@ -29,7 +29,7 @@ from docker_pass.core.remote.wire import WATCH_SECRETS
 
 if TYPE_CHECKING:
     import io
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from pathlib import Path
 
 #: Seconds a read may wait: the daemon's keepalive comes every 5 s, so three are missing.
@@ -82,7 +82,9 @@ class FeedEndedError(DockerPassError):
         self.code = code
 
 
-def watch_events(path: Path | str, *, read_timeout: float = READ_TIMEOUT) -> Iterator[FeedEvent]:
+def watch_events(
+    path: Path | str, *, read_timeout: float = READ_TIMEOUT
+) -> Generator[FeedEvent, None, None]:
     """The daemon's events as they come, until the stream ends.
 
     Raises :class:`DaemonUnavailableError` when the daemon cannot be reached, goes silent
