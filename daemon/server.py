@@ -8,6 +8,7 @@ The rooms it puts together:
   the engine threads that run its calls (:mod:`.engine_calls`);
 - :mod:`.services` and :mod:`.app`: the Connect services and the ASGI application routing to
   them; uvicorn speaks HTTP/1.1 on the sockets;
+- :mod:`.feed` and :mod:`.feed_watch`: the change feed and the watchers that feed it;
 - :mod:`.limits`: deadlines, idle connections, the connection limit, running out of
   descriptors, so the daemon is never wedged: ``GetVersion`` and SIGTERM are always answered;
 - :mod:`.docker`: the Docker API proxy, on a socket of its own, on the same event loop.
