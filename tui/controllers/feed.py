@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.names import KEYCHAIN_PLUGIN
-from docker_pass.core.remote.feed import PLUGINS, RESYNC, FeedEvent, FeedFollower
+from docker_pass.core.remote.feed import RESYNC, FeedEvent, FeedFollower
 from docker_pass.tui.messages import FeedStateChanged, SecretsChanged
 from docker_pass.tui.workers import WorkerGroup
 
@@ -104,8 +104,11 @@ class FeedFollowing:
         """From the follower's thread: a change (or a resync) becomes re-listings."""
         if self.state != LIVE:
             self._runner.post_message(FeedStateChanged(LIVE, ""))
-        names = self._asked() if event.kind in (RESYNC, PLUGINS) else frozenset(event.plugins)
-        for name in sorted(names | frozenset(event.plugins)):
+        # A resync: anything may have changed.  Otherwise only the plugins named (a status
+        # change too: a plugin that started or stopped is listed again or dropped, and the
+        # statuses themselves are the state file's, which the app follows).
+        names = self._asked() if event.kind == RESYNC else frozenset(event.plugins)
+        for name in sorted(names):
             self._runner.post_message(SecretsChanged(name))
 
     def _down(self, reason: str) -> None:
