@@ -13,7 +13,8 @@
   calls); best of :data:`ROUNDS` each, and the daemon's CPU time per call.  Target: the feed
   costs at most 5 %.
 
-Only figures within one run compare; the machine's load is printed first.
+The verdict of the second is the daemon's CPU time per call (wall-clock throughput on a shared
+machine moves too much between identical rounds); only figures within one run compare.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 STORE_SIZE = 1000
 WRITES = 10
 SUBSCRIBERS = 8
-ROUNDS = 2
+ROUNDS = 3
 LATENCY_GOAL = 1.5
 OVERHEAD_GOAL = 0.05
 #: Seconds one write may take to show before the run gives up on it.
@@ -64,16 +65,18 @@ print(json.dumps(asyncio.run(measure_latency(sys.argv[1], int(sys.argv[2]), sys.
 """
 
 
-async def measure_latency(mode: str, writes: int, exe: str) -> list[float]:
-    """In the child: the app as ``docker pass ui`` makes it; seconds from each outside
-    write's end to the ID in the listing."""
+async def measure_latency(mode: str, writes: int, exe: str) -> list[list[float]]:
+    """In the child: the app as ``docker pass ui`` makes it; for each outside write, the
+    seconds from starting its process to the ID in the listing, and the process's own run
+    (which a write by a feed this quick can beat: the store has it before the process exits
+    its interpreter)."""
     from docker_pass.core.remote.front import open_engine
     from docker_pass.tui.app import DockerPassApp
 
     app = DockerPassApp(open_engine, poll_seconds=None, refresh_seconds=None, cursor_blink=False)
     direct = dict(os.environ)
     direct["DOCKER_PASS_ENGINE_SOCKET"] = "/nonexistent/engine.sock"  # noqa: S105 - a path
-    found: list[float] = []
+    found: list[list[float]] = []
 
     async def until(pilot: Pilot[None], test: Callable[[], bool]) -> None:
         deadline = time.monotonic() + GIVE_UP
@@ -91,6 +94,7 @@ async def measure_latency(mode: str, writes: int, exe: str) -> list[float]:
             await until(pilot, lambda: listing.watchers.watched("docker-pass"))
         for n in range(writes):
             id_text = f"latency/w{n:02d}"
+            begun = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 exe,
                 "set",
@@ -100,10 +104,11 @@ async def measure_latency(mode: str, writes: int, exe: str) -> list[float]:
                 stderr=asyncio.subprocess.DEVNULL,
                 env=direct,
             )
-            await process.communicate(b"typed elsewhere")
-            start = time.monotonic()
+            writing = asyncio.ensure_future(process.communicate(b"typed elsewhere"))
             await until(pilot, partial(listed, listing, id_text))
-            found.append(time.monotonic() - start)
+            shown = time.monotonic()
+            await writing
+            found.append([shown - begun, time.monotonic() - begun])
             await pilot.pause(0.3)  # writes a person makes, not a burst
     return found
 
@@ -126,7 +131,7 @@ def fill_store(python: Path, env: dict[str, str], size: int) -> None:
     subprocess.run([str(python), "-c", code, str(size)], env=env, check=True)
 
 
-def latency(python: Path, exe: str, env: dict[str, str], mode: str) -> list[float]:
+def latency(python: Path, exe: str, env: dict[str, str], mode: str) -> list[list[float]]:
     child_env = dict(env, PYTHONPATH=str(ROOT))
     out = subprocess.run(
         [str(python), "-c", CHILD, mode, str(WRITES), exe],
@@ -135,7 +140,7 @@ def latency(python: Path, exe: str, env: dict[str, str], mode: str) -> list[floa
         capture_output=True,
         check=True,
     )
-    values: list[float] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    values: list[list[float]] = json.loads(out.stdout.decode().strip().splitlines()[-1])
     return values
 
 
@@ -143,14 +148,23 @@ def latency_rows(python: Path, exe: str, root: Path) -> None:
     env = daemon_env(root / "latency")
     fill_store(python, env, STORE_SIZE)
     print(f"outside write -> tree, {STORE_SIZE} secrets in the file store, {WRITES} writes:")
-    print(f"{'front':<28} {'median ms':>10} {'max ms':>10}  target <= {LATENCY_GOAL:g} s")
+    print("from starting `docker-pass set` (writing the store itself) to the ID in the tree;")
+    print("the anchor: that command's own run, start to exit, in the same writes")
+    print(
+        f"{'front':<24} {'median ms':>10} {'max ms':>8} {'cmd median':>11} {'cmd max':>8}"
+        f"  target <= {LATENCY_GOAL:g} s"
+    )
     embedded = latency(python, exe, env, "embedded")
     with running_daemon(exe, python, env, root / "latency-engine.log"):
         daemon = latency(python, exe, env, "daemon")
-    for label, values in (("embedded (own watcher)", embedded), ("daemon (change feed)", daemon)):
+    for label, pairs in (("embedded (own watcher)", embedded), ("daemon (change feed)", daemon)):
+        values, commands = [p[0] for p in pairs], [p[1] for p in pairs]
         worst = max(values)
         met = "ok" if worst <= LATENCY_GOAL else "MISSED"
-        print(f"{label:<28} {statistics.median(values) * 1000:>10.0f} {worst * 1000:>10.0f}  {met}")
+        print(
+            f"{label:<24} {statistics.median(values) * 1000:>10.0f} {worst * 1000:>8.0f}"
+            f" {statistics.median(commands) * 1000:>11.0f} {max(commands) * 1000:>8.0f}  {met}"
+        )
 
 
 def throughput_rows(python: Path, exe: str, root: Path) -> None:
@@ -183,14 +197,20 @@ def throughput_rows(python: Path, exe: str, root: Path) -> None:
                     follower.stop()
     alone = max(m.throughput for m in best[False])
     watched = max(m.throughput for m in best[True])
-    cost = 1 - watched / alone
     cpu_alone = min(m.cpu for m in best[False])
     cpu_watched = min(m.cpu for m in best[True])
+    # The daemon's CPU time per call is the verdict: wall-clock throughput on a shared
+    # two-core machine moves by 2x between identical rounds; CPU per call barely moves.
+    cost = cpu_watched / cpu_alone - 1
     met = "ok" if cost <= OVERHEAD_GOAL else "MISSED"
     print(
-        f"with the feed: {watched / alone:.3f}x the throughput ({cost * 100:+.1f} % cost; "
-        f"target <= {OVERHEAD_GOAL * 100:g} %: {met}); daemon CPU per call "
-        f"{cpu_alone * 1e6:.0f} us alone, {cpu_watched * 1e6:.0f} us with subscribers"
+        f"best throughput {alone:.0f}/s alone, {watched:.0f}/s with subscribers "
+        f"({watched / alone:.3f}x: wall clock, noisy)"
+    )
+    print(
+        f"daemon CPU per GetSecrets: {cpu_alone * 1e6:.0f} us alone, {cpu_watched * 1e6:.0f} us "
+        f"with {SUBSCRIBERS} subscribers: {cost * 100:+.1f} % "
+        f"(target <= {OVERHEAD_GOAL * 100:g} %: {met})"
     )
 
 
