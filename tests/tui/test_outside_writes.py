@@ -219,3 +219,32 @@ def test_when_the_daemon_goes_away_the_tree_follows_the_store_from_here(fronts: 
             await until(pilot, lambda: in_tree(pilot, "x/later"), "x/later shows")
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("fronts", ["daemon"], indirect=True)
+def test_the_header_says_may_be_stale_while_nothing_covers_a_plugin(
+    fronts: Fronts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon goes away and the keychain cannot be watched from here either: nothing
+    tells the tree of changes, and the header says so (quietly, beside the engine's kind)."""
+    from docker_pass.core.errors import DockerPassError
+    from docker_pass.tui.model.gateway import SecretsGateway
+
+    def cannot(self: SecretsGateway, name: str) -> object:
+        raise DockerPassError("no local keychain here")
+
+    monkeypatch.setattr(SecretsGateway, "fallback_watch", cannot)
+    fronts.cli("set", "x/keep", value=b"kept")
+    app = ui_app()
+    engine = fronts.engine
+    assert engine is not None
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await until(pilot, lambda: app.listing.feed.state == LIVE, "the feed is live")
+            assert "may be stale" not in str(app.sub_title)
+            await asyncio.to_thread(engine.kill)
+            await until(pilot, lambda: "may be stale" in str(app.sub_title), "the stale mark")
+            assert app.listing.stale == frozenset({"docker-pass"})
+
+    asyncio.run(main())
