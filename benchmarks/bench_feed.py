@@ -93,7 +93,7 @@ async def measure_latency(mode: str, writes: int, exe: str) -> list[list[float]]
         else:
             await until(pilot, lambda: listing.watchers.watched("docker-pass"))
         for n in range(writes):
-            id_text = f"latency/w{n:02d}"
+            id_text = f"latency/{mode}/w{n:02d}"
             begun = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 exe,
@@ -104,13 +104,18 @@ async def measure_latency(mode: str, writes: int, exe: str) -> list[list[float]]
                 stderr=asyncio.subprocess.DEVNULL,
                 env=direct,
             )
-            writing = asyncio.ensure_future(process.communicate(b"typed elsewhere"))
+            writing = asyncio.ensure_future(ended(process))
             await until(pilot, partial(listed, listing, id_text))
             shown = time.monotonic()
-            await writing
-            found.append([shown - begun, time.monotonic() - begun])
+            found.append([shown - begun, await writing - begun])
             await pilot.pause(0.3)  # writes a person makes, not a burst
     return found
+
+
+async def ended(process: asyncio.subprocess.Process) -> float:
+    """When the write's process exited (its value on stdin, never in argv)."""
+    await process.communicate(b"typed elsewhere")
+    return time.monotonic()
 
 
 def listed(listing: ListingController, id_text: str) -> bool:
