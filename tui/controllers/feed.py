@@ -78,12 +78,18 @@ class FeedFollowing:
         with self._lock:
             if self._follower is not None:
                 return
+            # A gateway without these (a test's stand-in for the engine) knows no daemon.
+            feed_path = getattr(self._gateway, "feed_path", None)
+            through_daemon = getattr(self._gateway, "through_daemon", None)
+            if not callable(feed_path) or not callable(through_daemon):
+                return
             try:
-                path = self._gateway.feed_path()
+                path = feed_path()
+                older = path is None and through_daemon()
             except DockerPassError:
-                path = None
+                path, older = None, False  # no engine yet: its listing says why
             if path is None:
-                if self._gateway.through_daemon():
+                if older:
                     self._runner.post_message(
                         FeedStateChanged(UNSUPPORTED, "the engine daemon offers no change feed")
                     )
