@@ -17,6 +17,7 @@ BENCHMARKS = {
     "daemon": "benchmarks.bench_daemon",
     "daemon-run": "benchmarks.bench_daemon:main_cli",
     "daemon-burst": "benchmarks.bench_burst",
+    "tui-latency": "benchmarks.bench_feed",
     "startup": "benchmarks.bench_startup",
     "docker": "benchmarks.bench_docker",
     "vault": "benchmarks.bench_vault",

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import Envelope, SecretInfo
     from docker_pass.core.external import ExternalPlugins
     from docker_pass.core.moves import Moved, RealmMoved
+    from docker_pass.core.plugin import RunningWatcher
     from docker_pass.core.plugin_calls import PendingCall
 
 Target = tuple[PluginSlot, Pattern]
@@ -410,6 +411,19 @@ class Engine:
         (:class:`~docker_pass.core.plugin.Watchable`); ``None`` if it does not say."""
         hint: WatchHint | None = self._ask_running(name, "watch_hint")
         return hint
+
+    def watcher(
+        self, name: str, on_change: Callable[[], None], on_failure: Callable[[str], None]
+    ) -> RunningWatcher | None:
+        """Running plugin ``name``'s own watcher (:class:`~docker_pass.core.plugin.OwnWatcher`),
+        not started; ``None`` if it makes none (its hint, if any, is followed by the front)."""
+        slot = self._roster.slots.get(name)
+        instance = slot.instance if slot is not None else None
+        make = getattr(instance, "watcher", None)
+        if not callable(make):
+            return None
+        made: RunningWatcher | None = make(on_change, on_failure)
+        return made
 
     def warm_directory(self, name: str) -> str | None:
         """The directory whose entries alone decide what running plugin ``name`` resolves

@@ -15,7 +15,7 @@ from docker_pass.core.names import ENGINE_REALM, KEYCHAIN_PLUGIN
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from docker_pass.core.envelope import Envelope, SecretInfo
 
@@ -177,6 +177,33 @@ class Watchable(Protocol):
 
     def watch_hint(self) -> WatchHint | None:
         """How to watch the secrets now, or ``None`` when there is no cheap way."""
+        ...
+
+
+class RunningWatcher(Protocol):
+    """A watcher a plugin made (:class:`OwnWatcher`): a daemon thread between ``start`` and
+    ``stop`` that calls its ``on_change`` once per burst of changes."""
+
+    def start(self) -> None:
+        """Begin watching (returns at once)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop watching (returns at once; the thread ends soon after)."""
+        ...
+
+
+@runtime_checkable
+class OwnWatcher(Protocol):
+    """Optional for a :class:`Watchable` plugin whose hint needs its SDK to follow (the
+    keychain on the Secret Service: its collection's signals over D-Bus): it makes the watcher
+    itself, so that a front (the TUI, the daemon's change feed) needs no backend library."""
+
+    def watcher(
+        self, on_change: Callable[[], None], on_failure: Callable[[str], None]
+    ) -> RunningWatcher | None:
+        """A watcher of the secrets as the hint says, not started; ``None`` if the plugin's
+        hint is not one it follows itself.  ``on_failure(reason)``: it stopped following."""
         ...
 
 

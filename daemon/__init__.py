@@ -9,6 +9,8 @@
 - :mod:`.routes`: ``GetSecrets`` answered on the event loop while nothing it depends on
   changed, which :mod:`.changes` (inotify) tells without waiting; :mod:`.route_view`: a
   pattern not seen yet routed there too, from warm values read at start.
+- :mod:`.feed`: the change feed (``WatchSecrets``), told by writes through the daemon and by
+  the plugins' watchers (:mod:`.feed_watch`), so the UI's tree follows other processes.
 - :mod:`.sockets`: the engine lock and the listening sockets; :mod:`.peers`: the one peer
   check of every connection; :mod:`.limits`: deadlines and connection limits.
 - :mod:`.external`: plugins built with Docker's SDK (yamux, registration, launch and

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.daemon.changes import ChangeWatch
+from docker_pass.daemon.feed import ChangeFeed
 from docker_pass.daemon.limits import with_default_deadline
 from docker_pass.daemon.peers import set_request_peer
 from docker_pass.daemon.routes import Routes
@@ -48,10 +49,10 @@ class EngineApplication:
         self.requests: Counter[str] = Counter()
         #: How ``GetSecrets`` is answered on the loop (:mod:`.routes`).
         self.routes = Routes(host, watch or ChangeWatch(enabled=False))
-        self._by_service: dict[str, ASGIApp] = {
-            app.path: app
-            for app in connect_services(host, self.routes, self.started_at, self.requests)
-        }
+        #: What changed, for the subscribers of ``WatchSecrets`` (:mod:`.feed`).
+        self.feed = ChangeFeed()
+        services = connect_services(host, self.routes, self.started_at, self.requests, self.feed)
+        self._by_service: dict[str, ASGIApp] = {app.path: app for app in services}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

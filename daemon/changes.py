@@ -137,6 +137,11 @@ class ChangeWatch:
         """Whether inotify works here."""
         return self._fd >= 0
 
+    def fileno(self) -> int:
+        """The inotify descriptor (``-1`` without one), for a loop to read when it is ready
+        (the change feed's watchers, :mod:`.feed_watch`)."""
+        return self._fd
+
     def armed(self) -> frozenset[str]:
         """The paths whose every change is seen now."""
         structure, paths = self._armed

@@ -8,6 +8,7 @@ The rooms it puts together:
   the engine threads that run its calls (:mod:`.engine_calls`);
 - :mod:`.services` and :mod:`.app`: the Connect services and the ASGI application routing to
   them; uvicorn speaks HTTP/1.1 on the sockets;
+- :mod:`.feed` and :mod:`.feed_watch`: the change feed and the watchers that feed it;
 - :mod:`.limits`: deadlines, idle connections, the connection limit, running out of
   descriptors, so the daemon is never wedged: ``GetVersion`` and SIGTERM are always answered;
 - :mod:`.docker`: the Docker API proxy, on a socket of its own, on the same event loop.
@@ -36,6 +37,7 @@ from docker_pass.daemon.changes import ChangeWatch
 from docker_pass.daemon.engine_host import DEFAULT_REFRESH_INTERVAL, EngineHost, WarmEngine
 from docker_pass.daemon.external.host import external_host
 from docker_pass.daemon.external.supervisor import Launcher, launcher_for
+from docker_pass.daemon.feed_watch import FeedWatchers
 from docker_pass.daemon.limits import (
     ConnectionGuard,
     LimitedConfig,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from docker_pass.core.remote.endpoint import SocketLocation
     from docker_pass.core.results import PluginStatus
     from docker_pass.daemon.docker.wiring import DockerProxySettings
+    from docker_pass.daemon.feed import ChangeFeed
 
 __all__ = ["DEFAULT_REFRESH_INTERVAL", "run_engine"]
 
@@ -124,7 +127,8 @@ def run_engine(
             if on_ready is not None:
                 on_ready(statuses)
             with _ignoring_exit_signals():
-                asyncio.run(_serve(server, sockets, refresh_interval, limits, (proxy, proxy_max)))
+                proxied = (proxy, proxy_max)
+                asyncio.run(_serve(server, sockets, refresh_interval, limits, proxied, app.feed))
             log.info("engine stopped after %d request(s)", sum(app.requests.values()))
     finally:
         if host is not None:
@@ -140,14 +144,17 @@ async def _serve(
     refresh_interval: float,
     limits: ServerLimits,
     docker: tuple[tuple[DockerProxySettings, PathSocket] | None, int],
+    feed: ChangeFeed,
 ) -> None:
     """The daemon's event loop: the launched plugins (up before the first client is
-    served), the engine API, the plugin refresher and the Docker proxy (``docker``: its
-    settings and socket, if it runs, and its connection limit)."""
+    served), the engine API, the plugin refresher, the watchers that feed the change feed
+    (``feed``) and the Docker proxy (``docker``: its settings and socket, if it runs, and
+    its connection limit)."""
     asyncio.get_running_loop().set_exception_handler(quiet_exhaustion)
     host = server.host
     await server.launcher.start()
     refresher = asyncio.create_task(host.refresh_forever(refresh_interval))
+    watchers = asyncio.create_task(FeedWatchers(host, feed).run_forever())
     running = None
     proxy, proxy_max = docker
     if proxy is not None:
@@ -158,6 +165,7 @@ async def _serve(
         await server.serve(sockets=sockets)
     finally:
         refresher.cancel()
+        watchers.cancel()
         if running is not None:
             running[0].close()
             running[1].close_connections()
@@ -194,13 +202,22 @@ class EngineServer(uvicorn.Server):
     requests are done, tells the external plugins (``Shutdown``) and closes their
     connections."""
 
-    def __init__(self, config: uvicorn.Config, host: EngineHost, launcher: Launcher) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        host: EngineHost,
+        launcher: Launcher,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         super().__init__(config)
         self.host = host
         self.launcher = launcher
+        self.feed = feed
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.host.stop_waiting()
+        if self.feed is not None:
+            self.feed.close()  # the change feed's streams end now, not at the grace period's
         await super().shutdown(sockets)
         await self.launcher.stop()
 
@@ -235,7 +252,7 @@ def _make_server(
         limits.idle_timeout,
         guard.max_connections,
     )
-    return EngineServer(config, host, launcher)
+    return EngineServer(config, host, launcher, app.feed)
 
 
 @contextmanager

@@ -35,8 +35,10 @@ from docker_pass.core.remote.wire import (
     PLUGINS_HEADER,
     RESOLUTION_HEADER,
     VERSIONS_FEATURE,
+    WATCH_FEATURE,
 )
 from docker_pass.daemon.build_info import build_info
+from docker_pass.daemon.feed import PLUGINS, ChangeFeed, FeedEvent, FeedFullError
 from docker_pass.daemon.gen.dockerpass.v1 import api_connect as dockerpass_connect
 from docker_pass.daemon.gen.dockerpass.v1 import api_pb as dockerpass_pb
 from docker_pass.daemon.gen.health.v1 import api_connect as health_connect
@@ -62,7 +64,7 @@ from docker_pass.daemon.protocol import (
 
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from connectrpc.request import RequestContext
     from connectrpc.server import ConnectASGIApplication
@@ -117,10 +119,12 @@ class FailureAnswers:
 
 
 class _OnTheEngine:
-    """A service whose handlers run their work on the warm engine (``host``)."""
+    """A service whose handlers run their work on the warm engine (``host``), and tell the
+    change feed (``feed``) what their writes changed."""
 
-    def __init__(self, host: EngineHost) -> None:
+    def __init__(self, host: EngineHost, feed: ChangeFeed | None = None) -> None:
         self._host = host
+        self._feed = feed or ChangeFeed()
 
 
 class ResolverServiceHandler(resolver_connect.ResolverService):
@@ -215,6 +219,7 @@ class PluginManagementServiceHandler(_OnTheEngine, plugins_connect.PluginManagem
             lambda engine: engine.enable(request.name), writes_config=True
         )
         log.info("plugin %s enabled: %s %s", status.name, status.status, status.message)
+        self._feed.publish([status.name], kind=PLUGINS)
         return plugins_pb.EnablePluginResponse()
 
     async def disable_plugin(
@@ -227,6 +232,7 @@ class PluginManagementServiceHandler(_OnTheEngine, plugins_connect.PluginManagem
             lambda engine: engine.disable(request.name), writes_config=True
         )
         log.info("plugin %s disabled", status.name)
+        self._feed.publish([status.name], kind=PLUGINS)
         return plugins_pb.DisablePluginResponse()
 
 
@@ -252,7 +258,7 @@ class VersionServiceHandler(health_connect.VersionService):
             pid=os.getpid(),
             started_at=Timestamp.from_datetime(self._started_at),
             requests=dict(self._requests),
-            features=[VERSIONS_FEATURE],
+            features=[VERSIONS_FEATURE, WATCH_FEATURE],
         )
         ctx.response_headers[ENGINE_HEADER] = json_header(info)
         return health_pb.GetVersionResponse(
@@ -316,6 +322,7 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
             lambda e: e.save(id_, value, metadata, plugin=plugin, expected_version=expected)
         )
         log.info("saved %s in %s%s", id_.value, saved.provider, " (replaced)" * saved.replaced)
+        self._feed.publish([saved.provider], [saved.id.value])
         return dockerpass_pb.SaveSecretResponse(
             id=saved.id.value,
             provider=saved.provider,
@@ -341,6 +348,7 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
         )
         for id_, outcome in removal.outcomes:
             log.info("remove %s from %s: %s", id_.value, removal.provider, outcome)
+        self._feed.publish([removal.provider], [i.value for i, _ in removal.outcomes])
         return removal_message(removal)
 
     async def undelete_secrets(
@@ -356,6 +364,7 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
         restored: Removal = await self._host.call(lambda e: e.undelete(ids, plugin=plugin))
         for id_, outcome in restored.outcomes:
             log.info("undelete %s in %s: %s", id_.value, restored.provider, outcome)
+        self._feed.publish([restored.provider], [i.value for i, _ in restored.outcomes])
         return removal_message(restored)
 
     async def move_secret(
@@ -372,6 +381,7 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
             lambda e: e.move(old, new, plugin=plugin, to_plugin=target, replace=replace)
         )
         _log_move(moved)
+        self._feed.publish([moved.plugin, moved.to_plugin], [moved.old.value, moved.new.value])
         return move_message(moved)
 
     async def move_realm(
@@ -389,6 +399,8 @@ class SecretsServiceHandler(_OnTheEngine, dockerpass_connect.SecretsService):
         )
         for moved in result.moves:
             _log_move(moved)
+        ids = [i.value for m in result.moves for i in (m.old, m.new)]
+        self._feed.publish([result.plugin, result.to_plugin], ids)
         return realm_move_message(result)
 
 
@@ -404,14 +416,54 @@ def _log_move(moved: Moved) -> None:
     )
 
 
+class FeedServiceHandler(dockerpass_connect.FeedService):
+    """``dockerpass.v1.FeedService``: the change feed (:mod:`.feed`), one stream per
+    subscriber.  Its connection passed the same peer check as every other."""
+
+    def __init__(self, feed: ChangeFeed) -> None:
+        self._feed = feed
+
+    async def watch_secrets(
+        self,
+        request: dockerpass_pb.WatchRequest,
+        ctx: RequestContext[dockerpass_pb.WatchRequest, dockerpass_pb.SecretsChanged],
+    ) -> AsyncIterator[dockerpass_pb.SecretsChanged]:
+        """The feed's events as messages, until the client goes away or its deadline."""
+        events = self._feed.stream()
+        try:
+            first = await anext(events)
+        except FeedFullError:
+            raise ConnectError(Code.RESOURCE_EXHAUSTED, "too many feed subscribers") from None
+        log.debug("a feed subscriber joined (%d now)", self._feed.subscribers)
+        try:
+            yield _event_message(first)
+            async for event in events:
+                yield _event_message(event)
+        finally:
+            await events.aclose()
+            log.debug("a feed subscriber left (%d now)", self._feed.subscribers)
+
+
+def _event_message(event: FeedEvent) -> dockerpass_pb.SecretsChanged:
+    return dockerpass_pb.SecretsChanged(
+        sequence=event.sequence, kind=event.kind, plugins=list(event.plugins), ids=list(event.ids)
+    )
+
+
 def connect_services(
-    host: EngineHost, routes: Routes, started_at: datetime, requests: Counter[str]
+    host: EngineHost,
+    routes: Routes,
+    started_at: datetime,
+    requests: Counter[str],
+    feed: ChangeFeed | None = None,
 ) -> list[ConnectASGIApplication[Any]]:
     """Every service the daemon answers, as connectrpc's ASGI applications (each mounted at
     its own ``path``), all with :class:`FailureAnswers`.
 
-    ``started_at`` and ``requests``: what ``GetVersion`` reports of the daemon.
+    ``started_at`` and ``requests``: what ``GetVersion`` reports of the daemon; ``feed``:
+    the change feed writes are told to and subscribers read.
     """
+    feed = feed or ChangeFeed()
     answers = (FailureAnswers(),)
     return [
         resolver_connect.ResolverServiceASGIApplication(
@@ -421,7 +473,7 @@ def connect_services(
             AuthorizerServiceHandler(), interceptors=answers
         ),
         plugins_connect.PluginManagementServiceASGIApplication(
-            PluginManagementServiceHandler(host), interceptors=answers
+            PluginManagementServiceHandler(host, feed), interceptors=answers
         ),
         health_connect.VersionServiceASGIApplication(
             VersionServiceHandler(started_at, requests, build_info()), interceptors=answers
@@ -429,7 +481,10 @@ def connect_services(
         dockerpass_connect.ListingServiceASGIApplication(
             ListingServiceHandler(host), interceptors=answers
         ),
+        dockerpass_connect.FeedServiceASGIApplication(
+            FeedServiceHandler(feed), interceptors=answers
+        ),
         dockerpass_connect.SecretsServiceASGIApplication(
-            SecretsServiceHandler(host), interceptors=answers
+            SecretsServiceHandler(host, feed), interceptors=answers
         ),
     ]

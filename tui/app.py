@@ -231,6 +231,10 @@ class DockerPassApp(App[None]):
     def on_secrets_changed(self, message: m.SecretsChanged) -> None:
         self.listing.secrets_changed(message.plugin)
 
+    def on_feed_state_changed(self, message: m.FeedStateChanged) -> None:
+        self.listing.feed.changed(message.state, message.reason)
+        self._update_subtitle()
+
     def on_value_fetched(self, message: m.ValueFetched) -> None:
         self.changes.fetched(message, self.secrets.selected)
 

@@ -92,6 +92,16 @@ class SecretsChanged(Message):
         self.plugin = plugin
 
 
+class FeedStateChanged(Message):
+    """The engine daemon's change feed is ``state`` now (``live``, ``down``, ``unsupported``;
+    :mod:`docker_pass.tui.controllers.feed`), and ``reason`` why it is not live."""
+
+    def __init__(self, state: str, reason: str) -> None:
+        super().__init__()
+        self.state = state
+        self.reason = reason
+
+
 class ValueFetched(Message):
     """A secret's value, read for ``purpose`` ("reveal", "copy", "edit": into the editor, or
     "reload": into the editor after a conflict), with its ``version`` and ``metadata`` as

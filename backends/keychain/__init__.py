@@ -40,9 +40,9 @@ from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
-    from docker_pass.core.plugin import WatchHint
+    from docker_pass.core.plugin import RunningWatcher, WatchHint
 
 STORE_ENV = "DOCKER_PASS_STORE"
 #: ``auto`` and the kinds of store (their home is the config's schema: ``storage`` names them).
@@ -228,6 +228,19 @@ class KeychainPlugin:
         with self._naming_the_keychain():
             hint = ask()
         return (str(hint[0]), str(hint[1]))
+
+    def watcher(
+        self, on_change: Callable[[], None], on_failure: Callable[[str], None]
+    ) -> RunningWatcher | None:
+        """On the Secret Service, a watcher of the collection's item signals (on a session-bus
+        connection of its own); ``None`` for the other stores (the front follows the file
+        store's directory itself)."""
+        hint = self.watch_hint()
+        if hint is None or hint[0] != "secret-service":
+            return None
+        from docker_pass.backends.keychain.signals import SecretServiceWatcher
+
+        return SecretServiceWatcher(hint[1], on_change, on_failure=on_failure)
 
     def list(self, pattern: Pattern) -> list[SecretInfo]:
         """Everything matching ``pattern`` (the internal realm included; callers filter)."""

@@ -231,6 +231,12 @@ class DaemonClient:
         self._features = info.features
         return info
 
+    def features(self) -> frozenset[str]:
+        """What the engine does beyond the first API (asked once, with :meth:`info`)."""
+        if self._features is None:
+            self.info()
+        return self._features or frozenset()
+
     def _require_versions(self, what: str) -> None:
         """Refuse (``unimplemented``, before sending anything) to ask an engine that does not
         know versions for ``what``: it would ignore the field and write blind.  The front then

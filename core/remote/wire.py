@@ -61,10 +61,15 @@ REMOVE_SECRETS = "/dockerpass.v1.SecretsService/RemoveSecrets"
 UNDELETE_SECRETS = "/dockerpass.v1.SecretsService/UndeleteSecrets"
 MOVE_SECRET = "/dockerpass.v1.SecretsService/MoveSecret"  # noqa: S105 - a method path
 MOVE_REALM = "/dockerpass.v1.SecretsService/MoveRealm"
+#: The change feed: a Connect server stream (:mod:`.feed`), not a unary call.
+WATCH_SECRETS = "/dockerpass.v1.FeedService/WatchSecrets"
 
 #: The engine feature (``dockerpass.v1.EngineInfo.features``) of expected versions on writes
 #: and removals (and purge on removals): a client asks an engine without it for none of them.
 VERSIONS_FEATURE = "versions"
+#: The engine feature of the change feed (``WatchSecrets``): a front follows it instead of
+#: watching the plugins itself.
+WATCH_FEATURE = "watch"
 
 # -- docker-pass's response headers: compact, ASCII-only JSON of a dockerpass.v1 message ----------
 # Clients written for Docker's engine ignore them; docker-pass's own CLI and TUI read them.
@@ -444,6 +449,8 @@ __all__ = [
     "UNDELETE_SECRETS",
     "UNIMPLEMENTED",
     "VERSIONS_FEATURE",
+    "WATCH_FEATURE",
+    "WATCH_SECRETS",
     "MalformedMessageError",
     "conflict_from_json",
     "envelope_from_json",

@@ -17,11 +17,12 @@ import pytest
 
 from docker_pass.backends.keychain import KeychainPlugin
 from docker_pass.backends.keychain.secretservice import SecretServiceStore
+from docker_pass.backends.keychain.signals import SecretServiceWatcher
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID
 from docker_pass.core.store import SERVICE_GROUP, SERVICE_NAME, item_label
 from docker_pass.tui.messages import SecretsChanged
-from docker_pass.tui.watch import DirectoryWatcher, SecretServiceWatcher
+from docker_pass.tui.watch import DirectoryWatcher
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.support.tui_fakes import keychain_class, readonly_class
 from tests.tui.conftest import app_of, make_app, run, select, settle

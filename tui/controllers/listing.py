@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
+from docker_pass.tui.controllers.feed import FeedFollowing
 from docker_pass.tui.messages import (
     ListingStarted,
     PluginListed,
@@ -70,6 +71,8 @@ class ListingController:
         self.asked: frozenset[str] = frozenset()
         self.answered: set[str] = set()
         self.watchers = PluginWatchers(self._changed_elsewhere)
+        #: The daemon's change feed, when the front is a daemon that offers one.
+        self.feed = FeedFollowing(gateway, runner, self.watchers, lambda: self.asked)
 
     def awaiting(self, plugin: str) -> bool:
         """Whether ``plugin`` has not answered yet (its tree row says "listing…")."""
@@ -115,8 +118,15 @@ class ListingController:
                 self.list_plugin(name)
 
     def stop(self) -> None:
-        """Stop every watcher (the app is ending)."""
+        """Stop every watcher and the feed (the app is ending)."""
+        self.feed.stop()
         self.watchers.stop_all()
+
+    @property
+    def stale(self) -> frozenset[str]:
+        """The running plugins whose changes nobody reports now (the daemon's feed is down
+        and no watcher here covers them): the tree may be stale."""
+        return self.feed.stale(self.asked)
 
     # -- what the workers and watchers report -----------------------------------------------
 
@@ -225,6 +235,8 @@ class ListingController:
         if reload:
             self._gateway.reload()
         plugins = self._gateway.plugins(start=False)
+        # Subscribed before the listing: a change made meanwhile is an event, not lost.
+        self.feed.follow()
         if superseded():
             return
         self._runner.post_message(PluginsLoaded(plugins))
@@ -268,8 +280,11 @@ class ListingController:
         self._runner.run_in_thread(WorkerGroup.WATCH, work, plugin=name, exclusive=False)
 
     def _watch_listed(self, name: str, hint: WatchHint | None) -> None:
-        if name in self.asked:  # unless it stopped running since (watch is thread-safe)
-            self.watchers.watch(name, hint)
+        if name not in self.asked:  # it stopped running since (watch is thread-safe)
+            return
+        if hint is None and self.watchers.watched(name):
+            return  # watched from here while the daemon's feed cannot tell us: it stays
+        self.watchers.watch(name, hint, partial(self._gateway.watcher, name))
 
     def _changed_elsewhere(self, plugin: str) -> None:
         """A watcher's thread saw a change: post it (the one thing a thread may do)."""

@@ -36,11 +36,14 @@ from docker_pass.core.versions import NO_SECRET
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterator, Mapping
 
+    from docker_pass.core.engine import Engine
     from docker_pass.core.envelope import Envelope
     from docker_pass.core.generations import Signature
     from docker_pass.core.moves import Moved, RealmMoved
+    from docker_pass.core.plugin import RunningWatcher, WatchHint
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.core.setup import Setup, SetupResult
+    from docker_pass.tui.watch import OwnWatcherFactory
 
 EVERYTHING = Pattern("**")
 
@@ -97,6 +100,8 @@ class SecretsGateway:
         self._busy: dict[str | None, int] = {}
         self._stamp: Signature | None = None
         self._meaning: StateMeaning | None = None
+        #: Engines of one plugin each, made here to watch it when the daemon's feed cannot.
+        self._local: dict[str, Engine] = {}
 
     # -- engine verbs -----------------------------------------------------------------------
 
@@ -299,6 +304,55 @@ class SecretsGateway:
             return str(hint[0]), str(hint[1])
         return None
 
+    def watcher(
+        self, name: str, on_change: Callable[[], None], on_failure: Callable[[str], None]
+    ) -> RunningWatcher | None:
+        """Plugin ``name``'s own watcher, not started (an embedded engine asks the plugin:
+        the keychain on the Secret Service makes one; through the daemon: ``None``)."""
+        with self._using(name) as front:
+            make = getattr(front, "watcher", None)
+            if not callable(make):
+                return None
+            made: RunningWatcher | None = make(name, on_change, on_failure)
+            return made
+
+    def through_daemon(self) -> bool:
+        """Whether calls go to the engine daemon now (its plugins do not run here)."""
+        with self._using(None) as front:
+            return bool(getattr(front, "using_daemon", False))
+
+    def feed_path(self) -> str | None:
+        """The daemon's socket, when calls go to a daemon that offers the change feed
+        (:data:`~docker_pass.core.remote.wire.WATCH_FEATURE`); else ``None``."""
+        from docker_pass.core.remote.wire import WATCH_FEATURE
+
+        with self._using(None) as front:
+            client = getattr(front, "client", None)
+            if not getattr(front, "using_daemon", False) or client is None:
+                return None
+            features = client.features()
+            return str(client.path) if WATCH_FEATURE in features else None
+
+    def fallback_watch(self, name: str) -> tuple[WatchHint | None, OwnWatcherFactory]:
+        """How to watch plugin ``name`` from here when the daemon's feed cannot tell us: a
+        local engine of that plugin alone gives its hint and makes its own watcher (the
+        stores are shared, so what it sees is what the daemon serves)."""
+        from docker_pass.core.engine import Engine
+
+        with self._books:
+            local = self._local.get(name)
+            if local is None:
+                local = self._local[name] = Engine.for_plugin(name)
+        local.plugins()  # starts it (it alone): a hint comes from a running plugin
+        hint = local.watch_hint(name)
+
+        def own(
+            on_change: Callable[[], None], on_failure: Callable[[str], None]
+        ) -> RunningWatcher | None:
+            return local.watcher(name, on_change, on_failure)
+
+        return hint, own
+
     def versioned(self, name: str) -> bool | None:
         """Whether plugin ``name`` keeps versions, if the front can say without a read (an
         embedded engine asks the plugin; through the daemon: ``None``, and the versions
@@ -320,6 +374,10 @@ class SecretsGateway:
         """Stop every plugin the engine started (now, or when a running call ends); later
         calls fail.  Never waits for a busy plugin."""
         self._fronts.close()
+        with self._books:
+            local, self._local = list(self._local.values()), {}
+        for engine in local:
+            engine.close()
 
     # -- watching the shared state ----------------------------------------------------------
 

@@ -216,7 +216,8 @@ class MainView:
         """The header's line: ``base``, the engine's kind, and the counts."""
         parts = [base] if base else []
         if front is not None:
-            parts.append(front_kind(front))
+            stale = " (may be stale)" if self._listing.stale else ""
+            parts.append(front_kind(front) + stale)
         listing = self._listing
         if listing.loaded or listing.answered:
             # While a slow plugin is still listing, the count is of what has arrived.

@@ -19,10 +19,10 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import api_pb
-from .api_pb import GetSecretRequest, GetSecretResponse, ListSecretsRequest, ListSecretsResponse, MoveOutcome, MoveRealmRequest, MoveRealmResponse, MoveSecretRequest, RemoveSecretsRequest, RemoveSecretsResponse, SaveSecretRequest, SaveSecretResponse, UndeleteSecretsRequest
+from .api_pb import GetSecretRequest, GetSecretResponse, ListSecretsRequest, ListSecretsResponse, MoveOutcome, MoveRealmRequest, MoveRealmResponse, MoveSecretRequest, RemoveSecretsRequest, RemoveSecretsResponse, SaveSecretRequest, SaveSecretResponse, SecretsChanged, UndeleteSecretsRequest, WatchRequest
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Iterable, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 
     from connectrpc.codec import Codec
     from connectrpc.compression import Compression
@@ -30,6 +30,179 @@ if TYPE_CHECKING:
     from connectrpc.request import Headers, RequestContext
 
 
+class FeedService(Protocol):
+    """
+    The change feed: what changed in which plugin, as it happens, for fronts that show the
+    secrets (the TUI's tree).  Offered when GetVersion's features list "watch".
+    """
+    def watch_secrets(self, request: WatchRequest, ctx: RequestContext[WatchRequest, SecretsChanged], /) -> AsyncIterator[SecretsChanged]:
+        """
+        WatchSecrets streams SecretsChanged events until the client goes away: first a "resync"
+        (list everything: the client may have missed changes while it was not connected), then
+        one "changed" per coalesced change, a "keepalive" every few seconds while nothing
+        changes, and a "resync" whenever this subscriber fell behind (its events were dropped).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'dockerpass.v1.FeedService')
+
+class FeedServiceASGIApplication(ConnectASGIApplication[FeedService]):
+    def __init__(
+        self,
+        service: FeedService | AsyncGenerator[FeedService],
+        *,
+        interceptors: Iterable[Interceptor] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            service=service,
+            endpoints=lambda svc: {
+                "/dockerpass.v1.FeedService/WatchSecrets": Endpoint.server_stream(
+                    method=MethodInfo(
+                        name="WatchSecrets",
+                        service_name="dockerpass.v1.FeedService",
+                        input=WatchRequest,
+                        output=SecretsChanged,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=svc.watch_secrets,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/dockerpass.v1.FeedService"
+
+
+class FeedServiceClient(ConnectClient):
+    """
+    The change feed: what changed in which plugin, as it happens, for fronts that show the
+    secrets (the TUI's tree).  Offered when GetVersion's features list "watch".
+    """
+    def watch_secrets(
+        self,
+        request: WatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AsyncIterator[SecretsChanged]:
+        """
+        WatchSecrets streams SecretsChanged events until the client goes away: first a "resync"
+        (list everything: the client may have missed changes while it was not connected), then
+        one "changed" per coalesced change, a "keepalive" every few seconds while nothing
+        changes, and a "resync" whenever this subscriber fell behind (its events were dropped).
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="WatchSecrets",
+                service_name="dockerpass.v1.FeedService",
+                input=WatchRequest,
+                output=SecretsChanged,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+
+class FeedServiceSync(Protocol):
+    """
+    The change feed: what changed in which plugin, as it happens, for fronts that show the
+    secrets (the TUI's tree).  Offered when GetVersion's features list "watch".
+    """
+    def watch_secrets(self, request: WatchRequest, ctx: RequestContext[WatchRequest, SecretsChanged], /) -> Iterator[SecretsChanged]:
+        """
+        WatchSecrets streams SecretsChanged events until the client goes away: first a "resync"
+        (list everything: the client may have missed changes while it was not connected), then
+        one "changed" per coalesced change, a "keepalive" every few seconds while nothing
+        changes, and a "resync" whenever this subscriber fell behind (its events were dropped).
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    @classmethod
+    def desc(cls) -> DescService:
+        """Returns the descriptor for this service."""
+        return next(s for s in api_pb.desc().services if s.type_name == 'dockerpass.v1.FeedService')
+
+class FeedServiceWSGIApplication(ConnectWSGIApplication):
+    def __init__(
+        self,
+        service: FeedServiceSync,
+        interceptors: Iterable[InterceptorSync] = (),
+        read_max_bytes: int | None = DEFAULT_READ_MAX_BYTES,
+        compressions: Iterable[Compression] | None = None,
+        codecs: Iterable[Codec] | None = None,
+    ) -> None:
+        super().__init__(
+            endpoints={
+                "/dockerpass.v1.FeedService/WatchSecrets": EndpointSync.server_stream(
+                    method=MethodInfo(
+                        name="WatchSecrets",
+                        service_name="dockerpass.v1.FeedService",
+                        input=WatchRequest,
+                        output=SecretsChanged,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.SERVER_STREAM,
+                    ),
+                    function=service.watch_secrets,
+                ),
+            },
+            interceptors=interceptors,
+            read_max_bytes=read_max_bytes,
+            compressions=compressions,
+            codecs=codecs,
+        )
+
+    @property
+    def path(self) -> str:
+        """Returns the URL path to mount the application to when serving multiple applications."""
+        return "/dockerpass.v1.FeedService"
+
+
+class FeedServiceClientSync(ConnectClientSync):
+    """
+    The change feed: what changed in which plugin, as it happens, for fronts that show the
+    secrets (the TUI's tree).  Offered when GetVersion's features list "watch".
+    """
+    def watch_secrets(
+        self,
+        request: WatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> Iterator[SecretsChanged]:
+        """
+        WatchSecrets streams SecretsChanged events until the client goes away: first a "resync"
+        (list everything: the client may have missed changes while it was not connected), then
+        one "changed" per coalesced change, a "keepalive" every few seconds while nothing
+        changes, and a "resync" whenever this subscriber fell behind (its events were dropped).
+        """
+        return self.execute_server_stream(
+            request=request,
+            method=MethodInfo(
+                name="WatchSecrets",
+                service_name="dockerpass.v1.FeedService",
+                input=WatchRequest,
+                output=SecretsChanged,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.SERVER_STREAM,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
 class ListingService(Protocol):
     async def list_secrets(self, request: ListSecretsRequest, ctx: RequestContext[ListSecretsRequest, ListSecretsResponse], /) -> ListSecretsResponse:
         """

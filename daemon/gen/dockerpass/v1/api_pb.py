@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TYPE_CHECKING, TypeAlias
+from typing import Literal, NoReturn, TYPE_CHECKING, TypeAlias
 
 from protobuf import Message
 from protobuf._codegen import file_desc
@@ -280,6 +280,81 @@ class EngineInfo(Message[_EngineInfoFields]):
         started_at: Timestamp | None
         requests: dict[str, int]
         features: list[str]
+
+_WatchRequestFields: TypeAlias = NoReturn
+
+class WatchRequest(Message[_WatchRequestFields]):
+    """
+    ```proto
+    message dockerpass.v1.WatchRequest
+    ```
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+        ) -> None:
+            pass
+
+_SecretsChangedFields: TypeAlias = Literal["sequence", "kind", "plugins", "ids"]
+
+class SecretsChanged(Message[_SecretsChangedFields]):
+    """
+    ```proto
+    message dockerpass.v1.SecretsChanged
+    ```
+
+    Attributes:
+        sequence:
+            Grows by one with every change the daemon saw; a resync or keepalive carries the latest.
+
+            ```proto
+            uint64 sequence = 1;
+            ```
+        kind:
+            "changed": the plugins below changed; "keepalive": nothing did; "resync": anything may
+            have, list every plugin again; "plugins": the plugins' statuses changed (enabled,
+            disabled, started, crashed), and the plugins below with them.
+
+            ```proto
+            string kind = 2;
+            ```
+        plugins:
+            The plugins whose secrets (or status) changed.
+
+            ```proto
+            repeated string plugins = 3;
+            ```
+        ids:
+            The IDs that changed, when known cheaply (writes through the daemon); empty: any ID of
+            those plugins may have.  Never a value.
+
+            ```proto
+            repeated string ids = 4;
+            ```
+    """
+
+    __slots__ = ("sequence", "kind", "plugins", "ids")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            sequence: int = 0,
+            kind: str = "",
+            plugins: list[str] | None = None,
+            ids: list[str] | None = None,
+        ) -> None:
+            pass
+
+        sequence: int
+        kind: str
+        plugins: list[str]
+        ids: list[str]
 
 _ListSecretsRequestFields: TypeAlias = Literal["pattern", "plugin", "reserved", "deleted"]
 
@@ -1086,7 +1161,7 @@ class MoveRealmResponse(Message[_MoveRealmResponseFields]):
 
 
 _DESC = file_desc(
-    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15resolver/v1/api.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xdc\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind\x12"\n\x0ccapabilities\x18\x10 \x03(\tR\x0ccapabilities"\xf7\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x12\x1a\n\x08features\x18\x04 \x03(\tR\x08features\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"|\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved\x12\x18\n\x07deleted\x18\x04 \x01(\x08R\x07deleted"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xa9\x02\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n\x07version\x18\x05 \x01(\tR\x07version\x12\x18\n\x07deleted\x18\x06 \x01(\x08R\x07deleted\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01":\n\x10GetSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"F\n\x11GetSecretResponse\x121\n\x08envelope\x18\x01 \x01(\x0b2\x15.resolver.v1.EnvelopeR\x08envelope"\x85\x02\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x12)\n\x10expected_version\x18\x05 \x01(\tR\x0fexpectedVersion\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"v\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version"\x94\x02\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12f\n\x11expected_versions\x18\x03 \x03(\x0b29.dockerpass.v1.RemoveSecretsRequest.ExpectedVersionsEntryR\x10expectedVersions\x12%\n\x0epurge_versions\x18\x04 \x01(\x08R\rpurgeVersions\x1aC\n\x15ExpectedVersionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"B\n\x16UndeleteSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome"\xc9\x01\n\x0fVersionConflict\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08expected\x18\x03 \x01(\tR\x08expected\x12\x14\n\x05found\x18\x04 \x01(\tR\x05found\x129\n\nchanged_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x1d\n\nchanged_by\x18\x06 \x01(\tR\tchangedBy"\x86\x01\n\x11MoveSecretRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\xce\x01\n\x0bMoveOutcome\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07outcome\x18\x05 \x01(\tR\x07outcome\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12\x18\n\x07message\x18\x07 \x01(\tR\x07message\x12\x18\n\x07checked\x18\x08 \x01(\x08R\x07checked"\x85\x01\n\x10MoveRealmRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\x9e\x01\n\x11MoveRealmResponse\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x120\n\x05moves\x18\x05 \x03(\x0b2\x1a.dockerpass.v1.MoveOutcomeR\x05moves2f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\x8b\x04\n\x0eSecretsService\x12N\n\tGetSecret\x12\x1f.dockerpass.v1.GetSecretRequest\x1a .dockerpass.v1.GetSecretResponse\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12^\n\x0fUndeleteSecrets\x12%.dockerpass.v1.UndeleteSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12J\n\nMoveSecret\x12 .dockerpass.v1.MoveSecretRequest\x1a\x1a.dockerpass.v1.MoveOutcome\x12N\n\tMoveRealm\x12\x1f.dockerpass.v1.MoveRealmRequest\x1a .dockerpass.v1.MoveRealmResponseb\x06proto3',
+    b'\n\x17dockerpass/v1/api.proto\x12\rdockerpass.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15resolver/v1/api.proto"\xc4\x02\n\nResolution\x12\x14\n\x05asked\x18\x01 \x03(\tR\x05asked\x12\x1a\n\x08answered\x18\x02 \x03(\tR\x08answered\x12=\n\x06errors\x18\x03 \x03(\x0b2%.dockerpass.v1.Resolution.ErrorsEntryR\x06errors\x12\x18\n\x07pattern\x18\x04 \x01(\tR\x07pattern\x127\n\x04down\x18\x05 \x03(\x0b2#.dockerpass.v1.Resolution.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x1d\n\x05Hints\x12\x14\n\x05hints\x18\x01 \x03(\tR\x05hints"\xad\x01\n\rPluginDetails\x12C\n\x07plugins\x18\x01 \x03(\x0b2).dockerpass.v1.PluginDetails.PluginsEntryR\x07plugins\x1aW\n\x0cPluginsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x121\n\x05value\x18\x02 \x01(\x0b2\x1b.dockerpass.v1.PluginDetailR\x05value:\x028\x01"\xdc\x01\n\x0cPluginDetail\x12\x18\n\x07storage\x18\x01 \x01(\tR\x07storage\x12\x1a\n\x08writable\x18\x02 \x01(\x08R\x08writable\x129\n\nchanged_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version\x12\x1d\n\nstore_kind\x18\x05 \x01(\tR\tstoreKind\x12"\n\x0ccapabilities\x18\x10 \x03(\tR\x0ccapabilities"\xf7\x01\n\nEngineInfo\x12\x10\n\x03pid\x18\x01 \x01(\x03R\x03pid\x129\n\nstarted_at\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\tstartedAt\x12C\n\x08requests\x18\x03 \x03(\x0b2\'.dockerpass.v1.EngineInfo.RequestsEntryR\x08requests\x12\x1a\n\x08features\x18\x04 \x03(\tR\x08features\x1a;\n\rRequestsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01"\x0e\n\x0cWatchRequest"l\n\x0eSecretsChanged\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x12\n\x04kind\x18\x02 \x01(\tR\x04kind\x12\x18\n\x07plugins\x18\x03 \x03(\tR\x07plugins\x12\x10\n\x03ids\x18\x04 \x03(\tR\x03ids"|\n\x12ListSecretsRequest\x12\x18\n\x07pattern\x18\x01 \x01(\tR\x07pattern\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1a\n\x08reserved\x18\x03 \x01(\x08R\x08reserved\x12\x18\n\x07deleted\x18\x04 \x01(\x08R\x07deleted"\xc8\x02\n\x13ListSecretsResponse\x123\n\x07secrets\x18\x01 \x03(\x0b2\x19.dockerpass.v1.SecretInfoR\x07secrets\x12F\n\x06errors\x18\x02 \x03(\x0b2..dockerpass.v1.ListSecretsResponse.ErrorsEntryR\x06errors\x12@\n\x04down\x18\x03 \x03(\x0b2,.dockerpass.v1.ListSecretsResponse.DownEntryR\x04down\x1a9\n\x0bErrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n\tDownEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xa9\x02\n\nSecretInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12C\n\x08metadata\x18\x03 \x03(\x0b2\'.dockerpass.v1.SecretInfo.MetadataEntryR\x08metadata\x129\n\nupdated_at\x18\x04 \x01(\x0b2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n\x07version\x18\x05 \x01(\tR\x07version\x12\x18\n\x07deleted\x18\x06 \x01(\x08R\x07deleted\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01":\n\x10GetSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"F\n\x11GetSecretResponse\x121\n\x08envelope\x18\x01 \x01(\x0b2\x15.resolver.v1.EnvelopeR\x08envelope"\x85\x02\n\x11SaveSecretRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05value\x18\x02 \x01(\x0cR\x05value\x12J\n\x08metadata\x18\x03 \x03(\x0b2..dockerpass.v1.SaveSecretRequest.MetadataEntryR\x08metadata\x12\x16\n\x06plugin\x18\x04 \x01(\tR\x06plugin\x12)\n\x10expected_version\x18\x05 \x01(\tR\x0fexpectedVersion\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"v\n\x12SaveSecretResponse\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08replaced\x18\x03 \x01(\x08R\x08replaced\x12\x18\n\x07version\x18\x04 \x01(\tR\x07version"\x94\x02\n\x14RemoveSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin\x12f\n\x11expected_versions\x18\x03 \x03(\x0b29.dockerpass.v1.RemoveSecretsRequest.ExpectedVersionsEntryR\x10expectedVersions\x12%\n\x0epurge_versions\x18\x04 \x01(\x08R\rpurgeVersions\x1aC\n\x15ExpectedVersionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"B\n\x16UndeleteSecretsRequest\x12\x10\n\x03ids\x18\x01 \x03(\tR\x03ids\x12\x16\n\x06plugin\x18\x02 \x01(\tR\x06plugin"n\n\x15RemoveSecretsResponse\x12\x1a\n\x08provider\x18\x01 \x01(\tR\x08provider\x129\n\x08outcomes\x18\x02 \x03(\x0b2\x1d.dockerpass.v1.RemovalOutcomeR\x08outcomes":\n\x0eRemovalOutcome\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07outcome\x18\x02 \x01(\tR\x07outcome"\xc9\x01\n\x0fVersionConflict\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n\x08provider\x18\x02 \x01(\tR\x08provider\x12\x1a\n\x08expected\x18\x03 \x01(\tR\x08expected\x12\x14\n\x05found\x18\x04 \x01(\tR\x05found\x129\n\nchanged_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x1d\n\nchanged_by\x18\x06 \x01(\tR\tchangedBy"\x86\x01\n\x11MoveSecretRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\xce\x01\n\x0bMoveOutcome\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07outcome\x18\x05 \x01(\tR\x07outcome\x12\x18\n\x07version\x18\x06 \x01(\tR\x07version\x12\x18\n\x07message\x18\x07 \x01(\tR\x07message\x12\x18\n\x07checked\x18\x08 \x01(\x08R\x07checked"\x85\x01\n\x10MoveRealmRequest\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x12\x18\n\x07replace\x18\x05 \x01(\x08R\x07replace"\x9e\x01\n\x11MoveRealmResponse\x12\x10\n\x03old\x18\x01 \x01(\tR\x03old\x12\x10\n\x03new\x18\x02 \x01(\tR\x03new\x12\x16\n\x06plugin\x18\x03 \x01(\tR\x06plugin\x12\x1b\n\tto_plugin\x18\x04 \x01(\tR\x08toPlugin\x120\n\x05moves\x18\x05 \x03(\x0b2\x1a.dockerpass.v1.MoveOutcomeR\x05moves2[\n\x0bFeedService\x12L\n\x0cWatchSecrets\x12\x1b.dockerpass.v1.WatchRequest\x1a\x1d.dockerpass.v1.SecretsChanged0\x012f\n\x0eListingService\x12T\n\x0bListSecrets\x12!.dockerpass.v1.ListSecretsRequest\x1a".dockerpass.v1.ListSecretsResponse2\x8b\x04\n\x0eSecretsService\x12N\n\tGetSecret\x12\x1f.dockerpass.v1.GetSecretRequest\x1a .dockerpass.v1.GetSecretResponse\x12Q\n\nSaveSecret\x12 .dockerpass.v1.SaveSecretRequest\x1a!.dockerpass.v1.SaveSecretResponse\x12Z\n\rRemoveSecrets\x12#.dockerpass.v1.RemoveSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12^\n\x0fUndeleteSecrets\x12%.dockerpass.v1.UndeleteSecretsRequest\x1a$.dockerpass.v1.RemoveSecretsResponse\x12J\n\nMoveSecret\x12 .dockerpass.v1.MoveSecretRequest\x1a\x1a.dockerpass.v1.MoveOutcome\x12N\n\tMoveRealm\x12\x1f.dockerpass.v1.MoveRealmRequest\x1a .dockerpass.v1.MoveRealmResponseb\x06proto3',
     [
         timestamp_pb.desc(),
         api_pb.desc(),
@@ -1097,6 +1172,8 @@ _DESC = file_desc(
         "PluginDetails": PluginDetails,
         "PluginDetail": PluginDetail,
         "EngineInfo": EngineInfo,
+        "WatchRequest": WatchRequest,
+        "SecretsChanged": SecretsChanged,
         "ListSecretsRequest": ListSecretsRequest,
         "ListSecretsResponse": ListSecretsResponse,
         "SecretInfo": SecretInfo,
