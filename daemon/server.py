@@ -21,6 +21,7 @@ anything else, by exception type.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -114,6 +115,9 @@ def run_engine(
             app = EngineApplication(host, limits, watch)
             host.run_now(app.routes.prepare)  # the first burst's routes are kept at once
             host.fill_warm_soon()  # and answered on the loop, from values read meanwhile
+            # Start-up's objects (modules, the engine, its plugins) live as long as the daemon:
+            # a full collection during a burst need not walk them again.
+            gc.freeze()
             launcher = launcher_for(external_host(host, statuses))
             server = _make_server(app, host, launcher, limits, engine_max)
             log.info(
