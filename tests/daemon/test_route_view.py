@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -121,3 +122,22 @@ def test_a_pattern_a_cold_plugin_also_serves_goes_to_the_engine() -> None:
     finally:
         serving.host.close()
         Unwatched.calls = calls  # its counter is shared with the routes' tests
+
+
+def test_the_daemon_reads_warm_values_as_it_starts_without_waiting_for_them() -> None:
+    """``fill_warm_soon`` (what ``run_engine`` calls once listening) returns at once; the
+    values are then warm: a peek answers with no read."""
+    save("app/early", "soon")
+    serving = serve()
+    try:
+        serving.host.fill_warm_soon()
+        (slot,) = serving.host.run_now(Engine.running_slots)
+        instance = slot.instance
+        assert instance is not None
+        deadline = time.monotonic() + 30
+        while (found := instance.peek_warm(Pattern("app/early"))) is None:  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "the values were never made warm"
+            time.sleep(0.02)
+        assert [e.value for e in found] == [b"soon"]
+    finally:
+        serving.host.close()
