@@ -305,7 +305,7 @@ class _Automaton:
     Not a FrozenValue: internal, built once per pattern by :func:`_automaton` and never exposed.
     """
 
-    __slots__ = ("accept", "globstars", "moves", "singles", "start")
+    __slots__ = ("accept", "globstars", "moves", "prefixes", "singles", "start")
     #: component -> bits of the positions that consume it and move on: its literal positions and
     #: every ``*`` position; a component that no literal equals moves only the ``*`` positions.
     moves: dict[str, int]
@@ -315,16 +315,21 @@ class _Automaton:
     globstars: int
     accept: int
     start: int
+    #: ``(p, bit)`` for each ``p*`` position (a component starting with ``p``; see _token)
+    prefixes: tuple[tuple[str, int], ...]
 
     def __init__(self, components: tuple[str, ...]) -> None:
         singles = globstars = 0
         literals: dict[str, int] = {}
+        prefixes: list[tuple[str, int]] = []
         for position, component in enumerate(components):
             bit = 1 << position
             if component == "*":
                 singles |= bit
             elif component == "**":
                 globstars |= bit
+            elif component.endswith("*"):
+                prefixes.append((component[:-1], bit))
             else:
                 literals[component] = literals.get(component, 0) | bit
         self.singles = singles
@@ -332,6 +337,7 @@ class _Automaton:
         self.moves = {literal: bits | singles for literal, bits in literals.items()}
         self.accept = 1 << len(components)
         self.start = self.skip(1)
+        self.prefixes = tuple(prefixes)
 
     def skip(self, state: int) -> int:
         """``state`` with every ``**`` it reaches also skipped (one step: none are adjacent)."""
@@ -352,6 +358,26 @@ class _Automaton:
                 return False
         return bool(state & self.accept)
 
+    def matches_typed(self, id_: str) -> bool:
+        """:meth:`matches` for components holding ``p*`` positions (a pattern as typed)."""
+        moves, singles, globstars, prefixes = (
+            self.moves,
+            self.singles,
+            self.globstars,
+            self.prefixes,
+        )
+        state = self.start
+        for component in id_.split("/"):
+            move = moves.get(component, singles)
+            for prefix, bit in prefixes:
+                if component.startswith(prefix):
+                    move |= bit
+            state = ((state & move) << 1) | (state & globstars)
+            state |= (state & globstars) << 1
+            if not state:
+                return False
+        return bool(state & self.accept)
+
 
 @lru_cache(maxsize=1024)
 def _automaton(components: tuple[str, ...]) -> _Automaton:
@@ -367,7 +393,8 @@ def _compile(components: tuple[str, ...]) -> Callable[[str], object]:
     # S0 is anchored at the start, so its length costs nothing; each later one costs its length.
     if max((len(segment) for segment in segments[1:]), default=0) <= _REGEX_MAX_SEGMENT:
         return re.compile(_regex_source(segments)).fullmatch
-    return _automaton(components).matches
+    automaton = _automaton(components)
+    return automaton.matches_typed if automaton.prefixes else automaton.matches
 
 
 def _segments(components: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -382,11 +409,24 @@ def _segments(components: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
+def _token(component: str) -> str:
+    """One component's regex: it consumes exactly one whole component, possessively.
+
+    ``*`` is any component; a literal is itself; ``p*`` (never a valid pattern component: only
+    :mod:`docker_pass.core.pattern_prefix` makes one) is a component starting with ``p``.
+    """
+    if component == "*":
+        return "[^/]++"
+    if component.endswith("*"):
+        return re.escape(component[:-1]) + "[^/]*+"
+    return re.escape(component)
+
+
 def _regex_source(segments: list[tuple[str, ...]]) -> str:
     """The regex (over ID strings) of a pattern's segments, built as the comment above says."""
 
     def tokens(segment: tuple[str, ...]) -> str:
-        return "/".join("[^/]++" if c == "*" else re.escape(c) for c in segment)
+        return "/".join(_token(c) for c in segment)
 
     if len(segments) == 1:
         return tokens(segments[0])
