@@ -82,6 +82,12 @@ class PatternPrefix:
         )
 
     @property
+    def is_literal(self) -> bool:
+        """Whether no wildcard was typed: the matches are then exactly the IDs starting with
+        :attr:`leading` as components (``a/b`` -> ``a/b…``; ``a/`` -> ``a`` and below it)."""
+        return not any(c in WILDCARDS for c in (*self.complete, self.partial))
+
+    @property
     def leading(self) -> str:
         """A string every matching ID starts with (the literal start: ``docker/*/h`` ->
         ``docker``, ``docker/au`` -> ``docker/au``); "" when the text starts with a wildcard."""

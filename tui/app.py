@@ -320,6 +320,13 @@ class DockerPassApp(App[None]):
         if invalid is not None:
             message.bar.preview = invalid
 
+    def on_pattern_bar_finished(self, message: PatternBar.Finished) -> None:
+        if message.cleared:
+            return
+        # Enter: the pattern is read exactly; a single secret left is opened.
+        self.view.after_preview(self.view.open_only_result)
+        self.pattern.finish()
+
     def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
         if message.draft.renamed_from is not None:
             self.moves.rename(message.draft)  # saved under a new ID: a move

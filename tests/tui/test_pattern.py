@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Input, Static
 
+from docker_pass.tui.demo import DEMO_SECRETS
 from docker_pass.tui.messages import PreviewComputed
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 def summary(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#pattern-summary", Static).render())
+
+
+DEMO_IDS = [i for i, _, _ in DEMO_SECRETS]
 
 
 def field(pilot: Pilot[None]) -> Input:
@@ -42,10 +46,20 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         await pilot.press(*"**/token")
         await settle(pilot)
         assert app.pattern.preview.text == "**/token"
+        # While typing, the last component reads as a prefix (issue 24: "token" may go on).
+        typed = sum(1 for i in DEMO_IDS if any(c.startswith("token") for c in i.split("/")))
+        assert app.pattern.preview.matched == typed >= 2
+        assert summary(pilot) == (
+            "pattern · 2 of 15 match · routed to docker-pass, 1password-sdk · not running: "
+            "1password-cli · as you type: token… as a prefix · by name"
+        )
+        # Enter: the pattern is read exactly (and the keys go to the tree).
+        await pilot.press("enter")
+        await settle(pilot)
         assert app.pattern.preview.matched == 2
         assert summary(pilot) == (
             "pattern · 2 of 15 match · routed to docker-pass, 1password-sdk · not running: "
-            "1password-cli · by name"
+            "1password-cli · exact (Enter) · by name"
         )
         # Small results open every realm; the matching component is highlighted.
         assert leaves(pilot) == [
@@ -56,12 +70,17 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         tree = pilot.app.screen.query_one(RealmTree)
         assert tree.content is not None
         assert tree.content.literals == {"token"}
+        await pilot.press("slash", "end")  # the field selects its text on focus
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
         # A trailing / is never an error while typing: "**/" keeps what lies below "**".
         assert app.pattern.preview.text == "**/"
         assert app.pattern.preview.error == ""
         assert app.pattern.preview.matched == 15
+        assert summary(pilot).startswith("pattern · 15 of 15 match · routed to")
+        assert summary(pilot).endswith("as you type: anything below **/ · by name")
+        await pilot.press("enter")
+        await settle(pilot)
         assert summary(pilot).startswith("pattern · 15 of 15 match **/*/** · routed to")
 
     classes = {

@@ -158,6 +158,19 @@ class MainView:
         for callback in callbacks:
             callback()
 
+    def open_only_result(self) -> None:
+        """Enter in the filter field: with one secret left, open it as Enter on its row does
+        (its detail takes the keys); otherwise the tree has the keys (the screen did that)."""
+        main = self.widgets()
+        if main is None:
+            return
+        content = main.tree.content
+        if content is None or not content.filtered or len(content.index) != 1:
+            return
+        only = content.index.entries[0]
+        if main.tree.show_secret(only.id.value, only.provider):
+            main.tree.action_open()
+
     def after_preview(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the next preview is shown (the tree is rebuilt then)."""
         self._after_preview.append(callback)

@@ -174,6 +174,10 @@ def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
             text.append("…" if extra.mode is FilterMode.PREFIX else "")
         if preview.metadata and mode is not FilterMode.METADATA:
             text.append(" · with " + " ".join(str(t) for t in preview.metadata))
+        if preview.as_you_type:
+            text.append(f" · as you type: {preview.as_you_type}", style="italic")
+        elif preview.exact:
+            text.append(" · exact (Enter)")
     text.append(f" · {order.label}")
     return text
 
@@ -199,7 +203,8 @@ def _append_mode(text: Text, preview: Preview) -> None:
         text.append(" with " + " ".join(str(t) for t in preview.metadata))
     else:
         text.append(" matches" if preview.matched == 1 else " match")
-        if preview.pattern is not None and preview.pattern.value != term:
+        typed = bool(preview.as_you_type)
+        if preview.pattern is not None and preview.pattern.value != term and not typed:
             text.append(f" {preview.pattern.value}")  # a trailing / reads as "below": P/*/**
         routing = preview.routing
         if routing.running:
