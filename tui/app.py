@@ -323,8 +323,10 @@ class DockerPassApp(App[None]):
     def on_pattern_bar_finished(self, message: PatternBar.Finished) -> None:
         if message.cleared:
             return
-        # Enter: the pattern is read exactly; a single secret left is opened.
-        self.view.after_preview(self.view.open_only_result)
+        # Enter: the pattern is read exactly; the result chosen with Down/Up, or the single
+        # secret left, is opened.
+        chosen = message.chosen
+        self.view.after_preview(lambda: self.view.open_result(chosen=chosen))
         self.pattern.finish()
 
     def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
@@ -390,6 +392,9 @@ class DockerPassApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
+        focused = self.focused
+        if action == "command_palette" and focused is not None and focused.id == "pattern-input":
+            return False  # ctrl+p in the filter field steps back through results (PatternBar)
         return not (
             isinstance(self.screen, DIALOGS)
             and action in ("quit", "help", "plugins", "command_palette")

@@ -158,11 +158,15 @@ class MainView:
         for callback in callbacks:
             callback()
 
-    def open_only_result(self) -> None:
-        """Enter in the filter field: with one secret left, open it as Enter on its row does
-        (its detail takes the keys); otherwise the tree has the keys (the screen did that)."""
+    def open_result(self, *, chosen: bool = False) -> None:
+        """Enter in the filter field: open the secret chosen with Down/Up (``chosen``), or the
+        one secret left, as Enter on its row does (its detail takes the keys); otherwise the
+        tree has the keys (the screen did that)."""
         main = self.widgets()
         if main is None:
+            return
+        if chosen and isinstance(main.tree.highlighted, SecretInfo):
+            main.tree.action_open()
             return
         content = main.tree.content
         if content is None or not content.filtered or len(content.index) != 1:

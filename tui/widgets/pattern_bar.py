@@ -49,6 +49,19 @@ class PatternBar(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear pattern", id="pattern.clear"),
+        # The results are a key away while typing: the tree's cursor moves, the keys stay here.
+        Binding("down,ctrl+n", "step(1)", "Next result", show=False, id="pattern.next"),
+        Binding("up", "step(-1)", "Previous result", show=False, id="pattern.previous"),
+        # ctrl+p is the palette's key elsewhere; the app lets it through here (check_action),
+        # and only a priority binding comes before the app's own.
+        Binding(
+            "ctrl+p",
+            "step(-1)",
+            "Previous result",
+            show=False,
+            priority=True,
+            id="pattern.previous_ctrl",
+        ),
     ]
 
     #: The preview of the current text, set by the app.
@@ -71,17 +84,35 @@ class PatternBar(Vertical):
             return self.bar
 
     class Finished(Message):
-        """The person left the field: with Enter (``cleared`` false) or Escape (true)."""
+        """The person left the field: with Enter (``cleared`` false) or Escape (true);
+        ``chosen``: with Down/Up they put the tree's cursor on a result since the last edit."""
 
-        def __init__(self, bar: PatternBar, cleared: bool) -> None:
+        def __init__(self, bar: PatternBar, cleared: bool, chosen: bool = False) -> None:
             super().__init__()
             self.bar = bar
             self.cleared = cleared
+            self.chosen = chosen
 
         @property
         def control(self) -> PatternBar:
             """The pattern bar that was left."""
             return self.bar
+
+    class Stepped(Message):
+        """Down/Up (ctrl+n/ctrl+p) in the field: move the tree's cursor ``delta`` results."""
+
+        def __init__(self, bar: PatternBar, delta: int) -> None:
+            super().__init__()
+            self.bar = bar
+            self.delta = delta
+
+        @property
+        def control(self) -> PatternBar:
+            """The pattern bar that was left."""
+            return self.bar
+
+    #: Whether Down/Up chose a result since the field last changed (Enter then opens it).
+    _chosen = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="pattern-row"):
@@ -116,8 +147,14 @@ class PatternBar(Vertical):
         self.set_text("")
         self.post_message(self.Finished(self, cleared=True))
 
+    def action_step(self, delta: int) -> None:
+        """Move the tree's cursor to the next (1) or previous (-1) result."""
+        self._chosen = True
+        self.post_message(self.Stepped(self, delta))
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._chosen = False
         error = validate_filter(event.value)
         if error:
             # Say which rule broke at once; the matches stay as they were until it is valid.
@@ -126,7 +163,8 @@ class PatternBar(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Finished(self, cleared=False))
+        chosen, self._chosen = self._chosen, False
+        self.post_message(self.Finished(self, cleared=False, chosen=chosen))
 
     def watch_preview(self, preview: Preview | None) -> None:
         if preview is None:

@@ -24,6 +24,7 @@ from docker_pass.tui.widgets.tree_content import (
     key_of,
 )
 from docker_pass.tui.widgets.tree_labels import TreeLabels
+from docker_pass.tui.widgets.tree_results import fill_screen, next_secret, reveal
 
 if TYPE_CHECKING:
     from datetime import date
@@ -196,6 +197,10 @@ class RealmTree(Tree[NodeData]):
             self._expanded_all = True
         if not self._expanded_all:
             self._reopen(self._opened)
+        if content.filtered and not self._expanded_all:
+            # Many results: open realms until the screen is full, not one closed row.
+            fill_screen(self.root, self._rows(), self._ensure_children)
+            self._expanded_all = True
         target = next((n for key in keep if (n := self._node_for_key(key)) is not None), None)
         self._place_cursor(target)
 
@@ -231,6 +236,20 @@ class RealmTree(Tree[NodeData]):
             self.post_message(self.SecretOpened(self, data))
         else:
             self.action_select_cursor()
+
+    def step_result(self, delta: int) -> bool:
+        """Put the cursor on the next (``delta`` 1) or previous (-1) secret, opening realms on
+        the way; whether there was one."""
+        node = next_secret(self.root, self.cursor_node, delta, self._ensure_children)
+        if node is None:
+            return False
+        reveal(node)
+        self._place_cursor(node)
+        return True
+
+    def _rows(self) -> int:
+        # Before the first layout the tree has no size yet: the screen's height is the bound.
+        return self.scrollable_content_region.height or self.app.size.height
 
     def show_realm(self, path: str) -> bool:
         """Open the realms down to ``path`` and put the cursor on it; whether it exists."""
