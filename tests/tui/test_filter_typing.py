@@ -87,12 +87,14 @@ def test_typed_key_by_key_the_tree_is_never_empty(
     entries, text = case
     index = index_of(entries)
     finished = compute_preview(text, index, [])
-    assert finished.index is not None and len(finished.index)
+    assert finished.index is not None
+    assert len(finished.index)
     for end in range(1, len(text) + 1):
         typed = text[:end]
         preview = compute_preview(typed, index, [], typing=True)
         assert not preview.error, typed
-        assert preview.index is not None and len(preview.index), typed
+        assert preview.index is not None, typed
+        assert len(preview.index), typed
         if "=" not in text:
             # One term: what it keeps while typed holds what the finished text keeps.
             assert set(finished.index.ids) <= set(preview.index.ids), typed
@@ -135,7 +137,8 @@ def test_the_unfinished_term_and_how_it_reads(text: str, as_you_type: str) -> No
 def test_a_word_no_id_holds_may_be_a_metadata_key_being_typed() -> None:
     index = index_of([("a/b", {"owner": "x"}), ("c/d", {})])
     preview = compute_preview("own", index, [], typing=True)
-    assert preview.index is not None and preview.index.ids == ["a/b"]
+    assert preview.index is not None
+    assert preview.index.ids == ["a/b"]
     assert preview.as_you_type == "own… as a metadata key"
     assert compute_preview("own", index, []).matched == 0  # finished: a word search
 
@@ -144,7 +147,8 @@ def test_a_trailing_slash_while_typing_keeps_the_realm_named_so_too() -> None:
     # "a/" may become "a/**", which matches "a" itself.
     index = index_of([("a", {}), ("a-b", {}), ("a/c", {}), ("b", {})])
     preview = compute_preview("a/", index, [], typing=True)
-    assert preview.index is not None and preview.index.ids == ["a", "a/c"]
+    assert preview.index is not None
+    assert preview.index.ids == ["a", "a/c"]
     assert preview.mode is FilterMode.PREFIX
 
 

@@ -23,37 +23,27 @@ if TYPE_CHECKING:
     Ensure = Callable[[Node], None]
 
 
-def shown_rows(root: Node) -> int:
-    """How many lines the tree shows below ``root`` (open realms' children included)."""
-    count = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for child in node.children:
-            count += 1
-            if child.is_expanded:
-                stack.append(child)
-    return count
-
-
 def fill_screen(root: Node, rows: int, ensure: Ensure) -> None:
-    """Open realms, first row first and depth first, while the tree shows fewer than ``rows``
-    lines: the first results open down to their secrets, the next ones as far as room goes
-    (``payments/prod/svc1`` among 50,000 shows svc1's secrets, then its siblings)."""
-    shown = shown_rows(root)
+    """Open each realm on the first ``rows`` lines, top to bottom, so the screen fills with
+    results: a realm opened pushes the lines below it down, and those still on screen are
+    opened in turn (``payments/prod/svc1`` among 50,000 shows svc1's secrets, then as many
+    of its siblings' as fit, not one closed row above empty lines)."""
+    line = 0
 
-    def walk(node: Node) -> None:
-        nonlocal shown
+    def walk(node: Node) -> bool:
+        nonlocal line
         for child in node.children:
-            if shown >= rows:
-                return
+            if line >= rows:
+                return False
+            line += 1
             if not isinstance(child.data, RealmNode):
                 continue
             if not child.is_expanded:
                 ensure(child)
                 child.expand()
-                shown += len(child.children)
-            walk(child)
+            if not walk(child):
+                return False
+        return True
 
     walk(root)
 
