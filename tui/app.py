@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import describe
+from docker_pass.core.outside import clean_outside
 from docker_pass.tui.commands import SecretsProvider, palette_commands
 from docker_pass.tui.controllers.listing import REFRESH_SECONDS, ListingController
 from docker_pass.tui.controllers.pattern import INLINE_PREVIEW_LIMIT, PatternController
@@ -48,7 +49,7 @@ from docker_pass.tui.threads import DaemonThreadExecutor
 from docker_pass.tui.views.main import MainView
 from docker_pass.tui.views.plugins import PluginsView
 from docker_pass.tui.widgets.detail_pane import DeletedSummary, RealmSummary
-from docker_pass.tui.widgets.status_line import StatusLine
+from docker_pass.tui.widgets.status_line import STATUS_LIMIT, StatusLine
 from docker_pass.tui.workers import UNKNOWN_WORK, AppRunner, WorkerGroup
 
 if TYPE_CHECKING:
@@ -56,10 +57,12 @@ if TYPE_CHECKING:
 
     from textual import events
     from textual.app import SystemCommand
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.tui import messages as m
+    from docker_pass.tui.fit import Part
     from docker_pass.tui.widgets.detail_pane import Subject
     from docker_pass.tui.widgets.pattern_bar import PatternBar
     from docker_pass.tui.widgets.plugin_table import PluginTable
@@ -88,6 +91,14 @@ class DockerPassApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("p", "plugins", "Plugins", id="app.plugins"),
+        Binding(
+            "L",
+            "last_message",
+            "Message",
+            show=False,
+            tooltip="Show the last message whole",
+            id="app.message",
+        ),
     ]
 
     def __init__(
@@ -118,6 +129,8 @@ class DockerPassApp(App[None]):
         self.poll_seconds = poll_seconds
         self.cursor_blink = cursor_blink
         self.subtitle = subtitle
+        #: The header's line by worth (:class:`~.widgets.fit_header.FitHeader` fits it).
+        self.header_parts: list[Part] = []
         runner = AppRunner(self)
         gateway = self.gateway
         self.status = StatusBoard(runner, self._broadcast_status, status_seconds)
@@ -364,6 +377,15 @@ class DockerPassApp(App[None]):
         """Show every key."""
         self.push_screen(HelpScreen(self.help_sections()))
 
+    def action_last_message(self) -> None:
+        """Show the status line's last message whole (the line ends in … when it is cut)."""
+        last = self.status.last
+        severity: SeverityLevel = "information"
+        if last.level in ("warning", "error"):
+            severity = "warning" if last.level == "warning" else "error"
+        text = clean_outside(last.text, STATUS_LIMIT)
+        self.notify(text, title="Last message", severity=severity, markup=False, timeout=15)
+
     def action_plugins(self) -> None:
         """Open the plugins panel (and refresh what it shows)."""
         if self.panel.open_panel(self.plugins.statuses, frozenset(self.setup.forms)):
@@ -463,4 +485,6 @@ class DockerPassApp(App[None]):
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
+        # The parts first: the header fits them when ``sub_title`` changes.
+        self.header_parts = self.view.header_parts(self.subtitle, self.front)
         self.sub_title = self.view.subtitle(self.subtitle, self.front)

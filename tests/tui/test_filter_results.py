@@ -30,7 +30,7 @@ def tree_of(pilot: Pilot[None]) -> RealmTree:
 
 def shown(tree: RealmTree) -> list[object]:
     """What each line of the tree holds, top to bottom."""
-    out = []
+    out: list[object] = []
     for line in range(tree.last_line + 1):
         node = tree.get_node_at_line(line)
         out.append(node.data if node is not None else None)

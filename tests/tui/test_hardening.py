@@ -20,7 +20,7 @@ from tests.support.proc_probe import (
     peer_can_inspect,
     user_core_limit,
 )
-from tests.tui.test_tmux import DEADLINE, SESSION, Tmux
+from tests.tui.tmux_driver import DEADLINE, SESSION, Tmux
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),

@@ -101,8 +101,8 @@ class DaemonLikeEngine(Engine):
 
 
 def test_header_with_the_daemon(snap_compare: SnapCompare) -> None:
-    """You should see the header "docker pass — daemon · 16 secrets · 2 plugins, 1 down",
-    with a "≡" icon at its left (not Textual's "⭘")."""
+    """You should see the header "docker pass — daemon · 1 plugin down · 16 secrets ·
+    2 plugins" (the state first), with a "≡" icon at its left (not Textual's "⭘")."""
     factories = classes()
     app = DockerPassApp(
         lambda: DaemonLikeEngine(factories=factories), poll_seconds=None, cursor_blink=False
@@ -116,8 +116,9 @@ def test_header_with_the_daemon(snap_compare: SnapCompare) -> None:
 
 
 def test_header_with_an_embedded_engine(snap_compare: SnapCompare) -> None:
-    """You should see the header "docker pass — demo store · embedded engine · 16 secrets ·
-    2 plugins, 1 down", with a "≡" icon at its left."""
+    """You should see the header "docker pass — embedded engine · 1 plugin down · 16 secrets ·
+    2 plugins · demo store" (the state first, the store's name last), with a "≡" icon at its
+    left."""
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)

@@ -3,100 +3,27 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
-import subprocess
-import time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import pytest
 
 from docker_pass.tui.clipboard import PLACEHOLDER
 from docker_pass.tui.demo import demo_environment
-from tests.support.helpers import EXECUTABLE, docker_pass
+from tests.support.helpers import docker_pass
+from tests.tui.tmux_driver import SESSION, Tmux, launch_ui, requires_tmux, wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-T = TypeVar("T")
-
-SESSION = "ui"
-DEADLINE = 20.0
-
-
-class Tmux:
-    """A private tmux server (its own socket, no user config) running one command."""
-
-    def __init__(self, socket: Path, env: dict[str, str]) -> None:
-        self.base = ["tmux", "-S", str(socket), "-f", "/dev/null"]
-        self.env = env
-
-    def __call__(self, *args: str) -> str:
-        done = subprocess.run(
-            [*self.base, *args], env=self.env, capture_output=True, text=True, check=True
-        )
-        return done.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", SESSION)
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        self("send-keys", "-t", SESSION, *(["-l"] if literal else []), *keys)
-
-    def wait_until_still(self, quiet: float = 0.3) -> str:
-        """Wait until the screen stops changing (start-up done: terminal set up, data drawn)."""
-        deadline = time.monotonic() + DEADLINE
-        last, since = self.screen(), time.monotonic()
-        while time.monotonic() - since < quiet:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the screen never settled:\n{last}")
-            time.sleep(0.05)
-            now = self.screen()
-            if now != last:
-                last, since = now, time.monotonic()
-        return last
-
-    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
-        """Poll the screen until ``check`` holds (the app repaints asynchronously)."""
-        return wait_until(self.screen, check, what)
-
-    def paste(self, path: Path) -> None:
-        """Paste the file's bytes as a terminal does: bracketed (the app asked for it), each
-        line feed sent as CR (tmux's default, like most terminals)."""
-        self("load-buffer", "-b", "pasted", str(path))
-        self("paste-buffer", "-p", "-d", "-b", "pasted", "-t", SESSION)
-
-
-def wait_until(read: Callable[[], T], check: Callable[[T], bool], what: str) -> T:
-    """Poll ``read()`` until ``check`` holds, within the deadline."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        text = read()
-        if check(text):
-            return text
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last seen:\n{text}")
-        time.sleep(0.1)
+pytestmark = requires_tmux
 
 
 @pytest.fixture
 def tmux(tmp_path: Path, isolated_home: Path) -> Iterator[Tmux]:
-    env = dict(os.environ)
-    env.pop("TMUX", None)
-    env["TERM"] = "xterm-256color"
-    env["DOCKER_PASS_OP_PATH"] = str(tmp_path / "no-op-here")  # the demo's 1password-cli crashes
-    server = Tmux(tmp_path / "tmux.sock", env)
-    command = f"{EXECUTABLE} ui --demo --demo-dir {tmp_path / 'demo'}; echo EXITED=$?; sleep 60"
-    server("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", command)
-    server("set-option", "-s", "escape-time", "0")  # Escape reaches the app at once
-    try:
+    with launch_ui(tmp_path) as server:
         yield server
-    finally:
-        subprocess.run([*server.base, "kill-server"], env=env, capture_output=True, check=False)
 
 
 def test_the_real_ui_in_tmux(tmux: Tmux) -> None:

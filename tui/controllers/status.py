@@ -28,12 +28,17 @@ class StatusBoard:
         self._show = show
         self.seconds = seconds
         self.message = StatusMessage("Loading…", topic="listing")
+        #: The last message that said something (kept after it leaves the line: a person may
+        #: ask for it whole, see :meth:`last`).
+        self.last = self.message
         self._timer: Stoppable | None = None
 
     def set_status(self, text: str, level: str = "info", *, topic: str = "") -> None:
         """Show ``text`` in the status line of every screen, until ``seconds`` pass, another
         message comes, or ``end_status(topic)`` says what it describes is over."""
         self.message = StatusMessage(text, level, topic)
+        if text:
+            self.last = self.message
         self.show()
         if self._timer is not None:
             self._timer.stop()

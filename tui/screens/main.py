@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Header
 
 from docker_pass.tui.text import HEADER_ICON
 from docker_pass.tui.widgets.detail_pane import DetailPane
+from docker_pass.tui.widgets.fit_header import FitHeader
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.status_line import StatusLine
@@ -127,7 +127,7 @@ class MainScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header(icon=HEADER_ICON)
+        yield FitHeader(icon=HEADER_ICON)
         yield PatternBar(id="pattern-bar")
         with Horizontal(id="main-body"):
             yield RealmTree(id="realm-tree")

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from docker_pass.tui.keys import key_for
 from docker_pass.tui.text import HEADER_ICON
+from docker_pass.tui.widgets.fit_header import FitHeader
 from docker_pass.tui.widgets.plugin_table import PanelKeys, PluginDetail, PluginTable
 from docker_pass.tui.widgets.status_line import StatusLine
 
@@ -43,7 +44,7 @@ class PluginsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         keys = self.keys()
-        yield Header(icon=HEADER_ICON)
+        yield FitHeader(icon=HEADER_ICON)
         yield Static(
             f"Plugins: {keys.toggle} enables or disables a configurable plugin, or re-enables "
             f"a crashed one; {keys.disable} disables it; {keys.setup} sets up one that asks "

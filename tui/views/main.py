@@ -15,6 +15,7 @@ from textual.css.query import NoMatches
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.remote.front import front_kind
+from docker_pass.tui.fit import COUNT, DETAIL, STATE, Part
 from docker_pass.tui.model.ambiguity import Ambiguity
 from docker_pass.tui.model.realms import Notice, SortOrder
 from docker_pass.tui.screens.main import MainScreen
@@ -204,6 +205,26 @@ class MainView:
                 continue  # its crash row says why already
             notices.append(Notice("error", name, error, "listing failed"))
         return tuple(notices)
+
+    def header_parts(self, base: str, front: EngineFront | None) -> list[Part]:
+        """The header's line as the header shows it: the state first (the engine's kind, the
+        plugins down), then the counts, then ``base`` (the store's name), fitted by worth."""
+        parts: list[Part] = []
+        if front is not None:
+            parts.append(Part(front_kind(front), STATE))
+        down = self._plugins.down() if self._plugins.statuses else []
+        if down:
+            # Something is wrong: what stays longest, the header's title included.
+            parts.append(Part(plural(len(down), "plugin") + " down", STATE + 1))
+        listing = self._listing
+        if listing.loaded or listing.answered:
+            so_far = "" if listing.loaded else " so far"
+            parts.append(Part(plural(len(listing.index), "secret") + so_far, COUNT))
+        if self._plugins.statuses:
+            parts.append(Part(plural(len(self._plugins.statuses), "plugin"), COUNT))
+        if base:
+            parts.append(Part(base, DETAIL, shrink=True))
+        return parts
 
     def subtitle(self, base: str, front: EngineFront | None) -> str:
         """The header's line: ``base``, the engine's kind, and the counts."""

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
+from docker_pass.tui.fit import COUNT, DETAIL, LEAST, STATE, Part, fit, fit_parts, split_parts
 from docker_pass.tui.model.preview import Preview, validate_filter
 from docker_pass.tui.model.realms import SortOrder
 from docker_pass.tui.model.search import FilterMode
@@ -108,11 +109,14 @@ class PatternBar(Vertical):
 
         @property
         def control(self) -> PatternBar:
-            """The pattern bar that was left."""
+            """The pattern bar the keys were typed in."""
             return self.bar
 
     #: Whether Down/Up chose a result since the field last changed (Enter then opens it).
     _chosen = False
+
+    #: The count line as built, before it is fitted to the width.
+    _summary: Text | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="pattern-row"):
@@ -180,10 +184,38 @@ class PatternBar(Vertical):
     def _show_summary(self, text: Text, *, error: bool = False) -> None:
         summary = self.query_one("#pattern-summary", Static)
         summary.set_class(error, "-error")
-        # One line: at 80 columns a long count line ends in … rather than being cut.
-        text.no_wrap = True
-        text.overflow = "ellipsis"
-        summary.update(text)
+        self._summary = text
+        # One line: at 80 columns the count line keeps the mode and the count, then gives up
+        # its detail from the end, each cut ending in "…" (never cut mid-word at the edge).
+        room = summary.size.width or max(self.size.width - 2, 0)
+        if room <= 0:
+            summary.update(fit(text, 1000))
+        elif error:
+            summary.update(fit(text, room))
+        else:
+            summary.update(fit_parts(summary_parts(text, self.order), room))
+
+    def on_resize(self) -> None:
+        # Fitted to the width: fitted again when it changes.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        summary = self.query_one("#pattern-summary", Static)
+        if self._summary is not None:
+            self._show_summary(self._summary, error=summary.has_class("-error"))
+
+
+def summary_parts(text: Text, order: SortOrder) -> list[Part]:
+    """The count line's parts by worth: the mode and the count (or the number of secrets) stay,
+    the detail after them goes from the end, shortened where it may be; the tree's order
+    (last) stays too when it is not the usual one (so a sort is seen at 80 columns)."""
+    pieces = split_parts(text)
+    parts = [
+        Part(piece, STATE if i < 2 else DETAIL, shrink=i >= 1) for i, piece in enumerate(pieces)
+    ]
+    if len(parts) > 1:
+        parts[-1] = Part(pieces[-1], COUNT if order is not SortOrder.NAME else LEAST)
+    return parts
 
 
 _TERM_WORDS = {
@@ -212,10 +244,8 @@ def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
             text.append("…" if extra.mode is FilterMode.PREFIX else "")
         if preview.metadata and mode is not FilterMode.METADATA:
             text.append(" · with " + " ".join(str(t) for t in preview.metadata))
-        if preview.as_you_type:
-            text.append(f" · as you type: {preview.as_you_type}", style="italic")
-        elif preview.exact:
-            text.append(" · exact (Enter)")
+        if mode is not FilterMode.PATTERN:
+            _append_reading(text, preview)
     text.append(f" · {order.label}")
     return text
 
@@ -244,6 +274,8 @@ def _append_mode(text: Text, preview: Preview) -> None:
         typed = bool(preview.as_you_type)
         if preview.pattern is not None and preview.pattern.value != term and not typed:
             text.append(f" {preview.pattern.value}")  # a trailing / reads as "below": P/*/**
+        # How the text is read, before the routing: at 80 columns the detail goes from the end.
+        _append_reading(text, preview)
         routing = preview.routing
         if routing.running:
             text.append(" · routed to ")
@@ -252,3 +284,11 @@ def _append_mode(text: Text, preview: Preview) -> None:
             text.append(" · no running plugin serves it", style="bold")
         if routing.idle:
             text.append(f" · not running: {', '.join(routing.idle)}")
+
+
+def _append_reading(text: Text, preview: Preview) -> None:
+    """Say how the last term was read: as you type (a prefix) or, after Enter, exactly."""
+    if preview.as_you_type:
+        text.append(f" · as you type: {preview.as_you_type}", style="italic")
+    elif preview.exact:
+        text.append(" · exact (Enter)")

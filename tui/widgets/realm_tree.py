@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from datetime import date
 
     from rich.style import Style
-    from rich.text import Text
     from textual.widgets.tree import TreeNode
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
@@ -462,8 +462,27 @@ class RealmTree(Tree[NodeData]):
             depth, parent = depth + 1, parent.parent
         room = self.scrollable_content_region.width - depth * self.guide_depth
         if label.cell_len > room > 0:
+            # The expand icon before the label stays; the label is fitted in what is left.
+            icon = label[: len(label.plain) - len(node._label.plain)]
+            fitted = self._fitted_label(node, room - icon.cell_len)
+            if fitted is not None:
+                fitted.stylize(style)
+                return Text.assemble(icon, fitted)
             label.truncate(room, overflow="ellipsis")  # at the tree's edge, not cut by it
         return label
+
+    def _fitted_label(self, node: TreeNode[NodeData], width: int) -> Text | None:
+        """A secret's or realm's label fitted by worth in ``width`` cells (marks and counts
+        stay; the plugin, then the name, give way); ``None`` for other lines."""
+        data = node.data
+        if width <= 0:
+            return None
+        deleted = node.parent is not None and isinstance(node.parent.data, DeletedGroup)
+        if isinstance(data, SecretInfo) and not deleted:
+            return self._labels().leaf(data, width)
+        if isinstance(data, RealmNode):
+            return self._labels().realm(data.path, data.count, width)
+        return None
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"realm-tree--{name}", partial=True)

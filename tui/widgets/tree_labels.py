@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from docker_pass.core.expiry import ExpiryState, expiry_of
+from docker_pass.tui.fit import COUNT, DETAIL, STATE, Part, fit_parts
 from docker_pass.tui.model.ambiguity import AMBIGUOUS_MARK
 
 if TYPE_CHECKING:
@@ -51,30 +52,43 @@ class TreeLabels:
                 text.stylize(style, start, end)
         return text
 
-    def realm(self, path: str, count: int) -> Text:
-        """A realm: its name, "/" and its count."""
+    def realm(self, path: str, count: int, width: int | None = None) -> Text:
+        """A realm: its name, "/" and its count; in ``width`` cells, the name is shortened
+        (the count stays)."""
         name = path.rpartition("/")[2]
-        return Text.assemble(
-            self.name(name),
-            ("/", self._style("count")),
-            (f" {count:,}", self._style("count")),
+        count_text = Text.assemble(
+            ("/", self._style("count")), (f" {count:,}", self._style("count"))
         )
+        if width is None:
+            return Text.assemble(self.name(name), count_text)
+        parts = [Part(self.name(name), COUNT, shrink=True, gap=""), Part(count_text, STATE, gap="")]
+        return fit_parts(parts, width)
 
-    def leaf(self, info: SecretInfo) -> Text:
-        """A secret: its name, its marks (expiry, ambiguity) and its plugin."""
+    def leaf(self, info: SecretInfo, width: int | None = None) -> Text:
+        """A secret: its name, its marks (expiry, ambiguity) and its plugin; in ``width``
+        cells, the plugin goes first, then the name is shortened: the marks stay."""
+        parts = self.leaf_parts(info)
+        if width is not None:
+            return fit_parts(parts, width)
+        return Text.assemble(*(Text(part.gap) + part.text for part in parts))
+
+    def leaf_parts(self, info: SecretInfo) -> list[Part]:
+        """A secret's label by worth: the marks (state), the name, the plugin (detail)."""
         name = info.id.value.rpartition("/")[2]
-        label = self.name(name)
-        # Right after the name: a narrow tree clips the provider first, not the mark.
+        parts = [Part(self.name(name), COUNT, shrink=True, gap="")]
+        # Right after the name: a narrow tree gives up the provider first, not the mark.
         expiry = expiry_of(info.metadata, self._now)
         if expiry is not None and expiry.needs_attention:
             late = expiry.state == ExpiryState.EXPIRED
-            label.append(f"  {expiry.mark()}", self._style("expired" if late else "expiring"))
+            mark = Text(expiry.mark(), self._style("expired" if late else "expiring"))
+            parts.append(Part(mark, STATE, gap="  "))
         content = self.content
         if content is not None and content.ambiguous(info.id.value):
             # Two plugins list this ID: se://ID fails (the detail pane says what to do).
-            label.append(f"  {AMBIGUOUS_MARK}", self._style("ambiguous"))
-        label.append(f"  {info.provider}", self._style("provider"))
-        return label
+            parts.append(Part(Text(AMBIGUOUS_MARK, self._style("ambiguous")), STATE, gap="  "))
+        provider = Text(info.provider, self._style("provider"))
+        parts.append(Part(provider, DETAIL, gap="  "))
+        return parts
 
     def deleted_group(self, count: int) -> Text:
         """The line above the deleted secrets."""
