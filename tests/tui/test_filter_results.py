@@ -18,7 +18,7 @@ from docker_pass.tui.widgets.detail_pane import DetailPane
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from docker_pass.tui.widgets.tree_content import RealmNode
 from tests.support.tui_fakes import keychain_class, many_secrets
-from tests.tui.conftest import Recorder, app_of, make_app, run, settle, type_text
+from tests.tui.conftest import Recorder, app_of, filled, make_app, run, settle, type_text
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -55,6 +55,8 @@ def test_many_results_open_realms_until_the_screen_is_full(size: tuple[int, int]
         await type_text(pilot, prefix)
         assert app.pattern.preview.matched == len(expected)
         tree = tree_of(pilot)
+        assert tree.fill_pending  # not on every key: once typing pauses
+        await filled(pilot)
         rows = tree.scrollable_content_region.height
         lines = shown(tree)
         assert len(lines) >= rows, "the tree fills its height"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tests.support.tui_fakes import keychain_class, many_secrets
-from tests.tui.conftest import make_app, settle, type_text
+from tests.tui.conftest import filled, make_app, settle, type_text
 from tests.tui.test_snapshots import SIZE, SnapCompare
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def typing(text: str, *keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
         await settle(pilot)
         await pilot.press("slash")
         await type_text(pilot, text)
+        await filled(pilot)
         if keys:
             await pilot.press(*keys)
             await settle(pilot)
