@@ -393,8 +393,7 @@ def _compile(components: tuple[str, ...]) -> Callable[[str], object]:
     # S0 is anchored at the start, so its length costs nothing; each later one costs its length.
     if max((len(segment) for segment in segments[1:]), default=0) <= _REGEX_MAX_SEGMENT:
         return re.compile(_regex_source(segments)).fullmatch
-    automaton = _automaton(components)
-    return automaton.matches_typed if automaton.prefixes else automaton.matches
+    return _automaton(components).matches
 
 
 def _segments(components: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -441,6 +440,26 @@ def _regex_source(segments: list[tuple[str, ...]]) -> str:
         return out + "(?:/[^/]++)*+"
     group = "(?:[^/]++/)*+" if len(last) == 1 else "(?:[^/]++/)*"
     return out + ("/" if out else "") + group + tokens(last)
+
+
+@lru_cache(maxsize=256)
+def _compile_open(components: tuple[str, ...]) -> Callable[[str], object]:
+    """A matcher for collapsed ``components`` followed by ``/**`` (a pattern being typed, see
+    :mod:`docker_pass.core.pattern_prefix`): whether some leading run of an ID's components
+    matches ``components``.
+
+    The same regex as :func:`_regex_source`, every segment placed at its leftmost occurrence
+    (what follows may be anything), and ``re.match``: the rest of the ID is never read.
+    """
+    segments = _segments(components)
+    if max((len(segment) for segment in segments[1:]), default=0) > _REGEX_MAX_SEGMENT:
+        return _automaton((*components, "**")).matches_typed
+    first, *rest = segments
+    out = "/".join(_token(c) for c in first)
+    for segment in rest:
+        body = "/".join(_token(c) for c in segment)
+        out += f"(?>{'/' if out else ''}(?:[^/]++/)*?{body}(?=/|$))"
+    return re.compile(out + "(?=/|$)").match
 
 
 def _included(outer: _Automaton, inner: tuple[str, ...]) -> bool:

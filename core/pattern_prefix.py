@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.grammar import WILDCARDS
-from docker_pass.core.ids import Pattern, _collapse, _compile
+from docker_pass.core.ids import Pattern, _collapse, _compile_open
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -100,18 +100,20 @@ class PatternPrefix:
             run.append(component)
         return "/".join(run)
 
-    def _matcher(self) -> Callable[[str], object]:
+    def matcher(self) -> Callable[[str], object]:
+        """A test of one ID string, truthy when :meth:`matches` (for ``map`` over many)."""
+        # Every pattern here ends in "**" (or is "**"): matched as its leading components
+        # followed by anything, reading no further than they reach.
         if self.components == ("**",):
             return bool  # every ID string is non-empty
-        return _compile(self.components)
+        return _compile_open(self.components[:-1])
 
     def matches(self, id_: str) -> bool:
         """Whether some pattern starting with the text matches the ID string ``id_``."""
-        return bool(self._matcher()(id_))
+        return bool(self.matcher()(id_))
 
     def filter(self, ids: Iterable[str]) -> list[str]:
         """The ID strings of ``ids`` that :meth:`matches` keeps, in their order."""
         if self.components == ("**",):
             return list(ids)
-        match = self._matcher()
-        return [i for i in ids if match(i)]
+        return list(filter(self.matcher(), ids))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from operator import contains
 from typing import TYPE_CHECKING
 
@@ -274,9 +274,10 @@ def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
 def match_typed(typed: PatternPrefix, index: RealmIndex) -> RealmIndex:
     """The entries of ``index`` that a pattern being typed keeps (:class:`PatternPrefix`).
 
-    As :func:`match_pattern`: the sorted IDs' run starting with the literal start first, then
-    (when the text starts with a wildcard) the IDs holding ``/p`` for a last component ``p``
-    being typed, and only those go through the matcher.
+    As :func:`match_pattern`: cheap necessary conditions first, each a C-speed pass (the sorted
+    IDs' run starting with the literal start, the IDs holding the longest finished literal
+    component as ``/c/`` and the unfinished one as ``/p``), and only what is left goes through
+    the matcher, mapped in C over the IDs.
     """
     if typed.components == ("**",):
         return index
@@ -296,14 +297,20 @@ def match_typed(typed: PatternPrefix, index: RealmIndex) -> RealmIndex:
         return index.slice(lo, hi)
     lo, hi = prefix_run(index.ids, leading) if leading else (0, len(index))
     candidates = index.slice(lo, hi)
-    partial = typed.partial
-    if not leading and partial and partial not in WILDCARDS:
-        wrapped = index.wrapped_ids[lo:hi]
-        candidates = candidates.where(map(contains, wrapped, repeat("/" + partial)))
-    matched_ids = typed.filter(candidates.ids)
-    if len(matched_ids) == len(candidates):
-        return candidates
-    return RealmIndex.of_sorted(_pick(candidates, matched_ids), matched_ids)
+    head = len(leading.split("/")) if leading else 0
+    inner = [c for c in typed.complete[head:] if c not in WILDCARDS]
+    holding = f"/{max(inner, key=len)}/" if inner else ""
+    partial = typed.partial if typed.partial not in WILDCARDS else ""
+    needles = [n for n in (holding, "/" + partial if partial and not leading else "") if n]
+    if needles:
+        wrapped = index.wrapped_ids[lo:hi]  # folded once per listing, not per key
+        for needle in needles:
+            mask = list(map(contains, wrapped, repeat(needle)))
+            candidates = candidates.where(mask)
+            wrapped = list(compress(wrapped, mask))
+    if typed.complete == ("**",) and partial:
+        return candidates  # "**/p": a component starting with p, exactly that test
+    return candidates.where(map(typed.matcher(), candidates.ids))
 
 
 def _pick(index: RealmIndex, matched_ids: list[str]) -> list[SecretInfo]:
