@@ -265,6 +265,12 @@ class RealmTree(Tree[NodeData]):
         if wanted:
             self._fill_timer = self.set_timer(FILL_DELAY, self._fill)
 
+    def fill_now(self) -> None:
+        """Open the filter's results now, not once typing pauses (benchmarks time it)."""
+        if self._fill_timer is not None:
+            self._fill_timer.stop()
+            self._fill()
+
     def _fill(self) -> None:
         self._fill_timer = None
         cursor = self.cursor_node
