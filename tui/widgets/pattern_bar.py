@@ -51,18 +51,26 @@ class PatternBar(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear pattern", id="pattern.clear"),
         # The results are a key away while typing: the tree's cursor moves, the keys stay here.
-        Binding("down,ctrl+n", "step(1)", "Next result", show=False, id="pattern.next"),
-        Binding("up", "step(-1)", "Previous result", show=False, id="pattern.previous"),
-        # ctrl+p is the palette's key elsewhere; the app lets it through here (check_action),
-        # and only a priority binding comes before the app's own.
         Binding(
-            "ctrl+p",
+            "down,ctrl+n",
+            "step(1)",
+            "Next result",
+            show=False,
+            tooltip="Next result: the tree's cursor moves, the keys stay here",
+            id="pattern.next",
+        ),
+        Binding(
+            "up",
             "step(-1)",
             "Previous result",
             show=False,
-            priority=True,
-            id="pattern.previous_ctrl",
+            tooltip="Previous result (ctrl+p too)",
+            id="pattern.previous",
         ),
+        # ctrl+p is the palette's key elsewhere; the app lets it through here (check_action),
+        # and only a priority binding comes before the app's own.  No description: the help
+        # names it on the line above.
+        Binding("ctrl+p", "step(-1)", show=False, priority=True, id="pattern.previous_ctrl"),
     ]
 
     #: The preview of the current text, set by the app.
