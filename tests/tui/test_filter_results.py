@@ -159,3 +159,29 @@ def test_enter_on_several_results_reads_exactly_and_gives_the_tree_the_keys() ->
         assert isinstance(app.focused, RealmTree)
 
     run(make_app(), scenario)
+
+
+def test_enter_right_after_typing_on_a_large_listing_waits_for_the_exact_read() -> None:
+    # Above the inline limit the previews come from a worker: the one for the text as typed
+    # may still run when Enter comes; the single result is opened from the exact one.
+    secrets = many_secrets(20_000)
+    text = "payments/prod/svc0/**"
+    assert sum(1 for i in secrets if i.startswith("payments/prod/svc0/")) == 1
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        app = app_of(pilot)
+        await pilot.press("slash")
+        field = app.screen.query_one("#pattern-input", Input)
+        field.insert_text_at_cursor(text)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.pattern.preview.text == text
+        assert not app.pattern.preview.typing
+        assert app.pattern.preview.matched == 1
+        assert isinstance(app.focused, DetailPane)
+        detail = app.screen.query_one(DetailPane)
+        assert isinstance(detail.subject, SecretInfo)
+        assert detail.subject.id.value.startswith("payments/prod/svc0/")
+
+    app = make_app({"docker-pass": keychain_class(secrets)}, inline_preview_limit=5_000)
+    run(app, scenario)
