@@ -1,9 +1,11 @@
 """The filter field, mode by mode: keystroke to updated tree, median over the typed keys.
 
 Each mode starts from a text already in the field (so every timed key stays in that mode) and
-types a few keys, with 10,000 and 100,000 IDs (targets <= 10 ms and <= 40 ms median).  Anchor:
-``Pattern.filter`` over the same IDs, as in ``bench_tui``.  Also the command palette's first pass
-(``palette_candidates``) for a few queries at 100,000 IDs, and typed on key by key.
+types a few keys, read as they are typed (the last term as a prefix, issue 24), with 10,000 and
+100,000 IDs (targets <= 10 ms and <= 40 ms median).  Anchor: ``Pattern.filter`` over the same
+IDs, as in ``bench_tui``.  Then the tree opening many results to a full screen (done once typing
+pauses, not per key), and the command palette's first pass (``palette_candidates``) for a few
+queries at 100,000 IDs, and typed on key by key.
 
 Run: ``python -m benchmarks.bench_filter``.
 """
@@ -22,14 +24,20 @@ from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.commands import SECRET_CANDIDATES
 from docker_pass.tui.model.search import palette_candidates, palette_matches
 from docker_pass.tui.widgets.pattern_bar import PatternBar
+from docker_pass.tui.widgets.realm_tree import RealmTree
 
 TARGETS = {10_000: 0.010, 100_000: 0.040}
 #: mode -> (text already in the field, keys typed one by one)
 MODES = {
     "prefix": ("payments/", "prod/svc1"),
     "search": ("", "svc12"),
+    # Typed, a pattern's last component reads as a prefix (``**/s`` keeps ``**/s…/**``).
     "pattern": ("**/", "svc12"),
+    "pattern-mid": ("payments/*/", "svc1/*"),
+    "pattern-key": ("*/", "prod/svc1/**"),
+    # Typed, a metadata value reads as a prefix too; a word no ID holds may start a key.
     "metadata": ("n=", "1"),
+    "meta-key": ("", "n=1"),
 }
 KEY_NAMES = {"/": "slash", "*": "asterisk", "=": "equals_sign"}
 
@@ -58,6 +66,37 @@ async def _keystrokes(count: int, start_text: str, keys: str) -> list[float]:
             latencies.append(time.perf_counter() - start)
             await pilot.pause()  # let the frame paint before the next key
     return latencies
+
+
+async def _fill(count: int, text: str) -> float:
+    """Seconds the tree takes to open a filter's many results until the screen is full (done
+    once typing pauses, not on every key)."""
+    app = DockerPassApp(memory_engine(generate_ids(count)), poll_seconds=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not app.listing.loaded:
+            await asyncio.sleep(0.005)
+        await pilot.press("slash")
+        app.screen.query_one(PatternBar).set_text(text)
+        while app.pattern.preview.text != text:
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        tree = app.screen.query_one(RealmTree)
+        assert tree.fill_pending
+        start = time.perf_counter()
+        tree.fill_now()
+        return time.perf_counter() - start
+
+
+def bench_fill() -> None:
+    text = "payments/prod/svc1"
+    for count in TARGETS:
+        anchor = _anchor(generate_ids(count))
+        seconds = asyncio.run(_fill(count, text))
+        print(
+            f"fill    {count:>7,} IDs: {seconds * 1000:6.1f} ms to open {text!r}'s results "
+            f"to a full screen, once typing pauses   anchor {anchor * 1000:5.1f} ms  "
+            f"{seconds / anchor:5.2f}x"
+        )
 
 
 def _anchor(ids: list[str]) -> float:
@@ -113,6 +152,7 @@ def bench_palette() -> None:
 
 def main() -> int:
     bench_modes()
+    bench_fill()
     bench_palette()
     return 0
 

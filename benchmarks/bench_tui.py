@@ -60,6 +60,9 @@ MODES: dict[str, Mode] = {
     "pattern": Mode(("slash",), "payments/prod/svc1*"),
     # A plain ID prefix typed into the same bar: today each prefix is a literal pattern.
     "prefix-text": Mode(("slash",), "payments/prod/svc1"),
+    # Issue 24: typed, a pattern's last component and a metadata value read as prefixes.
+    "pattern-typed": Mode(("slash",), "*/prod/svc1/**"),
+    "metadata-typed": Mode(("slash",), "n=1"),
 }
 
 

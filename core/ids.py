@@ -305,7 +305,7 @@ class _Automaton:
     Not a FrozenValue: internal, built once per pattern by :func:`_automaton` and never exposed.
     """
 
-    __slots__ = ("accept", "globstars", "moves", "singles", "start")
+    __slots__ = ("accept", "globstars", "moves", "prefixes", "singles", "start")
     #: component -> bits of the positions that consume it and move on: its literal positions and
     #: every ``*`` position; a component that no literal equals moves only the ``*`` positions.
     moves: dict[str, int]
@@ -315,16 +315,21 @@ class _Automaton:
     globstars: int
     accept: int
     start: int
+    #: ``(p, bit)`` for each ``p*`` position (a component starting with ``p``; see _token)
+    prefixes: tuple[tuple[str, int], ...]
 
     def __init__(self, components: tuple[str, ...]) -> None:
         singles = globstars = 0
         literals: dict[str, int] = {}
+        prefixes: list[tuple[str, int]] = []
         for position, component in enumerate(components):
             bit = 1 << position
             if component == "*":
                 singles |= bit
             elif component == "**":
                 globstars |= bit
+            elif component.endswith("*"):
+                prefixes.append((component[:-1], bit))
             else:
                 literals[component] = literals.get(component, 0) | bit
         self.singles = singles
@@ -332,6 +337,7 @@ class _Automaton:
         self.moves = {literal: bits | singles for literal, bits in literals.items()}
         self.accept = 1 << len(components)
         self.start = self.skip(1)
+        self.prefixes = tuple(prefixes)
 
     def skip(self, state: int) -> int:
         """``state`` with every ``**`` it reaches also skipped (one step: none are adjacent)."""
@@ -347,6 +353,26 @@ class _Automaton:
         state = self.start
         for component in id_.split("/"):
             state = ((state & moves.get(component, singles)) << 1) | (state & globstars)
+            state |= (state & globstars) << 1
+            if not state:
+                return False
+        return bool(state & self.accept)
+
+    def matches_typed(self, id_: str) -> bool:
+        """:meth:`matches` for components holding ``p*`` positions (a pattern as typed)."""
+        moves, singles, globstars, prefixes = (
+            self.moves,
+            self.singles,
+            self.globstars,
+            self.prefixes,
+        )
+        state = self.start
+        for component in id_.split("/"):
+            move = moves.get(component, singles)
+            for prefix, bit in prefixes:
+                if component.startswith(prefix):
+                    move |= bit
+            state = ((state & move) << 1) | (state & globstars)
             state |= (state & globstars) << 1
             if not state:
                 return False
@@ -382,11 +408,24 @@ def _segments(components: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
+def _token(component: str) -> str:
+    """One component's regex: it consumes exactly one whole component, possessively.
+
+    ``*`` is any component; a literal is itself; ``p*`` (never a valid pattern component: only
+    :mod:`docker_pass.core.pattern_prefix` makes one) is a component starting with ``p``.
+    """
+    if component == "*":
+        return "[^/]++"
+    if component.endswith("*"):
+        return re.escape(component[:-1]) + "[^/]*+"
+    return re.escape(component)
+
+
 def _regex_source(segments: list[tuple[str, ...]]) -> str:
     """The regex (over ID strings) of a pattern's segments, built as the comment above says."""
 
     def tokens(segment: tuple[str, ...]) -> str:
-        return "/".join("[^/]++" if c == "*" else re.escape(c) for c in segment)
+        return "/".join(_token(c) for c in segment)
 
     if len(segments) == 1:
         return tokens(segments[0])
@@ -401,6 +440,26 @@ def _regex_source(segments: list[tuple[str, ...]]) -> str:
         return out + "(?:/[^/]++)*+"
     group = "(?:[^/]++/)*+" if len(last) == 1 else "(?:[^/]++/)*"
     return out + ("/" if out else "") + group + tokens(last)
+
+
+@lru_cache(maxsize=256)
+def _compile_open(components: tuple[str, ...]) -> Callable[[str], object]:
+    """A matcher for collapsed ``components`` followed by ``/**`` (a pattern being typed, see
+    :mod:`docker_pass.core.pattern_prefix`): whether some leading run of an ID's components
+    matches ``components``.
+
+    The same regex as :func:`_regex_source`, every segment placed at its leftmost occurrence
+    (what follows may be anything), and ``re.match``: the rest of the ID is never read.
+    """
+    segments = _segments(components)
+    if max((len(segment) for segment in segments[1:]), default=0) > _REGEX_MAX_SEGMENT:
+        return _automaton((*components, "**")).matches_typed
+    first, *rest = segments
+    out = "/".join(_token(c) for c in first)
+    for segment in rest:
+        body = "/".join(_token(c) for c in segment)
+        out += f"(?>{'/' if out else ''}(?:[^/]++/)*?{body}(?=/|$))"
+    return re.compile(out + "(?=/|$)").match
 
 
 def _included(outer: _Automaton, inner: tuple[str, ...]) -> bool:

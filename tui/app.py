@@ -350,6 +350,15 @@ class DockerPassApp(App[None]):
         if invalid is not None:
             message.bar.preview = invalid
 
+    def on_pattern_bar_finished(self, message: PatternBar.Finished) -> None:
+        if message.cleared:
+            return
+        # Enter: the pattern is read exactly; the result chosen with Down/Up, or the single
+        # secret left, is opened.
+        chosen = message.chosen
+        self.view.after_preview(lambda: self.view.open_result(chosen=chosen))
+        self.pattern.finish()
+
     def on_editor_screen_save_requested(self, message: EditorScreen.SaveRequested) -> None:
         if message.draft.renamed_from is not None:
             self.moves.rename(message.draft)  # saved under a new ID: a move
@@ -425,6 +434,9 @@ class DockerPassApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a dialog is open its keys are the only keys: "q" must not drop an edit, nor
         # may a palette command pop the dialog away.
+        focused = self.focused
+        if action == "command_palette" and focused is not None and focused.id == "pattern-input":
+            return False  # ctrl+p in the filter field steps back through results (PatternBar)
         return not (
             isinstance(self.screen, DIALOGS)
             and action in ("quit", "help", "plugins", "command_palette")

@@ -193,7 +193,13 @@ def help_sections(
     and the last three)."""
     palette = [KeyHelp("ctrl+p", "Command palette")]
     toggle = [KeyHelp("space", "Open or close a realm")]
-    leave = [KeyHelp("enter", "Keep the filter, back to the tree")]
+    leave = [
+        KeyHelp("typing", "The last term reads as a prefix: docker/*/h keeps docker/*/h…"),
+        KeyHelp(
+            "enter",
+            "Filter exactly; open the result chosen with ↓ ↑, or the only one; else to the tree",
+        ),
+    ]
     groups = dict(_binding_groups())
     return [
         ("Secrets", describe_keys(groups["Secrets"], keymap)),

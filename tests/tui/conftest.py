@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -78,6 +79,16 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             return
+
+
+async def filled(pilot: Pilot[None]) -> None:
+    """Wait until the tree has opened a filter's many results (it does once typing pauses)."""
+    tree = pilot.app.screen.query_one(RealmTree)
+    deadline = time.monotonic() + 10
+    while tree.fill_pending:
+        assert time.monotonic() < deadline, "the results were never opened"
+        await pilot.pause(0.02)
+    await pilot.pause()
 
 
 async def select(pilot: Pilot[None], id_: str) -> None:

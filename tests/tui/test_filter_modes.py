@@ -312,7 +312,11 @@ def test_metadata_terms_filter_the_tree() -> None:
         await pilot.press("slash")
         await type_text(pilot, "owner=platform-team")
         expected = sum(1 for _, _, m in DEMO_SECRETS if m.get("owner") == "platform-team")
-        assert summary(pilot) == f"metadata · {expected} of 15 with owner=platform-team · by name"
+        # Still typing: the value reads as a prefix (issue 24), and the count line says so.
+        assert summary(pilot) == (
+            f"metadata · {expected} of 15 with owner=platform-team · as you type: "
+            "platform-team… as a prefix · by name"
+        )
         await type_text(pilot, " myapp/prod/")
         assert app.pattern.preview.matched == 2
         assert summary(pilot) == (

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Input, Static
 
+from docker_pass.tui.demo import DEMO_SECRETS
 from docker_pass.tui.messages import PreviewComputed
 from docker_pass.tui.widgets.pattern_bar import PatternBar
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 def summary(pilot: Pilot[None]) -> str:
     return str(pilot.app.screen.query_one("#pattern-summary", Static).render())
+
+
+DEMO_IDS = [i for i, _, _ in DEMO_SECRETS]
 
 
 def field(pilot: Pilot[None]) -> Input:
@@ -42,11 +46,19 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         await pilot.press(*"**/token")
         await settle(pilot)
         assert app.pattern.preview.text == "**/token"
+        # While typing, the last component reads as a prefix (issue 24: "token" may go on).
+        typed = sum(1 for i in DEMO_IDS if any(c.startswith("token") for c in i.split("/")))
+        assert app.pattern.preview.matched == typed >= 2
+        # How the text is read comes before the routing (detail goes first at 80 columns).
+        assert summary(pilot).startswith(
+            "pattern · 2 of 15 match · as you type: token… as a prefix · routed to docker-pass"
+        )
+        # Enter: the pattern is read exactly (and the keys go to the tree).
+        await pilot.press("enter")
+        await settle(pilot)
         assert app.pattern.preview.matched == 2
-        # At 100 columns the usual order ("by name") is given up first, with "…".
-        assert summary(pilot) == (
-            "pattern · 2 of 15 match · routed to docker-pass, 1password-sdk · not running: "
-            "1password-cli · …"
+        assert summary(pilot).startswith(
+            "pattern · 2 of 15 match · exact (Enter) · routed to docker-pass, 1password-sdk"
         )
         # Small results open every realm; the matching component is highlighted.
         assert leaves(pilot) == [
@@ -57,13 +69,21 @@ def test_slash_focuses_the_field_and_each_key_narrows_the_tree() -> None:
         tree = pilot.app.screen.query_one(RealmTree)
         assert tree.content is not None
         assert tree.content.literals == {"token"}
+        await pilot.press("slash", "end")  # the field selects its text on focus
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
         await settle(pilot)
         # A trailing / is never an error while typing: "**/" keeps what lies below "**".
         assert app.pattern.preview.text == "**/"
         assert app.pattern.preview.error == ""
         assert app.pattern.preview.matched == 15
-        assert summary(pilot).startswith("pattern · 15 of 15 match **/*/** · routed to")
+        assert summary(pilot).startswith(
+            "pattern · 15 of 15 match · as you type: anything below **/ · routed to"
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        assert summary(pilot).startswith(
+            "pattern · 15 of 15 match **/*/** · exact (Enter) · routed to"
+        )
 
     classes = {
         "docker-pass": keychain_class(),

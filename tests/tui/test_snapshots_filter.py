@@ -52,8 +52,9 @@ def test_search_mode_inside_components(snap_compare: SnapCompare) -> None:
 
 def test_metadata_mode(snap_compare: SnapCompare) -> None:
     """You should see owner=platform-team in the field, "metadata · 4 of 15 with
-    owner=platform-team · by name", and the four myapp secrets owned by platform-team (prod
-    postgres password and user, staging postgres password, staging redis url)."""
+    owner=platform-team · as you type: platform-team… as a prefix · by name", and the four
+    myapp secrets owned by platform-team (prod postgres password and user, staging postgres
+    password, staging redis url)."""
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=typing("owner=platform-team"))
 
 

@@ -4,6 +4,9 @@ matches, computed as fast as typing.
 Up to ``inline_limit`` secrets the preview is computed right in the key handler (well under
 a frame); above it, in a thread worker, one computation at a time, keys typed meanwhile
 folded into the next one, so typing never waits for matching.
+
+While the person types, the text's last term reads as a prefix (``typing``); Enter finishes
+it (:meth:`PatternController.finish`): the same text is then read exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ if TYPE_CHECKING:
     from docker_pass.tui.model.realms import RealmIndex
 
 #: Up to this many secrets a preview is computed in the key handler; above it in a worker.
-INLINE_PREVIEW_LIMIT = 5_000
+#: Matching 10,000 IDs in any mode takes a few ms, less than a worker's round trip
+#: (thread, message, wake-up), which alone put the keystroke over 10 ms at 10,000.
+INLINE_PREVIEW_LIMIT = 10_000
 
 
 class PreviewView(Protocol):
@@ -54,29 +59,38 @@ class PatternController:
         self.preview = Preview("", None)
         #: The text the preview should be of (typing may be ahead of a worker's result).
         self.wanted = ""
+        #: Whether the wanted text is still being typed (Enter makes it exact).
+        self.typing = True
         self._running = False
 
     def edited(self, text: str, error: str) -> Preview | None:
         """The field now holds ``text``; an invalid one (``error``) gets its preview at once,
         returned for the bar that sent it; a valid one is scheduled (:meth:`schedule`)."""
         self.wanted = text
+        self.typing = True
         if error:
             self.preview = Preview(text, None, error=error, total=len(self._listing.index))
             return self.preview
         self.schedule(text)
         return None
 
+    def finish(self) -> None:
+        """Enter: the text is typed; read it exactly from now on (until the next edit)."""
+        self.typing = False
+        self.schedule(self.wanted)
+
     def schedule(self, text: str) -> None:
         """Compute the preview of ``text`` now (small listings) or in a worker."""
         self.wanted = text
         index = self._listing.index
         statuses = self._plugins.statuses
+        typing = self.typing
         if len(index) <= self.inline_limit or not text or is_cheap(text):
-            self._apply(compute_preview(text, index, statuses))
+            self._apply(compute_preview(text, index, statuses, typing=typing))
         elif not self._running:
             # One computation at a time; keys typed meanwhile are folded into the next one.
             self._running = True
-            work = partial(self._compute, text, index, statuses)
+            work = partial(self._compute, text, index, statuses, typing)
             self._runner.run_in_thread(WorkerGroup.PREVIEW, work)
 
     def refresh(self) -> None:
@@ -95,7 +109,8 @@ class PatternController:
         """A worker's preview: shown if still wanted, else the wanted one is scheduled."""
         self._running = False
         current = message.source is self._listing.index
-        if current and message.preview.text == self.wanted:
+        preview = message.preview
+        if current and preview.text == self.wanted and preview.typing == self.typing:
             self._apply(message.preview)
         else:
             self.schedule(self.wanted)  # typed on, or the listing changed
@@ -108,7 +123,9 @@ class PatternController:
         self.preview = preview
         self._view.show_preview(preview)
 
-    def _compute(self, text: str, index: RealmIndex, plugins: tuple[PluginStatus, ...]) -> None:
+    def _compute(
+        self, text: str, index: RealmIndex, plugins: tuple[PluginStatus, ...], typing: bool
+    ) -> None:
         """In a worker: match a pattern against a large listing."""
-        preview = compute_preview(text, index, plugins)
+        preview = compute_preview(text, index, plugins, typing=typing)
         self._runner.post_message(PreviewComputed(preview, index))

@@ -6,12 +6,14 @@ thread worker for large ones, and the benchmarks time it directly.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from operator import contains
 from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import InvalidPatternError
+from docker_pass.core.grammar import WILDCARDS
 from docker_pass.core.ids import Pattern
 from docker_pass.core.state import RunStatus
 from docker_pass.tui.model.realms import RealmIndex
@@ -21,6 +23,7 @@ from docker_pass.tui.model.search import (
     IdTerm,
     MetadataTerm,
     PatternOffer,
+    Query,
     highlight_for,
     literal_hint,
     metadata_mask,
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from docker_pass.core.envelope import SecretInfo
+    from docker_pass.core.pattern_prefix import PatternPrefix
     from docker_pass.core.results import PluginStatus
 
 
@@ -73,6 +77,12 @@ class Preview:
     offer: PatternOffer = field(default_factory=PatternOffer)
     #: Further ID terms that narrowed the result (``docker/ alice``).
     more: tuple[IdTerm, ...] = ()
+    #: Computed for a text being typed (its last term read as a prefix); false after Enter.
+    typing: bool = False
+    #: While typing: how the unfinished last term was read ("h… as a prefix"); "" when exact.
+    as_you_type: str = ""
+    #: After Enter: the text's last term would read as a prefix while typed, and does not now.
+    exact: bool = False
 
     @property
     def matched(self) -> int:
@@ -127,20 +137,26 @@ def route(pattern: Pattern, plugins: Sequence[PluginStatus]) -> Routing:
     return Routing(tuple(running), tuple(idle))
 
 
-def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus]) -> Preview:
-    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.model.search`)."""
+def compute_preview(
+    text: str, index: RealmIndex, plugins: Sequence[PluginStatus], *, typing: bool = False
+) -> Preview:
+    """Filter every listed secret by ``text`` (see :mod:`docker_pass.tui.model.search`);
+    ``typing``: the text is still being typed (its last term reads as a prefix)."""
     total = len(index)
-    query = parse_query(text)
+    query = parse_query(text, typing=typing)
     mode = query.mode
     if query.error:
-        return Preview(text, None, error=query.error, total=total, mode=mode)
+        return Preview(text, None, error=query.error, total=total, mode=mode, typing=typing)
     if mode is FilterMode.ALL:
-        return Preview(text, None, total=total)
+        return Preview(text, None, total=total, typing=typing)
     term = query.id_term
     subset = index
     routing = Routing()
     offer = PatternOffer()
-    if mode is FilterMode.PREFIX:
+    head_typed = query.typed if not query.more else None
+    if head_typed is not None:
+        subset = match_typed(head_typed, index)
+    elif mode is FilterMode.PREFIX:
         subset = index.slice(*prefix_run(index.ids, term))
     elif mode is FilterMode.SEARCH:
         subset = search(index, term)
@@ -148,13 +164,19 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         offer = offer_pattern(term, len(subset), subset.wrapped_ids)
     elif query.pattern is not None:
         subset = match_pattern(query.pattern, index)
+    if query.pattern is not None:
         routing = route(query.pattern, plugins)
     for extra in query.more:
         subset = narrow(subset, extra)
         offer = PatternOffer()  # the offer was for the first term alone
-    for meta_term in query.metadata:
-        column = subset.metadata_column(meta_term.key)
-        subset = subset.where(metadata_mask(column, meta_term))
+    subset = keep_metadata(subset, query.metadata)
+    as_you_type = query.as_you_type
+    if not len(subset) and query.key_start:
+        # Nothing kept, but one more "=" could: the secrets with a key starting so (and what
+        # the other terms keep).
+        subset = by_key_start(index, query)
+        if len(subset):
+            as_you_type = f"{query.key_start}… as a metadata key"
     highlight = highlight_for(query)
     return Preview(
         text,
@@ -170,7 +192,29 @@ def compute_preview(text: str, index: RealmIndex, plugins: Sequence[PluginStatus
         highlight,
         offer,
         query.more,
+        typing,
+        as_you_type,
+        not typing and bool(parse_query(text, typing=True).as_you_type),
     )
+
+
+def keep_metadata(index: RealmIndex, terms: Sequence[MetadataTerm]) -> RealmIndex:
+    """The entries of ``index`` that every metadata term keeps."""
+    for meta_term in terms:
+        column = index.metadata_column(meta_term.key)
+        index = index.where(metadata_mask(column, meta_term))
+    return index
+
+
+def by_key_start(index: RealmIndex, query: Query) -> RealmIndex:
+    """The entries with a metadata key starting with the query's last (ID) term, kept by its
+    other terms: what the text could keep once an ``=`` follows."""
+    start = query.key_start
+    subset = index.where([any(k.startswith(start) for k in e.metadata) for e in index.entries])
+    parsed = [IdTerm(query.mode, query.id_term, query.pattern), *query.more][:-1]
+    for term in parsed:
+        subset = narrow(subset, term)
+    return keep_metadata(subset, query.metadata)
 
 
 def narrow(index: RealmIndex, term: IdTerm) -> RealmIndex:
@@ -179,6 +223,8 @@ def narrow(index: RealmIndex, term: IdTerm) -> RealmIndex:
         return index.where(map(str.startswith, index.ids, repeat(term.text)))
     if term.mode is FilterMode.SEARCH:
         return index.where(search_mask(index.folded_ids, term.text))
+    if term.typed is not None:
+        return match_typed(term.typed, index)
     # A pattern term always carries its pattern (parse_id_term compiles it).
     return match_pattern(term.pattern, index) if term.pattern is not None else index
 
@@ -223,6 +269,48 @@ def match_pattern(pattern: Pattern, index: RealmIndex) -> RealmIndex:
     if len(matched_ids) == len(candidates):
         return candidates
     return RealmIndex.of_sorted(_pick(candidates, matched_ids), matched_ids)
+
+
+def match_typed(typed: PatternPrefix, index: RealmIndex) -> RealmIndex:
+    """The entries of ``index`` that a pattern being typed keeps (:class:`PatternPrefix`).
+
+    As :func:`match_pattern`: cheap necessary conditions first, each a C-speed pass (the sorted
+    IDs' run starting with the literal start, the IDs holding the longest finished literal
+    component as ``/c/`` and the unfinished one as ``/p``), and only what is left goes through
+    the matcher, mapped in C over the IDs.
+    """
+    if typed.components == ("**",):
+        return index
+    leading = typed.leading
+    if typed.is_literal:
+        # "c1/…/p" being typed keeps exactly the IDs starting so: one run of the sorted IDs
+        # (and "c1/…/" keeps the run below it, and "c1/…" itself).
+        if typed.partial:
+            return index.slice(*prefix_run(index.ids, leading))
+        lo, hi = prefix_run(index.ids, leading + "/")
+        at = bisect_left(index.ids, leading)
+        if at < len(index.ids) and index.ids[at] == leading:
+            end = at
+            while end < len(index.ids) and index.ids[end] == leading:
+                end += 1  # one ID, listed by several plugins
+            return index.take([*range(at, end), *range(lo, hi)])
+        return index.slice(lo, hi)
+    lo, hi = prefix_run(index.ids, leading) if leading else (0, len(index))
+    candidates = index.slice(lo, hi)
+    head = len(leading.split("/")) if leading else 0
+    inner = [c for c in typed.complete[head:] if c not in WILDCARDS]
+    holding = f"/{max(inner, key=len)}/" if inner else ""
+    partial = typed.partial if typed.partial not in WILDCARDS else ""
+    needles = [n for n in (holding, "/" + partial if partial and not leading else "") if n]
+    if needles:
+        wrapped = index.wrapped_ids[lo:hi]  # folded once per listing, not per key
+        for needle in needles:
+            mask = list(map(contains, wrapped, repeat(needle)))
+            candidates = candidates.where(mask)
+            wrapped = list(compress(wrapped, mask))
+    if typed.complete == ("**",) and partial:
+        return candidates  # "**/p": a component starting with p, exactly that test
+    return candidates.where(map(typed.matcher(), candidates.ids))
 
 
 def _pick(index: RealmIndex, matched_ids: list[str]) -> list[SecretInfo]:

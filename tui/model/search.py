@@ -13,6 +13,14 @@ The field holds space-separated terms, combined with AND:
     ignoring case.  A word that starts the ID is such a component, so the search keeps every
     secret the prefix would.
 
+While typing (``parse_query(text, typing=True)``), the last term, if no space follows it, is
+unfinished and reads as what it could still become, so one more key never has to bring back a
+tree that went empty: a pattern's last component as a prefix (``docker/*/h`` keeps what
+``docker/*/h…`` would: :class:`~docker_pass.core.pattern_prefix.PatternPrefix`), a metadata
+value as a prefix (``owner=pla`` keeps ``owner=platform``), and a word or prefix that keeps
+nothing may be the start of a metadata key (``own`` keeps the secrets with a key ``own…``).
+Enter finishes the text: then every term is read exactly, as above.
+
 Matching works on :class:`~docker_pass.tui.model.realms.RealmIndex`, whose IDs are sorted: a prefix
 is one run of them, found by two bisections.
 """
@@ -31,6 +39,7 @@ from typing import TYPE_CHECKING
 from docker_pass.core.errors import InvalidPatternError
 from docker_pass.core.grammar import WILDCARDS
 from docker_pass.core.ids import Pattern
+from docker_pass.core.pattern_prefix import PatternPrefix
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,13 +61,17 @@ class MetadataTerm:
 
     key: str
     value: str | None
+    #: The value is being typed: a value starting with it satisfies the term.
+    prefix: bool = False
 
     def accepts(self, metadata: Mapping[str, str]) -> bool:
         """Whether a secret's metadata satisfies the term."""
         found = metadata.get(self.key)
         if found is None:
             return False
-        return self.value is None or found == self.value
+        if self.value is None:
+            return True
+        return found.startswith(self.value) if self.prefix else found == self.value
 
     def __str__(self) -> str:
         return f"{self.key}={self.value or ''}"
@@ -72,6 +85,9 @@ class IdTerm:
     text: str
     #: The compiled pattern in pattern mode (a trailing ``/`` reads as "below": ``P/*/**``).
     pattern: Pattern | None = None
+    #: In pattern mode, while typing: the text read as the start of a pattern (it replaces
+    #: ``pattern`` for matching).
+    typed: PatternPrefix | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +105,13 @@ class Query:
     error: str = ""
     #: Further ID terms, each narrowing the result too (``docker/ alice``).
     more: tuple[IdTerm, ...] = ()
+    #: While typing, the last term read as the start of a pattern (see :class:`IdTerm`).
+    typed: PatternPrefix | None = None
+    #: While typing: how the unfinished last term is read ("h… as a prefix"); "" when exact.
+    as_you_type: str = ""
+    #: While typing, the last term when it is an ID term: should the terms keep nothing, it
+    #: may be the start of a metadata key (``own`` -> ``owner=…``).
+    key_start: str = ""
 
 
 def _id_rule(text: str) -> str:
@@ -102,36 +125,72 @@ def _id_rule(text: str) -> str:
     return ""
 
 
-def parse_query(text: str) -> Query:
-    """What ``text`` asks for (never raises: a broken term is the query's ``error``)."""
+def parse_query(text: str, *, typing: bool = False) -> Query:
+    """What ``text`` asks for (never raises: a broken term is the query's ``error``).
+
+    ``typing``: the text is being typed, so its last term (unless a space follows it) is
+    unfinished and reads as what it could still become (see the module's docstring).
+    """
     terms = text.split()
     if not terms:
         return Query(text, FilterMode.ALL)
+    unfinished = len(terms) - 1 if typing and not text[-1].isspace() else -1
     metadata: list[MetadataTerm] = []
     id_terms: list[str] = []
-    for term in terms:
+    hint = ""
+    for position, term in enumerate(terms):
         key, eq, value = term.partition("=")
         if eq:
             if not key:
                 return Query(
                     text, FilterMode.METADATA, error="a metadata term needs a key: key=value"
                 )
-            metadata.append(MetadataTerm(key, value or None))
+            typed_value = position == unfinished and bool(value)
+            if typed_value:
+                hint = f"{value}… as a prefix"
+            metadata.append(MetadataTerm(key, value or None, typed_value))
         else:
             id_terms.append(term)
     meta = tuple(metadata)
     if not id_terms:
-        return Query(text, FilterMode.METADATA, metadata=meta)
+        return Query(text, FilterMode.METADATA, metadata=meta, as_you_type=hint)
+    last_is_id = unfinished >= 0 and "=" not in terms[-1]
     parsed: list[IdTerm] = []
-    for term in id_terms:
-        id_term = parse_id_term(term)
+    for number, term in enumerate(id_terms, start=1):
+        id_term = parse_id_term(term, typing=last_is_id and number == len(id_terms))
         if isinstance(id_term, str):
             first = parse_id_term(id_terms[0])
             mode = first.mode if isinstance(first, IdTerm) else _mode_of(id_terms[0])
             return Query(text, mode, id_terms[0], metadata=meta, error=id_term)
         parsed.append(id_term)
+    typed = parsed[-1].typed if last_is_id else None
+    if typed is not None and parsed[-1].mode is FilterMode.PATTERN:
+        hint = typing_hint(typed)
     head, *rest = parsed
-    return Query(text, head.mode, head.text, head.pattern, meta, "", tuple(rest))
+    return Query(
+        text,
+        head.mode,
+        head.text,
+        head.pattern,
+        meta,
+        "",
+        tuple(rest),
+        typed,
+        hint,
+        terms[-1] if last_is_id else "",
+    )
+
+
+def typing_hint(typed: PatternPrefix) -> str:
+    """How the count line says what a pattern being typed is read as."""
+    partial = typed.partial
+    if not partial:
+        return f"anything below {typed.text}"
+    if partial == "*":
+        return "* as ** (anything below)"
+    if partial == "**":
+        return ""  # ** is read as typed
+    return f"{partial}… as a prefix"
 
 
 def _mode_of(term: str) -> FilterMode:
@@ -140,17 +199,26 @@ def _mode_of(term: str) -> FilterMode:
     return FilterMode.PREFIX if "/" in term else FilterMode.SEARCH
 
 
-def parse_id_term(term: str) -> IdTerm | str:
-    """``term`` (no spaces, no ``=``) as an ID term, or the rule it breaks."""
+def parse_id_term(term: str, *, typing: bool = False) -> IdTerm | str:
+    """``term`` (no spaces, no ``=``) as an ID term, or the rule it breaks; ``typing``: a
+    pattern is being typed (it also carries its :class:`PatternPrefix`)."""
     mode = _mode_of(term)
     if mode is FilterMode.PATTERN:
         body = term.rstrip("/")
         effective = f"{body}/*/**" if body != term and body else term
         try:
-            return IdTerm(mode, term, Pattern.parse(effective))
+            pattern = Pattern.parse(effective)
+            typed = PatternPrefix.parse(term) if typing else None
         except InvalidPatternError as exc:
             return exc.reason
-    return _id_rule(term) or IdTerm(mode, term)
+        return IdTerm(mode, term, pattern, typed)
+    rule = _id_rule(term)
+    if rule:
+        return rule
+    if typing and mode is FilterMode.PREFIX and term.endswith("/"):
+        # "a/" may become "a/**", which matches "a" itself: while typing, keep it too.
+        return IdTerm(mode, term, None, PatternPrefix.parse(term))
+    return IdTerm(mode, term)
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -178,6 +246,9 @@ def metadata_mask(column: Iterable[str | None], term: MetadataTerm) -> Iterator[
     """For each value of ``term.key`` (``None``: no such key), whether it satisfies ``term``."""
     if term.value is None:
         return map(is_not, column, repeat(None))
+    if term.prefix:
+        start = term.value
+        return iter([value is not None and value.startswith(start) for value in column])
     return map(eq, column, repeat(term.value))
 
 
@@ -303,6 +374,11 @@ def highlight_for(query: Query) -> Highlight:
     """What to mark in the tree for ``query``."""
     if query.error:
         return Highlight()
+    if query.mode is FilterMode.PATTERN and query.typed is not None and not query.more:
+        typed = query.typed
+        literals = frozenset(c for c in typed.complete if c not in WILDCARDS)
+        partial = "" if typed.partial in WILDCARDS else typed.partial
+        return Highlight(literals, partial=partial)
     if query.mode is FilterMode.PATTERN and query.pattern is not None:
         return Highlight(frozenset(c for c in query.pattern.components if c not in WILDCARDS))
     if query.mode is FilterMode.PREFIX:

@@ -172,6 +172,10 @@ class MainScreen(Screen[None]):
     def on_detail_pane_left(self, _event: DetailPane.Left) -> None:
         self.query_one(RealmTree).focus()
 
+    def on_pattern_bar_stepped(self, event: PatternBar.Stepped) -> None:
+        # Down/Up in the field: the tree's cursor moves through the results, the keys stay.
+        self.query_one(RealmTree).step_result(event.delta)
+
     def on_pattern_bar_finished(self, event: PatternBar.Finished) -> None:
         # Enter keeps the filter, Escape cleared it; either way the keys go back to the tree,
         # at once (keys typed meanwhile are for the tree, not the field).

@@ -159,6 +159,23 @@ class MainView:
         for callback in callbacks:
             callback()
 
+    def open_result(self, *, chosen: bool = False) -> None:
+        """Enter in the filter field: open the secret chosen with Down/Up (``chosen``), or the
+        one secret left, as Enter on its row does (its detail takes the keys); otherwise the
+        tree has the keys (the screen did that)."""
+        main = self.widgets()
+        if main is None:
+            return
+        if chosen and isinstance(main.tree.highlighted, SecretInfo):
+            main.tree.action_open()
+            return
+        content = main.tree.content
+        if content is None or not content.filtered or len(content.index) != 1:
+            return
+        only = content.index.entries[0]
+        if main.tree.show_secret(only.id.value, only.provider):
+            main.tree.action_open()
+
     def after_preview(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the next preview is shown (the tree is rebuilt then)."""
         self._after_preview.append(callback)

@@ -50,6 +50,27 @@ class PatternBar(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear pattern", id="pattern.clear"),
+        # The results are a key away while typing: the tree's cursor moves, the keys stay here.
+        Binding(
+            "down,ctrl+n",
+            "step(1)",
+            "Next result",
+            show=False,
+            tooltip="Next result: the tree's cursor moves, the keys stay here",
+            id="pattern.next",
+        ),
+        Binding(
+            "up",
+            "step(-1)",
+            "Previous result",
+            show=False,
+            tooltip="Previous result (ctrl+p too)",
+            id="pattern.previous",
+        ),
+        # ctrl+p is the palette's key elsewhere; the app lets it through here (check_action),
+        # and only a priority binding comes before the app's own.  No description: the help
+        # names it on the line above.
+        Binding("ctrl+p", "step(-1)", show=False, priority=True, id="pattern.previous_ctrl"),
     ]
 
     #: The preview of the current text, set by the app.
@@ -72,17 +93,35 @@ class PatternBar(Vertical):
             return self.bar
 
     class Finished(Message):
-        """The person left the field: with Enter (``cleared`` false) or Escape (true)."""
+        """The person left the field: with Enter (``cleared`` false) or Escape (true);
+        ``chosen``: with Down/Up they put the tree's cursor on a result since the last edit."""
 
-        def __init__(self, bar: PatternBar, cleared: bool) -> None:
+        def __init__(self, bar: PatternBar, cleared: bool, chosen: bool = False) -> None:
             super().__init__()
             self.bar = bar
             self.cleared = cleared
+            self.chosen = chosen
 
         @property
         def control(self) -> PatternBar:
             """The pattern bar that was left."""
             return self.bar
+
+    class Stepped(Message):
+        """Down/Up (ctrl+n/ctrl+p) in the field: move the tree's cursor ``delta`` results."""
+
+        def __init__(self, bar: PatternBar, delta: int) -> None:
+            super().__init__()
+            self.bar = bar
+            self.delta = delta
+
+        @property
+        def control(self) -> PatternBar:
+            """The pattern bar the keys were typed in."""
+            return self.bar
+
+    #: Whether Down/Up chose a result since the field last changed (Enter then opens it).
+    _chosen = False
 
     #: The count line as built, before it is fitted to the width.
     _summary: Text | None = None
@@ -120,8 +159,14 @@ class PatternBar(Vertical):
         self.set_text("")
         self.post_message(self.Finished(self, cleared=True))
 
+    def action_step(self, delta: int) -> None:
+        """Move the tree's cursor to the next (1) or previous (-1) result."""
+        self._chosen = True
+        self.post_message(self.Stepped(self, delta))
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._chosen = False
         error = validate_filter(event.value)
         if error:
             # Say which rule broke at once; the matches stay as they were until it is valid.
@@ -130,7 +175,8 @@ class PatternBar(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Finished(self, cleared=False))
+        chosen, self._chosen = self._chosen, False
+        self.post_message(self.Finished(self, cleared=False, chosen=chosen))
 
     def watch_preview(self, preview: Preview | None) -> None:
         if preview is None:
@@ -210,6 +256,8 @@ def summary_text(preview: Preview, order: SortOrder = SortOrder.NAME) -> Text:
             text.append("…" if extra.mode is FilterMode.PREFIX else "")
         if preview.metadata and mode is not FilterMode.METADATA:
             text.append(" · with " + " ".join(str(t) for t in preview.metadata))
+        if mode is not FilterMode.PATTERN:
+            _append_reading(text, preview)
     text.append(f" · {order.label}")
     return text
 
@@ -235,8 +283,11 @@ def _append_mode(text: Text, preview: Preview) -> None:
         text.append(" with " + " ".join(str(t) for t in preview.metadata))
     else:
         text.append(" matches" if preview.matched == 1 else " match")
-        if preview.pattern is not None and preview.pattern.value != term:
+        typed = bool(preview.as_you_type)
+        if preview.pattern is not None and preview.pattern.value != term and not typed:
             text.append(f" {preview.pattern.value}")  # a trailing / reads as "below": P/*/**
+        # How the text is read, before the routing: at 80 columns the detail goes from the end.
+        _append_reading(text, preview)
         routing = preview.routing
         if routing.running:
             text.append(" · routed to ")
@@ -245,3 +296,11 @@ def _append_mode(text: Text, preview: Preview) -> None:
             text.append(" · no running plugin serves it", style="bold")
         if routing.idle:
             text.append(f" · not running: {', '.join(routing.idle)}")
+
+
+def _append_reading(text: Text, preview: Preview) -> None:
+    """Say how the last term was read: as you type (a prefix) or, after Enter, exactly."""
+    if preview.as_you_type:
+        text.append(f" · as you type: {preview.as_you_type}", style="italic")
+    elif preview.exact:
+        text.append(" · exact (Enter)")

@@ -25,15 +25,19 @@ from docker_pass.tui.widgets.tree_content import (
     key_of,
 )
 from docker_pass.tui.widgets.tree_labels import TreeLabels
+from docker_pass.tui.widgets.tree_results import fill_screen, next_secret, reveal
 
 if TYPE_CHECKING:
     from datetime import date
 
     from rich.style import Style
+    from textual.timer import Timer
     from textual.widgets.tree import TreeNode
 
 #: Expand every realm when a filter leaves at most this many secrets (they fit on screen).
 EXPAND_ALL_LIMIT = 60
+#: Seconds without a new content before more results are opened to fill the screen.
+FILL_DELAY = 0.15
 
 
 class RealmTree(Tree[NodeData]):
@@ -165,6 +169,8 @@ class RealmTree(Tree[NodeData]):
         #: The realms a person opened, kept across rebuilds (not the filter's expand-all).
         self._opened: set[str] = set()
         self._expanded_all = False
+        self._styles: dict[str, Style] = {}
+        self._fill_timer: Timer | None = None
 
     # -- what the app sets ------------------------------------------------------------------
 
@@ -172,6 +178,7 @@ class RealmTree(Tree[NodeData]):
         if content is None:
             return
         keep = self._cursor_candidates()
+        self._styles.clear()  # the theme may have changed since the last content
         if not self._expanded_all:
             self._note_opened()
         self._expanded_all = False
@@ -196,6 +203,7 @@ class RealmTree(Tree[NodeData]):
             self._expanded_all = True
         if not self._expanded_all:
             self._reopen(self._opened)
+        self._schedule_fill(content.filtered and not self._expanded_all)
         target = next((n for key in keep if (n := self._node_for_key(key)) is not None), None)
         self._place_cursor(target)
 
@@ -231,6 +239,49 @@ class RealmTree(Tree[NodeData]):
             self.post_message(self.SecretOpened(self, data))
         else:
             self.action_select_cursor()
+
+    def step_result(self, delta: int) -> bool:
+        """Put the cursor on the next (``delta`` 1) or previous (-1) secret, opening realms on
+        the way; whether there was one."""
+        node = next_secret(self.root, self.cursor_node, delta, self._ensure_children)
+        if node is None:
+            return False
+        reveal(node)
+        self._place_cursor(node)
+        return True
+
+    @property
+    def fill_pending(self) -> bool:
+        """Whether the filter's results are still to be opened (once typing pauses)."""
+        return self._fill_timer is not None
+
+    def _schedule_fill(self, wanted: bool) -> None:
+        # Many results: open realms until the screen is full, not one closed row.  Opening a
+        # realm of 1,000 results adds 1,000 lines (~0.1 ms each), too slow for every key:
+        # done once typing pauses, each rebuild putting it off again.
+        if self._fill_timer is not None:
+            self._fill_timer.stop()
+            self._fill_timer = None
+        if wanted:
+            self._fill_timer = self.set_timer(FILL_DELAY, self._fill)
+
+    def fill_now(self) -> None:
+        """Open the filter's results now, not once typing pauses (benchmarks time it)."""
+        if self._fill_timer is not None:
+            self._fill_timer.stop()
+            self._fill()
+
+    def _fill(self) -> None:
+        self._fill_timer = None
+        cursor = self.cursor_node
+        fill_screen(self.root, self._rows(), self._ensure_children)
+        self._expanded_all = True  # opened for the filter, not by the person
+        if cursor is not None and cursor is not self.cursor_node:
+            self._place_cursor(cursor)  # realms opened above it moved its line
+
+    def _rows(self) -> int:
+        # Before the first layout the tree has no size yet: the screen's height is the bound.
+        return self.scrollable_content_region.height or self.app.size.height
 
     def show_realm(self, path: str) -> bool:
         """Open the realms down to ``path`` and put the cursor on it; whether it exists."""
@@ -479,7 +530,14 @@ class RealmTree(Tree[NodeData]):
         return None
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"realm-tree--{name}", partial=True)
+        # Asked a few times for every line added (~0.1 ms each): cached while a content is
+        # shown, so opening realms with hundreds of results stays within a keystroke.
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(
+                f"realm-tree--{name}", partial=True
+            )
+        return style
 
     def _labels(self) -> TreeLabels:
         return TreeLabels(self._style, self.content, self.expiry_now)
