@@ -270,6 +270,32 @@ def test_replacing_a_providers_entries_keeps_the_order_and_says_when_nothing_cha
     assert replace_provider(merged, "x", [info("a", "x")]) is not None
 
 
+def test_one_plugins_listing_is_taken_as_it_comes_and_others_are_merged_in_order() -> None:
+    """The usual case (one plugin, sorted by the engine) shares no work with a merge, but an
+    unsorted listing is sorted, and another plugin's entries interleave by (ID, provider)."""
+
+    def info(id_: str, provider: str) -> SecretInfo:
+        return SecretInfo(ID(id_), provider)
+
+    alone = replace_provider(RealmIndex([]), "x", [info("b", "x"), info("a", "x")])
+    assert alone is not None
+    assert alone.ids == ["a", "b"]
+    assert [e.id.value for e in alone.entries] == ["a", "b"]
+    both = replace_provider(alone, "w", [info("a", "w"), info("c", "w")])
+    assert both is not None
+    assert [(e.id.value, e.provider) for e in both.entries] == [
+        ("a", "w"),
+        ("a", "x"),
+        ("b", "x"),
+        ("c", "w"),
+    ]
+    assert both.ids == ["a", "a", "b", "c"]
+    again = replace_provider(both, "x", [info("b", "x")])
+    assert again is not None
+    assert [(e.id.value, e.provider) for e in again.entries] == [("a", "w"), ("b", "x"), ("c", "w")]
+    assert replace_provider(again, "w", [info("a", "w"), info("c", "w")]) is None
+
+
 def test_the_executor_does_not_wait_for_a_call_that_never_returns() -> None:
     never = threading.Event()
     executor = DaemonThreadExecutor(grace=0.05)

@@ -35,7 +35,6 @@ rebuilt; an index of an unknown format is rebuilt silently (another version wrot
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import time
@@ -45,6 +44,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.keychain.filestore.records import describe, read_bytes, write_atomically
+from docker_pass.core.collecting import collection_held
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.errors import UnsafePathError
 from docker_pass.core.ids import ID
@@ -162,18 +162,14 @@ def load(
         raise DamagedIndexError("metadata_of names no metadata")
     # 200,000 new objects, none in a cycle: collecting on the way (a pass over every object
     # the process holds, several times) would cost more than making them.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        # parse_many checks each ID again, so a damaged index cannot smuggle in an invalid one.
-        infos = SecretInfo.many(
-            ID.parse_many(ids), provider, [metas[m] for m in slots], updated, versions
-        )
+        with collection_held():
+            # parse_many checks each ID again: a damaged index cannot smuggle in an invalid one.
+            infos = SecretInfo.many(
+                ID.parse_many(ids), provider, [metas[m] for m in slots], updated, versions
+            )
     except ValueError:
         raise DamagedIndexError("an ID is not valid") from None
-    finally:
-        if collecting:
-            gc.enable()
     return infos, skipped
 
 

@@ -1,0 +1,78 @@
+"""Automatic collection held off while listings are made (:mod:`docker_pass.core.collecting`)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from docker_pass.core.collecting import collection_held, holds
+
+
+@pytest.fixture(autouse=True)
+def _collection_on() -> None:
+    gc.enable()
+
+
+def test_a_hold_turns_collection_off_and_back_on() -> None:
+    with collection_held():
+        assert not gc.isenabled()
+        assert holds() == 1
+    assert gc.isenabled()
+    assert holds() == 0
+
+
+def test_nested_holds_resume_only_when_the_last_ends() -> None:
+    with collection_held():
+        with collection_held():
+            assert holds() == 2
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_hold_leaves_collection_off_when_it_was_off() -> None:
+    gc.disable()
+    try:
+        with collection_held():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_hold_ends_when_its_block_raises() -> None:
+    with pytest.raises(RuntimeError), collection_held():
+        raise RuntimeError("the plugin failed")
+    assert gc.isenabled()
+    assert holds() == 0
+
+
+def test_holds_from_threads_that_overlap_resume_after_the_last() -> None:
+    inside = threading.Barrier(2)
+    leave = threading.Event()
+
+    def hold_until_told() -> None:
+        with collection_held():
+            inside.wait()
+            leave.wait(10)
+
+    other = threading.Thread(target=hold_until_told)
+    other.start()
+    with collection_held():
+        inside.wait()
+    assert not gc.isenabled()  # the other thread's hold is still in force
+    leave.set()
+    other.join(10)
+    assert gc.isenabled()
+
+
+def test_a_freezing_hold_moves_what_exists_out_of_the_collectors_reach() -> None:
+    gc.unfreeze()
+    try:
+        with collection_held(freeze=True):
+            made = [[i] for i in range(1000)]
+        assert gc.get_freeze_count() >= len(made)
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
