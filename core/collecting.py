@@ -14,7 +14,9 @@ Holds nest and may come from several threads (each plugin lists in its own worke
 resumes when the last hold ends, and only if it was on when the first began.  The cost of a
 long hold (a plugin slow to answer) is garbage in cycles waiting a little longer; that of a
 freeze, the cyclic garbage that exists at that moment staying for good — so a freeze is for
-rare moments (a plugin's first listing), never for every refresh.
+rare moments: at most once in a process (its first listing), never for every refresh, nor
+for each of the apps a test process runs one after another (each would keep the last one's
+garbage).
 
 Standard library only, and ``_thread`` rather than ``threading`` (about 1 ms on the CLI's fast
 path, which the file store's listing index is on).
@@ -34,12 +36,14 @@ if TYPE_CHECKING:
 class _Holds:
     """The holds in force, and whether collection was on when the first of them began."""
 
-    __slots__ = ("count", "lock", "resume")
+    __slots__ = ("count", "frozen", "lock", "resume")
 
     def __init__(self) -> None:
         self.lock = _thread.allocate_lock()
         self.count = 0
         self.resume = False
+        #: Whether a hold has frozen (once in a process).
+        self.frozen = False
 
 
 _HOLDS = _Holds()
@@ -51,7 +55,8 @@ def collection_held(*, freeze: bool = False) -> Iterator[None]:
 
     ``freeze``: when the block ends, move every object the collector tracks into the permanent
     generation (:func:`gc.freeze`, which costs nothing) so that no later collection walks them —
-    for objects made in the block that live long and hold no cycle.
+    for objects made in the block that live long and hold no cycle.  Only the first such hold
+    in the process freezes; later ones end as plain holds.
     """
     state = _HOLDS
     with state.lock:
@@ -63,7 +68,8 @@ def collection_held(*, freeze: bool = False) -> Iterator[None]:
         yield
     finally:
         with state.lock:
-            if freeze:
+            if freeze and not state.frozen:
+                state.frozen = True
                 gc.freeze()
             state.count -= 1
             if state.count == 0 and state.resume:
