@@ -133,3 +133,17 @@ def _build_file_store(data: Path, ids: list[str]) -> None:
                 os.write(fd, data_bytes)
             finally:
                 os.close(fd)
+
+
+def burst_of_writes(count: int, writes: int = 20) -> None:
+    """``writes`` saves through docker-pass's file store, one right after another, into the
+    cached store of ``count`` secrets: each secret set again to what it holds (the store keeps
+    its shape).  A burst takes the listing index away (each save within a second of the last
+    leaves it away: :mod:`docker_pass.backends.keychain.filestore.index`), so the next listing
+    rebuilds it from the records, as the first ``docker pass ui`` after a script's writes does."""
+    from docker_pass.backends.keychain.filestore import FileStore
+
+    data = file_store_data_dir(count) / "docker-pass"
+    store = FileStore(data / "store", data / "identity.txt")
+    for raw in generate_ids(count)[:writes]:
+        store.save(ID(raw), b"value", {"n": "1"})
