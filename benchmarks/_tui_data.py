@@ -77,7 +77,12 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
                 start = time.perf_counter()
                 source = sorted(ids if ids is not None else generate_ids(count))
                 made_up = time.perf_counter()
-                cache.extend(SecretInfo(ID(i), "docker-pass", meta) for i in source)
+                # In bulk, as the file store makes its listing (one check of all the IDs,
+                # no constructor call per entry): what a plugin of 100,000 secrets does.
+                parsed = ID.parse_many(source)
+                cache.extend(
+                    SecretInfo.many(parsed, "docker-pass", [meta] * len(parsed), [None] * len(parsed))
+                )
                 type(self).build_seconds = time.perf_counter() - start
                 type(self).setup_seconds = made_up - start
             return cache
