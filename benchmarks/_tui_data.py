@@ -80,9 +80,8 @@ def memory_plugin(ids: list[str] | None = None, *, count: int = 0) -> type:
                 # In bulk, as the file store makes its listing (one check of all the IDs,
                 # no constructor call per entry): what a plugin of 100,000 secrets does.
                 parsed = ID.parse_many(source)
-                cache.extend(
-                    SecretInfo.many(parsed, "docker-pass", [meta] * len(parsed), [None] * len(parsed))
-                )
+                n = len(parsed)
+                cache.extend(SecretInfo.many(parsed, "docker-pass", [meta] * n, [None] * n))
                 type(self).build_seconds = time.perf_counter() - start
                 type(self).setup_seconds = made_up - start
             return cache
