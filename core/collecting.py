@@ -12,7 +12,8 @@ need no collector.
 
 Holds nest and may come from several threads (each plugin lists in its own worker): collection
 resumes when the last hold ends, and only if it was on when the first began.  The cost of a
-long hold (a plugin slow to answer) is garbage in cycles waiting a little longer; that of a
+long hold (a plugin slow to answer: at most its call's deadline, which the engine sets) is
+garbage in cycles waiting a little longer; that of a
 freeze, the cyclic garbage that exists at that moment staying for good — so a freeze is for
 rare moments: at most once in a process (its first listing), never for every refresh, nor
 for each of the apps a test process runs one after another (each would keep the last one's
@@ -42,8 +43,8 @@ class _Holds:
         self.lock = _thread.allocate_lock()
         self.count = 0
         self.resume = False
-        #: Whether a hold has frozen (once in a process).
-        self.frozen = False
+        #: What has frozen so far (each reason once in a process: :func:`freeze_once`).
+        self.frozen: set[str] = set()
 
 
 _HOLDS = _Holds()
@@ -56,7 +57,7 @@ def collection_held(*, freeze: bool = False) -> Iterator[None]:
     ``freeze``: when the block ends, move every object the collector tracks into the permanent
     generation (:func:`gc.freeze`, which costs nothing) so that no later collection walks them —
     for objects made in the block that live long and hold no cycle.  Only the first such hold
-    in the process freezes; later ones end as plain holds.
+    in the process freezes (:func:`freeze_once`); later ones end as plain holds.
     """
     state = _HOLDS
     with state.lock:
@@ -68,12 +69,30 @@ def collection_held(*, freeze: bool = False) -> Iterator[None]:
         yield
     finally:
         with state.lock:
-            if freeze and not state.frozen:
-                state.frozen = True
-                gc.freeze()
+            if freeze:
+                _freeze_once(state, "listing")
             state.count -= 1
             if state.count == 0 and state.resume:
                 gc.enable()
+
+
+def freeze_once(reason: str) -> bool:
+    """Freeze every object the collector tracks now (:func:`gc.freeze`) unless something froze
+    for ``reason`` already in this process; whether it froze.
+
+    For moments after which what exists lives as long as the process: start-up's modules,
+    classes and functions (``"start-up"``), walked by every full collection otherwise.
+    """
+    with _HOLDS.lock:
+        return _freeze_once(_HOLDS, reason)
+
+
+def _freeze_once(state: _Holds, reason: str) -> bool:
+    if reason in state.frozen:
+        return False
+    state.frozen.add(reason)
+    gc.freeze()
+    return True
 
 
 def holds() -> int:

@@ -90,3 +90,21 @@ def test_only_the_first_freezing_hold_of_a_process_freezes() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["True", "0", "True"]
+
+
+def test_each_reason_freezes_once_in_a_process() -> None:
+    code = textwrap.dedent(
+        """
+        import gc
+        from docker_pass.core.collecting import collection_held, freeze_once
+        print(freeze_once("start-up"), freeze_once("start-up"), gc.get_freeze_count() > 0)
+        gc.unfreeze()
+        with collection_held(freeze=True):  # the listing's own once
+            pass
+        print(gc.get_freeze_count() > 0)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "False", "True", "True"]

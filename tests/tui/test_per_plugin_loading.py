@@ -4,6 +4,7 @@ quitting never waits for it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docker_pass.core.collecting import holds
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
@@ -114,6 +116,39 @@ def test_a_slow_plugin_shows_its_loading_row_while_the_others_secrets_are_in_the
         run_bounded(app, scenario)
     finally:
         gate.set()
+
+
+def test_collection_is_held_off_only_while_a_listing_is_made() -> None:
+    """Each plugin's listing is made with automatic collection held off (its objects need
+    none); once every plugin answered — one slow, one failing — no hold is left behind."""
+    gate = threading.Event()
+    slow = readonly_class("1password-cli", list_gate=gate, gate_seconds=None)
+
+    class Failing(readonly_class("1password-sdk")):  # type: ignore[misc]
+        def list(self, pattern: object) -> list[SecretInfo]:
+            from docker_pass.core.errors import PluginError
+
+            raise PluginError("sdk: the vault is locked")
+
+    app = make_app(
+        {"docker-pass": keychain_class(), "1password-cli": slow, "1password-sdk": Failing}
+    )
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await until(pilot, lambda: listed(seen, "docker-pass"), "the keychain answered")
+        assert holds() == 1  # the slow plugin's listing, still being made
+        gate.set()
+        await settle(pilot)
+        assert app.listing.loaded
+        assert "1password-sdk" in app.listing.errors
+        assert holds() == 0
+        assert gc.isenabled()
+
+    try:
+        run_bounded(app, scenario)
+    finally:
+        gate.set()
+    assert holds() == 0
 
 
 def test_two_slow_plugins_answer_in_their_own_time() -> None:
