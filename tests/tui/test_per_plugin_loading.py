@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docker_pass.core.collecting import collection_held
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
@@ -128,7 +129,7 @@ def test_collection_is_held_off_only_while_a_listing_is_made(
     left.  (Other tests' stuck plugins may hold it too, until their deadline: this app's holds
     are counted, and :mod:`tests.core.test_collecting` checks what a hold does.)"""
     active: list[int] = []
-    held = listing_controller.collection_held
+    held = collection_held
 
     @contextmanager
     def counted(*, freeze: bool = False) -> Iterator[None]:
