@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from docker_pass.backends.keychain.filestore import index as _index
@@ -59,10 +58,6 @@ except ImportError:  # pragma: no cover - Windows; the constructor says why the 
     _HAVE_FCNTL = False
 else:
     _HAVE_FCNTL = True
-
-
-#: A listing entry's sort key (its ID: one plugin's entries are sorted by ID).
-_BY_ID = attrgetter("id.value")
 
 
 class FileStore:
@@ -402,33 +397,9 @@ class FileStore:
         return infos
 
     def _listing_from_records(self) -> tuple[builtins.list[SecretInfo], builtins.list[str]]:
-        """Every record's listing entry sorted by ID, and a warning per damaged record.
-
-        What a listing needs is kept of each record as it is read, the rest let go, and equal
-        metadata maps are shared: at 100,000 records that keeps the rebuild (the first listing
-        after a burst of writes) to about what a listing from the index holds, rather than
-        100,000 records (~70 MB more) at once.
-        """
-        infos: builtins.list[SecretInfo] = []
-        skipped: builtins.list[str] = []
-        shared: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
-        root = os.fspath(self.root)
-        provider = self.provider
-        with os.scandir(root) as entries:
-            names = [e.name for e in entries if RECORD_NAME.fullmatch(e.name) is not None]
-        for name in names:
-            try:
-                record = self._read_record(name[: -len(".json")], root)
-            except StoreError as exc:
-                skipped.append(skipped_warning(exc))
-                continue
-            if record is None:
-                continue
-            meta = record.metadata
-            meta = shared.setdefault(tuple(meta.items()), meta)
-            infos.append(SecretInfo(record.id, provider, meta, record.mtime, record.token))
-        infos.sort(key=_BY_ID)
-        return infos, skipped
+        """Every record's listing entry sorted by ID, and a warning per damaged record
+        (:func:`~docker_pass.backends.keychain.filestore.index.from_records`)."""
+        return _index.from_records(os.fspath(self.root), self.provider, self._read_record)
 
     def _read_record(self, name: str, root: str | None = None) -> Record | None:
         """The record stored under ``name`` (a digest), ``None`` if absent; StoreError if bad."""
