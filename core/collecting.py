@@ -13,11 +13,10 @@ need no collector.
 Holds nest and may come from several threads (each plugin lists in its own worker): collection
 resumes when the last hold ends, and only if it was on when the first began.  The cost of a
 long hold (a plugin slow to answer: at most its call's deadline, which the engine sets) is
-garbage in cycles waiting a little longer; that of a
-freeze, the cyclic garbage that exists at that moment staying for good — so a freeze is for
-rare moments: at most once in a process (its first listing), never for every refresh, nor
-for each of the apps a test process runs one after another (each would keep the last one's
-garbage).
+garbage in cycles waiting a little longer; that of a freeze, the cyclic garbage that exists
+at that moment staying for good — so a freeze is for rare moments: at most once in a process
+for each reason (start-up, the first listing), never for every refresh, nor for each of the
+apps a test process runs one after another (each would keep the last one's garbage).
 
 Standard library only, and ``_thread`` rather than ``threading`` (about 1 ms on the CLI's fast
 path, which the file store's listing index is on).
