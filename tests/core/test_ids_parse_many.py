@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docker_pass.core import ID
@@ -13,7 +13,7 @@ from docker_pass.core.errors import InvalidIdentifierError
 TEXT = st.text(alphabet="ab:._-/\n *é\t\x00", max_size=8)
 
 BROKEN = [
-    "",
+    "",  # alone, too (below)
     "/a",
     "a/",
     "a//b",
@@ -46,6 +46,7 @@ def many(values: list[str]) -> list[ID] | str:
         return str(exc)
 
 
+@settings(max_examples=1000)
 @given(st.lists(TEXT, max_size=6))
 def test_parse_many_agrees_with_parsing_each(values: list[str]) -> None:
     expected = one_by_one(values)
@@ -62,6 +63,13 @@ def test_one_broken_id_among_valid_ones_is_named(broken: str) -> None:
     values = ["a/b", "docker/auth:1", broken, "z.y_x-w"]
     with pytest.raises(InvalidIdentifierError) as raised:
         ID.parse_many(values)
+    assert str(raised.value) == str(InvalidIdentifierError(broken))
+
+
+@pytest.mark.parametrize("broken", BROKEN)
+def test_one_broken_id_alone_is_named(broken: str) -> None:
+    with pytest.raises(InvalidIdentifierError) as raised:
+        ID.parse_many([broken])
     assert str(raised.value) == str(InvalidIdentifierError(broken))
 
 
