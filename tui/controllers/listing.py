@@ -14,6 +14,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from docker_pass.core.collecting import collection_held
 from docker_pass.core.errors import DockerPassError
 from docker_pass.tui.controllers.feed import FeedFollowing
 from docker_pass.tui.messages import (
@@ -177,7 +178,8 @@ class ListingController:
         if not message.error and gone != self.deleted.get(name, ()):
             changed = True
             self._set_deleted(name, gone)
-        merged = replace_provider(self.index, name, live)
+        with collection_held():
+            merged = replace_provider(self.index, name, live)
         if merged is not None:
             self.index, changed = merged, True
         first = not self.loaded and self.asked <= self.answered
@@ -245,7 +247,11 @@ class ListingController:
 
     def _list_plugin(self, name: str, first: bool) -> None:
         try:
-            infos = self._gateway.list_plugin(name)  # starts it first if it is not running
+            # Its secrets' objects are made with collection held off; a first listing's are
+            # frozen too (:mod:`docker_pass.core.collecting`): long-lived, cycle-free, and
+            # never walked again by a full collection (nor by the young one right after).
+            with collection_held(freeze=first):
+                infos = self._gateway.list_plugin(name)  # starts it first if not running
         except DockerPassError as exc:
             # One plugin's failure is part of the listing: the tree shows it in that plugin's row.
             if not superseded():

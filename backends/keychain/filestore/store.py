@@ -42,7 +42,6 @@ from docker_pass.core.errors import (
     StoreUnavailableError,
     UnsafePathError,
 )
-from docker_pass.core.ids import ID, Pattern
 from docker_pass.core.private_files import ensure_private_dir, open_private, print_warning
 from docker_pass.core.store import xdg_dir
 
@@ -50,6 +49,8 @@ if TYPE_CHECKING:
     import builtins
     from collections.abc import Callable, Iterator, Mapping
     from pathlib import Path
+
+    from docker_pass.core.ids import ID, Pattern
 
 try:
     import fcntl
@@ -408,12 +409,16 @@ class FileStore:
         if loaded is not None:
             infos, skipped = loaded
         else:
-            records, skipped = self._scan_all(Pattern("**"))
-            infos = [SecretInfo(r.id, self.provider, r.metadata, r.mtime, r.token) for r in records]
+            infos, skipped = self._listing_from_records()
             self._index_file.save(stamp, infos, skipped)
         for message in skipped:
             self._warn(message)
         return infos
+
+    def _listing_from_records(self) -> tuple[builtins.list[SecretInfo], builtins.list[str]]:
+        """Every record's listing entry sorted by ID, and a warning per damaged record
+        (:func:`~docker_pass.backends.keychain.filestore.index.from_records`)."""
+        return _index.from_records(os.fspath(self.root), self.provider, self._read_record)
 
     def _read_record(self, name: str, root: str | None = None) -> Record | None:
         """The record stored under ``name`` (a digest), ``None`` if absent; StoreError if bad."""
