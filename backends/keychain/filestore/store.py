@@ -337,8 +337,11 @@ class FileStore:
         are warm now.  A damaged secret is skipped (with the warning :meth:`resolve` gives)."""
         if self._warm is None:
             return 0
-        if len(self.list(Pattern.parse("**"))) <= WARM_VALUES:
-            self.resolve(Pattern.parse("**"))
+        from docker_pass.core.ids import Pattern  # the daemon's start only
+
+        everything = Pattern.parse("**")
+        if len(self.list(everything)) <= WARM_VALUES:
+            self.resolve(everything)
         return len(self._warm)
 
     def warm_directory(self) -> str | None:
