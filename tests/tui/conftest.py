@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 from textual.message import Message
 from textual.widgets import Input, TextArea
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.widgets.realm_tree import RealmTree
@@ -73,12 +73,22 @@ async def settle(pilot: Pilot[None]) -> None:
     """Wait until no worker runs and the messages they posted are handled (never a sleep)."""
     app = pilot.app
     for _ in range(5):
-        # A failed worker is the app's to report (its status line); tests check that.
-        with contextlib.suppress(WorkerFailed):
+        # A failed worker is the app's to report (its status line); tests check that.  A
+        # cancelled one was replaced by a newer one (an exclusive group): nothing to report.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             return
+
+
+async def shown(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Wait in short pauses (at most 10 s) until ``condition`` holds: what a refresh shows
+    (the footer, a label) is drawn after the messages ``settle`` waits for."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"never shown: {what}"
+        await pilot.pause(0.02)
 
 
 async def filled(pilot: Pilot[None]) -> None:
