@@ -166,3 +166,22 @@ def test_sorting_by_provider_is_seen_in_the_count_line_at_80_columns() -> None:
         assert count_line.startswith(" pattern · 3 of 15 match")
 
     run(make_app(), scenario, size=NARROW)
+
+
+def test_a_hide_label_stays_with_its_own_screen() -> None:
+    """The label is the screen's own: another app started after one that showed a value
+    (as in one test process) says Reveal."""
+
+    async def revealed(pilot: Pilot[None], _: Recorder) -> None:
+        await select(pilot, "gh/ci/token")
+        await pilot.press("r")
+        await settle(pilot)
+        await shown(pilot, lambda: "r Hide" in footer_line(pilot), "r Hide in the footer")
+
+    async def fresh(pilot: Pilot[None], _: Recorder) -> None:
+        await select(pilot, "gh/ci/token")
+        assert app_of(pilot).values.revealed_for is None
+        assert "r Reveal" in footer_line(pilot)
+
+    run(make_app(), revealed, size=NARROW)
+    run(make_app(), fresh, size=NARROW)

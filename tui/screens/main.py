@@ -149,10 +149,15 @@ class MainScreen(Screen[None]):
         label, tooltip = ("Hide", "Hide the value") if shown else ("Reveal", REVEAL_TOOLTIP)
         # Textual has no per-binding label to set: the binding (whatever key the keymap gave
         # it) is replaced by a copy with the other label.
-        for bindings in self._bindings.key_to_bindings.values():
-            for index, binding in enumerate(bindings):
-                if binding.id == "main.reveal" and binding.description != label:
-                    bindings[index] = replace(binding, description=label, tooltip=tooltip)
+        # A new list per key: the screen's map is a shallow copy, whose lists are shared with
+        # the class's (and so with every other instance).
+        keys = self._bindings.key_to_bindings
+        for key, bindings in list(keys.items()):
+            if any(b.id == "main.reveal" and b.description != label for b in bindings):
+                keys[key] = [
+                    replace(b, description=label, tooltip=tooltip) if b.id == "main.reveal" else b
+                    for b in bindings
+                ]
         self.refresh_bindings()
 
     def action_focus_pattern(self) -> None:
