@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from docker_pass.tui.screens.editor_words import ID_HINT, VALUE_HINT, IdValidator
+from docker_pass.tui.widgets.dialog_footer import DialogFooter
 from docker_pass.tui.widgets.metadata_rows import MetadataRows
 from docker_pass.tui.widgets.value_area import ValueArea
 
@@ -75,6 +76,7 @@ def compose_editor(layout: EditorLayout) -> ComposeResult:
                 )
         with VerticalScroll(id="editor-body"):
             yield from _fields(layout)
+    yield DialogFooter()  # the editor's keys, not the main screen's behind it
 
 
 def _fields(layout: EditorLayout) -> ComposeResult:

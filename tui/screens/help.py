@@ -60,7 +60,6 @@ class HelpScreen(ModalScreen[None]):
                             for title, keys in column:
                                 yield Static(section_table(title, keys), classes="help-section")
         yield DialogFooter()
-        yield DialogFooter()
 
     def on_mount(self) -> None:
         # The keys scroll with the arrow keys and page keys at once.
