@@ -66,6 +66,9 @@ def first_tree(source: str, count: int, fd: int) -> None:
         def front():  # type: ignore[no-untyped-def]
             return open_engine(no_daemon=True)
 
+    from docker_pass.tui import load_app
+
+    load_app()  # the app's modules, loaded as ``docker pass ui`` loads them
     from docker_pass.tui.app import DockerPassApp
     from docker_pass.tui.widgets.realm_tree import RealmTree
 
