@@ -134,7 +134,10 @@ async def _type(app: App[None], enter: tuple[str, ...], typed: str) -> list[floa
 
 
 def _key_name(char: str) -> str:
-    return {"/": "slash", "*": "asterisk", "-": "minus", ".": "full_stop", " ": "space"}[char]
+    # Textual's key names (textual.keys); "=" is the metadata-typed mode's ("n=1").
+    names = {"/": "slash", "*": "asterisk", "-": "minus", ".": "full_stop", " ": "space"}
+    names["="] = "equals_sign"
+    return names[char]
 
 
 def main(argv: list[str]) -> None:
