@@ -66,6 +66,9 @@ def first_tree(source: str, count: int, fd: int) -> None:
         def front():  # type: ignore[no-untyped-def]
             return open_engine(no_daemon=True)
 
+    from docker_pass.tui import load_app
+
+    load_app()  # the app's modules, loaded as ``docker pass ui`` loads them
     from docker_pass.tui.app import DockerPassApp
     from docker_pass.tui.widgets.realm_tree import RealmTree
 
@@ -131,7 +134,10 @@ async def _type(app: App[None], enter: tuple[str, ...], typed: str) -> list[floa
 
 
 def _key_name(char: str) -> str:
-    return {"/": "slash", "*": "asterisk", "-": "minus", ".": "full_stop", " ": "space"}[char]
+    # Textual's key names (textual.keys); "=" is the metadata-typed mode's ("n=1").
+    names = {"/": "slash", "*": "asterisk", "-": "minus", ".": "full_stop", " ": "space"}
+    names["="] = "equals_sign"
+    return names[char]
 
 
 def main(argv: list[str]) -> None:

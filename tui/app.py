@@ -9,11 +9,12 @@ screens and open the dialogs.  The app builds them, routes messages and runs the
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from docker_pass.core.collecting import freeze_once
@@ -39,13 +40,8 @@ from docker_pass.tui.keys import (
 )
 from docker_pass.tui.messages import PluginListed
 from docker_pass.tui.model.gateway import SecretsGateway
-from docker_pass.tui.screens.choice import ChoiceScreen
-from docker_pass.tui.screens.confirm import ConfirmScreen
-from docker_pass.tui.screens.editor import EditorScreen
-from docker_pass.tui.screens.help import HelpScreen
+from docker_pass.tui.screens import is_dialog
 from docker_pass.tui.screens.main import MainScreen
-from docker_pass.tui.screens.move import MoveScreen
-from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.text import plural
 from docker_pass.tui.threads import DaemonThreadExecutor
 from docker_pass.tui.views.main import MainView
@@ -61,10 +57,13 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
+    from textual.widgets import TextArea
 
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.tui import messages as m
     from docker_pass.tui.fit import Part
+    from docker_pass.tui.screens.editor import EditorScreen
+    from docker_pass.tui.screens.setup import SetupScreen
     from docker_pass.tui.widgets.detail_pane import Subject
     from docker_pass.tui.widgets.pattern_bar import PatternBar
     from docker_pass.tui.widgets.plugin_table import PluginTable
@@ -76,8 +75,6 @@ REVEAL_SECONDS = 20.0
 STATUS_SECONDS = 20.0
 CLIPBOARD_SECONDS = 30.0
 POLL_SECONDS = 1.0
-#: The screens whose keys are the only keys while they are open.
-DIALOGS = (EditorScreen, ConfirmScreen, ChoiceScreen, MoveScreen, SetupScreen)
 
 
 class DockerPassApp(App[None]):
@@ -205,8 +202,9 @@ class DockerPassApp(App[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
-        if not self.cursor_blink and isinstance(event.widget, Input | TextArea):
-            event.widget.cursor_blink = False
+        widget = event.widget
+        if not self.cursor_blink and isinstance(widget, _blinking_widgets()):
+            widget.cursor_blink = False
 
     # -- what the workers report ------------------------------------------------------------
 
@@ -398,6 +396,8 @@ class DockerPassApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key."""
+        from docker_pass.tui.screens.help import HelpScreen  # imported when first opened
+
         self.push_screen(HelpScreen(self.help_sections()))
 
     def action_last_message(self) -> None:
@@ -443,8 +443,7 @@ class DockerPassApp(App[None]):
         if action == "command_palette" and focused is not None and focused.id == "pattern-input":
             return False  # ctrl+p in the filter field steps back through results (PatternBar)
         return not (
-            isinstance(self.screen, DIALOGS)
-            and action in ("quit", "help", "plugins", "command_palette")
+            is_dialog(self.screen) and action in ("quit", "help", "plugins", "command_palette")
         )
 
     # -- the command palette and the help screen -------------------------------------------
@@ -514,3 +513,11 @@ class DockerPassApp(App[None]):
         # The parts first: the header fits them when ``sub_title`` changes.
         self.header_parts = self.view.header_parts(self.subtitle, self.front)
         self.sub_title = self.view.subtitle(self.subtitle, self.front)
+
+
+def _blinking_widgets() -> tuple[type[Input | TextArea], ...]:
+    """The widgets with a blinking cursor: ``Input``, and ``TextArea`` once the editor has
+    imported it (importing it here would cost ~7 ms before the first tree; no TextArea can
+    exist before its module does)."""
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return (Input,) if text_area is None else (Input, text_area.TextArea)

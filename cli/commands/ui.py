@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Textual (~150 ms of imports) loads here, and only for this verb.
     from docker_pass.core.remote.front import open_engine
-    from docker_pass.tui.app import DockerPassApp
+    from docker_pass.tui import load_app
 
+    DockerPassApp = load_app()
     entries = read_keymap(keymap)
     no_daemon = bool(getattr(args, "no_daemon", False))
     app = DockerPassApp(

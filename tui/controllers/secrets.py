@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from docker_pass.core.envelope import SecretInfo
 from docker_pass.core.names import KEYCHAIN_PLUGIN
-from docker_pass.tui.screens.move import MoveSubject
 from docker_pass.tui.widgets.detail_pane import RealmSummary
 
 if TYPE_CHECKING:
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.controllers.values import ValueController
     from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.versions import VersionsSeen
+    from docker_pass.tui.screens.move import MoveSubject
     from docker_pass.tui.widgets.detail_pane import Subject
 
 
@@ -168,6 +168,9 @@ class SecretsController:
         """Ask where to move the selected secret, or every secret under the selected realm."""
         subject = self.subject
         targets = list(self._plugins.save_targets(first=KEYCHAIN_PLUGIN))
+        # The move dialog's module, with its subject, is imported when first opened.
+        from docker_pass.tui.screens.move import MoveSubject
+
         if isinstance(subject, RealmSummary):
             realm = subject.path.strip("/")
             sources: dict[str, list[str]] = {}

@@ -38,6 +38,9 @@ class ChoiceScreen(ModalScreen[str]):
     last choice (the one that changes nothing), which has the focus to begin with, so that
     Enter alone is harmless too."""
 
+    #: Its keys are the only keys while it is open (:func:`~docker_pass.tui.screens.is_dialog`).
+    OWN_KEYS_ONLY: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "escape", "Cancel", show=False, id="choice.cancel"),
     ]

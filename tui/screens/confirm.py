@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 class ConfirmScreen(ModalScreen[bool]):
     """Asks one question; dismisses with ``True`` for yes."""
 
+    #: Its keys are the only keys while it is open (:func:`~docker_pass.tui.screens.is_dialog`).
+    OWN_KEYS_ONLY: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

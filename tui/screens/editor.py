@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 class EditorScreen(EditorAnswers):
     """Edits one secret; posts :class:`SaveRequested` and waits for the app's answer."""
 
+    #: Its keys are the only keys while it is open (:func:`~docker_pass.tui.screens.is_dialog`).
+    OWN_KEYS_ONLY: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
         Binding(

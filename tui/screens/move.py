@@ -56,6 +56,9 @@ class MoveSubject:
 class MoveScreen(ModalScreen[MoveRequest | None]):
     """Asks where to move a secret or a realm."""
 
+    #: Its keys are the only keys while it is open (:func:`~docker_pass.tui.screens.is_dialog`).
+    OWN_KEYS_ONLY: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "move", "Move", priority=True, id="move.submit"),
         Binding("escape", "cancel", "Cancel", id="move.cancel"),

@@ -55,6 +55,9 @@ class SecretInput(Input):
 class SetupScreen(ModalScreen[None]):
     """The setup form of one plugin; dismissed by the app once the answers are applied."""
 
+    #: Its keys are the only keys while it is open (:func:`~docker_pass.tui.screens.is_dialog`).
+    OWN_KEYS_ONLY: ClassVar[bool] = True
+
     DEFAULT_CSS = """
     SetupScreen {
         align: center middle;

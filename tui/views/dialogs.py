@@ -1,5 +1,8 @@
 """The app's hands on the dialogs about one secret: the editor, the delete question, and the
-questions a save or an undo may raise (a change made elsewhere, an ID two plugins hold)."""
+questions a save or an undo may raise (a change made elsewhere, an ID two plugins hold).
+
+Each dialog's module is imported where it is first opened, not at start
+(:mod:`docker_pass.tui.screens` says what that saves)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,6 @@ from rich.text import Text
 
 from docker_pass.core.duplicates import duplicate_warning
 from docker_pass.tui.model.versions import SINCE_THE_CHANGE
-from docker_pass.tui.screens.choice import Choice, ChoiceScreen
-from docker_pass.tui.screens.confirm import ConfirmScreen
-from docker_pass.tui.screens.editor import EditorScreen
-from docker_pass.tui.screens.move import MoveScreen
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.model.moving import MoveRequest
     from docker_pass.tui.model.undo import KeptSecret
     from docker_pass.tui.model.versions import Conflict
+    from docker_pass.tui.screens.editor import EditorScreen
     from docker_pass.tui.screens.move import MoveSubject
 
 
@@ -57,6 +57,8 @@ class SecretDialogs:
         """The editor for a new secret: ``targets`` (plugin -> its status) to save to, the ID
         started with ``prefix``."""
         sources = self._sources
+        from docker_pass.tui.screens.editor import EditorScreen
+
         editor = EditorScreen(
             targets=dict(targets),
             id_text=prefix,
@@ -69,6 +71,8 @@ class SecretDialogs:
     def edit_secret(self, info: SecretInfo, status: PluginStatus | None) -> None:
         """The editor on ``info`` (kept by the plugin whose status is ``status``)."""
         sources = self._sources
+        from docker_pass.tui.screens.editor import EditorScreen
+
         editor = EditorScreen(
             info,
             status=status,
@@ -85,6 +89,8 @@ class SecretDialogs:
             (info.id.value, "bold"),
             f" from {info.provider}?\nu undoes it until you quit.",
         )
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
         self._app.push_screen(ConfirmScreen("Delete secret", body, "Delete", danger=True), answered)
 
     def ask_purge(self, info: SecretInfo, answered: Callable[[bool | None], None]) -> None:
@@ -96,6 +102,8 @@ class SecretDialogs:
             "cannot be undone, and u cannot bring it back.",
         )
         title = f"Purge {info.id.value}"
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
         self._app.push_screen(ConfirmScreen(title, body, "Purge", danger=True), answered)
 
     def ask_move(
@@ -106,6 +114,8 @@ class SecretDialogs:
     ) -> None:
         """The move dialog for ``subject``, to one of ``targets``."""
         sources = self._sources
+        from docker_pass.tui.screens.move import MoveScreen
+
         screen = MoveScreen(subject, targets, lookup=sources.lookup, holders=sources.holders)
         self._app.push_screen(screen, answered)
 
@@ -116,12 +126,16 @@ class SecretDialogs:
         warning = duplicate_warning(request.new, request.to_plugin, list(others))
         body = Text.assemble(warning, ".\nMove it anyway?")
         title = f"{', '.join(others)} holds {request.new.value}"
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
         self._app.push_screen(ConfirmScreen(title, body, "Move anyway", danger=True), answered)
 
     def show_result(self, title: str, lines: Sequence[str], *, trouble: bool) -> None:
         """A move's outcome, when one line of status is not enough (what exists where, the
         references left behind)."""
         body = Text("\n".join(lines))
+        from docker_pass.tui.screens.choice import Choice, ChoiceScreen
+
         choice = Choice("close", "c", "Close")
         self._app.push_screen(ChoiceScreen(title, body, [choice], danger=trouble))
 
@@ -136,6 +150,8 @@ class SecretDialogs:
             f" as it was before your {kept.change.value}, over that change.",
             "\nKeep leaves it as it is now (u asks again).",
         )
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
         screen = ConfirmScreen(
             f"{kept.id.value} changed since", body, "Restore anyway", danger=True
         )
@@ -221,5 +237,7 @@ class SecretDialogs:
         self._status.set_status(f"Loaded the current value of {info.id.value} into the editor.")
 
     def _editor(self) -> EditorScreen | None:
+        from docker_pass.tui.screens.editor import EditorScreen
+
         screen = self._app.screen
         return screen if isinstance(screen, EditorScreen) else None

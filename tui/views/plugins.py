@@ -1,15 +1,17 @@
-"""The app's hands on the plugins panel, its re-enable question and the setup forms."""
+"""The app's hands on the plugins panel, its re-enable question and the setup forms.
+
+The panel's and the dialogs' modules are imported where they are first opened, not at start
+(:mod:`docker_pass.tui.screens` says what that saves); until then none of them can be open.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from docker_pass.tui.keys import key_for
-from docker_pass.tui.screens.confirm import ConfirmScreen
-from docker_pass.tui.screens.plugins import PluginsScreen
-from docker_pass.tui.screens.setup import SetupScreen
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 
     from docker_pass.core.results import PluginStatus
     from docker_pass.core.setup import Setup
+    from docker_pass.tui.screens.plugins import PluginsScreen
+    from docker_pass.tui.screens.setup import SetupScreen
 
 
 class PluginsView:
@@ -30,6 +34,8 @@ class PluginsView:
 
     def open_panel(self, statuses: tuple[PluginStatus, ...], setups: frozenset[str]) -> bool:
         """Open the plugins panel; ``False`` if it is open already."""
+        from docker_pass.tui.screens.plugins import PluginsScreen
+
         if isinstance(self._app.screen, PluginsScreen):
             return False
         self._app.push_screen(PluginsScreen(statuses, setups))
@@ -37,15 +43,13 @@ class PluginsView:
 
     def show_statuses(self, statuses: tuple[PluginStatus, ...]) -> None:
         """Every open panel shows ``statuses``."""
-        for screen in self._app.screen_stack:
-            if isinstance(screen, PluginsScreen):
-                screen.plugins = statuses
+        for screen in self._panels():
+            screen.plugins = statuses
 
     def show_setups(self, names: frozenset[str]) -> None:
         """Every open panel knows which plugins have a setup form."""
-        for screen in self._app.screen_stack:
-            if isinstance(screen, PluginsScreen):
-                screen.setups = names
+        for screen in self._panels():
+            screen.setups = names
 
     def ask_reenable(self, status: PluginStatus, on_yes: Callable[[], None]) -> None:
         """Ask whether to start a crashed plugin again."""
@@ -61,13 +65,15 @@ class PluginsView:
             f"crashes again and says so. (To disable it instead: {disable} in the panel.)",
         )
         title = f"{status.name} is {status.status}"
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
         self._app.push_screen(ConfirmScreen(title, body, "Re-enable"), answered)
 
     # -- the setup form ---------------------------------------------------------------------
 
     def form_open(self) -> bool:
         """Whether a setup form is the screen in front."""
-        return isinstance(self._app.screen, SetupScreen)
+        return self._form() is not None
 
     def open_form(
         self, setup: Setup, current: Mapping[str, str], stored: frozenset[str] = frozenset()
@@ -78,17 +84,39 @@ class PluginsView:
             return
         app = self._app
         keys = (key_for(app, "setup.save", "ctrl+s"), key_for(app, "setup.cancel", "escape"))
+        from docker_pass.tui.screens.setup import SetupScreen
+
         app.push_screen(SetupScreen(setup, current, stored=stored, keys=keys))
 
     def form_error(self, field: str, message: str, plugin: str = "") -> None:
         """Show ``message`` under ``field`` ("": the whole form) of the open form (``plugin``:
         only if it is that plugin's)."""
-        screen = self._app.screen
-        if isinstance(screen, SetupScreen) and plugin in ("", screen.setup.plugin):
+        screen = self._form()
+        if screen is not None and plugin in ("", screen.setup.plugin):
             screen.show_error(field, message)
 
     def close_form(self) -> None:
         """Close the open setup form."""
-        screen = self._app.screen
-        if isinstance(screen, SetupScreen):
+        screen = self._form()
+        if screen is not None:
             screen.dismiss(None)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _panels(self) -> list[PluginsScreen]:
+        """The open plugins panels (none while their module was never imported)."""
+        kind = _screen_class("plugins", "PluginsScreen")
+        return [s for s in self._app.screen_stack if kind is not None and isinstance(s, kind)]
+
+    def _form(self) -> SetupScreen | None:
+        """The setup form in front, if one is (none while its module was never imported)."""
+        kind = _screen_class("setup", "SetupScreen")
+        screen = self._app.screen
+        return screen if kind is not None and isinstance(screen, kind) else None
+
+
+def _screen_class(module: str, name: str) -> Any:
+    """Screen class ``name`` of ``docker_pass.tui.screens.MODULE`` if that module has been
+    imported, else ``None``: asking whether one is open imports nothing."""
+    loaded = sys.modules.get(f"docker_pass.tui.screens.{module}")
+    return None if loaded is None else getattr(loaded, name)

@@ -152,13 +152,15 @@ def load(
     ids = joined.split("\n") if joined else []
     if not isinstance(slots, list) or not isinstance(updated, list):
         raise DamagedIndexError("no metadata_of or updated list")
-    if not isinstance(versions, list) or not all(type(v) is str for v in versions):
+    # The column checks below map ``type`` over a column (C-level; ~1 ms less each than a
+    # generator at 100,000 secrets): ``type(x) is int`` also keeps out ``True``.
+    if not isinstance(versions, list) or not set(map(type, versions)) <= {str}:
         raise DamagedIndexError("versions is not a list of strings")
     if not len(ids) == len(slots) == len(updated) == len(versions):
         raise DamagedIndexError("columns of different lengths")
     if ids != sorted(ids):  # the tree bisects the listing
         raise DamagedIndexError("IDs out of order")
-    if not all(t is None or type(t) is int for t in updated):
+    if not set(map(type, updated)) <= {int, type(None)}:
         raise DamagedIndexError("a time is not whole seconds")
     metas: list[Mapping[str, str]] = []
     for meta in raw_metas:
@@ -168,7 +170,7 @@ def load(
             raise DamagedIndexError("metadata is not a map of strings")
         metas.append(MappingProxyType(meta) if meta else _EMPTY)
     if slots and not (
-        all(type(m) is int for m in slots) and min(slots) >= 0 and max(slots) < len(metas)
+        set(map(type, slots)) <= {int} and min(slots) >= 0 and max(slots) < len(metas)
     ):
         raise DamagedIndexError("metadata_of names no metadata")
     # 200,000 new objects, none in a cycle: collecting on the way (a pass over every object
