@@ -237,3 +237,30 @@ def test_a_fifo_for_a_state_file_is_a_note_and_never_blocks_the_start() -> None:
     (read,) = recorder.of(PlaceRead)
     assert read.state is None
     assert "FIFO" in read.note
+
+
+def test_a_field_focused_before_the_listing_arrives_keeps_the_keys() -> None:
+    """``/`` pressed while the plugins were still listing: the remembered place (the tree had
+    the keys, a cursor on a secret) does not take the keys back from the empty field, so what
+    the person types next goes where they put it."""
+    save_ui_state(UiState(cursor=Cursor("secret", PASSWORD, "docker-pass"), focus="tree"))
+
+    async def scenario(pilot: Pilot[None], seen: Recorder) -> None:
+        await settle(pilot)
+        assert app_of(pilot).place.applied
+        bar = pilot.app.screen.query_one(PatternBar)
+        assert bar.has_focus_within
+        await pilot.press(*"gh/")
+        await settle(pilot)
+        assert bar.text == "gh/"
+
+    app = make_app()
+    place = app.place
+    listing_ready = place.listing_ready
+
+    def field_first() -> None:
+        app.screen.query_one(PatternBar).focus_field()
+        listing_ready()
+
+    place.listing_ready = field_first  # type: ignore[method-assign]
+    run(app, scenario)

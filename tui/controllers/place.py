@@ -145,9 +145,11 @@ class PlaceController:
         self._place_cursor(state)
 
     def _place_cursor(self, state: UiState) -> None:
-        """The cursor where it was, else on its nearest realm that still exists."""
+        """The cursor where it was, else on its nearest realm that still exists; unless the
+        person went to the filter field meanwhile (``/`` before the listing arrived): the keys
+        stay where they put them."""
         main = self._view.widgets()
-        if main is None:
+        if main is None or main.bar.has_focus_within:
             return
         tree = main.tree
         cursor = state.cursor
