@@ -345,6 +345,7 @@ class Engine:
                 else:
                     errors[slot.name] = CANNOT_LIST
         infos: list[SecretInfo] = []
+        texts: list[str] = []  # the ID texts of the last plugin's entries
         answered = 0
         for slot, narrowed, outcome in self._fan_out(targets, partial(_list_of, deleted=deleted)):
             if isinstance(outcome, BaseException):
@@ -354,10 +355,10 @@ class Engine:
                 errors[slot.name] = message
                 continue
             answered += 1
-            infos.extend(_listed(outcome, slot.name, (pattern, slot.pattern or narrowed), reserved))
+            kept, texts = _listed(outcome, slot.name, (pattern, slot.pattern or narrowed), reserved)
+            infos.extend(kept)
         # One plugin's listing usually comes sorted: checking costs a fraction of sorting.
-        ids = [i.id.value for i in infos] if answered == 1 else []
-        if answered > 1 or ids != sorted(ids):
+        if answered > 1 or texts != sorted(texts):
             infos.sort(key=_BY_ID_THEN_PROVIDER)
         return Listing(infos, errors, down)
 
@@ -551,34 +552,41 @@ class Engine:
 
 #: The sort order of a listing: by ID, then by provider.
 _BY_ID_THEN_PROVIDER = attrgetter("id.value", "provider")
+#: An entry's ID text and its provider, read in C by ``map`` (no Python frame per entry).
+_ID_TEXT = attrgetter("id.value")
+_PROVIDER = attrgetter("provider")
 #: Every ID in the reserved realm starts so (a cheap test before the pattern's).
 _RESERVED_PREFIX = INTERNAL_REALM.value.removesuffix("/**")
 
 
 def _listed(
     found: Iterable[SecretInfo], provider: str, patterns: tuple[Pattern, ...], reserved: bool
-) -> list[SecretInfo]:
+) -> tuple[list[SecretInfo], list[str]]:
     """``found`` with ``provider`` set, keeping what every one of ``patterns`` matches and,
-    unless ``reserved``, what lies outside the reserved realm.  (At 100,000 secrets the
-    per-secret work here is most of what listing costs the engine: it is kept to the least.)"""
+    unless ``reserved``, what lies outside the reserved realm; and the kept entries' ID texts.
+    (At 100,000 secrets the per-secret work here is most of what listing costs the engine: it
+    is kept to the least, and the ID texts are read once, here, for every check.)"""
     checks = [p for p in patterns if not all(c == "**" for c in p.components)]
     kept = list(found)
     if checks:
         kept = [i for i in kept if all(p.matches(i.id) for p in checks)]
-    if not reserved and _may_hold_reserved(kept):
+    texts = list(map(_ID_TEXT, kept))
+    if not reserved and _may_hold_reserved(texts):
         prefix = _RESERVED_PREFIX
         kept = [i for i in kept if not (i.id.value.startswith(prefix) and is_reserved(i.id))]
+        texts = list(map(_ID_TEXT, kept))
     # Usually every entry names its provider already: one count says so (~3 ms less than
     # a comparison per entry at 100,000 secrets).
-    if [i.provider for i in kept].count(provider) == len(kept):
-        return kept
-    return [i if i.provider == provider else i.stamped(provider) for i in kept]
+    if list(map(_PROVIDER, kept)).count(provider) == len(kept):
+        return kept, texts
+    return [i if i.provider == provider else i.stamped(provider) for i in kept], texts
 
 
-def _may_hold_reserved(infos: list[SecretInfo]) -> bool:
-    """Whether an ID of ``infos`` starts like the reserved realm's: one search of the IDs
-    joined rather than a ``startswith`` per entry (at 100,000 secrets, ~2 ms rather than ~5)."""
-    joined = "\n".join([i.id.value for i in infos])
+def _may_hold_reserved(texts: list[str]) -> bool:
+    """Whether one of the ID ``texts`` starts like the reserved realm's: one search of the
+    texts joined rather than a ``startswith`` per entry (at 100,000 secrets, ~4 ms rather
+    than ~8)."""
+    joined = "\n".join(texts)
     return joined.startswith(_RESERVED_PREFIX) or f"\n{_RESERVED_PREFIX}" in joined
 
 
