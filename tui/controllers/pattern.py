@@ -102,8 +102,14 @@ class PatternController:
         index = self._listing.index
         if len(index) > self.inline_limit:
             # Folding 100,000 IDs for the search takes a while: not on the first key typed.
-            self._runner.run_in_thread(WorkerGroup.WARM_INDEX, index.warm, exclusive=False)
+            # Started once the tree is painted: the folding holds the GIL (~60 ms at 100,000),
+            # and a thread running it meanwhile would hold up the tree's first paint as long.
+            self._runner.call_after_refresh(partial(self._warm, index))
         self.refresh()
+
+    def _warm(self, index: RealmIndex) -> None:
+        if index is self._listing.index:  # a newer listing warms its own index
+            self._runner.run_in_thread(WorkerGroup.WARM_INDEX, index.warm, exclusive=False)
 
     def computed(self, message: PreviewComputed) -> None:
         """A worker's preview: shown if still wanted, else the wanted one is scheduled."""
