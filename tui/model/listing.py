@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from heapq import merge
 from itertools import compress
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from docker_pass.tui.model.realms import RealmIndex
@@ -19,12 +18,8 @@ if TYPE_CHECKING:
     from docker_pass.core.envelope import SecretInfo
 
 
-#: The listing's order, and the fields its passes read: C-level getters (at 100,000 entries a
-#: ``map`` over one costs a third of a generator's pass with a Python frame per entry).
-_order = attrgetter("id.value", "provider")
-_ID_TEXT = attrgetter("id.value")
-_PROVIDER = attrgetter("provider")
-_DELETED = attrgetter("deleted")
+def _order(info: SecretInfo) -> tuple[str, str]:
+    return info.id.value, info.provider
 
 
 def replace_provider(
@@ -35,14 +30,14 @@ def replace_provider(
     rebuild of the tree."""
     # One provider's listing in ID order is in (ID, provider) order.  The engine sorts it
     # already: checking costs a pass over strings, where sorting by a key makes 100,000 tuples.
-    ids = list(map(_ID_TEXT, infos))
+    ids = [info.id.value for info in infos]
     if ids == sorted(ids):
         fresh = list(infos)
     else:
         fresh = sorted(infos, key=_order)
-        ids = list(map(_ID_TEXT, fresh))
+        ids = [info.id.value for info in fresh]
     entries = index.entries
-    mine = list(map(provider.__eq__, map(_PROVIDER, entries)))
+    mine = [info.provider == provider for info in entries]
     if len(fresh) == sum(mine) and all(
         a == b and a.updated_at == b.updated_at
         for a, b in zip(compress(entries, mine), fresh, strict=True)
@@ -60,7 +55,7 @@ def split_deleted(
 ) -> tuple[Sequence[SecretInfo], tuple[SecretInfo, ...]]:
     """A plugin's listing as its live secrets and those whose latest version is deleted
     (which a plugin that keeps them lists when asked: they are no live secrets)."""
-    if not any(map(_DELETED, infos)):
+    if not any(info.deleted for info in infos):
         return infos, ()  # the usual case: one pass, no copy
     live = [info for info in infos if not info.deleted]
     return live, tuple(info for info in infos if info.deleted)

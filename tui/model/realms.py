@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from itertools import compress
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -30,8 +30,6 @@ _AFTER_SLASH = chr(ord("/") + 1)
 
 
 T = TypeVar("T")
-#: An entry's ID text, read in C by ``map`` (no Python frame per entry).
-_ID_TEXT = attrgetter("id.value")
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -109,7 +107,7 @@ class RealmIndex:
         )
         self.entries: list[SecretInfo] = ordered
         #: The ID strings, parallel to ``entries`` (bisection needs plain strings).
-        self.ids: list[str] = list(map(_ID_TEXT, ordered))
+        self.ids: list[str] = [e.id.value for e in ordered]
         self._folded: list[str] | None = None
         self._wrapped: list[str] | None = None
         self._columns: dict[str, list[str | None]] = {}
