@@ -77,3 +77,20 @@ def test_valid_ids_of_every_allowed_character_parse_from_any_iterable() -> None:
     values = ["A-Z/a-z/0-9", "._:-", "x", "a/b/c/d/e"]
     assert ID.parse_many(iter(values)) == [ID(v) for v in values]
     assert ID.parse_many([]) == []
+
+
+@settings(max_examples=1000)
+@given(st.lists(TEXT, max_size=6))
+def test_parse_many_given_the_joined_text_agrees_with_parsing_each(parts: list[str]) -> None:
+    """The listing index hands over its newline-joined IDs with their split: same answer."""
+    joined = "\n".join(parts)
+    values = joined.split("\n")
+    expected = one_by_one(values)
+    try:
+        got: list[ID] | str = ID.parse_many(values, joined=joined)
+    except InvalidIdentifierError as exc:
+        got = str(exc)
+    if isinstance(expected, str):
+        assert got == str(InvalidIdentifierError(expected))
+    else:
+        assert got == expected

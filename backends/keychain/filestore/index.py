@@ -179,7 +179,11 @@ def load(
         with collection_held():
             # parse_many checks each ID again: a damaged index cannot smuggle in an invalid one.
             infos = SecretInfo.many(
-                ID.parse_many(ids), provider, [metas[m] for m in slots], updated, versions
+                ID.parse_many(ids, joined=joined),
+                provider,
+                [metas[m] for m in slots],
+                updated,
+                versions,
             )
     except ValueError:
         raise DamagedIndexError("an ID is not valid") from None
