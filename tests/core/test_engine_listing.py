@@ -6,8 +6,11 @@ import builtins
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from docker_pass.core import ID, Pattern
-from docker_pass.core.engine import Engine
+from docker_pass.core.engine import _RESERVED_PREFIX, Engine, _may_hold_reserved
 from docker_pass.core.envelope import SecretInfo
 from tests.core.test_engine import FakePlugin, make
 
@@ -92,3 +95,33 @@ def test_the_reserved_realm_is_dropped_unless_asked_for_even_next_to_lookalikes(
     ]
     everything = engine.list_secrets(EVERYTHING, reserved=True).infos
     assert len(everything) == 4
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "docker/secrets-engine",
+                "docker/secrets-engine/x",
+                "docker/secrets-enginf",
+                "docker/secrets-engin",
+                "docker/a",
+                "e",
+                "a/b",
+                "docker/secrets-engine-x/y",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_the_reserved_realm_check_agrees_with_a_startswith_per_id(texts: list[str]) -> None:
+    """Sorted texts are bisected, others searched joined: both say what a loop would."""
+    expected = any(t.startswith(_RESERVED_PREFIX) for t in texts)
+    assert _may_hold_reserved(sorted(texts), ordered=True) is expected
+    assert _may_hold_reserved(texts, ordered=False) is expected
+
+
+def test_an_unsorted_listing_is_sorted_and_loses_its_reserved_entries() -> None:
+    given = [info("z/1"), info("docker/secrets-engine/x"), info("a/1"), info("docker/x")]
+    engine = Engine(factories={"p": listing_plugin("p", given)})
+    assert [i.id.value for i in engine.list_secrets(EVERYTHING).infos] == ["a/1", "docker/x", "z/1"]
