@@ -82,12 +82,14 @@ async def settle(pilot: Pilot[None]) -> None:
             return
 
 
-async def shown(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Wait in short pauses (at most 10 s) until ``condition`` holds: what a refresh shows
-    (the footer, a label) is drawn after the messages ``settle`` waits for."""
-    deadline = time.monotonic() + 10
+async def until(
+    pilot: Pilot[None], condition: Callable[[], bool], what: str, *, bound: float = 20.0
+) -> None:
+    """Wait in short pauses (at most ``bound`` seconds) until ``condition`` holds: what a
+    refresh shows (the footer, a label), or what another process or thread brings about."""
+    deadline = time.monotonic() + bound
     while not condition():
-        assert time.monotonic() < deadline, f"never shown: {what}"
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
         await pilot.pause(0.02)
 
 

@@ -17,7 +17,7 @@ from docker_pass.tui.screens.main import MainScreen
 from docker_pass.tui.screens.setup import SetupScreen
 from docker_pass.tui.widgets.plugin_table import PluginTable
 from tests.support.helpers import docker_pass
-from tests.tui.conftest import app_of, make_app, run, select, settle, shown, type_text
+from tests.tui.conftest import app_of, make_app, run, select, settle, type_text, until
 from tests.tui.screen_text import screen_lines
 
 if TYPE_CHECKING:
@@ -118,11 +118,11 @@ def test_reveal_says_hide_while_the_value_is_shown() -> None:
         await pilot.press("r")
         await settle(pilot)
         assert app_of(pilot).values.revealed_for is not None
-        await shown(pilot, lambda: "r Hide" in footer_line(pilot), "r Hide in the footer")
+        await until(pilot, lambda: "r Hide" in footer_line(pilot), "r Hide in the footer")
         await pilot.press("r")  # hides it again
         await settle(pilot)
         assert app_of(pilot).values.revealed_for is None
-        await shown(pilot, lambda: "r Reveal" in footer_line(pilot), "r Reveal in the footer")
+        await until(pilot, lambda: "r Reveal" in footer_line(pilot), "r Reveal in the footer")
 
     run(make_app(), scenario, size=NARROW)
 
@@ -176,7 +176,7 @@ def test_a_hide_label_stays_with_its_own_screen() -> None:
         await select(pilot, "gh/ci/token")
         await pilot.press("r")
         await settle(pilot)
-        await shown(pilot, lambda: "r Hide" in footer_line(pilot), "r Hide in the footer")
+        await until(pilot, lambda: "r Hide" in footer_line(pilot), "r Hide in the footer")
 
     async def fresh(pilot: Pilot[None], _: Recorder) -> None:
         await select(pilot, "gh/ci/token")

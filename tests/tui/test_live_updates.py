@@ -25,7 +25,7 @@ from docker_pass.tui.messages import SecretsChanged
 from docker_pass.tui.watch import DirectoryWatcher
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.support.tui_fakes import keychain_class, readonly_class
-from tests.tui.conftest import app_of, make_app, run, select, settle
+from tests.tui.conftest import app_of, make_app, run, select, settle, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,15 +46,6 @@ def cli(*args: str, value: bytes = b"") -> None:
     subprocess.run(
         [*command, *args], input=value, env=dict(os.environ), capture_output=True, check=True
     )
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Wait in short pauses (at most ``BOUND`` seconds) until ``condition`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + BOUND
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await pilot.pause(0.05)
 
 
 def cursor_on(pilot: Pilot[None]) -> str:

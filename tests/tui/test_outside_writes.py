@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from docker_pass.tui.app import DockerPassApp
 from docker_pass.tui.controllers.feed import DOWN, LIVE, NO_FEED, UNSUPPORTED
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.daemon.engines import start_engine
+from tests.tui.conftest import until as wait_for_condition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 #: A generous bound on waiting for a write to show (noisy machines; the target is 1.5 s).
 BOUND = 10.0
+#: The wait for an outside write to reach the tree, at most ``BOUND`` seconds.
+until = partial(wait_for_condition, bound=BOUND)
 EXE = Path(sys.executable).with_name("docker-pass")
 
 
@@ -91,15 +95,6 @@ def in_tree(pilot: Pilot[None], id_: str) -> bool:
     tree.show_secret(id_)  # expands its realms, if it is there
     nodes = [tree.get_node_at_line(i) for i in range(tree.last_line + 1)]
     return any(isinstance(n.data, SecretInfo) and n.data.id.value == id_ for n in nodes if n)
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Wait in short pauses (at most ``BOUND`` seconds) until ``condition`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + BOUND
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await pilot.pause(0.05)
 
 
 def follow_outside_writes(

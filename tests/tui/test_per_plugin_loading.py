@@ -26,7 +26,7 @@ from docker_pass.tui.model.realms import RealmIndex
 from docker_pass.tui.threads import DaemonThreadExecutor
 from docker_pass.tui.widgets.realm_tree import RealmTree
 from tests.support.tui_fakes import engine_factory, keychain_class, readonly_class
-from tests.tui.conftest import Recorder, make_app, settle
+from tests.tui.conftest import Recorder, make_app, settle, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -45,15 +45,6 @@ def labels(app: DockerPassApp) -> list[str]:
     tree = app.screen.query_one(RealmTree)
     nodes = [tree.get_node_at_line(i) for i in range(tree.last_line + 1)]
     return [str(node.label) for node in nodes if node is not None]
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Wait (in short pauses, at most ``BOUND`` seconds) until ``condition`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + BOUND
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await pilot.pause(0.02)
 
 
 def listed(seen: Recorder, name: str) -> bool:
