@@ -24,19 +24,31 @@ if TYPE_CHECKING:
 GROUPS = ((CONTAINER, "containers"), (SERVICE, "Compose services"), (FILE, "files"))
 
 
-def expiry_words(expiry: Expiry | None) -> str:
+def expiry_words(expiry: Expiry | None, soon_days: int | None = None) -> str:
     """``expired 3 days ago``, ``expired today``, ``expires today``, ``expires in 5 days`` for
-    an expired or soon-expiring secret; ``""`` otherwise (far off, unparsable, none)."""
+    an expired secret or one that expires within ``soon_days`` (default
+    :data:`~docker_pass.core.expiry.SOON_DAYS`); ``""`` otherwise (later, unparsable, none)."""
     from docker_pass.core.expiry import ExpiryState, plural_days
 
-    if expiry is None or expiry.days is None:
+    if not expiry_due(expiry, soon_days) or expiry is None or expiry.days is None:
         return ""
     days = expiry.days
     if expiry.state == ExpiryState.EXPIRED:
         return "expired today" if days == 0 else f"expired {-days} {plural_days(-days)} ago"
-    if expiry.state == ExpiryState.SOON:
-        return "expires today" if days == 0 else f"expires in {days} {plural_days(days)}"
-    return ""
+    return "expires today" if days == 0 else f"expires in {days} {plural_days(days)}"
+
+
+def expiry_due(expiry: Expiry | None, soon_days: int | None = None) -> bool:
+    """Whether ``expiry`` has passed or comes within ``soon_days`` days (``0``: expired only;
+    default :data:`~docker_pass.core.expiry.SOON_DAYS`)."""
+    from docker_pass.core.expiry import SOON_DAYS, ExpiryState
+
+    if expiry is None or expiry.days is None or expiry.state == ExpiryState.UNPARSABLE:
+        return False
+    if expiry.state == ExpiryState.EXPIRED:
+        return True
+    window = SOON_DAYS if soon_days is None else soon_days
+    return window > 0 and expiry.days <= window
 
 
 def expiry_entry(expiry: Expiry) -> dict[str, object]:

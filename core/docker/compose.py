@@ -28,9 +28,10 @@ from docker_pass.core.references.syntax import reference_target
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    from docker_pass.core.expiry import Expiry
     from docker_pass.core.ids import Pattern
     from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Resolution
@@ -112,17 +113,25 @@ class CheckedReference(FrozenValue):
     off (``""`` while they are on).
     """
 
-    __slots__ = ("found", "lookup_off", "result")
+    __slots__ = ("expiry", "found", "lookup_off", "result")
     found: FoundReference
     result: ReferenceResult
     lookup_off: str
+    #: The resolved secret's expiry (its ``expires`` metadata), ``None`` when it has none or
+    #: nothing resolved.
+    expiry: Expiry | None
 
     def __init__(
-        self, found: FoundReference, result: ReferenceResult, lookup_off: str = ""
+        self,
+        found: FoundReference,
+        result: ReferenceResult,
+        lookup_off: str = "",
+        expiry: Expiry | None = None,
     ) -> None:
         self._set("found", found)
         self._set("result", result)
         self._set("lookup_off", lookup_off if found.lookup else "")
+        self._set("expiry", expiry)
 
     @property
     def failed(self) -> bool:
@@ -190,12 +199,23 @@ def check_references(
 ) -> list[CheckedReference]:
     """How each found reference fares by ``run``'s rules; each distinct target is resolved once
     (and its value dropped at once).  Lookups by name follow the proxy's rule; ``lookup_off``
-    names what turned them off (then none is looked up)."""
+    names what turned them off (then none is looked up).  A reference that resolves carries
+    its secret's expiry (from the metadata of what resolved)."""
     from docker_pass.core.references.resolution import (
         ReferenceResult,
         check_reference,
         look_up_by_name,
     )
+
+    metadata: dict[tuple[str, str], Mapping[str, str]] = {}
+
+    def resolving(pattern: Pattern) -> Resolution:
+        """``resolve``, keeping each answer's metadata (never its value) for the expiry."""
+        answer = resolve(pattern)
+        for envelope in answer.envelopes:
+            if envelope.metadata:
+                metadata[(envelope.id.value, envelope.provider)] = dict(envelope.metadata)
+        return answer
 
     by_target: dict[tuple[str, bool], ReferenceResult] = {}
     checked = []
@@ -205,11 +225,27 @@ def check_references(
         if result is None and ref.lookup and lookup_off:
             result = ReferenceResult(ref.variable, None, [], [], "", {}, target=ref.target)
         elif result is None and ref.lookup:
-            result = by_target[key] = look_up_by_name(ref.target, resolve)[1]
+            result = by_target[key] = look_up_by_name(ref.target, resolving)[1]
         elif result is None:
-            result = by_target[key] = check_reference(ref.variable, ref.target, resolve)
-        checked.append(CheckedReference(ref, result, lookup_off))
+            result = by_target[key] = check_reference(ref.variable, ref.target, resolving)
+        checked.append(CheckedReference(ref, result, lookup_off, _expiry(result, metadata)))
     return checked
+
+
+def _expiry(
+    result: ReferenceResult, metadata: Mapping[tuple[str, str], Mapping[str, str]]
+) -> Expiry | None:
+    """The expiry of what ``result`` resolved to, from its provider's metadata."""
+    from docker_pass.core.references.resolution import ReferenceStatus
+
+    if result.status != ReferenceStatus.RESOLVES or result.id is None:
+        return None
+    found = metadata.get((result.id.value, result.provider))
+    if not found:
+        return None
+    from docker_pass.core.expiry import expiry_of
+
+    return expiry_of(found)
 
 
 # -- reading ------------------------------------------------------------------------------------
