@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from docker_pass.core.expiry import Expiry
     from docker_pass.core.results import Listing
 
+#: The most of one outside text a cell shows.
+CELL_LIMIT = 200
 #: Group titles, in the order groups are shown.
 GROUPS = ((CONTAINER, "containers"), (SERVICE, "Compose services"), (FILE, "files"))
 
@@ -64,9 +66,11 @@ def expiry_entry(expiry: Expiry) -> dict[str, object]:
 def cell(text: str) -> str:
     """Outside text for one table cell: cut at the quote limit, what is not printable
     escaped (Go's quoting), so no escape sequence reaches the terminal."""
-    from docker_pass.core.errors import go_quote, shorten
+    if text.isprintable():
+        return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - 1] + "…"
+    from docker_pass.core.errors import go_quote
 
-    return shorten(text, 200) if text.isprintable() else go_quote(text, 200)
+    return go_quote(text, CELL_LIMIT)
 
 
 def uses(report: UsesReport, listing: Listing, pattern: str, *, as_json: bool) -> int:
@@ -75,9 +79,7 @@ def uses(report: UsesReport, listing: Listing, pattern: str, *, as_json: bool) -
     from docker_pass.cli.render import clean_outside
 
     if as_json:
-        import json
-
-        print(json.dumps(_document(report), indent=2))
+        print(_json_text(_document(report)))
     else:
         lines = _text(report)
         if lines:
@@ -111,6 +113,35 @@ def _document(report: UsesReport) -> dict[str, Any]:
         "docker": report.docker,
         "problems": list(report.problems),
     }
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    """The document indented to its lists, each place on one line: ``json.dumps`` with an
+    ``indent`` takes its pure-Python path (~10 ms over a thousand places), one line per
+    place is its C encoder, and as easy to read and to grep."""
+    import json
+
+    dump = json.dumps
+    lines = ["{"]
+    last = len(document) - 1
+    for n, (key, value) in enumerate(document.items()):
+        comma = "," if n < last else ""
+        if key == "uses" and value:
+            lines.append(f"  {dump(key)}: {{")
+            ids = list(value.items())
+            for i, (id_, entries) in enumerate(ids):
+                lines.append(f"    {dump(id_)}: [")
+                lines.append(",\n".join(f"      {dump(e)}" for e in entries))
+                lines.append("    ]" + ("," if i < len(ids) - 1 else ""))
+            lines.append("  }" + comma)
+        elif isinstance(value, list) and value:
+            lines.append(f"  {dump(key)}: [")
+            lines.append(",\n".join(f"    {dump(e)}" for e in value))
+            lines.append("  ]" + comma)
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines)
 
 
 def _referrer_entry(referrer: Referrer) -> dict[str, Any]:

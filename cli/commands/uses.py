@@ -4,12 +4,13 @@ Compose services, files), never a value."""
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from docker_pass.core.docker.engine_api import DockerApi
-    from docker_pass.core.docker.usage import Referrer
+    from docker_pass.core.docker.usage import Gathered, Referrer
     from docker_pass.core.ids import Pattern
 
 EXAMPLES = """\
@@ -82,23 +83,56 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from docker_pass.cli import render_uses
     from docker_pass.cli.commands.engine import engine_for
-    from docker_pass.core.docker.uses import gather, match_uses
+    from docker_pass.core.docker.uses import match_uses
     from docker_pass.core.ids import Pattern
 
     pattern = Pattern.parse(args.pattern)
-    docker, why_not = _upstream()
-    gathered = gather(docker, args.files)
-    if why_not:
-        gathered.docker = why_not
+    # The engine's listing and Docker's answer are both waits: asked at the same time (the
+    # Docker client's import too: http.client is ~20 ms).
+    gathering = _Gathering(args.files)
+    gathering.start()
     everything = Pattern.parse("**")
-    with engine_for(args) as engine:
-        listing = engine.list_secrets(everything if args.dangling else pattern)
+    try:
+        with engine_for(args) as engine:
+            listing = engine.list_secrets(everything if args.dangling else pattern)
+    finally:
+        gathering.join()
+    gathered = gathering.outcome()
     matched = [info for info in listing.infos if pattern.matches(info.id)]
     report = match_uses(gathered, matched, unused=args.unused)
     if args.dangling:
         every = match_uses(gathered, listing.infos, dangling=True)
         report.dangling = [r for r in every.dangling if _concerns(r, pattern)]
     return render_uses.uses(report, listing, pattern.value, as_json=args.json)
+
+
+class _Gathering(threading.Thread):
+    """:func:`~docker_pass.core.docker.uses.gather` in a thread; its error raised on
+    :meth:`outcome`, in the command's thread."""
+
+    def __init__(self, files: list[Path]) -> None:
+        super().__init__(name="uses-gather", daemon=True)
+        self._files = files
+        self._found: Gathered | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            from docker_pass.core.docker.uses import gather
+
+            docker, why_not = _upstream()
+            found = gather(docker, self._files)
+            if why_not:
+                found.docker = why_not
+            self._found = found
+        except BaseException as exc:  # noqa: BLE001 - raised again in the command's thread
+            self._error = exc
+
+    def outcome(self) -> Gathered:
+        """What was gathered, or the error gathering raised."""
+        if self._error is not None or self._found is None:
+            raise self._error or RuntimeError("gathering did not finish")
+        return self._found
 
 
 def _concerns(referrer: Referrer, pattern: Pattern) -> bool:
