@@ -111,6 +111,29 @@ def _row(label: str, ours: list[float], anchor: list[float]) -> bool:
     return ok
 
 
+def _measure(exe: str, env: dict[str, str], direct: dict[str, str]) -> None:
+    """What uses lists, then the interleaved runs and their rows."""
+    uses, uses_json = [exe, "uses"], [exe, "uses", "--json"]
+    ps = ["docker", "ps", "-a", "--format", "json"]
+    first = _timed(uses_json, env, b'"uses"')
+    done = subprocess.run(uses_json, env=env, capture_output=True, check=True)
+    doc = json.loads(done.stdout)
+    places = sum(len(v) for v in doc["uses"].values())
+    print(
+        f"uses lists {len(doc['uses'])} IDs, {places} uses; problems {len(doc['problems'])}; "
+        f"docker {doc['docker'] or 'read'} (first run {first * 1000:.0f} ms)"
+    )
+    times: dict[str, list[float]] = {"text": [], "json": [], "ps": []}
+    _timed(uses, env, b"bench/shared"), _timed(ps, direct, b"project0")  # warm both
+    for _ in range(RUNS):
+        times["text"].append(_timed(uses, env, b"bench/shared"))
+        times["json"].append(_timed(uses_json, env, b'"uses"'))
+        times["ps"].append(_timed(ps, direct, b"project0"))
+    print(f"{RUNS} runs each, interleaved; medians")
+    _row("docker-pass uses", times["text"], times["ps"])
+    _row("docker-pass uses --json", times["json"], times["ps"])
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("needs root to start a private dockerd")
@@ -168,26 +191,7 @@ def main() -> int:
                 print("the engine did not start")
                 return 1
             time.sleep(0.05)
-        direct = dict(env, DOCKER_HOST=dockerd.host)
-        uses, uses_json = [exe, "uses"], [exe, "uses", "--json"]
-        ps = ["docker", "ps", "-a", "--format", "json"]
-        check = _timed(uses_json, env, b'"uses"')
-        done = subprocess.run(uses_json, env=env, capture_output=True, check=True)
-        doc = json.loads(done.stdout)
-        places = sum(len(v) for v in doc["uses"].values())
-        print(
-            f"uses lists {len(doc['uses'])} IDs, {places} uses; problems {len(doc['problems'])}; "
-            f"docker {doc['docker'] or 'read'} (first run {check * 1000:.0f} ms)"
-        )
-        times: dict[str, list[float]] = {"text": [], "json": [], "ps": []}
-        _timed(uses, env, b"bench/shared"), _timed(ps, direct, b"project0")  # warm both
-        for _ in range(RUNS):
-            times["text"].append(_timed(uses, env, b"bench/shared"))
-            times["json"].append(_timed(uses_json, env, b'"uses"'))
-            times["ps"].append(_timed(ps, direct, b"project0"))
-        print(f"{RUNS} runs each, interleaved; medians")
-        ok = _row("docker-pass uses", times["text"], times["ps"])
-        ok = _row("docker-pass uses --json", times["json"], times["ps"]) and ok
+        _measure(exe, env, dict(env, DOCKER_HOST=dockerd.host))
     finally:
         if engine is not None:
             engine.terminate()

@@ -151,7 +151,7 @@ def _referrer_entry(referrer: Referrer) -> dict[str, Any]:
         "name": place.name,
         "state": place.state,
         "via": referrer.via,
-        "reference": None if referrer.lookup else f"se://{referrer.target}",
+        "reference": None if referrer.lookup else referrer.reference,
         "lookup": referrer.target if referrer.lookup else None,
         "project": place.project,
         "service": place.service,
@@ -206,7 +206,7 @@ def _row(referrer: Referrer, by_pattern: bool) -> list[str]:
     notes = []
     if by_pattern:
         notes.append("by pattern")
-    reference = f"{referrer.target} (by name)" if referrer.lookup else f"se://{referrer.target}"
+    reference = referrer.reference
     if place.kind == CONTAINER:
         if place.project:
             notes.append(f"compose {place.project}/{place.service}".rstrip("/"))
