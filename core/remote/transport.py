@@ -41,8 +41,8 @@ class DaemonUnavailableError(DockerPassError):
 # -- HTTP/1.1 on the Unix socket ------------------------------------------------------------------
 
 
-class _UnreadableError(Exception):
-    """The answer is not one this client reads; the text says why, never the content."""
+class UnreadableAnswerError(Exception):
+    """The answer is not one this reader reads; the text says why, never the content."""
 
 
 class HttpAnswer:
@@ -75,47 +75,54 @@ class _Connection:
         self.sock.close()
 
 
-def _read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
-    """What uvicorn's h11 sends for a Connect unary call: a status line, headers, and a body of
-    ``Content-Length`` bytes or in chunks; any other framing is refused, not guessed at."""
+def read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
+    """One whole HTTP/1.x answer and whether the connection may be kept: a status line,
+    headers, and a body of ``Content-Length`` bytes or in chunks (none for 204 and 304; an interim 1xx is refused);
+    any other framing is refused, not guessed at.  What uvicorn's h11 sends for a Connect
+    unary call, and what Go's net/http (Docker's engine) sends for an API call."""
     line = reader.readline(MAX_LINE)
     if not line:
         raise ConnectionResetError  # closed before answering: an idle keep-alive one, usually
     version, _, rest = line.partition(b" ")
     if not version.startswith(b"HTTP/1.") or not rest[:3].isdigit():
-        raise _UnreadableError("no HTTP/1.x status line")
+        raise UnreadableAnswerError("no HTTP/1.x status line")
     headers: Headers = {}
     while (line := _read_line(reader)) != b"\r\n":
         name, colon, value = line.decode("latin-1").partition(":")
         if not colon or len(headers) == MAX_HEADERS:
-            raise _UnreadableError("a header line without a colon, or too many")
+            raise UnreadableAnswerError("a header line without a colon, or too many")
         headers[name.strip().lower()] = value.strip()
     if headers.get("content-encoding", "identity") != "identity":
-        raise _UnreadableError("a compressed body")  # never asked for: Accept-Encoding: identity
+        raise UnreadableAnswerError(
+            "a compressed body"
+        )  # never asked for: Accept-Encoding: identity
     framing = headers.get("transfer-encoding", "").lower()
-    if framing == "chunked":
+    status = int(rest[:3])
+    if status in (204, 304):
+        body = b""
+    elif framing == "chunked":
         body = _read_chunked(reader)
     elif not framing and headers.get("content-length", "").isdigit():
         body = _read_exactly(reader, int(headers["content-length"]))
     else:
-        raise _UnreadableError("a body neither sized by Content-Length nor chunked")
+        raise UnreadableAnswerError("a body neither sized by Content-Length nor chunked")
     close = version != b"HTTP/1.1" or headers.get("connection", "").lower() == "close"
-    return HttpAnswer(int(rest[:3]), headers, body), not close
+    return HttpAnswer(status, headers, body), not close
 
 
 def _read_line(reader: io.BufferedReader) -> bytes:
     line = reader.readline(MAX_LINE)
     if not line.endswith(b"\n"):
-        raise _UnreadableError("the answer ended in a line, or a line is too long")
+        raise UnreadableAnswerError("the answer ended in a line, or a line is too long")
     return line
 
 
 def _read_exactly(reader: io.BufferedReader, size: int) -> bytes:
     if not 0 <= size <= MAX_BODY:
-        raise _UnreadableError("a bad body size")
+        raise UnreadableAnswerError("a bad body size")
     data = reader.read(size)
     if len(data) != size:
-        raise _UnreadableError("the answer ended in its body")
+        raise UnreadableAnswerError("the answer ended in its body")
     return data
 
 
@@ -124,19 +131,19 @@ def _read_chunked(reader: io.BufferedReader) -> bytes:
     total = 0
     while True:
         try:
-            size = int(_read_line(reader), 16)  # h11 sends no chunk extensions nor trailers
+            size = int(_read_line(reader), 16)  # neither h11 nor Go's net/http sends extensions
         except ValueError:
-            raise _UnreadableError("a bad chunk size") from None
+            raise UnreadableAnswerError("a bad chunk size") from None
         if size == 0:
             break
         total += size
         if total > MAX_BODY:
-            raise _UnreadableError("the body is too large")
+            raise UnreadableAnswerError("the body is too large")
         chunks.append(_read_exactly(reader, size))
         if _read_exactly(reader, 2) != b"\r\n":
-            raise _UnreadableError("a chunk longer than its size")
+            raise UnreadableAnswerError("a chunk longer than its size")
     if _read_line(reader) != b"\r\n":
-        raise _UnreadableError("trailers after the last chunk")
+        raise UnreadableAnswerError("trailers after the last chunk")
     return b"".join(chunks)
 
 
@@ -164,7 +171,7 @@ class UnixHttpTransport:
             try:
                 conn.sock.settimeout(timeout)
                 conn.sock.sendall(request)
-                answer, keep_alive = _read_answer(conn.reader)
+                answer, keep_alive = read_answer(conn.reader)
             except (BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if conn.used:
@@ -181,7 +188,7 @@ class UnixHttpTransport:
                 raise DaemonUnavailableError(
                     f"the engine daemon at {self._path} did not answer within {timeout:g} s"
                 ) from None
-            except _UnreadableError as exc:
+            except UnreadableAnswerError as exc:
                 conn.close()
                 raise DaemonUnavailableError(
                     f"the engine daemon at {self._path} sent a malformed HTTP answer ({exc})"
