@@ -1,10 +1,10 @@
 """The files of image layers, streamed from ``docker save`` and never unpacked to disk.
 
 One ``GET /images/get`` for every image at once (each layer crosses the socket once, however
-many images share it), read with :mod:`tarfile` in stream mode (``r|``): each member of the
-outer tar that is itself a tar (or a gzip-compressed one) is a layer, walked in stream mode in
-turn, and each regular file in it is fed through the matcher in chunks — memory stays bounded
-whatever the size.  The other members (image configs, manifests) are not searched here: the
+many images share it), read forward only (:mod:`.tar_stream`): each member of the outer tar
+that is itself a tar (or a gzip-compressed one) is a layer, walked as a stream in turn, and
+each regular file in it is fed through the matcher in chunks — memory stays bounded whatever
+the size.  The other members (image configs, manifests) are not searched here: the
 configurations and histories are read from the engine's inspect answers.
 
 ``manifest.json`` (wherever it comes in the stream) says which images hold which layer; a
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import tarfile
 import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from docker_pass.core.scan.report import Finding
+from docker_pass.core.scan.tar_stream import BLOCK, TarStreamError, members
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -95,63 +95,51 @@ def walk_saved(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Walk a ``docker save`` tar stream, noting each layer's findings in ``found``."""
-    with tarfile.open(fileobj=body, mode="r|") as outer:
-        for member in outer:
-            _forget_members(outer)
-            if not member.isfile():
-                continue
-            reader = outer.extractfile(member)
-            if reader is None:
-                continue
-            if member.name == _MANIFEST and member.size <= _MANIFEST_LIMIT:
-                found.manifest = _manifest(reader.read())
-                continue
-            head = reader.read(512)
-            if len(head) >= 262 and head[257:262] == _TAR_MAGIC:
-                mode = "r|"
-            elif head[:2] == _GZIP_MAGIC:
-                mode = "r|gz"
-            else:
-                continue  # a config or manifest blob: its content is read from inspect
-            found.layers += 1
-            hits = found.by_layer.setdefault(member.name, [])
-            try:
-                _walk_layer(_Prefixed(head, reader), mode, matcher, report, hits, progress)
-            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-                report.problems.append(f"layer {_short(member.name)}: not a readable tar ({exc})")
+    """Walk a ``docker save`` tar stream, noting each layer's findings in ``found``.
+
+    A layer that is not a readable tar is a problem in ``report``; a saved stream that is not
+    one raises :class:`~docker_pass.core.scan.tar_stream.TarStreamError`."""
+    for member in members(body):
+        if not member.is_file:
+            continue
+        if member.name == _MANIFEST and member.size <= _MANIFEST_LIMIT:
+            found.manifest = _manifest(member.reader.read())
+            continue
+        head = member.reader.read(BLOCK)
+        while len(head) < BLOCK and member.reader.left:
+            head += member.reader.read(BLOCK - len(head))
+        is_tar = len(head) >= 262 and head[257:262] == _TAR_MAGIC
+        if not is_tar and head[:2] != _GZIP_MAGIC:
+            continue  # a config or manifest blob: its content is read from inspect
+        found.layers += 1
+        hits = found.by_layer.setdefault(member.name, [])
+        reader: Any = _Prefixed(head, member.reader)
+        try:
+            if not is_tar:
+                reader = gzip.GzipFile(fileobj=reader, mode="rb")
+            _walk_layer(reader, matcher, report, hits, progress)
+        except (TarStreamError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            report.problems.append(f"layer {_short(member.name)}: not a readable tar ({exc})")
     report.count("layer", found.layers)
 
 
 def _walk_layer(
-    reader: _Prefixed,
-    mode: str,
+    reader: Any,
     matcher: Matcher,
     report: ScanReport,
     hits: list[tuple[int, str, str]],
     progress: Callable[[int], None] | None,
 ) -> None:
-    with tarfile.open(fileobj=reader, mode=mode) as layer:  # type: ignore[call-overload]
-        for item in layer:
-            _forget_members(layer)
-            if not item.isfile() or item.size == 0:
-                continue
-            handle = layer.extractfile(item)
-            if handle is None:
-                continue
-            search = matcher.stream()
-            path = "/" + item.name.lstrip("./").lstrip("/")
-            while chunk := handle.read(CHUNK):
-                report.bytes_read += len(chunk)
-                if progress is not None:
-                    progress(len(chunk))
-                hits.extend((hit.secret, hit.encoding, path) for hit in search.feed(chunk))
-
-
-def _forget_members(tar: tarfile.TarFile) -> None:
-    """Drop the headers a stream-mode tar keeps of every member seen (a layer of 100,000
-    files would keep 100,000): only the current member is read, and links are not followed."""
-    tar.members = []  # type: ignore[attr-defined]  # set in TarFile.__init__, not typeshed's
+    for item in members(reader):
+        if not item.is_file or item.size == 0:
+            continue
+        search = matcher.stream()
+        path = "/" + item.name.removeprefix("./").lstrip("/")
+        while chunk := item.reader.read(CHUNK):
+            report.bytes_read += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+            hits.extend((hit.secret, hit.encoding, path) for hit in search.feed(chunk))
 
 
 def _manifest(data: bytes) -> list[dict[str, Any]]:

@@ -6,12 +6,21 @@ from __future__ import annotations
 import base64
 from urllib.parse import quote
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from docker_pass.core.scan.matcher import Matcher, SecretValue, encoded_forms
+from docker_pass.core.scan.matcher import ENGINES, Matcher, SecretValue, encoded_forms
 
 VALUE = b"sk-live-0123456789abcdef"
+
+
+@pytest.fixture(params=ENGINES, autouse=True)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with each matcher engine (Hyperscan, and the Aho-Corasick fallback)."""
+    name: str = request.param
+    monkeypatch.setattr("docker_pass.core.scan.matcher.default_engine", lambda: name)
+    return name
 
 
 def matcher(*values: tuple[str, bytes], min_length: int = 8) -> Matcher:
@@ -38,7 +47,9 @@ def test_base64_alone_padded_or_not_and_url_safe_are_found() -> None:
     assert ("bin", "base64url") in found(m, b"X=" + base64.urlsafe_b64encode(value))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     prefix=st.binary(max_size=7),
     value=st.binary(min_size=8, max_size=40),
@@ -65,7 +76,9 @@ def test_url_encoded_forms_are_found_where_they_differ_from_the_raw_bytes() -> N
     assert "url" not in set(encoded_forms(VALUE).values())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=9))
 def test_a_value_split_across_chunks_is_found_once_wherever_it_is_cut(cut: int, step: int) -> None:
     m = matcher(("api/key", VALUE))
@@ -118,3 +131,19 @@ def test_many_values_cost_one_automaton() -> None:
     m = matcher(*values)
     data = b"..." + values[4321][1] + b"..." + values[7][1]
     assert found(m, data) == {("k/4321", "raw"), ("k/7", "raw")}
+
+
+def test_binary_values_with_nul_bytes_are_found_beside_plain_ones(engine: str) -> None:
+    binary = b"nul\x00byte-8e0a\xff"
+    m = matcher(("bin/nul", binary), ("api/key", VALUE))
+    assert m.engine == engine
+    assert found(m, b"x" + binary[:3] + b"y " + binary + b" " + VALUE) == {
+        ("bin/nul", "raw"),
+        ("api/key", "raw"),
+    }
+    assert ("bin/nul", "base64") in found(m, base64.b64encode(b"ab" + binary))
+
+
+def test_an_unknown_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown matcher engine"):
+        Matcher([SecretValue("a", "p", VALUE)], engine="grep")
