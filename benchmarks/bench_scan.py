@@ -14,11 +14,15 @@ Timed, each over the same bytes:
 - the layer walk over the saved file (tar parsing and matching, no engine);
 - the matcher alone over the saved file's raw bytes in 1 MiB chunks, with each engine
   (Hyperscan, and the Aho-Corasick DFA it falls back to);
-- the anchor: ``grep -F -c`` of ONE of the values over the saved file.
+- the anchor: ``grep -F -c`` of ONE of the values over the saved file;
+- and, to show what bounds the first row, the engine alone: the ``docker save`` stream read
+  and dropped (the better of a read before and one after the scan).
 
 Figures are MB/s of layer-file data (the bytes of the files inside the layers; the saved
 stream is a little larger, by tar headers) and ratios to the anchor.  Target: >= 200 MB/s end
-to end.  Needs root (dockerd); run ``python -m benchmarks scan``.
+to end; where the engine alone streams ``docker save`` slower than that (vfs, a shared
+machine), the scan's own rate is the layer walk's.  Needs root (dockerd); run
+``python -m benchmarks scan``.
 """
 
 from __future__ import annotations
@@ -118,12 +122,20 @@ def _measure(dockerd: Any, scratch: Path, values: list[bytes]) -> None:
         )
     matcher = matchers[ENGINES[0]]
 
+    query = "&".join(f"names={e['Id']}" for e in images)
+
+    def read_only() -> None:
+        with api.stream("GET", f"/images/get?{query}", timeout=600) as body:
+            while body.read(1 << 20):
+                pass
+
+    engine_only_s = _timed(read_only)
     report = ScanReport(values=VALUES, min_length=8)
     engine_s = _timed(lambda: scan_layers(api, images, matcher, report))
+    engine_only_s = min(engine_only_s, _timed(read_only))
     layer_bytes = report.bytes_read
 
     saved = scratch / "saved.tar"  # the same stream, saved once (not timed)
-    query = "&".join(f"names={e['Id']}" for e in images)
     with api.stream("GET", f"/images/get?{query}", timeout=600) as body, saved.open("wb") as out:
         shutil.copyfileobj(body, out, 1 << 20)
     saved_bytes = saved.stat().st_size
@@ -153,10 +165,16 @@ def _measure(dockerd: Any, scratch: Path, values: list[bytes]) -> None:
         ),
     ]
     print(f"{'anchor: grep -F -c of one value':<48} {grep_rate:7.0f} MB/s {grep_s:6.2f} s")
+    engine_rate = saved_bytes / engine_only_s / MB
+    print(
+        f"{'the engine alone: docker save stream, read only':<48} {engine_rate:7.0f} MB/s "
+        f"{engine_only_s:6.2f} s  {engine_rate / grep_rate:5.2f}x grep"
+    )
     for label, rate, seconds in rows:
         print(f"{label:<48} {rate:7.0f} MB/s {seconds:6.2f} s  {rate / grep_rate:5.2f}x grep")
-    ok = rows[0][1] >= TARGET_MB_S
-    print(f"target >= {TARGET_MB_S:g} MB/s end to end: {'ok' if ok else 'MISSED'}")
+    for label, rate in (("end to end", rows[0][1]), ("layer walk", rows[1][1])):
+        ok = rate >= TARGET_MB_S
+        print(f"target >= {TARGET_MB_S:g} MB/s {label}: {'ok' if ok else 'MISSED'}")
 
 
 def main() -> int:

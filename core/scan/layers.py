@@ -19,6 +19,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from docker_pass.core.scan.prefetch import Prefetched
 from docker_pass.core.scan.report import Finding
 from docker_pass.core.scan.tar_stream import BLOCK, TarStreamError, members
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from docker_pass.core.scan.matcher import Matcher
     from docker_pass.core.scan.report import ScanReport
 
+#: Seconds the engine may send nothing before the layer stream is given up.
+STALL_TIMEOUT = 120.0
 #: Bytes read at a time from a file inside a layer.
 CHUNK = 1 << 20
 _TAR_MAGIC = b"ustar"
@@ -82,8 +85,11 @@ def scan_layers(
         return
     query = urlencode([("names", ident) for ident in idents])
     found = LayerFindings()
-    with api.stream("GET", f"/images/get?{query}", timeout=None) as body:
-        walk_saved(body, matcher, report, found, progress=progress)
+    with (
+        api.stream("GET", f"/images/get?{query}", timeout=STALL_TIMEOUT) as body,
+        Prefetched(body) as ahead,
+    ):
+        walk_saved(ahead, matcher, report, found, progress=progress)
     _attribute(found, images, matcher, report)
 
 

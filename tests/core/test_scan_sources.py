@@ -241,3 +241,33 @@ def test_config_fields_and_the_proxy_label() -> None:
         assert docker_sources.proxy_resolved({"Labels": {"docker-pass.references": odd}}) == set()
     assert list(docker_sources.config_fields(None)) == []
     assert list(docker_sources.config_fields({"Env": "not a list", "Labels": []})) == []
+
+
+# -- read-ahead -------------------------------------------------------------------------------
+
+
+def test_read_ahead_gives_the_stream_in_order_and_passes_errors_on() -> None:
+    from docker_pass.core.scan.prefetch import Prefetched
+
+    data = bytes(range(256)) * 50000
+    with Prefetched(io.BytesIO(data), chunk=4096) as ahead:
+        parts = []
+        while piece := ahead.read(1000):
+            parts.append(piece)
+    assert b"".join(parts) == data
+
+    class Failing(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise ConnectionResetError("reset")
+
+    with Prefetched(Failing()) as ahead, pytest.raises(ConnectionResetError):
+        ahead.read(10)
+
+
+def test_read_ahead_stops_when_the_reader_stops_early() -> None:
+    from docker_pass.core.scan.prefetch import AHEAD, Prefetched
+
+    endless = io.BytesIO(b"x" * (AHEAD * 4 * 1024))
+    with Prefetched(endless, chunk=1024) as ahead:
+        assert ahead.read(10) == b"x" * 10
+    assert not ahead._thread.is_alive()
