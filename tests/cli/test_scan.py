@@ -160,3 +160,84 @@ def test_help_has_examples_and_says_what_is_not_searched() -> None:
     assert done.returncode == 0
     for words in ("examples:", "--layers", "--logs", "Not searched:", "Exit status:", "base64"):
         assert words in text
+
+
+def _position_in(pid: int, path: Path) -> int:
+    """How far process ``pid`` has read into ``path`` (0 while it has not opened it)."""
+    import os
+
+    fds = f"/proc/{pid}/fd"
+    try:
+        for fd in os.listdir(fds):
+            try:
+                if os.readlink(f"{fds}/{fd}") == str(path):
+                    with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                        return int(info.readline().split()[1])
+            except OSError:
+                continue
+    except OSError:
+        return 0
+    return 0
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130_and_the_findings_so_far(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.support.helpers import EXECUTABLE
+
+    leak = tmp_path / "a-leak.env"
+    leak.write_text("KEY=" + SECRET + "\n")
+    huge = tmp_path / "b-huge.img"
+    with huge.open("wb") as handle:
+        handle.truncate(1 << 40)  # sparse: a terabyte of zeros, far more than a test reads
+    proc = subprocess.Popen(
+        [str(EXECUTABLE), "scan", "--no-engine", str(leak), str(huge)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _position_in(proc.pid, huge) == 0:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the scan never reached the huge file"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode()
+    assert "Error: interrupted; the findings above are those made so far" in err.decode()
+    lines = out.decode().splitlines()
+    assert lines[1].split() == ["api/key", "docker-pass", "raw", "file", f"{leak}:1"]
+
+
+def test_the_progress_bar_draws_on_a_terminal_after_a_while_and_never_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    from docker_pass.cli import scan_render
+
+    monkeypatch.setattr(scan_render, "PROGRESS_AFTER", 0.0)
+    quiet = scan_render.TerminalProgress(enabled=False)
+    with quiet:
+        quiet.start("files", None)
+        quiet.advance(100)
+    assert quiet._bar is None
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    shown = scan_render.TerminalProgress(enabled=True)
+    with shown:
+        shown.start("layers", 1000)
+        shown.advance(500)
+        assert shown._bar is not None
+        assert shown._bar.tasks[0].completed == 500
+        shown.start("files", None)
+        assert [task.description for task in shown._bar.tasks] == ["layers", "files"]
+    assert not shown._bar.live.is_started

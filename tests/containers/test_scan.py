@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,34 @@ def test_a_committed_image_holds_the_value_in_its_config_and_a_layer_file(
     assert location.startswith("layer ")
     assert location.endswith(" /srv/app.conf")
     assert doc["searched"]["layer"] >= 2
+
+    # the README's example, as text
+    text = docker_pass("scan", "--pattern", "db/**", "--layers", cwd=tmp_path, timeout=300)
+    assert text.returncode == 1
+    lines = text.stdout.decode().splitlines()
+    assert lines[0].split() == ["SECRET", "PLUGIN", "ENCODING", "WHERE"]
+    rows = [line.split() for line in lines[1:-1]]
+    assert rows[0] == [
+        *["db/password", "docker-pass", "raw", "container", "scan-leak:", "Env"],
+        "DB_PASSWORD",
+    ]
+    assert rows[1] == [
+        "db/password",
+        "docker-pass",
+        "raw",
+        "image",
+        "scan-leak:1:",
+        "Env",
+        "DB_PASSWORD",
+    ]
+    assert rows[2][:6] == ["db/password", "docker-pass", "raw", "layer", "scan-leak:1:", "layer"]
+    assert re.fullmatch(r"[0-9a-f]{12}", rows[2][6])
+    assert rows[2][7] == "/srv/app.conf"
+    assert re.fullmatch(
+        r"3 findings; searched 1 value \(at least 8 bytes\) in 1 container, \d+ images, "
+        r"\d+ layers",
+        lines[-1],
+    )
 
 
 @pytest.mark.values_reach_dockerd
