@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.cli.render import clean_outside
+from docker_pass.core.scan.report import MAX_PER_PLACE
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -87,6 +88,11 @@ def _summary(report: ScanReport) -> str:
         f"{found}; searched {report.values} value{'s' * (report.values != 1)} "
         f"(at least {report.min_length} bytes) in {searched or 'nothing'}"
     )
+    if report.unlisted:
+        line += (
+            f"; {report.unlisted} more in the same places not listed "
+            f"(the first {MAX_PER_PLACE} of each are)"
+        )
     if report.skipped:
         line += (
             f"; {len(report.skipped)} value{'s' * (len(report.skipped) != 1)} not searched: "

@@ -82,6 +82,11 @@ class Finding(FrozenValue):
         }
 
 
+#: The most findings listed for one secret, encoding and place (a log or file that repeats a
+#: value on every line would otherwise list millions); the rest are counted.
+MAX_PER_PLACE = 100
+
+
 class ScanReport:
     """Everything a scan did: findings, what it searched, what it left out and what failed.
 
@@ -102,16 +107,34 @@ class ScanReport:
         self.searched: dict[str, int] = {}
         self.bytes_read = 0
         self.interrupted = False
+        #: findings past :data:`MAX_PER_PLACE` in one place, counted and not listed
+        self.unlisted = 0
         self._seen: set[Finding] = set()
+        self._per_place: dict[tuple[str, str, str, str, str, str], int] = {}
 
     def __repr__(self) -> str:
         return f"ScanReport({len(self.findings)} findings, {len(self.problems)} problems)"
 
     def add(self, finding: Finding) -> None:
-        """Record ``finding`` once (the same value in the same place by two forms is two)."""
-        if finding not in self._seen:
-            self._seen.add(finding)
-            self.findings.append(finding)
+        """Record ``finding`` once (the same value in the same place by two forms is two); past
+        :data:`MAX_PER_PLACE` lines of one place it is only counted."""
+        if finding in self._seen:
+            return
+        place = (
+            finding.secret,
+            finding.plugin,
+            finding.encoding,
+            finding.kind,
+            finding.target,
+            finding.location,
+        )
+        listed = self._per_place.get(place, 0)
+        if listed >= MAX_PER_PLACE:
+            self.unlisted += 1
+            return
+        self._per_place[place] = listed + 1
+        self._seen.add(finding)
+        self.findings.append(finding)
 
     def count(self, kind: str, n: int = 1) -> None:
         """Note that ``n`` more places of ``kind`` were searched."""
@@ -137,6 +160,7 @@ class ScanReport:
         return {
             "findings": [finding.as_json() for finding in self.sorted_findings()],
             "leaks": len(self.leaks),
+            "unlisted": self.unlisted,
             "values_searched": self.values,
             "min_length": self.min_length,
             "skipped": [

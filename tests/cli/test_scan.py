@@ -241,3 +241,17 @@ def test_the_progress_bar_draws_on_a_terminal_after_a_while_and_never_otherwise(
         shown.start("files", None)
         assert [task.description for task in shown._bar.tasks] == ["layers", "files"]
     assert not shown._bar.live.is_started
+
+
+def test_a_value_on_every_line_lists_the_first_hundred_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    noisy = tmp_path / "noisy.log"
+    noisy.write_text(("token=" + SECRET + "\n") * 5000)
+    done = docker_pass("scan", "--no-engine", "--json", str(noisy))
+    doc = json.loads(done.stdout)
+    assert done.returncode == 1
+    assert [f["line"] for f in doc["findings"]] == list(range(1, 101))
+    assert doc["unlisted"] == 4900
+    text = docker_pass("scan", "--no-engine", str(noisy)).stdout.decode()
+    assert "; 4900 more in the same places not listed (the first 100 of each are)" in text
