@@ -105,18 +105,20 @@ class Matcher:
         min_length: int = DEFAULT_MIN_LENGTH,
         engine: str | None = None,
     ) -> None:
-        #: the values searched, in the order hits name them
+        #: the secrets searched (ID and plugin; no bytes), in the order hits name them
         self.values: list[SecretValue] = []
         #: the values left out, each with why
         self.skipped: list[tuple[SecretValue, str]] = []
         self.min_length = min_length
         owners: dict[bytes, list[tuple[int, str]]] = {}
         for item in values:
+            # only the compiled patterns keep the bytes: what names a hit holds none
+            named = SecretValue(item.id, item.provider, b"")
             if len(item.value) < min_length:
-                self.skipped.append((item, f"shorter than {min_length} bytes"))
+                self.skipped.append((named, f"shorter than {min_length} bytes"))
                 continue
             index = len(self.values)
-            self.values.append(item)
+            self.values.append(named)
             for form, encoding in encoded_forms(item.value).items():
                 owners.setdefault(form, []).append((index, encoding))
         patterns = list(owners)
