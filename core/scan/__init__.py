@@ -1,7 +1,10 @@
 """``scan``: search Docker's surfaces and files for the values of stored secrets.
 
-:mod:`.matcher` builds one Aho-Corasick automaton over the values and their encodings;
-:mod:`.docker_sources` and :mod:`.layers` read the engine (straight, never the proxy);
-:mod:`.files` reads Compose files, env files and paths; :mod:`.report` holds the findings.
-Values stay in memory; a finding names the secret, its plugin, where and which encoding.
+:mod:`.matcher` compiles the values and their encodings into one multi-pattern matcher;
+:mod:`.scanner` loads the values and runs a :class:`~.scanner.ScanPlan`;
+:mod:`.docker_sources` reads containers, images, history and logs, and :mod:`.layers` the
+files of image layers (through :mod:`.tar_stream` and :mod:`.prefetch`), from the engine
+straight, never the proxy; :mod:`.files` reads Compose files, env files and paths;
+:mod:`.report` holds the findings.  Values stay in memory; a finding names the secret, its
+plugin, where and which encoding.
 """
