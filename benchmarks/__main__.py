@@ -22,6 +22,7 @@ BENCHMARKS = {
     "docker": "benchmarks.bench_docker",
     "vault": "benchmarks.bench_vault",
     "uses": "benchmarks.bench_uses",
+    "scan": "benchmarks.bench_scan",
 }
 
 

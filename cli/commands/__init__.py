@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "run": (),
     "check": (),
     "uses": (),
+    "scan": (),
     "plugins": (),
     "engine": ("daemon",),
     "ui": (),
