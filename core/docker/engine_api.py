@@ -178,6 +178,8 @@ class DockerApi:
         limit (``docker save``'s tar, a container's logs); ``timeout`` bounds each wait for
         data, not the whole answer.  An error status raises :class:`DockerApiError`; failing to
         reach or read the engine inside the block raises :class:`DockerUnreachableError`."""
+        import http.client
+
         conn = self._connect(timeout)
         try:
             try:

@@ -77,9 +77,9 @@ class _Connection:
 
 def read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
     """One whole HTTP/1.x answer and whether the connection may be kept: a status line,
-    headers, and a body of ``Content-Length`` bytes or in chunks (none for 204 and 304; an interim 1xx is refused);
-    any other framing is refused, not guessed at.  What uvicorn's h11 sends for a Connect
-    unary call, and what Go's net/http (Docker's engine) sends for an API call."""
+    headers, and a body of ``Content-Length`` bytes or in chunks (none for 204 and 304); any
+    other framing (an interim 1xx too) is refused, not guessed at.  What uvicorn's h11 sends
+    for a Connect unary call, and what Go's net/http (Docker's engine) sends for an API call."""
     line = reader.readline(MAX_LINE)
     if not line:
         raise ConnectionResetError  # closed before answering: an idle keep-alive one, usually
