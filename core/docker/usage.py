@@ -143,7 +143,7 @@ class Gathered:
     that could not be read (a project's config file gone, a file that is not Compose…).
     """
 
-    __slots__ = ("docker", "problems", "referrers")
+    __slots__ = ("_uses_index", "docker", "problems", "referrers")
 
     def __init__(
         self, referrers: list[Referrer], docker: str = "", problems: list[str] | None = None
@@ -151,6 +151,8 @@ class Gathered:
         self.referrers = referrers
         self.docker = docker
         self.problems = problems or []
+        #: The referrers indexed by target (:mod:`~docker_pass.core.docker.uses`, on first use).
+        self._uses_index: object = None
 
     def __repr__(self) -> str:
         return f"Gathered({len(self.referrers)} referrers, docker={self.docker!r})"
