@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from docker_pass.core.docker.rollout import RolloutOutcome, RolloutPlan
     from docker_pass.core.docker.usage import Use
 
-#: What the pane says when no proxy runs to roll out through.
+#: Said instead of offering a rollout when no proxy runs (the CLI's ``rollout`` says the same).
 NO_PROXY = (
-    "the engine daemon's Docker proxy is not running (docker pass daemon start), so nothing "
-    "can be rolled out from here"
+    "a rollout needs the engine daemon's Docker proxy, and none is running: start it "
+    "with 'docker pass engine run' (or 'docker pass engine install-service')"
 )
 
 
@@ -46,9 +46,12 @@ class UsageDoor(Protocol):
         ``idle`` seconds (raising :class:`DockerPassError` then, or on any failure)."""
         ...
 
+    def proxy_problem(self) -> str:
+        """``""`` when the engine daemon's Docker proxy runs, else why a rollout cannot."""
+        ...
+
     def plan(self, uses: Sequence[Use]) -> RolloutPlan:
-        """What a rollout of ``uses`` would recreate, and what it refuses (blocking); raises
-        :class:`DockerPassError` when no plan can be made (no proxy runs…)."""
+        """What a rollout of ``uses`` would recreate, and what it refuses (blocking)."""
         ...
 
     def carry_out(self, plan: RolloutPlan, report: Callable[[str], None]) -> RolloutOutcome:
@@ -82,12 +85,15 @@ class DockerDoor:
 
         return upstream_engine(timeout=idle).events({"type": ["container"]}, since=since)
 
+    def proxy_problem(self) -> str:
+        from docker_pass.core.docker.engine_api import proxy_engine
+
+        return "" if proxy_engine() is not None else NO_PROXY
+
     def plan(self, uses: Sequence[Use]) -> RolloutPlan:
-        from docker_pass.core.docker.engine_api import proxy_engine, upstream_engine
+        from docker_pass.core.docker.engine_api import upstream_engine
         from docker_pass.core.docker.rollout import plan_rollout
 
-        if proxy_engine() is None:
-            raise DockerPassError(NO_PROXY)
         return plan_rollout(list(uses), upstream_engine())
 
     def carry_out(self, plan: RolloutPlan, report: Callable[[str], None]) -> RolloutOutcome:
