@@ -4,7 +4,6 @@ over a stand-in Docker door (:mod:`tests.tui.usage_fakes`)."""
 from __future__ import annotations
 
 import io
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ from tests.tui.conftest import app_of, make_app, run, select, settle, until
 from tests.tui.usage_fakes import DB, STRIPE, FakeDocker
 
 if TYPE_CHECKING:
+    import threading
+
     from textual.pilot import Pilot
 
     from tests.tui.conftest import Recorder
@@ -103,21 +104,27 @@ def test_the_pane_fits_80_columns_with_an_ellipsis() -> None:
 
 
 def test_outside_text_is_cleaned_before_it_reaches_the_pane() -> None:
-    place = Place(CONTAINER, "evil\x1b[2J\x1b]0;pwned\x07name", container_id="e" * 64, state="run\nning")
+    place = Place(
+        CONTAINER, "evil\x1b[2J\x1b]0;pwned\x07name", container_id="e" * 64, state="run\nning"
+    )
     docker = FakeDocker([Referrer(place, "VAR\x1b[31m", DB)])
 
     async def scenario(pilot: Pilot[None], _seen: Recorder) -> None:
         await used_by_shown(pilot, docker)
         await select(pilot, DB)
         text = used_by_text(pilot)
-        assert "\x1b" not in text and "\x07" not in text
-        assert "evil" in text and "name" in text
+        assert "\x1b" not in text
+        assert "\x07" not in text
+        assert "evil" in text
+        assert "name" in text
 
     run(make_app(docker=docker), scenario)
 
 
 def test_without_an_engine_one_line_says_why_and_no_error_is_shown() -> None:
-    reason = "cannot reach the Docker engine at unix:///var/run/docker.sock: No such file or directory"
+    reason = (
+        "cannot reach the Docker engine at unix:///var/run/docker.sock: No such file or directory"
+    )
     docker = FakeDocker(docker=reason)
 
     async def scenario(pilot: Pilot[None], _seen: Recorder) -> None:
@@ -212,7 +219,7 @@ def test_a_burst_of_events_is_one_gathering() -> None:
         for n in range(200):
             docker.container_event(start + n)
         await until(pilot, lambda: app.usage.generation > before, "a new gathering")
-        await until(pilot, lambda: docker.feed.empty(), "every event read")
+        await until(pilot, docker.feed.empty, "every event read")
         await settle(pilot)
         # At most one gathering for the burst, and one for events after its start.
         assert app.usage.generation - before <= 2

@@ -151,7 +151,9 @@ class FakeDocker:
         outcome = RolloutOutcome(list(plan.refused))
         for project in plan.projects:
             report(f"Compose project {project.project}: docker compose up")
-            outcome.done.append(f"Compose project {project.project} ({', '.join(project.services)})")
+            outcome.done.append(
+                f"Compose project {project.project} ({', '.join(project.services)})"
+            )
         for container in plan.containers:
             report(f"{container.name}: creating its replacement")
             if container.name in self.failed:
