@@ -359,6 +359,8 @@ class DockerPassApp(App[None]):
             self.pattern.failed()
         elif kind is WorkerGroup.SETUP:
             self.setup.failed(reason)
+        elif kind is WorkerGroup.USAGE:
+            self.usage.failed(reason)
 
     # -- what the widgets and screens report ------------------------------------------------
 

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from docker_pass.tui.screens.confirm import ConfirmScreen
 from docker_pass.tui.screens.used_by import UsedByScreen
 from tests.tui.conftest import app_of, make_app, select, settle, type_text, until
-from tests.tui.test_snapshots import SnapCompare
 from tests.tui.usage_fakes import DB, FakeDocker
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
+
+    from tests.tui.test_snapshots import SnapCompare
 
 NO_ENGINE = (
     "cannot reach the Docker engine at unix:///var/run/docker.sock: No such file or directory"

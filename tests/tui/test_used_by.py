@@ -145,6 +145,23 @@ def test_without_an_engine_one_line_says_why_and_no_error_is_shown() -> None:
     run(make_app(docker=docker), scenario)
 
 
+def test_a_gathering_that_fails_says_so_and_the_next_event_tries_again() -> None:
+    docker = FakeDocker()
+    docker.broken = OSError(5, "Input/output error")
+
+    async def scenario(pilot: Pilot[None], _seen: Recorder) -> None:
+        app = app_of(pilot)
+        await until(pilot, lambda: bool(app.usage.failure), "the failure")
+        await select(pilot, DB)
+        assert used_by_text(pilot).startswith("Used by    not read (internal error (OSError))")
+        await until(pilot, lambda: docker.streams >= 1, "the events stream is open")
+        docker.broken = None
+        docker.container_event(time.time_ns())
+        await until(pilot, lambda: "5 places" in used_by_text(pilot), "a gathering that works")
+
+    run(make_app(docker=docker), scenario)
+
+
 def test_without_a_door_there_is_no_section_and_u_is_undelete_as_before() -> None:
     async def scenario(pilot: Pilot[None], _seen: Recorder) -> None:
         await select(pilot, DB)

@@ -93,6 +93,8 @@ class FakeDocker:
         #: What a rollout fails to recreate.
         self.failed = list(failed)
         self.gathers = 0
+        #: Raised by the next gatherings while set (a bug, a file that broke a parser…).
+        self.broken: Exception | None = None
         self.matched: list[str] = []
         self.streams = 0
         self.carried: list[RolloutPlan] = []
@@ -102,6 +104,8 @@ class FakeDocker:
     def gather(self) -> Gathered:
         with self._lock:
             self.gathers += 1
+            if self.broken is not None:
+                raise self.broken
             if self.docker:
                 return Gathered([], docker=self.docker)
             return Gathered(list(self.referrers))

@@ -67,6 +67,8 @@ class UsageController:
         self.gathered: Gathered | None = None
         #: How many gatherings arrived (tests wait for the next one).
         self.generation = 0
+        #: Why the last gathering failed ("" when it did not).
+        self.failure = ""
         self._matched: dict[str, tuple[Use, ...]] = {}
         self._follower: ContainerEvents | None = None
         #: Set from the follower's thread when a change is on its way to the event loop.
@@ -130,6 +132,8 @@ class UsageController:
             return None
         id_ = subject.id.value
         gathered = self.gathered
+        if self.failure:
+            return UsageSummary(id_, note=f"not read ({shorten(self.failure, REASON_LIMIT)})")
         if gathered is None:
             return UsageSummary(id_, note=LOOKING)
         if gathered.docker:
@@ -141,7 +145,15 @@ class UsageController:
     def arrived(self, message: UsageGathered) -> None:
         """A gathering arrived: it replaces the last one."""
         self.gathered = message.gathered
+        self.failure = ""
         self.generation += 1
+        self._matched.clear()
+        self._shown()
+
+    def failed(self, reason: str) -> None:
+        """A gathering failed (the status line says so too): the pane says it was not read,
+        rather than "looking…" for ever; the next container event tries again."""
+        self.failure = clean_outside(reason, REASON_LIMIT * 2).replace("\n", " ")
         self._matched.clear()
         self._shown()
 

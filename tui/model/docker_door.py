@@ -30,6 +30,10 @@ NO_PROXY = (
 )
 
 
+#: The container events after which the users are gathered again.
+CONTAINER_EVENTS = ("create", "destroy", "rename", "start", "die", "pause", "unpause", "update")
+
+
 class UsageDoor(Protocol):
     """What the UI asks of Docker (see the module)."""
 
@@ -83,7 +87,10 @@ class DockerDoor:
     def events(self, since: str, idle: float) -> Iterator[dict[str, Any]]:
         from docker_pass.core.docker.engine_api import upstream_engine
 
-        return upstream_engine(timeout=idle).events({"type": ["container"]}, since=since)
+        # Only what changes the list or a state it shows: no exec or health-check events
+        # (a health check every few seconds would be a gathering every few seconds).
+        filters = {"type": ["container"], "event": list(CONTAINER_EVENTS)}
+        return upstream_engine(timeout=idle).events(filters, since=since)
 
     def proxy_problem(self) -> str:
         from docker_pass.core.docker.engine_api import proxy_engine
