@@ -86,7 +86,7 @@ class MainScreen(Screen[None]):
             "U",
             "app.used_by",
             "Used by",
-            tooltip="Everything that uses the secret (containers, Compose services)",
+            tooltip="List what uses the secret (containers…)",
             id="main.used_by",
         ),
         Binding(

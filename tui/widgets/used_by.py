@@ -67,7 +67,7 @@ class UsedBy(Static):
         room = max(width - len(LABEL), 8)
         grid = Table.grid()
         grid.add_column(width=len(LABEL), no_wrap=True)
-        grid.add_column(width=room)
+        grid.add_column(width=room, overflow="fold")  # a long path in the note: folded, whole
         label = Text("Used by", style="bold")
         if summary.note:
             grid.add_row(label, Text(summary.note))
