@@ -109,7 +109,7 @@ def roll_out(
         if as_json:
             _print_json(plan, None)
         return 0
-    if not (plan.projects or plan.containers):
+    if not (plan.projects or plan.containers or plan.leftovers):
         if as_json:
             _print_json(plan, None)
         print("Error: nothing can be rolled out (see refused above)", file=sys.stderr)

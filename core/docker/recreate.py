@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.docker.container import FILE_LABEL_PREFIX, REFERENCES_LABEL, show_references
@@ -69,11 +71,24 @@ _CONFIG_KEYS = (
     "StopTimeout",
     "Shell",
 )
+#: Seconds a started replacement must run without exiting with an error before the old
+#: container is removed (``docker start`` succeeds even when the kernel then refuses to run its
+#: process).
+SETTLE_SECONDS = 2.0
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 class RecreateError(DockerPassError):
     """Raised when a recreate did not go through; the text says what was left as it was."""
+
+
+_LEFTOVER = re.compile(re.escape(NEW_SUFFIX) + r"[0-9a-f]{12}\Z")
+
+
+def is_leftover_name(name: str) -> bool:
+    """Whether ``name`` is a replacement's temporary name (left there by an interrupted
+    rollout unless one is under way)."""
+    return _LEFTOVER.search(name) is not None
 
 
 def name_of(container: dict[str, Any]) -> str:
@@ -202,11 +217,18 @@ class Recreated:
 
 
 def recreate(
-    docker: DockerApi, proxy: DockerApi, container_id: str, *, report: Callable[[str], None]
+    docker: DockerApi,
+    proxy: DockerApi,
+    container_id: str,
+    *,
+    report: Callable[[str], None],
+    settle: float = SETTLE_SECONDS,
 ) -> Recreated:
     """Recreate one container: create the new one through ``proxy`` (its references resolve
     again), swap it in on ``docker`` (the engine itself).  Raises :class:`RecreateError` saying
-    what was left as it was; on success the old container is gone, its volumes kept."""
+    what was left as it was; on success the old container is gone, its volumes kept.  A new
+    container that exits with an error within ``settle`` seconds of its start counts as not
+    started."""
     old = docker.inspect_container(container_id)
     old_id = str(old.get("Id", container_id))
     name = name_of(old)
@@ -245,7 +267,7 @@ def recreate(
                 "still running"
             ) from None
         report(f"{name}: starting the new container")
-        problem = _start(docker, new_id)
+        problem = _start(docker, new_id, settle=settle)
         if problem:
             _remove(docker, new_id)
             restarted = _start(docker, old_id)
@@ -287,16 +309,50 @@ def _image(docker: DockerApi, old: dict[str, Any]) -> tuple[str, list[str]]:
     ]
 
 
-def _start(docker: DockerApi, container_id: str) -> str:
-    """Start a container: ``""``, or why it did not start (or exited at once with an error)."""
+def _start(docker: DockerApi, container_id: str, *, settle: float = 0.0) -> str:
+    """Start a container: ``""``, or why it did not start.  With ``settle``: it must also not
+    exit with an error within that many seconds (a process the kernel refuses to run, e.g. an
+    environment string over 128 KiB, dies just after a successful start)."""
+    since = int(time.time()) - 1
     try:
         docker.call("POST", f"/containers/{container_id}/start")
-        state = docker.inspect_container(container_id).get("State") or {}
     except (DockerApiError, DockerUnreachableError) as exc:
         return str(exc)
-    if not state.get("Running") and state.get("ExitCode"):
-        error = clean_outside(str(state.get("Error") or ""))
-        return shorten(error, 200) or f"it exited at once with status {state.get('ExitCode')}"
+    if settle <= 0:
+        return ""
+    return _died(docker, container_id, since, since + 1 + settle)
+
+
+def _died(docker: DockerApi, container_id: str, since: int, until: float) -> str:
+    """Why the container exited with an error between ``since`` and ``until`` (``""`` if it did
+    not): the engine's event stream for that span, which it closes at ``until``."""
+    query = {
+        "since": str(since),
+        "until": f"{until:.3f}",
+        "filters": json.dumps({"container": [container_id], "event": ["die"]}),
+    }
+    try:
+        status, data = docker.raw("GET", "/events", query=query, timeout=until - since + 30)
+    except DockerUnreachableError as exc:
+        return str(exc)
+    if status != 200:
+        return f"the Docker engine answered {status} when asked whether it kept running"
+    for line in data.splitlines():
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        attributes = (event.get("Actor") or {}).get("Attributes") or {}
+        code = str(attributes.get("exitCode", "0")) if isinstance(attributes, dict) else "0"
+        if code != "0":
+            try:
+                error = str(
+                    (docker.inspect_container(container_id).get("State") or {}).get("Error")
+                )
+            except (DockerApiError, DockerUnreachableError):
+                error = ""
+            detail = f": {shorten(clean_outside(error), 200)}" if error.strip() else ""
+            return f"it exited with status {shorten(clean_outside(code), 12)} at once{detail}"
     return ""
 
 

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.docker.engine_api import DockerApiError, DockerUnreachableError
-from docker_pass.core.docker.recreate import RecreateError, clean_leftovers, recreate, refusal
+from docker_pass.core.docker.recreate import (
+    RecreateError,
+    clean_leftovers,
+    is_leftover_name,
+    recreate,
+    refusal,
+)
 from docker_pass.core.docker.usage import CONTAINER, SERVICE
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.outside import clean_outside
@@ -103,7 +109,7 @@ class Refused:
 class RolloutPlan:
     """What a rollout will do: ``projects``, ``containers`` and ``refused``, for ``ids``."""
 
-    __slots__ = ("containers", "ids", "projects", "refused")
+    __slots__ = ("containers", "ids", "leftovers", "projects", "refused")
 
     def __init__(
         self,
@@ -116,11 +122,13 @@ class RolloutPlan:
         self.projects = projects
         self.containers = containers
         self.refused = refused
+        #: Temporary containers an interrupted rollout left (cleaned up before the work).
+        self.leftovers: list[str] = []
 
     @property
     def empty(self) -> bool:
-        """Nothing to recreate and nothing refused (nothing uses the IDs)."""
-        return not (self.projects or self.containers or self.refused)
+        """Nothing to recreate, refuse or clean up (nothing uses the IDs)."""
+        return not (self.projects or self.containers or self.refused or self.leftovers)
 
     def lines(self) -> list[str]:
         """The plan as a person reads it (outside names cleaned)."""
@@ -135,6 +143,8 @@ class RolloutPlan:
             out.append(f"recreate container {_said(container.name)}")
         for refused in self.refused:
             out.append(f"refused {_said(refused.line(), 600)}")
+        for name in self.leftovers:
+            out.append(f"clean up {_said(name)}, left by an interrupted rollout")
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -152,6 +162,7 @@ class RolloutPlan:
             ],
             "containers": [{"name": c.name, "id": c.container_id} for c in self.containers],
             "refused": [{"what": r.what, "reason": r.reason} for r in self.refused],
+            "leftovers": self.leftovers,
         }
 
     def __repr__(self) -> str:
@@ -204,8 +215,12 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
     plain: dict[str, str] = {}
     refused: list[Refused] = []
     refused_projects: set[str] = set()
+    leftovers: set[str] = set()
     for use in uses:
         place = use.place
+        if place.kind == CONTAINER and is_leftover_name(place.name):
+            leftovers.add(place.name)  # carry_out cleans it up first
+            continue
         if place.kind == CONTAINER and not place.project:
             plain.setdefault(place.container_id, place.name)
             continue
@@ -252,12 +267,14 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
             containers.append(ContainerRollout(plain[container_id], container_id))
     for project in projects.values():
         project.services.sort()
-    return RolloutPlan(
+    plan = RolloutPlan(
         ids,
         sorted(projects.values(), key=lambda p: p.project),
         sorted(containers, key=lambda c: c.name),
         refused,
     )
+    plan.leftovers = sorted(leftovers)
+    return plan
 
 
 def _missing_files(working_dir: str, config_files: tuple[str, ...]) -> str | None:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.containers.conftest import SECRETS
+from tests.containers.rollout_helpers import id_of, inspected, names, ok, printenv, project, sleeper
 from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
-    import subprocess
     from pathlib import Path
 
     from tests.containers.conftest import Proxy
@@ -57,97 +57,47 @@ services:
 """
 
 
-def _ok(done: subprocess.CompletedProcess[bytes]) -> str:
-    assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
-    return done.stdout.decode()
-
-
-def _id(proxy: Proxy, name: str) -> str:
-    return _ok(proxy.dockerd.docker("inspect", "-f", "{{.Id}}", name)).strip()
-
-
-def _printenv(proxy: Proxy, name: str, var: str) -> str:
-    # The test image's busybox has no printenv link; its env applet prints the same lines.
-    lines = _ok(proxy.dockerd.docker("exec", name, "env")).splitlines()
-    found = [line.partition("=")[2] for line in lines if line.startswith(f"{var}=")]
-    assert len(found) == 1, f"{var} in {name}: {len(found)} entries"
-    return found[0]
-
-
-def _inspect(proxy: Proxy, name: str) -> dict[str, object]:
-    found = json.loads(_ok(proxy.dockerd.docker("inspect", name)))
-    assert isinstance(found, list)
-    doc = found[0]
-    assert isinstance(doc, dict)
-    return doc
-
-
-def _names(proxy: Proxy) -> list[str]:
-    return sorted(_ok(proxy.dockerd.docker("ps", "-a", "--format", "{{.Names}}")).split())
-
-
-def _project(tmp_path: Path, name: str, compose: str, **files: str) -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "compose.yaml").write_text(compose)
-    for file, text in files.items():
-        (folder / file).write_text(text)
-    return folder
-
-
 def test_set_then_rollout_recreates_every_user_and_nothing_else(
     proxy: Proxy, tmp_path: Path
 ) -> None:
     """Two Compose projects and two plain containers; db/password changes; every user of it
     shows the new value afterwards, the others keep their container IDs."""
-    one = _project(tmp_path, "one", APP)
-    two = _project(tmp_path, "two", JOB, **{"job.env": "DB=se://db/password\n"})
-    _ok(proxy.docker("compose", "up", "-d", "app", "other", cwd=one, timeout=300))
-    _ok(proxy.docker("compose", "up", "-d", cwd=two, timeout=300))
-    run = ("run", "-d", "--network", "none")
-    _ok(
-        proxy.docker(
-            *run, "--name", "plain", "-e", "DB=se://db/password", "busybox", "sleep", "600"
-        )
-    )
-    _ok(
-        proxy.docker(
-            *run, "--name", "bystander", "-e", "K=se://openai/api-key", "busybox", "sleep", "600"
-        )
-    )
-    _ok(
-        proxy.dockerd.docker(
-            "run", "-d", "--network", "none", "--name", "outsider", "busybox", "sleep", "600"
-        )
-    )
+    one = project(tmp_path, "one", APP)
+    two = project(tmp_path, "two", JOB, **{"job.env": "DB=se://db/password\n"})
+    ok(proxy.docker("compose", "up", "-d", "app", "other", cwd=one, timeout=300))
+    ok(proxy.docker("compose", "up", "-d", cwd=two, timeout=300))
+    sleeper(proxy, "plain", "-e", "DB=se://db/password")
+    sleeper(proxy, "bystander", "-e", "K=se://openai/api-key")
+    outsider = ("run", "-d", "--network", "none", "--name", "outsider", "busybox", "sleep", "600")
+    ok(proxy.dockerd.docker(*outsider))  # straight: nothing of ours
     users = ["one-app-1", "two-job-1", "plain"]
     others = ["one-other-1", "bystander", "outsider"]
-    before = {name: _id(proxy, name) for name in users + others}
+    before = {name: id_of(proxy, name) for name in users + others}
     for name in users:
-        assert _printenv(proxy, name, "DB") == SECRETS["db/password"]
+        assert printenv(proxy, name, "DB") == SECRETS["db/password"]
 
-    _ok(docker_pass("set", f"db/password={NEW_DB}"))
-    planned = _ok(docker_pass("rollout", "--dry-run", "db/password"))
+    ok(docker_pass("set", f"db/password={NEW_DB}"))
+    planned = ok(docker_pass("rollout", "--dry-run", "db/password"))
     assert "recreate Compose project one: app" in planned
     assert "recreate Compose project two: job" in planned
     assert "recreate container plain" in planned
     for name in ("idle", "bystander", "other"):
         assert name not in planned
-    assert {name: _id(proxy, name) for name in users} == {n: before[n] for n in users}
+    assert {name: id_of(proxy, name) for name in users} == {n: before[n] for n in users}
 
     done = docker_pass("rollout", "-y", "db/password", timeout=300)
-    out = _ok(done)
+    out = ok(done)
     assert "recreated container plain" in out
     for name in users:
-        assert _id(proxy, name) != before[name], name
-        assert _printenv(proxy, name, "DB") == NEW_DB, name
+        assert id_of(proxy, name) != before[name], name
+        assert printenv(proxy, name, "DB") == NEW_DB, name
     for name in others:
-        assert _id(proxy, name) == before[name], name
-    assert _printenv(proxy, "one-other-1", "KEY") == KEY
+        assert id_of(proxy, name) == before[name], name
+    assert printenv(proxy, "one-other-1", "KEY") == KEY
     # Nothing started that was not running, and no temporary container is left.
-    assert _names(proxy) == sorted(users + others)
+    assert names(proxy) == sorted(users + others)
     # Through the proxy, inspect still shows the reference, never the value.
-    shown = _ok(proxy.docker("inspect", "plain"))
+    shown = ok(proxy.docker("inspect", "plain"))
     assert "DB=se://db/password" in shown
     assert NEW_DB not in shown
 
@@ -155,37 +105,15 @@ def test_set_then_rollout_recreates_every_user_and_nothing_else(
 def test_plain_container_keeps_name_volume_and_restart_policy(proxy: Proxy) -> None:
     """``docker run -d --name xy -e K=se://… -v data:/d --restart always``, recreated."""
     volume = f"data{uuid.uuid4().hex[:8]}"
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "xy",
-            "--network",
-            "none",
-            "-e",
-            "K=se://db/password",
-            "-e",
-            "PLAIN=kept",
-            "-v",
-            f"{volume}:/d",
-            "--restart",
-            "always",
-            "--label",
-            "team=blue",
-            "-w",
-            "/d",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    _ok(proxy.dockerd.docker("exec", "xy", "sh", "-c", "echo before > /d/mark"))
-    old = _inspect(proxy, "xy")
+    options = ["-e", "K=se://db/password", "-e", "PLAIN=kept", "-v", f"{volume}:/d"]
+    options += ["--restart", "always", "--label", "team=blue", "-w", "/d"]
+    sleeper(proxy, "xy", *options)
+    ok(proxy.dockerd.docker("exec", "xy", "sh", "-c", "echo before > /d/mark"))
+    old = inspected(proxy, "xy")
 
-    _ok(docker_pass("set", "--rollout", "-y", f"db/password={NEW_DB}", timeout=300))
+    ok(docker_pass("set", "--rollout", "-y", f"db/password={NEW_DB}", timeout=300))
 
-    new = _inspect(proxy, "xy")
+    new = inspected(proxy, "xy")
     assert new["Id"] != old["Id"]
     assert new["Name"] == "/xy"
     assert new["Image"] == old["Image"]
@@ -198,33 +126,19 @@ def test_plain_container_keeps_name_volume_and_restart_policy(proxy: Proxy) -> N
     assert config["Labels"]["team"] == "blue"
     assert config["WorkingDir"] == "/d"
     assert config["Cmd"] == ["sleep", "600"]
-    assert _ok(proxy.dockerd.docker("exec", "xy", "cat", "/d/mark")).strip() == "before"
-    assert _printenv(proxy, "xy", "K") == NEW_DB
-    assert _printenv(proxy, "xy", "PLAIN") == "kept"
-    assert _names(proxy) == ["xy"]
-    assert volume in _ok(proxy.dockerd.docker("volume", "ls", "-q")).split()
+    assert ok(proxy.dockerd.docker("exec", "xy", "cat", "/d/mark")).strip() == "before"
+    assert printenv(proxy, "xy", "K") == NEW_DB
+    assert printenv(proxy, "xy", "PLAIN") == "kept"
+    assert names(proxy) == ["xy"]
+    assert volume in ok(proxy.dockerd.docker("volume", "ls", "-q")).split()
 
 
 def test_a_failed_start_leaves_the_old_container_running(proxy: Proxy) -> None:
     """A value over Linux's 128 KiB limit for one environment string: the new container's
     process cannot start, so the old one runs on, with its ID and name."""
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "keep",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    old = _id(proxy, "keep")
-    _ok(docker_pass("set", "db/password", input=b"v" * (200 * 1024)))
+    sleeper(proxy, "keep", "-e", "DB=se://db/password")
+    old = id_of(proxy, "keep")
+    ok(docker_pass("set", "db/password", input=b"v" * (200 * 1024)))
 
     done = docker_pass("rollout", "-y", "db/password", timeout=300)
 
@@ -232,50 +146,20 @@ def test_a_failed_start_leaves_the_old_container_running(proxy: Proxy) -> None:
     said = done.stdout.decode() + done.stderr.decode()
     assert "the old container is still running" in said
     assert "Traceback" not in said
-    assert _id(proxy, "keep") == old
-    assert _inspect(proxy, "keep")["State"]["Running"] is True  # type: ignore[index]
-    assert _printenv(proxy, "keep", "DB") == SECRETS["db/password"]
-    assert _names(proxy) == ["keep"]
+    assert id_of(proxy, "keep") == old
+    assert inspected(proxy, "keep")["State"]["Running"] is True  # type: ignore[index]
+    assert printenv(proxy, "keep", "DB") == SECRETS["db/password"]
+    assert names(proxy) == ["keep"]
 
 
 def test_a_failed_create_changes_nothing(proxy: Proxy) -> None:
     """A user whose other reference no longer resolves: its create through the proxy fails;
     the other user is still rolled, and the exit status says something failed."""
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "two-refs",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "-e",
-            "HUB=se://docker/auth/hub/alice",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "one-ref",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    old = _id(proxy, "two-refs")
-    _ok(docker_pass("rm", "docker/auth/hub/alice"))
-    _ok(docker_pass("set", f"db/password={NEW_DB}"))
+    sleeper(proxy, "two-refs", "-e", "DB=se://db/password", "-e", "HUB=se://docker/auth/hub/alice")
+    sleeper(proxy, "one-ref", "-e", "DB=se://db/password")
+    old = id_of(proxy, "two-refs")
+    ok(docker_pass("rm", "docker/auth/hub/alice"))
+    ok(docker_pass("set", f"db/password={NEW_DB}"))
 
     done = docker_pass("rollout", "-y", "db/password", timeout=300)
 
@@ -283,47 +167,16 @@ def test_a_failed_create_changes_nothing(proxy: Proxy) -> None:
     out = done.stdout.decode()
     assert "failed two-refs: creating the new container failed" in out
     assert "nothing changed" in out
-    assert _id(proxy, "two-refs") == old
-    assert _printenv(proxy, "two-refs", "DB") == SECRETS["db/password"]
-    assert _printenv(proxy, "one-ref", "DB") == NEW_DB
-    assert _names(proxy) == ["one-ref", "two-refs"]
+    assert id_of(proxy, "two-refs") == old
+    assert printenv(proxy, "two-refs", "DB") == SECRETS["db/password"]
+    assert printenv(proxy, "one-ref", "DB") == NEW_DB
+    assert names(proxy) == ["one-ref", "two-refs"]
 
 
 def test_refused_anonymous_volume_and_rm_with_the_command_to_run(proxy: Proxy) -> None:
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "anon",
-            "--network",
-            "none",
-            "-v",
-            "/d",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--rm",
-            "--name",
-            "gone",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    before = {name: _id(proxy, name) for name in ("anon", "gone")}
+    sleeper(proxy, "anon", "-v", "/d", "-e", "DB=se://db/password")
+    sleeper(proxy, "gone", "--rm", "-e", "DB=se://db/password")
+    before = {name: id_of(proxy, name) for name in ("anon", "gone")}
 
     done = docker_pass("rollout", "-y", "db/password", timeout=300)
 
@@ -333,55 +186,27 @@ def test_refused_anonymous_volume_and_rm_with_the_command_to_run(proxy: Proxy) -
     assert "docker run --rm --volumes-from anon" in out
     assert "refused container gone: it was started with --rm" in out
     assert "docker rm -f gone" in out
-    assert {name: _id(proxy, name) for name in before} == before
+    assert {name: id_of(proxy, name) for name in before} == before
 
 
 def test_dry_run_and_json_change_nothing(proxy: Proxy) -> None:
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "dry",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    old = _id(proxy, "dry")
-    plan = json.loads(_ok(docker_pass("rollout", "--dry-run", "--json", "db/**")))
+    sleeper(proxy, "dry", "-e", "DB=se://db/password")
+    old = id_of(proxy, "dry")
+    plan = json.loads(ok(docker_pass("rollout", "--dry-run", "--json", "db/**")))
     assert plan["plan"]["containers"] == [{"name": "dry", "id": old}]
     assert plan["plan"]["ids"] == ["db/password"]
     assert plan["outcome"] is None
-    assert _id(proxy, "dry") == old
+    assert id_of(proxy, "dry") == old
 
 
 def test_without_a_terminal_and_without_y_refuses(proxy: Proxy) -> None:
-    _ok(
-        proxy.docker(
-            "run",
-            "-d",
-            "--name",
-            "asked",
-            "--network",
-            "none",
-            "-e",
-            "DB=se://db/password",
-            "busybox",
-            "sleep",
-            "600",
-        )
-    )
-    old = _id(proxy, "asked")
+    sleeper(proxy, "asked", "-e", "DB=se://db/password")
+    old = id_of(proxy, "asked")
     done = docker_pass("rollout", "db/password")
     assert done.returncode == 1
     assert "pass -y" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
-    assert _id(proxy, "asked") == old
+    assert id_of(proxy, "asked") == old
 
 
 def test_nothing_uses_it(proxy: Proxy) -> None:
