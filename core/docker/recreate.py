@@ -5,7 +5,8 @@ resolved put back as it was sent (``K=se://id``, ``GH_TOKEN=``), so the proxy re
 again on create and writes :data:`REFERENCES_LABEL` afresh.  Everything else is carried over:
 name, image (by ID), command, entrypoint, user, labels, ports, health check, the whole host
 config (binds, mounts, restart policy, network mode, resources) and the networks with their
-aliases and static addresses.
+aliases and static addresses (the network mode's own in the create, the others connected after
+it, which every API version takes).  A replacement must also stay up :data:`SETTLE_SECONDS`.
 
 Rename-then-swap, never delete first: the new container is created under a temporary name
 (a failure there changes nothing), the old one is stopped, the new one started; only then is
@@ -13,7 +14,7 @@ the old one renamed away, the new one given the name and the old one removed (it
 kept).  A failed start removes the new container and starts the old one again.  The new
 container carries :data:`ROLLOUT_OF_LABEL` (the old container's ID) and
 :data:`ROLLOUT_NAME_LABEL` (the name it is to take), so one left under its temporary name by a
-crash is found and cleaned up by :func:`clean_leftovers`.
+crash is found and cleaned up by :func:`docker_pass.core.docker.leftovers.clean_leftovers`.
 
 :func:`refusal` says why a container cannot be reproduced faithfully (and what to run instead).
 """
@@ -252,7 +253,7 @@ def recreate(
                 body={"Container": new_id, "EndpointConfig": extra["config"]},
             )
     except (DockerApiError, DockerUnreachableError) as exc:
-        _remove(docker, new_id)
+        remove_quietly(docker, new_id)
         raise RecreateError(
             f"{name}: connecting the new container to its networks failed: {exc}; nothing changed"
         ) from None
@@ -261,7 +262,7 @@ def recreate(
         try:
             docker.call("POST", f"/containers/{old_id}/stop")
         except (DockerApiError, DockerUnreachableError) as exc:
-            _remove(docker, new_id)
+            remove_quietly(docker, new_id)
             raise RecreateError(
                 f"{name}: stopping the old container failed: {exc}; the old container is "
                 "still running"
@@ -269,7 +270,7 @@ def recreate(
         report(f"{name}: starting the new container")
         problem = _start(docker, new_id, settle=settle)
         if problem:
-            _remove(docker, new_id)
+            remove_quietly(docker, new_id)
             restarted = _start(docker, old_id)
             left = (
                 "the old container is still running"
@@ -356,47 +357,8 @@ def _died(docker: DockerApi, container_id: str, since: int, until: float) -> str
     return ""
 
 
-def _remove(docker: DockerApi, container_id: str) -> None:
+def remove_quietly(docker: DockerApi, container_id: str) -> None:
+    """Remove a container (forced), saying nothing if that fails."""
     # A leftover keeps its labels and temporary name: clean_leftovers finds it.
     with contextlib.suppress(DockerApiError, DockerUnreachableError):
         docker.call("DELETE", f"/containers/{container_id}", query={"force": "1"})
-
-
-def clean_leftovers(docker: DockerApi, *, report: Callable[[str], None]) -> list[str]:
-    """Finish or undo what an interrupted rollout left: a container still under its temporary
-    name is removed when the container it replaces still exists (that one gets its name back),
-    else it takes its name.  Lines saying what was done (and what could not be)."""
-    said = []
-    found = docker.call(
-        "GET",
-        "/containers/json",
-        query={"all": "1", "filters": '{"label": ["' + ROLLOUT_OF_LABEL + '"]}'},
-    )
-    for entry in found if isinstance(found, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        labels = entry.get("Labels") or {}
-        name, wanted = name_of(entry), str(labels.get(ROLLOUT_NAME_LABEL, ""))
-        old_id = str(labels.get(ROLLOUT_OF_LABEL, ""))
-        if not wanted or name != f"{wanted}{NEW_SUFFIX}{old_id[:12]}":
-            continue
-        try:
-            old = docker.inspect_container(old_id)
-        except DockerApiError:
-            old = None
-        try:
-            if old is not None:
-                _remove(docker, str(entry.get("Id", "")))
-                if name_of(old) != wanted:
-                    docker.call("POST", f"/containers/{old_id}/rename", query={"name": wanted})
-                line = f"removed {name}, left by an interrupted rollout of {wanted}"
-                if not (old.get("State") or {}).get("Running"):
-                    line += f" ({wanted} is not running: 'docker start {wanted}' if it should)"
-            else:
-                docker.call("POST", f"/containers/{entry.get('Id')}/rename", query={"name": wanted})
-                line = f"renamed {name} to {wanted}, finishing an interrupted rollout"
-        except (DockerApiError, DockerUnreachableError) as exc:
-            line = f"could not clean up {name}, left by an interrupted rollout: {exc}"
-        report(line)
-        said.append(line)
-    return said

@@ -20,13 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.docker.engine_api import DockerApiError, DockerUnreachableError
-from docker_pass.core.docker.recreate import (
-    RecreateError,
-    clean_leftovers,
-    is_leftover_name,
-    recreate,
-    refusal,
-)
+from docker_pass.core.docker.leftovers import clean_leftovers
+from docker_pass.core.docker.recreate import RecreateError, is_leftover_name, recreate, refusal
 from docker_pass.core.docker.usage import CONTAINER, SERVICE
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.outside import clean_outside

@@ -128,3 +128,33 @@ def test_odd_names_and_labels_from_outside(proxy: Proxy) -> None:
     assert "recreate container odd.name_1-x" in out
     plan = json.loads(ok(docker_pass("rollout", "--dry-run", "--json", "db/password")))
     assert {c["name"] for c in plan["plan"]["containers"]} >= {"odd.name_1-x"}
+
+
+def test_networks_aliases_and_static_address_are_kept(proxy: Proxy) -> None:
+    """A container on two user networks, with an alias and a static address on the first: the
+    replacement is on both, with the same alias and address."""
+    nets = [f"rollnet{i}{id(proxy) % 10000}" for i in (1, 2)]
+    ok(proxy.dockerd.docker("network", "create", "--subnet", "10.231.7.0/24", nets[0]))
+    ok(proxy.dockerd.docker("network", "create", nets[1]))
+    try:
+        run = ["run", "-d", "--name", "netted", "--network", nets[0], "--network-alias", "db-api"]
+        run += ["--ip", "10.231.7.9", "-e", "DB=se://db/password", "busybox", "sleep", "600"]
+        ok(proxy.docker(*run))
+        ok(proxy.dockerd.docker("network", "connect", "--alias", "second", nets[1], "netted"))
+        old = id_of(proxy, "netted")
+
+        ok(docker_pass("set", "--rollout", "-y", f"db/password={NEW_DB}", timeout=300))
+
+        assert id_of(proxy, "netted") != old
+        doc = json.loads(ok(proxy.dockerd.docker("inspect", "netted")))[0]
+        networks = doc["NetworkSettings"]["Networks"]
+        assert sorted(networks) == sorted(nets)
+        assert "db-api" in networks[nets[0]]["Aliases"]
+        assert networks[nets[0]]["IPAMConfig"]["IPv4Address"] == "10.231.7.9"
+        assert networks[nets[0]]["IPAddress"] == "10.231.7.9"
+        assert "second" in networks[nets[1]]["Aliases"]
+        assert printenv(proxy, "netted", "DB") == NEW_DB
+    finally:
+        proxy.dockerd.remove_all_containers()
+        for net in nets:
+            proxy.dockerd.docker("network", "rm", net)
