@@ -13,11 +13,16 @@ import pytest
 from tests.containers.conftest import SECRETS
 from tests.containers.rollout_helpers import id_of, inspected, names, ok, printenv, project, sleeper
 from tests.support.helpers import docker_pass
+from tests.support.terminals import terminal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.containers.conftest import Proxy
+    from tests.support.terminals import JoinedTerminal
+
+__all__ = ["terminal"]
 
 pytestmark = pytest.mark.integration
 NEW_DB = "pg-rolled-value-31c4"
@@ -231,3 +236,26 @@ def test_without_the_proxy_running_says_how_to_start_it(
     said = done.stderr.decode()
     assert "docker pass engine run" in said
     assert "Traceback" not in said
+
+
+def test_on_a_terminal_it_asks_first(
+    proxy: Proxy, terminal: Callable[[str], JoinedTerminal]
+) -> None:
+    """You should see the plan and "Roll out? [y/N]"; no keeps the container, yes rolls it."""
+    old = sleeper(proxy, "asked", "-e", "DB=se://db/password")
+    said_no = terminal("rollout db/password")
+    screen = said_no.wait_for(lambda text: "Roll out? [y/N]" in text)
+    assert "recreate container asked" in screen
+    said_no.send("n", "Enter")
+    screen = said_no.wait_for(lambda text: "exit=" in text)
+    assert "Nothing rolled out." in screen
+    assert "exit=1" in screen
+    assert id_of(proxy, "asked") == old
+
+    said_yes = terminal("rollout db/password")
+    said_yes.wait_for(lambda text: "Roll out? [y/N]" in text)
+    said_yes.send("y", "Enter")
+    screen = said_yes.wait_for(lambda text: "exit=" in text, timeout=120)
+    assert "recreated container asked" in screen
+    assert "exit=0" in screen
+    assert id_of(proxy, "asked") != old
