@@ -212,6 +212,11 @@ def test_without_a_terminal_and_without_y_refuses(proxy: Proxy) -> None:
     assert "pass -y" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
     assert id_of(proxy, "asked") == old
+    # set --rollout refuses before it writes.
+    done = docker_pass("set", "--rollout", f"db/password={NEW_DB}")
+    assert done.returncode == 1
+    assert "pass -y" in done.stderr.decode()
+    assert docker_pass("get", "--reveal", "db/password").stdout.decode() == SECRETS["db/password"]
 
 
 def test_nothing_uses_it(proxy: Proxy) -> None:
@@ -236,6 +241,11 @@ def test_without_the_proxy_running_says_how_to_start_it(
     said = done.stderr.decode()
     assert "docker pass engine run" in said
     assert "Traceback" not in said
+    # set --rollout checks first: nothing is saved.
+    done = docker_pass("set", "--rollout", "-y", "db/password=unsaved")
+    assert done.returncode == 1
+    assert "docker pass engine run" in done.stderr.decode()
+    assert docker_pass("get", "db/password").returncode == 1
 
 
 def test_on_a_terminal_it_asks_first(
