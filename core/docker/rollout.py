@@ -14,6 +14,7 @@ Compose process gets the files' references, not what they resolve to.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -225,7 +226,9 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
             continue  # no container: a rollout does not start a service
         if place.project in refused_projects:
             continue
-        missing = _missing_files(place.working_dir, place.config_files)
+        missing = _odd_names(place.project, place.service) or _missing_files(
+            place.working_dir, place.config_files
+        )
         if missing is not None:
             refused_projects.add(place.project)
             projects.pop(place.project, None)
@@ -270,6 +273,21 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
     )
     plan.leftovers = sorted(leftovers)
     return plan
+
+
+#: Compose's own rules for a project's and a service's name: anything else (a label any
+#: container may carry) could read as an option on Compose's command line.
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+_SERVICE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+
+
+def _odd_names(project: str, service: str) -> str | None:
+    """Why a project's or service's name (from labels) is not one Compose gives, or ``None``."""
+    if not _PROJECT_NAME.match(project):
+        return "its name is not a Compose project name"
+    if not _SERVICE_NAME.match(service):
+        return f"its service {_said(service, 60)!r} is not a Compose service name"
+    return None
 
 
 def _missing_files(working_dir: str, config_files: tuple[str, ...]) -> str | None:

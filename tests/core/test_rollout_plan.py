@@ -235,3 +235,14 @@ def test_outcome_ok_only_without_failures_or_refusals() -> None:
     outcome.failed.append("web: starting failed")
     assert not outcome.ok
     assert outcome.as_json()["ok"] is False
+
+
+@pytest.mark.parametrize(("project", "service"), [("--file=x", "web"), ("shop", "--build")])
+def test_names_that_would_read_as_options_are_refused(
+    tmp_path: Path, project: str, service: str
+) -> None:
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    plan = plan_rollout([_container_use(tmp_path, project, service)], NOWHERE)
+    assert plan.projects == []
+    assert len(plan.refused) == 1
+    assert "not a Compose" in plan.refused[0].reason
