@@ -329,15 +329,32 @@ def explain(report: Sequence[ReferenceResult]) -> int:
     return 1 if any(item.failed for item in report) else 0
 
 
-def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json: bool) -> int:
+def check(
+    checked: Sequence[CheckedReference],
+    files: Sequence[Path],
+    *,
+    as_json: bool,
+    expiry_days: int | None = None,
+    fail_on_expiry: bool = False,
+) -> int:
     """``check``: a table of references (file, service, variable, reference, status, detail),
     or JSON; never a value.  Hints of failures (plugins that were down) go to stderr once each.
-    Exit 1 when any reference fails."""
+    Exit 1 when any reference fails, or (``fail_on_expiry``) when a referenced secret is
+    expired or expires within ``expiry_days`` (each named on stderr).  A row whose secret
+    expires gets an EXPIRY column (JSON: an ``expiry`` field), as ``uses`` marks it."""
+    from docker_pass.cli.render_uses import expiry_due, expiry_entry, expiry_words
 
+    marks = [expiry_words(c.expiry, expiry_days) for c in checked]
     if as_json:
-        _print_json([_check_entry(c) for c in checked])
+        entries = [_check_entry(c) for c in checked]
+        for entry, item in zip(entries, checked, strict=True):
+            if item.expiry is not None:
+                entry["expiry"] = expiry_entry(item.expiry)
+        _print_json(entries)
     elif checked:
-        rows = [("FILE", "SERVICE", "VARIABLE", "REFERENCE", "STATUS", "DETAIL")]
+        expiring = any(marks)
+        head = ("FILE", "SERVICE", "VARIABLE", "REFERENCE", "STATUS")
+        rows = [(*head, *(("EXPIRY",) if expiring else ()), "DETAIL")]
         rows += [
             (
                 _printable(str(c.found.file)),
@@ -345,9 +362,10 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
                 _printable(c.found.variable),
                 _printable(_reference_cell(c)),
                 c.status,
+                *((mark or "-",) if expiring else ()),
                 _check_detail(c),
             )
-            for c in checked
+            for c, mark in zip(checked, marks, strict=True)
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         for row in rows:
@@ -359,7 +377,14 @@ def check(checked: Sequence[CheckedReference], files: Sequence[Path], *, as_json
     hints = dict.fromkeys(hint for c in checked for hint in c.result.hints)
     for hint in hints:
         print(f"Hint: {hint}", file=sys.stderr)
-    return 1 if any(c.failed for c in checked) else 0
+    due = {}
+    if fail_on_expiry:
+        for c in checked:
+            if c.result.id is not None and expiry_due(c.expiry, expiry_days):
+                due[c.result.id.value] = expiry_words(c.expiry, expiry_days)
+    for id_, words in due.items():
+        print(f"Error: {id_} {words}", file=sys.stderr)
+    return 1 if any(c.failed for c in checked) or due else 0
 
 
 def _reference_cell(item: CheckedReference) -> str:

@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "mv": ("move", "rename"),
     "run": (),
     "check": (),
+    "uses": (),
     "rollout": (),
     "plugins": (),
     "engine": ("daemon",),

@@ -5,18 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from docker_pass.core.expiry import SOON_DAYS
+
 EXAMPLES = """\
 examples:
   docker pass check                              # compose.yaml (or docker-compose.yml…) and .env
   docker pass check deploy/compose.yaml .env.prod
   docker pass check --json compose.yaml
+  docker pass check --fail-on-expiry            # CI: exit 1 when a secret expires within 14 days
+  docker pass check --fail-on-expiry --expiry-days 0   # only when one has expired
 
 Only values that start with se:// as written are references (Compose's ${VAR} interpolation is
 not applied first). Each must name one ID and resolve to exactly one value, as 'run' requires.
 A variable that reaches the container empty (GH_TOKEN=, GH_TOKEN: with no value, or GH_TOKEN
 alone with nothing in this shell) is listed as a lookup by name: it takes the secret whose ID
 is its name, or is left empty (which never fails the check).
-Exit status: 0 when every reference resolves (or there are none), 1 when any does not."""
+A reference whose secret has expired, or expires within --expiry-days (its "expires" metadata),
+is marked in an EXPIRY column (JSON: an "expiry" field on that row).
+Exit status: 0 when every reference resolves (or there are none), 1 when any does not, and with
+--fail-on-expiry also 1 when a referenced secret is expired or expires within the window."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +49,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a Compose file (.yaml/.yml, or YAML with services:) or an env file",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--fail-on-expiry",
+        action="store_true",
+        help="exit 1 when a referenced secret is expired or expires within --expiry-days "
+        "(each is named on stderr)",
+    )
+    parser.add_argument(
+        "--expiry-days",
+        type=_days,
+        default=None,
+        metavar="N",
+        help=f"the window of 'expires soon', in days (default {SOON_DAYS}; 0: expired only)",
+    )
     parser.set_defaults(handler=run)
+
+
+def _days(text: str) -> int:
+    """``--expiry-days``: a whole number of days, 0 or more."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < 0 or days > 100_000:
+        raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {text!r}")
+    return days
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +91,13 @@ def run(args: argparse.Namespace) -> int:
         lookup_off = _lookup_off() if any(ref.lookup for ref in found) else ""
         with engine_for(args) as engine:
             checked = check_references(found, engine.resolve, lookup_off=lookup_off)
-    return render.check(checked, files, as_json=args.json)
+    return render.check(
+        checked,
+        files,
+        as_json=args.json,
+        expiry_days=args.expiry_days,
+        fail_on_expiry=args.fail_on_expiry,
+    )
 
 
 def _lookup_off() -> str:

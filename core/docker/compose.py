@@ -28,9 +28,10 @@ from docker_pass.core.references.syntax import reference_target
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    from docker_pass.core.expiry import Expiry
     from docker_pass.core.ids import Pattern
     from docker_pass.core.references.resolution import ReferenceResult
     from docker_pass.core.results import Resolution
@@ -112,17 +113,25 @@ class CheckedReference(FrozenValue):
     off (``""`` while they are on).
     """
 
-    __slots__ = ("found", "lookup_off", "result")
+    __slots__ = ("expiry", "found", "lookup_off", "result")
     found: FoundReference
     result: ReferenceResult
     lookup_off: str
+    #: The resolved secret's expiry (its ``expires`` metadata), ``None`` when it has none or
+    #: nothing resolved.
+    expiry: Expiry | None
 
     def __init__(
-        self, found: FoundReference, result: ReferenceResult, lookup_off: str = ""
+        self,
+        found: FoundReference,
+        result: ReferenceResult,
+        lookup_off: str = "",
+        expiry: Expiry | None = None,
     ) -> None:
         self._set("found", found)
         self._set("result", result)
         self._set("lookup_off", lookup_off if found.lookup else "")
+        self._set("expiry", expiry)
 
     @property
     def failed(self) -> bool:
@@ -190,12 +199,23 @@ def check_references(
 ) -> list[CheckedReference]:
     """How each found reference fares by ``run``'s rules; each distinct target is resolved once
     (and its value dropped at once).  Lookups by name follow the proxy's rule; ``lookup_off``
-    names what turned them off (then none is looked up)."""
+    names what turned them off (then none is looked up).  A reference that resolves carries
+    its secret's expiry (from the metadata of what resolved)."""
     from docker_pass.core.references.resolution import (
         ReferenceResult,
         check_reference,
         look_up_by_name,
     )
+
+    metadata: dict[tuple[str, str], Mapping[str, str]] = {}
+
+    def resolving(pattern: Pattern) -> Resolution:
+        """``resolve``, keeping each answer's metadata (never its value) for the expiry."""
+        answer = resolve(pattern)
+        for envelope in answer.envelopes:
+            if envelope.metadata:
+                metadata[(envelope.id.value, envelope.provider)] = dict(envelope.metadata)
+        return answer
 
     by_target: dict[tuple[str, bool], ReferenceResult] = {}
     checked = []
@@ -205,11 +225,27 @@ def check_references(
         if result is None and ref.lookup and lookup_off:
             result = ReferenceResult(ref.variable, None, [], [], "", {}, target=ref.target)
         elif result is None and ref.lookup:
-            result = by_target[key] = look_up_by_name(ref.target, resolve)[1]
+            result = by_target[key] = look_up_by_name(ref.target, resolving)[1]
         elif result is None:
-            result = by_target[key] = check_reference(ref.variable, ref.target, resolve)
-        checked.append(CheckedReference(ref, result, lookup_off))
+            result = by_target[key] = check_reference(ref.variable, ref.target, resolving)
+        checked.append(CheckedReference(ref, result, lookup_off, _expiry(result, metadata)))
     return checked
+
+
+def _expiry(
+    result: ReferenceResult, metadata: Mapping[tuple[str, str], Mapping[str, str]]
+) -> Expiry | None:
+    """The expiry of what ``result`` resolved to, from its provider's metadata."""
+    from docker_pass.core.references.resolution import ReferenceStatus
+
+    if result.status != ReferenceStatus.RESOLVES or result.id is None:
+        return None
+    found = metadata.get((result.id.value, result.provider))
+    if not found:
+        return None
+    from docker_pass.core.expiry import expiry_of
+
+    return expiry_of(found)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -373,15 +409,43 @@ def _env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:
             yield file
 
 
+#: A line the dotenv parser reads as written: ``KEY=value`` with no quote, space, ``#``, ``\\``
+#: or ``$`` in it (nothing to unquote, strip, expand or cut), or a comment line.
+_PLAIN_LINE = r"(?:[A-Za-z_][A-Za-z0-9_.]*=[^\s'\"#\\$\x00]*|#[^\r\n]*)?"
+
+
+def _plain_env_values(text: str) -> dict[str, str] | None:
+    """The variables of an env file made only of plain lines (:data:`_PLAIN_LINE`), as the
+    dotenv parser would read them; ``None`` for anything else (then the parser reads it).
+
+    ``uses`` reads every env file of every Compose project it meets: most are plain, and
+    importing the dotenv parser alone costs ~20 ms."""
+    import re
+
+    if "\r" in text:
+        return None
+    line = re.compile(_PLAIN_LINE)
+    values: dict[str, str] = {}
+    for entry in text.split("\n"):
+        if line.fullmatch(entry) is None:
+            return None
+        if entry and entry[0] != "#":
+            key, _, value = entry.partition("=")
+            values[key] = value
+    return values
+
+
 def _env_file_references(path: Path, service: str, text: str) -> Iterator[FoundReference]:
     from docker_pass.core.envfiles import parse_env_text
     from docker_pass.core.references.resolution import RunError
 
-    try:
-        # Only values written in the file: a bare KEY (the shell's value) is not checked.
-        values = parse_env_text(text, path, inherit=False)
-    except RunError as exc:
-        raise ComposeFileError(str(exc)) from None
+    values = _plain_env_values(text)
+    if values is None:
+        try:
+            # Only values written in the file: a bare KEY (the shell's value) is not checked.
+            values = parse_env_text(text, path, inherit=False)
+        except RunError as exc:
+            raise ComposeFileError(str(exc)) from None
     for key, value in values.items():
         target = reference_target(value)
         if target is not None:

@@ -107,7 +107,9 @@ class Referrer(FrozenValue):
     @property
     def reference(self) -> str:
         """The reference as a person reads it: ``se://ID``, or ``NAME (by name)``."""
-        return f"{self.target} (by name)" if self.lookup else f"se://{self.target}"
+        from docker_pass.core.references.syntax import reference_text
+
+        return f"{self.target} (by name)" if self.lookup else reference_text(self.target)
 
     def __repr__(self) -> str:
         return f"Referrer({self.place!r}, {self.via!r}, {self.target!r})"

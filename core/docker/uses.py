@@ -102,7 +102,7 @@ def gather(docker: DockerApi | None, files: Sequence[Path] = ()) -> Gathered:
         text = str(exc)
         if docker.host.url not in text:
             text = f"the Docker engine at {docker.host.url}: {text}"
-        return Gathered(file_referrers, _said(text, 300), problems)
+        return Gathered(file_referrers, _said(f"containers not listed: {text}", 300), problems)
     projects: dict[str, _Project] = {}
     for entry in containers:
         referrers.extend(_container_referrers(entry, projects, problems))
