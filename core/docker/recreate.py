@@ -321,7 +321,18 @@ def _start(docker: DockerApi, container_id: str, *, settle: float = 0.0) -> str:
         return str(exc)
     if settle <= 0:
         return ""
-    return _died(docker, container_id, since, since + 1 + settle)
+    # The span runs from before the start to ``settle`` after the engine answered it (a start
+    # on a loaded engine can take longer than the span itself).
+    died = _died(docker, container_id, since, time.time() + settle)
+    if died:
+        return died
+    try:
+        state = docker.inspect_container(container_id).get("State") or {}
+    except (DockerApiError, DockerUnreachableError) as exc:
+        return str(exc)
+    if not state.get("Running") and str(state.get("ExitCode", 0)) != "0":
+        return _exit_text(docker, container_id, str(state.get("ExitCode")))
+    return ""
 
 
 def _died(docker: DockerApi, container_id: str, since: int, until: float) -> str:
@@ -343,18 +354,24 @@ def _died(docker: DockerApi, container_id: str, since: int, until: float) -> str
             event = json.loads(line)
         except (ValueError, RecursionError):
             continue
-        attributes = (event.get("Actor") or {}).get("Attributes") or {}
+        if not isinstance(event, dict) or not isinstance(event.get("Actor"), dict):
+            continue
+        attributes = event["Actor"].get("Attributes") or {}
         code = str(attributes.get("exitCode", "0")) if isinstance(attributes, dict) else "0"
         if code != "0":
-            try:
-                error = str(
-                    (docker.inspect_container(container_id).get("State") or {}).get("Error")
-                )
-            except (DockerApiError, DockerUnreachableError):
-                error = ""
-            detail = f": {shorten(clean_outside(error), 200)}" if error.strip() else ""
-            return f"it exited with status {shorten(clean_outside(code), 12)} at once{detail}"
+            return _exit_text(docker, container_id, code)
     return ""
+
+
+def _exit_text(docker: DockerApi, container_id: str, code: str) -> str:
+    """Says the container exited with status ``code`` at once, with the engine's error for it
+    when it has one."""
+    try:
+        error = str((docker.inspect_container(container_id).get("State") or {}).get("Error") or "")
+    except (DockerApiError, DockerUnreachableError):
+        error = ""
+    detail = f": {shorten(clean_outside(error), 200)}" if error.strip() else ""
+    return f"it exited with status {shorten(clean_outside(code), 12)} at once{detail}"
 
 
 def remove_quietly(docker: DockerApi, container_id: str) -> None:
