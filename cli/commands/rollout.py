@@ -38,6 +38,13 @@ Exit status: 0 when everything planned was recreated (or nothing uses the secret
 anything failed or was refused (the rest is still done), or the rollout was not confirmed."""
 
 
+NO_PROXY = (
+    "a rollout needs the engine daemon's Docker proxy, and none is running: start it with "
+    "'docker pass engine run' (or 'docker pass engine install-service')"
+)
+NO_TERMINAL = "a rollout restarts containers: pass -y to roll out without a terminal"
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "rollout",
@@ -70,6 +77,18 @@ def run(args: argparse.Namespace) -> int:
     return roll_out(args, pattern, dry_run=args.dry_run, yes=args.yes, as_json=args.json)
 
 
+def rollout_possible(*, yes: bool) -> None:
+    """Raise what a rollout would refuse with before it plans anything: no proxy running, or
+    no ``-y`` and no terminal to ask on (``set --rollout`` checks this before it writes)."""
+    from docker_pass.cli.questions import on_terminal
+    from docker_pass.core.docker.engine_api import proxy_engine
+
+    if proxy_engine() is None:
+        raise DockerPassError(NO_PROXY)
+    if not yes and not on_terminal():
+        raise UsageError(NO_TERMINAL)
+
+
 def roll_out(
     args: argparse.Namespace, pattern: Pattern, *, dry_run: bool, yes: bool, as_json: bool
 ) -> int:
@@ -82,10 +101,7 @@ def roll_out(
 
     proxy = proxy_engine()
     if proxy is None and not dry_run:
-        raise DockerPassError(
-            "a rollout needs the engine daemon's Docker proxy, and none is running: start it "
-            "with 'docker pass engine run' (or 'docker pass engine install-service')"
-        )
+        raise DockerPassError(NO_PROXY)
     with engine_for(args) as engine:
         infos = engine.list_secrets(pattern).infos
     if not infos:
@@ -109,7 +125,7 @@ def roll_out(
         if as_json:
             _print_json(plan, None)
         return 0
-    if not (plan.projects or plan.containers):
+    if not (plan.projects or plan.containers or plan.leftovers):
         if as_json:
             _print_json(plan, None)
         print("Error: nothing can be rolled out (see refused above)", file=sys.stderr)
@@ -118,9 +134,7 @@ def roll_out(
         from docker_pass.cli.questions import ask, on_terminal
 
         if not on_terminal():
-            raise UsageError(
-                "a rollout restarts containers: pass -y to roll out without a terminal"
-            )
+            raise UsageError(NO_TERMINAL)
         if not ask("Roll out?"):
             print("Nothing rolled out.", file=sys.stderr)
             return 1

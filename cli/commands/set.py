@@ -110,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     id_ = ID.parse(raw_id)
     flag_metadata = parse_metadata_pairs(args.metadata)
     expected = expected_version(args.if_version)
+    if args.rollout:
+        from docker_pass.cli.commands.rollout import rollout_possible
+
+        rollout_possible(yes=args.yes)  # before anything is written: a refusal saves nothing
     # The value is read (and checked) first, unless a person is to type it: then the
     # duplicate question, if any, comes before the prompt.
     prompted = not has_value and sys.stdin.isatty()

@@ -5,7 +5,8 @@ resolved put back as it was sent (``K=se://id``, ``GH_TOKEN=``), so the proxy re
 again on create and writes :data:`REFERENCES_LABEL` afresh.  Everything else is carried over:
 name, image (by ID), command, entrypoint, user, labels, ports, health check, the whole host
 config (binds, mounts, restart policy, network mode, resources) and the networks with their
-aliases and static addresses.
+aliases and static addresses (the network mode's own in the create, the others connected after
+it, which every API version takes).  A replacement must also stay up :data:`SETTLE_SECONDS`.
 
 Rename-then-swap, never delete first: the new container is created under a temporary name
 (a failure there changes nothing), the old one is stopped, the new one started; only then is
@@ -13,7 +14,7 @@ the old one renamed away, the new one given the name and the old one removed (it
 kept).  A failed start removes the new container and starts the old one again.  The new
 container carries :data:`ROLLOUT_OF_LABEL` (the old container's ID) and
 :data:`ROLLOUT_NAME_LABEL` (the name it is to take), so one left under its temporary name by a
-crash is found and cleaned up by :func:`clean_leftovers`.
+crash is found and cleaned up by :func:`docker_pass.core.docker.leftovers.clean_leftovers`.
 
 :func:`refusal` says why a container cannot be reproduced faithfully (and what to run instead).
 """
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.docker.container import FILE_LABEL_PREFIX, REFERENCES_LABEL, show_references
@@ -69,11 +72,24 @@ _CONFIG_KEYS = (
     "StopTimeout",
     "Shell",
 )
+#: Seconds a started replacement must run without exiting with an error before the old
+#: container is removed (``docker start`` succeeds even when the kernel then refuses to run its
+#: process).
+SETTLE_SECONDS = 2.0
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 class RecreateError(DockerPassError):
     """Raised when a recreate did not go through; the text says what was left as it was."""
+
+
+_LEFTOVER = re.compile(re.escape(NEW_SUFFIX) + r"[0-9a-f]{12}\Z")
+
+
+def is_leftover_name(name: str) -> bool:
+    """Whether ``name`` is a replacement's temporary name (left there by an interrupted
+    rollout unless one is under way)."""
+    return _LEFTOVER.search(name) is not None
 
 
 def name_of(container: dict[str, Any]) -> str:
@@ -202,11 +218,18 @@ class Recreated:
 
 
 def recreate(
-    docker: DockerApi, proxy: DockerApi, container_id: str, *, report: Callable[[str], None]
+    docker: DockerApi,
+    proxy: DockerApi,
+    container_id: str,
+    *,
+    report: Callable[[str], None],
+    settle: float = SETTLE_SECONDS,
 ) -> Recreated:
     """Recreate one container: create the new one through ``proxy`` (its references resolve
     again), swap it in on ``docker`` (the engine itself).  Raises :class:`RecreateError` saying
-    what was left as it was; on success the old container is gone, its volumes kept."""
+    what was left as it was; on success the old container is gone, its volumes kept.  A new
+    container that exits with an error within ``settle`` seconds of its start counts as not
+    started."""
     old = docker.inspect_container(container_id)
     old_id = str(old.get("Id", container_id))
     name = name_of(old)
@@ -230,7 +253,7 @@ def recreate(
                 body={"Container": new_id, "EndpointConfig": extra["config"]},
             )
     except (DockerApiError, DockerUnreachableError) as exc:
-        _remove(docker, new_id)
+        remove_quietly(docker, new_id)
         raise RecreateError(
             f"{name}: connecting the new container to its networks failed: {exc}; nothing changed"
         ) from None
@@ -239,15 +262,15 @@ def recreate(
         try:
             docker.call("POST", f"/containers/{old_id}/stop")
         except (DockerApiError, DockerUnreachableError) as exc:
-            _remove(docker, new_id)
+            remove_quietly(docker, new_id)
             raise RecreateError(
                 f"{name}: stopping the old container failed: {exc}; the old container is "
                 "still running"
             ) from None
         report(f"{name}: starting the new container")
-        problem = _start(docker, new_id)
+        problem = _start(docker, new_id, settle=settle)
         if problem:
-            _remove(docker, new_id)
+            remove_quietly(docker, new_id)
             restarted = _start(docker, old_id)
             left = (
                 "the old container is still running"
@@ -287,60 +310,72 @@ def _image(docker: DockerApi, old: dict[str, Any]) -> tuple[str, list[str]]:
     ]
 
 
-def _start(docker: DockerApi, container_id: str) -> str:
-    """Start a container: ``""``, or why it did not start (or exited at once with an error)."""
+def _start(docker: DockerApi, container_id: str, *, settle: float = 0.0) -> str:
+    """Start a container: ``""``, or why it did not start.  With ``settle``: it must also not
+    exit with an error within that many seconds (a process the kernel refuses to run, e.g. an
+    environment string over 128 KiB, dies just after a successful start)."""
+    since = int(time.time()) - 1
     try:
         docker.call("POST", f"/containers/{container_id}/start")
+    except (DockerApiError, DockerUnreachableError) as exc:
+        return str(exc)
+    if settle <= 0:
+        return ""
+    # The span runs from before the start to ``settle`` after the engine answered it (a start
+    # on a loaded engine can take longer than the span itself).
+    died = _died(docker, container_id, since, time.time() + settle)
+    if died:
+        return died
+    try:
         state = docker.inspect_container(container_id).get("State") or {}
     except (DockerApiError, DockerUnreachableError) as exc:
         return str(exc)
-    if not state.get("Running") and state.get("ExitCode"):
-        error = clean_outside(str(state.get("Error") or ""))
-        return shorten(error, 200) or f"it exited at once with status {state.get('ExitCode')}"
+    if not state.get("Running") and str(state.get("ExitCode", 0)) != "0":
+        return _exit_text(docker, container_id, str(state.get("ExitCode")))
     return ""
 
 
-def _remove(docker: DockerApi, container_id: str) -> None:
+def _died(docker: DockerApi, container_id: str, since: int, until: float) -> str:
+    """Why the container exited with an error between ``since`` and ``until`` (``""`` if it did
+    not): the engine's event stream for that span, which it closes at ``until``."""
+    query = {
+        "since": str(since),
+        "until": f"{until:.3f}",
+        "filters": json.dumps({"container": [container_id], "event": ["die"]}),
+    }
+    try:
+        status, data = docker.raw("GET", "/events", query=query, timeout=until - since + 30)
+    except DockerUnreachableError as exc:
+        return str(exc)
+    if status != 200:
+        return f"the Docker engine answered {status} when asked whether it kept running"
+    for line in data.splitlines():
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(event, dict) or not isinstance(event.get("Actor"), dict):
+            continue
+        attributes = event["Actor"].get("Attributes") or {}
+        code = str(attributes.get("exitCode", "0")) if isinstance(attributes, dict) else "0"
+        if code != "0":
+            return _exit_text(docker, container_id, code)
+    return ""
+
+
+def _exit_text(docker: DockerApi, container_id: str, code: str) -> str:
+    """Says the container exited with status ``code`` at once, with the engine's error for it
+    when it has one."""
+    try:
+        error = str((docker.inspect_container(container_id).get("State") or {}).get("Error") or "")
+    except (DockerApiError, DockerUnreachableError):
+        error = ""
+    detail = f": {shorten(clean_outside(error), 200)}" if error.strip() else ""
+    return f"it exited with status {shorten(clean_outside(code), 12)} at once{detail}"
+
+
+def remove_quietly(docker: DockerApi, container_id: str) -> None:
+    """Remove a container (forced), saying nothing if that fails."""
     # A leftover keeps its labels and temporary name: clean_leftovers finds it.
     with contextlib.suppress(DockerApiError, DockerUnreachableError):
         docker.call("DELETE", f"/containers/{container_id}", query={"force": "1"})
-
-
-def clean_leftovers(docker: DockerApi, *, report: Callable[[str], None]) -> list[str]:
-    """Finish or undo what an interrupted rollout left: a container still under its temporary
-    name is removed when the container it replaces still exists (that one gets its name back),
-    else it takes its name.  Lines saying what was done (and what could not be)."""
-    said = []
-    found = docker.call(
-        "GET",
-        "/containers/json",
-        query={"all": "1", "filters": '{"label": ["' + ROLLOUT_OF_LABEL + '"]}'},
-    )
-    for entry in found if isinstance(found, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        labels = entry.get("Labels") or {}
-        name, wanted = name_of(entry), str(labels.get(ROLLOUT_NAME_LABEL, ""))
-        old_id = str(labels.get(ROLLOUT_OF_LABEL, ""))
-        if not wanted or name != f"{wanted}{NEW_SUFFIX}{old_id[:12]}":
-            continue
-        try:
-            old = docker.inspect_container(old_id)
-        except DockerApiError:
-            old = None
-        try:
-            if old is not None:
-                _remove(docker, str(entry.get("Id", "")))
-                if name_of(old) != wanted:
-                    docker.call("POST", f"/containers/{old_id}/rename", query={"name": wanted})
-                line = f"removed {name}, left by an interrupted rollout of {wanted}"
-                if not (old.get("State") or {}).get("Running"):
-                    line += f" ({wanted} is not running: 'docker start {wanted}' if it should)"
-            else:
-                docker.call("POST", f"/containers/{entry.get('Id')}/rename", query={"name": wanted})
-                line = f"renamed {name} to {wanted}, finishing an interrupted rollout"
-        except (DockerApiError, DockerUnreachableError) as exc:
-            line = f"could not clean up {name}, left by an interrupted rollout: {exc}"
-        report(line)
-        said.append(line)
-    return said

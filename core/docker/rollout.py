@@ -14,13 +14,15 @@ Compose process gets the files' references, not what they resolve to.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docker_pass.core.docker.engine_api import DockerApiError, DockerUnreachableError
-from docker_pass.core.docker.recreate import RecreateError, clean_leftovers, recreate, refusal
+from docker_pass.core.docker.leftovers import clean_leftovers
+from docker_pass.core.docker.recreate import RecreateError, is_leftover_name, recreate, refusal
 from docker_pass.core.docker.usage import CONTAINER, SERVICE
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.outside import clean_outside
@@ -103,7 +105,7 @@ class Refused:
 class RolloutPlan:
     """What a rollout will do: ``projects``, ``containers`` and ``refused``, for ``ids``."""
 
-    __slots__ = ("containers", "ids", "projects", "refused")
+    __slots__ = ("containers", "ids", "leftovers", "projects", "refused")
 
     def __init__(
         self,
@@ -116,11 +118,13 @@ class RolloutPlan:
         self.projects = projects
         self.containers = containers
         self.refused = refused
+        #: Temporary containers an interrupted rollout left (cleaned up before the work).
+        self.leftovers: list[str] = []
 
     @property
     def empty(self) -> bool:
-        """Nothing to recreate and nothing refused (nothing uses the IDs)."""
-        return not (self.projects or self.containers or self.refused)
+        """Nothing to recreate, refuse or clean up (nothing uses the IDs)."""
+        return not (self.projects or self.containers or self.refused or self.leftovers)
 
     def lines(self) -> list[str]:
         """The plan as a person reads it (outside names cleaned)."""
@@ -135,6 +139,8 @@ class RolloutPlan:
             out.append(f"recreate container {_said(container.name)}")
         for refused in self.refused:
             out.append(f"refused {_said(refused.line(), 600)}")
+        for name in self.leftovers:
+            out.append(f"clean up {_said(name)}, left by an interrupted rollout")
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -152,6 +158,7 @@ class RolloutPlan:
             ],
             "containers": [{"name": c.name, "id": c.container_id} for c in self.containers],
             "refused": [{"what": r.what, "reason": r.reason} for r in self.refused],
+            "leftovers": self.leftovers,
         }
 
     def __repr__(self) -> str:
@@ -204,8 +211,12 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
     plain: dict[str, str] = {}
     refused: list[Refused] = []
     refused_projects: set[str] = set()
+    leftovers: set[str] = set()
     for use in uses:
         place = use.place
+        if place.kind == CONTAINER and is_leftover_name(place.name):
+            leftovers.add(place.name)  # carry_out cleans it up first
+            continue
         if place.kind == CONTAINER and not place.project:
             plain.setdefault(place.container_id, place.name)
             continue
@@ -215,7 +226,9 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
             continue  # no container: a rollout does not start a service
         if place.project in refused_projects:
             continue
-        missing = _missing_files(place.working_dir, place.config_files)
+        missing = _odd_names(place.project, place.service) or _missing_files(
+            place.working_dir, place.config_files
+        )
         if missing is not None:
             refused_projects.add(place.project)
             projects.pop(place.project, None)
@@ -252,12 +265,29 @@ def plan_rollout(uses: Sequence[Use], docker: DockerApi) -> RolloutPlan:
             containers.append(ContainerRollout(plain[container_id], container_id))
     for project in projects.values():
         project.services.sort()
-    return RolloutPlan(
+    plan = RolloutPlan(
         ids,
         sorted(projects.values(), key=lambda p: p.project),
         sorted(containers, key=lambda c: c.name),
         refused,
     )
+    plan.leftovers = sorted(leftovers)
+    return plan
+
+
+#: Compose's own rules for a project's and a service's name: anything else (a label any
+#: container may carry) could read as an option on Compose's command line.
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+_SERVICE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+
+
+def _odd_names(project: str, service: str) -> str | None:
+    """Why a project's or service's name (from labels) is not one Compose gives, or ``None``."""
+    if not _PROJECT_NAME.match(project):
+        return "its name is not a Compose project name"
+    if not _SERVICE_NAME.match(service):
+        return f"its service {_said(service, 60)!r} is not a Compose service name"
+    return None
 
 
 def _missing_files(working_dir: str, config_files: tuple[str, ...]) -> str | None:
