@@ -116,3 +116,13 @@ def test_stop_ends_the_thread_while_the_engine_is_away() -> None:
     follower.stop()
     follower.thread.join(5)
     assert not follower.thread.is_alive()
+
+
+def test_the_no_engine_line_keeps_the_reason_and_drops_the_lead_ins() -> None:
+    from docker_pass.tui.controllers.usage import no_engine
+
+    said = "containers not listed: cannot reach the Docker engine at unix:///x.sock: refused"
+    assert no_engine(said) == "no Docker engine (cannot reach unix:///x.sock: refused)"
+    assert no_engine("\x1b[31mred\x1b[0m") == "no Docker engine (red)"
+    assert no_engine("") == "no Docker engine"
+    assert len(no_engine("x" * 10_000)) < 200

@@ -41,6 +41,8 @@ REASON_LIMIT = 160
 def no_engine(reason: str) -> str:
     """The line said instead of the uses when no Docker engine could be read."""
     text = clean_outside(reason, REASON_LIMIT * 2).replace("\n", " ").strip()
+    # The pane's line names what is missing already: the gathering's own lead-in goes.
+    text = text.removeprefix("containers not listed: ")
     text = text.replace("cannot reach the Docker engine at ", "cannot reach ", 1)
     return f"no Docker engine ({shorten(text, REASON_LIMIT)})" if text else "no Docker engine"
 
