@@ -26,9 +26,11 @@ from docker_pass.tui.controllers.listing import REFRESH_SECONDS, ListingControll
 from docker_pass.tui.controllers.pattern import INLINE_PREVIEW_LIMIT, PatternController
 from docker_pass.tui.controllers.place import PlaceController
 from docker_pass.tui.controllers.plugins import PluginsController
+from docker_pass.tui.controllers.rollout import RolloutController
 from docker_pass.tui.controllers.secrets import KEY_VERBS
 from docker_pass.tui.controllers.setup import SetupController
 from docker_pass.tui.controllers.status import StatusBoard
+from docker_pass.tui.controllers.usage import UsageController
 from docker_pass.tui.desk import SecretDesk
 from docker_pass.tui.keys import (
     KeyHelp,
@@ -53,6 +55,7 @@ from docker_pass.tui.workers import UNKNOWN_WORK, AppRunner, WorkerGroup
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from rich.text import Text
     from textual import events
     from textual.app import SystemCommand
     from textual.notifications import SeverityLevel
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
     from docker_pass.core.remote.front import EngineFront
     from docker_pass.tui import messages as m
     from docker_pass.tui.fit import Part
+    from docker_pass.tui.model.docker_door import UsageDoor
     from docker_pass.tui.screens.editor import EditorScreen
     from docker_pass.tui.screens.setup import SetupScreen
     from docker_pass.tui.widgets.detail_pane import Subject
@@ -116,13 +120,15 @@ class DockerPassApp(App[None]):
         remember: bool = True,
         fresh: bool = False,
         tip: str = "",
+        docker: UsageDoor | None = None,
     ) -> None:
         """``front_factory`` builds the engine front (in a worker, on first use); ``poll_seconds``
         ``None`` turns off watching other processes' plugin changes (tests trigger it);
         ``status_seconds`` ``None`` keeps status messages until the next one;
         ``refresh_seconds`` is how often plugins that cannot be watched are listed again;
         ``remember`` keeps the UI's place between runs (``fresh``: start without restoring
-        it); ``tip`` is said when the plugins panel opens (the demo's offer of a crash)."""
+        it); ``tip`` is said when the plugins panel opens (the demo's offer of a crash);
+        ``docker`` is the door to Docker for "Used by" and rollouts (``None``: neither)."""
         super().__init__()
         #: The front the gateway built last (the header says whether it is the daemon's).
         self.front: EngineFront | None = None
@@ -167,6 +173,8 @@ class DockerPassApp(App[None]):
         self.versions, self.dialogs, self.values = desk.versions, desk.dialogs, desk.values
         self.undo, self.moves, self.secrets = desk.undo, desk.moves, desk.secrets
         self.changes = desk.changes
+        self.usage = UsageController(docker, runner, self._show_usage)
+        self.rollout = RolloutController(self.usage, runner, self.status, self._ask)
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -190,6 +198,7 @@ class DockerPassApp(App[None]):
         self.status.show()
         self.place.read()  # applied once the listing is there
         self.listing.load_everything()
+        self.usage.start()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.plugins.check_state)
         if self.listing.refresh_seconds:
@@ -199,6 +208,7 @@ class DockerPassApp(App[None]):
         self.gateway.close()
         self.undo.clear()  # the kept value goes with the session
         self.listing.stop()
+        self.usage.stop()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Pictures and snapshots need a steady cursor: a blinking one is caught at random.
@@ -255,6 +265,22 @@ class DockerPassApp(App[None]):
 
     def on_secret_saved(self, message: m.SecretSaved) -> None:
         self.changes.saved(message)
+        self.rollout.saved(message.info)  # used by containers: "roll out?"
+
+    def on_usage_gathered(self, message: m.UsageGathered) -> None:
+        self.usage.arrived(message)
+
+    def on_containers_changed(self, _message: m.ContainersChanged) -> None:
+        self.usage.containers_changed()
+
+    def on_rollout_planned(self, message: m.RolloutPlanned) -> None:
+        self.rollout.planned(message)
+
+    def on_rollout_progressed(self, message: m.RolloutProgressed) -> None:
+        self.rollout.progressed(message)
+
+    def on_rollout_finished(self, message: m.RolloutFinished) -> None:
+        self.rollout.finished(message)
 
     def on_secret_deleted(self, message: m.SecretDeleted) -> None:
         self.changes.deleted(message)
@@ -333,6 +359,8 @@ class DockerPassApp(App[None]):
             self.pattern.failed()
         elif kind is WorkerGroup.SETUP:
             self.setup.failed(reason)
+        elif kind is WorkerGroup.USAGE:
+            self.usage.failed(reason)
 
     # -- what the widgets and screens report ------------------------------------------------
 
@@ -428,6 +456,18 @@ class DockerPassApp(App[None]):
         if verb in KEY_VERBS:
             getattr(self.secrets, verb)()
 
+    def action_used_by(self) -> None:
+        """List everything that uses the secret under the cursor."""
+        summary = self.usage.summary(self.secrets.selected)
+        if summary is None:
+            return
+        if summary.note:
+            self.status.set_status(f"Used by: {summary.note}", "warning")
+            return
+        from docker_pass.tui.screens.used_by import UsedByScreen  # imported when first opened
+
+        self.push_screen(UsedByScreen(summary))
+
     def action_undo(self) -> None:
         """Restore the secret the last delete or replace of this session changed."""
         self.undo.undo()
@@ -442,6 +482,8 @@ class DockerPassApp(App[None]):
         focused = self.focused
         if action == "command_palette" and focused is not None and focused.id == "pattern-input":
             return False  # ctrl+p in the filter field steps back through results (PatternBar)
+        if action == "used_by" and self.usage.summary(self.secrets.selected) is None:
+            return False  # not here: its key undeletes a deleted secret, and hides in the footer
         return not (
             is_dialog(self.screen) and action in ("quit", "help", "plugins", "command_palette")
         )
@@ -494,8 +536,24 @@ class DockerPassApp(App[None]):
         self.view.show_tree(self.pattern.preview)
 
     def _select(self, subject: Subject) -> None:
+        had_usage = self.usage.summary(self.secrets.selected) is not None
         self.secrets.select(subject)
         self.view.select(subject)
+        summary = self.usage.summary(self.secrets.selected)
+        self.view.show_usage(summary)
+        if (summary is not None) != had_usage:
+            self.screen.refresh_bindings()  # the footer shows "Used by" where it applies
+
+    def _show_usage(self) -> None:
+        """The users were gathered again: the pane shows the selected secret's."""
+        self.view.show_usage(self.usage.summary(self.secrets.selected))
+
+    def _ask(
+        self, title: str, body: Text, yes: str, answered: Callable[[bool | None], None]
+    ) -> None:
+        from docker_pass.tui.screens.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(title, body, yes), answered)
 
     def _noting_front(self, factory: Callable[[], EngineFront]) -> Callable[[], EngineFront]:
         def build() -> EngineFront:

@@ -14,6 +14,8 @@ from textual.message import Message
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from docker_pass.core.docker.rollout import RolloutOutcome, RolloutPlan
+    from docker_pass.core.docker.usage import Gathered
     from docker_pass.core.envelope import SecretInfo
     from docker_pass.core.moves import Moved, RealmMoved
     from docker_pass.core.plugin import WatchHint
@@ -329,3 +331,43 @@ class PlaceRead(Message):
         super().__init__()
         self.state = state
         self.note = note
+
+
+class UsageGathered(Message):
+    """Who refers to which secrets, read afresh (``gathered.docker``: why no engine was
+    read, or ``""``)."""
+
+    def __init__(self, gathered: Gathered) -> None:
+        super().__init__()
+        self.gathered = gathered
+
+
+class ContainersChanged(Message):
+    """The Docker engine reported container events (or came back): read the users again."""
+
+
+class RolloutPlanned(Message):
+    """What a rollout of ``ids`` would do (``plan`` is ``None`` when none can be made, and
+    ``reason`` says why)."""
+
+    def __init__(self, ids: tuple[str, ...], plan: RolloutPlan | None, reason: str = "") -> None:
+        super().__init__()
+        self.ids = ids
+        self.plan = plan
+        self.reason = reason
+
+
+class RolloutProgressed(Message):
+    """One step of a rollout under way, in a line (names and states, never a value)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class RolloutFinished(Message):
+    """A rollout is over: what it did, what failed (left as it was) and what it refused."""
+
+    def __init__(self, outcome: RolloutOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome

@@ -53,6 +53,8 @@ class WorkerGroup(StrEnum):
     WARM_INDEX = "warm-index"
     CLIPBOARD = "clipboard"
     UI_STATE = "ui-state"
+    USAGE = "usage"
+    ROLLOUT = "rollout"
 
     def of(self, plugin: str) -> str:
         """The group of this kind of work for one plugin (``listing:docker-pass``)."""
@@ -93,6 +95,8 @@ _LABELS = {
     WorkerGroup.UNDELETE: "Undeleting",
     WorkerGroup.PURGE: "Purging",
     WorkerGroup.UI_STATE: "Reading where the UI was",
+    WorkerGroup.USAGE: "Looking for what uses the secrets",
+    WorkerGroup.ROLLOUT: "Rolling out",
 }
 
 

@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "check": (),
     "uses": (),
     "scan": (),
+    "rollout": (),
     "plugins": (),
     "engine": ("daemon",),
     "ui": (),

@@ -24,6 +24,8 @@ examples:
   v=$(docker pass get --version db/prod) && docker pass set --if-version "$v" db/prod=new
   # only if there is no such secret yet:
   docker pass set --if-version absent db/prod=first
+  # then recreate the containers and Compose services that use it (asks first; -y: no question):
+  printf %s "$NEW" | docker pass set --rollout -y db/prod
 
 Setting an ID that exists replaces its value and metadata, with or without --force
 (as Docker's own tool does on Linux): a blind write, whatever changed since you last read it,
@@ -68,6 +70,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="save even when another running plugin holds the same ID (se://ID then fails)",
     )
+    parser.add_argument(
+        "--rollout",
+        action="store_true",
+        help="then recreate what uses the secret so it gets the new value (see 'docker pass "
+        "rollout --help'; it restarts containers)",
+    )
+    parser.add_argument(
+        "-y", "--yes", action="store_true", help="with --rollout: do not ask before recreating"
+    )
     add_plugin_option(parser, "store the secret in")
     parser.set_defaults(handler=run)
 
@@ -99,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     id_ = ID.parse(raw_id)
     flag_metadata = parse_metadata_pairs(args.metadata)
     expected = expected_version(args.if_version)
+    if args.rollout:
+        from docker_pass.cli.commands.rollout import rollout_possible
+
+        rollout_possible(yes=args.yes)  # before anything is written: a refusal saves nothing
     # The value is read (and checked) first, unless a person is to type it: then the
     # duplicate question, if any, comes before the prompt.
     prompted = not has_value and sys.stdin.isatty()
@@ -120,6 +135,11 @@ def run(args: argparse.Namespace) -> int:
             from docker_pass.cli.render import conflict
 
             raise DockerPassError(conflict(id_, exc)) from None
+    if args.rollout:
+        from docker_pass.cli.commands.rollout import roll_out
+        from docker_pass.core.ids import Pattern
+
+        return roll_out(args, Pattern.parse(id_.value), dry_run=False, yes=args.yes, as_json=False)
     return 0
 
 

@@ -11,6 +11,10 @@ from docker_pass.core.errors import UsageError
 EXAMPLES = """\
 keys: ? shows every key; ctrl+p the command palette; q quits.
 
+A secret's detail shows what uses it ("Used by": containers made through the docker-pass
+proxy, their Compose services, on the engine the proxy forwards to); U lists them all. After
+a save of a used secret the UI offers to roll it out (docker pass rollout).
+
 On quit the UI keeps its place (filter, open realms, order, cursor; never a value) in
 $XDG_STATE_HOME/docker-pass/ui-state.json, per store, and comes back to it; --fresh starts
 without it. The demo keeps its own.
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     # Textual (~150 ms of imports) loads here, and only for this verb.
     from docker_pass.core.remote.front import open_engine
     from docker_pass.tui import load_app
+    from docker_pass.tui.model.docker_door import DockerDoor
 
     DockerPassApp = load_app()
     entries = read_keymap(keymap)
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         keymap=entries,
         fresh=bool(getattr(args, "fresh", False)),
         tip=tip,
+        docker=DockerDoor(),  # "Used by" and rollouts: the engine the Docker proxy forwards to
     )
     app.run()
     return 0 if app.return_code in (None, 0) else int(app.return_code or 1)

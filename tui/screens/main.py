@@ -80,6 +80,15 @@ class MainScreen(Screen[None]):
             tooltip="Move or rename (a realm: all under it)",
             id="main.move",
         ),
+        # Before undelete, on the same key: it steps aside (check_action) on a deleted
+        # secret, and when the UI does not look at Docker.
+        Binding(
+            "U",
+            "app.used_by",
+            "Used by",
+            tooltip="List what uses the secret (containers…)",
+            id="main.used_by",
+        ),
         Binding(
             "U",
             "app.secret('undelete')",

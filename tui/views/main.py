@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from docker_pass.tui.controllers.plugins import PluginsController
     from docker_pass.tui.controllers.ports import StatusSink
     from docker_pass.tui.model.preview import Preview
+    from docker_pass.tui.model.usage import UsageSummary
     from docker_pass.tui.widgets.detail_pane import Subject
 
 
@@ -259,6 +260,12 @@ class MainView:
             detail.read_only = status is not None and not status.writable
             detail.ambiguity = self.ambiguity(subject.id.value)
         detail.subject = subject
+
+    def show_usage(self, summary: UsageSummary | None) -> None:
+        """Who uses the secret under the cursor (``None``: no "Used by" section)."""
+        main = self.widgets()
+        if main is not None:
+            main.detail.show_usage(summary)
 
     def ambiguity(self, id_: str) -> Ambiguity | None:
         """How ``id_`` is ambiguous (more than one plugin lists it), if it is."""

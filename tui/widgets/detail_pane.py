@@ -25,6 +25,7 @@ from docker_pass.tui.keys import key_for
 from docker_pass.tui.model.realms import Notice
 from docker_pass.tui.model.versions import shown_version
 from docker_pass.tui.text import plural
+from docker_pass.tui.widgets.used_by import UsedBy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from docker_pass.tui.model.ambiguity import Ambiguity
+    from docker_pass.tui.model.usage import UsageSummary
 
 MASK = "••••••••"
 
@@ -56,8 +58,8 @@ Subject = SecretInfo | RealmSummary | DeletedSummary | Notice | None
 
 
 class DetailPane(VerticalScroll):
-    """Shows a secret (ID, provider, reference, masked value, expiry, metadata), a realm or a
-    notice."""
+    """Shows a secret (ID, provider, reference, masked value, expiry, who uses it, metadata),
+    a realm or a notice."""
 
     DEFAULT_CSS = """
     DetailPane {
@@ -112,6 +114,7 @@ class DetailPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title")
         yield Static("", id="detail-fields")
+        yield UsedBy(id="detail-used-by")
         yield Label("Metadata", id="detail-metadata-label")
         table: DataTable[str] = DataTable(
             id="detail-metadata", cursor_type="none", zebra_stripes=True, show_cursor=False
@@ -128,6 +131,10 @@ class DetailPane(VerticalScroll):
     def on_mount(self) -> None:
         self.query_one("#detail-metadata", DataTable).add_columns("Key", "Value")
         self._render_subject()
+
+    def show_usage(self, summary: UsageSummary | None) -> None:
+        """Who uses the secret shown (``None``: no "Used by" section)."""
+        self.query_one(UsedBy).summary = summary
 
     def action_leave(self) -> None:
         """Go back to the tree."""
