@@ -49,6 +49,11 @@ class DockerUnreachableError(DockerPassError):
     API (the text says which engine and why, never an answer's content)."""
 
 
+class DockerTimeoutError(DockerUnreachableError):
+    """Raised when the engine did not answer within the call's timeout (for
+    :meth:`DockerApi.events`: no event came within it, which on a quiet engine is no fault)."""
+
+
 class DockerApiError(DockerPassError):
     """Raised for an error answer of the engine: ``status`` and its cleaned ``message``."""
 
@@ -133,7 +138,9 @@ class DockerApi:
         self, filters: Mapping[str, list[str]] | None = None, *, since: str = ""
     ) -> Iterator[dict[str, Any]]:
         """The engine's events as they come (``GET /events``), one JSON object each, until the
-        caller stops iterating or the engine closes the stream.  No timeout between events."""
+        caller stops iterating or the engine closes the stream.  Each wait for the next event
+        lasts at most the client's timeout: then :class:`DockerTimeoutError` (a quiet engine;
+        reopen with ``since`` the last event's time to miss nothing)."""
         import http.client
 
         query = {"filters": json.dumps(dict(filters or {}))}
@@ -301,7 +308,9 @@ class DockerApi:
 
     def _unreachable(self, exc: BaseException) -> DockerUnreachableError:
         if isinstance(exc, TimeoutError):
-            reason = "it did not answer in time"
+            return DockerTimeoutError(
+                f"cannot reach the Docker engine at {self.host.url}: it did not answer in time"
+            )
         else:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
         return DockerUnreachableError(

@@ -12,6 +12,7 @@ from docker_pass.core.docker.endpoint import DockerHost
 from docker_pass.core.docker.engine_api import (
     DockerApi,
     DockerApiError,
+    DockerTimeoutError,
     DockerUnreachableError,
     proxy_engine,
     upstream_engine,
@@ -82,6 +83,13 @@ def test_events_arrive_as_they_happen(dockerd: DockerEngine) -> None:
     finally:
         for name in names:
             dockerd.docker("rm", "-f", name)
+
+
+def test_a_quiet_event_stream_times_out_as_a_timeout(dockerd: DockerEngine) -> None:
+    api = DockerApi(DockerHost(dockerd.host, "test"), timeout=0.5)
+    with pytest.raises(DockerTimeoutError, match="did not answer in time"):
+        for _ in api.events({"type": ["container"], "container": ["no-such-container"]}):
+            pass
 
 
 def test_the_upstream_is_the_one_the_proxy_forwards_to(proxy: Proxy, dockerd: DockerEngine) -> None:

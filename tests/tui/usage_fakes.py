@@ -12,7 +12,7 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
-from docker_pass.core.docker.engine_api import DockerUnreachableError
+from docker_pass.core.docker.engine_api import DockerTimeoutError
 from docker_pass.core.docker.rollout import (
     ContainerRollout,
     ProjectRollout,
@@ -67,9 +67,9 @@ def shop_referrers() -> list[Referrer]:
     ]
 
 
-def quiet(idle: float) -> DockerUnreachableError:
+def quiet(idle: float) -> DockerTimeoutError:
     """What the real client raises when a read waits longer than its deadline."""
-    return DockerUnreachableError(
+    return DockerTimeoutError(
         f"cannot reach the Docker engine at unix:///fake.sock: it did not answer in time ({idle})"
     )
 

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from docker_pass.core.docker.engine_api import DockerTimeoutError
 from docker_pass.core.errors import DockerPassError
 
 if TYPE_CHECKING:
@@ -129,11 +130,10 @@ class ContainerEvents:
                     self._last_nano = nano
                     self._since = f"{nano // 1_000_000_000}.{nano % 1_000_000_000:09d}"
                 self._on_change()
+        except DockerTimeoutError:
+            return "", True  # the read deadline: quiet, not down
         except DockerPassError as exc:
-            text = str(exc)
-            if "did not answer in time" in text:
-                return "", True  # the read deadline: quiet, not down
-            return text, False
+            return str(exc), False
         return "", False
 
 
