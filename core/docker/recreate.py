@@ -27,6 +27,7 @@ import json
 import re
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from docker_pass.core.docker.container import FILE_LABEL_PREFIX, REFERENCES_LABEL, show_references
 from docker_pass.core.docker.engine_api import DockerApiError, DockerUnreachableError
@@ -162,7 +163,8 @@ def _named_in(host: dict[str, Any], volume: str) -> bool:
 def create_body(
     container: dict[str, Any], image_id: str, *, name: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The create request that remakes ``container`` (an inspect document) from ``image_id``,
+    """The create request that remakes ``container`` (an inspect document) from ``image_id`` (a
+    name or an ID),
     its references put back; and the networks to connect after the create (name, endpoint
     config) beyond the first, which the create carries (API < 1.44 takes one there)."""
     shown = copy.deepcopy(container)
@@ -292,18 +294,18 @@ def recreate(
 
 
 def _image(docker: DockerApi, old: dict[str, Any]) -> tuple[str, list[str]]:
-    """The image to create from: always the old container's image ID; a note when the name it
-    was created from now points elsewhere (or nowhere)."""
+    """The image to create from: the name the old container was made from while it still names
+    the same image (so ``docker ps`` shows it as before), else the image ID, with a note."""
     image_id = str(old.get("Image", ""))
     named = str((old.get("Config") or {}).get("Image", ""))
     if not named or named == image_id:
         return image_id, []
     try:
-        current = docker.call("GET", f"/images/{named}/json")
-    except DockerApiError:
+        current = docker.call("GET", f"/images/{quote(named, safe='/:@')}/json")
+    except (DockerApiError, DockerUnreachableError):
         current = None
     if isinstance(current, dict) and current.get("Id") == image_id:
-        return image_id, []
+        return named, []
     return image_id, [
         f"{name_of(old)}: made from image {image_id[:19]} as before; "
         f"{shorten(clean_outside(named), 80)} now names another image"

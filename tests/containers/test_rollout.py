@@ -122,6 +122,7 @@ def test_plain_container_keeps_name_volume_and_restart_policy(proxy: Proxy) -> N
     assert new["Id"] != old["Id"]
     assert new["Name"] == "/xy"
     assert new["Image"] == old["Image"]
+    assert new["Config"]["Image"] == "busybox"  # type: ignore[index]
     host = new["HostConfig"]
     assert isinstance(host, dict)
     assert host["RestartPolicy"]["Name"] == "always"

@@ -158,3 +158,29 @@ def test_networks_aliases_and_static_address_are_kept(proxy: Proxy) -> None:
         proxy.dockerd.remove_all_containers()
         for net in nets:
             proxy.dockerd.docker("network", "rm", net)
+
+
+def test_an_image_name_that_moved_is_not_followed(proxy: Proxy) -> None:
+    """The container was made from ``moving:1``, which now names another image: the
+    replacement is made from the same image ID as before, and the rollout says so."""
+    ok(proxy.dockerd.docker("tag", "busybox:latest", "moving:1"))
+    run = ["run", "-d", "--name", "pinned", "--network", "none", "-e", "DB=se://db/password"]
+    ok(proxy.docker(*run, "moving:1", "sleep", "600"))
+    before = json.loads(ok(proxy.dockerd.docker("inspect", "pinned")))[0]["Image"]
+    ok(
+        proxy.dockerd.docker(
+            "run", "--name", "changer", "--network", "none", "busybox", "touch", "/m"
+        )
+    )
+    ok(proxy.dockerd.docker("commit", "changer", "moving:1"))
+    ok(proxy.dockerd.docker("rm", "changer"))
+    try:
+        out = ok(docker_pass("set", "--rollout", "-y", f"db/password={NEW_DB}", timeout=300))
+        assert "moving:1 now names another image" in out
+        after = json.loads(ok(proxy.dockerd.docker("inspect", "pinned")))[0]
+        assert after["Image"] == before
+        assert after["Config"]["Image"] == before
+        assert printenv(proxy, "pinned", "DB") == NEW_DB
+    finally:
+        proxy.dockerd.remove_all_containers()
+        proxy.dockerd.docker("rmi", "moving:1")
