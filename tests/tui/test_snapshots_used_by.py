@@ -50,7 +50,7 @@ async def rollout_question(pilot: Pilot[None]) -> None:
 def test_used_by_at_80x24(snap_compare: SnapCompare) -> None:
     """You should see myapp/prod/postgres/password's detail with "Used by 5 places", three
     places (batch-7, billing-worker, shop-web-1) each ending in … where too wide, and
-    "+2 more · U lists all"; the footer offers "U Used by"."""
+    "+2 more · U lists all" (the footer leaves U to the pane, keeping Plugins in view)."""
     app = make_app(docker=FakeDocker())
     assert snap_compare(app, terminal_size=(80, 24), run_before=on_db)
 

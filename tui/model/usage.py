@@ -81,12 +81,12 @@ def place_name(place: Place) -> str:
 
 
 def place_state(place: Place) -> str:
-    """A place's state in a word or two: ``running``, ``exited``, ``service``,
+    """A place's state in a word or two: ``running``, ``exited``, ``has container``,
     ``no container``, ``file``."""
     if place.kind == CONTAINER:
         return shown(place.state) or "container"
     if place.kind == SERVICE:
-        return shown(place.state) or "service"
+        return shown(place.state) or "has container"
     return f"service {shown(place.service)}" if place.service else "file"
 
 

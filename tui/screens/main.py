@@ -81,11 +81,13 @@ class MainScreen(Screen[None]):
             id="main.move",
         ),
         # Before undelete, on the same key: it steps aside (check_action) on a deleted
-        # secret, and when the UI does not look at Docker.
+        # secret, and when the UI does not look at Docker.  Not in the footer: at 80 columns
+        # it would push Plugins off, and the pane's "Used by" lines name the key.
         Binding(
             "U",
             "app.used_by",
             "Used by",
+            show=False,
             tooltip="List what uses the secret (containers…)",
             id="main.used_by",
         ),
