@@ -30,7 +30,9 @@ def test_the_pane_lists_containers_made_through_the_proxy_and_follows_new_ones(
     seen: list[str] = []
     with launch_ui(tmp_path, size=size, arguments=["ui", "--fresh"]) as tmux:
         seen.append(tmux.wait_for(lambda s: "3 secrets" in s, "the listing"))
+        tmux.wait_until_still()  # keys sent while the app still starts can be lost
         tmux.keys("/")
+        tmux.wait_for(lambda s: "Clear pattern" in s, "the pattern field")
         tmux.keys("db/password", literal=True)
         tmux.keys("Enter")
         seen.append(tmux.wait_for(lambda s: "used-a (running) DB" in s, "the container"))

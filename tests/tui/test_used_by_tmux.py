@@ -23,7 +23,9 @@ def test_the_demo_starts_without_a_docker_engine_and_says_why_in_one_line(
     env = {"DOCKER_HOST": f"unix://{nowhere}", "DOCKER_PASS_ENGINE_SOCKET": str(tmp_path / "e")}
     with launch_ui(tmp_path, size=size, env=env) as tmux:
         tmux.wait_for(lambda s: "16 secrets" in s, "the listing")
+        tmux.wait_until_still()  # keys sent while the app still starts can be lost
         tmux.keys("/")
+        tmux.wait_for(lambda s: "Clear pattern" in s, "the pattern field")
         tmux.keys("myapp/prod/postgres/password", literal=True)
         tmux.keys("Enter")
         screen = tmux.wait_for(lambda s: "no Docker engine" in s, "the one line")
