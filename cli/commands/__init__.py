@@ -23,6 +23,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "mv": ("move", "rename"),
     "run": (),
     "check": (),
+    "import_": ("import",),
     "plugins": (),
     "engine": ("daemon",),
     "ui": (),
