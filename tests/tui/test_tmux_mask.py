@@ -64,11 +64,11 @@ def test_ls_keeps_its_colours_and_the_value_is_concealed(
 
 
 def test_grep_keeps_its_colours(tmp_path: Path) -> None:
-    script = 'printf "%s\\n" "token=$T in a haystack" | grep --color=always haystack'
+    script = 'printf "%s\\n" "token=$T in a haystack here" | grep --color=always haystack'
     arguments = ["run", "--mask", "--", "sh", "-c", script]
     with launch_ui(tmp_path, arguments=arguments, env={"T": "se://app/token"}) as tmux:
         screen = finished(tmux)
-        assert f"token={MARKER} in a haystack" in screen
+        assert f"token={MARKER} in a haystack here" in screen
         pane = coloured(tmux)
         line = next(row for row in pane.split("\n") if "haystack" in row)
         before, _, after = line.partition("haystack")
