@@ -91,9 +91,10 @@ def run(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise DockerPassError(f"reading {path}: not UTF-8 text") from None
     source = _source(args.format, text, path)
-    from docker_pass.cli.commands.engine import front_for_plugin
+    from docker_pass.cli.commands.engine import engine_for
 
-    with front_for_plugin(args) as engine:
+    # Every running plugin, not only the one written to: the duplicate rule asks them all.
+    with engine_for(args) as engine:
         _check_writable(engine, args.plugin)
         plan = _plan(engine, source, prefix, args)
         new_text = source.rewrite({item.index: f"se://{item.id}" for item in plan.rewritten})

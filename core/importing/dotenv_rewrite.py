@@ -25,6 +25,7 @@ BOM = "\ufeff"
 
 # The shapes python-dotenv reads a binding with (dotenv/parser.py), to find the value's span.
 _LEADING = re.compile(r"\s*", re.MULTILINE)
+_NEWLINE = re.compile(r"\r\n|\n|\r")
 _EXPORT = re.compile(r"(?:export[^\S\r\n]+)?")
 _SINGLE_QUOTED_KEY = re.compile(r"'[^']+'")
 _UNQUOTED_KEY = re.compile(r"[^=\#\s]+")
@@ -84,11 +85,14 @@ def entries_of(text: str, path: Path) -> list[EnvEntry]:
                 raise RewriteError(
                     f"reading {path}: line {binding.original.line} cannot be rewritten safely"
                 )
+            # dotenv counts a binding from the blank lines before it: the key's own line.
+            lead = original[: _match(_LEADING, original, 0)]
+            line = binding.original.line + len(_NEWLINE.findall(lead))
             entries.append(
                 EnvEntry(
                     binding.key,
                     binding.value,
-                    binding.original.line,
+                    line,
                     offset + start,
                     offset + end,
                     quote,
