@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from docker_pass.core.importing.plan import Action
+from docker_pass.core.names import REFERENCE_SCHEME
 from docker_pass.core.outside import clean_outside
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def render(
         key = clean_outside(item.key, 80)
         line = f"{word:<13} {key} (line {item.line})"
         if item.action in Action.REWRITTEN:
-            line += f" -> se://{item.id}"
+            line += f" -> {REFERENCE_SCHEME}{item.id}"
         if item.reason:
             line += f": {clean_outside(item.reason, 300)}"
         print(line)

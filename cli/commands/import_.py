@@ -97,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     with engine_for(args) as engine:
         _check_writable(engine, args.plugin)
         plan = _plan(engine, source, prefix, args)
-        new_text = source.rewrite({item.index: f"se://{item.id}" for item in plan.rewritten})
+        from docker_pass.core.names import REFERENCE_SCHEME
+
+        new_text = source.rewrite(
+            {item.index: f"{REFERENCE_SCHEME}{item.id}" for item in plan.rewritten}
+        )
         backup: Path | None = None
         if not args.dry_run:
             from docker_pass.core.importing.plan import carry_out

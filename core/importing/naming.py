@@ -48,5 +48,7 @@ def checked_prefix(text: str) -> str:
 
         raise UsageError(f"--prefix {shorten(prefix)!r} is not an ID: {problem}")
     if is_reserved(prefix) or is_reserved(f"{prefix}/x"):
-        raise UsageError(f"--prefix {prefix}: docker/secrets-engine/** is the engine's own realm")
+        from docker_pass.core.names import ENGINE_REALM
+
+        raise UsageError(f"--prefix {prefix}: {ENGINE_REALM}/** is the engine's own realm")
     return prefix

@@ -88,6 +88,7 @@ def make_plan(
     reference to it would then match two secrets and fail); ``kept(value)``: why a value of
     this kind of file is left alone ("" when it is not)."""
     from docker_pass.core.ids import ID
+    from docker_pass.core.names import ENGINE_REALM
     from docker_pass.core.plugin import is_reserved
     from docker_pass.core.references.syntax import is_reference
 
@@ -120,7 +121,7 @@ def make_plan(
                 _refuse(item, f"{names} all become {id_} but hold different values")
         elif is_reserved(id_):
             for item in group:
-                _refuse(item, f"{id_} is in the engine's own realm docker/secrets-engine/**")
+                _refuse(item, f"{id_} is in the engine's own realm {ENGINE_REALM}/**")
     pending = [group for group in groups.values() if group[0].action != Action.REFUSE]
     others = held_elsewhere([group[0].id for group in pending if group[0].id is not None])
     for group in pending:
