@@ -21,6 +21,7 @@ BENCHMARKS = {
     "startup": "benchmarks.bench_startup",
     "docker": "benchmarks.bench_docker",
     "vault": "benchmarks.bench_vault",
+    "scan": "benchmarks.bench_scan",
 }
 
 

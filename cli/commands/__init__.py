@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "run": (),
     "check": (),
     "import_": ("import",),
+    "scan": (),
     "plugins": (),
     "engine": ("daemon",),
     "ui": (),

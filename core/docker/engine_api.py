@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -166,6 +167,36 @@ class DockerApi:
                     yield event
         except (OSError, http.client.HTTPException) as exc:
             raise self._unreachable(exc) from None
+        finally:
+            conn.close()
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[http.client.HTTPResponse]:
+        """``method path``'s answer as a file-like body, read as it comes and with no size
+        limit (``docker save``'s tar, a container's logs); ``timeout`` bounds each wait for
+        data, not the whole answer.  An error status raises :class:`DockerApiError`; failing to
+        reach or read the engine inside the block raises :class:`DockerUnreachableError`."""
+        conn = self._connect(timeout)
+        try:
+            try:
+                response = self._send(conn, method, path, query, None)
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(exc) from None
+            if response.status != 200:
+                raise DockerApiError(
+                    response.status, self._message(response.status, response.read(65536))
+                )
+            try:
+                yield response
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(exc) from None
         finally:
             conn.close()
 
