@@ -22,6 +22,7 @@ BENCHMARKS = {
     "docker": "benchmarks.bench_docker",
     "vault": "benchmarks.bench_vault",
     "scan": "benchmarks.bench_scan",
+    "mask": "benchmarks.bench_mask",
 }
 
 
