@@ -104,17 +104,39 @@ def run(args: argparse.Namespace) -> int:
         )
         backup: Path | None = None
         if not args.dry_run:
-            from docker_pass.core.importing.plan import carry_out
-
-            carry_out(plan, lambda id_, value: engine.save(id_, value, {}, plugin=args.plugin))
-            if new_text != text:
-                from docker_pass.core.importing.files import replace_with_backup
-
-                backup = replace_with_backup(path, data, new_text.encode("utf-8"))
+            backup = _carry_out(plan, engine, args.plugin, path, data, new_text.encode("utf-8"))
     from docker_pass.cli.import_render import render
 
     render(plan, path=path, prefix=prefix, plugin=args.plugin, backup=backup, args=args)
     return 1 if plan.refused else 0
+
+
+def _carry_out(
+    plan: Plan, engine: EngineFront, plugin: str, path: Path, old: bytes, new: bytes
+) -> Path | None:
+    """Back the file up, store the values, then replace the file; the backup (``None`` when
+    the file is unchanged).  On a failure, say what was stored already and leave the file as
+    it was (a backup made for nothing is removed)."""
+    from docker_pass.core.importing.files import ImportFileError, replace_file, write_backup
+    from docker_pass.core.importing.plan import carry_out
+
+    backup = write_backup(path, old) if new != old else None
+    try:
+        stored = carry_out(plan, lambda id_, value: engine.save(id_, value, {}, plugin=plugin))
+    except BaseException:  # a plugin's error, or ctrl+c: the file stays as it was
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
+    if backup is None:
+        return None
+    try:
+        replace_file(path, old, new)
+    except ImportFileError as exc:
+        names = ", ".join(str(id_) for id_ in stored) or "none"
+        raise ImportFileError(f"{exc}; already stored: {names}").with_hints(
+            "run import again: it reuses what was stored"
+        ) from None
+    return backup
 
 
 class _Source:

@@ -18,7 +18,7 @@ from docker_pass.core.errors import DockerPassError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["BACKUP_SUFFIX", "ImportFileError", "read_text", "replace_with_backup"]
+__all__ = ["BACKUP_SUFFIX", "ImportFileError", "read_text", "replace_file", "write_backup"]
 
 #: The backup is ``FILE.docker-pass-backup``, or ``…-backup.1``, ``.2`` … when that exists.
 BACKUP_SUFFIX = ".docker-pass-backup"
@@ -45,29 +45,39 @@ def read_text(path: Path, what: str) -> bytes:
         raise ImportFileError(str(exc)) from None
 
 
-def replace_with_backup(path: Path, old: bytes, new: bytes) -> Path:
-    """Back ``old`` up beside ``path`` (0600) and put ``new`` in its place; the backup's path.
+def write_backup(path: Path, old: bytes) -> Path:
+    """Back ``old`` (what ``path`` holds) up beside it, 0600; the backup's path.
 
-    Refuses, changing nothing, when ``path`` no longer holds ``old``."""
-    if read_text(path, "file") != old:
-        raise ImportFileError(f"{path} changed while it was imported: it was not rewritten")
+    Made before anything is stored, so a folder that cannot take it stops the import at once.
+    Refuses when ``path`` no longer holds ``old``."""
+    _unchanged(path, old)
+    return _write_new(path, BACKUP_SUFFIX, old, 0o600)
+
+
+def replace_file(path: Path, old: bytes, new: bytes) -> None:
+    """Put ``new`` in the place of ``path`` atomically, with its mode; refuses, changing
+    nothing, when ``path`` no longer holds ``old``."""
+    _unchanged(path, old)
     mode = os.stat(path, follow_symlinks=False).st_mode & 0o7777
-    backup = _write_new(path, BACKUP_SUFFIX, old, 0o600, numbered=True)
-    temporary = _write_new(path, f".docker-pass-{os.getpid()}.tmp", new, mode, numbered=True)
+    temporary = _write_new(path, f".docker-pass-{os.getpid()}.tmp", new, mode)
     try:
         os.chmod(temporary, mode)  # the file's own mode, whatever the umask took away
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise ImportFileError(f"replacing {path}: {exc.strerror}; it is unchanged") from None
-    return backup
 
 
-def _write_new(path: Path, suffix: str, data: bytes, mode: int, *, numbered: bool) -> Path:
+def _unchanged(path: Path, old: bytes) -> None:
+    if read_text(path, "file") != old:
+        raise ImportFileError(f"{path} changed while it was imported: it was not rewritten")
+
+
+def _write_new(path: Path, suffix: str, data: bytes, mode: int) -> Path:
     """A new file beside ``path`` named ``path`` + ``suffix`` (then ``.1``, ``.2`` …) holding
     ``data``, created with ``mode`` and never over an existing file."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-    for number in range(_MAX_BACKUPS if numbered else 1):
+    for number in range(_MAX_BACKUPS):
         target = path.with_name(path.name + suffix + (f".{number}" if number else ""))
         try:
             fd = os.open(target, flags, mode)
