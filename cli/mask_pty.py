@@ -43,7 +43,9 @@ class PtyIO:
         self.patterns = patterns
         self.master, self.slave = pty.openpty()
         os.set_inheritable(self.slave, False)
-        self.stdin_tty = _isatty(0)
+        # Our keys go to the child only when we are in our terminal's foreground: a background
+        # job that made the terminal raw would be stopped (SIGTTOU), and would steal keys.
+        self.stdin_tty = _isatty(0) and _in_foreground(0)
         self.stderr_tty = _isatty(2)
         self.saved: list[object] | None = None
         self.previous_winch: object = None
@@ -123,6 +125,13 @@ class PtyIO:
                 with suppress(OSError):
                     os.close(fd)
         self.master = self.slave = -1
+
+
+def _in_foreground(fd: int) -> bool:
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def _isatty(fd: int) -> bool:
