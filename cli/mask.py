@@ -6,9 +6,13 @@ without ``=`` padding), is :data:`MARKER`.  Occurrences that overlap or touch be
 A value split across writes is still caught: the filter holds back only the bytes at the end of
 what it has seen that could be the start of a value (at most the longest value's length less
 one), and writes everything else at once.  So the latency is nil for output that cannot begin
-a value; bytes that could are held until the next bytes show they are not (or the stream ends):
-there is deliberately no timer, because a timer would print the first half of a value that a
-slow program writes in two halves.
+a value; bytes that could are held until the next bytes show they are not (or the stream ends).
+One exception keeps typing responsive: a held tail of at most :data:`RELEASE_LIMIT` bytes (a
+keystroke's echo that happens to begin a value) is written after :data:`RELEASE_AFTER` seconds
+of quiet.  If the bytes that follow complete a value, the rest of it still becomes the marker,
+so a value split that early with a pause in between shows at most its first
+:data:`RELEASE_LIMIT` bytes; a longer held tail (a value printed in two halves) waits for the
+bytes that follow however long they take.
 
 Masking protects logs and screens from an accidental print; it does not stop a command that
 wants to reveal a value (it can transform it first: reverse it, hex it, split it).
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["MARKER", "PipeIO", "StreamMasker", "masked_io", "patterns_of", "write_all"]
 
 MARKER = b"<concealed by docker-pass>"
+#: A held tail this short (a keystroke's echo) is written after :data:`RELEASE_AFTER` s of quiet.
+RELEASE_LIMIT = 3
+RELEASE_AFTER = 0.15
 _CHUNK = 1 << 16
 
 
@@ -54,13 +61,30 @@ class StreamMasker:
     ``feed(data)`` returns what can be written now; ``finish()`` what remains at the end.
     Holds at most ``len(longest pattern) - 1`` bytes between calls."""
 
-    __slots__ = ("_covered", "_held", "_patterns")
+    __slots__ = ("_covered", "_held", "_patterns", "_plain")
 
     def __init__(self, patterns: Iterable[bytes]) -> None:
         self._patterns = [p for p in patterns if p]
         self._held = b""
-        #: How many leading bytes of ``_held`` were already written, inside a marker.
+        #: How many leading bytes of ``_held`` were already written: inside a marker, or as
+        #: they were (``_plain``: released by :meth:`release`).
         self._covered = 0
+        self._plain = False
+
+    @property
+    def releasable(self) -> bool:
+        """Whether :meth:`release` would write something: a short held tail, none of it
+        written yet."""
+        return self._covered == 0 and 0 < len(self._held) <= RELEASE_LIMIT
+
+    def release(self) -> bytes:
+        """After a quiet moment: the held tail when it is :attr:`releasable` (it stays held as
+        context, so a value it begins still turns the rest into the marker), else nothing."""
+        if not self.releasable:
+            return b""
+        self._covered = len(self._held)
+        self._plain = True
+        return self._held
 
     def feed(self, data: bytes) -> bytes:
         """The filtered output that ``data`` (the next bytes of the stream) lets out now."""
@@ -83,22 +107,28 @@ class StreamMasker:
                 cut = end
         out: list[bytes] = []
         pos = self._covered
+        plain = self._plain
         for start, end in intervals:
             if end <= pos:
                 continue
             if start >= cut:
                 break
-            if start < pos:  # it continues the marker already written: no second one
-                pos = end
+            if start < pos:
+                # It began in what was written: after a marker, no second one; after bytes
+                # released as they were, the rest of the value becomes the marker.
+                if plain:
+                    out.append(MARKER)
+                pos, plain = end, False
                 continue
             out.append(buf[pos:start])
             out.append(MARKER)
-            pos = end
+            pos, plain = end, False
         if pos < cut:
             out.append(buf[pos:cut])
-            pos = cut
+            pos, plain = cut, False
         self._held = buf[hold_start:]
         self._covered = max(0, pos - hold_start)
+        self._plain = plain and self._covered > 0
         return b"".join(out)
 
     def _occurrences(self, buf: bytes) -> list[tuple[int, int]]:
@@ -200,7 +230,8 @@ def pump_streams(
 ) -> None:
     """Copy each source fd in ``streams`` to its target fd through its masker until it ends;
     ``extra`` maps source fds copied unmasked (our stdin to a terminal's master) and stops
-    with the streams.  Once the child has exited, a quiet 0.2 s ends the copy."""
+    with the streams.  Once the child has exited, a quiet 0.2 s ends the copy.  A short held
+    tail is written after :data:`RELEASE_AFTER` s of quiet (:meth:`StreamMasker.release`)."""
     selector = selectors.DefaultSelector()
     for fd in streams:
         selector.register(fd, selectors.EVENT_READ)
@@ -210,7 +241,15 @@ def pump_streams(
     try:
         while streams:
             exited = child.poll() is not None
-            ready = selector.select(timeout=0.2 if exited else None)
+            holding = any(masker.releasable for _, masker in streams.values())
+            wait = RELEASE_AFTER if holding else None
+            if exited:
+                wait = 0.2 if wait is None else min(wait, 0.2)
+            ready = selector.select(timeout=wait)
+            if not ready and holding:
+                for target, masker in streams.values():
+                    _write(target, masker.release(), broken)
+                continue
             if not ready and exited:
                 break
             for key, _ in ready:

@@ -113,3 +113,58 @@ def test_binary_values_and_their_base64_in_any_pieces(
     for piece in out.split(MARKER):
         assert value not in piece
         assert base64.b64encode(value).rstrip(b"=") not in piece
+
+
+def test_a_keystroke_echo_that_begins_a_value_is_released_after_a_quiet_moment() -> None:
+    masker = StreamMasker(patterns_of([b"swordfish-42"]))
+    assert masker.feed(b"$ s") == b"$ "  # "s" could begin the value: held
+    assert masker.releasable
+    assert masker.release() == b"s"  # typing stays responsive
+    assert masker.release() == b""  # released once
+    assert masker.feed(b"ky\n") == b"ky\n"
+    assert masker.finish() == b""
+
+
+def test_a_value_completed_after_its_released_start_still_ends_in_the_marker() -> None:
+    masker = StreamMasker(patterns_of([b"swordfish-42"]))
+    out = masker.feed(b"key: sw")
+    out += masker.release()
+    out += masker.feed(b"ordfish-42 done\n") + masker.finish()
+    assert out == b"key: sw" + MARKER + b" done\n"
+    assert b"ordfish" not in out
+
+
+def test_a_longer_held_half_is_never_released() -> None:
+    masker = StreamMasker(patterns_of([b"swordfish-42"]))
+    assert masker.feed(b"key: swordf") == b"key: "
+    assert not masker.releasable
+    assert masker.release() == b""
+    assert masker.feed(b"ish-42\n") + masker.finish() == MARKER + b"\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=60), max_size=6),
+    st.lists(st.booleans(), min_size=7, max_size=7),
+)
+def test_releases_at_any_point_show_at_most_the_release_limit_of_a_value(
+    points: list[int], releases: list[bool]
+) -> None:
+    import re
+
+    from docker_pass.cli.mask import RELEASE_LIMIT
+
+    value = b"correct-horse-battery"
+    masker = StreamMasker(patterns_of([value]))
+    out = b""
+    pieces = cut(b"a " + value + b" b " + value + b"\n", points)
+    for piece, release in zip(pieces, releases, strict=False):  # 7 flags for <= 7 pieces
+        out += masker.feed(piece)
+        if release:
+            out += masker.release()
+    out += masker.finish()
+    # Each value: at most its first RELEASE_LIMIT bytes as they were, then the marker.
+    shown = b"(.{0,%d})" % RELEASE_LIMIT + re.escape(MARKER)
+    found = re.fullmatch(b"a " + shown + b" b " + shown + b"\n", out, re.S)
+    assert found is not None, out
+    assert all(value.startswith(part) for part in found.groups())
