@@ -112,3 +112,19 @@ def test_keys_reach_the_child_through_its_terminal(tmp_path: Path) -> None:
         screen = finished(tmux)
         assert f"got hello {MARKER}" in screen
         assert "EXITED=0" in screen
+
+
+def test_a_typed_key_that_begins_a_value_is_echoed_without_the_next_key(tmp_path: Path) -> None:
+    """``s`` begins the value: its echo is held as a possible start, then shown after a quiet
+    moment, so typing never waits for the next key; the rest of the line goes as typed."""
+    child = "line = input('type: ')\nprint('got', line)\n"
+    arguments = ["run", "--mask", "--", sys.executable, "-c", child]
+    with launch_ui(tmp_path, arguments=arguments, env={"T": "se://app/token"}) as tmux:
+        tmux.wait_for(lambda s: "type:" in s, "the prompt")
+        tmux.keys(VALUE[0], literal=True)
+        tmux.wait_for(lambda s: f"type: {VALUE[0]}" in s, "the echo of the one key")
+        tmux.keys("ky", literal=True)
+        tmux.keys("Enter")
+        screen = finished(tmux)
+        assert f"got {VALUE[0]}ky" in screen
+        assert "EXITED=0" in screen
