@@ -23,6 +23,7 @@ BENCHMARKS = {
     "vault": "benchmarks.bench_vault",
     "uses": "benchmarks.bench_uses",
     "scan": "benchmarks.bench_scan",
+    "mask": "benchmarks.bench_mask",
 }
 
 

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from docker_pass.core.references.resolution import RunError
 
@@ -20,6 +20,31 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from docker_pass.core.hardening import DumpState
+
+
+class ChildIO(Protocol):
+    """Where the child's output goes instead of our own descriptors (``run --mask``:
+    :class:`~docker_pass.cli.mask.PipeIO`, :class:`~docker_pass.cli.mask_pty.PtyIO`)."""
+
+    #: Whether the child leads a session of its own (its terminal is a pty of ours).
+    own_session: bool
+
+    def popen_options(self) -> dict[str, object]:
+        """Popen's ``stdin``/``stdout``/``stderr`` for the child."""
+        ...
+
+    def started(self) -> None:
+        """Called once the child runs."""
+        ...
+
+    def pump(self, child: subprocess.Popen[bytes]) -> None:
+        """Copy the child's output until it ends."""
+        ...
+
+    def close(self) -> None:
+        """Restore what was changed; called on every way out."""
+        ...
+
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -32,7 +57,11 @@ def interruptible() -> None:
 
 
 def run_child(
-    argv: Sequence[str], env: Mapping[bytes, bytes], *, user_limits: DumpState | None = None
+    argv: Sequence[str],
+    env: Mapping[bytes, bytes],
+    *,
+    user_limits: DumpState | None = None,
+    io: ChildIO | None = None,
 ) -> int:
     """Run ``argv`` with ``env`` in its own process group; return its exit code.
 
@@ -43,8 +72,13 @@ def run_child(
     runs ``docker pass run … &`` with SIGINT ignored, and the child, alone in its process group,
     would otherwise never see the interrupt meant for it.  The child starts with both at their
     default.  SIGHUP ignored at our start (``nohup``) stays ignored, for us and the child.
+
+    ``io``: the child's output goes there (``run --mask``) rather than to our descriptors; a
+    child in a session of its own (on a pty) does not take our terminal.
     """
-    tty_fd = _terminal_fd()
+    own_session = io is not None and io.own_session
+    options: dict[str, Any] = io.popen_options() if io is not None else {}
+    tty_fd = None if own_session else _terminal_fd()
     forwarded = [
         sig
         for sig in FORWARDED_SIGNALS
@@ -56,6 +90,9 @@ def run_child(
             signal.signal(sig, signal.SIG_DFL)  # an ignored SIGINT would survive exec
         if user_limits is not None:
             user_limits.restore_core_limit()  # the user's command, the user's limits
+        if own_session:
+            _lead_own_session()
+            return
         os.setpgid(0, 0)
         if tty_fd is not None:
             old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
@@ -80,11 +117,12 @@ def run_child(
         try:
             # preexec_fn is how a child takes the terminal, as shells do, and gets its core
             # limit back (Popen has no rlimit argument); our resolver threads have all finished.
-            child = subprocess.Popen(
+            child: subprocess.Popen[bytes] = subprocess.Popen(
                 list(argv),
                 env=dict(env),
                 preexec_fn=prepare_child,  # noqa: PLW1509
                 close_fds=True,
+                **options,
             )
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
@@ -92,6 +130,9 @@ def run_child(
         started.append(child.pid)
         for signum in pending:
             forward(signum, None)
+        if io is not None:
+            io.started()
+            io.pump(child)
         while True:
             try:
                 code = child.wait()
@@ -99,11 +140,23 @@ def run_child(
             except InterruptedError:
                 continue
     finally:
+        if io is not None:
+            io.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if tty_fd is not None:
             _take_terminal_back(tty_fd)
     return 128 - code if code < 0 else code
+
+
+def _lead_own_session() -> None:
+    """In the child, between fork and exec: a session of its own whose controlling terminal is
+    its stdout (a pty ``run --mask`` made)."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(1, termios.TIOCSCTTY, 0)
 
 
 def _terminal_fd() -> int | None:

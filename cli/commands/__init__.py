@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "run": (),
     "check": (),
     "uses": (),
+    "import_": ("import",),
     "scan": (),
     "rollout": (),
     "plugins": (),

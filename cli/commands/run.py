@@ -13,10 +13,27 @@ examples:
   GH_TOKEN=se://gh-token docker pass run -- gh repo list
   docker pass run --env-file .env -- ./deploy.sh
   docker pass run --explain --env-file .env -- true
+  docker pass run --mask --env-file .env -- ./deploy.sh   # values in its output concealed
 
 Only values that start with se:// are references; each must name one ID and resolve to exactly
 one value, or the command does not start. Exit status: the command's own, 128+N if signal N
-killed it, 1 if a reference could not be resolved or the command could not be started."""
+killed it, 1 if a reference could not be resolved or the command could not be started.
+
+--mask (or DOCKER_PASS_MASK=1; --no-mask or DOCKER_PASS_MASK=0 turns it off) passes the
+command's stdout and stderr through a filter that replaces every resolved value, and its
+base64 form, with <concealed by docker-pass>. On a terminal the command gets a pseudo-terminal
+of its own, so colours, line editing and full-screen programs keep working. A value written in
+pieces is still caught: bytes that could begin a value are held back until the next bytes show
+they do not (or the output ends); everything else is written at once. Masking protects logs
+and screens from an accidental print; it does not protect against a command that wants to
+reveal a value: it can transform it (reverse, hex, split) and print it. Without --mask the
+command runs exactly as before, with no filtering process."""
+
+
+#: Sets run's --mask default (read here: the fast path imports nothing for it).
+MASK_ENV = "DOCKER_PASS_MASK"
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"", "0", "false", "no", "off"})
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +64,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "the command: 0 if every reference resolves, else 1"
         ),
     )
+    parser.add_argument(
+        "--mask",
+        action="store_true",
+        default=None,
+        help="conceal every resolved value (and its base64 form) in the command's output "
+        "(default: DOCKER_PASS_MASK=1); protects logs, not against a command set on "
+        "revealing a value",
+    )
+    parser.add_argument(
+        "--no-mask", dest="mask", action="store_false", help="do not mask (over DOCKER_PASS_MASK)"
+    )
     parser.add_argument("command_argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
     parser.set_defaults(handler=run)
 
@@ -74,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
         env_files = [Path(name) for name in args.env_file]
     env = load_environment(env_files, os.environb)
+    given = env
     note = ""
     if has_references(env):
         with engine_for(args) as engine:
@@ -94,7 +123,24 @@ def run(args: argparse.Namespace) -> int:
         if note:
             print(f"Hint: {note}", file=sys.stderr)
         return code
+    if _masking(args.mask):
+        from docker_pass.cli.mask import masked_io
+
+        resolved = [value for name, value in env.items() if given.get(name) != value]
+        return run_child(argv, env, user_limits=user_limits, io=masked_io(resolved))
     return run_child(argv, env, user_limits=user_limits)
+
+
+def _masking(flag: bool | None) -> bool:
+    """--mask / --no-mask, else DOCKER_PASS_MASK (1/true/yes/on; 0/false/no/off/empty)."""
+    if flag is not None:
+        return flag
+    text = os.environ.get(MASK_ENV, "").strip().lower()
+    if text in _ON:
+        return True
+    if text in _OFF:
+        return False
+    raise UsageError(f"{MASK_ENV} must be 1 or 0 (true/false, yes/no, on/off)")
 
 
 def _not_asked(engine: object) -> tuple[str, ...]:
