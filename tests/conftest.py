@@ -43,3 +43,22 @@ from tests.support.memory_plugin import memory_plugin  # noqa: E402
 from tests.support.processes import spawn  # noqa: E402
 
 __all__ = ["isolated_home", "keyring_address", "keyring_bus", "memory_plugin", "spawn"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``serial`` the tests that drive the real UI in tmux (:mod:`tests.tui.tmux_driver`).
+
+    They read the screen against a deadline, as a person would see it; under the load of a
+    second worker a frame can be caught half drawn.  ``scripts/test`` runs the rest of the suite
+    on two workers (pytest-xdist) and these afterwards, one at a time.
+    """
+    serial = pytest.mark.serial
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and _drives_tmux(module):
+            item.add_marker(serial)
+
+
+def _drives_tmux(module: object) -> bool:
+    names = vars(module).values()
+    return any(getattr(value, "__module__", None) == "tests.tui.tmux_driver" for value in names)
