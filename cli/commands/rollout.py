@@ -38,10 +38,6 @@ Exit status: 0 when everything planned was recreated (or nothing uses the secret
 anything failed or was refused (the rest is still done), or the rollout was not confirmed."""
 
 
-NO_PROXY = (
-    "a rollout needs the engine daemon's Docker proxy, and none is running: start it with "
-    "'docker pass engine run' (or 'docker pass engine install-service')"
-)
 NO_TERMINAL = "a rollout restarts containers: pass -y to roll out without a terminal"
 
 
@@ -82,6 +78,7 @@ def rollout_possible(*, yes: bool) -> None:
     no ``-y`` and no terminal to ask on (``set --rollout`` checks this before it writes)."""
     from docker_pass.cli.questions import on_terminal
     from docker_pass.core.docker.engine_api import proxy_engine
+    from docker_pass.core.docker.rollout import NO_PROXY
 
     if proxy_engine() is None:
         raise DockerPassError(NO_PROXY)
@@ -96,7 +93,7 @@ def roll_out(
     once confirmed) carry it out; the exit status."""
     from docker_pass.cli.commands.engine import engine_for
     from docker_pass.core.docker.engine_api import proxy_engine, upstream_engine
-    from docker_pass.core.docker.rollout import carry_out, plan_rollout
+    from docker_pass.core.docker.rollout import DECLINED, NO_PROXY, carry_out, plan_rollout
     from docker_pass.core.docker.uses import gather, match_uses
 
     proxy = proxy_engine()
@@ -136,7 +133,7 @@ def roll_out(
         if not on_terminal():
             raise UsageError(NO_TERMINAL)
         if not ask("Roll out?"):
-            print("Nothing rolled out.", file=sys.stderr)
+            print(DECLINED, file=sys.stderr)
             return 1
     if proxy is None:  # refused above unless dry_run
         return 1

@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     id_ = ID.parse(raw_id)
     flag_metadata = parse_metadata_pairs(args.metadata)
     expected = expected_version(args.if_version)
+    if args.yes and not args.rollout:
+        raise UsageError("-y/--yes goes with --rollout (set itself never asks)")
     if args.rollout:
         from docker_pass.cli.commands.rollout import rollout_possible
 

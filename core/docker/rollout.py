@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 #: Seconds a ``docker compose up`` may take before it counts as failed.
 COMPOSE_TIMEOUT = 600.0
+#: Said when no engine daemon serves the Docker proxy (``rollout``, ``set --rollout``, the UI).
+NO_PROXY = (
+    "a rollout needs the engine daemon's Docker proxy, and none is running: start it with "
+    "'docker pass engine run' (or 'docker pass engine install-service')"
+)
+#: Said when a person declines a rollout (the CLI's question and the UI's).
+DECLINED = "Nothing rolled out."
 
 
 class ProjectRollout:

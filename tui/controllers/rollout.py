@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from docker_pass.tui.controllers.ports import Runner, StatusSink
     from docker_pass.tui.controllers.usage import UsageController
 
-#: Said when the person declines (the CLI's ``rollout`` says the same).
-DECLINED = "Nothing rolled out."
 #: The most plan lines the question shows (the rest are counted).
 SHOWN_LINES = 8
 
@@ -93,6 +91,8 @@ class RolloutController:
             if yes:
                 self.roll_out(plan)
             else:
+                from docker_pass.core.docker.rollout import DECLINED
+
                 self._status.set_status(DECLINED)
 
         self._ask(question(plan), body, "Roll out", answered)

@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from docker_pass.core.docker.rollout import RolloutOutcome, RolloutPlan
     from docker_pass.core.docker.usage import Use
 
-#: Said instead of offering a rollout when no proxy runs (the CLI's ``rollout`` says the same).
-NO_PROXY = (
-    "a rollout needs the engine daemon's Docker proxy, and none is running: start it "
-    "with 'docker pass engine run' (or 'docker pass engine install-service')"
-)
-
 
 #: The container events after which the users are gathered again.
 CONTAINER_EVENTS = ("create", "destroy", "rename", "start", "die", "pause", "unpause", "update")
@@ -94,6 +88,7 @@ class DockerDoor:
 
     def proxy_problem(self) -> str:
         from docker_pass.core.docker.engine_api import proxy_engine
+        from docker_pass.core.docker.rollout import NO_PROXY
 
         return "" if proxy_engine() is not None else NO_PROXY
 
@@ -105,7 +100,7 @@ class DockerDoor:
 
     def carry_out(self, plan: RolloutPlan, report: Callable[[str], None]) -> RolloutOutcome:
         from docker_pass.core.docker.engine_api import proxy_engine, upstream_engine
-        from docker_pass.core.docker.rollout import carry_out
+        from docker_pass.core.docker.rollout import NO_PROXY, carry_out
 
         proxy = proxy_engine()
         if proxy is None:
