@@ -182,8 +182,8 @@ def find_references(paths: Sequence[Path]) -> list[FoundReference]:
     """
     found: list[FoundReference] = []
     for path in paths:
-        text = _read_text(path, "file")
-        document = _compose_document(path, text)
+        text = read_compose_text(path, "file")
+        document = compose_document(path, text)
         if document is None:
             found.extend(_env_file_references(path, "", text))
         else:
@@ -251,7 +251,7 @@ def _expiry(
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _read_text(path: Path, kind: str) -> str:
+def read_compose_text(path: Path, kind: str) -> str:
     """The text of ``path`` (named ``kind`` when missing): a regular file under the limit, so a
     FIFO, a device or a huge file is an error that says so, never a hang or a MemoryError."""
     from docker_pass.core.regular_files import FileReadError, read_regular_file
@@ -267,7 +267,7 @@ def _read_text(path: Path, kind: str) -> str:
         raise ComposeFileError(f"reading {path}: not UTF-8 text") from None
 
 
-def _compose_document(path: Path, text: str) -> dict[object, object] | None:
+def compose_document(path: Path, text: str) -> dict[object, object] | None:
     """The Compose mapping ``text`` holds, or ``None`` when ``path`` is an env file."""
     import yaml  # ~17 ms here (with libyaml): only check reads YAML, never get/ls/run
 
@@ -325,8 +325,8 @@ def _compose_references(path: Path, document: dict[object, object]) -> Iterator[
             raise ComposeFileError(f"{where} must be a mapping, not {_kind(service)}")
         yield from _environment_references(path, str(name), service.get("environment"), where)
         yield from _label_references(path, str(name), service.get("labels"), where)
-        for env_file in _env_file_paths(path, service.get("env_file"), where):
-            text = _read_text(env_file, f"env_file of service {name} in {path}")
+        for env_file in env_file_paths(path, service.get("env_file"), where):
+            text = read_compose_text(env_file, f"env_file of service {name} in {path}")
             yield from _env_file_references(env_file, str(name), text)
 
 
@@ -390,7 +390,7 @@ def _label_references(
             )
 
 
-def _env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:
+def env_file_paths(path: Path, env_file: object, where: str) -> Iterator[Path]:
     """The env files a service's ``env_file:`` names that exist or are required."""
     if env_file is None:
         return

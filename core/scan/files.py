@@ -47,21 +47,21 @@ def project_files(directory: Path, report: ScanReport) -> list[Path]:
         COMPOSE_FILE_NAMES,
         DEFAULT_ENV_FILE,
         ComposeFileError,
-        _compose_document,
-        _env_file_paths,
-        _read_text,
+        compose_document,
+        env_file_paths,
+        read_compose_text,
     )
 
     found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).exists()][:1]
     env_file = directory / DEFAULT_ENV_FILE
     for compose in list(found):
         try:
-            document = _compose_document(compose, _read_text(compose, "Compose file")) or {}
+            document = compose_document(compose, read_compose_text(compose, "Compose file")) or {}
             services = document.get("services")
             for name, service in services.items() if isinstance(services, dict) else ():
                 if isinstance(service, dict):
                     where = f"reading Compose file {compose}: service {name}"
-                    found.extend(_env_file_paths(compose, service.get("env_file"), where))
+                    found.extend(env_file_paths(compose, service.get("env_file"), where))
         except ComposeFileError as exc:
             report.problems.append(str(exc))
     if env_file.exists():
