@@ -153,6 +153,7 @@ def scan_file(
                 )
     except OSError as exc:
         report.problems.append(f"{where}: {exc.strerror or type(exc).__name__}")
+    else:
+        report.count("file")
     finally:
         os.close(fd)
-    report.count("file")

@@ -85,6 +85,17 @@ def test_a_fifo_or_a_device_given_is_refused_without_reading_and_fails_the_scan(
     assert report.failed
 
 
+def test_a_regular_file_that_fails_to_read_is_a_problem_and_not_counted_as_searched(
+    matcher: Matcher,
+) -> None:
+    # /proc/self/mem stats as a regular file, and reading it at offset 0 fails (EIO)
+    report = new_report(matcher)
+    scan_paths(["/proc/self/mem"], matcher, report)  # type: ignore[list-item]
+    assert report.problems == ["/proc/self/mem: Input/output error"]
+    assert report.searched.get("file", 0) == 0
+    assert report.failed
+
+
 def test_a_large_sparse_file_is_streamed_and_the_line_is_right(
     tmp_path: Path, matcher: Matcher
 ) -> None:
