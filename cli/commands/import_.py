@@ -84,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
     from docker_pass.core.importing.naming import checked_prefix, default_prefix
 
     path = Path(args.file)
-    prefix = checked_prefix(args.prefix) if args.prefix else default_prefix(path.parent)
+    given = checked_prefix(args.prefix) if args.prefix else None  # a usage error comes first
     data = read_text(path, "Compose file" if args.format == "compose" else "env-file")
+    prefix = given if given is not None else default_prefix(path.parent)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

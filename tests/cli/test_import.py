@@ -234,6 +234,15 @@ def test_hostile_files_are_refused_with_one_line(tmp_path: Path) -> None:
     assert link.is_symlink()
 
 
+def test_a_missing_file_is_named_before_the_prefix_is_derived() -> None:
+    # The folder "/" has no name to derive a prefix from; the missing file is the error.
+    result = docker_pass("import", "/no-such-file-here.env", timeout=30)
+    assert result.returncode == 1
+    error = result.stderr.decode()
+    assert "/no-such-file-here.env: No such file or directory" in error, error
+    assert "--prefix" not in error, error
+
+
 def test_a_read_only_plugin_is_refused(tmp_path: Path, memory_plugin: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("A=value-1\n")
