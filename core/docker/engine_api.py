@@ -21,8 +21,10 @@ running daemon's proxy, through which a create resolves ``se://`` references aga
 
 from __future__ import annotations
 
+import io
 import json
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,13 +116,18 @@ class DockerApi:
         body: object = None,
         timeout: float | None = None,
     ) -> tuple[int, bytes]:
-        """``method path``: the status and the whole body (up to :data:`MAX_ANSWER`)."""
+        """``method path``: the status and the whole body (up to :data:`MAX_ANSWER`), all of it
+        within ``timeout`` seconds (the client's unless given): an engine that answers byte by
+        byte cannot hold a call longer, it is :class:`DockerTimeoutError`."""
         if self.host.scheme == "unix":
             return self._unix_call(method, path, query, body, timeout)
         import http.client
 
         conn = self._connect(timeout)
         try:
+            conn.connect()
+            wait = self.timeout if timeout is None else timeout
+            conn.sock = _DeadlineSocket(conn.sock, time.monotonic() + wait)
             response = self._send(conn, method, path, query, body)
             data = response.read(MAX_ANSWER + 1)
             if len(data) > MAX_ANSWER:
@@ -247,10 +254,11 @@ class DockerApi:
         if body is not None or method in ("POST", "PUT"):
             lines.append(f"Content-Length: {len(payload)}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+        wait = self.timeout if timeout is None else timeout
         try:
-            with _unix_socket(self.host.path, self.timeout if timeout is None else timeout) as sock:
+            with _unix_socket(self.host.path, wait) as sock:
                 sock.sendall(request)
-                with sock.makefile("rb") as reader:
+                with io.BufferedReader(_Deadline(sock, time.monotonic() + wait)) as reader:
                     answer, _ = read_answer(reader)
         except UnreadableAnswerError as exc:
             raise DockerUnreachableError(
@@ -320,6 +328,43 @@ class DockerApi:
 
 def _target(path: str, query: Mapping[str, str] | None) -> str:
     return path + ("?" + urlencode(dict(query)) if query else "")
+
+
+class _Deadline(io.RawIOBase):
+    """A socket's reads, each waiting only for what is left of one deadline for the whole
+    answer (:class:`TimeoutError` once it has passed)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in time")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """A connected socket whose reader (``makefile("rb")``, what ``http.client`` reads an
+    answer through) keeps one deadline for the whole answer; the rest is the socket's."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "r", *_args: Any, **_kwargs: Any) -> io.BufferedReader:
+        if mode != "rb":
+            raise ValueError(f"only binary reading, not {mode!r}")
+        return io.BufferedReader(_Deadline(self._sock, self._deadline))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
 
 
 def _unix_socket(path: str, timeout: float) -> socket.socket:

@@ -30,7 +30,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from docker_pass.core.docker.container import FILE_LABEL_PREFIX, REFERENCES_LABEL, show_references
-from docker_pass.core.docker.engine_api import DockerApiError, DockerUnreachableError
+from docker_pass.core.docker.engine_api import (
+    DEFAULT_TIMEOUT,
+    DockerApiError,
+    DockerUnreachableError,
+)
 from docker_pass.core.errors import DockerPassError, shorten
 from docker_pass.core.outside import clean_outside
 
@@ -208,6 +212,15 @@ def create_body(
     return body, rest
 
 
+def _stop_wait(inspected: dict[str, Any]) -> float:
+    """How long a stop may take: the container's own stop timeout (the engine's default 10 s
+    when it has none; a negative one waits for ever, here an hour), then the engine's kill,
+    with room to spare."""
+    own = (inspected.get("Config") or {}).get("StopTimeout")
+    grace = own if isinstance(own, int) and not isinstance(own, bool) else 10
+    return float(grace if 0 <= grace < 3600 else 3600) + DEFAULT_TIMEOUT
+
+
 class Recreated:
     """What :func:`recreate` did: the new container's ID, and notes (e.g. made from the image
     ID because the image's name now points elsewhere)."""
@@ -262,7 +275,7 @@ def recreate(
     if was_running:
         report(f"{name}: stopping the old container")
         try:
-            docker.call("POST", f"/containers/{old_id}/stop")
+            docker.call("POST", f"/containers/{old_id}/stop", timeout=_stop_wait(old))
         except (DockerApiError, DockerUnreachableError) as exc:
             remove_quietly(docker, new_id)
             raise RecreateError(

@@ -75,7 +75,7 @@ class _Connection:
         self.sock.close()
 
 
-def read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
+def read_answer(reader: io.BufferedIOBase) -> tuple[HttpAnswer, bool]:
     """One whole HTTP/1.x answer and whether the connection may be kept: a status line,
     headers, and a body of ``Content-Length`` bytes or in chunks (none for 204 and 304); any
     other framing (an interim 1xx too) is refused, not guessed at.  What uvicorn's h11 sends
@@ -110,14 +110,14 @@ def read_answer(reader: io.BufferedReader) -> tuple[HttpAnswer, bool]:
     return HttpAnswer(status, headers, body), not close
 
 
-def _read_line(reader: io.BufferedReader) -> bytes:
+def _read_line(reader: io.BufferedIOBase) -> bytes:
     line = reader.readline(MAX_LINE)
     if not line.endswith(b"\n"):
         raise UnreadableAnswerError("the answer ended in a line, or a line is too long")
     return line
 
 
-def _read_exactly(reader: io.BufferedReader, size: int) -> bytes:
+def _read_exactly(reader: io.BufferedIOBase, size: int) -> bytes:
     if not 0 <= size <= MAX_BODY:
         raise UnreadableAnswerError("a bad body size")
     data = reader.read(size)
@@ -126,7 +126,7 @@ def _read_exactly(reader: io.BufferedReader, size: int) -> bytes:
     return data
 
 
-def _read_chunked(reader: io.BufferedReader) -> bytes:
+def _read_chunked(reader: io.BufferedIOBase) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:

@@ -10,10 +10,11 @@ import pytest
 
 from docker_pass.core.docker.container import REFERENCES_LABEL
 from docker_pass.core.docker.endpoint import DockerHost
-from docker_pass.core.docker.engine_api import DockerApi
+from docker_pass.core.docker.engine_api import DEFAULT_TIMEOUT, DockerApi
 from docker_pass.core.docker.recreate import (
     ROLLOUT_NAME_LABEL,
     ROLLOUT_OF_LABEL,
+    _stop_wait,
     create_body,
     is_leftover_name,
     refusal,
@@ -149,6 +150,17 @@ def test_a_named_volume_with_a_hex_name_is_not_anonymous() -> None:
         HostConfig={"Binds": [f"{volume}:/d"]},
     )
     assert refusal(doc) == ""
+
+
+@pytest.mark.parametrize(
+    ("stop_timeout", "grace"),
+    [(None, 10), (0, 0), (120, 120), (-1, 3600), (10**9, 3600), ("60", 10), (True, 10)],
+)
+def test_a_stop_may_take_the_containers_own_stop_timeout(stop_timeout: object, grace: int) -> None:
+    doc = _inspect()
+    if stop_timeout is not None:
+        doc["Config"]["StopTimeout"] = stop_timeout
+    assert _stop_wait(doc) == grace + DEFAULT_TIMEOUT
 
 
 def test_leftover_names() -> None:
