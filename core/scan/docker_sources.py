@@ -180,22 +180,10 @@ def scan_logs(
 ) -> None:
     """Search one container's logs (both streams), numbering lines as ``docker logs`` does."""
     path = f"/containers/{quote(ident, safe='')}/logs"
-    search = matcher.stream(lines=True)
-    values = matcher.values
     try:
         with api.stream("GET", path, query={"stdout": "1", "stderr": "1"}) as body:
-            for chunk in _raw_chunks(body) if tty else _demultiplexed(body):
-                report.bytes_read += len(chunk)
-                if progress is not None:
-                    progress(len(chunk))
-                for hit in search.feed(chunk):
-                    value = values[hit.secret]
-                    report.add(
-                        Finding(
-                            value.id, value.provider, hit.encoding, "log", name, "logs",
-                            hit.line,
-                        )
-                    )  # fmt: skip
+            chunks = _raw_chunks(body) if tty else _demultiplexed(body)
+            report.search_lines(chunks, matcher, "log", name, "logs", progress=progress)
     except DockerApiError as exc:
         if exc.status == 404:
             return  # removed since the listing

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from docker_pass.core.errors import DockerPassError
 from docker_pass.core.regular_files import file_kind
-from docker_pass.core.scan.report import Finding
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -137,20 +136,8 @@ def scan_file(
             report.problems.append(f"{where}: not searched: {file_kind(opened.st_mode)}")
             return
         os.set_blocking(fd, True)
-        search = matcher.stream(lines=True)
-        values = matcher.values
-        while True:
-            chunk = os.read(fd, CHUNK)
-            if not chunk:
-                break
-            report.bytes_read += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
-            for hit in search.feed(chunk):
-                value = values[hit.secret]
-                report.add(
-                    Finding(value.id, value.provider, hit.encoding, "file", where, line=hit.line)
-                )
+        chunks = iter(lambda: os.read(fd, CHUNK), b"")
+        report.search_lines(chunks, matcher, "file", where, progress=progress)
     except OSError as exc:
         report.problems.append(f"{where}: {exc.strerror or type(exc).__name__}")
     else:

@@ -13,7 +13,14 @@ listed but does not make the scan fail.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from docker_pass.core.value import FrozenValue
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from docker_pass.core.scan.matcher import Matcher
 
 #: The kinds of place a finding can be, in the order a report lists them.
 KINDS = ("container", "image", "history", "layer", "log", "file")
@@ -135,6 +142,32 @@ class ScanReport:
         self._per_place[place] = listed + 1
         self._seen.add(finding)
         self.findings.append(finding)
+
+    def search_lines(
+        self,
+        chunks: Iterable[bytes],
+        matcher: Matcher,
+        kind: str,
+        target: str,
+        location: str = "",
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Search a stream of ``chunks`` (a file, a container's logs) as one text, a value split
+        between two chunks included, and record each value found with its 1-based line."""
+        search = matcher.stream(lines=True)
+        values = matcher.values
+        for chunk in chunks:
+            self.bytes_read += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+            for hit in search.feed(chunk):
+                value = values[hit.secret]
+                self.add(
+                    Finding(
+                        value.id, value.provider, hit.encoding, kind, target, location, hit.line
+                    )
+                )
 
     def count(self, kind: str, n: int = 1) -> None:
         """Note that ``n`` more places of ``kind`` were searched."""
