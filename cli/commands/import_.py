@@ -31,9 +31,12 @@ Each plain value is stored as a secret (in the keychain unless --plugin names an
 plugin), or reused when that ID already holds the same value. A different value already at the
 ID is never replaced unless --overwrite is given: that variable is left as it is and the exit
 status is 1. Values that are se:// references already, empty values and a bare KEY are left
-alone. The file is then rewritten with each imported value replaced by its reference, in the
-quotes it had (KEY="x" -> KEY="se://myapp/key"); comments, order, spacing, 'export', line
-endings and every other line stay byte for byte; a multi-line value becomes one line.
+alone, and so is a value Compose interpolates: in a .env, an unquoted or double-quoted one
+holding '$' (single-quoted, it is imported as written); in a Compose file, one with '${VAR}' or
+'$VAR' ('$$' is stored as the one '$' Compose passes on). The file is then rewritten with each
+imported value replaced by its reference, in the quotes it had (KEY="x" ->
+KEY="se://myapp/key"); comments, order, spacing, 'export', line endings and every other line
+stay byte for byte; a multi-line value becomes one line.
 The old file is kept as FILE.docker-pass-backup (0600; .1, .2 ... if that exists): it holds
 the plain values, so delete it once you have checked. If storing fails half-way, the file is
 not changed and the error names the secrets already stored (run import again to reuse them).
@@ -143,9 +146,10 @@ def _carry_out(
 class _Source:
     """The bindings of one file and how to rewrite it (dotenv or Compose)."""
 
-    def kept(self, value: str) -> str:
-        """Why ``value`` is left alone in this kind of file ("" when it is not)."""
-        del value
+    def kept(self, index: int) -> str:
+        """Why the value of binding ``index`` is left alone in this kind of file ("" when it
+        is not)."""
+        del index
         return ""
 
     def bindings(self) -> list[tuple[str, int, str | None]]:
@@ -166,6 +170,15 @@ class _Dotenv(_Source):
     def bindings(self) -> list[tuple[str, int, str | None]]:
         return [(entry.key, entry.line, entry.value) for entry in self.entries]
 
+    def kept(self, index: int) -> str:
+        # Compose interpolates unquoted and double-quoted values (each "$$" is one "$" there);
+        # docker run --env-file and run --env-file take them as written: no one value would
+        # keep its meaning everywhere.  A single-quoted value means the same to all three.
+        entry = self.entries[index]
+        if entry.quote != "'" and "$" in (entry.value or ""):
+            return "Compose interpolates it ($); single-quoted, it is imported as written"
+        return ""
+
     def rewrite(self, new_values: dict[int, str]) -> str:
         from docker_pass.core.importing.dotenv_rewrite import rewrite
 
@@ -181,12 +194,20 @@ class _Compose(_Source):
         self.entries = compose_entries(text, path)
 
     def bindings(self) -> list[tuple[str, int, str | None]]:
-        return [(entry.key, entry.line, entry.value) for entry in self.entries]
+        from docker_pass.core.importing.compose_rewrite import passed_on
 
-    def kept(self, value: str) -> str:
+        # The value stored is what Compose passes on ("$$" is "$"), so the container that
+        # gets it through the reference gets what it got before.
+        return [
+            (entry.key, entry.line, None if entry.value is None else passed_on(entry.value))
+            for entry in self.entries
+        ]
+
+    def kept(self, index: int) -> str:
         from docker_pass.core.importing.compose_rewrite import interpolated
 
-        return "Compose interpolates it ($)" if interpolated(value) else ""
+        value = self.entries[index].value
+        return "Compose interpolates it ($)" if interpolated(value or "") else ""
 
     def rewrite(self, new_values: dict[int, str]) -> str:
         from docker_pass.core.importing.compose_rewrite import rewrite_compose

@@ -79,6 +79,12 @@ def interpolated(value: str) -> bool:
     return "$" in value.replace("$$", "")
 
 
+def passed_on(value: str) -> str:
+    """What Compose passes to the container for ``value`` written in a Compose file that it
+    does not interpolate: each ``$$`` is one ``$``."""
+    return value.replace("$$", "$")
+
+
 def _walk(root: yaml.Node | None) -> Iterator[ComposeEntry]:
     import yaml
 

@@ -79,14 +79,14 @@ def make_plan(
     stored_value: Callable[[ID], bytes | None],
     held_elsewhere: Callable[[list[ID]], Mapping[ID, list[str]]],
     overwrite: bool = False,
-    kept: Callable[[str], str] | None = None,
+    kept: Callable[[int], str] | None = None,
 ) -> Plan:
     """The plan for ``bindings`` (key, line, value or ``None``) under ``prefix``.
 
     ``stored_value(id)``: the value the target plugin holds at ``id`` (``None`` when none);
     ``held_elsewhere(ids)``: for each ID another running plugin holds too, their names (a
-    reference to it would then match two secrets and fail); ``kept(value)``: why a value of
-    this kind of file is left alone ("" when it is not)."""
+    reference to it would then match two secrets and fail); ``kept(index)``: why the value of
+    the binding at ``index`` is left alone in this kind of file ("" when it is not)."""
     from docker_pass.core.ids import ID
     from docker_pass.core.names import ENGINE_REALM
     from docker_pass.core.plugin import is_reserved
@@ -103,8 +103,8 @@ def make_plan(
             item.reason = "empty value"
         elif is_reference(value):
             item.reason = "already a reference"
-        elif kept is not None and kept(value):
-            item.reason = kept(value)
+        elif kept is not None and (why := kept(index)):
+            item.reason = why
         else:
             component = component_of(key)
             if len(component) > MAX_COMPONENT:

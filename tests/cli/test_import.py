@@ -243,6 +243,26 @@ def test_a_missing_file_is_named_before_the_prefix_is_derived() -> None:
     assert "--prefix" not in error, error
 
 
+def test_a_dollar_is_read_as_compose_reads_it(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    text = "A=pa$$word-1\nB=\"x${HOME}y\"\nC='lit$$eral-3'\n"
+    env.write_text(text)
+    result = docker_pass("import", str(env), "--prefix", "d", "--json")
+    assert result.returncode == 0, result.stderr
+    entries = {entry["key"]: entry for entry in json.loads(result.stdout)["entries"]}
+    for key in ("A", "B"):
+        assert entries[key]["action"] == "keep"
+        assert "Compose interpolates it ($)" in entries[key]["reason"]
+    assert env.read_text() == "A=pa$$word-1\nB=\"x${HOME}y\"\nC='se://d/c'\n"
+    assert docker_pass("get", "--reveal", "d/c").stdout == b"lit$$eral-3"
+
+    compose = tmp_path / "compose.yaml"
+    compose.write_text('services:\n  s:\n    environment:\n      P: "pa$$word-4"\n')
+    result = docker_pass("import", "--format", "compose", str(compose), "--prefix", "c")
+    assert result.returncode == 0, result.stderr
+    assert docker_pass("get", "--reveal", "c/p").stdout == b"pa$word-4"  # what Compose passes
+
+
 def test_a_read_only_plugin_is_refused(tmp_path: Path, memory_plugin: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("A=value-1\n")
