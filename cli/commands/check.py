@@ -35,8 +35,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "service, variable and status: resolves (with the provider), not found, ambiguous "
             "(which plugins answered), invalid (why the ID is not one), or error. Never a "
             "value. A Compose file's env_file: entries are read too, relative to its folder. "
-            "Without FILE: the Compose file docker compose would pick in this folder "
-            "(compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml) and .env."
+            "Without FILE: the files docker compose would read here: those COMPOSE_FILE "
+            "names, else the first of compose.yaml, compose.yml, docker-compose.yml, "
+            "docker-compose.yaml in this folder or the nearest one above, with its override "
+            "file (compose.override.yml ...); and this folder's .env, else the project's."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

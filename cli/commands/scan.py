@@ -17,8 +17,9 @@ What is searched, straight from the Docker engine (never through the docker-pass
 every container's Env, Cmd, Entrypoint and Labels; every image's (docker images) Env, Cmd,
 Entrypoint, Labels and history (CreatedBy holds build args); with --layers, every regular file
 in every image layer (streamed from 'docker save', never unpacked to disk); with --logs, every
-container's logs, by line. Then the paths given, or else this folder's Compose file, .env and
-the env files its services name.
+container's logs, by line. Then the paths given, or else the files docker compose would read
+here (the Compose file, its override file and .env, as check finds them) and the env files its
+services name.
 
 Each value is searched as its exact bytes, as base64 and URL-safe base64 (at any alignment,
 padded or not, alone or inside a longer blob) and URL-encoded. Values shorter than
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         nargs="*",
         type=Path,
         metavar="TARGET",
-        help="a file or folder to search (default: this folder's Compose file and env files)",
+        help="a file or folder to search (default: this project's Compose and env files)",
     )
     parser.add_argument(
         "--pattern", default="**", help="the secrets whose values to look for (default: **)"

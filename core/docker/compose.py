@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 
 #: The Compose file names ``docker compose`` looks for, in the order it picks the first.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+#: The override file names it looks for beside that file, in the order it picks the first.
+OVERRIDE_FILE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 DEFAULT_ENV_FILE = ".env"
 COMPOSE_SUFFIXES = (".yaml", ".yml")
 INTERPOLATION_NOTE = "Compose expands ${...} first; check reads the value as written"
@@ -155,16 +162,60 @@ class CheckedReference(FrozenValue):
         return self.result.status.value
 
 
-def default_files(directory: Path) -> list[Path]:
-    """The files ``check`` reads when given none: the Compose file ``docker compose`` would pick
-    in ``directory`` (the first of :data:`COMPOSE_FILE_NAMES` that exists) and ``.env``.
+def compose_files(directory: Path, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """The Compose files ``docker compose`` reads when run in ``directory`` without ``-f``
+    (an empty list when there is none).
 
-    Neither existing is an error that names what was looked for.
+    They are those ``COMPOSE_FILE`` names (split at ``COMPOSE_PATH_SEPARATOR``, else ``:``;
+    relative to ``directory``), else the first of :data:`COMPOSE_FILE_NAMES` in ``directory``
+    or, when it has none, in the nearest folder above that has one, with the first of
+    :data:`OVERRIDE_FILE_NAMES` beside it.  Whatever is there counts (a FIFO, a link to a
+    device): reading it then says what it is.
     """
-    # Whatever is there counts (a FIFO, a link to a device): reading it then says what it is.
-    found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).exists()][:1]
-    env_file = directory / DEFAULT_ENV_FILE
-    if env_file.exists():
+    env = os.environ if environ is None else environ
+    named = env.get("COMPOSE_FILE", "")
+    if named:
+        separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+        return [directory / part for part in named.split(separator) if part]
+    return _discovered(directory)
+
+
+def project_env_file(directory: Path, composes: Sequence[Path]) -> Path | None:
+    """The ``.env`` ``docker compose`` reads in ``directory``: that folder's, else the one
+    beside the first of ``composes`` (the project's); ``None`` when neither exists."""
+    for candidate in (directory, *(path.parent for path in composes[:1])):
+        env_file = candidate / DEFAULT_ENV_FILE
+        if env_file.exists():
+            return env_file
+    return None
+
+
+def _discovered(directory: Path) -> list[Path]:
+    """The first Compose file in ``directory`` or the nearest folder above it, and its
+    override file (see :func:`compose_files`)."""
+    folder = directory.absolute()
+    while True:
+        first = [folder / name for name in COMPOSE_FILE_NAMES if (folder / name).exists()][:1]
+        if first:
+            override = [folder / name for name in OVERRIDE_FILE_NAMES if (folder / name).exists()]
+            # As given when it is this folder: check's rows name the files as the person would.
+            here = folder == directory.absolute()
+            return [directory / path.name if here else path for path in first + override[:1]]
+        if folder.parent == folder:
+            return []
+        folder = folder.parent
+
+
+def default_files(directory: Path) -> list[Path]:
+    """The files ``check`` reads when given none: the Compose files and the ``.env`` that
+    ``docker compose`` reads in ``directory`` (:func:`compose_files`,
+    :func:`project_env_file`).
+
+    None existing is an error that names what was looked for.
+    """
+    found = compose_files(directory)
+    env_file = project_env_file(directory, found)
+    if env_file is not None:
         found.append(env_file)
     if not found:
         names = ", ".join(COMPOSE_FILE_NAMES)

@@ -39,31 +39,32 @@ class ScanInterruptedError(DockerPassError):
 
 
 def project_files(directory: Path, report: ScanReport) -> list[Path]:
-    """The files ``docker compose`` would read in ``directory``: its Compose file, ``.env`` and
-    every env file the Compose file's services name (problems reading the Compose file are
-    noted in ``report``; none existing is no problem)."""
+    """The files ``docker compose`` would read in ``directory``: its Compose files (with the
+    override file), every env file their services name, and its ``.env`` (problems reading a
+    Compose file are noted in ``report``; none existing is no problem)."""
     from docker_pass.core.docker.compose import (
-        COMPOSE_FILE_NAMES,
-        DEFAULT_ENV_FILE,
         ComposeFileError,
         compose_document,
+        compose_files,
         env_file_paths,
+        project_env_file,
         read_compose_text,
     )
 
-    found = [directory / name for name in COMPOSE_FILE_NAMES if (directory / name).exists()][:1]
-    env_file = directory / DEFAULT_ENV_FILE
-    for compose in list(found):
+    composes = compose_files(directory)
+    found: list[Path] = list(composes)
+    for path in composes:
         try:
-            document = compose_document(compose, read_compose_text(compose, "Compose file")) or {}
+            document = compose_document(path, read_compose_text(path, "Compose file")) or {}
             services = document.get("services")
             for name, service in services.items() if isinstance(services, dict) else ():
                 if isinstance(service, dict):
-                    where = f"reading Compose file {compose}: service {name}"
-                    found.extend(env_file_paths(compose, service.get("env_file"), where))
+                    where = f"reading Compose file {path}: service {name}"
+                    found.extend(env_file_paths(path, service.get("env_file"), where))
         except ComposeFileError as exc:
             report.problems.append(str(exc))
-    if env_file.exists():
+    env_file = project_env_file(directory, composes)
+    if env_file is not None:
         found.append(env_file)
     unique: dict[str, Path] = {}
     for path in found:

@@ -225,6 +225,27 @@ def test_default_files_pick_compose_as_compose_does_and_dotenv(tmp_path: Path) -
     assert default_files(tmp_path) == [tmp_path / "compose.yaml", tmp_path / ".env"]
 
 
+def test_compose_files_walk_up_take_the_override_and_follow_compose_file(tmp_path: Path) -> None:
+    from docker_pass.core.docker.compose import compose_files, project_env_file
+
+    below = tmp_path / "a" / "b"
+    below.mkdir(parents=True)
+    (tmp_path / "docker-compose.yaml").write_text("")
+    (tmp_path / "docker-compose.override.yaml").write_text("")
+    assert compose_files(below, {}) == [
+        tmp_path / "docker-compose.yaml",
+        tmp_path / "docker-compose.override.yaml",
+    ]
+    assert project_env_file(below, compose_files(below, {})) is None
+    (tmp_path / ".env").write_text("")
+    assert project_env_file(below, compose_files(below, {})) == tmp_path / ".env"
+    (tmp_path / "a" / "compose.yml").write_text("")
+    assert compose_files(below, {}) == [tmp_path / "a" / "compose.yml"]  # the nearest wins
+    # COMPOSE_FILE names the files, relative to the folder, split at the separator given
+    setting = {"COMPOSE_FILE": "x.yaml;;../y.yaml", "COMPOSE_PATH_SEPARATOR": ";"}
+    assert compose_files(below, setting) == [below / "x.yaml", below / "../y.yaml"]
+
+
 class StorePlugin:
     """A read-only plugin with fixed secrets; subclasses name it and give it secrets."""
 
