@@ -22,13 +22,15 @@ here (the Compose file, its override file and .env, as check finds them) and the
 services name.
 
 Each value is searched as its exact bytes, as base64 and URL-safe base64 (at any alignment,
-padded or not, alone or inside a longer blob) and URL-encoded. Values shorter than
+padded or not, alone or inside a longer blob), URL-encoded, escaped as in a JSON string or a
+double-quoted .env value (\\n, \\", \\uXXXX) and with each $ doubled as in a Compose
+file (encodings raw, base64, base64url, url, escaped, compose). Values shorter than
 --min-length bytes (default 8) are not searched: the report says how many and which.
 
 Not searched: the files inside containers (only images' layers), volumes, build caches,
 registries, .git/.hg/.svn folders (compressed), files reached through symbolic links in a
 walked folder, FIFOs and devices (each said on stderr), compressed or encrypted data, values
-split by something other than a chunk boundary (a line wrap in base64, escaping in JSON).
+split by something other than a chunk boundary (a line wrap in base64, a line continuation).
 
 A variable the docker-pass proxy resolved into a container it created is listed as expected
 and does not fail the scan. Values are held in memory only; no output holds one.

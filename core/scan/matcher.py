@@ -10,7 +10,12 @@ A value is searched as it is and in the forms it takes where Docker puts things:
   before or after the value, so the value is found alone (padded or not) and inside a longer
   base64 blob alike.  A core shorter than :data:`MIN_CORE` characters is not searched;
 - ``url``: percent-encoding (``quote`` with nothing safe, ``quote_plus``, and ``quote`` keeping
-  ``/``), where it differs from the raw bytes; hex digits upper case as RFC 3986 asks.
+  ``/``), where it differs from the raw bytes; hex digits upper case as RFC 3986 asks;
+- ``escaped``: the inside of a JSON string (and of a double-quoted ``.env`` value: ``\\n``,
+  ``\\"``, ``\\\\``), with non-ASCII as written and as ``\\uXXXX``, where it differs from the
+  raw bytes: a multi-line key written on one line is found;
+- ``compose``: each ``$`` doubled, as a value is written in a Compose file or a ``.env`` that
+  Compose reads (``$$`` is one ``$`` there), for a value that holds a ``$``.
 
 The patterns are compiled once into one multi-pattern matcher: Hyperscan's literal matcher
 (``hyperscan``, on Linux x86-64) where it loads, else an Aho-Corasick DFA (``ahocorasick_rs``,
@@ -41,7 +46,7 @@ DEFAULT_MIN_LENGTH = 8
 #: The shortest base64 core searched (characters).
 MIN_CORE = 8
 #: The encodings a hit can name.
-ENCODINGS = ("raw", "base64", "base64url", "url")
+ENCODINGS = ("raw", "base64", "base64url", "url", "escaped", "compose")
 
 
 class SecretValue:
@@ -89,6 +94,17 @@ def encoded_forms(value: bytes) -> dict[bytes, str]:
         forms.setdefault(core.translate(_URL_SAFE), "base64url")
     for encoded in (quote(value, safe=""), quote_plus(value, safe=""), quote(value, safe="/")):
         forms.setdefault(encoded.encode("ascii"), "url")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None  # not text: no JSON string holds it as written
+    if text is not None:
+        import json
+
+        for ascii_only in (False, True):
+            forms.setdefault(json.dumps(text, ensure_ascii=ascii_only)[1:-1].encode(), "escaped")
+    if b"$" in value:
+        forms.setdefault(value.replace(b"$", b"$$"), "compose")
     return forms
 
 

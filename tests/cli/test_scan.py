@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +14,6 @@ from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
     import subprocess
-    from pathlib import Path
 
 SECRET = "sk-live-0123456789abcdef"
 SHORT = "pin-42"
@@ -115,6 +115,30 @@ def test_paths_given_are_searched_instead_and_url_encoding_is_named(tmp_path: Pa
     done = docker_pass("scan", "--no-engine", "--json", str(tmp_path / "dir"))
     findings = json.loads(done.stdout)["findings"]
     assert [(f["secret"], f["encoding"], f["line"]) for f in findings] == [("db/url-pw", "url", 1)]
+
+
+def test_a_multi_line_key_and_a_dollar_are_found_as_env_and_compose_files_write_them(
+    tmp_path: Path,
+) -> None:
+    key = "-----BEGIN KEY-----\nMIIBOgIBAAJBAK\n-----END KEY-----"
+    assert docker_pass("set", "tls/key", input=key.encode()).returncode == 0
+    assert docker_pass("set", "db/dollar", input=b"pa$word-9f2c").returncode == 0
+    (tmp_path / ".env").write_text('# keys\nPRIVATE_KEY="' + key.replace("\n", "\\n") + '"\n')
+    (tmp_path / "compose.yaml").write_text(
+        'services:\n  db:\n    environment:\n      PASSWORD: "pa$$word-9f2c"\n'
+    )
+    done = docker_pass("scan", "--no-engine", "--json", cwd=tmp_path)
+    assert done.returncode == 1, all_output(done)
+    places = {
+        (f["secret"], f["encoding"], Path(f["target"]).name, f["line"])
+        for f in json.loads(done.stdout)["findings"]
+    }
+    assert places == {
+        ("tls/key", "escaped", ".env", 2),
+        ("db/dollar", "compose", "compose.yaml", 4),
+    }
+    assert b"MIIBOgIBAAJBAK" not in done.stdout + done.stderr
+    assert b"pa$word" not in done.stdout + done.stderr
 
 
 def test_a_fifo_and_dev_zero_given_are_refused_with_a_line_never_a_hang(tmp_path: Path) -> None:

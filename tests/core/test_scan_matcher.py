@@ -76,6 +76,27 @@ def test_url_encoded_forms_are_found_where_they_differ_from_the_raw_bytes() -> N
     assert "url" not in set(encoded_forms(VALUE).values())
 
 
+def test_a_value_escaped_in_a_json_string_or_a_double_quoted_env_value_is_found() -> None:
+    key = "-----BEGIN KEY-----\nMIIBOgIBAAJBAK\n-----END KEY-----"
+    quoted = 'say "hï" back\\slash'
+    m = matcher(("tls/key", key.encode()), ("odd/quoted", quoted.encode()))
+    assert found(m, b'PRIVATE_KEY="-----BEGIN KEY-----\\nMIIBOgIBAAJBAK\\n-----END KEY-----"') == {
+        ("tls/key", "escaped")
+    }
+    assert found(m, b'{"v": "say \\"h\\u00ef\\" back\\\\slash"}') == {("odd/quoted", "escaped")}
+    assert found(m, '{"v": "say \\"hï\\" back\\\\slash"}'.encode()) == {("odd/quoted", "escaped")}
+    # a value with nothing to escape has no separate escaped form; bytes that are not text none
+    assert "escaped" not in set(encoded_forms(VALUE).values())
+    assert "escaped" not in set(encoded_forms(b"\xff\xfe\x00binary-value").values())
+
+
+def test_a_value_with_a_dollar_is_found_as_compose_writes_it() -> None:
+    m = matcher(("db/pw", b"pa$word-$$-x1"))
+    assert found(m, b'      PASSWORD: "pa$$word-$$$$-x1"\n') == {("db/pw", "compose")}
+    assert found(m, b"PASSWORD=pa$word-$$-x1\n") == {("db/pw", "raw")}
+    assert "compose" not in set(encoded_forms(VALUE).values())
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
