@@ -2,7 +2,8 @@
 
 :class:`StreamMasker` is the filter: it takes the output in whatever pieces it arrives and
 gives back text in which every occurrence of a value, of its standard base64 form (with or
-without ``=`` padding), is :data:`MARKER`.  Occurrences that overlap or touch become one marker.
+without ``=`` padding) and of its form inside a JSON string, is :data:`MARKER`.  Occurrences
+that overlap or touch become one marker.
 A value split across writes is still caught: the filter holds back only the bytes at the end of
 what it has seen that could be the start of a value (at most the longest value's length less
 one), and writes everything else at once.  So the latency is nil for output that cannot begin
@@ -41,8 +42,11 @@ _CHUNK = 1 << 16
 
 
 def patterns_of(values: Iterable[bytes]) -> list[bytes]:
-    """The byte strings to conceal for ``values``: each value, and its standard base64 form with
-    and without padding (empty values conceal nothing)."""
+    """The byte strings to conceal for ``values``: each value, its standard base64 form with
+    and without padding, and the value escaped as inside a JSON string (a multi-line key
+    printed on one line); empty values conceal nothing."""
+    from docker_pass.core.escaping import json_escaped_forms
+
     found: set[bytes] = set()
     for value in values:
         if not value:
@@ -51,6 +55,7 @@ def patterns_of(values: Iterable[bytes]) -> list[bytes]:
         encoded = base64.b64encode(value)
         found.add(encoded)
         found.add(encoded.rstrip(b"="))
+        found.update(json_escaped_forms(value))
     found.discard(b"")
     return sorted(found, key=len, reverse=True)
 

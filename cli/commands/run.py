@@ -20,14 +20,15 @@ one value, or the command does not start. Exit status: the command's own, 128+N 
 killed it, 1 if a reference could not be resolved or the command could not be started.
 
 --mask (or DOCKER_PASS_MASK=1; --no-mask or DOCKER_PASS_MASK=0 turns it off) passes the
-command's stdout and stderr through a filter that replaces every resolved value, and its
-base64 form, with <concealed by docker-pass>. On a terminal the command gets a pseudo-terminal
-of its own, so colours, line editing and full-screen programs keep working. A value written in
-pieces is still caught: bytes that could begin a value are held back until the next bytes show
-they do not (or the output ends); everything else is written at once. Masking protects logs
-and screens from an accidental print; it does not protect against a command that wants to
-reveal a value: it can transform it (reverse, hex, split) and print it. Without --mask the
-command runs exactly as before, with no filtering process."""
+command's stdout and stderr through a filter that replaces every resolved value, its base64
+form and its form inside a JSON string, with <concealed by docker-pass>. On a terminal the
+command gets a pseudo-terminal of its own, so colours, line editing and full-screen programs
+keep working. A value written in pieces is still caught: bytes that could begin a value are
+held back until the next bytes show they do not (or the output ends); everything else is
+written at once. Masking protects logs and screens from an accidental print; it does not
+protect against a command that wants to reveal a value: it can transform it (reverse, hex,
+split) and print it. Without --mask the command runs exactly as before, with no filtering
+process."""
 
 
 #: Sets run's --mask default (read here: the fast path imports nothing for it).

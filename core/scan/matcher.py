@@ -36,6 +36,7 @@ import base64
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
+from docker_pass.core.escaping import json_escaped_forms
 from docker_pass.core.value import FrozenValue
 
 if TYPE_CHECKING:
@@ -94,15 +95,8 @@ def encoded_forms(value: bytes) -> dict[bytes, str]:
         forms.setdefault(core.translate(_URL_SAFE), "base64url")
     for encoded in (quote(value, safe=""), quote_plus(value, safe=""), quote(value, safe="/")):
         forms.setdefault(encoded.encode("ascii"), "url")
-    try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None  # not text: no JSON string holds it as written
-    if text is not None:
-        import json
-
-        for ascii_only in (False, True):
-            forms.setdefault(json.dumps(text, ensure_ascii=ascii_only)[1:-1].encode(), "escaped")
+    for escaped in json_escaped_forms(value):
+        forms.setdefault(escaped, "escaped")
     if b"$" in value:
         forms.setdefault(value.replace(b"$", b"$$"), "compose")
     return forms

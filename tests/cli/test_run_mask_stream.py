@@ -36,6 +36,16 @@ def test_a_value_its_base64_and_unpadded_base64_are_concealed() -> None:
     assert out == b"a " + MARKER + b" b " + MARKER + b" c " + MARKER + b"\n"
 
 
+def test_a_value_escaped_inside_a_json_string_is_concealed() -> None:
+    key = "-----BEGIN KEY-----\nMIIBOg-ü\n-----END KEY-----".encode()
+    line = b'{"key": "-----BEGIN KEY-----\\nMIIBOg-\\u00fc\\n-----END KEY-----", "n": 1}\n'
+    assert masked([key], [line]) == b'{"key": "' + MARKER + b'", "n": 1}\n'
+    as_written = line.replace(b"\\u00fc", "ü".encode())  # non-ASCII left as it is
+    assert masked([key], [as_written]) == b'{"key": "' + MARKER + b'", "n": 1}\n'
+    # not UTF-8: no escaped form, the value itself is still concealed
+    assert masked([b"\xff\xfe-binary"], [b"x \xff\xfe-binary y"]) == b"x " + MARKER + b" y"
+
+
 def test_a_value_split_across_writes_is_caught() -> None:
     value = b"0123456789abcdef"
     masker = StreamMasker(patterns_of([value]))
