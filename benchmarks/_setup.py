@@ -65,6 +65,26 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def file_store_env(home: Path) -> dict[str, str]:
+    """:func:`bench_env` with a private home under ``home`` (the file store, no abstract
+    socket) and no Docker endpoint of the person's: the commands talk to the private dockerd."""
+    env = bench_env(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / "c"),
+            "XDG_DATA_HOME": str(home / "d"),
+            "XDG_STATE_HOME": str(home / "s"),
+            "XDG_CACHE_HOME": str(home / "k"),
+            "DOCKER_CONFIG": str(home / "docker"),
+            "DOCKER_PASS_STORE": "file",
+            "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET": "off",
+        }
+    )
+    env.pop("DOCKER_HOST", None)
+    env.pop("DOCKER_CONTEXT", None)
+    return env
+
+
 @contextmanager
 def private_keyring() -> Iterator[dict[str, str]]:
     """A private D-Bus with gnome-keyring; yields the client environment."""

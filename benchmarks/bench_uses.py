@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._setup import ROOT, bench_env, regular_install
+from benchmarks._setup import ROOT, file_store_env, regular_install
 
 PROJECTS = 20
 SERVICES = 10
@@ -152,20 +152,7 @@ def main() -> int:
         print(f"cannot start dockerd: {exc}")
         return 1
     home = Path(tempfile.mkdtemp(prefix="dpu-", dir="/tmp"))
-    env = bench_env(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / "c"),
-            "XDG_DATA_HOME": str(home / "d"),
-            "XDG_STATE_HOME": str(home / "s"),
-            "XDG_CACHE_HOME": str(home / "k"),
-            "DOCKER_CONFIG": str(home / "docker"),
-            "DOCKER_PASS_STORE": "file",
-            "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET": "off",
-        }
-    )
-    env.pop("DOCKER_HOST", None)
-    env.pop("DOCKER_CONTEXT", None)
+    env = file_store_env(home)
     exe = str(bin_dir / "docker-pass")
     engine = None
     try:
