@@ -90,8 +90,8 @@ def _print_json(doc: object) -> None:
 
 def print_references(olds: Sequence[ID], files: Sequence[Path]) -> None:
     """``Warning: still referring to OLD: FILE:LINE (service S, VARIABLE)`` for each reference
-    to a moved ID in ``files`` (default: the Compose file and ``.env`` of this folder, when
-    there are any).  A file that cannot be read is named, and the others still listed."""
+    to a moved ID in ``files`` (default: the Compose files and ``.env`` ``check`` reads here,
+    when there are any).  A file that cannot be read is named, and the others still listed."""
     if not olds:
         return
     from pathlib import Path

@@ -3,8 +3,8 @@
 Each runs in a worker and posts its result.  A move to an ID another running plugin holds is
 asked about first (:class:`~docker_pass.tui.messages.MoveDuplicateFound`), as a save is; a
 move that could not remove the old secret says what exists where (both are kept, nothing
-lost).  After a move the ``se://`` references to the old IDs in this folder's Compose file and
-``.env`` are listed (:func:`~docker_pass.tui.model.moving.references_to`).
+lost).  After a move the ``se://`` references to the old IDs in the Compose files and
+``.env`` ``check`` reads here are listed (:func:`~docker_pass.tui.model.moving.references_to`).
 """
 
 from __future__ import annotations

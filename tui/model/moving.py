@@ -3,8 +3,8 @@
 A move is :func:`docker_pass.core.moves.move` (or ``move_realm``): the copy is written first,
 and the old secret removed only if it is still the version copied, so a value is always in
 the old place, the new one, or both.  After a move, ``se://`` references to the old IDs in
-the Compose file and ``.env`` of the folder the UI runs in are listed, found by ``check``'s
-own reader.
+the Compose files and ``.env`` that ``check`` reads in the folder the UI runs in are listed,
+found by ``check``'s own reader.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ class MoveRequest:
 
 def references_to(olds: Iterable[str], directory: Path | None = None) -> list[str]:
     """``still referring to OLD: FILE (service S, VARIABLE)`` for each reference to one of
-    ``olds`` (an ID, or a realm: every ID under it) in the Compose file and ``.env`` of
-    ``directory`` (default: the current one); none when there are no such files."""
+    ``olds`` (an ID, or a realm: every ID under it) in the Compose files and ``.env`` that
+    ``check`` reads in ``directory`` (default: the current one); none when there are none."""
     wanted = set(olds)
     if not wanted:
         return []
