@@ -136,7 +136,8 @@ def scan_containers(
 
 
 def scan_images(api: DockerApi, matcher: Matcher, report: ScanReport) -> list[dict[str, Any]]:
-    """Search every image's configuration and history; the image list entries (for layers)."""
+    """Search every image's configuration and history; the image list entries (for layers),
+    each with its inspect's ``RootFS`` (the layers it holds, which the layer streams split by)."""
     listed = api.call("GET", "/images/json")
     images = (
         [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
@@ -153,6 +154,7 @@ def scan_images(api: DockerApi, matcher: Matcher, report: ScanReport) -> list[di
                 continue  # removed since the listing
             raise
         if isinstance(inspected, dict):
+            entry["RootFS"] = inspected.get("RootFS")
             _search_fields(matcher, report, "image", name, config_fields(inspected.get("Config")))
         steps = history if isinstance(history, list) else []
         for number, step in enumerate(reversed(steps), start=1):

@@ -1,11 +1,15 @@
 """The files of image layers, streamed from ``docker save`` and never unpacked to disk.
 
-One ``GET /images/get`` for every image at once (each layer crosses the socket once, however
-many images share it), read forward only (:mod:`.tar_stream`): each member of the outer tar
-that is itself a tar (or a gzip-compressed one) is a layer, walked as a stream in turn, and
-each regular file in it is fed through the matcher in chunks — memory stays bounded whatever
-the size.  The other members (image configs, manifests) are not searched here: the
-configurations and histories are read from the engine's inspect answers.
+The engine writes a ``docker save`` stream in one thread, so the images are split into
+:data:`STREAMS` groups that share no layer (images that share one are always in the same group)
+and each group is one ``GET /images/get``, read in a thread of its own: every layer crosses the
+socket once however many images share it, and two streams reach about twice the rate of one
+(measured: 170 to 242 MB/s for one, 424 to 437 MB/s for two, on two cores).  Each stream is read
+forward only (:mod:`.tar_stream`): each member of the outer tar that is itself a tar (or a
+gzip-compressed one) is a layer, walked as a stream in turn, and each regular file in it is fed
+through the matcher in chunks — memory stays bounded whatever the size.  The other members
+(image configs, manifests) are not searched here: the configurations and histories are read
+from the engine's inspect answers.
 
 ``manifest.json`` (wherever it comes in the stream) says which images hold which layer; a
 finding is reported once per image holding its layer, as ``layer <digest> /path``.
@@ -15,12 +19,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from docker_pass.core.scan.prefetch import Prefetched
-from docker_pass.core.scan.report import Finding
+from docker_pass.core.scan.report import Finding, ScanReport
 from docker_pass.core.scan.tar_stream import BLOCK, TarStreamError, members
 
 if TYPE_CHECKING:
@@ -28,10 +33,15 @@ if TYPE_CHECKING:
 
     from docker_pass.core.docker.engine_api import DockerApi
     from docker_pass.core.scan.matcher import Matcher
-    from docker_pass.core.scan.report import ScanReport
 
 #: Seconds the engine may send nothing before the layer stream is given up.
 STALL_TIMEOUT = 120.0
+#: ``docker save`` streams read at once (images sharing a layer are always in one stream).
+STREAMS = 2
+#: Seconds between two progress updates while streams are read in threads.
+PROGRESS_EVERY = 0.1
+#: Seconds each stream's thread is given to stop after ctrl+c (it is a daemon thread).
+STOP_WAIT = 5.0
 #: Bytes read at a time from a file inside a layer.
 CHUNK = 1 << 20
 _TAR_MAGIC = b"ustar"
@@ -78,19 +88,157 @@ def scan_layers(
     report: ScanReport,
     *,
     progress: Callable[[int], None] | None = None,
+    streams: int = STREAMS,
 ) -> None:
-    """Search the files of every layer of ``images`` (image list entries)."""
-    idents = [str(entry.get("Id", "")) for entry in images if entry.get("Id")]
-    if not idents:
-        return
-    query = urlencode([("names", ident) for ident in idents])
+    """Search the files of every layer of ``images`` (image list entries; with ``RootFS``
+    from the image's inspect, images are split into streams by the layers they share)."""
+    groups = stream_groups([entry for entry in images if entry.get("Id")], streams)
+    if len(groups) == 1:
+        _scan_group(api, groups[0], matcher, report, progress)
+    elif groups:
+        _scan_concurrently(api, groups, matcher, report, progress)
+
+
+def stream_groups(images: Sequence[dict[str, Any]], streams: int) -> list[list[dict[str, Any]]]:
+    """``images`` in at most ``streams`` groups, none sharing a layer with another, the
+    largest first and the groups as even in size as whole sets of sharing images allow.  An
+    image whose layers are not known (no ``RootFS``) puts every image in one group."""
+    if not images:
+        return []
+    owner: dict[str, int] = {}  # a layer -> the first image (its index) holding it
+    parent = list(range(len(images)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for index, entry in enumerate(images):
+        layers = _layers_of(entry)
+        if layers is None or streams < 2:
+            return [list(images)]
+        for layer in layers:
+            first = owner.setdefault(layer, index)
+            parent[root(index)] = root(first)
+    sets: dict[int, list[dict[str, Any]]] = {}
+    for index, entry in enumerate(images):
+        sets.setdefault(root(index), []).append(entry)
+    groups: list[list[dict[str, Any]]] = [[] for _ in range(min(streams, len(sets)))]
+    sizes = [0] * len(groups)
+    for members_ in sorted(sets.values(), key=_size_of, reverse=True):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].extend(members_)
+        sizes[smallest] += _size_of(members_)
+    return [group for group in groups if group]
+
+
+def _layers_of(entry: dict[str, Any]) -> list[str] | None:
+    rootfs = entry.get("RootFS")
+    layers = rootfs.get("Layers") if isinstance(rootfs, dict) else None
+    if not isinstance(layers, list) or not all(isinstance(layer, str) for layer in layers):
+        return None
+    return layers
+
+
+def _size_of(images: Sequence[dict[str, Any]]) -> int:
+    return sum(size for entry in images if isinstance(size := entry.get("Size"), int))
+
+
+def _scan_group(
+    api: DockerApi,
+    images: Sequence[dict[str, Any]],
+    matcher: Matcher,
+    report: ScanReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """One ``docker save`` stream of ``images``; what it found is reported even when it is
+    cut short (ctrl+c, the engine gone): a layer the manifest did not reach yet is named by
+    its digest."""
+    query = urlencode([("names", str(entry.get("Id", ""))) for entry in images])
     found = LayerFindings()
-    with (
-        api.stream("GET", f"/images/get?{query}", timeout=STALL_TIMEOUT) as body,
-        Prefetched(body) as ahead,
-    ):
-        walk_saved(ahead, matcher, report, found, progress=progress)
-    _attribute(found, images, matcher, report)
+    try:
+        with (
+            api.stream("GET", f"/images/get?{query}", timeout=STALL_TIMEOUT) as body,
+            Prefetched(body) as ahead,
+        ):
+            walk_saved(ahead, matcher, report, found, progress=progress)
+    finally:
+        _attribute(found, images, matcher, report)
+
+
+class _Stopped(Exception):
+    """Raised in a stream's thread when the scan was stopped (ctrl+c)."""
+
+
+def _scan_concurrently(
+    api: DockerApi,
+    groups: Sequence[Sequence[dict[str, Any]]],
+    matcher: Matcher,
+    report: ScanReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Each group's stream in a thread of its own, into a report of its own; the reports are
+    merged into ``report`` when all have ended, or when ctrl+c stops them (then what they found
+    so far).  The first error a stream met is raised after the merge.  ``progress`` is called
+    from this thread only (the bar is not shared between threads)."""
+    stop = threading.Event()
+    read = [0] * len(groups)  # bytes read by each stream (each thread writes its own slot)
+    reports = [ScanReport(values=report.values, min_length=report.min_length) for _ in groups]
+    errors: list[BaseException | None] = [None] * len(groups)
+
+    def work(index: int) -> None:
+        def counted(size: int) -> None:
+            read[index] += size
+            if stop.is_set():
+                raise _Stopped
+
+        try:
+            _scan_group(api, groups[index], matcher, reports[index], counted)
+        except _Stopped:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - raised again in the scan's thread
+            errors[index] = exc
+
+    threads = [
+        threading.Thread(target=work, args=(index,), name=f"scan-layers-{index}", daemon=True)
+        for index in range(len(groups))
+    ]
+    for thread in threads:
+        thread.start()
+    shown = 0
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(PROGRESS_EVERY)
+                if progress is not None:
+                    total = sum(read)
+                    progress(total - shown)
+                    shown = total
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            thread.join(STOP_WAIT)
+        _merge(reports, report)
+        raise
+    if progress is not None and sum(read) > shown:
+        progress(sum(read) - shown)
+    _merge(reports, report)
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _merge(reports: Sequence[ScanReport], into: ScanReport) -> None:
+    for own in reports:
+        for finding in own.findings:
+            into.add(finding)
+        into.unlisted += own.unlisted
+        into.problems.extend(own.problems)
+        into.notes.extend(own.notes)
+        into.bytes_read += own.bytes_read
+        for kind, count in own.searched.items():
+            into.count(kind, count)
 
 
 def walk_saved(

@@ -33,6 +33,7 @@ Values never leave this module: a :class:`Hit` names the value by index and enco
 from __future__ import annotations
 
 import base64
+import threading
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
@@ -217,6 +218,9 @@ def _hyperscan(
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(expressions=patterns, ids=ids, elements=len(patterns), flags=0, literal=True)
     lengths = {ident: len(pattern) for ident, pattern in zip(ids, patterns, strict=True)}
+    # A scan needs scratch space of its own: one per thread, so streams may be searched in
+    # several threads at once (a scan releases the GIL).
+    own = threading.local()
 
     def search(data: bytes) -> list[tuple[int, int, int]]:
         found: list[tuple[int, int, int]] = []
@@ -227,7 +231,10 @@ def _hyperscan(
             )  # literal: its start is its length back
 
         if data:
-            database.scan(data, match_event_handler=on_match)
+            scratch = getattr(own, "scratch", None)
+            if scratch is None:
+                scratch = own.scratch = hyperscan.Scratch(database)
+            database.scan(data, match_event_handler=on_match, scratch=scratch)
         return found
 
     return search
