@@ -139,10 +139,11 @@ def scan_images(api: DockerApi, matcher: Matcher, report: ScanReport) -> list[di
     """Search every image's configuration and history; the image list entries (for layers),
     each with its inspect's ``RootFS`` (the layers it holds, which the layer streams split by)."""
     listed = api.call("GET", "/images/json")
-    images = (
+    entries = (
         [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
     )
-    for entry in images:
+    images: list[dict[str, Any]] = []
+    for entry in entries:
         ident = str(entry.get("Id", ""))
         name = image_name(entry)
         path = f"/images/{quote(ident, safe='')}"
@@ -151,8 +152,9 @@ def scan_images(api: DockerApi, matcher: Matcher, report: ScanReport) -> list[di
             history = api.call("GET", f"{path}/history")
         except DockerApiError as exc:
             if exc.status == 404:
-                continue  # removed since the listing
+                continue  # removed since the listing: no layers to save either
             raise
+        images.append(entry)
         if isinstance(inspected, dict):
             entry["RootFS"] = inspected.get("RootFS")
             _search_fields(matcher, report, "image", name, config_fields(inspected.get("Config")))

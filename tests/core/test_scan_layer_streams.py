@@ -207,3 +207,34 @@ def test_ctrl_c_stops_every_stream_and_keeps_what_was_found(matcher: Matcher) ->
     while engine.open and time.monotonic() < deadline:
         time.sleep(0.01)
     assert engine.open == 0, "a stream was left open after ctrl+c"
+
+
+class ListingEngine:
+    """Lists two images; the second is removed before its inspect (a `docker rmi` meanwhile)."""
+
+    def call(self, method: str, path: str, **_: Any) -> Any:
+        from docker_pass.core.docker.engine_api import DockerApiError
+
+        if path == "/images/json":
+            return [
+                {"Id": "sha256:kept", "RepoTags": ["kept:1"], "Size": 1},
+                {"Id": "sha256:gone", "RepoTags": ["gone:1"], "Size": 1},
+            ]
+        if path.startswith("/images/sha256%3Agone/"):
+            raise DockerApiError(404, "No such image: gone")
+        if path.endswith("/json"):
+            return {"Config": {"Env": ["X=1"]}, "RootFS": {"Type": "layers", "Layers": ["l1"]}}
+        return []  # history
+
+
+def test_an_image_removed_since_the_listing_is_left_out_of_the_layer_streams(
+    matcher: Matcher,
+) -> None:
+    from docker_pass.core.scan.docker_sources import scan_images
+
+    report = ScanReport(values=2, min_length=8)
+    images = scan_images(ListingEngine(), matcher, report)  # type: ignore[arg-type]
+    assert [entry["Id"] for entry in images] == ["sha256:kept"]
+    assert images[0]["RootFS"] == {"Type": "layers", "Layers": ["l1"]}
+    assert report.searched == {"image": 1}
+    assert not report.problems
