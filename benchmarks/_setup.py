@@ -65,9 +65,10 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def file_store_env(home: Path) -> dict[str, str]:
+def file_store_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """:func:`bench_env` with a private home under ``home`` (the file store, no abstract
-    socket) and no Docker endpoint of the person's: the commands talk to the private dockerd."""
+    socket) and ``extra``, and no Docker endpoint of the person's: the commands talk to the
+    benchmark's own engine, dockerd or server."""
     env = bench_env(
         {
             "HOME": str(home),
@@ -78,6 +79,7 @@ def file_store_env(home: Path) -> dict[str, str]:
             "DOCKER_CONFIG": str(home / "docker"),
             "DOCKER_PASS_STORE": "file",
             "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET": "off",
+            **(extra or {}),
         }
     )
     env.pop("DOCKER_HOST", None)

@@ -29,7 +29,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks._setup import ROOT, bench_env, compare, regular_install, time_command
+from benchmarks._setup import ROOT, compare, file_store_env, regular_install, time_command
 
 FOLDERS = 50
 PER_FOLDER = 20
@@ -79,18 +79,7 @@ def main() -> int:
         token = server.token(["bench"])
         fill(server.address, server.root_token)
         home = root / "home"
-        env = bench_env(
-            {
-                "HOME": str(home),
-                "XDG_CONFIG_HOME": str(home / ".config"),
-                "XDG_DATA_HOME": str(home / ".local/share"),
-                "XDG_STATE_HOME": str(home / ".local/state"),
-                "XDG_CACHE_HOME": str(home / ".cache"),
-                "DOCKER_PASS_STORE": "file",
-                "DOCKER_PASS_ENGINE_SOCKET": str(root / "engine.sock"),
-                "DOCKER_PASS_ENGINE_ABSTRACT_SOCKET": "off",
-            }
-        )
+        env = file_store_env(home, {"DOCKER_PASS_ENGINE_SOCKET": str(root / "engine.sock")})
         setup = subprocess.run(
             [
                 docker_pass,
