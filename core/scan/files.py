@@ -54,6 +54,8 @@ def project_files(directory: Path, report: ScanReport) -> list[Path]:
     composes = compose_files(directory)
     found: list[Path] = list(composes)
     for path in composes:
+        if not path.is_file():
+            continue  # missing, a FIFO, a device: searching it says so, once
         try:
             document = compose_document(path, read_compose_text(path, "Compose file")) or {}
             services = document.get("services")

@@ -124,6 +124,23 @@ def test_the_project_files_are_the_compose_file_its_env_files_and_dot_env(
     assert not report.problems
 
 
+def test_a_compose_file_that_is_a_device_or_missing_is_one_problem_not_two(
+    tmp_path: Path, matcher: Matcher
+) -> None:
+    (tmp_path / ".env").write_text("B=2\n")
+    setting = {"COMPOSE_FILE": f"/dev/zero:{tmp_path / 'gone.yaml'}"}
+    report = new_report(matcher)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in setting.items():
+            patch.setenv(key, value)
+        found = project_files(tmp_path, report)
+    scan_paths(found, matcher, report)
+    assert report.problems == [
+        "/dev/zero: not searched: a character device",
+        f"{tmp_path / 'gone.yaml'}: No such file or directory",
+    ]
+
+
 def test_a_broken_compose_file_is_a_problem_and_the_rest_is_still_read(tmp_path: Path) -> None:
     (tmp_path / "compose.yaml").write_text("services: [\n")
     (tmp_path / ".env").write_text("B=2\n")
