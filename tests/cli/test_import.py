@@ -255,6 +255,11 @@ def test_a_dollar_is_read_as_compose_reads_it(tmp_path: Path) -> None:
         assert "Compose interpolates it ($)" in entries[key]["reason"]
     assert env.read_text() == "A=pa$$word-1\nB=\"x${HOME}y\"\nC='se://d/c'\n"
     assert docker_pass("get", "--reveal", "d/c").stdout == b"lit$$eral-3"
+    # run --env-file takes the kept values as written, and the imported one as it was
+    shown = docker_pass(
+        "run", "--env-file", str(env), "--", "sh", "-c", 'printf "%s|%s|%s" "$A" "$B" "$C"'
+    )
+    assert shown.stdout == b"pa$$word-1|x${HOME}y|lit$$eral-3", shown.stderr
 
     compose = tmp_path / "compose.yaml"
     compose.write_text('services:\n  s:\n    environment:\n      P: "pa$$word-4"\n')

@@ -214,6 +214,29 @@ def test_references_left_behind_are_listed(tmp_path: Path, monkeypatch: pytest.M
     assert err.splitlines() == [f"Warning: still referring to app/api-key: {elsewhere}:2 (TOKEN)"]
 
 
+def test_references_in_the_project_above_and_its_override_file_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_PASS_STORE", "file")
+    monkeypatch.delenv("COMPOSE_FILE", raising=False)
+    folder = tmp_path / "project"
+    below = folder / "src" / "app"
+    below.mkdir(parents=True)
+    (folder / "compose.yaml").write_text(COMPOSE)
+    (folder / "worker.env").write_text("KEY=se://app/other\n")
+    (folder / "compose.override.yml").write_text(
+        "services:\n  web:\n    environment:\n      LOCAL_KEY: se://app/key\n"
+    )
+    put(FileStore(), "app/key", "k")
+    code, _, err = mv("app/key", "app/api-key", cwd=below)
+    assert code == 0
+    assert err.splitlines() == [
+        f"Warning: still referring to app/key: {folder / 'compose.yaml'}:5 (service web, API_KEY)",
+        f"Warning: still referring to app/key: {folder / 'compose.override.yml'}:4"
+        " (service web, LOCAL_KEY)",
+    ]
+
+
 def test_a_realm_is_confirmed_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, terminal: Callable[[str], JoinedTerminal]
 ) -> None:
