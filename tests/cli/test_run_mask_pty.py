@@ -11,14 +11,10 @@ import subprocess
 import sys
 import termios
 import time
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.helpers import EXECUTABLE, docker_pass
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 VALUE = "s3cr3t-value-0123456789"
 MARKER = b"<concealed by docker-pass>"
@@ -53,18 +49,24 @@ def controlling_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def test_window_size_passed_on_and_followed_and_terminal_restored(tmp_path: Path) -> None:
+def test_window_size_passed_on_and_followed_and_terminal_restored() -> None:
     master, slave = os.openpty()
     set_size(slave, 30, 100)
     before = termios.tcgetattr(slave)
-    go = tmp_path / "go"
+    # The command blocks SIGWINCH before it looks, then waits for one: it sees the new size
+    # only when docker-pass has passed the change on to its pty (which signals it).
     child = (
-        "import os, shutil, sys, time\n"
+        "import os, signal\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGWINCH})\n"
         "print('size', os.get_terminal_size(1).lines, os.get_terminal_size(1).columns,"
         " os.environ['T'], flush=True)\n"
-        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
-        "print('size', os.get_terminal_size(1).lines, os.get_terminal_size(1).columns,"
-        " flush=True)\n"
+        "while True:\n"
+        "    now = os.get_terminal_size(1)\n"
+        "    if (now.lines, now.columns) != (30, 100):\n"
+        "        break\n"
+        f"    if signal.sigtimedwait({{signal.SIGWINCH}}, {DEADLINE}) is None:\n"
+        "        break\n"
+        "print('size', now.lines, now.columns, flush=True)\n"
     )
     env = dict(os.environ, T="se://app/token", TERM="xterm")
     proc = subprocess.Popen(
@@ -81,7 +83,6 @@ def test_window_size_passed_on_and_followed_and_terminal_restored(tmp_path: Path
         during = termios.tcgetattr(slave)
         assert during[3] & termios.ECHO == 0  # raw while the command runs
         set_size(slave, 40, 120)  # the kernel signals SIGWINCH to the foreground group
-        go.touch()
         read_until(master, b"size 40 120", seen)
         assert proc.wait(timeout=DEADLINE) == 0
         assert termios.tcgetattr(slave) == before
