@@ -135,6 +135,9 @@ def start_dockerd(*, debug: bool = False) -> tuple[DockerEngine, Path]:
                 "--ip6tables=false",
                 "--bridge=none",
                 "--storage-driver=vfs",
+                # Containers run under docker-init (tini), so a `sleep` as PID 1 stops at
+                # SIGTERM instead of after the 10 s grace: the tests stop and recreate many.
+                "--init",
                 f"--data-root={work / 'data'}",
                 f"--exec-root={work / 'x'}",
                 f"-H=unix://{socket}",
