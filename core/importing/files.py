@@ -6,6 +6,8 @@ replacing it would replace the link, not the file it points to.  The backup hold
 plain values: it is created 0600 from the start, beside the file, never over an existing file.
 The new text replaces the file atomically (a temporary file in the same folder, fsync,
 ``rename``), with the file's mode; if the file changed since it was read, nothing is written.
+Both the backup and the new file keep the file's owner and group where we may set them (root
+importing a user's file leaves it, and its backup, that user's).
 """
 
 from __future__ import annotations
@@ -51,21 +53,35 @@ def write_backup(path: Path, old: bytes) -> Path:
     Made before anything is stored, so a folder that cannot take it stops the import at once.
     Refuses when ``path`` no longer holds ``old``."""
     _unchanged(path, old)
-    return _write_new(path, BACKUP_SUFFIX, old, 0o600)
+    backup = _write_new(path, BACKUP_SUFFIX, old, 0o600)
+    _same_owner(backup, os.stat(path, follow_symlinks=False))
+    return backup
 
 
 def replace_file(path: Path, old: bytes, new: bytes) -> None:
     """Put ``new`` in the place of ``path`` atomically, with its mode; refuses, changing
     nothing, when ``path`` no longer holds ``old``."""
     _unchanged(path, old)
-    mode = os.stat(path, follow_symlinks=False).st_mode & 0o7777
+    status = os.stat(path, follow_symlinks=False)
+    mode = status.st_mode & 0o7777
     temporary = _write_new(path, f".docker-pass-{os.getpid()}.tmp", new, mode)
     try:
-        os.chmod(temporary, mode)  # the file's own mode, whatever the umask took away
+        _same_owner(temporary, status)
+        os.chmod(temporary, mode)  # the file's own mode, whatever the umask (or chown) took
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise ImportFileError(f"replacing {path}: {exc.strerror}; it is unchanged") from None
+
+
+def _same_owner(made: Path, status: os.stat_result) -> None:
+    """Give ``made`` the owner and group of the file it stands beside, when we may."""
+    if (status.st_uid, status.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.chown(made, status.st_uid, status.st_gid, follow_symlinks=False)
+    except OSError:  # not root (or an ID this system cannot set): the file is ours, as any
+        return  # editor's rewrite would be
 
 
 def _unchanged(path: Path, old: bytes) -> None:

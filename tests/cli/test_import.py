@@ -115,6 +115,19 @@ def test_a_real_world_env_round_trips(project: Path) -> None:
         assert got.stdout.decode() == value
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_root_importing_a_users_file_leaves_it_and_its_backup_that_users(project: Path) -> None:
+    nobody = 65534
+    os.chown(project, nobody, nobody)
+    result = docker_pass("import", str(project))
+    assert result.returncode == 0, result.stderr
+    assert project.read_bytes().decode() == EXPECTED
+    status = project.stat()
+    assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (nobody, nobody, 0o640)
+    backup = project.with_name(".env.docker-pass-backup").stat()
+    assert (backup.st_uid, backup.st_gid, stat.S_IMODE(backup.st_mode)) == (nobody, nobody, 0o600)
+
+
 def test_importing_again_reuses_identical_values(project: Path) -> None:
     copy = project.with_name("copy.env")
     copy.write_bytes(ENV_TEXT.encode())
