@@ -12,6 +12,7 @@ import pytest
 
 from docker_pass.core.docker.endpoint import DockerHost
 from docker_pass.core.docker.engine_api import DockerApi, DockerTimeoutError
+from tests.support.accepting import serve_each
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,15 +37,7 @@ class FakeEngine:
         self.answer = answer
         self.pause = pause
         self.closed = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.closed.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+        serve_each(listener, self._answer)
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:

@@ -16,7 +16,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from docker_pass.core.remote.wire import (
     read_timestamp,
 )
 from tests.daemon.test_units import HEAVY
+from tests.support.accepting import serve_each
 from tests.support.helpers import docker_pass
 
 if TYPE_CHECKING:
@@ -177,20 +177,11 @@ class ScriptedServer:
         self._listener.bind(str(path))
         self._listener.listen(8)
         self._open: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            self._open.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        serve_each(self._listener, self._handle)
 
     def _handle(self, conn: socket.socket) -> None:
+        self.connections += 1
+        self._open.append(conn)
         reader = conn.makefile("rb")
         try:
             while True:

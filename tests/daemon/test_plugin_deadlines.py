@@ -17,7 +17,6 @@ import secrets
 import shutil
 import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from docker_pass.core.remote.client import DaemonClient
 from docker_pass.core.remote.wire import GET_SECRETS
 from tests.daemon.engines import RunningEngine, start_engine
 from tests.daemon.test_limits import Pending, post
+from tests.support.accepting import serve_each
 from tests.support.helpers import docker_pass
 from tests.support.laggard_plugin import DripServer, LaggardCalls, install_laggard_plugin
 from tests.support.vault_server import BaoServer, bao_server, scoped_token
@@ -141,15 +141,7 @@ class StandInDocker:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(path))
         self._listener.listen(16)
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+        serve_each(self._listener, self._answer)
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:

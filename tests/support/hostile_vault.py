@@ -17,6 +17,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from tests.support.accepting import serve_each
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -280,16 +282,7 @@ class DripListener:
         self.stopped = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+        serve_each(self._listener, self._drip)
 
     def _drip(self, conn: Any) -> None:
         with conn:

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from tests.support.accepting import serve_each
 from tests.support.dists import install_plugin_dist
 
 if TYPE_CHECKING:
@@ -140,18 +141,10 @@ class DripServer:
         self.url = f"http://{self.address}"
         self._closed = threading.Event()
         self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+        serve_each(self._listener, self._drip)
 
     def _drip(self, conn: socket.socket) -> None:
+        self.connections += 1
         body = iter(self.HEAD)
         with conn:
             while not self._closed.wait(self.interval):
