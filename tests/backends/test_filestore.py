@@ -240,6 +240,32 @@ def test_a_lost_identity_is_reported_and_never_silently_replaced(store: FileStor
     assert not store.identity_path.exists()
 
 
+def test_a_first_save_racing_another_writers_first_save_uses_its_identity(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two writers on a new store: this one looks and finds no identity; the other then
+    # creates it and saves a value encrypted to it before this one goes on.  The identity is
+    # not lost (it is there now): this save uses it, and both values read back.
+    other = FileStore(root=store.root, identity_path=store.identity_path)
+    real = os.path.lexists
+    looked: list[str] = []
+
+    def first_look_before_the_other_writer(path: object) -> bool:
+        if str(path) == str(store.identity_path) and not looked:
+            looked.append(str(path))
+            other.save(ID.parse("theirs"), b"their value", {})
+            return False  # what this writer saw a moment before
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os.path, "lexists", first_look_before_the_other_writer)
+    store.save(ID.parse("ours"), b"our value", {})
+    monkeypatch.setattr(os.path, "lexists", real)
+    assert looked == [str(store.identity_path)]
+    fresh = FileStore(root=store.root, identity_path=store.identity_path)
+    assert fresh.get(ID.parse("ours")).value == b"our value"
+    assert fresh.get(ID.parse("theirs")).value == b"their value"
+
+
 def test_identity_file_errors_never_quote_the_key(tmp_path: Path) -> None:
     bad = "AGE-SECRET-KEY-1NOTAKEYATALL"
     path = tmp_path / "identity.txt"

@@ -143,6 +143,8 @@ class AgeKey:
         """A missing identity next to values encrypted to it means the key was lost or moved.
 
         Making a fresh one would silently split the store in two; say what happened instead.
+        Unless the identity is there after all: another writer created it (and saved a value
+        encrypted to it) since we looked, and it is the one to use.
         """
         if not self._values_dir.is_dir():
             return
@@ -156,6 +158,8 @@ class AgeKey:
                     continue  # not one of our value files: it says nothing about the key
                 with os.fdopen(fd, "rb") as handle:
                     if first_stanza(handle.read(4096)) == "X25519":
+                        if os.path.lexists(self.identity_path):
+                            return  # created by another writer meanwhile
                         raise StoreError(
                             f"file store: the age identity {self.identity_path} is missing but "
                             f"{self._values_dir} holds values encrypted to an identity; restore "
